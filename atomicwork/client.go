@@ -1,0 +1,246 @@
+// Package atomicwork is a client for the Atomicwork REST API (https://<tenant>.atomicwork.com/api/v1).
+//
+// It is built to be driven by a retrying caller (Temporal activities): it never retries by itself,
+// every failure is an *APIError or a transport error that Classify sorts into permanent and
+// transient, and the API key never appears in an error, a log line or a printed value.
+package atomicwork
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+)
+
+// Default settings.
+const (
+	DefaultTimeout   = 30 * time.Second
+	DefaultUserAgent = "atomicflow-atomicwork-client/1"
+	// MaxPerPage is the largest page the client asks for (API-NOTES §1.7, §7 Q5).
+	MaxPerPage = 100
+)
+
+// Config configures a Client.
+type Config struct {
+	// BaseURL is the tenant URL, e.g. https://acme.atomicwork.com (without /api/v1).
+	BaseURL string
+	// APIKey is sent as X-Api-Key on every call. It is never printed.
+	APIKey string
+	// WorkspaceID is sent as X-Workspace-Id on every call but workspace discovery; 0 omits the
+	// header, so the API uses the key's home workspace.
+	WorkspaceID int64
+	// Timeout bounds each HTTP call; DefaultTimeout when zero.
+	Timeout time.Duration
+	// UserAgent is sent as User-Agent; DefaultUserAgent when empty.
+	UserAgent string
+	// AssigneeField and StatusField are the asset form-field keys for assignee and status
+	// (API-NOTES §3); "assigned_to" and "status" when empty.
+	AssigneeField string
+	StatusField   string
+	// Transport replaces the HTTP transport (tests record requests with it).
+	Transport http.RoundTripper
+}
+
+// String prints the configuration with the key redacted.
+func (c Config) String() string {
+	return fmt.Sprintf("atomicwork.Config{BaseURL:%q APIKey:%s WorkspaceID:%d Timeout:%s}",
+		c.BaseURL, redact(c.APIKey), c.WorkspaceID, c.Timeout)
+}
+
+// GoString keeps %#v from printing the key.
+func (c Config) GoString() string { return c.String() }
+
+func redact(key string) string {
+	if key == "" {
+		return `""`
+	}
+	return "[REDACTED]"
+}
+
+// Client calls the Atomicwork API. It is safe for concurrent use.
+type Client struct {
+	http          *resty.Client
+	baseURL       string
+	workspaceID   int64
+	assigneeField string
+	statusField   string
+}
+
+// New validates cfg and returns a client.
+func New(cfg Config) (*Client, error) {
+	if strings.TrimSpace(cfg.BaseURL) == "" {
+		return nil, errors.New("atomicwork: base URL is empty: set it to your tenant URL, e.g. https://acme.atomicwork.com")
+	}
+	u, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("atomicwork: base URL %q is not an http(s) URL: use e.g. https://acme.atomicwork.com", cfg.BaseURL)
+	}
+	if strings.TrimSpace(cfg.APIKey) == "" {
+		return nil, errors.New("atomicwork: API key is empty: create one under Settings → Integrations → API Keys")
+	}
+	if cfg.WorkspaceID < 0 {
+		return nil, fmt.Errorf("atomicwork: workspace id %d is negative: use the numeric id from GET /api/v1/workspaces", cfg.WorkspaceID)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = DefaultUserAgent
+	}
+	if cfg.AssigneeField == "" {
+		cfg.AssigneeField = FieldAssignedTo
+	}
+	if cfg.StatusField == "" {
+		cfg.StatusField = FieldStatus
+	}
+	base := strings.TrimSuffix(u.String(), "/api/v1")
+
+	rc := resty.New().
+		SetBaseURL(base).
+		SetTimeout(cfg.Timeout).
+		SetRetryCount(0). // the caller (Temporal) owns retries
+		SetHeader("X-Api-Key", cfg.APIKey).
+		SetHeader("User-Agent", cfg.UserAgent).
+		SetHeader("Accept", "application/json").
+		SetLogger(silentLogger{}).
+		SetDebug(false)
+	if cfg.Transport != nil {
+		rc.SetTransport(cfg.Transport)
+	}
+	return &Client{
+		http:          rc,
+		baseURL:       base,
+		workspaceID:   cfg.WorkspaceID,
+		assigneeField: cfg.AssigneeField,
+		statusField:   cfg.StatusField,
+	}, nil
+}
+
+// String describes the client without its key.
+func (c *Client) String() string {
+	return fmt.Sprintf("atomicwork.Client{BaseURL:%q WorkspaceID:%d}", c.baseURL, c.workspaceID)
+}
+
+// GoString keeps %#v from printing the key.
+func (c *Client) GoString() string { return c.String() }
+
+// WorkspaceID is the workspace the client is scoped to (0 = the key's home workspace).
+func (c *Client) WorkspaceID() int64 { return c.workspaceID }
+
+// call describes one API call.
+type call struct {
+	op     string // stable operation name for errors, e.g. "users.email-lookup"
+	method string
+	path   apiPath
+	query  url.Values
+	body   any
+	// noWorkspace omits X-Workspace-Id (workspace discovery).
+	noWorkspace bool
+}
+
+// apiPath is a request path plus the form errors show: email segments are masked there.
+type apiPath struct{ real, public string }
+
+// path fills a template such as "/api/v1/users/{}/restore"; pathEmail args are masked in errors.
+func path(template string, args ...any) apiPath {
+	real, public := template, template
+	for _, a := range args {
+		var r, p string
+		switch v := a.(type) {
+		case pathEmail:
+			r, p = url.PathEscape(string(v)), "{email}"
+		case int64:
+			r = strconv.FormatInt(v, 10)
+			p = r
+		default:
+			r = url.PathEscape(fmt.Sprint(v))
+			p = r
+		}
+		real = strings.Replace(real, "{}", r, 1)
+		public = strings.Replace(public, "{}", p, 1)
+	}
+	return apiPath{real: real, public: public}
+}
+
+// pathEmail marks an email path segment, kept out of error messages (PII).
+type pathEmail string
+
+// do performs a call and decodes a 2xx body into out (when non-nil).
+func (c *Client) do(ctx context.Context, cl call, out any) error {
+	req := c.http.R().SetContext(ctx)
+	if !cl.noWorkspace && c.workspaceID != 0 {
+		req.SetHeader("X-Workspace-Id", strconv.FormatInt(c.workspaceID, 10))
+	}
+	if cl.query != nil {
+		req.SetQueryParamsFromValues(cl.query)
+	}
+	if cl.body != nil {
+		req.SetHeader("Content-Type", "application/json").SetBody(cl.body)
+	}
+	resp, err := req.Execute(cl.method, cl.path.real)
+	if err != nil {
+		return &TransportError{Op: cl.op, Method: cl.method, Path: cl.path.public, Err: scrubURLError(err)}
+	}
+	status := resp.StatusCode()
+	if status < 200 || status > 299 {
+		return newAPIError(cl, resp.RawResponse, resp.Body(), time.Now())
+	}
+	if out == nil {
+		return nil
+	}
+	if err := decodeBody(resp.Body(), out); err != nil {
+		return &DecodeError{Op: cl.op, Method: cl.method, Path: cl.path.public, StatusCode: status, Err: err}
+	}
+	return nil
+}
+
+// decodeBody unmarshals a 2xx body, tolerating singletons wrapped in {"data": ...} (API-NOTES §7 Q1).
+func decodeBody(body []byte, out any) error {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return errors.New("empty body")
+	}
+	if _, isPage := out.(pageDecoder); isPage {
+		return json.Unmarshal(body, out)
+	}
+	var wrapper struct {
+		Data json.RawMessage `json:"data"`
+	}
+	if json.Unmarshal(body, &wrapper) == nil && len(wrapper.Data) > 0 && wrapper.Data[0] == '{' && !hasIDField(body) {
+		body = wrapper.Data
+	}
+	return json.Unmarshal(body, out)
+}
+
+// hasIDField reports whether a JSON object has a top-level "id", i.e. is the entity itself.
+func hasIDField(body []byte) bool {
+	var probe struct {
+		ID json.RawMessage `json:"id"`
+	}
+	return json.Unmarshal(body, &probe) == nil && len(probe.ID) > 0
+}
+
+// scrubURLError drops the query string from *url.Error, which never holds the key (a header)
+// but may hold search keys such as emails.
+func scrubURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			u.RawQuery = ""
+			return &url.Error{Op: ue.Op, URL: u.String(), Err: ue.Err}
+		}
+	}
+	return err
+}
+
+type silentLogger struct{}
+
+func (silentLogger) Errorf(string, ...any) {}
+func (silentLogger) Warnf(string, ...any)  {}
+func (silentLogger) Debugf(string, ...any) {}
