@@ -118,6 +118,9 @@ type Assignment struct {
 	AssigneeID int64
 	// Status is the new status value (AVAILABLE, IN_USE, ...); empty keeps the current one.
 	Status string
+	// Precondition, when set, sees the current asset before a write and vetoes it by returning
+	// an error, which SetAssignment returns unchanged (e.g. "only claim an available asset").
+	Precondition func(current *Asset) error
 }
 
 // Holds reports whether the asset already has the assignment, given the client's field keys.
@@ -140,6 +143,11 @@ func (c *Client) SetAssignment(ctx context.Context, assetID int64, want Assignme
 	}
 	if c.Holds(cur, want) {
 		return cur, false, nil
+	}
+	if want.Precondition != nil {
+		if err := want.Precondition(cur); err != nil {
+			return cur, false, err
+		}
 	}
 	fields := make(map[string]any, len(cur.FormFields)+2)
 	for k, v := range cur.FormFields {

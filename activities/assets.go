@@ -1,0 +1,136 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/atomicflow/atomicflow/atomicwork"
+)
+
+// candidatesPerTry bounds how many available assets one AssignAsset attempt tries to claim.
+const candidatesPerTry = 10
+
+// AssignAssetRequest asks for one asset of a type for a user.
+type AssignAssetRequest struct {
+	WorkspaceID   int64  `json:"workspace_id,omitempty"`
+	UserID        int64  `json:"user_id"`
+	AssetTypeID   int64  `json:"asset_type_id"`
+	AssetTypeName string `json:"asset_type_name"`
+	// Since is when the workflow step began; an asset of the type already assigned to the user and
+	// updated since then is this workflow's own claim from an earlier attempt.
+	Since time.Time `json:"since"`
+}
+
+// AssetAssignment is the outcome of AssignAsset.
+type AssetAssignment struct {
+	AssetTypeID   int64  `json:"asset_type_id"`
+	AssetTypeName string `json:"asset_type_name"`
+	// Assigned is false when no asset of the type is available: the workflow waits and retries.
+	Assigned bool   `json:"assigned"`
+	AssetID  int64  `json:"asset_id,omitempty"`
+	Label    string `json:"label,omitempty"`
+	// Preexisting is true when the user held the asset before this workflow; compensation leaves it.
+	Preexisting bool `json:"preexisting"`
+}
+
+// errTaken vetoes a claim on an asset that is no longer available.
+var errTaken = errors.New("asset is no longer available")
+
+// AssignAsset gives the user one asset of the type: the one they already hold, or an AVAILABLE
+// one claimed by read-modify-write (assignee and IN_USE, every other field kept) and verified by a
+// re-read. The API has no conditional write, so claims of one type are serialised within this
+// worker, and a claim lost to another writer moves on to the next candidate.
+func (a *Activities) AssignAsset(ctx context.Context, req AssignAssetRequest) (AssetAssignment, error) {
+	if req.UserID == 0 || req.AssetTypeID == 0 {
+		return AssetAssignment{}, nonRetryable(ErrInvalidInput, "assign asset: user and asset type are required")
+	}
+	c, err := a.client(req.WorkspaceID)
+	if err != nil {
+		return AssetAssignment{}, err
+	}
+	out := AssetAssignment{AssetTypeID: req.AssetTypeID, AssetTypeName: req.AssetTypeName}
+	unlock := a.assetLocks.lock(fmt.Sprintf("%d/%d", c.WorkspaceID(), req.AssetTypeID))
+	defer unlock()
+
+	held, err := c.ListAssetsPage(ctx, atomicwork.Filters{}.
+		IsAnyOf("assigned_to_id", req.UserID).IsAnyOf("type_id", req.AssetTypeID), 1, 1)
+	if err != nil {
+		return out, toTemporal(err)
+	}
+	if len(held.Data) > 0 {
+		asset := held.Data[0]
+		out.Assigned, out.AssetID, out.Label = true, asset.ID, asset.Label
+		out.Preexisting = asset.UpdatedAt.Before(req.Since)
+		return out, nil
+	}
+
+	free, err := c.ListAssetsPage(ctx, atomicwork.Filters{}.
+		IsAnyOf("status", atomicwork.AssetAvailable).IsAnyOf("type_id", req.AssetTypeID), 1, candidatesPerTry)
+	if err != nil {
+		return out, toTemporal(err)
+	}
+	claim := atomicwork.Assignment{
+		AssigneeID: req.UserID,
+		Status:     atomicwork.AssetInUse,
+		Precondition: func(cur *atomicwork.Asset) error {
+			if cur.AssigneeID(c.AssigneeField()) != 0 || cur.StatusValue(c.StatusField()) != atomicwork.AssetAvailable {
+				return errTaken
+			}
+			return nil
+		},
+	}
+	for _, candidate := range free.Data {
+		_, _, err := c.SetAssignment(ctx, candidate.ID, claim)
+		switch {
+		case errors.Is(err, errTaken), atomicwork.IsNotFound(err):
+			continue
+		case err != nil:
+			return out, toTemporal(err)
+		}
+		// Verify: another writer may have claimed the same asset between our read and write.
+		got, err := c.GetAsset(ctx, candidate.ID)
+		if err != nil {
+			return out, toTemporal(err)
+		}
+		if got.AssigneeID(c.AssigneeField()) == req.UserID {
+			out.Assigned, out.AssetID, out.Label = true, got.ID, got.Label
+			return out, nil
+		}
+	}
+	return out, nil // none available now; the workflow notes it and retries later
+}
+
+// ReturnAssetRequest gives an asset back to stock.
+type ReturnAssetRequest struct {
+	WorkspaceID int64 `json:"workspace_id,omitempty"`
+	AssetID     int64 `json:"asset_id"`
+	// FromUserID is the user the asset must still be assigned to; an asset someone else holds
+	// by now is left alone.
+	FromUserID int64 `json:"from_user_id"`
+}
+
+// errNotTheirs vetoes returning an asset that another user holds by now.
+var errNotTheirs = errors.New("asset is assigned to someone else")
+
+// ReturnAsset unassigns an asset and sets it AVAILABLE, if it is still the user's.
+func (a *Activities) ReturnAsset(ctx context.Context, req ReturnAssetRequest) error {
+	c, err := a.client(req.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	_, _, err = c.SetAssignment(ctx, req.AssetID, atomicwork.Assignment{
+		Status: atomicwork.AssetAvailable,
+		Precondition: func(cur *atomicwork.Asset) error {
+			if id := cur.AssigneeID(c.AssigneeField()); id != 0 && id != req.FromUserID {
+				return errNotTheirs
+			}
+			return nil
+		},
+	})
+	if errors.Is(err, errNotTheirs) || atomicwork.IsNotFound(err) {
+		return nil
+	}
+	return toTemporal(err)
+}

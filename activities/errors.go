@@ -1,0 +1,80 @@
+package activities
+
+import (
+	"errors"
+	"net/http"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/atomicflow/atomicflow/atomicwork"
+)
+
+// Error types of the ApplicationErrors activities return. They are stable: workflows, retry
+// policies and operators match on them.
+const (
+	ErrBadRequest    = "ATOMICWORK_BAD_REQUEST"   // 400/422: the input was rejected
+	ErrUnauthorized  = "ATOMICWORK_UNAUTHORIZED"  // 401: the worker's key is wrong
+	ErrForbidden     = "ATOMICWORK_FORBIDDEN"     // 403: the key lacks permission or workspace access
+	ErrNotFound      = "ATOMICWORK_NOT_FOUND"     // 404
+	ErrConflict      = "ATOMICWORK_CONFLICT"      // 409 that a re-read could not resolve
+	ErrRateLimited   = "ATOMICWORK_RATE_LIMITED"  // 429: retried after Retry-After
+	ErrUnavailable   = "ATOMICWORK_UNAVAILABLE"   // 5xx, network, timeouts, unparseable answers: retried
+	ErrPermanent     = "ATOMICWORK_PERMANENT"     // another permanent API answer
+	ErrInvalidInput  = "INVALID_INPUT"            // the activity input itself is unusable
+	ErrUnknownName   = "UNKNOWN_NAME"             // an entitlement, asset type or user the API does not know
+	ErrNoWorkspace   = "NO_KEY_FOR_WORKSPACE"     // the worker holds no key for the workspace
+	ErrUnknownUser   = "UNKNOWN_USER"             // an email with no Atomicwork user
+	ErrStateConflict = "ATOMICWORK_STATE_CHANGED" // the API state moved under us; retry re-reads
+)
+
+// toTemporal maps a client error to the error Temporal should see: permanent answers become
+// non-retryable ApplicationErrors, 429s carry Retry-After as NextRetryDelay, everything else is
+// retryable. It must be returned as is, never wrapped: wrapping drops NextRetryDelay and NonRetryable.
+func toTemporal(err error) error {
+	if err == nil {
+		return nil
+	}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr
+	}
+	msg := err.Error()
+	switch atomicwork.Classify(err) {
+	case atomicwork.Transient:
+		if atomicwork.IsRateLimited(err) {
+			return temporal.NewApplicationErrorWithOptions(msg, ErrRateLimited,
+				temporal.ApplicationErrorOptions{NextRetryDelay: atomicwork.RetryAfterOf(err)})
+		}
+		return temporal.NewApplicationError(msg, ErrUnavailable)
+	case atomicwork.Canceled:
+		return err
+	}
+	var nf *atomicwork.NotFoundError
+	if errors.As(err, &nf) {
+		return temporal.NewNonRetryableApplicationError(msg, ErrUnknownName, nil)
+	}
+	return temporal.NewNonRetryableApplicationError(msg, permanentType(atomicwork.StatusOf(err)), nil)
+}
+
+func permanentType(status int) string {
+	switch status {
+	case http.StatusBadRequest, http.StatusUnprocessableEntity:
+		return ErrBadRequest
+	case http.StatusUnauthorized:
+		return ErrUnauthorized
+	case http.StatusForbidden:
+		return ErrForbidden
+	case http.StatusNotFound:
+		return ErrNotFound
+	case http.StatusConflict:
+		return ErrConflict
+	case 0:
+		return ErrInvalidInput
+	}
+	return ErrPermanent
+}
+
+// nonRetryable is a permanent failure of the given type.
+func nonRetryable(errType, msg string) error {
+	return temporal.NewNonRetryableApplicationError(msg, errType, nil)
+}

@@ -1,0 +1,114 @@
+package activities
+
+import (
+	"context"
+	"time"
+
+	"github.com/atomicflow/atomicflow/atomicwork"
+)
+
+// GrantRequest asks for one entitlement for one user.
+type GrantRequest struct {
+	WorkspaceID   int64  `json:"workspace_id,omitempty"`
+	UserID        int64  `json:"user_id"`
+	EntitlementID int64  `json:"entitlement_id"`
+	Entitlement   string `json:"entitlement"`
+	// Since is when the workflow step began: an active grant granted since then is this
+	// workflow's own (an earlier attempt's write whose answer was lost), an older one was there before.
+	Since time.Time `json:"since"`
+}
+
+// GrantRef is an active grant.
+type GrantRef struct {
+	GrantID       int64  `json:"grant_id"`
+	EntitlementID int64  `json:"entitlement_id"`
+	Entitlement   string `json:"entitlement"`
+	// Preexisting is true when the user had the grant before this workflow; compensation leaves it.
+	Preexisting bool `json:"preexisting"`
+}
+
+// EnsureGrant returns the user's active grant of the entitlement, creating it when there is none.
+func (a *Activities) EnsureGrant(ctx context.Context, req GrantRequest) (GrantRef, error) {
+	if req.UserID == 0 || req.EntitlementID == 0 {
+		return GrantRef{}, nonRetryable(ErrInvalidInput, "ensure grant: user and entitlement are required")
+	}
+	c, err := a.client(req.WorkspaceID)
+	if err != nil {
+		return GrantRef{}, err
+	}
+	if g, err := activeGrant(ctx, c, req.UserID, req.EntitlementID); err != nil || g != nil {
+		return grantRef(g, req), err
+	}
+	created, err := c.CreateGrant(ctx, atomicwork.GrantInput{UserID: req.UserID, EntitlementID: req.EntitlementID})
+	if atomicwork.IsConflict(err) {
+		// An active grant appeared between the check and the create: converge on it.
+		g, err := activeGrant(ctx, c, req.UserID, req.EntitlementID)
+		if err == nil && g == nil {
+			err = nonRetryable(ErrConflict, "create grant answered 409 but no active grant exists: check the entitlement in Atomicwork")
+		}
+		return grantRef(g, req), err
+	}
+	if err != nil {
+		return GrantRef{}, toTemporal(err)
+	}
+	return GrantRef{GrantID: created.ID, EntitlementID: req.EntitlementID, Entitlement: req.Entitlement}, nil
+}
+
+func grantRef(g *atomicwork.Grant, req GrantRequest) GrantRef {
+	if g == nil {
+		return GrantRef{}
+	}
+	preexisting := g.GrantedAt == nil || g.GrantedAt.Before(req.Since)
+	return GrantRef{GrantID: g.ID, EntitlementID: req.EntitlementID, Entitlement: req.Entitlement, Preexisting: preexisting}
+}
+
+// activeGrant returns the user's active grant of an entitlement, or nil.
+func activeGrant(ctx context.Context, c *atomicwork.Client, userID, entitlementID int64) (*atomicwork.Grant, error) {
+	filters := atomicwork.Filters{}.
+		IsAnyOf("user", userID).
+		IsAnyOf("entitlement", entitlementID).
+		IsAnyOf("status", atomicwork.GrantBucketActive)
+	for g, err := range c.ListGrants(ctx, filters) {
+		if err != nil {
+			return nil, toTemporal(err)
+		}
+		if g.Active() {
+			return &g, nil
+		}
+	}
+	return nil, nil
+}
+
+// RevokeRequest revokes one grant.
+type RevokeRequest struct {
+	WorkspaceID int64  `json:"workspace_id,omitempty"`
+	GrantID     int64  `json:"grant_id"`
+	Reason      string `json:"reason"`
+}
+
+// RevokeResult is the grant's state after the revoke.
+type RevokeResult struct {
+	GrantID int64 `json:"grant_id"`
+	// Status is the grant status (REVOKED once deprovisioning completed).
+	Status string `json:"status"`
+	// Revocation is IN_PROGRESS, COMPLETED or FAILED.
+	Revocation string `json:"revocation"`
+}
+
+// RevokeGrant revokes a grant with deprovisioning in the identity provider. Revoking a revoked
+// grant is a no-op answer from the API, so retries are safe.
+func (a *Activities) RevokeGrant(ctx context.Context, req RevokeRequest) (RevokeResult, error) {
+	c, err := a.client(req.WorkspaceID)
+	if err != nil {
+		return RevokeResult{}, err
+	}
+	g, err := c.RevokeGrant(ctx, req.GrantID, atomicwork.RevokeInput{Reason: req.Reason, SkipDeprovisioning: false})
+	if err != nil {
+		return RevokeResult{}, toTemporal(err)
+	}
+	res := RevokeResult{GrantID: g.ID, Status: g.Status}
+	if g.RevocationStatus != nil {
+		res.Revocation = g.RevocationStatus.Status
+	}
+	return res, nil
+}

@@ -1,0 +1,164 @@
+package activities
+
+import (
+	"context"
+	"strings"
+
+	"github.com/atomicflow/atomicflow/atomicwork"
+)
+
+// EnsureRequestRequest describes the one request a workflow opens.
+type EnsureRequestRequest struct {
+	WorkspaceID int64 `json:"workspace_id,omitempty"`
+	// Marker is unique to the workflow and step (see Marker); it ends the subject, so a retry finds
+	// the request it created before.
+	Marker      string `json:"marker"`
+	Subject     string `json:"subject"`
+	Description string `json:"description"`
+	RequesterID int64  `json:"requester_id"`
+	// CatalogItem is the catalog item to open the request from when it exists ("New Hire
+	// Onboarding"); otherwise a plain service request is opened.
+	CatalogItem string `json:"catalog_item,omitempty"`
+	// ItemFields are candidate values by reference key; only the item's own fields are sent.
+	ItemFields map[string]any `json:"item_fields,omitempty"`
+}
+
+// RequestRef names a request.
+type RequestRef struct {
+	DisplayID string `json:"display_id"`
+	// FromCatalog is true when the request was opened from the catalog item.
+	FromCatalog bool `json:"from_catalog"`
+}
+
+// EnsureRequest returns the request carrying the marker, opening it when there is none.
+func (a *Activities) EnsureRequest(ctx context.Context, req EnsureRequestRequest) (RequestRef, error) {
+	if req.Marker == "" || req.RequesterID == 0 {
+		return RequestRef{}, nonRetryable(ErrInvalidInput, "ensure request: marker and requester are required")
+	}
+	c, err := a.client(req.WorkspaceID)
+	if err != nil {
+		return RequestRef{}, err
+	}
+	tag := markerTag(req.Marker)
+	for r, err := range c.ListRequests(ctx, atomicwork.Filters{}.IsAnyOf("requester_id", req.RequesterID)) {
+		if err != nil {
+			return RequestRef{}, toTemporal(err)
+		}
+		if strings.HasSuffix(r.Subject, tag) {
+			return RequestRef{DisplayID: r.DisplayID, FromCatalog: r.ItemID != nil}, nil
+		}
+	}
+
+	in := atomicwork.RequestInput{
+		RequestType: atomicwork.RequestTypeServiceRequest,
+		Subject:     req.Subject + " " + tag,
+		Description: req.Description,
+		Requester:   req.RequesterID,
+		WorkspaceID: c.WorkspaceID(),
+	}
+	if req.CatalogItem != "" {
+		item, fields, err := catalogItem(ctx, c, req.CatalogItem)
+		if err != nil {
+			return RequestRef{}, err
+		}
+		if item != nil {
+			in.ItemFields = map[string]any{}
+			for _, f := range fields {
+				if v, ok := req.ItemFields[f.ReferenceKey]; ok {
+					in.ItemFields[f.ReferenceKey] = v
+				}
+			}
+			r, err := c.CreateItemRequest(ctx, item.ID, in)
+			if err != nil {
+				return RequestRef{}, toTemporal(err)
+			}
+			return RequestRef{DisplayID: r.DisplayID, FromCatalog: true}, nil
+		}
+	}
+	r, err := c.CreateRequest(ctx, in)
+	if err != nil {
+		return RequestRef{}, toTemporal(err)
+	}
+	return RequestRef{DisplayID: r.DisplayID}, nil
+}
+
+// markerTag is how a marker appears at the end of a subject.
+func markerTag(marker string) string { return "[" + marker + "]" }
+
+// catalogItem finds a published catalog item by exact name and its fields; nil when absent.
+func catalogItem(ctx context.Context, c *atomicwork.Client, name string) (*atomicwork.CatalogItem, []atomicwork.FieldDefinition, error) {
+	if c.WorkspaceID() == 0 {
+		return nil, nil, nil // catalog items live under a workspace path
+	}
+	for item, err := range c.ListCatalogItems(ctx, c.WorkspaceID(), atomicwork.CatalogItemListOptions{SearchKey: name, PublishedOnly: true}) {
+		if err != nil {
+			return nil, nil, toTemporal(err)
+		}
+		if strings.EqualFold(item.Name, name) {
+			fields, err := c.CatalogItemFields(ctx, item.ID)
+			if err != nil {
+				return nil, nil, toTemporal(err)
+			}
+			return &item, fields, nil
+		}
+	}
+	return nil, nil, nil
+}
+
+// NoteRequest adds one note, once.
+type NoteRequest struct {
+	WorkspaceID int64  `json:"workspace_id,omitempty"`
+	DisplayID   string `json:"display_id"`
+	// Marker makes the note findable: a retry that finds it adds nothing.
+	Marker      string `json:"marker"`
+	Description string `json:"description"`
+	Private     bool   `json:"private"`
+}
+
+// AddNote adds a note to a request unless a note with the same marker is there already.
+func (a *Activities) AddNote(ctx context.Context, req NoteRequest) error {
+	if req.Marker == "" || req.DisplayID == "" {
+		return nonRetryable(ErrInvalidInput, "add note: marker and request display id are required")
+	}
+	c, err := a.client(req.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	tag := noteTag(req.Marker)
+	for n, err := range c.ListNotes(ctx, req.DisplayID) {
+		if err != nil {
+			return toTemporal(err)
+		}
+		if strings.Contains(n.Description, tag) {
+			return nil
+		}
+	}
+	_, err = c.AddNote(ctx, req.DisplayID, atomicwork.NoteInput{Description: req.Description + "\n" + tag, IsPrivate: req.Private})
+	return toTemporal(err)
+}
+
+// noteTag is how a marker appears in a note: an HTML comment, invisible to readers.
+func noteTag(marker string) string { return "<!-- " + marker + " -->" }
+
+// ResolveRequestRequest resolves a request.
+type ResolveRequestRequest struct {
+	WorkspaceID int64  `json:"workspace_id,omitempty"`
+	DisplayID   string `json:"display_id"`
+}
+
+// ResolveRequest sets the request's status to Resolved unless it is resolved or closed already.
+func (a *Activities) ResolveRequest(ctx context.Context, req ResolveRequestRequest) error {
+	c, err := a.client(req.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	r, err := c.GetRequest(ctx, req.DisplayID)
+	if err != nil {
+		return toTemporal(err)
+	}
+	if r.Status.Is(atomicwork.StatusResolved) || r.Status.Is(atomicwork.StatusClosed) {
+		return nil
+	}
+	_, err = c.PatchRequest(ctx, req.DisplayID, atomicwork.RequestPatch{Status: "Resolved"})
+	return toTemporal(err)
+}

@@ -1,0 +1,121 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/atomicflow/atomicflow/atomicwork"
+)
+
+// createdByField is the user custom field that records which workflow created a user, so a retry
+// (or compensation) knows the user is this workflow's even when the create's answer was lost.
+const createdByField = "atomicflow_created_by"
+
+// EnsureUserRequest describes the user an onboarding needs.
+type EnsureUserRequest struct {
+	WorkspaceID  int64  `json:"workspace_id,omitempty"`
+	WorkflowID   string `json:"workflow_id"`
+	Email        string `json:"email"`
+	FirstName    string `json:"first_name"`
+	LastName     string `json:"last_name"`
+	Title        string `json:"title,omitempty"`
+	EmployeeID   string `json:"employee_id"`
+	TimeZone     string `json:"time_zone,omitempty"`
+	StartDate    string `json:"start_date"`
+	ManagerEmail string `json:"manager_email,omitempty"`
+}
+
+// UserRef is the user an onboarding works on.
+type UserRef struct {
+	UserID int64 `json:"user_id"`
+	// Created is true when this workflow created the user (now or on an earlier attempt).
+	Created bool `json:"created"`
+	// Restored is true when the user was soft-deleted and has been restored.
+	Restored bool `json:"restored"`
+}
+
+// EnsureUser finds the user by email, restores a soft-deleted one, or creates one.
+func (a *Activities) EnsureUser(ctx context.Context, req EnsureUserRequest) (UserRef, error) {
+	c, err := a.client(req.WorkspaceID)
+	if err != nil {
+		return UserRef{}, err
+	}
+	u, err := c.LookupUserByEmail(ctx, req.Email)
+	switch {
+	case err == nil:
+		return a.existingUser(ctx, c, u, req)
+	case !atomicwork.IsNotFound(err):
+		return UserRef{}, toTemporal(err)
+	}
+
+	in := atomicwork.UserInput{
+		Email: req.Email, FirstName: req.FirstName, LastName: req.LastName, Title: req.Title,
+		EmployeeID: req.EmployeeID, Timezone: req.TimeZone, JoinedOn: req.StartDate, Type: "EMPLOYEE",
+		CustomFields: map[string]any{createdByField: req.WorkflowID},
+	}
+	if req.ManagerEmail != "" {
+		m, err := c.LookupUserByEmail(ctx, req.ManagerEmail)
+		if err != nil {
+			if atomicwork.IsNotFound(err) {
+				return UserRef{}, nonRetryable(ErrUnknownUser, "the manager email matches no Atomicwork user: fix the manager email or create the manager first")
+			}
+			return UserRef{}, toTemporal(err)
+		}
+		in.Manager = &m.ID
+	}
+	created, err := c.CreateUser(ctx, in)
+	if atomicwork.IsConflict(err) {
+		// Someone (or our own lost answer) created it between lookup and create: converge on it.
+		u, err := c.LookupUserByEmail(ctx, req.Email)
+		if err != nil {
+			return UserRef{}, toTemporal(err)
+		}
+		return a.existingUser(ctx, c, u, req)
+	}
+	if err != nil {
+		return UserRef{}, toTemporal(err)
+	}
+	return UserRef{UserID: created.ID, Created: true}, nil
+}
+
+func (a *Activities) existingUser(ctx context.Context, c *atomicwork.Client, u *atomicwork.User, req EnsureUserRequest) (UserRef, error) {
+	ref := UserRef{UserID: u.ID, Created: u.CustomFields[createdByField] == req.WorkflowID}
+	if u.IsDeleted {
+		if err := c.RestoreUser(ctx, u.ID); err != nil {
+			return UserRef{}, toTemporal(err)
+		}
+		ref.Restored = true
+	}
+	return ref, nil
+}
+
+// DeactivateUserRequest names a user an onboarding created and now takes back.
+type DeactivateUserRequest struct {
+	WorkspaceID int64  `json:"workspace_id,omitempty"`
+	UserID      int64  `json:"user_id"`
+}
+
+// DeactivateUser soft-deletes a user (restorable), marking the employment status. Already
+// deleted users are left as they are.
+func (a *Activities) DeactivateUser(ctx context.Context, req DeactivateUserRequest) error {
+	c, err := a.client(req.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	u, err := c.GetUser(ctx, req.UserID)
+	if err != nil {
+		return toTemporal(err)
+	}
+	if u.IsDeleted {
+		return nil
+	}
+	if u.EmploymentStatus != "CANCELLED" {
+		if _, err := c.PatchUser(ctx, u.ID, atomicwork.UserInput{EmploymentStatus: "CANCELLED"}); err != nil {
+			return toTemporal(err)
+		}
+	}
+	if err := c.DeleteUser(ctx, u.ID); err != nil && !atomicwork.IsNotFound(err) {
+		return toTemporal(fmt.Errorf("deactivate user %d: %w", u.ID, err))
+	}
+	return nil
+}

@@ -1,0 +1,414 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"html"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/atomicflow/atomicflow/activities"
+)
+
+// acts is a nil *Activities used only to name activity methods in ExecuteActivity; the worker
+// registers the real struct.
+var acts *activities.Activities
+
+// Catalog items the workflows open requests from when they exist.
+const onboardingCatalogItem = "New Hire Onboarding"
+
+// Onboarding makes a new hire an Atomicwork user with a request, access and assets by day one,
+// exactly once; a cancellation undoes what it did.
+func Onboarding(ctx workflow.Context, in OnboardingInput) (OnboardingResult, error) {
+	o, err := newOnboarding(ctx, in)
+	if err != nil {
+		return OnboardingResult{}, err
+	}
+	return o.run(ctx)
+}
+
+type onboarding struct {
+	in     OnboardingInput
+	id     string
+	logger log.Logger
+	since  time.Time
+	dayOne time.Time
+
+	status       OnboardingStatus
+	dateChanged  bool
+	cancelReason string
+	cancelRun    workflow.CancelFunc
+
+	user    activities.UserRef
+	request activities.RequestRef
+	grants  []activities.GrantRef
+	assets  []activities.AssetAssignment
+}
+
+// newOnboarding validates the input and registers the handlers before anything can fail later.
+func newOnboarding(ctx workflow.Context, in OnboardingInput) (*onboarding, error) {
+	if err := in.Validate(); err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidInput, nil)
+	}
+	dayOne, _ := StartOfDay(in.StartDate, in.TimeZone) // validated above
+	info := workflow.GetInfo(ctx)
+	o := &onboarding{
+		in:     in,
+		id:     info.WorkflowExecution.ID,
+		logger: log.With(workflow.GetLogger(ctx), "EmployeeId", in.EmployeeID),
+		since:  workflow.Now(ctx),
+		dayOne: dayOne,
+		status: OnboardingStatus{Stage: StagePlanning, StartDate: in.StartDate, TimeZone: zoneName(in.TimeZone), DayOneAt: dayOne.UTC()},
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (OnboardingStatus, error) {
+		return o.status, nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateSetStartDate, o.setStartDate,
+		workflow.UpdateHandlerOptions{Validator: o.validateStartDate}); err != nil {
+		return nil, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel, o.cancel,
+		workflow.UpdateHandlerOptions{Validator: o.validateCancel}); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+func (o *onboarding) run(ctx workflow.Context) (OnboardingResult, error) {
+	runCtx, cancelRun := workflow.WithCancel(ctx)
+	o.cancelRun = cancelRun
+	o.setStage(ctx, StagePlanning)
+
+	err := o.provision(runCtx)
+	if err == nil {
+		o.setStage(ctx, StageCompleted)
+		return o.result(OutcomeCompleted), nil
+	}
+	if !temporal.IsCanceledError(err) {
+		o.logger.Error("Onboarding failed", "Stage", o.status.Stage, "Error", err)
+		return o.result(""), err
+	}
+	if o.cancelReason == "" {
+		o.cancelReason = "the onboarding workflow was cancelled"
+	}
+	// Compensation runs on a disconnected context so it survives the cancellation.
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	if err := o.compensate(dctx); err != nil {
+		o.logger.Error("Compensation failed", "Error", err)
+		return o.result(OutcomeCancelled), err
+	}
+	o.setStage(dctx, StageCancelled)
+	return o.result(OutcomeCancelled), nil
+}
+
+// provision runs the steps in order; each one is idempotent, so a replayed or retried step converges.
+func (o *onboarding) provision(ctx workflow.Context) error {
+	var plan activities.Plan
+	if err := workflow.ExecuteActivity(apiCall(ctx, "resolve the provisioning plan"), acts.ResolvePlan, activities.PlanRequest{
+		WorkspaceID: o.in.WorkspaceID, Department: o.in.Department, Title: o.in.Title,
+		Entitlements: o.in.Entitlements, AssetTypes: o.in.AssetTypes,
+	}).Get(ctx, &plan); err != nil {
+		return err
+	}
+	o.status.Plan = &plan
+	o.status.Pending = planSteps(plan)
+
+	o.setStage(ctx, StageAccount)
+	if err := workflow.ExecuteActivity(apiCall(ctx, "find, restore or create the user"), acts.EnsureUser, activities.EnsureUserRequest{
+		WorkspaceID: o.in.WorkspaceID, WorkflowID: o.id, Email: o.in.Email, FirstName: o.in.FirstName, LastName: o.in.LastName,
+		Title: o.in.Title, EmployeeID: o.in.EmployeeID, TimeZone: o.in.TimeZone, StartDate: o.in.StartDate, ManagerEmail: o.in.ManagerEmail,
+	}).Get(ctx, &o.user); err != nil {
+		return err
+	}
+	o.status.UserID = o.user.UserID
+	o.done(ctx, "user")
+
+	o.setStage(ctx, StageRequest)
+	if err := workflow.ExecuteActivity(apiCall(ctx, "open the onboarding request"), acts.EnsureRequest, activities.EnsureRequestRequest{
+		WorkspaceID: o.in.WorkspaceID, Marker: activities.Marker(o.id, "request"), RequesterID: o.user.UserID,
+		Subject:     fmt.Sprintf("New hire onboarding: %s %s (%s), starts %s", o.in.FirstName, o.in.LastName, o.in.EmployeeID, o.in.StartDate),
+		Description: o.planHTML(plan), CatalogItem: onboardingCatalogItem,
+		ItemFields: map[string]any{"employee_name": strings.TrimSpace(o.in.FirstName + " " + o.in.LastName),
+			"start_date": o.in.StartDate, "department": o.in.Department},
+	}).Get(ctx, &o.request); err != nil {
+		return err
+	}
+	o.status.RequestID = o.request.DisplayID
+	if err := o.note(apiCall(ctx, "note the plan"), "plan", o.planHTML(plan)); err != nil {
+		return err
+	}
+	o.done(ctx, "request")
+
+	o.setStage(ctx, StageAccess)
+	for _, e := range plan.Entitlements {
+		var g activities.GrantRef
+		if err := workflow.ExecuteActivity(apiCall(ctx, "grant "+e.Name), acts.EnsureGrant, activities.GrantRequest{
+			WorkspaceID: o.in.WorkspaceID, UserID: o.user.UserID, EntitlementID: e.ID, Entitlement: e.Name, Since: o.since,
+		}).Get(ctx, &g); err != nil {
+			return err
+		}
+		o.grants = append(o.grants, g)
+		o.done(ctx, "grant "+e.Name)
+	}
+
+	o.setStage(ctx, StageAssets)
+	for _, t := range plan.AssetTypes {
+		a, err := o.assignAsset(ctx, t)
+		if err != nil {
+			return err
+		}
+		o.assets = append(o.assets, a)
+		o.done(ctx, "asset "+t.Name)
+	}
+
+	if err := o.waitForDayOne(ctx); err != nil {
+		return err
+	}
+
+	o.setStage(ctx, StageDayOne)
+	// Assets are claimed without a conditional write: re-check each is still the hire's on day one.
+	for i, t := range plan.AssetTypes {
+		a, err := o.assignAsset(ctx, t)
+		if err != nil {
+			return err
+		}
+		o.assets[i] = a
+	}
+	if err := o.note(apiCall(ctx, "note day one"), "day-one", fmt.Sprintf("<p>Day one: %s starts today. Access and equipment are ready: %s.</p>",
+		html.EscapeString(o.in.FirstName), html.EscapeString(strings.Join(o.status.Done, ", ")))); err != nil {
+		return err
+	}
+	return workflow.ExecuteActivity(apiCall(ctx, "resolve the onboarding request"), acts.ResolveRequest, activities.ResolveRequestRequest{
+		WorkspaceID: o.in.WorkspaceID, DisplayID: o.request.DisplayID,
+	}).Get(ctx, nil)
+}
+
+// assignAsset claims one asset of a type, waiting with backoff while none is available.
+func (o *onboarding) assignAsset(ctx workflow.Context, t activities.PlannedAssetType) (activities.AssetAssignment, error) {
+	wait := assetRetryFirst
+	for noted := false; ; {
+		var a activities.AssetAssignment
+		if err := workflow.ExecuteActivity(apiCall(ctx, "assign a "+t.Name), acts.AssignAsset, activities.AssignAssetRequest{
+			WorkspaceID: o.in.WorkspaceID, UserID: o.user.UserID, AssetTypeID: t.ID, AssetTypeName: t.Name, Since: o.since,
+		}).Get(ctx, &a); err != nil {
+			return a, err
+		}
+		if a.Assigned {
+			o.status.Waiting = ""
+			return a, nil
+		}
+		if !noted {
+			if err := o.note(apiCall(ctx, "note the missing "+t.Name), "no-asset-"+t.Name, fmt.Sprintf(
+				"<p>No %s is available. atomicflow keeps checking and assigns one as soon as one is in stock.</p>",
+				html.EscapeString(t.Name))); err != nil {
+				return a, err
+			}
+			noted = true
+		}
+		prev := o.status.Stage
+		o.status.Waiting = "no " + t.Name + " available; next check in " + wait.String()
+		o.setStage(ctx, StageWaitingForAsset)
+		if err := workflow.NewTimerWithOptions(ctx, wait, workflow.TimerOptions{Summary: "wait for a " + t.Name}).Get(ctx, nil); err != nil {
+			return a, err
+		}
+		o.setStage(ctx, prev)
+		wait = min(2*wait, assetRetryMax)
+	}
+}
+
+// waitForDayOne sleeps until local midnight of the start date; set_start_date re-arms the timer.
+func (o *onboarding) waitForDayOne(ctx workflow.Context) error {
+	o.setStage(ctx, StageWaitingStart)
+	for {
+		wait := o.dayOne.Sub(workflow.Now(ctx))
+		if wait <= 0 {
+			return nil
+		}
+		o.dateChanged = false
+		o.status.Waiting = "day one at " + o.dayOne.UTC().Format(time.RFC3339)
+		changed, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+			Timeout:      wait,
+			TimerOptions: workflow.TimerOptions{Summary: "until day one " + o.in.StartDate},
+		}, func() bool { return o.dateChanged })
+		if err != nil {
+			return err
+		}
+		if !changed {
+			o.status.Waiting = ""
+			return nil
+		}
+	}
+}
+
+func (o *onboarding) validateStartDate(ctx workflow.Context, req SetStartDateRequest) error {
+	if _, err := StartOfDay(req.StartDate, o.in.TimeZone); err != nil {
+		return err
+	}
+	switch o.status.Stage {
+	case StageDayOne, StageCompleted, StageCompensating, StageCancelled:
+		return fmt.Errorf("the onboarding is past its start date (stage %s): the start date can no longer change", o.status.Stage)
+	}
+	return nil
+}
+
+func (o *onboarding) setStartDate(ctx workflow.Context, req SetStartDateRequest) (OnboardingStatus, error) {
+	o.dayOne, _ = StartOfDay(req.StartDate, o.in.TimeZone) // validated
+	o.in.StartDate = req.StartDate
+	o.status.StartDate, o.status.DayOneAt = req.StartDate, o.dayOne.UTC()
+	o.dateChanged = true
+	o.logger.Info("Start date changed", "StartDate", req.StartDate)
+	return o.status, nil
+}
+
+func (o *onboarding) validateCancel(ctx workflow.Context, req CancelRequest) error {
+	switch o.status.Stage {
+	case StageCompleted, StageCompensating, StageCancelled:
+		return fmt.Errorf("the onboarding is %s: there is nothing to cancel", strings.TrimPrefix(o.status.Stage, "onboarding."))
+	}
+	return nil
+}
+
+func (o *onboarding) cancel(ctx workflow.Context, req CancelRequest) (OnboardingStatus, error) {
+	o.cancelReason = strings.TrimSpace(req.Reason)
+	if o.cancelReason == "" {
+		o.cancelReason = "the onboarding was cancelled"
+	}
+	o.status.Cancelled, o.status.CancelNote = true, o.cancelReason
+	o.cancelRun()
+	return o.status, nil
+}
+
+// compensate undoes, newest first, what this run did; what the hire had before is left alone.
+func (o *onboarding) compensate(ctx workflow.Context) error {
+	o.setStage(ctx, StageCompensating)
+	o.status.Cancelled, o.status.CancelNote = true, o.cancelReason
+	var errs []error
+	for i := len(o.assets) - 1; i >= 0; i-- {
+		a := o.assets[i]
+		if !a.Assigned || a.Preexisting {
+			continue
+		}
+		errs = append(errs, workflow.ExecuteActivity(compensation(ctx, "return the "+a.AssetTypeName), acts.ReturnAsset,
+			activities.ReturnAssetRequest{WorkspaceID: o.in.WorkspaceID, AssetID: a.AssetID, FromUserID: o.user.UserID}).Get(ctx, nil))
+	}
+	for i := len(o.grants) - 1; i >= 0; i-- {
+		g := o.grants[i]
+		if g.Preexisting {
+			continue
+		}
+		errs = append(errs, workflow.ExecuteActivity(compensation(ctx, "revoke "+g.Entitlement), acts.RevokeGrant,
+			activities.RevokeRequest{WorkspaceID: o.in.WorkspaceID, GrantID: g.GrantID, Reason: "onboarding cancelled: " + o.cancelReason}).Get(ctx, nil))
+	}
+	if o.request.DisplayID != "" {
+		errs = append(errs, o.note(compensation(ctx, "note the cancellation"), "cancelled",
+			"<p>Onboarding cancelled: "+html.EscapeString(o.cancelReason)+". Access granted by this onboarding was revoked and its equipment returned to stock.</p>"))
+		errs = append(errs, workflow.ExecuteActivity(compensation(ctx, "resolve the onboarding request"), acts.ResolveRequest,
+			activities.ResolveRequestRequest{WorkspaceID: o.in.WorkspaceID, DisplayID: o.request.DisplayID}).Get(ctx, nil))
+	}
+	if o.user.Created {
+		errs = append(errs, workflow.ExecuteActivity(compensation(ctx, "deactivate the user"), acts.DeactivateUser,
+			activities.DeactivateUserRequest{WorkspaceID: o.in.WorkspaceID, UserID: o.user.UserID}).Get(ctx, nil))
+	}
+	return errors.Join(errs...)
+}
+
+// note adds a marked note to the onboarding request, once; ctx carries the activity options.
+func (o *onboarding) note(ctx workflow.Context, step, body string) error {
+	return workflow.ExecuteActivity(ctx, acts.AddNote, activities.NoteRequest{
+		WorkspaceID: o.in.WorkspaceID, DisplayID: o.request.DisplayID, Marker: activities.Marker(o.id, step),
+		Description: body, Private: true,
+	}).Get(ctx, nil)
+}
+
+// setStage records a stage in the status, the search attributes and the UI's current details.
+func (o *onboarding) setStage(ctx workflow.Context, stage string) {
+	o.status.Stage = stage
+	updates := []temporal.SearchAttributeUpdate{EmployeeIDKey.ValueSet(o.in.EmployeeID), LifecycleStageKey.ValueSet(stage)}
+	if o.user.UserID != 0 {
+		updates = append(updates, AtomicworkUserIDKey.ValueSet(fmt.Sprint(o.user.UserID)))
+	}
+	if o.request.DisplayID != "" {
+		updates = append(updates, AtomicworkRequestKey.ValueSet(o.request.DisplayID))
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		o.logger.Warn("Search attributes not updated", "Error", err)
+	}
+	workflow.SetCurrentDetails(ctx, o.details())
+}
+
+func (o *onboarding) done(ctx workflow.Context, step string) {
+	o.status.Done = append(o.status.Done, step)
+	for i, p := range o.status.Pending {
+		if p == step {
+			o.status.Pending = append(o.status.Pending[:i:i], o.status.Pending[i+1:]...)
+			break
+		}
+	}
+	workflow.SetCurrentDetails(ctx, o.details())
+}
+
+// details is the UI's live view: ids and steps only, no names or emails.
+func (o *onboarding) details() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**Stage:** %s  \n**Employee:** %s  \n**Day one:** %s (%s)", o.status.Stage, o.in.EmployeeID,
+		o.in.StartDate, zoneName(o.in.TimeZone))
+	if o.request.DisplayID != "" {
+		fmt.Fprintf(&b, "  \n**Request:** %s", o.request.DisplayID)
+	}
+	if o.status.Waiting != "" {
+		fmt.Fprintf(&b, "  \n**Waiting:** %s", o.status.Waiting)
+	}
+	if len(o.status.Done) > 0 {
+		fmt.Fprintf(&b, "  \n**Done:** %s", strings.Join(o.status.Done, ", "))
+	}
+	if len(o.status.Pending) > 0 {
+		fmt.Fprintf(&b, "  \n**Pending:** %s", strings.Join(o.status.Pending, ", "))
+	}
+	return b.String()
+}
+
+func (o *onboarding) result(outcome string) OnboardingResult {
+	return OnboardingResult{Outcome: outcome, UserID: o.user.UserID, RequestID: o.request.DisplayID,
+		Grants: o.grants, Assets: o.assets, Reason: o.cancelReason}
+}
+
+// planHTML is the plan as a request note.
+func (o *onboarding) planHTML(plan activities.Plan) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "<p>Onboarding plan for %s %s (%s), day one %s at 00:00 %s (%s UTC).</p><ul>",
+		html.EscapeString(o.in.FirstName), html.EscapeString(o.in.LastName), html.EscapeString(o.in.EmployeeID),
+		o.in.StartDate, zoneName(o.in.TimeZone), o.dayOne.UTC().Format("2006-01-02 15:04"))
+	for _, e := range plan.Entitlements {
+		fmt.Fprintf(&b, "<li>Access: %s</li>", html.EscapeString(e.Name))
+	}
+	for _, t := range plan.AssetTypes {
+		fmt.Fprintf(&b, "<li>Equipment: one %s</li>", html.EscapeString(t.Name))
+	}
+	b.WriteString("</ul>")
+	return b.String()
+}
+
+// planSteps lists the steps of a plan, as the status query shows them.
+func planSteps(plan activities.Plan) []string {
+	steps := []string{"user", "request"}
+	for _, e := range plan.Entitlements {
+		steps = append(steps, "grant "+e.Name)
+	}
+	for _, t := range plan.AssetTypes {
+		steps = append(steps, "asset "+t.Name)
+	}
+	return steps
+}
+
+func zoneName(tz string) string {
+	if tz == "" {
+		return "UTC"
+	}
+	return tz
+}

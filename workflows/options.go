@@ -1,0 +1,60 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/atomicflow/atomicflow/activities"
+)
+
+// Activity-option profiles. Every activity call uses one: StartToClose bounds one attempt (a few
+// API calls under the client's 30 s timeout), ScheduleToClose bounds all retries together.
+// Permanent API errors are non-retryable ApplicationErrors and stop at once; 429s come back with
+// NextRetryDelay = Retry-After, which overrides the backoff below.
+
+// apiCall is a short check-then-act step over a few API calls.
+func apiCall(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    2 * time.Minute,
+		ScheduleToCloseTimeout: 2 * time.Hour,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Minute,
+			NonRetryableErrorTypes: nonRetryableTypes,
+		},
+		// A cancelled step still finishes its write; waiting for it lets compensation see it.
+		WaitForCancellation: true,
+		Summary:             summary,
+	})
+}
+
+// compensation is an undo step: it must get through, so its budget is a day.
+func compensation(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    2 * time.Minute,
+		ScheduleToCloseTimeout: 24 * time.Hour,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        5 * time.Minute,
+			NonRetryableErrorTypes: nonRetryableTypes,
+		},
+		Summary: summary,
+	})
+}
+
+// nonRetryableTypes repeats, as a safety net, the error types activities already mark non-retryable.
+var nonRetryableTypes = []string{
+	activities.ErrBadRequest, activities.ErrUnauthorized, activities.ErrForbidden, activities.ErrNotFound,
+	activities.ErrConflict, activities.ErrPermanent, activities.ErrInvalidInput, activities.ErrUnknownName,
+	activities.ErrNoWorkspace, activities.ErrUnknownUser,
+}
+
+// Waiting for an asset to come back into stock: backoff between tries, capped.
+const (
+	assetRetryFirst = time.Minute
+	assetRetryMax   = time.Hour
+)
