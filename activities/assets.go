@@ -102,35 +102,43 @@ func (a *Activities) AssignAsset(ctx context.Context, req AssignAssetRequest) (A
 	return out, nil // none available now; the workflow notes it and retries later
 }
 
-// ReturnAssetRequest gives an asset back to stock.
-type ReturnAssetRequest struct {
-	WorkspaceID int64 `json:"workspace_id,omitempty"`
-	AssetID     int64 `json:"asset_id"`
-	// FromUserID is the user the asset must still be assigned to; an asset someone else holds
-	// by now is left alone.
-	FromUserID int64 `json:"from_user_id"`
+// UndoAssetRequest returns an asset a workflow may have assigned.
+type UndoAssetRequest struct {
+	WorkspaceID int64     `json:"workspace_id,omitempty"`
+	UserID      int64     `json:"user_id"`
+	AssetTypeID int64     `json:"asset_type_id"`
+	Since       time.Time `json:"since"`
 }
 
-// errNotTheirs vetoes returning an asset that another user holds by now.
-var errNotTheirs = errors.New("asset is assigned to someone else")
-
-// ReturnAsset unassigns an asset and sets it AVAILABLE, if it is still the user's.
-func (a *Activities) ReturnAsset(ctx context.Context, req ReturnAssetRequest) error {
+// UndoAsset returns to stock (unassigned, AVAILABLE) every asset of the type assigned to the user
+// and updated since the workflow began; assets the user held before stay. Safe to retry.
+func (a *Activities) UndoAsset(ctx context.Context, req UndoAssetRequest) error {
 	c, err := a.client(req.WorkspaceID)
 	if err != nil {
 		return err
 	}
-	_, _, err = c.SetAssignment(ctx, req.AssetID, atomicwork.Assignment{
-		Status: atomicwork.AssetAvailable,
-		Precondition: func(cur *atomicwork.Asset) error {
-			if id := cur.AssigneeID(c.AssigneeField()); id != 0 && id != req.FromUserID {
-				return errNotTheirs
-			}
-			return nil
-		},
-	})
-	if errors.Is(err, errNotTheirs) || atomicwork.IsNotFound(err) {
+	held, err := atomicwork.Collect(c.ListAssets(ctx, atomicwork.Filters{}.
+		IsAnyOf("assigned_to_id", req.UserID).IsAnyOf("type_id", req.AssetTypeID)))
+	if err != nil {
+		return toTemporal(err)
+	}
+	stillTheirs := func(cur *atomicwork.Asset) error {
+		if cur.AssigneeID(c.AssigneeField()) != req.UserID {
+			return errNotTheirs
+		}
 		return nil
 	}
-	return toTemporal(err)
+	for _, asset := range held {
+		if asset.UpdatedAt.Before(req.Since) {
+			continue
+		}
+		_, _, err := c.SetAssignment(ctx, asset.ID, atomicwork.Assignment{Status: atomicwork.AssetAvailable, Precondition: stillTheirs})
+		if err != nil && !errors.Is(err, errNotTheirs) && !atomicwork.IsNotFound(err) {
+			return toTemporal(err)
+		}
+	}
+	return nil
 }
+
+// errNotTheirs vetoes returning an asset that another user holds by now.
+var errNotTheirs = errors.New("asset is assigned to someone else")

@@ -112,3 +112,28 @@ func (a *Activities) RevokeGrant(ctx context.Context, req RevokeRequest) (Revoke
 	}
 	return res, nil
 }
+
+// UndoGrantRequest takes back an entitlement a workflow may have granted.
+type UndoGrantRequest struct {
+	WorkspaceID   int64     `json:"workspace_id,omitempty"`
+	UserID        int64     `json:"user_id"`
+	EntitlementID int64     `json:"entitlement_id"`
+	Since         time.Time `json:"since"`
+	Reason        string    `json:"reason"`
+}
+
+// UndoGrant revokes the user's active grant of the entitlement if it was granted since the
+// workflow began; an older grant was the user's before and stays. Safe to retry, and safe when
+// the grant step was interrupted (nothing granted, nothing revoked).
+func (a *Activities) UndoGrant(ctx context.Context, req UndoGrantRequest) error {
+	c, err := a.client(req.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	g, err := activeGrant(ctx, c, req.UserID, req.EntitlementID)
+	if err != nil || g == nil || g.GrantedAt == nil || g.GrantedAt.Before(req.Since) {
+		return err
+	}
+	_, err = c.RevokeGrant(ctx, g.ID, atomicwork.RevokeInput{Reason: req.Reason, SkipDeprovisioning: false})
+	return toTemporal(err)
+}

@@ -39,19 +39,13 @@ func (a *Activities) EnsureRequest(ctx context.Context, req EnsureRequestRequest
 	if err != nil {
 		return RequestRef{}, err
 	}
-	tag := markerTag(req.Marker)
-	for r, err := range c.ListRequests(ctx, atomicwork.Filters{}.IsAnyOf("requester_id", req.RequesterID)) {
-		if err != nil {
-			return RequestRef{}, toTemporal(err)
-		}
-		if strings.HasSuffix(r.Subject, tag) {
-			return RequestRef{DisplayID: r.DisplayID, FromCatalog: r.ItemID != nil}, nil
-		}
+	if r, err := findRequest(ctx, c, req.Marker, req.RequesterID); err != nil || r != nil {
+		return requestRef(r), err
 	}
 
 	in := atomicwork.RequestInput{
 		RequestType: atomicwork.RequestTypeServiceRequest,
-		Subject:     req.Subject + " " + tag,
+		Subject:     req.Subject + " " + markerTag(req.Marker),
 		Description: req.Description,
 		Requester:   req.RequesterID,
 		WorkspaceID: c.WorkspaceID(),
@@ -80,6 +74,27 @@ func (a *Activities) EnsureRequest(ctx context.Context, req EnsureRequestRequest
 		return RequestRef{}, toTemporal(err)
 	}
 	return RequestRef{DisplayID: r.DisplayID}, nil
+}
+
+// findRequest returns the requester's request whose subject ends with the marker, or nil.
+func findRequest(ctx context.Context, c *atomicwork.Client, marker string, requesterID int64) (*atomicwork.Request, error) {
+	tag := markerTag(marker)
+	for r, err := range c.ListRequests(ctx, atomicwork.Filters{}.IsAnyOf("requester_id", requesterID)) {
+		if err != nil {
+			return nil, toTemporal(err)
+		}
+		if strings.HasSuffix(r.Subject, tag) {
+			return &r, nil
+		}
+	}
+	return nil, nil
+}
+
+func requestRef(r *atomicwork.Request) RequestRef {
+	if r == nil {
+		return RequestRef{}
+	}
+	return RequestRef{DisplayID: r.DisplayID, FromCatalog: r.ItemID != nil}
 }
 
 // markerTag is how a marker appears at the end of a subject.
@@ -124,8 +139,12 @@ func (a *Activities) AddNote(ctx context.Context, req NoteRequest) error {
 	if err != nil {
 		return err
 	}
-	tag := noteTag(req.Marker)
-	for n, err := range c.ListNotes(ctx, req.DisplayID) {
+	return addNoteOnce(ctx, c, req.DisplayID, req.Marker, req.Description, req.Private)
+}
+
+func addNoteOnce(ctx context.Context, c *atomicwork.Client, displayID, marker, description string, private bool) error {
+	tag := noteTag(marker)
+	for n, err := range c.ListNotes(ctx, displayID) {
 		if err != nil {
 			return toTemporal(err)
 		}
@@ -133,7 +152,7 @@ func (a *Activities) AddNote(ctx context.Context, req NoteRequest) error {
 			return nil
 		}
 	}
-	_, err = c.AddNote(ctx, req.DisplayID, atomicwork.NoteInput{Description: req.Description + "\n" + tag, IsPrivate: req.Private})
+	_, err := c.AddNote(ctx, displayID, atomicwork.NoteInput{Description: description + "\n" + tag, IsPrivate: private})
 	return toTemporal(err)
 }
 
@@ -156,9 +175,40 @@ func (a *Activities) ResolveRequest(ctx context.Context, req ResolveRequestReque
 	if err != nil {
 		return toTemporal(err)
 	}
+	return resolve(ctx, c, r)
+}
+
+func resolve(ctx context.Context, c *atomicwork.Client, r *atomicwork.Request) error {
 	if r.Status.Is(atomicwork.StatusResolved) || r.Status.Is(atomicwork.StatusClosed) {
 		return nil
 	}
-	_, err = c.PatchRequest(ctx, req.DisplayID, atomicwork.RequestPatch{Status: "Resolved"})
+	_, err := c.PatchRequest(ctx, r.DisplayID, atomicwork.RequestPatch{Status: "Resolved"})
 	return toTemporal(err)
+}
+
+// CloseRequestRequest closes the request a workflow opened, with a note saying why.
+type CloseRequestRequest struct {
+	WorkspaceID int64  `json:"workspace_id,omitempty"`
+	Marker      string `json:"marker"` // the request's marker (see EnsureRequest)
+	RequesterID int64  `json:"requester_id"`
+	NoteMarker  string `json:"note_marker"`
+	Note        string `json:"note"`
+}
+
+// CloseRequest finds the workflow's request by its marker, notes why and resolves it. It is a
+// no-op when no such request exists (the create never happened), so it is safe after an
+// interrupted EnsureRequest.
+func (a *Activities) CloseRequest(ctx context.Context, req CloseRequestRequest) error {
+	c, err := a.client(req.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	r, err := findRequest(ctx, c, req.Marker, req.RequesterID)
+	if err != nil || r == nil {
+		return err
+	}
+	if err := addNoteOnce(ctx, c, r.DisplayID, req.NoteMarker, req.Note, true); err != nil {
+		return err
+	}
+	return resolve(ctx, c, r)
 }

@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 )
@@ -89,33 +88,41 @@ func (a *Activities) existingUser(ctx context.Context, c *atomicwork.Client, u *
 	return ref, nil
 }
 
-// DeactivateUserRequest names a user an onboarding created and now takes back.
+// DeactivateUserRequest takes back a user an onboarding created.
 type DeactivateUserRequest struct {
 	WorkspaceID int64  `json:"workspace_id,omitempty"`
-	UserID      int64  `json:"user_id"`
+	Email       string `json:"email"`
+	// WorkflowID is the onboarding's id: only a user it created (see EnsureUser) is deactivated.
+	WorkflowID string `json:"workflow_id"`
 }
 
-// DeactivateUser soft-deletes a user (restorable), marking the employment status. Already
-// deleted users are left as they are.
+// DeactivateUser soft-deletes (restorably) the user with this email if this workflow created it,
+// marking the employment status CANCELLED. A user that existed before, is absent or is already
+// deleted is left as it is, so the step is safe to retry and safe after an interrupted create.
 func (a *Activities) DeactivateUser(ctx context.Context, req DeactivateUserRequest) error {
 	c, err := a.client(req.WorkspaceID)
 	if err != nil {
 		return err
 	}
-	u, err := c.GetUser(ctx, req.UserID)
-	if err != nil {
+	u, err := c.LookupUserByEmail(ctx, req.Email)
+	switch {
+	case atomicwork.IsNotFound(err):
+		return nil
+	case err != nil:
 		return toTemporal(err)
-	}
-	if u.IsDeleted {
+	case u.IsDeleted || u.CustomFields[createdByField] != req.WorkflowID:
 		return nil
 	}
-	if u.EmploymentStatus != "CANCELLED" {
-		if _, err := c.PatchUser(ctx, u.ID, atomicwork.UserInput{EmploymentStatus: "CANCELLED"}); err != nil {
+	if u.EmploymentStatus != employmentCancelled {
+		if _, err := c.PatchUser(ctx, u.ID, atomicwork.UserInput{EmploymentStatus: employmentCancelled}); err != nil {
 			return toTemporal(err)
 		}
 	}
 	if err := c.DeleteUser(ctx, u.ID); err != nil && !atomicwork.IsNotFound(err) {
-		return toTemporal(fmt.Errorf("deactivate user %d: %w", u.ID, err))
+		return toTemporal(err)
 	}
 	return nil
 }
+
+// employmentCancelled marks a hire whose onboarding was withdrawn.
+const employmentCancelled = "CANCELLED"

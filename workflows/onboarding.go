@@ -47,6 +47,15 @@ type onboarding struct {
 	request activities.RequestRef
 	grants  []activities.GrantRef
 	assets  []activities.AssetAssignment
+	// undo holds a compensation for every step that started, pushed before the step runs: each
+	// finds what its step did by itself, so a step in flight at cancellation is undone too.
+	undo []compensationStep
+}
+
+// compensationStep undoes one step; it must be idempotent and a no-op if the step did nothing.
+type compensationStep struct {
+	summary string
+	run     func(ctx workflow.Context) error
 }
 
 // newOnboarding validates the input and registers the handlers before anything can fail later.
@@ -120,6 +129,10 @@ func (o *onboarding) provision(ctx workflow.Context) error {
 	o.status.Pending = planSteps(plan)
 
 	o.setStage(ctx, StageAccount)
+	o.onCancel("deactivate the user if this onboarding created it", func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(ctx, acts.DeactivateUser, activities.DeactivateUserRequest{
+			WorkspaceID: o.in.WorkspaceID, Email: o.in.Email, WorkflowID: o.id}).Get(ctx, nil)
+	})
 	if err := workflow.ExecuteActivity(apiCall(ctx, "find, restore or create the user"), acts.EnsureUser, activities.EnsureUserRequest{
 		WorkspaceID: o.in.WorkspaceID, WorkflowID: o.id, Email: o.in.Email, FirstName: o.in.FirstName, LastName: o.in.LastName,
 		Title: o.in.Title, EmployeeID: o.in.EmployeeID, TimeZone: o.in.TimeZone, StartDate: o.in.StartDate, ManagerEmail: o.in.ManagerEmail,
@@ -130,6 +143,14 @@ func (o *onboarding) provision(ctx workflow.Context) error {
 	o.done(ctx, "user")
 
 	o.setStage(ctx, StageRequest)
+	o.onCancel("note the cancellation and resolve the request", func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(ctx, acts.CloseRequest, activities.CloseRequestRequest{
+			WorkspaceID: o.in.WorkspaceID, Marker: activities.Marker(o.id, "request"), RequesterID: o.user.UserID,
+			NoteMarker: activities.Marker(o.id, "cancelled"),
+			Note: "<p>Onboarding cancelled: " + html.EscapeString(o.cancelReason) +
+				". Access granted by this onboarding was revoked and its equipment returned to stock.</p>",
+		}).Get(ctx, nil)
+	})
 	if err := workflow.ExecuteActivity(apiCall(ctx, "open the onboarding request"), acts.EnsureRequest, activities.EnsureRequestRequest{
 		WorkspaceID: o.in.WorkspaceID, Marker: activities.Marker(o.id, "request"), RequesterID: o.user.UserID,
 		Subject:     fmt.Sprintf("New hire onboarding: %s %s (%s), starts %s", o.in.FirstName, o.in.LastName, o.in.EmployeeID, o.in.StartDate),
@@ -147,6 +168,11 @@ func (o *onboarding) provision(ctx workflow.Context) error {
 
 	o.setStage(ctx, StageAccess)
 	for _, e := range plan.Entitlements {
+		o.onCancel("revoke "+e.Name, func(ctx workflow.Context) error {
+			return workflow.ExecuteActivity(ctx, acts.UndoGrant, activities.UndoGrantRequest{
+				WorkspaceID: o.in.WorkspaceID, UserID: o.user.UserID, EntitlementID: e.ID, Since: o.since,
+				Reason: "onboarding cancelled: " + o.cancelReason}).Get(ctx, nil)
+		})
 		var g activities.GrantRef
 		if err := workflow.ExecuteActivity(apiCall(ctx, "grant "+e.Name), acts.EnsureGrant, activities.GrantRequest{
 			WorkspaceID: o.in.WorkspaceID, UserID: o.user.UserID, EntitlementID: e.ID, Entitlement: e.Name, Since: o.since,
@@ -159,6 +185,10 @@ func (o *onboarding) provision(ctx workflow.Context) error {
 
 	o.setStage(ctx, StageAssets)
 	for _, t := range plan.AssetTypes {
+		o.onCancel("return the "+t.Name, func(ctx workflow.Context) error {
+			return workflow.ExecuteActivity(ctx, acts.UndoAsset, activities.UndoAssetRequest{
+				WorkspaceID: o.in.WorkspaceID, UserID: o.user.UserID, AssetTypeID: t.ID, Since: o.since}).Get(ctx, nil)
+		})
 		a, err := o.assignAsset(ctx, t)
 		if err != nil {
 			return err
@@ -284,36 +314,22 @@ func (o *onboarding) cancel(ctx workflow.Context, req CancelRequest) (Onboarding
 	return o.status, nil
 }
 
-// compensate undoes, newest first, what this run did; what the hire had before is left alone.
+// onCancel registers the compensation of a step about to run.
+func (o *onboarding) onCancel(summary string, run func(ctx workflow.Context) error) {
+	o.undo = append(o.undo, compensationStep{summary: summary, run: run})
+}
+
+// compensate runs the registered compensations newest first; what the hire had before this
+// onboarding (an existing account, older grants and assets) is left alone by each of them.
 func (o *onboarding) compensate(ctx workflow.Context) error {
 	o.setStage(ctx, StageCompensating)
 	o.status.Cancelled, o.status.CancelNote = true, o.cancelReason
 	var errs []error
-	for i := len(o.assets) - 1; i >= 0; i-- {
-		a := o.assets[i]
-		if !a.Assigned || a.Preexisting {
-			continue
+	for i := len(o.undo) - 1; i >= 0; i-- {
+		step := o.undo[i]
+		if err := step.run(compensation(ctx, step.summary)); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", step.summary, err))
 		}
-		errs = append(errs, workflow.ExecuteActivity(compensation(ctx, "return the "+a.AssetTypeName), acts.ReturnAsset,
-			activities.ReturnAssetRequest{WorkspaceID: o.in.WorkspaceID, AssetID: a.AssetID, FromUserID: o.user.UserID}).Get(ctx, nil))
-	}
-	for i := len(o.grants) - 1; i >= 0; i-- {
-		g := o.grants[i]
-		if g.Preexisting {
-			continue
-		}
-		errs = append(errs, workflow.ExecuteActivity(compensation(ctx, "revoke "+g.Entitlement), acts.RevokeGrant,
-			activities.RevokeRequest{WorkspaceID: o.in.WorkspaceID, GrantID: g.GrantID, Reason: "onboarding cancelled: " + o.cancelReason}).Get(ctx, nil))
-	}
-	if o.request.DisplayID != "" {
-		errs = append(errs, o.note(compensation(ctx, "note the cancellation"), "cancelled",
-			"<p>Onboarding cancelled: "+html.EscapeString(o.cancelReason)+". Access granted by this onboarding was revoked and its equipment returned to stock.</p>"))
-		errs = append(errs, workflow.ExecuteActivity(compensation(ctx, "resolve the onboarding request"), acts.ResolveRequest,
-			activities.ResolveRequestRequest{WorkspaceID: o.in.WorkspaceID, DisplayID: o.request.DisplayID}).Get(ctx, nil))
-	}
-	if o.user.Created {
-		errs = append(errs, workflow.ExecuteActivity(compensation(ctx, "deactivate the user"), acts.DeactivateUser,
-			activities.DeactivateUserRequest{WorkspaceID: o.in.WorkspaceID, UserID: o.user.UserID}).Get(ctx, nil))
 	}
 	return errors.Join(errs...)
 }
