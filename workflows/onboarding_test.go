@@ -155,7 +155,9 @@ func (s *onboardingSuite) TestStartDateMovedByUpdate() {
 	s.happyMocks("ResolveRequest")
 	newDayOne := time.Date(2026, 12, 7, 23, 0, 0, 0, time.UTC) // 2026-12-08 00:00 Paris
 	s.env.OnActivity(acts.ResolveRequest, mock.Anything, mock.Anything).
-		Run(func(mock.Arguments) { s.False(s.env.Now().Before(newDayOne), "resolved at %s, before the moved day one", s.env.Now()) }).
+		Run(func(mock.Arguments) {
+			s.False(s.env.Now().Before(newDayOne), "resolved at %s, before the moved day one", s.env.Now())
+		}).
 		Return(nil).Once()
 
 	s.env.RegisterDelayedCallback(func() {
