@@ -372,19 +372,19 @@ func (o *onboarding) done(ctx workflow.Context, step string) {
 // details is the UI's live view: ids and steps only, no names or emails.
 func (o *onboarding) details() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "**Stage:** %s  \n**Employee:** %s  \n**Day one:** %s (%s)", o.status.Stage, o.in.EmployeeID,
-		o.in.StartDate, zoneName(o.in.TimeZone))
+	b.WriteString(fmt.Sprintf("**Stage:** %s  \n**Employee:** %s  \n**Day one:** %s (%s)", o.status.Stage, o.in.EmployeeID,
+		o.in.StartDate, zoneName(o.in.TimeZone)))
 	if o.request.DisplayID != "" {
-		fmt.Fprintf(&b, "  \n**Request:** %s", o.request.DisplayID)
+		b.WriteString(fmt.Sprintf("  \n**Request:** %s", o.request.DisplayID))
 	}
 	if o.status.Waiting != "" {
-		fmt.Fprintf(&b, "  \n**Waiting:** %s", o.status.Waiting)
+		b.WriteString(fmt.Sprintf("  \n**Waiting:** %s", o.status.Waiting))
 	}
 	if len(o.status.Done) > 0 {
-		fmt.Fprintf(&b, "  \n**Done:** %s", strings.Join(o.status.Done, ", "))
+		b.WriteString(fmt.Sprintf("  \n**Done:** %s", strings.Join(o.status.Done, ", ")))
 	}
 	if len(o.status.Pending) > 0 {
-		fmt.Fprintf(&b, "  \n**Pending:** %s", strings.Join(o.status.Pending, ", "))
+		b.WriteString(fmt.Sprintf("  \n**Pending:** %s", strings.Join(o.status.Pending, ", ")))
 	}
 	return b.String()
 }
@@ -397,14 +397,14 @@ func (o *onboarding) result(outcome string) OnboardingResult {
 // planHTML is the plan as a request note.
 func (o *onboarding) planHTML(plan activities.Plan) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "<p>Onboarding plan for %s %s (%s), day one %s at 00:00 %s (%s UTC).</p><ul>",
+	b.WriteString(fmt.Sprintf("<p>Onboarding plan for %s %s (%s), day one %s at 00:00 %s (%s UTC).</p><ul>",
 		html.EscapeString(o.in.FirstName), html.EscapeString(o.in.LastName), html.EscapeString(o.in.EmployeeID),
-		o.in.StartDate, zoneName(o.in.TimeZone), o.dayOne.UTC().Format("2006-01-02 15:04"))
+		o.in.StartDate, zoneName(o.in.TimeZone), o.dayOne.UTC().Format("2006-01-02 15:04")))
 	for _, e := range plan.Entitlements {
-		fmt.Fprintf(&b, "<li>Access: %s</li>", html.EscapeString(e.Name))
+		b.WriteString(fmt.Sprintf("<li>Access: %s</li>", html.EscapeString(e.Name)))
 	}
 	for _, t := range plan.AssetTypes {
-		fmt.Fprintf(&b, "<li>Equipment: one %s</li>", html.EscapeString(t.Name))
+		b.WriteString(fmt.Sprintf("<li>Equipment: one %s</li>", html.EscapeString(t.Name)))
 	}
 	b.WriteString("</ul>")
 	return b.String()
