@@ -4,7 +4,7 @@ GO ?= go
 TEMPORAL_CLI_VERSION := v1.5.1
 TEMPORAL := $(CURDIR)/bin/temporal
 
-.PHONY: test tools lint vet fmt build
+.PHONY: test tools lint vet fmt build dev
 
 ## tools: install the pinned Temporal CLI into ./bin when it is missing.
 tools: $(TEMPORAL)
@@ -12,6 +12,10 @@ tools: $(TEMPORAL)
 $(TEMPORAL):
 	@echo "installing Temporal CLI $(TEMPORAL_CLI_VERSION) into ./bin (a few minutes, once)"
 	GOBIN=$(CURDIR)/bin $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
+
+## dev: Temporal dev server (UI http://localhost:8233), the simulator and the worker; Ctrl-C stops them.
+dev: tools
+	@scripts/dev.sh
 
 ## test: every test, with the race detector.
 test: tools

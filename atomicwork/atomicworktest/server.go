@@ -1,0 +1,128 @@
+// Package atomicworktest is a faithful in-memory simulator of the Atomicwork REST API, for tests
+// and local development, the way net/http/httptest backs net/http. It serves the official paths
+// and methods of the published spec, implements the decisions of API-NOTES §7, and adds a per-key
+// rate limit, reproducible fault injection and operator endpoints under /_sim.
+package atomicworktest
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/atomicflow/atomicflow/atomicwork"
+)
+
+// Demo dataset keys and workspaces.
+const (
+	DevKey          = "dev-key" // home workspace 1 "IT"
+	HRKey           = "hr-key"  // home workspace 2 "HR"
+	ITWorkspaceID   = int64(1)
+	HRWorkspaceID   = int64(2)
+	DefaultAddr     = "127.0.0.1:8090"
+	maxPerPage      = 100
+	maxPerPageAsset = 1000
+)
+
+// Options configure a simulator. The zero value serves the demo dataset with no rate limit and no faults.
+type Options struct {
+	// APIKey replaces DevKey as the key of workspace 1 when set.
+	APIKey string
+	// RPS and Burst configure the per-key token bucket; RPS 0 means unlimited.
+	RPS   float64
+	Burst int
+	// Faults are injected into /api/v1 calls; change them at run time with SetFaults or POST /_sim/faults.
+	Faults Faults
+	// RevocationDelay is how long deprovisioning takes after a revoke with skip_deprovisioning=false.
+	// Zero completes it on the next read.
+	RevocationDelay time.Duration
+	// FailRevocationOf lists entitlement names whose deprovisioning ends FAILED.
+	FailRevocationOf []string
+	// ExtraAssets adds this many laptops assigned to ExtraAssetsAssignee (an email; default bo.li@example.com).
+	ExtraAssets         int
+	ExtraAssetsAssignee string
+	// Strict rejects unknown body fields and unknown asset form-field keys with 400.
+	Strict bool
+	// Logger, when set, gets one line per request.
+	Logger *slog.Logger
+	// Now is the simulator's clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Faults are per-request probabilities (0..1) and durations. The same Seed and the same request
+// sequence give the same faults.
+type Faults struct {
+	Seed int64 `json:"seed"`
+	// ServerError answers 503 without touching state.
+	ServerError float64 `json:"server_error"`
+	// RateLimit answers 429 with Retry-After without touching state.
+	RateLimit float64 `json:"rate_limit"`
+	// WriteThen500 applies a mutating request, then answers 500: the case that breaks naive retries.
+	WriteThen500 float64 `json:"write_then_500"`
+	// Latency is added to every request.
+	Latency time.Duration `json:"latency"`
+	// Stall holds a request for StallFor (longer than a client timeout) before answering normally.
+	Stall    float64       `json:"stall"`
+	StallFor time.Duration `json:"stall_for"`
+	// MalformedJSON truncates a successful response body so it no longer parses.
+	MalformedJSON float64 `json:"malformed_json"`
+}
+
+// Stats counts what the simulator saw, for tests and GET /_sim/stats.
+type Stats struct {
+	// Calls maps "METHOD /api/v1/pattern" to status code to count.
+	Calls map[string]map[int]int `json:"calls"`
+	// WritesApplied counts mutating calls whose change was applied (including WriteThen500 ones).
+	WritesApplied int `json:"writes_applied"`
+	// FaultsInjected maps a fault name (server_error, rate_limit, write_then_500, stall, malformed_json)
+	// to its count; RateLimited counts 429s from the token bucket.
+	FaultsInjected map[string]int `json:"faults_injected"`
+	RateLimited    int            `json:"rate_limited"`
+}
+
+// Server is a running simulator on a loopback httptest server.
+type Server struct {
+	*Handler
+	URL string
+	srv *httptest.Server
+}
+
+// NewServer starts a simulator for a test and stops it when the test ends.
+func NewServer(t testing.TB, opts Options) *Server {
+	t.Helper()
+	h := NewHandler(opts)
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() {
+		srv.Close()
+		h.Close()
+	})
+	return &Server{Handler: h, URL: srv.URL, srv: srv}
+}
+
+// Client returns an atomicwork client for workspace 1 with the dev key, pointed at this server.
+func (s *Server) Client(t testing.TB) *atomicwork.Client {
+	t.Helper()
+	key := DevKey
+	if s.opts.APIKey != "" {
+		key = s.opts.APIKey
+	}
+	c, err := atomicwork.New(atomicwork.Config{BaseURL: s.URL, APIKey: key, WorkspaceID: ITWorkspaceID})
+	if err != nil {
+		t.Fatalf("atomicwork client for simulator: %v", err)
+	}
+	return c
+}
+
+// writeJSON answers with a JSON body.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeError answers with the error envelope of API-NOTES §1.8.
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, atomicwork.ErrorBody{Error: msg, Code: code})
+}

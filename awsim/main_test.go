@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
+)
+
+// syncBuffer is written by the server's goroutines while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var addrRE = regexp.MustCompile(`on http://(127\.0\.0\.1:\d+)`)
+
+// startAwsim runs run() on a free port and returns the base URL, its stdout and a stop function
+// that cancels the context and returns run's result.
+func startAwsim(t *testing.T, args ...string) (baseURL string, stdout *syncBuffer, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout = &syncBuffer{}
+	var stderr syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, append([]string{"--addr", "127.0.0.1:0"}, args...), stdout, &stderr) }()
+
+	var stopped bool
+	var result error
+	stop = func() error {
+		if !stopped {
+			cancel()
+			select {
+			case result = <-done:
+			case <-time.After(15 * time.Second):
+				t.Fatal("awsim did not shut down within 15s")
+			}
+			stopped = true
+		}
+		return result
+	}
+	t.Cleanup(func() { _ = stop() })
+
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		m := addrRE.FindStringSubmatch(stdout.String())
+		if assert.NotNil(c, m, "startup line; stdout=%q stderr=%q", stdout.String(), stderr.String()) {
+			baseURL = "http://" + m[1]
+		}
+	}, 10*time.Second, 10*time.Millisecond)
+	return baseURL, stdout, stop
+}
+
+func get(t *testing.T, url, key string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	if key != "" {
+		req.Header.Set("X-Api-Key", key)
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, body
+}
+
+func TestRunServesTheDemoDatasetAndShutsDownCleanly(t *testing.T) {
+	base, stdout, stop := startAwsim(t, "--rps", "0.01", "--burst", "1")
+
+	startup := strings.SplitN(stdout.String(), "\n", 2)[0]
+	assert.Contains(t, startup, "key: dev-key")
+	for _, e := range atomicworktest.OperatorEndpoints() {
+		assert.Contains(t, startup, e)
+	}
+
+	resp, body := get(t, base+"/api/v1/users/list?page=1", atomicworktest.DevKey)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	resp, _ = get(t, base+"/api/v1/users/list?page=1", atomicworktest.DevKey)
+	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode, "--rps and --burst apply")
+	assert.NotEmpty(t, resp.Header.Get("Retry-After"))
+
+	resp, body = get(t, base+"/_sim/limits", "")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.JSONEq(t, `{"rps":0.01,"burst":1}`, string(body))
+
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Contains(c, stdout.String(), "path=/api/v1/users/list")
+		assert.Contains(c, stdout.String(), "status=429")
+	}, 5*time.Second, 10*time.Millisecond)
+
+	require.NoError(t, stop(), "clean shutdown")
+	assert.Contains(t, stdout.String(), "awsim: stopped")
+	_, err := net.DialTimeout("tcp", strings.TrimPrefix(base, "http://"), time.Second)
+	assert.Error(t, err, "the port is closed")
+}
+
+func TestRunNeverPrintsACustomKey(t *testing.T) {
+	const key = "custom-secret-key-9000"
+	base, stdout, stop := startAwsim(t, "--api-key", key, "--log-format", "json")
+
+	resp, _ := get(t, base+"/api/v1/users/list?page=1", key)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, _ = get(t, base+"/api/v1/users/list?page=1", atomicworktest.DevKey)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the custom key replaces dev-key")
+
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, 3, strings.Count(stdout.String(), "\n"), "startup line and two request lines")
+	}, 5*time.Second, 10*time.Millisecond)
+	require.NoError(t, stop())
+
+	out := stdout.String()
+	assert.NotContains(t, out, key)
+	assert.NotContains(t, out, "key: dev-key")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var entry map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[1]), &entry), "--log-format json: %s", lines[1])
+	assert.Equal(t, "/api/v1/users/list", entry["path"])
+}
+
+func TestRunShutdownEndsStalledRequests(t *testing.T) {
+	base, _, stop := startAwsim(t, "--stall", "1", "--stall-for", "1h")
+
+	status := make(chan int, 1)
+	go func() {
+		resp, err := http.Get(base + "/api/v1/users/list?page=1")
+		if err != nil {
+			status <- 0
+			return
+		}
+		resp.Body.Close()
+		status <- resp.StatusCode
+	}()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		resp, err := http.Get(base + "/_sim/stats")
+		if !assert.NoError(c, err) {
+			return
+		}
+		defer resp.Body.Close()
+		var st atomicworktest.Stats
+		if assert.NoError(c, json.NewDecoder(resp.Body).Decode(&st)) {
+			assert.Equal(c, 1, st.FaultsInjected[atomicworktest.FaultStall])
+		}
+	}, 5*time.Second, 10*time.Millisecond)
+
+	require.NoError(t, stop(), "shutdown does not wait for the hour-long stall")
+	assert.Equal(t, http.StatusServiceUnavailable, <-status, "the stalled client gets an answer, not an empty 200")
+}
+
+func TestRunRejectsBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--fail-5xx", "1.5"}, "--fail-5xx must be a probability between 0 and 1, got 1.5"},
+		{[]string{"--fail-429", "-0.1"}, "--fail-429 must be a probability"},
+		{[]string{"--fail-write-then-500", "2"}, "--fail-write-then-500 must be a probability"},
+		{[]string{"--stall", "NaN"}, "--stall must be a probability"},
+		{[]string{"--malformed-json", "7"}, "--malformed-json must be a probability"},
+		{[]string{"--latency", "-1s"}, "--latency must not be negative"},
+		{[]string{"--stall-for", "-1s"}, "--stall-for must not be negative"},
+		{[]string{"--revocation-delay", "-5m"}, "--revocation-delay must not be negative"},
+		{[]string{"--stall", "0.5", "--stall-for", "0"}, "--stall needs a positive --stall-for"},
+		{[]string{"--rps", "-1"}, "--rps must be a non-negative number"},
+		{[]string{"--burst", "-1"}, "--burst must not be negative"},
+		{[]string{"--extra-assets", "-3"}, "--extra-assets must not be negative"},
+		{[]string{"--extra-assets-assignee", "bo.li"}, "--extra-assets-assignee must be a user's email"},
+		{[]string{"--log-format", "xml"}, "--log-format must be text or json"},
+		{[]string{"--latency", "soon"}, `invalid value "soon" for flag -latency`},
+		{[]string{"--no-such-flag"}, "flag provided but not defined: -no-such-flag"},
+		{[]string{"serve"}, `unexpected argument "serve"`},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), tc.args, &stdout, &stderr)
+		require.Error(t, err, "%v", tc.args)
+		assert.Contains(t, err.Error(), tc.want, "%v", tc.args)
+		assert.True(t, errors.As(err, new(usageError)), "%v is a usage error", tc.args)
+		assert.Empty(t, stdout.String(), "%v: nothing served", tc.args)
+
+		var report bytes.Buffer
+		assert.Equal(t, 2, exitCode(err, &report))
+		assert.Equal(t, 1, strings.Count(report.String(), "\n"), "one line: %q", report.String())
+	}
+}
+
+func TestRunHelp(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"--help"}, &stdout, &stderr))
+	for _, name := range []string{"-addr", "-api-key", "-rps", "-burst", "-latency", "-fail-5xx", "-fail-429",
+		"-fail-write-then-500", "-stall", "-stall-for", "-malformed-json", "-seed", "-revocation-delay",
+		"-fail-revocation", "-extra-assets", "-extra-assets-assignee", "-strict", "-log-format", "/_sim/stats"} {
+		assert.Contains(t, stdout.String(), name)
+	}
+	assert.Empty(t, stderr.String())
+}
+
+func TestRunReportsABusyAddress(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+
+	err = run(context.Background(), []string{"--addr", ln.Addr().String()}, io.Discard, io.Discard)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "cannot listen on "+ln.Addr().String())
+	assert.False(t, errors.As(err, new(usageError)))
+	assert.Equal(t, 1, exitCode(err, io.Discard))
+}
+
+func TestParseFlagsFillsOptions(t *testing.T) {
+	cfg, err := parseFlags([]string{"--seed", "7", "--fail-revocation", " Okta Admins, ,GitHub ", "--extra-assets", "50",
+		"--extra-assets-assignee", "ada@example.com", "--strict", "--revocation-delay", "2s", "--latency", "5ms"}, io.Discard)
+	require.NoError(t, err)
+	o := cfg.opts
+	assert.Equal(t, int64(7), o.Faults.Seed)
+	assert.Equal(t, []string{"Okta Admins", "GitHub"}, o.FailRevocationOf)
+	assert.Equal(t, 50, o.ExtraAssets)
+	assert.Equal(t, "ada@example.com", o.ExtraAssetsAssignee)
+	assert.True(t, o.Strict)
+	assert.Equal(t, 2*time.Second, o.RevocationDelay)
+	assert.Equal(t, 5*time.Millisecond, o.Faults.Latency)
+	assert.Equal(t, atomicworktest.DefaultAddr, cfg.addr)
+	assert.Equal(t, "text", cfg.logFormat)
+}

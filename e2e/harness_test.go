@@ -1,0 +1,162 @@
+// Package e2e runs atomicflow end to end: the real Temporal dev server (bin/temporal), the
+// Atomicwork simulator in-process and the worker in-process, asserting the simulator's final state.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/atomicflow/atomicflow/activities"
+	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
+	"github.com/atomicflow/atomicflow/internal/workerapp"
+	"github.com/atomicflow/atomicflow/workflows"
+)
+
+// apiKey is distinctive so the key-leak checks can search histories and logs for it.
+const apiKey = "aw_e2e_0123456789abcdef_DO_NOT_LEAK"
+
+var (
+	serverOnce sync.Once
+	server     *testsuite.DevServer
+	serverErr  error
+)
+
+// devServer starts one Temporal dev server for the package (a few seconds), with our search
+// attributes registered. bin/temporal comes from `make tools`; under CI its absence fails the test.
+func devServer(t *testing.T) *testsuite.DevServer {
+	t.Helper()
+	bin, err := filepath.Abs(filepath.Join("..", "bin", "temporal"))
+	require.NoError(t, err)
+	if _, err := os.Stat(bin); err != nil {
+		msg := "bin/temporal is missing: run `make tools` to install the pinned Temporal CLI (the e2e tests need its dev server)"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	serverOnce.Do(func() {
+		attrs := workflows.SearchAttributes()
+		sas := make([]temporal.SearchAttributeUpdate, 0, len(attrs))
+		for _, k := range attrs {
+			sas = append(sas, k.(temporal.SearchAttributeKeyKeyword).ValueSet(""))
+		}
+		server, serverErr = testsuite.StartDevServer(context.Background(), testsuite.DevServerOptions{
+			ExistingPath:     bin,
+			LogLevel:         "error",
+			SearchAttributes: temporal.NewSearchAttributes(sas...),
+			ClientOptions:    &client.Options{Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))},
+		})
+	})
+	require.NoError(t, serverErr, "start the Temporal dev server from %s", bin)
+	return server
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if server != nil {
+		_ = server.Stop()
+	}
+	os.Exit(code)
+}
+
+// env is one test's world: a simulator, a worker on its own task queue, and a client.
+type env struct {
+	t      *testing.T
+	sim    *atomicworktest.Server
+	client client.Client
+	queue  string
+	logs   *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newEnv(t *testing.T, opts atomicworktest.Options, policy activities.Policy) *env {
+	t.Helper()
+	srv := devServer(t)
+	opts.APIKey = apiKey
+	sim := atomicworktest.NewServer(t, opts)
+
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, err := client.Dial(client.Options{HostPort: srv.FrontendHostPort(), Logger: sdklog.NewStructuredLogger(logger)})
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+
+	queue := "e2e-" + t.Name()
+	w, err := workerapp.NewWorker(c, workerapp.Config{
+		TaskQueue: queue, BaseURL: sim.URL, DefaultWorkspace: atomicworktest.ITWorkspaceID,
+		Keys: map[int64]string{atomicworktest.ITWorkspaceID: apiKey}, Timeout: 5 * time.Second,
+		Policy: policy, StopTimeout: 5 * time.Second,
+	})
+	require.NoError(t, err)
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+	return &env{t: t, sim: sim, client: c, queue: queue, logs: logs}
+}
+
+// startOnboarding starts an onboarding the way the starter does.
+func (e *env) startOnboarding(in workflows.OnboardingInput) client.WorkflowRun {
+	e.t.Helper()
+	run, err := e.client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
+		ID:                       workflows.OnboardingID(in.EmployeeID),
+		TaskQueue:                e.queue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.EmployeeIDKey.ValueSet(in.EmployeeID)),
+		StaticSummary:            "Onboarding " + in.EmployeeID,
+	}, workflows.OnboardingWorkflowName, in)
+	require.NoError(e.t, err)
+	return run
+}
+
+// history returns a workflow's history as JSON, for leak checks and replay fixtures.
+func (e *env) history(workflowID, runID string) []byte {
+	e.t.Helper()
+	iter := e.client.GetWorkflowHistory(context.Background(), workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var h historypb.History
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		require.NoError(e.t, err)
+		h.Events = append(h.Events, ev)
+	}
+	b, err := protojson.Marshal(&h)
+	require.NoError(e.t, err)
+	return b
+}
+
+// requireNoKeyLeak checks a workflow's history and the worker's logs for the API key.
+func (e *env) requireNoKeyLeak(workflowID, runID string) {
+	e.t.Helper()
+	require.NotContains(e.t, string(e.history(workflowID, runID)), apiKey, "the API key is in the history of %s", workflowID)
+	require.NotContains(e.t, e.logs.String(), apiKey, "the API key is in the worker's logs")
+}

@@ -1,0 +1,91 @@
+package workerapp
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/atomicflow/atomicflow/activities"
+	"github.com/atomicflow/atomicflow/atomicwork"
+	"github.com/atomicflow/atomicflow/workflows"
+)
+
+// metricsShutdownTimeout bounds the last scrape after the worker stopped.
+const metricsShutdownTimeout = 5 * time.Second
+
+// NewWorker returns a worker on cfg.TaskQueue with atomicflow's workflows and activities
+// registered: one Atomicwork client per workspace of cfg.Keys. The caller starts and stops it.
+func NewWorker(c client.Client, cfg Config) (worker.Worker, error) {
+	clients := make(map[int64]*atomicwork.Client, len(cfg.Keys))
+	for ws, key := range cfg.Keys {
+		ac, err := atomicwork.New(atomicwork.Config{BaseURL: cfg.BaseURL, APIKey: key, WorkspaceID: ws, Timeout: cfg.Timeout})
+		if err != nil {
+			return nil, fmt.Errorf("workspace %d: %w", ws, err)
+		}
+		clients[ws] = ac
+	}
+	acts, err := activities.New(clients, cfg.DefaultWorkspace, cfg.Policy)
+	if err != nil {
+		return nil, err
+	}
+	queue := cfg.TaskQueue
+	if queue == "" {
+		queue = workflows.DefaultTaskQueue
+	}
+	w := worker.New(c, queue, worker.Options{WorkerStopTimeout: cfg.StopTimeout})
+	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowName})
+	w.RegisterActivity(acts)
+	return w, nil
+}
+
+// Run connects to Temporal with cfg.Temporal, logging through logger, serves metrics when
+// cfg.MetricsAddr is set, and runs the worker until ctx ends or the worker fails. On ctx's end it
+// stops polling and gives running activities cfg.StopTimeout to finish.
+func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	opts := cfg.Temporal
+	opts.Logger = log.NewStructuredLogger(logger)
+	if cfg.MetricsAddr != "" {
+		m, err := startMetrics(cfg.MetricsAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			// ctx is done by now; the shutdown gets its own short deadline.
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), metricsShutdownTimeout)
+			defer cancel()
+			if cerr := m.close(sctx); cerr != nil {
+				logger.Warn("Metrics server shutdown", "Error", cerr)
+			}
+		}()
+		opts.MetricsHandler = m.handler
+	}
+
+	c, err := client.DialContext(ctx, opts)
+	if err != nil && ctx.Err() != nil {
+		return nil // stopped before the connection was up: nothing to drain
+	}
+	if err != nil {
+		return fmt.Errorf("cannot connect to Temporal at %s (namespace %s): %w: start it (make dev) or fix TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE or TEMPORAL_PROFILE",
+			orDefault(opts.HostPort, client.DefaultHostPort), orDefault(opts.Namespace, client.DefaultNamespace), err)
+	}
+	defer c.Close()
+
+	w, err := NewWorker(c, cfg)
+	if err != nil {
+		return err
+	}
+	logger.Info("Worker starting", "Config", cfg.String())
+	stop := make(chan any)
+	defer context.AfterFunc(ctx, func() { close(stop) })()
+	if err := w.Run(stop); err != nil {
+		return fmt.Errorf("worker stopped: %w", err)
+	}
+	logger.Info("Worker stopped")
+	return nil
+}

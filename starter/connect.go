@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
+	"go.temporal.io/sdk/log"
+	"google.golang.org/grpc"
+)
+
+// connection is a Temporal client plus the namespace it talks to (for UI links).
+type connection struct {
+	client.Client
+	Namespace string
+}
+
+// dialFunc connects to Temporal; tests replace it.
+type dialFunc func(ctx context.Context, lookup func(string) (string, bool), logs io.Writer) (*connection, error)
+
+// dialTemporal connects the way the worker and the Temporal CLI do: temporal.toml (profile
+// TEMPORAL_PROFILE) overridden by TEMPORAL_* variables. The SDK logs warnings only, to logs, so
+// stdout stays clean for --json.
+func dialTemporal(ctx context.Context, lookup func(string) (string, bool), logs io.Writer) (*connection, error) {
+	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{EnvLookup: envLookup(lookup)})
+	if err != nil {
+		return nil, usageError{fmt.Errorf("Temporal client configuration: %w: check temporal.toml, TEMPORAL_PROFILE and the TEMPORAL_* variables", err)}
+	}
+	if opts.HostPort == "" {
+		opts.HostPort = client.DefaultHostPort
+	}
+	if opts.Namespace == "" {
+		opts.Namespace = client.DefaultNamespace
+	}
+	opts.Logger = log.NewStructuredLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	opts.ConnectionOptions.DialOptions = append(opts.ConnectionOptions.DialOptions, grpc.WithChainUnaryInterceptor(recordStart))
+	c, err := client.DialContext(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("cannot connect to Temporal at %s (namespace %s): %w: start it (make dev) or set TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE or TEMPORAL_PROFILE",
+			opts.HostPort, opts.Namespace, err)
+	}
+	return &connection{Client: c, Namespace: opts.Namespace}, nil
+}
+
+// startReport tells whether a StartWorkflowExecution call created a run. The SDK hides the
+// response's Started flag, and with the USE_EXISTING conflict policy a start that reaches a
+// running workflow returns no error, so recordStart reads the flag off the gRPC response.
+type startReport struct {
+	seen    bool
+	started bool
+}
+
+type startReportKey struct{}
+
+// withStartReport returns a context whose workflow start records into the returned report.
+func withStartReport(ctx context.Context) (context.Context, *startReport) {
+	r := &startReport{}
+	return context.WithValue(ctx, startReportKey{}, r), r
+}
+
+func recordStart(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	err := invoker(ctx, method, req, reply, cc, opts...)
+	if resp, ok := reply.(*workflowservice.StartWorkflowExecutionResponse); ok && err == nil {
+		if r, ok := ctx.Value(startReportKey{}).(*startReport); ok {
+			r.seen, r.started = true, resp.GetStarted()
+		}
+	}
+	return err
+}
+
+// envLookup adapts lookup to envconfig. envconfig also lists the environment to find
+// TEMPORAL_GRPC_META_* variables; the names come from the process, every value from lookup.
+type envLookup func(string) (string, bool)
+
+func (e envLookup) LookupEnv(name string) (string, bool) { return e(name) }
+
+func (e envLookup) Environ() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if v, ok := e(name); ok {
+			out = append(out, name+"="+v)
+		}
+	}
+	return out
+}

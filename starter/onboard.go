@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/atomicflow/atomicflow/workflows"
+)
+
+// onboardFlags are the onboard command's flags; the input fields bind directly.
+type onboardFlags struct {
+	in   workflows.OnboardingInput
+	wait bool
+	json bool
+}
+
+func newOnboardCmd(a *app) *cobra.Command {
+	f := &onboardFlags{}
+	cmd := &cobra.Command{
+		Use:   "onboard --employee-id ID --email EMAIL --first-name NAME --last-name NAME --start-date YYYY-MM-DD",
+		Short: "Start (or reach) the onboarding of a new hire",
+		Long: `onboard starts the onboarding workflow of a new hire: an Atomicwork user, an onboarding request,
+access and assets, all ready on day one.
+
+The workflow id is onboarding-<employee id>, so repeating the command reaches the running
+onboarding instead of starting a second one, and a completed onboarding is not run again (a failed
+one is). Entitlements and asset types come from the worker's provisioning policy unless
+--entitlement or --asset-type name them.`,
+		Example: `  starter onboard --employee-id E-1001 --email ada@example.com --first-name Ada --last-name Lovelace \
+    --start-date 2026-12-01 --department Engineering --title "Software Engineer" --timezone Europe/London
+
+  # explicit access instead of the policy, and wait for day one to be ready
+  starter onboard --employee-id E-1002 --email bo@example.com --first-name Bo --last-name Li \
+    --start-date 2026-12-01 --entitlement okta-base --entitlement slack-member --asset-type Laptop --wait`,
+		Args: cobra.NoArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error { return f.run(cmd.Context(), a) }),
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.in.EmployeeID, "employee-id", "", "HR employee id, an opaque id (required)")
+	fl.StringVar(&f.in.Email, "email", "", "work email address (required)")
+	fl.StringVar(&f.in.FirstName, "first-name", "", "first name (required)")
+	fl.StringVar(&f.in.LastName, "last-name", "", "last name (required)")
+	fl.StringVar(&f.in.StartDate, "start-date", "", "first working day, YYYY-MM-DD (required)")
+	fl.StringVar(&f.in.Title, "title", "", "job title (matches policy rules)")
+	fl.StringVar(&f.in.Department, "department", "", "department (matches policy rules)")
+	fl.StringVar(&f.in.ManagerEmail, "manager-email", "", "manager's email address")
+	fl.StringVar(&f.in.TimeZone, "timezone", "", "IANA time zone of the hire, e.g. Europe/Paris (default UTC)")
+	fl.Int64Var(&f.in.WorkspaceID, "workspace-id", 0, "Atomicwork workspace id (default: the worker's default workspace)")
+	fl.StringArrayVar(&f.in.Entitlements, "entitlement", nil, "entitlement `name` to grant instead of the policy's (repeatable)")
+	fl.StringArrayVar(&f.in.AssetTypes, "asset-type", nil, "asset type `name` to assign instead of the policy's (repeatable)")
+	fl.BoolVar(&f.wait, "wait", false, "wait until the onboarding finishes and print its result")
+	fl.BoolVar(&f.json, "json", false, "print JSON instead of text")
+	for _, name := range []string{"employee-id", "email", "first-name", "last-name", "start-date"} {
+		_ = cmd.MarkFlagRequired(name) // cannot fail: the flags exist
+	}
+	return cmd
+}
+
+// run validates the input before dialing, so bad flags never reach Temporal.
+func (f *onboardFlags) run(ctx context.Context, a *app) error {
+	if err := f.in.Validate(); err != nil {
+		return usageError{err}
+	}
+	conn, err := a.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+
+	res, err := startOnboarding(ctx, conn.Client, a.taskQueue(), f.in)
+	if err != nil {
+		return err
+	}
+	res.Namespace = conn.Namespace
+	res.UIURL = workflowURL(a.env("ATOMICFLOW_UI_URL", defaultUIURL), conn.Namespace, res.WorkflowID)
+	if !f.json {
+		printStarted(a.stdout, res)
+	}
+	if f.wait {
+		if !f.json {
+			fmt.Fprintln(a.stderr, "Waiting for the onboarding to finish (Ctrl-C stops waiting, not the onboarding)...")
+		}
+		if err := waitOnboarding(ctx, conn.Client, &res); err != nil {
+			return err
+		}
+		if !f.json {
+			printResult(a.stdout, res)
+		}
+	}
+	if f.json {
+		if err := writeJSON(a.stdout, res); err != nil {
+			return err
+		}
+	}
+	if res.Status == statusFailed {
+		return fmt.Errorf("%s failed: %s", res.WorkflowID, res.Failure)
+	}
+	return nil
+}
+
+// Statuses of an onboardResult.
+const (
+	statusRunning   = "running"
+	statusCompleted = "completed"
+	statusFailed    = "failed"
+)
+
+// onboardResult is what onboard prints (its JSON is the --json output).
+type onboardResult struct {
+	WorkflowID string `json:"workflow_id"`
+	RunID      string `json:"run_id"`
+	// AlreadyRunning: the start reached a running onboarding; nothing new was started.
+	AlreadyRunning bool `json:"already_running"`
+	// AlreadyCompleted: the onboarding completed before; it is not run again.
+	AlreadyCompleted bool   `json:"already_completed"`
+	Namespace        string `json:"namespace"`
+	UIURL            string `json:"ui_url"`
+	// Status is running, completed or failed; Result and Failure are set with --wait.
+	Status  string                      `json:"status"`
+	Result  *workflows.OnboardingResult `json:"result,omitempty"`
+	Failure string                      `json:"failure,omitempty"`
+}
+
+// onboardingStartOptions are the start options of an onboarding: a deterministic id, a repeat
+// reaching the running run, and no redo of a completed one.
+func onboardingStartOptions(in workflows.OnboardingInput, taskQueue string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                       workflows.OnboardingID(in.EmployeeID),
+		TaskQueue:                taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		// A completed onboarding comes back as an error, told apart from a running one.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.EmployeeIDKey.ValueSet(in.EmployeeID),
+			workflows.LifecycleStageKey.ValueSet(workflows.StagePlanning),
+		),
+		// The UI shows these unencrypted by default: ids and dates only, never names or emails.
+		StaticSummary: fmt.Sprintf("Onboarding %s · day one %s", in.EmployeeID, in.StartDate),
+		StaticDetails: onboardingDetails(in),
+	}
+}
+
+func onboardingDetails(in workflows.OnboardingInput) string {
+	ws := "the worker's default"
+	if in.WorkspaceID != 0 {
+		ws = strconv.FormatInt(in.WorkspaceID, 10)
+	}
+	tz := in.TimeZone
+	if tz == "" {
+		tz = "UTC"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "**Employee id:** %s  \n", in.EmployeeID)
+	fmt.Fprintf(&b, "**Day one:** %s (%s)  \n", in.StartDate, tz)
+	fmt.Fprintf(&b, "**Atomicwork workspace:** %s  \n", ws)
+	b.WriteString("**Started by:** `starter onboard`\n")
+	return b.String()
+}
+
+// startOnboarding starts the onboarding or reaches the existing one.
+func startOnboarding(ctx context.Context, c client.Client, taskQueue string, in workflows.OnboardingInput) (onboardResult, error) {
+	opts := onboardingStartOptions(in, taskQueue)
+	ctx, report := withStartReport(ctx)
+	run, err := c.ExecuteWorkflow(ctx, opts, workflows.OnboardingWorkflowName, in)
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	switch {
+	case errors.As(err, &already):
+		return onboardResult{WorkflowID: opts.ID, RunID: already.RunId, AlreadyCompleted: true, Status: statusCompleted}, nil
+	case err != nil:
+		return onboardResult{}, fmt.Errorf("cannot start %s: %w", opts.ID, err)
+	}
+	return onboardResult{
+		WorkflowID:     run.GetID(),
+		RunID:          run.GetRunID(),
+		AlreadyRunning: report.seen && !report.started,
+		Status:         statusRunning,
+	}, nil
+}
+
+// waitOnboarding waits for the run's end and records its result or failure in res.
+func waitOnboarding(ctx context.Context, c client.Client, res *onboardResult) error {
+	var out workflows.OnboardingResult
+	err := c.GetWorkflow(ctx, res.WorkflowID, res.RunID).Get(ctx, &out)
+	switch {
+	case err == nil:
+		res.Status, res.Result = statusCompleted, &out
+	case ctx.Err() != nil:
+		return fmt.Errorf("stopped waiting; the onboarding goes on: follow it at %s", res.UIURL)
+	default:
+		var wfErr *temporal.WorkflowExecutionError
+		if !errors.As(err, &wfErr) {
+			return fmt.Errorf("cannot get the result of %s: %w", res.WorkflowID, err)
+		}
+		res.Status, res.Failure = statusFailed, failureMessage(wfErr)
+	}
+	return nil
+}
+
+// failureMessage is the cause of a workflow failure, with its error type when it has one.
+func failureMessage(err *temporal.WorkflowExecutionError) string {
+	cause := errors.Unwrap(err)
+	if cause == nil {
+		return err.Error()
+	}
+	var app *temporal.ApplicationError
+	if errors.As(cause, &app) && app.Type() != "" {
+		return fmt.Sprintf("%s [%s]", app.Message(), app.Type())
+	}
+	return cause.Error()
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+)
+
+// workflowURL links a workflow in the Temporal UI.
+func workflowURL(uiBase, namespace, workflowID string) string {
+	return fmt.Sprintf("%s/namespaces/%s/workflows/%s", strings.TrimRight(uiBase, "/"), url.PathEscape(namespace), url.PathEscape(workflowID))
+}
+
+// printStarted says what the start did and where to watch it.
+func printStarted(w io.Writer, res onboardResult) {
+	switch {
+	case res.AlreadyCompleted:
+		fmt.Fprintf(w, "%s already completed (run %s): a completed onboarding is not run again.\n", res.WorkflowID, res.RunID)
+	case res.AlreadyRunning:
+		fmt.Fprintf(w, "%s is already running (run %s): this start reached it; nothing new was started.\n", res.WorkflowID, res.RunID)
+	default:
+		fmt.Fprintf(w, "Started %s (run %s).\n", res.WorkflowID, res.RunID)
+	}
+	fmt.Fprintf(w, "Temporal UI: %s\n", res.UIURL)
+}
+
+// printResult prints a finished onboarding; a failure is reported by the exit path instead.
+func printResult(w io.Writer, res onboardResult) {
+	r := res.Result
+	if r == nil {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "Outcome:\t%s\n", r.Outcome)
+	if r.Reason != "" {
+		fmt.Fprintf(tw, "Reason:\t%s\n", r.Reason)
+	}
+	fmt.Fprintf(tw, "Atomicwork user:\t%d\n", r.UserID)
+	fmt.Fprintf(tw, "Request:\t%s\n", orNone(r.RequestID))
+	grants := make([]string, 0, len(r.Grants))
+	for _, g := range r.Grants {
+		grants = append(grants, fmt.Sprintf("%s (grant %d%s)", g.Entitlement, g.GrantID, heldBefore(g.Preexisting)))
+	}
+	fmt.Fprintf(tw, "Access:\t%s\n", orNone(strings.Join(grants, ", ")))
+	assets := make([]string, 0, len(r.Assets))
+	for _, as := range r.Assets {
+		if !as.Assigned {
+			assets = append(assets, as.AssetTypeName+": none assigned")
+			continue
+		}
+		assets = append(assets, fmt.Sprintf("%s %s (asset %d%s)", as.AssetTypeName, as.Label, as.AssetID, heldBefore(as.Preexisting)))
+	}
+	fmt.Fprintf(tw, "Assets:\t%s\n", orNone(strings.Join(assets, ", ")))
+	_ = tw.Flush() // the writer is the terminal; nothing to do if it fails
+}
+
+func heldBefore(preexisting bool) string {
+	if preexisting {
+		return ", held before"
+	}
+	return ""
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// writeJSON prints v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
