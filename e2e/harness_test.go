@@ -5,9 +5,12 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -154,9 +157,41 @@ func (e *env) history(workflowID, runID string) []byte {
 	return b
 }
 
-// requireNoKeyLeak checks a workflow's history and the worker's logs for the API key.
+// requireNoKeyLeak checks a workflow's history (payloads decoded) and the worker's logs for the API key.
 func (e *env) requireNoKeyLeak(workflowID, runID string) {
 	e.t.Helper()
-	require.NotContains(e.t, string(e.history(workflowID, runID)), apiKey, "the API key is in the history of %s", workflowID)
+	history := decodedText(e.t, e.history(workflowID, runID))
+	require.Contains(e.t, history, `"employee_id"`, "payloads must be decoded to be searched")
+	require.NotContains(e.t, history, apiKey, "the API key is in the history of %s", workflowID)
 	require.NotContains(e.t, e.logs.String(), apiKey, "the API key is in the worker's logs")
+}
+
+// decodedText is a JSON document's text plus every base64 string in it decoded: protojson
+// writes payload data as base64, where a plain search would never find a leaked key.
+func decodedText(t *testing.T, doc []byte) string {
+	t.Helper()
+	var v any
+	require.NoError(t, json.Unmarshal(doc, &v))
+	var b strings.Builder
+	b.Write(doc)
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for _, c := range x {
+				walk(c)
+			}
+		case []any:
+			for _, c := range x {
+				walk(c)
+			}
+		case string:
+			if raw, err := base64.StdEncoding.DecodeString(x); err == nil {
+				b.WriteByte('\n')
+				b.Write(raw)
+			}
+		}
+	}
+	walk(v)
+	return b.String()
 }

@@ -157,10 +157,15 @@ func TestTwentyOnboardingsNeverShareALaptop(t *testing.T) {
 	for _, in := range ins {
 		require.NoError(t, e.client.CancelWorkflow(ctx, workflows.OnboardingID(in.EmployeeID), ""))
 	}
-	for _, in := range ins {
+	for i, in := range ins {
 		var res workflows.OnboardingResult
-		require.NoError(t, e.client.GetWorkflow(ctx, workflows.OnboardingID(in.EmployeeID), "").Get(ctx, &res))
+		run := e.client.GetWorkflow(ctx, workflows.OnboardingID(in.EmployeeID), "")
+		require.NoError(t, run.Get(ctx, &res))
 		assert.Equal(t, workflows.OutcomeCancelled, res.Outcome)
+		e.requireNoKeyLeak(run.GetID(), run.GetRunID())
+		if i == 0 {
+			recordHistory(t, e, run.GetID(), run.GetRunID(), "onboarding-cancelled.json")
+		}
 	}
 	for _, a := range e.sim.Assets() {
 		assert.False(t, users[a.AssigneeID(atomicwork.FieldAssignedTo)], "asset %d is still assigned to a cancelled hire", a.ID)
