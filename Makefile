@@ -3,30 +3,35 @@ SHELL := /bin/bash
 GO ?= go
 TEMPORAL_CLI_VERSION := v1.5.1
 TEMPORAL := $(CURDIR)/bin/temporal
+WORKFLOWCHECK_VERSION := v0.6.0
+WORKFLOWCHECK := $(CURDIR)/bin/workflowcheck
 
 .PHONY: test tools lint vet fmt build dev
 
-## tools: install the pinned Temporal CLI into ./bin when it is missing.
-tools: $(TEMPORAL)
+## tools: install the pinned Temporal CLI and workflowcheck into ./bin when they are missing.
+tools: $(TEMPORAL) $(WORKFLOWCHECK)
 
 $(TEMPORAL):
 	@echo "installing Temporal CLI $(TEMPORAL_CLI_VERSION) into ./bin (a few minutes, once)"
 	GOBIN=$(CURDIR)/bin $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
 
+$(WORKFLOWCHECK):
+	GOBIN=$(CURDIR)/bin $(GO) install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
+
 ## dev: Temporal dev server (UI http://localhost:8233), the simulator and the worker; Ctrl-C stops them.
 dev: tools
 	@scripts/dev.sh
 
-## test: every test, with the race detector.
-test: tools
-	$(GO) vet ./...
+## test: lint, then every test with the race detector (unit, contract, replay, e2e on the dev server).
+test: tools lint
 	$(GO) test -race -count=1 -timeout 30m ./...
 
-## lint: gofmt and go vet.
-lint:
+## lint: gofmt, go vet and workflowcheck (workflow determinism).
+lint: $(WORKFLOWCHECK)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(WORKFLOWCHECK) ./workflows/...
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
