@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"os"
 	"slices"
@@ -12,13 +11,11 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
 
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
+	"github.com/atomicflow/atomicflow/internal/devserver"
 	"github.com/atomicflow/atomicflow/internal/workerapp"
 	"github.com/atomicflow/atomicflow/workflows"
 )
@@ -31,23 +28,14 @@ func benchOnboarding(ctx context.Context, out io.Writer, runs int, temporalBin s
 	if _, err := os.Stat(temporalBin); err != nil {
 		return fmt.Errorf("%s is missing: run `make tools` first", temporalBin)
 	}
-	quiet := sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))
 	sim := atomicworktest.NewHandler(atomicworktest.Options{})
 	defer sim.Close()
 	api := httptest.NewServer(sim)
 	defer api.Close()
 
-	attrs := workflows.SearchAttributes()
-	sas := make([]temporal.SearchAttributeUpdate, 0, len(attrs))
-	for _, k := range attrs {
-		sas = append(sas, k.(temporal.SearchAttributeKeyKeyword).ValueSet(""))
-	}
-	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath: temporalBin, LogLevel: "error", SearchAttributes: temporal.NewSearchAttributes(sas...),
-		ClientOptions: &client.Options{Logger: quiet},
-	})
+	srv, err := devserver.Start(ctx, temporalBin)
 	if err != nil {
-		return fmt.Errorf("start the Temporal dev server: %w", err)
+		return err
 	}
 	defer srv.Stop()
 

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +25,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
+	"github.com/atomicflow/atomicflow/internal/devserver"
 	"github.com/atomicflow/atomicflow/internal/workerapp"
 	"github.com/atomicflow/atomicflow/workflows"
 )
@@ -43,29 +43,9 @@ var (
 // attributes registered. bin/temporal comes from `make tools`; under CI its absence fails the test.
 func devServer(t *testing.T) *testsuite.DevServer {
 	t.Helper()
-	bin, err := filepath.Abs(filepath.Join("..", "bin", "temporal"))
-	require.NoError(t, err)
-	if _, err := os.Stat(bin); err != nil {
-		msg := "bin/temporal is missing: run `make tools` to install the pinned Temporal CLI (the e2e tests need its dev server)"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	serverOnce.Do(func() {
-		attrs := workflows.SearchAttributes()
-		sas := make([]temporal.SearchAttributeUpdate, 0, len(attrs))
-		for _, k := range attrs {
-			sas = append(sas, k.(temporal.SearchAttributeKeyKeyword).ValueSet(""))
-		}
-		server, serverErr = testsuite.StartDevServer(context.Background(), testsuite.DevServerOptions{
-			ExistingPath:     bin,
-			LogLevel:         "error",
-			SearchAttributes: temporal.NewSearchAttributes(sas...),
-			ClientOptions:    &client.Options{Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))},
-		})
-	})
-	require.NoError(t, serverErr, "start the Temporal dev server from %s", bin)
+	cli := devserver.RequireCLI(t)
+	serverOnce.Do(func() { server, serverErr = devserver.Start(context.Background(), cli) })
+	require.NoError(t, serverErr)
 	return server
 }
 

@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"strings"
 
+	"github.com/atomicflow/atomicflow/internal/temporalenv"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/contrib/envconfig"
 	"go.temporal.io/sdk/log"
 	"google.golang.org/grpc"
 )
@@ -28,15 +26,9 @@ type dialFunc func(ctx context.Context, lookup func(string) (string, bool), logs
 // TEMPORAL_PROFILE) overridden by TEMPORAL_* variables. The SDK logs warnings only, to logs, so
 // stdout stays clean for --json.
 func dialTemporal(ctx context.Context, lookup func(string) (string, bool), logs io.Writer) (*connection, error) {
-	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{EnvLookup: envLookup(lookup)})
+	opts, err := temporalenv.ClientOptions(lookup)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("Temporal client configuration: %w: check temporal.toml, TEMPORAL_PROFILE and the TEMPORAL_* variables", err)}
-	}
-	if opts.HostPort == "" {
-		opts.HostPort = client.DefaultHostPort
-	}
-	if opts.Namespace == "" {
-		opts.Namespace = client.DefaultNamespace
+		return nil, usageError{err}
 	}
 	opts.Logger = log.NewStructuredLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	opts.ConnectionOptions.DialOptions = append(opts.ConnectionOptions.DialOptions, grpc.WithChainUnaryInterceptor(recordStart))
@@ -72,21 +64,4 @@ func recordStart(ctx context.Context, method string, req, reply any, cc *grpc.Cl
 		}
 	}
 	return err
-}
-
-// envLookup adapts lookup to envconfig. envconfig also lists the environment to find
-// TEMPORAL_GRPC_META_* variables; the names come from the process, every value from lookup.
-type envLookup func(string) (string, bool)
-
-func (e envLookup) LookupEnv(name string) (string, bool) { return e(name) }
-
-func (e envLookup) Environ() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if v, ok := e(name); ok {
-			out = append(out, name+"="+v)
-		}
-	}
-	return out
 }

@@ -15,11 +15,11 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/contrib/envconfig"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork"
+	"github.com/atomicflow/atomicflow/internal/temporalenv"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -276,19 +276,9 @@ func (l *loader) defaultKey(haveKeysFile bool) (key string, ok bool) {
 // temporal loads the Temporal client options as the Temporal CLI does: temporal.toml (profile
 // TEMPORAL_PROFILE) overridden by TEMPORAL_* variables.
 func (l *loader) temporal() client.Options {
-	// envconfig ignores a boolean it cannot parse; a typo must not silently turn TLS off.
-	for _, name := range []string{"TEMPORAL_TLS", "TEMPORAL_TLS_DISABLE_HOST_VERIFICATION"} {
-		if v, ok := l.lookup(name); ok {
-			switch strings.ToLower(v) {
-			case "1", "0", "true", "false":
-			default:
-				l.fail(name, "%q is not a boolean: use true or false", v)
-			}
-		}
-	}
-	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{EnvLookup: envLookup(l.lookup)})
+	opts, err := temporalenv.ClientOptions(l.lookup)
 	if err != nil {
-		l.fail(temporalVariable(err), "Temporal client configuration: %v: check temporal.toml, TEMPORAL_PROFILE and the TEMPORAL_* variables", err)
+		l.fail(temporalVariable(err), "%v", err)
 	}
 	return opts
 }
@@ -358,23 +348,3 @@ func orDefault(v, def string) string {
 	}
 	return v
 }
-
-// envLookup adapts lookup to envconfig. envconfig also lists the environment to find
-// TEMPORAL_GRPC_META_* variables; the names come from the process, every value from lookup, so a
-// test's lookup still decides what is set.
-type envLookup func(string) (string, bool)
-
-func (e envLookup) LookupEnv(name string) (string, bool) { return e(name) }
-
-func (e envLookup) Environ() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if v, ok := e(name); ok {
-			out = append(out, name+"="+v)
-		}
-	}
-	return out
-}
-
-var _ envconfig.EnvLookup = envLookup(nil)

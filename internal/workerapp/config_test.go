@@ -65,7 +65,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	assert.Empty(t, cfg.MetricsAddr)
 	assert.Empty(t, cfg.Policy.Rules)
 	assert.Empty(t, cfg.Policy.Defaults.Entitlements)
-	assert.Empty(t, cfg.Temporal.HostPort, "no address: the SDK's default localhost:7233")
+	assert.Equal(t, "localhost:7233", cfg.Temporal.HostPort, "no address: the SDK default")
 }
 
 func TestLoadConfigEverySetting(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/atomicflow/atomicflow/activities"
+	"github.com/atomicflow/atomicflow/internal/devserver"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -55,7 +56,7 @@ func TestNewWorkerErrors(t *testing.T) {
 // TestRun runs the worker against a dev server: it serves the Onboarding workflow under its
 // registered name, exports metrics, never logs the key and stops cleanly when ctx ends.
 func TestRun(t *testing.T) {
-	srv := startDevServer(t)
+	srv := devserver.ForTest(t)
 	queue := "workerapp-run"
 	cfg := Config{
 		Temporal:         client.Options{HostPort: srv.FrontendHostPort()},
