@@ -248,6 +248,10 @@ func exercises(sim *atomicworktest.Server) map[string]func(context.Context, *ato
 				IsAnyOf("status", atomicwork.GrantBucketActive).IsBetween("granted_at", "2020-01-01T00:00:00Z", "2099-12-31T23:59:59Z")))
 			return err
 		},
+		"GrantsByID": func(ctx context.Context, c *atomicwork.Client) error {
+			_, err := c.GrantsByID(ctx, grantID)
+			return err
+		},
 		"RevokeGrant": func(ctx context.Context, c *atomicwork.Client) error {
 			_, err := c.RevokeGrant(ctx, grantID, atomicwork.RevokeInput{Reason: "offboarding", SkipDeprovisioning: false})
 			return err
@@ -309,7 +313,7 @@ var order = []string{
 	"ListWorkspaces", "GetWorkspace", "CreateUser", "LookupUserByEmail", "GetUser", "ListUsers", "UpdateUser", "PatchUser",
 	"DeleteUser", "RestoreUser", "RestoreUserByEmail", "CreateRequest", "ListCatalogItems", "CatalogItemFields",
 	"CreateItemRequest", "GetRequest", "AddNote", "ListNotes", "PatchRequest", "ListRequests", "ListApps", "ListEntitlements",
-	"CreateGrant", "ListGrants", "RevokeGrant", "GrantHistory", "ListAssetsPage", "ListAssets", "ListUserAssets", "GetAsset",
+	"CreateGrant", "ListGrants", "GrantsByID", "RevokeGrant", "GrantHistory", "ListAssetsPage", "ListAssets", "ListUserAssets", "GetAsset",
 	"SetAssignment", "UpdateAsset", "CreateAsset", "AssetTypeFormFields", "DiscoverAssetFields", "FormOptions", "AssetTypeID",
 }
 

@@ -3,9 +3,11 @@ package atomicwork
 import (
 	"context"
 	"iter"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // ListApps iterates the IGA apps (identity providers), optionally narrowed by a search key.
@@ -60,8 +62,13 @@ func (c *Client) CreateGrant(ctx context.Context, in GrantInput) (*Grant, error)
 //
 //	c.ListGrants(ctx, Filters{}.IsAnyOf("user", uid).IsAnyOf("status", GrantBucketActive))
 func (c *Client) ListGrants(ctx context.Context, filters Filters) iter.Seq2[Grant, error] {
+	return c.grantPages(ctx, nil, filters)
+}
+
+// grantPages iterates grants/list with extra query values, following next_page_token.
+func (c *Client) grantPages(ctx context.Context, extra url.Values, filters Filters) iter.Seq2[Grant, error] {
 	return tokenPages(ctx, MaxPerPage, func(ctx context.Context, token string, perPage int) (*Page[Grant], error) {
-		q := pageQuery(nil, 1, perPage, "per_page")
+		q := pageQuery(maps.Clone(extra), 1, perPage, "per_page")
 		if token != "" {
 			q.Set("next_page_token", token)
 		}
@@ -70,6 +77,18 @@ func (c *Client) ListGrants(ctx context.Context, filters Filters) iter.Seq2[Gran
 			query: q, body: filters.body()}, &p)
 		return &p, err
 	})
+}
+
+// GrantsByID returns the grants with these ids (the grants/list ids parameter), in any status.
+func (c *Client) GrantsByID(ctx context.Context, ids ...int64) ([]Grant, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return Collect(c.grantPages(ctx, url.Values{"ids": {strings.Join(parts, ",")}}, nil))
 }
 
 // RevokeGrant revokes a grant. With SkipDeprovisioning false the identity provider removes the
