@@ -74,6 +74,11 @@ func permanentType(status int) string {
 	return ErrPermanent
 }
 
+// retryable is a failure of the given type that Temporal retries.
+func retryable(errType, msg string) error {
+	return temporal.NewApplicationError(msg, errType)
+}
+
 // nonRetryable is a permanent failure of the given type.
 func nonRetryable(errType, msg string) error {
 	return temporal.NewNonRetryableApplicationError(msg, errType, nil)

@@ -345,16 +345,7 @@ func (o *onboarding) note(ctx workflow.Context, step, body string) error {
 // setStage records a stage in the status, the search attributes and the UI's current details.
 func (o *onboarding) setStage(ctx workflow.Context, stage string) {
 	o.status.Stage = stage
-	updates := []temporal.SearchAttributeUpdate{EmployeeIDKey.ValueSet(o.in.EmployeeID), LifecycleStageKey.ValueSet(stage)}
-	if o.user.UserID != 0 {
-		updates = append(updates, AtomicworkUserIDKey.ValueSet(fmt.Sprint(o.user.UserID)))
-	}
-	if o.request.DisplayID != "" {
-		updates = append(updates, AtomicworkRequestKey.ValueSet(o.request.DisplayID))
-	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
-		o.logger.Warn("Search attributes not updated", "Error", err)
-	}
+	publishStage(ctx, o.logger, o.in.EmployeeID, stage, o.user.UserID, o.request.DisplayID)
 	workflow.SetCurrentDetails(ctx, o.details())
 }
 

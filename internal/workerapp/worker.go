@@ -40,6 +40,7 @@ func NewWorker(c client.Client, cfg Config) (worker.Worker, error) {
 	}
 	w := worker.New(c, queue, worker.Options{WorkerStopTimeout: cfg.StopTimeout})
 	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.Offboarding, workflow.RegisterOptions{Name: workflows.OffboardingWorkflowName})
 	w.RegisterActivity(acts)
 	return w, nil
 }

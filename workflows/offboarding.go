@@ -1,0 +1,728 @@
+package workflows
+
+import (
+	"fmt"
+	"html"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/atomicflow/atomicflow/activities"
+	"github.com/atomicflow/atomicflow/atomicwork"
+)
+
+const offboardingCatalogItem = "Employee Offboarding"
+
+// Revocations are followed until settled; one still IN_PROGRESS past the deadline is escalated.
+const (
+	revocationDeadline  = time.Hour
+	revocationPollFirst = 2 * time.Second
+	revocationPollMax   = time.Minute
+	// Escalations are polled for resolution with backoff up to an hour.
+	escalationPollFirst = time.Minute
+	escalationPollMax   = time.Hour
+	// cleanupRounds bounds revoke-and-reclaim passes over what the leaver still holds (access
+	// granted meanwhile, an asset assigned back by someone).
+	cleanupRounds = 3
+)
+
+// Grant and asset states in the status.
+const (
+	grantActive   = "active"
+	grantRevoking = "revoking"
+	grantRevoked  = "revoked"
+	grantFailed   = "failed"
+	assetAssigned = "assigned"
+	assetReturned = "returned"
+	assetMoved    = "reassigned"
+	assetGone     = "left the leaver"
+)
+
+// Offboarding removes a leaver's access and devices at the end of their last working day in their
+// time zone, verifies the end state, and deletes the account after the grace period.
+func Offboarding(ctx workflow.Context, in OffboardingInput) (OffboardingResult, error) {
+	o, err := newOffboarding(ctx, in)
+	if err != nil {
+		return OffboardingResult{}, err
+	}
+	return o.run(ctx)
+}
+
+type offboarding struct {
+	in     OffboardingInput
+	id     string
+	logger log.Logger
+	loc    *time.Location
+	at     time.Time // when access ends
+
+	status  OffboardingStatus
+	leaver  activities.Leaver
+	request activities.RequestRef
+	// escalations lists the (grant, IT request) pairs in the order they were opened.
+	escalations []escalation
+
+	// Set by update handlers, consumed by the main loop.
+	changed      bool
+	revokeNow    bool
+	cancelReason string
+	rehireReason string
+	reschedules  int
+}
+
+type escalation struct {
+	grantID int64
+	request string
+}
+
+func newOffboarding(ctx workflow.Context, in OffboardingInput) (*offboarding, error) {
+	if err := in.Validate(); err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidInput, nil)
+	}
+	at, _ := EndOfWorkingDay(in.LastDay, in.EndOfDay, in.TimeZone) // validated above
+	o := &offboarding{
+		in:     in,
+		id:     workflow.GetInfo(ctx).WorkflowExecution.ID,
+		logger: log.With(workflow.GetLogger(ctx), "EmployeeId", in.EmployeeID),
+		loc:    at.Location(),
+		at:     at,
+		status: OffboardingStatus{Stage: StageOffPlanning, TimeZone: zoneName(in.TimeZone), Grants: []GrantState{}, Assets: []AssetState{}},
+	}
+	o.revokeNow = in.Immediate
+	o.setSchedule(at)
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (OffboardingStatus, error) { return o.status, nil }); err != nil {
+		return nil, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateReschedule, o.reschedule,
+		workflow.UpdateHandlerOptions{Validator: o.validateReschedule}); err != nil {
+		return nil, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRevokeNow, o.now,
+		workflow.UpdateHandlerOptions{Validator: o.validateBeforeRevoking}); err != nil {
+		return nil, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel, o.cancel,
+		workflow.UpdateHandlerOptions{Validator: o.validateCancel}); err != nil {
+		return nil, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRehire, o.rehire,
+		workflow.UpdateHandlerOptions{Validator: o.validateRehire}); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+func (o *offboarding) run(ctx workflow.Context) (OffboardingResult, error) {
+	o.setStage(ctx, StageOffPlanning)
+	if err := o.plan(ctx); err != nil {
+		return o.result(""), err
+	}
+	if err := o.waitUntilScheduled(ctx); err != nil {
+		return o.result(""), err
+	}
+	if o.cancelReason != "" {
+		return o.withdraw(ctx)
+	}
+	if err := o.offboard(ctx); err != nil {
+		return o.result(""), err
+	}
+	return o.gracePeriod(ctx)
+}
+
+// plan finds the leaver, lists what they hold and opens the offboarding request with the plan.
+func (o *offboarding) plan(ctx workflow.Context) error {
+	if err := workflow.ExecuteActivity(apiCall(ctx, "find the leaver"), acts.LookupLeaver, activities.LeaverRequest{
+		WorkspaceID: o.in.WorkspaceID, Email: o.in.Email, Disposition: o.disposition(), RecipientEmail: o.in.AssetsTo,
+	}).Get(ctx, &o.leaver); err != nil {
+		return err
+	}
+	o.status.UserID = o.leaver.UserID
+	access, err := o.listAccess(ctx)
+	if err != nil {
+		return err
+	}
+	o.track(access)
+	if err := workflow.ExecuteActivity(apiCall(ctx, "open the offboarding request"), acts.EnsureRequest, activities.EnsureRequestRequest{
+		WorkspaceID: o.in.WorkspaceID, Marker: activities.Marker(o.id, "request"), RequesterID: o.leaver.UserID,
+		Subject:     fmt.Sprintf("Employee offboarding: %s, last day %s", o.in.EmployeeID, o.in.LastDay),
+		Description: o.planHTML(access), CatalogItem: offboardingCatalogItem,
+		ItemFields: map[string]any{"employee": o.leaver.UserID, "last_working_day": o.in.LastDay},
+	}).Get(ctx, &o.request); err != nil {
+		return err
+	}
+	o.status.RequestID = o.request.DisplayID
+	o.setStage(ctx, StageOffPlanning)
+	return o.note(ctx, "plan", o.planHTML(access))
+}
+
+// waitUntilScheduled sleeps until the end of the last working day; reschedule re-arms the timer,
+// revoke_now and cancel end the wait.
+func (o *offboarding) waitUntilScheduled(ctx workflow.Context) error {
+	o.setStage(ctx, StageOffScheduled)
+	noted := 0
+	for !o.revokeNow && o.cancelReason == "" {
+		if o.reschedules > noted {
+			noted = o.reschedules
+			if err := o.note(ctx, fmt.Sprintf("reschedule-%d", noted), "<p>Rescheduled: access now ends "+html.EscapeString(o.when())+".</p>"); err != nil {
+				return err
+			}
+		}
+		wait := o.at.Sub(workflow.Now(ctx))
+		if wait <= 0 {
+			return nil
+		}
+		o.changed = false
+		workflow.SetCurrentDetails(ctx, o.details())
+		changed, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+			Timeout:      wait,
+			TimerOptions: workflow.TimerOptions{Summary: "until the end of the last working day " + o.in.LastDay},
+		}, func() bool { return o.changed })
+		if err != nil {
+			return err
+		}
+		if !changed {
+			return nil
+		}
+	}
+	return nil
+}
+
+// withdraw ends a cancelled offboarding: nothing is revoked; the request says why and is resolved.
+func (o *offboarding) withdraw(ctx workflow.Context) (OffboardingResult, error) {
+	if err := o.note(ctx, "cancelled", "<p>Offboarding cancelled: "+html.EscapeString(o.cancelReason)+". Nothing was revoked or reclaimed.</p>"); err != nil {
+		return o.result(""), err
+	}
+	if err := o.resolveRequest(ctx); err != nil {
+		return o.result(""), err
+	}
+	o.setStage(ctx, StageOffCancelled)
+	return o.result(OutcomeCancelled), nil
+}
+
+// offboard revokes, reclaims, records the termination, verifies and resolves the request.
+func (o *offboarding) offboard(ctx workflow.Context) error {
+	for round := 1; ; round++ {
+		access, err := o.listAccess(ctx)
+		if err != nil {
+			return err
+		}
+		o.track(access)
+		pending := o.unexplained(access)
+		if len(pending.Grants) == 0 && len(pending.Assets) == 0 {
+			break
+		}
+		if round > cleanupRounds {
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+				"after %d rounds user %d still holds %d grants and %d assets: something keeps giving them back; see request %s",
+				cleanupRounds, o.leaver.UserID, len(pending.Grants), len(pending.Assets), o.request.DisplayID), "OFFBOARDING_NOT_CONVERGING", nil)
+		}
+		o.setStage(ctx, StageOffRevoking)
+		if err := o.revoke(ctx, pending.Grants); err != nil {
+			return err
+		}
+		o.setStage(ctx, StageOffReclaiming)
+		if err := o.reclaim(ctx, pending.Assets); err != nil {
+			return err
+		}
+		o.setStage(ctx, StageOffVerifying)
+	}
+	if err := workflow.ExecuteActivity(apiCall(ctx, "record the termination"), acts.RecordTermination, activities.TerminationRequest{
+		WorkspaceID: o.in.WorkspaceID, UserID: o.leaver.UserID, TerminatedOn: o.terminatedOn(ctx),
+	}).Get(ctx, nil); err != nil {
+		return err
+	}
+	if err := o.awaitEscalations(ctx); err != nil {
+		return err
+	}
+	if err := o.note(ctx, "summary", o.summaryHTML()); err != nil {
+		return err
+	}
+	return o.resolveRequest(ctx)
+}
+
+// revoke revokes grants with deprovisioning and follows them until each is revoked, or escalated
+// because it failed or is still in progress past the deadline.
+func (o *offboarding) revoke(ctx workflow.Context, grants []activities.HeldGrant) error {
+	var ids []int64
+	for _, g := range grants {
+		var res activities.RevokeResult
+		if err := workflow.ExecuteActivity(apiCall(ctx, "revoke "+g.Entitlement), acts.RevokeGrant, activities.RevokeRequest{
+			WorkspaceID: o.in.WorkspaceID, GrantID: g.GrantID, Reason: "offboarding " + o.in.EmployeeID,
+		}).Get(ctx, &res); err != nil {
+			return err
+		}
+		o.setGrant(g.GrantID, g.Entitlement, grantRevoking)
+		ids = append(ids, g.GrantID)
+	}
+	deadline := workflow.Now(ctx).Add(revocationDeadline)
+	for wait := revocationPollFirst; len(ids) > 0; wait = min(2*wait, revocationPollMax) {
+		if err := workflow.NewTimerWithOptions(ctx, wait, workflow.TimerOptions{Summary: "follow deprovisioning"}).Get(ctx, nil); err != nil {
+			return err
+		}
+		var states []activities.RevocationState
+		if err := workflow.ExecuteActivity(apiCall(ctx, "check deprovisioning"), acts.RevocationStates, activities.RevocationStatesRequest{
+			WorkspaceID: o.in.WorkspaceID, GrantIDs: ids,
+		}).Get(ctx, &states); err != nil {
+			return err
+		}
+		overdue := !workflow.Now(ctx).Before(deadline)
+		var still []int64
+		for _, st := range states {
+			switch {
+			case st.Status == atomicwork.GrantRevoked || st.Status == atomicwork.GrantExpired:
+				o.setGrant(st.GrantID, "", grantRevoked)
+			case st.Revocation == atomicwork.RevocationFailed || overdue:
+				o.setGrant(st.GrantID, "", grantFailed)
+				if err := o.escalate(ctx, st); err != nil {
+					return err
+				}
+			default:
+				still = append(still, st.GrantID)
+			}
+		}
+		ids = still
+		workflow.SetCurrentDetails(ctx, o.details())
+	}
+	return nil
+}
+
+// escalate opens one IT incident for a grant that could not be deprovisioned.
+func (o *offboarding) escalate(ctx workflow.Context, st activities.RevocationState) error {
+	var ref activities.RequestRef
+	name := o.grantName(st.GrantID)
+	if err := workflow.ExecuteActivity(apiCall(ctx, "escalate "+name), acts.OpenEscalation, activities.EscalationRequest{
+		WorkspaceID: o.in.WorkspaceID, Marker: activities.Marker(o.id, fmt.Sprintf("escalation-%d", st.GrantID)), RequesterID: o.leaver.UserID,
+		Subject: fmt.Sprintf("Offboarding %s: remove %s by hand (grant %d)", o.in.EmployeeID, name, st.GrantID),
+		Description: fmt.Sprintf("<p>Deprovisioning of grant %d (%s) for leaver %s did not complete (revocation %s). "+
+			"Remove the access in the identity provider, then resolve this incident: atomicflow then marks the grant revoked "+
+			"and finishes offboarding request %s.</p>", st.GrantID, html.EscapeString(name), html.EscapeString(o.in.EmployeeID),
+			html.EscapeString(strings.ToLower(orDash(st.Revocation))), o.request.DisplayID),
+	}).Get(ctx, &ref); err != nil {
+		return err
+	}
+	o.escalations = append(o.escalations, escalation{grantID: st.GrantID, request: ref.DisplayID})
+	o.status.Escalations = append(o.status.Escalations, ref.DisplayID)
+	o.setStage(ctx, StageOffEscalated)
+	return o.note(ctx, fmt.Sprintf("escalated-%d", st.GrantID), fmt.Sprintf("<p>Grant %d (%s) could not be deprovisioned: escalated to IT as %s.</p>",
+		st.GrantID, html.EscapeString(name), ref.DisplayID))
+}
+
+// awaitEscalations waits until IT resolved every escalation, then marks those grants revoked.
+func (o *offboarding) awaitEscalations(ctx workflow.Context) error {
+	if len(o.escalations) == 0 {
+		return nil
+	}
+	o.setStage(ctx, StageOffEscalated)
+	open := o.escalations
+	for wait := escalationPollFirst; len(open) > 0; wait = min(2*wait, escalationPollMax) {
+		var still []escalation
+		for _, e := range open {
+			var done bool
+			if err := workflow.ExecuteActivity(apiCall(ctx, "check escalation "+e.request), acts.RequestDone, activities.RequestStatusRequest{
+				WorkspaceID: o.in.WorkspaceID, DisplayID: e.request,
+			}).Get(ctx, &done); err != nil {
+				return err
+			}
+			if !done {
+				still = append(still, e)
+				continue
+			}
+			if err := workflow.ExecuteActivity(apiCall(ctx, "mark the escalated grant revoked"), acts.ConfirmRevoked, activities.ConfirmRevokedRequest{
+				WorkspaceID: o.in.WorkspaceID, GrantID: e.grantID, Reason: "removed by IT, escalation " + e.request,
+			}).Get(ctx, nil); err != nil {
+				return err
+			}
+			o.setGrant(e.grantID, "", grantRevoked)
+		}
+		if open = still; len(open) == 0 {
+			break
+		}
+		o.status.Note = fmt.Sprintf("waiting for IT to resolve %d escalation(s); next check in %s", len(open), wait)
+		workflow.SetCurrentDetails(ctx, o.details())
+		if err := workflow.NewTimerWithOptions(ctx, wait, workflow.TimerOptions{Summary: "wait for IT to resolve escalations"}).Get(ctx, nil); err != nil {
+			return err
+		}
+	}
+	o.status.Note = ""
+	o.setStage(ctx, StageOffVerifying)
+	access, err := o.listAccess(ctx)
+	if err != nil {
+		return err
+	}
+	o.track(access)
+	if len(access.Grants) > 0 || len(access.Assets) > 0 {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("escalations are resolved but user %d still holds %d grants and %d assets: see request %s",
+			o.leaver.UserID, len(access.Grants), len(access.Assets), o.request.DisplayID), "OFFBOARDING_NOT_CONVERGING", nil)
+	}
+	return nil
+}
+
+// reclaim moves each asset to its destination (stock, the manager or the named user).
+func (o *offboarding) reclaim(ctx workflow.Context, assets []activities.HeldAsset) error {
+	for _, a := range assets {
+		var res activities.ReclaimResult
+		if err := workflow.ExecuteActivity(apiCall(ctx, "reclaim "+a.Label), acts.ReclaimAsset, activities.ReclaimRequest{
+			WorkspaceID: o.in.WorkspaceID, AssetID: a.AssetID, FromUserID: o.leaver.UserID, ToUserID: o.leaver.RecipientID,
+		}).Get(ctx, &res); err != nil {
+			return err
+		}
+		switch {
+		case !res.Moved:
+			o.setAsset(a, assetGone, 0)
+		case res.ToUserID == 0:
+			o.setAsset(a, assetReturned, 0)
+		default:
+			o.setAsset(a, assetMoved, res.ToUserID)
+		}
+	}
+	workflow.SetCurrentDetails(ctx, o.details())
+	return nil
+}
+
+// gracePeriod keeps the account for the grace period, then deletes it; rehire restores it instead.
+func (o *offboarding) gracePeriod(ctx workflow.Context) (OffboardingResult, error) {
+	grace := o.in.Grace()
+	if grace == 0 {
+		o.setStage(ctx, StageOffCompleted)
+		return o.result(OutcomeCompleted), nil
+	}
+	o.status.DeleteAt = workflow.Now(ctx).Add(grace).UTC()
+	o.setStage(ctx, StageOffGracePeriod)
+	rehired, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+		Timeout:      grace,
+		TimerOptions: workflow.TimerOptions{Summary: "grace period before the account is deleted"},
+	}, func() bool { return o.rehireReason != "" })
+	if err != nil {
+		return o.result(""), err
+	}
+	o.status.DeleteAt = time.Time{}
+	if rehired {
+		if err := workflow.ExecuteActivity(apiCall(ctx, "restore the account"), acts.RestoreLeaver, activities.UserRequest{
+			WorkspaceID: o.in.WorkspaceID, UserID: o.leaver.UserID,
+		}).Get(ctx, nil); err != nil {
+			return o.result(""), err
+		}
+		if err := o.note(ctx, "rehired", "<p>Rehired: "+html.EscapeString(o.rehireReason)+". The account deletion was cancelled and the account restored; access and equipment are requested anew through onboarding.</p>"); err != nil {
+			return o.result(""), err
+		}
+		o.setStage(ctx, StageOffRehired)
+		return o.result(OutcomeRehired), nil
+	}
+	if err := workflow.ExecuteActivity(apiCall(ctx, "delete the account"), acts.DeleteLeaver, activities.UserRequest{
+		WorkspaceID: o.in.WorkspaceID, UserID: o.leaver.UserID,
+	}).Get(ctx, nil); err != nil {
+		return o.result(""), err
+	}
+	o.setStage(ctx, StageOffCompleted)
+	res := o.result(OutcomeCompleted)
+	res.Deleted = true
+	return res, nil
+}
+
+func (o *offboarding) validateReschedule(ctx workflow.Context, req RescheduleRequest) error {
+	if err := o.validateBeforeRevoking(ctx, RevokeNowRequest{}); err != nil {
+		return err
+	}
+	endOfDay := req.EndOfDay
+	if endOfDay == "" {
+		endOfDay = o.in.EndOfDay
+	}
+	if _, err := EndOfWorkingDay(req.LastDay, endOfDay, o.in.TimeZone); err != nil {
+		return err
+	}
+	today := workflow.Now(ctx).In(o.loc).Format(time.DateOnly)
+	if req.LastDay < today {
+		return fmt.Errorf("last day %s is before today (%s in %s): use revoke_now to offboard at once", req.LastDay, today, zoneName(o.in.TimeZone))
+	}
+	return nil
+}
+
+func (o *offboarding) reschedule(ctx workflow.Context, req RescheduleRequest) (OffboardingStatus, error) {
+	if req.EndOfDay != "" {
+		o.in.EndOfDay = req.EndOfDay
+	}
+	at, _ := EndOfWorkingDay(req.LastDay, o.in.EndOfDay, o.in.TimeZone) // validated
+	if at.Equal(o.at) {
+		return o.status, nil // a repeated HR event: nothing changes
+	}
+	o.in.LastDay = req.LastDay
+	o.setSchedule(at)
+	o.reschedules++
+	o.changed = true
+	o.logger.Info("Offboarding rescheduled", "LastDay", req.LastDay)
+	return o.status, nil
+}
+
+func (o *offboarding) validateCancel(ctx workflow.Context, _ CancelRequest) error {
+	return o.validateBeforeRevoking(ctx, RevokeNowRequest{})
+}
+
+func (o *offboarding) validateBeforeRevoking(ctx workflow.Context, _ RevokeNowRequest) error {
+	switch o.status.Stage {
+	case StageOffPlanning, StageOffScheduled:
+		if o.cancelReason != "" {
+			return fmt.Errorf("the offboarding is being cancelled")
+		}
+		return nil
+	}
+	return fmt.Errorf("the offboarding is past its scheduled time (stage %s): it can no longer be moved or cancelled", o.status.Stage)
+}
+
+func (o *offboarding) now(ctx workflow.Context, req RevokeNowRequest) (OffboardingStatus, error) {
+	o.revokeNow, o.changed = true, true
+	o.setSchedule(workflow.Now(ctx))
+	o.logger.Info("Offboarding now", "Reason", req.Reason)
+	return o.status, nil
+}
+
+func (o *offboarding) cancel(ctx workflow.Context, req CancelRequest) (OffboardingStatus, error) {
+	o.cancelReason = strings.TrimSpace(req.Reason)
+	if o.cancelReason == "" {
+		o.cancelReason = "the termination was withdrawn"
+	}
+	o.status.Note = "cancelled: " + o.cancelReason
+	o.changed = true
+	return o.status, nil
+}
+
+func (o *offboarding) validateRehire(ctx workflow.Context, _ RehireRequest) error {
+	if o.status.Stage != StageOffGracePeriod {
+		return fmt.Errorf("a rehire applies during the grace period only (stage %s)", o.status.Stage)
+	}
+	if o.rehireReason != "" {
+		return fmt.Errorf("the rehire is already being processed")
+	}
+	return nil
+}
+
+func (o *offboarding) rehire(ctx workflow.Context, req RehireRequest) (OffboardingStatus, error) {
+	o.rehireReason = strings.TrimSpace(req.Reason)
+	if o.rehireReason == "" {
+		o.rehireReason = "rehired"
+	}
+	return o.status, nil
+}
+
+// listAccess reads what the leaver holds now.
+func (o *offboarding) listAccess(ctx workflow.Context) (activities.Access, error) {
+	var access activities.Access
+	err := workflow.ExecuteActivity(apiCall(ctx, "list the leaver's access and assets"), acts.ListAccess, activities.AccessRequest{
+		WorkspaceID: o.in.WorkspaceID, UserID: o.leaver.UserID,
+	}).Get(ctx, &access)
+	return access, err
+}
+
+// unexplained is what the leaver holds that is neither escalated nor being deprovisioned.
+func (o *offboarding) unexplained(access activities.Access) activities.Access {
+	out := activities.Access{Assets: access.Assets}
+	for _, g := range access.Grants {
+		if !o.escalated(g.GrantID) && g.Revocation != atomicwork.RevocationInProgress {
+			out.Grants = append(out.Grants, g)
+		}
+	}
+	return out
+}
+
+func (o *offboarding) escalated(grantID int64) bool {
+	for _, e := range o.escalations {
+		if e.grantID == grantID {
+			return true
+		}
+	}
+	return false
+}
+
+// track adds newly seen grants and assets to the status.
+func (o *offboarding) track(access activities.Access) {
+	for _, g := range access.Grants {
+		if o.grantIndex(g.GrantID) < 0 {
+			o.status.Grants = append(o.status.Grants, GrantState{GrantID: g.GrantID, Entitlement: g.Entitlement, State: grantActive})
+		}
+	}
+	for _, a := range access.Assets {
+		found := false
+		for _, s := range o.status.Assets {
+			found = found || s.AssetID == a.AssetID
+		}
+		if !found {
+			o.status.Assets = append(o.status.Assets, AssetState{AssetID: a.AssetID, Label: a.Label, State: assetAssigned})
+		}
+	}
+}
+
+func (o *offboarding) grantIndex(id int64) int {
+	for i, g := range o.status.Grants {
+		if g.GrantID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func (o *offboarding) grantName(id int64) string {
+	if i := o.grantIndex(id); i >= 0 && o.status.Grants[i].Entitlement != "" {
+		return o.status.Grants[i].Entitlement
+	}
+	return fmt.Sprintf("grant %d", id)
+}
+
+func (o *offboarding) setGrant(id int64, entitlement, state string) {
+	if i := o.grantIndex(id); i >= 0 {
+		o.status.Grants[i].State = state
+		return
+	}
+	o.status.Grants = append(o.status.Grants, GrantState{GrantID: id, Entitlement: entitlement, State: state})
+}
+
+func (o *offboarding) setAsset(a activities.HeldAsset, state string, to int64) {
+	for i := range o.status.Assets {
+		if o.status.Assets[i].AssetID == a.AssetID {
+			o.status.Assets[i].State, o.status.Assets[i].ToUserID = state, to
+			return
+		}
+	}
+	o.status.Assets = append(o.status.Assets, AssetState{AssetID: a.AssetID, Label: a.Label, State: state, ToUserID: to})
+}
+
+func (o *offboarding) setSchedule(at time.Time) {
+	o.at = at
+	o.status.ScheduledAt = at.UTC()
+	o.status.ScheduledLocal = at.In(o.loc).Format("2006-01-02 15:04 MST")
+}
+
+// terminatedOn is the last working day, or today (local) when offboarded early.
+func (o *offboarding) terminatedOn(ctx workflow.Context) string {
+	today := workflow.Now(ctx).In(o.loc).Format(time.DateOnly)
+	if today < o.in.LastDay {
+		return today
+	}
+	return o.in.LastDay
+}
+
+func (o *offboarding) disposition() string {
+	if o.in.Assets == "" {
+		return AssetsReturn
+	}
+	return o.in.Assets
+}
+
+func (o *offboarding) note(ctx workflow.Context, step, body string) error {
+	return workflow.ExecuteActivity(apiCall(ctx, "note: "+step), acts.AddNote, activities.NoteRequest{
+		WorkspaceID: o.in.WorkspaceID, DisplayID: o.request.DisplayID, Marker: activities.Marker(o.id, step),
+		Description: body, Private: true,
+	}).Get(ctx, nil)
+}
+
+func (o *offboarding) resolveRequest(ctx workflow.Context) error {
+	return workflow.ExecuteActivity(apiCall(ctx, "resolve the offboarding request"), acts.ResolveRequest, activities.ResolveRequestRequest{
+		WorkspaceID: o.in.WorkspaceID, DisplayID: o.request.DisplayID,
+	}).Get(ctx, nil)
+}
+
+func (o *offboarding) setStage(ctx workflow.Context, stage string) {
+	o.status.Stage = stage
+	publishStage(ctx, o.logger, o.in.EmployeeID, stage, o.leaver.UserID, o.request.DisplayID)
+	workflow.SetCurrentDetails(ctx, o.details())
+}
+
+// when is the scheduled instant in local time and UTC.
+func (o *offboarding) when() string {
+	return o.status.ScheduledLocal + " (" + o.status.ScheduledAt.Format("2006-01-02 15:04") + " UTC)"
+}
+
+// details is the UI's live view: ids and states only, no names or emails.
+func (o *offboarding) details() string {
+	var b strings.Builder
+	b.WriteString(fmt.Sprintf("**Stage:** %s  \n**Employee:** %s  \n**Access ends:** %s", o.status.Stage, o.in.EmployeeID, o.when()))
+	if o.request.DisplayID != "" {
+		b.WriteString("  \n**Request:** " + o.request.DisplayID)
+	}
+	if len(o.status.Grants) > 0 {
+		parts := make([]string, 0, len(o.status.Grants))
+		for _, g := range o.status.Grants {
+			parts = append(parts, fmt.Sprintf("%d %s", g.GrantID, g.State))
+		}
+		b.WriteString("  \n**Grants:** " + strings.Join(parts, ", "))
+	}
+	if len(o.status.Assets) > 0 {
+		parts := make([]string, 0, len(o.status.Assets))
+		for _, a := range o.status.Assets {
+			parts = append(parts, fmt.Sprintf("%d %s", a.AssetID, a.State))
+		}
+		b.WriteString("  \n**Assets:** " + strings.Join(parts, ", "))
+	}
+	if len(o.status.Escalations) > 0 {
+		b.WriteString("  \n**Escalations:** " + strings.Join(o.status.Escalations, ", "))
+	}
+	if !o.status.DeleteAt.IsZero() {
+		b.WriteString("  \n**Account deletion:** " + o.status.DeleteAt.Format("2006-01-02 15:04") + " UTC")
+	}
+	if o.status.Note != "" {
+		b.WriteString("  \n**Note:** " + o.status.Note)
+	}
+	return b.String()
+}
+
+func (o *offboarding) planHTML(access activities.Access) string {
+	var b strings.Builder
+	b.WriteString(fmt.Sprintf("<p>Offboarding plan for %s: access ends %s.</p><ul>", html.EscapeString(o.in.EmployeeID), html.EscapeString(o.when())))
+	for _, g := range access.Grants {
+		b.WriteString(fmt.Sprintf("<li>Revoke grant %d (%s), with deprovisioning in the identity provider</li>", g.GrantID, html.EscapeString(g.Entitlement)))
+	}
+	dest := "back to stock (available)"
+	switch o.disposition() {
+	case AssetsManager:
+		dest = fmt.Sprintf("to the manager (user %d)", o.leaver.RecipientID)
+	case AssetsUser:
+		dest = fmt.Sprintf("to user %d", o.leaver.RecipientID)
+	}
+	for _, a := range access.Assets {
+		b.WriteString(fmt.Sprintf("<li>Reclaim %s (asset %d) %s</li>", html.EscapeString(a.Label), a.AssetID, dest))
+	}
+	if g := o.in.Grace(); g > 0 {
+		b.WriteString(fmt.Sprintf("<li>Delete the account %s after offboarding</li>", graceText(g)))
+	}
+	b.WriteString("</ul>")
+	return b.String()
+}
+
+func (o *offboarding) summaryHTML() string {
+	var b strings.Builder
+	b.WriteString("<p>Offboarding done and verified: no active grant, no assigned asset.</p><ul>")
+	for _, g := range o.status.Grants {
+		b.WriteString(fmt.Sprintf("<li>Grant %d (%s): %s</li>", g.GrantID, html.EscapeString(g.Entitlement), g.State))
+	}
+	for _, a := range o.status.Assets {
+		where := a.State
+		if a.ToUserID != 0 {
+			where = fmt.Sprintf("%s to user %d", a.State, a.ToUserID)
+		}
+		b.WriteString(fmt.Sprintf("<li>%s (asset %d): %s</li>", html.EscapeString(a.Label), a.AssetID, where))
+	}
+	for _, e := range o.status.Escalations {
+		b.WriteString("<li>Escalation " + e + " resolved by IT</li>")
+	}
+	b.WriteString("</ul>")
+	return b.String()
+}
+
+func (o *offboarding) result(outcome string) OffboardingResult {
+	return OffboardingResult{Outcome: outcome, UserID: o.leaver.UserID, RequestID: o.request.DisplayID,
+		Grants: o.status.Grants, Assets: o.status.Assets, Reason: o.cancelReason + o.rehireReason}
+}
+
+func graceText(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	}
+	return d.String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
