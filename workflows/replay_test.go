@@ -9,18 +9,30 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
+// recorded lists each workflow with the glob of its recorded histories in testdata/.
+var recorded = []struct {
+	name     string
+	workflow any
+	glob     string
+}{
+	{OnboardingWorkflowName, Onboarding, "onboarding-*.json"},
+	{OffboardingWorkflowName, Offboarding, "offboarding-*.json"},
+}
+
 // TestReplayRecordedHistories replays histories recorded from real runs (the e2e tests record
 // them with ATOMICFLOW_RECORD_HISTORY=1). A change to workflow code that would break a running
 // workflow fails here; such changes go behind workflow.GetVersion.
 func TestReplayRecordedHistories(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "onboarding-*.json"))
-	require.NoError(t, err)
-	require.NotEmpty(t, files, "no recorded onboarding history in testdata/")
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflowWithOptions(Onboarding, workflow.RegisterOptions{Name: OnboardingWorkflowName})
-			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, f))
-		})
+	for _, wf := range recorded {
+		files, err := filepath.Glob(filepath.Join("testdata", wf.glob))
+		require.NoError(t, err)
+		require.NotEmpty(t, files, "no recorded %s history in testdata/", wf.name)
+		for _, f := range files {
+			t.Run(filepath.Base(f), func(t *testing.T) {
+				r := worker.NewWorkflowReplayer()
+				r.RegisterWorkflowWithOptions(wf.workflow, workflow.RegisterOptions{Name: wf.name})
+				require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, f))
+			})
+		}
 	}
 }
