@@ -2,6 +2,7 @@
 // side by side in one run (machines here are shared and noisy), never asserted in tests.
 //
 //	go run ./bench onboarding --runs 20
+//	go run ./bench offboarding --runs 50
 package main
 
 import (
@@ -24,7 +25,7 @@ func main() {
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("name a benchmark: onboarding")
+		return fmt.Errorf("name a benchmark: onboarding or offboarding")
 	}
 	switch args[0] {
 	case "onboarding":
@@ -38,6 +39,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return fmt.Errorf("--runs must be at least 1")
 		}
 		return benchOnboarding(ctx, out, *runs, *temporalBin)
+	case "offboarding":
+		fs := flag.NewFlagSet("offboarding", flag.ContinueOnError)
+		runs := fs.Int("runs", 50, "offboardings scheduled for the same minute")
+		temporalBin := fs.String("temporal", "bin/temporal", "Temporal CLI used for the dev server (make tools)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if *runs < 1 {
+			return fmt.Errorf("--runs must be at least 1")
+		}
+		return benchOffboarding(ctx, out, *runs, *temporalBin)
 	}
-	return fmt.Errorf("unknown benchmark %q: use onboarding", args[0])
+	return fmt.Errorf("unknown benchmark %q: use onboarding or offboarding", args[0])
 }
