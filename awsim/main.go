@@ -125,9 +125,10 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	fs.Float64Var(&o.Faults.Stall, "stall", 0, "`probability` (0..1) that an API request hangs for --stall-for, then answers normally")
 	fs.DurationVar(&o.Faults.StallFor, "stall-for", 35*time.Second, "how long a stalled request hangs (longer than the client's 30s timeout)")
 	fs.Float64Var(&o.Faults.MalformedJSON, "malformed-json", 0, "`probability` (0..1) that a 2xx answer's body is cut in half so it does not parse")
-	fs.Int64Var(&o.Faults.Seed, "seed", 0, "seed of the faults: the same seed and the same requests give the same faults")
+	fs.Int64Var(&o.Faults.Seed, "seed", 0, "seed of the faults and of --revocation-failure: the same seed and the same requests give the same outcomes")
 	fs.DurationVar(&o.RevocationDelay, "revocation-delay", 0, "how long deprovisioning takes after a revoke with skip_deprovisioning=false (0 = done on the next read)")
 	failRevocation := fs.String("fail-revocation", "", "comma-separated entitlement `names` whose deprovisioning ends FAILED")
+	fs.Float64Var(&o.RevocationFailure, "revocation-failure", 0, "`probability` (0..1) that a deprovisioning attempt ends FAILED after --revocation-delay (drawn at revoke time from --seed)")
 	fs.IntVar(&o.ExtraAssets, "extra-assets", 0, "add `N` laptops assigned to --extra-assets-assignee (for bulk reassignment)")
 	fs.StringVar(&o.ExtraAssetsAssignee, "extra-assets-assignee", "", "`email` of the user who gets the extra laptops (default bo.li@example.com)")
 	fs.BoolVar(&o.Strict, "strict", false, "reject unknown body fields and unknown asset form-field keys with 400")
@@ -166,6 +167,7 @@ func validate(cfg config) error {
 		{"fail-write-then-500", o.Faults.WriteThen500},
 		{"stall", o.Faults.Stall},
 		{"malformed-json", o.Faults.MalformedJSON},
+		{"revocation-failure", o.RevocationFailure},
 	} {
 		if !(p.v >= 0 && p.v <= 1) {
 			return fmt.Errorf("--%s must be a probability between 0 and 1, got %v", p.flag, p.v)

@@ -182,6 +182,8 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{[]string{"--fail-write-then-500", "2"}, "--fail-write-then-500 must be a probability"},
 		{[]string{"--stall", "NaN"}, "--stall must be a probability"},
 		{[]string{"--malformed-json", "7"}, "--malformed-json must be a probability"},
+		{[]string{"--revocation-failure", "1.1"}, "--revocation-failure must be a probability between 0 and 1, got 1.1"},
+		{[]string{"--revocation-failure", "NaN"}, "--revocation-failure must be a probability"},
 		{[]string{"--latency", "-1s"}, "--latency must not be negative"},
 		{[]string{"--stall-for", "-1s"}, "--stall-for must not be negative"},
 		{[]string{"--revocation-delay", "-5m"}, "--revocation-delay must not be negative"},
@@ -213,7 +215,7 @@ func TestRunHelp(t *testing.T) {
 	require.NoError(t, run(context.Background(), []string{"--help"}, &stdout, &stderr))
 	for _, name := range []string{"-addr", "-api-key", "-rps", "-burst", "-latency", "-fail-5xx", "-fail-429",
 		"-fail-write-then-500", "-stall", "-stall-for", "-malformed-json", "-seed", "-revocation-delay",
-		"-fail-revocation", "-extra-assets", "-extra-assets-assignee", "-strict", "-log-format", "/_sim/stats"} {
+		"-fail-revocation", "-revocation-failure", "-extra-assets", "-extra-assets-assignee", "-strict", "-log-format", "/_sim/stats"} {
 		assert.Contains(t, stdout.String(), name)
 	}
 	assert.Empty(t, stderr.String())
@@ -233,7 +235,8 @@ func TestRunReportsABusyAddress(t *testing.T) {
 
 func TestParseFlagsFillsOptions(t *testing.T) {
 	cfg, err := parseFlags([]string{"--seed", "7", "--fail-revocation", " Okta Admins, ,GitHub ", "--extra-assets", "50",
-		"--extra-assets-assignee", "ada@example.com", "--strict", "--revocation-delay", "2s", "--latency", "5ms"}, io.Discard)
+		"--extra-assets-assignee", "ada@example.com", "--strict", "--revocation-delay", "2s", "--latency", "5ms",
+		"--revocation-failure", "0.25"}, io.Discard)
 	require.NoError(t, err)
 	o := cfg.opts
 	assert.Equal(t, int64(7), o.Faults.Seed)
@@ -242,6 +245,7 @@ func TestParseFlagsFillsOptions(t *testing.T) {
 	assert.Equal(t, "ada@example.com", o.ExtraAssetsAssignee)
 	assert.True(t, o.Strict)
 	assert.Equal(t, 2*time.Second, o.RevocationDelay)
+	assert.Equal(t, 0.25, o.RevocationFailure)
 	assert.Equal(t, 5*time.Millisecond, o.Faults.Latency)
 	assert.Equal(t, atomicworktest.DefaultAddr, cfg.addr)
 	assert.Equal(t, "text", cfg.logFormat)

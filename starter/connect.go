@@ -40,9 +40,10 @@ func dialTemporal(ctx context.Context, lookup func(string) (string, bool), logs 
 	return &connection{Client: c, Namespace: opts.Namespace}, nil
 }
 
-// startReport tells whether a StartWorkflowExecution call created a run. The SDK hides the
-// response's Started flag, and with the USE_EXISTING conflict policy a start that reaches a
-// running workflow returns no error, so recordStart reads the flag off the gRPC response.
+// startReport tells whether a StartWorkflowExecution (or Update-with-Start) call created a run.
+// The SDK hides the response's Started flag, and with the USE_EXISTING conflict policy a start
+// that reaches a running workflow returns no error, so recordStart reads the flag off the gRPC
+// response.
 type startReport struct {
 	seen    bool
 	started bool
@@ -58,9 +59,20 @@ func withStartReport(ctx context.Context) (context.Context, *startReport) {
 
 func recordStart(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 	err := invoker(ctx, method, req, reply, cc, opts...)
-	if resp, ok := reply.(*workflowservice.StartWorkflowExecutionResponse); ok && err == nil {
-		if r, ok := ctx.Value(startReportKey{}).(*startReport); ok {
-			r.seen, r.started = true, resp.GetStarted()
+	r, ok := ctx.Value(startReportKey{}).(*startReport)
+	if !ok || err != nil {
+		return err
+	}
+	switch resp := reply.(type) {
+	case *workflowservice.StartWorkflowExecutionResponse:
+		r.seen, r.started = true, resp.GetStarted()
+	case *workflowservice.ExecuteMultiOperationResponse:
+		// Update-with-Start repeats the call until the update is durable, and a repeat finds the
+		// run the first call started: the run is new if any call started it.
+		for _, op := range resp.GetResponses() {
+			if s := op.GetStartWorkflow(); s != nil {
+				r.seen, r.started = true, r.started || s.GetStarted()
+			}
 		}
 	}
 	return err

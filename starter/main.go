@@ -65,6 +65,7 @@ Atomicwork keys. ATOMICFLOW_TASK_QUEUE and ATOMICFLOW_UI_URL are read too (see .
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.AddCommand(newOnboardCmd(a), newDevSearchAttributesCmd(a))
+	root.AddCommand(newOffboardCmd(a))
 	return root
 }
 

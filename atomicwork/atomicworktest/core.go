@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"mime"
 	"net/http"
 	"net/url"
@@ -26,8 +27,10 @@ type core struct {
 	keys  map[string]int64 // API key → home workspace
 	table []route          // most specific pattern first
 
-	mu sync.Mutex // guards st
+	mu sync.Mutex // guards st and revocations
 	st *store
+	// revocations draws the outcome of each deprovisioning attempt (Options.RevocationFailure).
+	revocations *rand.Rand
 }
 
 // route is one served operation. pattern is spelled exactly as the path key of openapi.yaml.
@@ -76,6 +79,7 @@ func newCore(opts Options) *core {
 	}
 	c.table = c.buildRoutes()
 	c.st = seed(opts, c.now())
+	c.revocations = newRevocationSource(opts.Faults.Seed)
 	return c
 }
 
@@ -219,6 +223,7 @@ func (c *core) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.st = seed(c.opts, c.now())
+	c.revocations = newRevocationSource(c.opts.Faults.Seed)
 }
 
 // close has nothing to stop: deprovisioning completes lazily on reads, not in a goroutine.

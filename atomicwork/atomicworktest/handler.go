@@ -33,6 +33,9 @@ func NewHandler(opts Options) *Handler {
 	if err := validateLimits(opts.RPS, opts.Burst); err != nil {
 		panic("atomicworktest.NewHandler: " + err.Error())
 	}
+	if p := opts.RevocationFailure; !(p >= 0 && p <= 1) { // also rejects NaN
+		panic(fmt.Sprintf("atomicworktest.NewHandler: RevocationFailure must be a probability between 0 and 1, got %v", p))
+	}
 	return &Handler{
 		opts:    opts,
 		core:    newCore(opts),

@@ -2,6 +2,7 @@ package atomicworktest
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -222,10 +223,25 @@ func (c *core) revokeGrant(x *call) (any, error) {
 	}
 	g.revokeDue = now.Add(c.opts.RevocationDelay)
 	g.deprovisionRuns++
+	g.deprovisionFail = c.revocationFails()
 	g.RevocationStatus = &atomicwork.RevocationStatus{Status: atomicwork.RevocationInProgress,
 		ScheduleID: ptr(fmt.Sprintf("deprovision-%d-%d", g.ID, g.deprovisionRuns)), Reason: reason.v}
 	c.st.revoking[g.ID] = g
 	return c.st.renderGrant(g), nil
+}
+
+// revocationStream keeps the deprovisioning outcomes apart from the fault sequence of the same seed.
+const revocationStream = 0x7265766f6b65 // "revoke"
+
+func newRevocationSource(seed int64) *rand.Rand {
+	return rand.New(rand.NewPCG(uint64(seed), revocationStream))
+}
+
+// revocationFails draws whether a deprovisioning attempt ends FAILED. It draws once per attempt,
+// whatever the probability, so the outcomes depend only on the seed and the order of attempts.
+// The caller holds c.mu.
+func (c *core) revocationFails() bool {
+	return c.revocations.Float64() < c.opts.RevocationFailure
 }
 
 // grantHistory lists a grant's events, newest first unless sort_order says otherwise (spec).

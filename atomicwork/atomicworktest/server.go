@@ -40,6 +40,12 @@ type Options struct {
 	RevocationDelay time.Duration
 	// FailRevocationOf lists entitlement names whose deprovisioning ends FAILED.
 	FailRevocationOf []string
+	// RevocationFailure is the probability (0..1) that a deprovisioning attempt ends FAILED, on
+	// top of FailRevocationOf. It is drawn when the revoke is accepted, from a source seeded with
+	// Faults.Seed as given here (its own sequence, apart from the faults'), so the same seed and the
+	// same revokes give the same outcomes; Reset restarts it, SetFaults does not. Revoking a FAILED
+	// grant again is a new attempt with a new draw.
+	RevocationFailure float64
 	// ExtraAssets adds this many laptops assigned to ExtraAssetsAssignee (an email; default bo.li@example.com).
 	ExtraAssets         int
 	ExtraAssetsAssignee string

@@ -70,7 +70,8 @@ type grant struct {
 	workspace       int64
 	revokeDue       time.Time // when in-progress deprovisioning ends
 	revokedBy       *int64
-	deprovisionRuns int // numbers the schedule ids of successive attempts
+	deprovisionRuns int  // numbers the schedule ids of successive attempts
+	deprovisionFail bool // the attempt in progress ends FAILED (drawn from Options.RevocationFailure)
 	events          []atomicwork.GrantEvent
 }
 
@@ -141,7 +142,8 @@ func (s *store) userByEmail(email string) (*atomicwork.User, bool) {
 }
 
 // settle completes the deprovisioning of revoked grants whose delay has passed on the sim
-// clock (API-NOTES §7 Q12): REVOKED, or FAILED (still GRANTED) for the entitlements in failOf.
+// clock (API-NOTES §7 Q12): REVOKED, or FAILED (still GRANTED) for the entitlements in failOf
+// and for the attempts whose failure was drawn at revoke time.
 func (s *store) settle(now time.Time, failOf []string) {
 	for _, id := range slices.Sorted(maps.Keys(s.revoking)) { // in id order, so event ids are reproducible
 		g := s.revoking[id]
@@ -151,7 +153,7 @@ func (s *store) settle(now time.Time, failOf []string) {
 		delete(s.revoking, id)
 		g.UpdatedAt = g.revokeDue
 		ent, _ := s.entitlements.get(g.Entitlement.ID)
-		if slices.Contains(failOf, ent.Name) {
+		if g.deprovisionFail || slices.Contains(failOf, ent.Name) {
 			g.RevocationStatus.Status = atomicwork.RevocationFailed
 			continue
 		}

@@ -1,0 +1,637 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/atomicflow/atomicflow/workflows"
+)
+
+// offboardFlags are the offboard command's flags; most input fields bind directly.
+type offboardFlags struct {
+	in          workflows.OffboardingInput
+	assets      string // return, manager or user:<email>
+	graceDays   int
+	gracePeriod time.Duration
+	wait        bool
+	json        bool
+}
+
+func newOffboardCmd(a *app) *cobra.Command {
+	f := &offboardFlags{}
+	cmd := &cobra.Command{
+		Use:   "offboard --employee-id ID --email EMAIL --last-day YYYY-MM-DD",
+		Short: "Schedule (or move) the offboarding of a leaver, and steer it",
+		Long: `offboard schedules the offboarding workflow of a leaver: at the end of the last working day in
+the employee's time zone (18:00 unless --end-of-day says otherwise) every grant is revoked and
+deprovisioned, every asset reclaimed, and after the grace period the account is deleted.
+
+The workflow id is offboarding-<employee id>, and the command reaches a running offboarding instead
+of starting a second one: a new --last-day becomes a reschedule of that run, and --now offboards it
+at once. Only the date (and --now) reaches a running offboarding; its other settings stay as they
+were started. A last day that has already ended offboards at once. A completed offboarding is not
+run again, unless its termination was cancelled or the employee rehired: then this is a new
+departure and starts a new run.
+
+The subcommands reschedule, now, cancel and rehire steer a running offboarding and print its new
+state. The workflow checks each request; a request it rejects (a date in the past, a rehire before
+anything was revoked) fails with its reason and changes nothing.`,
+		Example: `  starter offboard --employee-id E-01 --email employee01@example.com --last-day 2026-12-18 \
+    --timezone America/Los_Angeles
+
+  # laptop and phone go to the manager; the account is deleted 7 days after the last day
+  starter offboard --employee-id E-02 --email bo@example.com --last-day 2026-12-18 --assets manager --grace-days 7
+
+  # devices to a named colleague, access ends at noon local time
+  starter offboard --employee-id E-03 --email cy@example.com --last-day 2026-12-18 --end-of-day 12:00 \
+    --timezone Asia/Kolkata --assets user:dee@example.com
+
+  # offboard at once, and wait until it is done
+  starter offboard --employee-id E-04 --email ed@example.com --now --grace-days 0 --wait`,
+		Args: cobra.NoArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error { return f.run(cmd, a) }),
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.in.EmployeeID, "employee-id", "", "HR employee id, an opaque id (required)")
+	fl.StringVar(&f.in.Email, "email", "", "the leaver's work email address (required)")
+	fl.StringVar(&f.in.LastDay, "last-day", "", "last working day, YYYY-MM-DD (required unless --now; default with --now: today)")
+	fl.StringVar(&f.in.TimeZone, "timezone", "", "IANA time zone of the employee, e.g. America/Los_Angeles (default UTC)")
+	fl.StringVar(&f.in.EndOfDay, "end-of-day", "", "when the last day ends, HH:MM local time (default "+workflows.DefaultEndOfDay+")")
+	fl.StringVar(&f.assets, "assets", "", "what happens to the leaver's assets: return (to stock), manager, or user:<email> (default return)")
+	fl.BoolVar(&f.in.Immediate, "now", false, "offboard now instead of at the end of the last day")
+	fl.IntVar(&f.graceDays, "grace-days", workflows.DefaultGraceDays, "days the account is kept before deletion; 0 never deletes")
+	fl.DurationVar(&f.gracePeriod, "grace-period", 0, "exact grace period such as 10m, overriding --grace-days (demos and tests)")
+	fl.Int64Var(&f.in.WorkspaceID, "workspace-id", 0, "Atomicwork workspace id (default: the worker's default workspace)")
+	fl.BoolVar(&f.wait, "wait", false, "wait until the offboarding finishes, grace period included, and print its result")
+	fl.BoolVar(&f.json, "json", false, "print JSON instead of text")
+	for _, name := range []string{"employee-id", "email"} {
+		_ = cmd.MarkFlagRequired(name) // cannot fail: the flags exist
+	}
+	cmd.AddCommand(newOffboardRescheduleCmd(a), newOffboardNowCmd(a), newOffboardCancelCmd(a), newOffboardRehireCmd(a))
+	return cmd
+}
+
+// input completes the bound flags into the workflow input; the caller validates it.
+func (f *offboardFlags) input(cmd *cobra.Command, now time.Time) (workflows.OffboardingInput, error) {
+	in := f.in
+	if in.LastDay == "" {
+		if !in.Immediate {
+			return in, errors.New(`required flag(s) "last-day" not set (or use --now)`)
+		}
+		if loc, err := time.LoadLocation(in.TimeZone); err == nil { // a bad zone is reported by Validate
+			in.LastDay = now.In(loc).Format(time.DateOnly)
+		}
+	}
+	in.Assets, in.AssetsTo = parseAssets(f.assets)
+	if cmd.Flags().Changed("grace-days") {
+		in.GraceDays = &f.graceDays
+	}
+	in.GracePeriod = f.gracePeriod
+	return in, nil
+}
+
+// parseAssets maps --assets to the input's disposition: user:<email> names the recipient.
+func parseAssets(v string) (disposition, to string) {
+	if rest, ok := strings.CutPrefix(v, workflows.AssetsUser+":"); ok {
+		return workflows.AssetsUser, rest
+	}
+	return v, ""
+}
+
+// run validates the input before dialing, so bad flags never reach Temporal.
+func (f *offboardFlags) run(cmd *cobra.Command, a *app) error {
+	ctx := cmd.Context()
+	now := time.Now()
+	in, err := f.input(cmd, now)
+	if err != nil {
+		return usageError{err}
+	}
+	if err := in.Validate(); err != nil {
+		return usageError{err}
+	}
+	upd, note := offboardingUpdate(in, now)
+	conn, err := a.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+
+	res, err := startOffboarding(ctx, conn.Client, a.taskQueue(), in, upd)
+	if err != nil {
+		return err
+	}
+	res.Namespace = conn.Namespace
+	res.UIURL = workflowURL(a.env("ATOMICFLOW_UI_URL", defaultUIURL), conn.Namespace, res.WorkflowID)
+	if res.AlreadyRunning && res.State != nil {
+		if tz, ran := zoneName(in.TimeZone), zoneName(res.State.TimeZone); tz != ran {
+			fmt.Fprintf(a.stderr, "Note: the running offboarding keeps its time zone %s; --timezone %s was not applied.\n", ran, tz)
+		}
+	}
+	if note != "" && !res.AlreadyCompleted {
+		fmt.Fprintln(a.stderr, "Note: "+note)
+	}
+	if !f.json {
+		printOffboardStarted(a.stdout, res)
+	}
+	if f.wait && res.Status == statusRunning {
+		if !f.json {
+			fmt.Fprintln(a.stderr, "Waiting for the offboarding to finish, grace period included (Ctrl-C stops waiting, not the offboarding)...")
+		}
+		if err := waitOffboarding(ctx, conn.Client, &res); err != nil {
+			return err
+		}
+	}
+	if !f.json && f.wait {
+		printOffboardResult(a.stdout, res.Result)
+	}
+	if f.json {
+		if err := writeJSON(a.stdout, res); err != nil {
+			return err
+		}
+	}
+	if res.Status == statusFailed {
+		return fmt.Errorf("%s failed: %s", res.WorkflowID, res.Failure)
+	}
+	return nil
+}
+
+// offboardUpdate is the update an offboard command sends with its start: the flags' date as a
+// reschedule (a no-op for a run already scheduled then, or the one this call starts), or
+// revoke_now with --now or a last day that has already ended. note explains the latter.
+type offboardUpdate struct {
+	name string
+	arg  any
+}
+
+func offboardingUpdate(in workflows.OffboardingInput, now time.Time) (upd offboardUpdate, note string) {
+	if in.Immediate {
+		return offboardUpdate{workflows.UpdateRevokeNow, workflows.RevokeNowRequest{Reason: "starter offboard --now"}}, ""
+	}
+	at, _ := workflows.EndOfWorkingDay(in.LastDay, in.EndOfDay, in.TimeZone) // validated by the caller
+	if !at.After(now) {
+		reason := fmt.Sprintf("the last day %s ended at %s, before the command ran", in.LastDay, at.UTC().Format(time.RFC3339))
+		return offboardUpdate{workflows.UpdateRevokeNow, workflows.RevokeNowRequest{Reason: reason}}, reason + ": offboarding now."
+	}
+	return offboardUpdate{workflows.UpdateReschedule, workflows.RescheduleRequest{LastDay: in.LastDay, EndOfDay: endOfDay(in.EndOfDay)}}, ""
+}
+
+func endOfDay(v string) string {
+	if v == "" {
+		return workflows.DefaultEndOfDay
+	}
+	return v
+}
+
+func zoneName(tz string) string {
+	if tz == "" {
+		return "UTC"
+	}
+	return tz
+}
+
+// offboardResult is what offboard prints (its JSON is the --json output).
+type offboardResult struct {
+	WorkflowID string `json:"workflow_id"`
+	RunID      string `json:"run_id"`
+	// AlreadyRunning: the command reached a running offboarding; nothing new was started.
+	AlreadyRunning bool `json:"already_running"`
+	// AlreadyCompleted: the offboarding completed before; it is not run again.
+	AlreadyCompleted bool   `json:"already_completed"`
+	Namespace        string `json:"namespace"`
+	UIURL            string `json:"ui_url"`
+	// Update is the update sent with the start (reschedule or revoke_now), State its answer;
+	// both are empty when the offboarding had already completed.
+	Update string                       `json:"update,omitempty"`
+	State  *workflows.OffboardingStatus `json:"state,omitempty"`
+	// Status is running, completed or failed; Result and Failure are set with --wait.
+	Status  string                       `json:"status"`
+	Result  *workflows.OffboardingResult `json:"result,omitempty"`
+	Failure string                       `json:"failure,omitempty"`
+}
+
+// offboardingStartOptions are the start options of an offboarding: a deterministic id, a repeat
+// reaching the running run, and no redo of a completed one (see startOffboarding for the exception).
+func offboardingStartOptions(in workflows.OffboardingInput, taskQueue string) client.StartWorkflowOptions {
+	summary := fmt.Sprintf("Offboarding %s · last day %s %s", in.EmployeeID, in.LastDay, zoneName(in.TimeZone))
+	if in.Immediate {
+		summary += " · immediate"
+	}
+	return client.StartWorkflowOptions{
+		ID:                       workflows.OffboardingID(in.EmployeeID),
+		TaskQueue:                taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.EmployeeIDKey.ValueSet(in.EmployeeID),
+			workflows.LifecycleStageKey.ValueSet(workflows.StageOffPlanning),
+		),
+		// The UI shows these unencrypted by default: ids, dates and settings only, never names or emails.
+		StaticSummary: summary,
+		StaticDetails: offboardingDetails(in),
+	}
+}
+
+func offboardingDetails(in workflows.OffboardingInput) string {
+	ws := "the worker's default"
+	if in.WorkspaceID != 0 {
+		ws = strconv.FormatInt(in.WorkspaceID, 10)
+	}
+	assets := in.Assets
+	switch assets {
+	case "":
+		assets = workflows.AssetsReturn
+	case workflows.AssetsUser:
+		assets = "to a named user" // the recipient's email stays in the (encrypted) input
+	}
+	grace := "never deleted"
+	if d := in.Grace(); d > 0 {
+		grace = "deleted " + formatGrace(d) + " after offboarding"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "**Employee id:** %s  \n", in.EmployeeID)
+	fmt.Fprintf(&b, "**Last day:** %s, access ends %s (%s)  \n", in.LastDay, endOfDay(in.EndOfDay), zoneName(in.TimeZone))
+	if in.Immediate {
+		b.WriteString("**Immediate:** yes  \n")
+	}
+	fmt.Fprintf(&b, "**Assets:** %s  \n", assets)
+	fmt.Fprintf(&b, "**Account:** %s  \n", grace)
+	fmt.Fprintf(&b, "**Atomicwork workspace:** %s  \n", ws)
+	b.WriteString("**Started by:** `starter offboard`\n")
+	return b.String()
+}
+
+func formatGrace(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		days := int(d / (24 * time.Hour))
+		if days == 1 {
+			return "1 day"
+		}
+		return fmt.Sprintf("%d days", days)
+	}
+	return d.String()
+}
+
+// startOffboarding starts the offboarding with the update, or sends the update to the running
+// one (Update-with-Start), and returns the update's answer. The update id is left to the SDK, which
+// keeps it across its own retries of the call; a repeated command sends a new update, which the
+// workflow answers as a no-op when it changes nothing. (An id derived from the date would answer a
+// move back to an earlier date, A → B → A, with the stale result of the first A.)
+func startOffboarding(ctx context.Context, c client.Client, taskQueue string, in workflows.OffboardingInput, upd offboardUpdate) (offboardResult, error) {
+	opts := offboardingStartOptions(in, taskQueue)
+	res, err := updateWithStart(ctx, c, opts, in, upd)
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	if !errors.As(err, &already) {
+		return res, err
+	}
+	// The last run completed. A cancelled termination or a rehire left the employee active, so this
+	// is a new departure; any other completed offboarding is not run again.
+	var prev workflows.OffboardingResult
+	if err := c.GetWorkflow(ctx, opts.ID, already.RunId).Get(ctx, &prev); err != nil {
+		return offboardResult{}, fmt.Errorf("%s ran before (run %s) and its result cannot be read: %w", opts.ID, already.RunId, err)
+	}
+	if prev.Outcome == workflows.OutcomeCancelled || prev.Outcome == workflows.OutcomeRehired {
+		opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
+		return updateWithStart(ctx, c, opts, in, upd)
+	}
+	return offboardResult{WorkflowID: opts.ID, RunID: already.RunId, AlreadyCompleted: true, Status: statusCompleted, Result: &prev}, nil
+}
+
+func updateWithStart(ctx context.Context, c client.Client, opts client.StartWorkflowOptions, in workflows.OffboardingInput, upd offboardUpdate) (offboardResult, error) {
+	ctx, report := withStartReport(ctx)
+	op := c.NewWithStartWorkflowOperation(opts, workflows.OffboardingWorkflowName, in)
+	h, err := c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: op,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateName:   upd.name,
+			Args:         []any{upd.arg},
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	switch {
+	case errors.As(err, &already):
+		return offboardResult{}, already
+	case err != nil:
+		return offboardResult{}, fmt.Errorf("cannot start or reach %s: %w", opts.ID, err)
+	}
+	run, err := op.Get(ctx)
+	if err != nil {
+		return offboardResult{}, fmt.Errorf("cannot start or reach %s: %w", opts.ID, err)
+	}
+	res := offboardResult{
+		WorkflowID:     run.GetID(),
+		RunID:          run.GetRunID(),
+		AlreadyRunning: report.seen && !report.started,
+		Update:         upd.name,
+		Status:         statusRunning,
+	}
+	var st workflows.OffboardingStatus
+	if err := h.Get(ctx, &st); err != nil {
+		if res.AlreadyRunning {
+			return res, updateFailure(opts.ID, upd.name, err, "the offboarding goes on unchanged")
+		}
+		return res, updateFailure(opts.ID, upd.name, err, fmt.Sprintf("the offboarding started (run %s) with the input's own date", res.RunID))
+	}
+	res.State = &st
+	return res, nil
+}
+
+// waitOffboarding waits for the run's end and records its result or failure in res.
+func waitOffboarding(ctx context.Context, c client.Client, res *offboardResult) error {
+	var out workflows.OffboardingResult
+	err := c.GetWorkflow(ctx, res.WorkflowID, res.RunID).Get(ctx, &out)
+	switch {
+	case err == nil:
+		res.Status, res.Result = statusCompleted, &out
+	case ctx.Err() != nil:
+		return fmt.Errorf("stopped waiting; the offboarding goes on: follow it at %s", res.UIURL)
+	default:
+		var wfErr *temporal.WorkflowExecutionError
+		if !errors.As(err, &wfErr) {
+			return fmt.Errorf("cannot get the result of %s: %w", res.WorkflowID, err)
+		}
+		res.Status, res.Failure = statusFailed, failureMessage(wfErr)
+	}
+	return nil
+}
+
+// updateFailure says why an update failed: the workflow's own reason when it rejected it.
+func updateFailure(workflowID, update string, err error, after string) error {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return fmt.Errorf("%s rejected %s: %s (%s)", workflowID, update, app.Message(), after)
+	}
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return fmt.Errorf("%s is not running (never started, or already finished): nothing to %s; start one with `starter offboard`", workflowID, update)
+	}
+	return fmt.Errorf("%s: %s failed: %w", workflowID, update, err)
+}
+
+// Subcommands: reschedule, now, cancel, rehire.
+
+// offboardUpdateFlags are the flags every subcommand shares.
+type offboardUpdateFlags struct {
+	employeeID string
+	json       bool
+}
+
+func (u *offboardUpdateFlags) bind(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&u.employeeID, "employee-id", "", "HR employee id of the leaver (required)")
+	cmd.Flags().BoolVar(&u.json, "json", false, "print JSON instead of text")
+	_ = cmd.MarkFlagRequired("employee-id") // cannot fail: the flag exists
+}
+
+// validate applies the input's employee id rule (OffboardingInput.Validate).
+func (u *offboardUpdateFlags) validate() error {
+	switch {
+	case strings.TrimSpace(u.employeeID) == "":
+		return errors.New("employee id is empty")
+	case strings.ContainsAny(u.employeeID, " /@"):
+		return fmt.Errorf("employee id %q must be an opaque id (no spaces, '/' or '@')", u.employeeID)
+	}
+	return nil
+}
+
+// offboardUpdateResult is what a subcommand prints (its JSON is the --json output).
+type offboardUpdateResult struct {
+	WorkflowID string                      `json:"workflow_id"`
+	RunID      string                      `json:"run_id"`
+	Namespace  string                      `json:"namespace"`
+	UIURL      string                      `json:"ui_url"`
+	Update     string                      `json:"update"`
+	State      workflows.OffboardingStatus `json:"state"`
+}
+
+// send validates, then sends one update to the running offboarding and prints its new state.
+func (u *offboardUpdateFlags) send(ctx context.Context, a *app, name string, arg any, check func() error) error {
+	if err := u.validate(); err != nil {
+		return usageError{err}
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			return usageError{err}
+		}
+	}
+	conn, err := a.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+
+	id := workflows.OffboardingID(u.employeeID)
+	h, err := conn.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   id,
+		UpdateName:   name,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return updateFailure(id, name, err, "nothing changed")
+	}
+	res := offboardUpdateResult{
+		WorkflowID: id,
+		RunID:      h.RunID(),
+		Namespace:  conn.Namespace,
+		UIURL:      workflowURL(a.env("ATOMICFLOW_UI_URL", defaultUIURL), conn.Namespace, id),
+		Update:     name,
+	}
+	if err := h.Get(ctx, &res.State); err != nil {
+		return updateFailure(id, name, err, "nothing changed")
+	}
+	if u.json {
+		return writeJSON(a.stdout, res)
+	}
+	fmt.Fprintf(a.stdout, "%s (run %s) accepted %s.\n", res.WorkflowID, res.RunID, name)
+	printOffboardingState(a.stdout, res.State)
+	fmt.Fprintf(a.stdout, "Temporal UI: %s\n", res.UIURL)
+	return nil
+}
+
+func newOffboardRescheduleCmd(a *app) *cobra.Command {
+	u := &offboardUpdateFlags{}
+	var req workflows.RescheduleRequest
+	cmd := &cobra.Command{
+		Use:   "reschedule --employee-id ID --last-day YYYY-MM-DD",
+		Short: "Move a running offboarding to another last working day (earlier or later)",
+		Long: `reschedule moves the termination of a running offboarding: access ends at the end of the new
+last day, in the employee's time zone as the offboarding was started. The workflow rejects a date
+in the past and a reschedule after the revocation has begun.`,
+		Example: `  starter offboard reschedule --employee-id E-01 --last-day 2026-12-23
+  starter offboard reschedule --employee-id E-01 --last-day 2026-12-23 --end-of-day 12:00 --json`,
+		Args: cobra.NoArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			return u.send(cmd.Context(), a, workflows.UpdateReschedule, req, func() error {
+				// Format only: the zone is the running offboarding's, so the date is checked in UTC here.
+				_, err := workflows.EndOfWorkingDay(req.LastDay, req.EndOfDay, "")
+				return err
+			})
+		}),
+	}
+	u.bind(cmd)
+	cmd.Flags().StringVar(&req.LastDay, "last-day", "", "new last working day, YYYY-MM-DD (required)")
+	cmd.Flags().StringVar(&req.EndOfDay, "end-of-day", "", "when that day ends, HH:MM local time (default: "+workflows.DefaultEndOfDay+")")
+	_ = cmd.MarkFlagRequired("last-day") // cannot fail: the flag exists
+	return cmd
+}
+
+func newOffboardNowCmd(a *app) *cobra.Command {
+	u := &offboardUpdateFlags{}
+	var req workflows.RevokeNowRequest
+	cmd := &cobra.Command{
+		Use:   "now --employee-id ID",
+		Short: "Offboard a running offboarding at once instead of at the end of the last day",
+		Long: `now revokes access and reclaims assets of a scheduled offboarding immediately, without waiting for
+the end of the last working day.`,
+		Example: `  starter offboard now --employee-id E-01
+  starter offboard now --employee-id E-01 --reason "left early" --json`,
+		Args: cobra.NoArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			return u.send(cmd.Context(), a, workflows.UpdateRevokeNow, req, nil)
+		}),
+	}
+	u.bind(cmd)
+	cmd.Flags().StringVar(&req.Reason, "reason", "", "why, recorded on the offboarding request")
+	return cmd
+}
+
+func newOffboardCancelCmd(a *app) *cobra.Command {
+	u := &offboardUpdateFlags{}
+	var req workflows.CancelRequest
+	cmd := &cobra.Command{
+		Use:   "cancel --employee-id ID",
+		Short: "Cancel a scheduled offboarding: the termination was withdrawn",
+		Long: `cancel ends a scheduled offboarding without revoking anything: the termination was withdrawn.
+The offboarding request is resolved with a note. The workflow rejects a cancel once revocation has
+begun (use rehire during the grace period instead).`,
+		Example: `  starter offboard cancel --employee-id E-01 --reason "resignation withdrawn"`,
+		Args:    cobra.NoArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			return u.send(cmd.Context(), a, workflows.UpdateCancel, req, nil)
+		}),
+	}
+	u.bind(cmd)
+	cmd.Flags().StringVar(&req.Reason, "reason", "", "why, recorded on the offboarding request")
+	return cmd
+}
+
+func newOffboardRehireCmd(a *app) *cobra.Command {
+	u := &offboardUpdateFlags{}
+	var req workflows.RehireRequest
+	cmd := &cobra.Command{
+		Use:   "rehire --employee-id ID",
+		Short: "Rehire a leaver during the grace period: cancel the deletion and restore the account",
+		Long: `rehire, during the grace period after an offboarding, cancels the deletion of the account and
+restores it. Access and assets are not given back: onboard the employee again for those.`,
+		Example: `  starter offboard rehire --employee-id E-01 --reason "returning contractor"`,
+		Args:    cobra.NoArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			return u.send(cmd.Context(), a, workflows.UpdateRehire, req, nil)
+		}),
+	}
+	u.bind(cmd)
+	cmd.Flags().StringVar(&req.Reason, "reason", "", "why, recorded on the offboarding request")
+	return cmd
+}
+
+// Printing.
+
+// printOffboardStarted says what the command did, the resulting schedule and where to watch it.
+func printOffboardStarted(w io.Writer, res offboardResult) {
+	switch {
+	case res.AlreadyCompleted:
+		outcome := ""
+		if res.Result != nil {
+			outcome = ", outcome " + res.Result.Outcome
+		}
+		fmt.Fprintf(w, "%s already completed (run %s%s): a completed offboarding is not run again.\n", res.WorkflowID, res.RunID, outcome)
+	case res.AlreadyRunning:
+		fmt.Fprintf(w, "%s is already running (run %s): this command reached it with %s; nothing new was started.\n",
+			res.WorkflowID, res.RunID, res.Update)
+	default:
+		fmt.Fprintf(w, "Started %s (run %s).\n", res.WorkflowID, res.RunID)
+	}
+	if res.State != nil {
+		printOffboardingState(w, *res.State)
+	}
+	fmt.Fprintf(w, "Temporal UI: %s\n", res.UIURL)
+}
+
+// printOffboardingState prints the status an update or the status query returns.
+func printOffboardingState(w io.Writer, st workflows.OffboardingStatus) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "Stage:\t%s\n", st.Stage)
+	if !st.ScheduledAt.IsZero() {
+		local := st.ScheduledLocal
+		if local == "" {
+			local = "?"
+		}
+		fmt.Fprintf(tw, "Access ends:\t%s (%s) = %s\n", local, zoneName(st.TimeZone), st.ScheduledAt.UTC().Format(time.RFC3339))
+	}
+	if st.UserID != 0 {
+		fmt.Fprintf(tw, "Atomicwork user:\t%d\n", st.UserID)
+	}
+	fmt.Fprintf(tw, "Request:\t%s\n", orNone(st.RequestID))
+	grants := make([]string, 0, len(st.Grants))
+	for _, g := range st.Grants {
+		grants = append(grants, fmt.Sprintf("%s (grant %d, %s)", g.Entitlement, g.GrantID, g.State))
+	}
+	fmt.Fprintf(tw, "Access:\t%s\n", orNone(strings.Join(grants, ", ")))
+	assets := make([]string, 0, len(st.Assets))
+	for _, as := range st.Assets {
+		s := fmt.Sprintf("%s (asset %d, %s", as.Label, as.AssetID, as.State)
+		if as.ToUserID != 0 {
+			s += fmt.Sprintf(" to user %d", as.ToUserID)
+		}
+		assets = append(assets, s+")")
+	}
+	fmt.Fprintf(tw, "Assets:\t%s\n", orNone(strings.Join(assets, ", ")))
+	if len(st.Escalations) > 0 {
+		fmt.Fprintf(tw, "Escalations:\t%s\n", strings.Join(st.Escalations, ", "))
+	}
+	if !st.DeleteAt.IsZero() {
+		fmt.Fprintf(tw, "Account deletion:\t%s\n", st.DeleteAt.UTC().Format(time.RFC3339))
+	}
+	if st.Note != "" {
+		fmt.Fprintf(tw, "Note:\t%s\n", st.Note)
+	}
+	_ = tw.Flush() // the writer is the terminal; nothing to do if it fails
+}
+
+// printOffboardResult prints a finished offboarding; a failure is reported by the exit path instead.
+func printOffboardResult(w io.Writer, r *workflows.OffboardingResult) {
+	if r == nil {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "Outcome:\t%s\n", r.Outcome)
+	if r.Reason != "" {
+		fmt.Fprintf(tw, "Reason:\t%s\n", r.Reason)
+	}
+	fmt.Fprintf(tw, "Atomicwork user:\t%d\n", r.UserID)
+	fmt.Fprintf(tw, "Request:\t%s\n", orNone(r.RequestID))
+	grants := make([]string, 0, len(r.Grants))
+	for _, g := range r.Grants {
+		grants = append(grants, fmt.Sprintf("%s (grant %d, %s)", g.Entitlement, g.GrantID, g.State))
+	}
+	fmt.Fprintf(tw, "Access:\t%s\n", orNone(strings.Join(grants, ", ")))
+	assets := make([]string, 0, len(r.Assets))
+	for _, as := range r.Assets {
+		assets = append(assets, fmt.Sprintf("%s (asset %d, %s)", as.Label, as.AssetID, as.State))
+	}
+	fmt.Fprintf(tw, "Assets:\t%s\n", orNone(strings.Join(assets, ", ")))
+	fmt.Fprintf(tw, "Account deleted:\t%t\n", r.Deleted)
+	_ = tw.Flush()
+}
