@@ -128,7 +128,7 @@ func (c *Client) Holds(a *Asset, want Assignment) bool {
 	if a.AssigneeID(c.assigneeField) != want.AssigneeID {
 		return false
 	}
-	return want.Status == "" || strings.EqualFold(a.StatusValue(c.statusField), want.Status)
+	return want.Status == "" || NormalizeStatus(a.StatusValue(c.statusField)) == NormalizeStatus(want.Status)
 }
 
 // SetAssignment sets an asset's assignee and status by read-modify-write, keeping every other

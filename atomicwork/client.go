@@ -186,7 +186,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	}
 	resp, err := req.Execute(cl.method, cl.path.real)
 	if err != nil {
-		return &TransportError{Op: cl.op, Method: cl.method, Path: cl.path.public, Err: scrubURLError(err)}
+		return &TransportError{Op: cl.op, Method: cl.method, Path: cl.path.public, Err: scrubURLError(err, cl.path.public)}
 	}
 	status := resp.StatusCode()
 	if status < 200 || status > 299 {
@@ -226,14 +226,14 @@ func hasIDField(body []byte) bool {
 	return json.Unmarshal(body, &probe) == nil && len(probe.ID) > 0
 }
 
-// scrubURLError drops the query string from *url.Error, which never holds the key (a header)
-// but may hold search keys such as emails.
-func scrubURLError(err error) error {
+// scrubURLError rewrites the URL of a *url.Error to scheme, host and the public path (email
+// segments masked), without the query. It never holds the key (a header), but the real path may
+// hold an email and the query search keys such as emails.
+func scrubURLError(err error, publicPath string) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		if u, perr := url.Parse(ue.URL); perr == nil {
-			u.RawQuery = ""
-			return &url.Error{Op: ue.Op, URL: u.String(), Err: ue.Err}
+			return &url.Error{Op: ue.Op, URL: u.Scheme + "://" + u.Host + publicPath, Err: ue.Err}
 		}
 	}
 	return err
