@@ -75,4 +75,7 @@ func (k *keyedMutex) lock(key string) func() {
 
 // Marker tags what a workflow step created, so a retry finds it instead of creating it again.
 // It derives from the workflow id (stable across continue-as-new), never the run id.
-func Marker(workflowID, step string) string { return "atomicflow:" + workflowID + "/" + step }
+func Marker(workflowID, step string) string { return markerPrefix + workflowID + "/" + step }
+
+// markerPrefix starts every marker, so what atomicflow created can be recognised.
+const markerPrefix = "atomicflow:"

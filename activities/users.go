@@ -126,3 +126,25 @@ func (a *Activities) DeactivateUser(ctx context.Context, req DeactivateUserReque
 
 // employmentCancelled marks a hire whose onboarding was withdrawn.
 const employmentCancelled = "CANCELLED"
+
+// UserIDRequest asks for a user's id by email.
+type UserIDRequest struct {
+	WorkspaceID int64  `json:"workspace_id,omitempty"`
+	Email       string `json:"email"`
+}
+
+// UserID returns the id of the (not deleted) user with this email.
+func (a *Activities) UserID(ctx context.Context, req UserIDRequest) (int64, error) {
+	c, err := a.client(req.WorkspaceID)
+	if err != nil {
+		return 0, err
+	}
+	u, err := c.LookupUserByEmail(ctx, req.Email)
+	switch {
+	case atomicwork.IsNotFound(err) || (err == nil && u.IsDeleted):
+		return 0, nonRetryable(ErrUnknownUser, "no active Atomicwork user has this email: check the address")
+	case err != nil:
+		return 0, toTemporal(err)
+	}
+	return u.ID, nil
+}

@@ -145,6 +145,10 @@ const (
 // SetStartDateRequest is the argument of the set_start_date update.
 type SetStartDateRequest struct {
 	StartDate string `json:"start_date"`
+	// AsOf is when HR decided the date (the event's occurred_at): a request older than the newest
+	// one applied changes nothing, so out-of-order HR events keep the newest intention. Zero (an
+	// operator's command) always applies.
+	AsOf time.Time `json:"as_of,omitzero"`
 }
 
 // CancelRequest is the argument of the cancel update.
@@ -271,6 +275,9 @@ func (in OffboardingInput) Validate() error {
 	if in.GracePeriod < 0 {
 		problems = append(problems, "grace period is negative")
 	}
+	if in.WorkspaceID < 0 {
+		problems = append(problems, "workspace id is negative")
+	}
 	if len(problems) > 0 {
 		return fmt.Errorf("invalid offboarding input: %s", strings.Join(problems, "; "))
 	}
@@ -292,11 +299,16 @@ func (in OffboardingInput) Grace() time.Duration {
 type RescheduleRequest struct {
 	LastDay  string `json:"last_day"`
 	EndOfDay string `json:"end_of_day,omitempty"`
+	// AsOf: as in SetStartDateRequest, the newest HR decision wins; zero always applies.
+	AsOf time.Time `json:"as_of,omitzero"`
 }
 
 // RevokeNowRequest offboards at once.
 type RevokeNowRequest struct {
 	Reason string `json:"reason,omitempty"`
+	// AsOf is set when the revocation stands for an HR last day that has already passed, and then
+	// orders it like RescheduleRequest.AsOf; an immediate revocation leaves it zero: it always applies.
+	AsOf time.Time `json:"as_of,omitzero"`
 }
 
 // RehireRequest cancels a pending deletion and restores the account.
@@ -370,7 +382,317 @@ func EndOfWorkingDay(date, endOfDay, tz string) (time.Time, error) {
 	return time.Date(day.Year(), day.Month(), day.Day(), hm.Hour(), hm.Minute(), 0, 0, day.Location()), nil
 }
 
+// Reconciliation: the nightly job that finds what drifted in Atomicwork and fixes it.
+
+// ReconciliationWorkflowName is the reconciliation workflow type.
+const ReconciliationWorkflowName = "Reconciliation"
+
+// NightlyReconciliationScheduleID is the fixed id of the nightly schedule (schedules.yaml).
+const NightlyReconciliationScheduleID = "nightly-reconciliation"
+
+// ReconciliationID is the workflow id of a reconciliation run started by hand; runs started by a
+// schedule get the schedule's id plus a timestamp.
+func ReconciliationID(key string) string { return "reconciliation-" + key }
+
+// Reconciliation stages.
+const (
+	StageReconScanning  = "reconciliation.scanning"
+	StageReconFixing    = "reconciliation.fixing"
+	StageReconCompleted = "reconciliation.completed"
+)
+
+// DefaultStaleOnboardingDays: an onboarding request still open this long after its start date is reported.
+const DefaultStaleOnboardingDays = 14
+
+// ReconciliationInput configures one reconciliation run.
+type ReconciliationInput struct {
+	// WorkspaceID is the Atomicwork workspace; 0 means the worker's default workspace.
+	WorkspaceID int64 `json:"workspace_id,omitempty"`
+	// DryRun reports the drift and changes nothing.
+	DryRun bool `json:"dry_run,omitempty"`
+	// StaleOnboardingDays overrides DefaultStaleOnboardingDays when positive.
+	StaleOnboardingDays int `json:"stale_onboarding_days,omitempty"`
+	// ReportTo is the email of the IT owner who gets a request with the summary when anything was
+	// fixed; without it the report is the workflow's result only.
+	ReportTo string `json:"report_to,omitempty"`
+}
+
+// Validate checks the input before anything is read.
+func (in ReconciliationInput) Validate() error {
+	var problems []string
+	if in.WorkspaceID < 0 {
+		problems = append(problems, "workspace id is negative")
+	}
+	if in.StaleOnboardingDays < 0 {
+		problems = append(problems, "stale onboarding days is negative")
+	}
+	if in.ReportTo != "" && !isEmail(in.ReportTo) {
+		problems = append(problems, "report_to is not an email address")
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("invalid reconciliation input: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// Kinds of drift a reconciliation finds.
+const (
+	DriftAssetOfLeaver   = "asset-of-leaver"  // an asset still assigned to a deleted or terminated user
+	DriftGrantOfLeaver   = "grant-of-leaver"  // an active grant of a deleted or terminated user
+	DriftStaleOnboarding = "stale-onboarding" // an onboarding request open long after the start date
+)
+
+// Drift is one thing out of place: ids only.
+type Drift struct {
+	Kind   string `json:"kind"`
+	UserID int64  `json:"user_id"`
+	// ID is the asset or grant id; Request the request's display id.
+	ID      int64  `json:"id,omitempty"`
+	Request string `json:"request,omitempty"`
+	// Fixed is true once the drift was repaired (never in a dry run); Detail says how or why not.
+	Fixed  bool   `json:"fixed"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// ReconciliationReport is the result of a reconciliation run.
+type ReconciliationReport struct {
+	DryRun bool    `json:"dry_run"`
+	Drift  []Drift `json:"drift"`
+	Fixed  int     `json:"fixed"`
+	Failed int     `json:"failed"`
+	// RequestID is the request carrying the summary note, when anything was fixed.
+	RequestID string `json:"request_id,omitempty"`
+}
+
 func isEmail(s string) bool {
 	at := strings.IndexByte(s, '@')
 	return at >= 1 && at < len(s)-1 && !strings.ContainsAny(s, " /")
 }
+
+// ---------------------------------------------------------------------------------------------
+// Bulk asset reassignment: move every asset a selector matches to a user or back to stock, at the
+// rate the API allows, resumable, with live progress. Validation, normalisation and batch ids are
+// in reassignment.go.
+
+// ReassignmentWorkflowName is the bulk asset reassignment workflow type.
+const ReassignmentWorkflowName = "AssetReassignment"
+
+// ReassignmentID is the workflow id of a batch: asset-reassignment-<batchId>.
+func ReassignmentID(batchID string) string { return "asset-reassignment-" + batchID }
+
+// Reassignment messages (UpdateCancel is shared: it stops the batch cleanly and returns the report).
+const (
+	// QueryProgress returns ReassignmentProgress.
+	QueryProgress = "progress"
+	// UpdateConfirm lets a batch above its confirmation threshold start (ConfirmRequest).
+	UpdateConfirm = "confirm"
+	// UpdatePause stops starting assets; those in flight finish (PauseRequest).
+	UpdatePause = "pause"
+	// UpdateResume starts assets again after a pause (ResumeRequest).
+	UpdateResume = "resume"
+)
+
+// Reassignment stages, as the LifecycleStage search attribute and the progress query show them.
+const (
+	StageReassignPlanning   = "reassignment.planning"
+	StageReassignConfirming = "reassignment.awaiting-confirmation"
+	StageReassignRunning    = "reassignment.running"
+	StageReassignPaused     = "reassignment.paused"
+	StageReassignCancelling = "reassignment.cancelling"
+	StageReassignCompleted  = "reassignment.completed"
+	StageReassignCancelled  = "reassignment.cancelled"
+	StageReassignDryRun     = "reassignment.dry-run"
+)
+
+// OutcomeDryRun ends a dry run: the plan, nothing written.
+const OutcomeDryRun = "dry-run"
+
+// Reassignment defaults and limits.
+const (
+	DefaultReassignConcurrency = 20
+	// MaxReassignConcurrency keeps a batch far below the server's 2,000 pending activities.
+	MaxReassignConcurrency = 200
+	// DefaultConfirmAbove: a batch matching more assets waits for the confirm update.
+	DefaultConfirmAbove = 100
+	// DefaultAssetsPerRun is how many assets one run handles before it continues as new (sooner
+	// when the server suggests it), so a run's history stays well under 10,000 events.
+	DefaultAssetsPerRun = 1000
+	// MaxExplicitAssetIDs bounds an explicit id list (it travels in the input of every run).
+	MaxExplicitAssetIDs = 1000
+	// MaxReportedFailures bounds the failures listed with their reason; beyond it they are counted
+	// (FailuresOmitted, FailureTypes) but not listed, so the state carried across runs stays small.
+	MaxReportedFailures = 1000
+	// ReassignSampleSize is how many matched assets the plan shows.
+	ReassignSampleSize = 10
+	// ReassignPageSize is how many asset ids one page activity lists.
+	ReassignPageSize = 100
+	// FailureStreakLimit pauses a batch whose last assets all failed: something is wrong for all.
+	FailureStreakLimit = 50
+)
+
+// ReassignmentInput starts a batch. It carries emails and names (payloads are encrypted); the
+// workflow id and search attributes carry the batch id and ids only.
+type ReassignmentInput struct {
+	// WorkspaceID is the Atomicwork workspace; 0 means the worker's default workspace.
+	WorkspaceID int64 `json:"workspace_id,omitempty"`
+	// BatchID names the batch (letters, digits, '.', '_', '-'); DeriveBatchID derives one from the request.
+	BatchID  string        `json:"batch_id"`
+	Selector AssetSelector `json:"selector"`
+	Target   AssetTarget   `json:"target"`
+	// SetStatus is the assets' new status (AVAILABLE, IN_USE, RETIRED, ...); empty keeps it. A
+	// return to stock always sets AVAILABLE.
+	SetStatus string `json:"set_status,omitempty"`
+	// DryRun returns the plan and writes nothing.
+	DryRun bool `json:"dry_run,omitempty"`
+	// MaxAssets stops the batch after this many assets; 0 means all.
+	MaxAssets int `json:"max_assets,omitempty"`
+	// ConfirmAbove: when more assets match, the batch waits for the confirm update; 0 means
+	// DefaultConfirmAbove. Confirmed (starter --yes) confirms in advance.
+	ConfirmAbove int  `json:"confirm_above,omitempty"`
+	Confirmed    bool `json:"confirmed,omitempty"`
+	// Concurrency is how many assets are in flight at once; 0 means DefaultReassignConcurrency.
+	Concurrency int `json:"concurrency,omitempty"`
+	// AssetsPerRun is how many assets a run handles before continuing as new; 0 means DefaultAssetsPerRun.
+	AssetsPerRun int `json:"assets_per_run,omitempty"`
+	// Continued is the state a previous run carried over; nil on the first run. Callers leave it nil.
+	Continued *ReassignmentState `json:"continued,omitempty"`
+}
+
+// AssetSelector says which assets move. Set fields are ANDed; AssetIDs is an explicit list that
+// the other fields narrow.
+type AssetSelector struct {
+	// AssigneeEmail selects the assets assigned to this user (a leaver, a departing manager).
+	AssigneeEmail string `json:"assignee_email,omitempty"`
+	// AssetType is an asset type name, e.g. Laptop.
+	AssetType string `json:"asset_type,omitempty"`
+	// Status is the assets' current status, e.g. IN_USE.
+	Status   string  `json:"status,omitempty"`
+	AssetIDs []int64 `json:"asset_ids,omitempty"`
+}
+
+// AssetTarget is where the assets go: a user, or back to stock (unassigned, AVAILABLE).
+type AssetTarget struct {
+	AssigneeEmail string `json:"assignee_email,omitempty"`
+	Stock         bool   `json:"stock,omitempty"`
+}
+
+// ReassignmentState is what one run hands the next through continue-as-new: a cursor, counters
+// and the bounded failures report, never the asset list.
+type ReassignmentState struct {
+	Resolved activities.ResolvedReassignment `json:"resolved"`
+	Plan     activities.ReassignmentPlan     `json:"plan"`
+	// Total is the planned number of assets (capped by MaxAssets), raised if more turn up.
+	Total     int  `json:"total"`
+	Confirmed bool `json:"confirmed"`
+	Paused    bool `json:"paused"`
+	// PauseReason says who paused and why (an operator, or the batch itself after failures).
+	PauseReason string `json:"pause_reason,omitempty"`
+	// Cursor: every asset id up to After was started; Page is where the next page is looked for.
+	After int64 `json:"after"`
+	Page  int   `json:"page"`
+	// Requeue holds assets to start again first: interrupted when the batch paused itself.
+	Requeue          []int64              `json:"requeue,omitempty"`
+	Done             int                  `json:"done"`
+	AlreadyAtTarget  int                  `json:"already_at_target"`
+	NoLongerMatching int                  `json:"no_longer_matching"`
+	Failed           int                  `json:"failed"`
+	Failures         []AssetFailure       `json:"failures,omitempty"`
+	FailuresOmitted  int                  `json:"failures_omitted,omitempty"`
+	FailureTypes     []FailureCount       `json:"failure_types,omitempty"`
+	FailureStreak    int                  `json:"failure_streak,omitempty"`
+	Runs             int                  `json:"runs"`
+	StartedAt        time.Time            `json:"started_at"`
+	ActiveTime       time.Duration        `json:"active_time"`
+	History          []ReassignmentRunLog `json:"history,omitempty"`
+}
+
+// ReassignmentRunLog is one finished run of a batch, for the report.
+type ReassignmentRunLog struct {
+	Run    int   `json:"run"`
+	Assets int   `json:"assets"`
+	Events int   `json:"events"`
+	After  int64 `json:"after"`
+}
+
+// AssetFailure is one asset that could not be moved, with the reason.
+type AssetFailure struct {
+	AssetID int64  `json:"asset_id"`
+	Type    string `json:"type"`
+	Reason  string `json:"reason"`
+}
+
+// FailureCount counts failures of one error type (all of them, listed or not).
+type FailureCount struct {
+	Type  string `json:"type"`
+	Count int    `json:"count"`
+}
+
+// ReassignmentProgress is the answer of the progress query and of the batch's updates.
+type ReassignmentProgress struct {
+	BatchID string                       `json:"batch_id"`
+	Stage   string                       `json:"stage"`
+	DryRun  bool                         `json:"dry_run,omitempty"`
+	Plan    *activities.ReassignmentPlan `json:"plan,omitempty"`
+	// Total = Done + Skipped + Failed + Remaining.
+	Total            int    `json:"total"`
+	Done             int    `json:"done"`
+	Skipped          int    `json:"skipped"`
+	AlreadyAtTarget  int    `json:"already_at_target"`
+	NoLongerMatching int    `json:"no_longer_matching"`
+	Failed           int    `json:"failed"`
+	Remaining        int    `json:"remaining"`
+	InFlight         int    `json:"in_flight"`
+	Confirmed        bool   `json:"confirmed"`
+	ConfirmAbove     int    `json:"confirm_above"`
+	Paused           bool   `json:"paused"`
+	PauseReason      string `json:"pause_reason,omitempty"`
+	// Rate is assets per second of running time (pauses and confirmation excluded); ETA is
+	// Remaining at that rate, in seconds (0 when unknown).
+	Rate       float64   `json:"rate"`
+	ETASeconds float64   `json:"eta_seconds"`
+	Run        int       `json:"run"`
+	StartedAt  time.Time `json:"started_at"`
+	AsOf       time.Time `json:"as_of"`
+}
+
+// ReassignmentReport is a finished batch. Cancelled and dry-run batches are results, not errors.
+type ReassignmentReport struct {
+	BatchID string                      `json:"batch_id"`
+	Outcome string                      `json:"outcome"` // completed, cancelled or dry-run
+	Reason  string                      `json:"reason,omitempty"`
+	Plan    activities.ReassignmentPlan `json:"plan"`
+	Total   int                         `json:"total"`
+	Done    int                         `json:"done"`
+	// Skipped = AlreadyAtTarget + NoLongerMatching.
+	Skipped          int `json:"skipped"`
+	AlreadyAtTarget  int `json:"already_at_target"`
+	NoLongerMatching int `json:"no_longer_matching"`
+	Failed           int `json:"failed"`
+	// NotProcessed is what a cancelled batch left (Total minus the rest).
+	NotProcessed int `json:"not_processed"`
+	// Failures lists the failed assets with their reason, the first MaxReportedFailures of them;
+	// FailuresOmitted counts the rest, and FailureTypes counts all of them by error type.
+	Failures        []AssetFailure       `json:"failures"`
+	FailuresOmitted int                  `json:"failures_omitted,omitempty"`
+	FailureTypes    []FailureCount       `json:"failure_types,omitempty"`
+	Runs            int                  `json:"runs"`
+	RunLog          []ReassignmentRunLog `json:"run_log,omitempty"`
+	StartedAt       time.Time            `json:"started_at"`
+	FinishedAt      time.Time            `json:"finished_at"`
+	ActiveSeconds   float64              `json:"active_seconds"`
+	Rate            float64              `json:"rate"`
+}
+
+// ConfirmRequest confirms a batch waiting above its threshold. Total, when set, must equal the
+// plan's total, so a confirmation given for a smaller plan cannot start a larger one.
+type ConfirmRequest struct {
+	Total int `json:"total,omitempty"`
+}
+
+// PauseRequest pauses a batch.
+type PauseRequest struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// ResumeRequest resumes a paused batch.
+type ResumeRequest struct{}

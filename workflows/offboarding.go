@@ -70,6 +70,7 @@ type offboarding struct {
 	cancelReason string
 	rehireReason string
 	reschedules  int
+	dateAsOf     time.Time // when HR decided the current date (newestIntent)
 }
 
 type escalation struct {
@@ -440,6 +441,9 @@ func (o *offboarding) validateReschedule(ctx workflow.Context, req RescheduleReq
 }
 
 func (o *offboarding) reschedule(ctx workflow.Context, req RescheduleRequest) (OffboardingStatus, error) {
+	if !newestIntent(&o.dateAsOf, req.AsOf) {
+		return o.status, nil // an HR change older than the one applied
+	}
 	if req.EndOfDay != "" {
 		o.in.EndOfDay = req.EndOfDay
 	}
@@ -471,6 +475,9 @@ func (o *offboarding) validateBeforeRevoking(ctx workflow.Context, _ RevokeNowRe
 }
 
 func (o *offboarding) now(ctx workflow.Context, req RevokeNowRequest) (OffboardingStatus, error) {
+	if !newestIntent(&o.dateAsOf, req.AsOf) {
+		return o.status, nil // a passed HR date superseded by a newer change
+	}
 	o.revokeNow, o.changed = true, true
 	o.setSchedule(workflow.Now(ctx))
 	o.logger.Info("Offboarding now", "Reason", req.Reason)

@@ -40,8 +40,12 @@ type onboarding struct {
 
 	status       OnboardingStatus
 	dateChanged  bool
+	dateAsOf     time.Time // when HR decided the current start date (newestIntent)
 	cancelReason string
-	cancelRun    workflow.CancelFunc
+	// runCtx is cancelled by the cancel update. It exists before the handlers are registered: an
+	// update that arrives with the start runs before run does.
+	runCtx    workflow.Context
+	cancelRun workflow.CancelFunc
 
 	user    activities.UserRef
 	request activities.RequestRef
@@ -73,6 +77,7 @@ func newOnboarding(ctx workflow.Context, in OnboardingInput) (*onboarding, error
 		dayOne: dayOne,
 		status: OnboardingStatus{Stage: StagePlanning, StartDate: in.StartDate, TimeZone: zoneName(in.TimeZone), DayOneAt: dayOne.UTC()},
 	}
+	o.runCtx, o.cancelRun = workflow.WithCancel(ctx)
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (OnboardingStatus, error) {
 		return o.status, nil
 	}); err != nil {
@@ -90,11 +95,9 @@ func newOnboarding(ctx workflow.Context, in OnboardingInput) (*onboarding, error
 }
 
 func (o *onboarding) run(ctx workflow.Context) (OnboardingResult, error) {
-	runCtx, cancelRun := workflow.WithCancel(ctx)
-	o.cancelRun = cancelRun
 	o.setStage(ctx, StagePlanning)
 
-	err := o.provision(runCtx)
+	err := o.provision(o.runCtx)
 	if err == nil {
 		o.setStage(ctx, StageCompleted)
 		return o.result(OutcomeCompleted), nil
@@ -288,6 +291,9 @@ func (o *onboarding) validateStartDate(ctx workflow.Context, req SetStartDateReq
 }
 
 func (o *onboarding) setStartDate(ctx workflow.Context, req SetStartDateRequest) (OnboardingStatus, error) {
+	if !newestIntent(&o.dateAsOf, req.AsOf) {
+		return o.status, nil // an HR change older than the one applied
+	}
 	o.dayOne, _ = StartOfDay(req.StartDate, o.in.TimeZone) // validated
 	o.in.StartDate = req.StartDate
 	o.status.StartDate, o.status.DayOneAt = req.StartDate, o.dayOne.UTC()

@@ -17,6 +17,7 @@ var recorded = []struct {
 }{
 	{OnboardingWorkflowName, Onboarding, "onboarding-*.json"},
 	{OffboardingWorkflowName, Offboarding, "offboarding-*.json"},
+	{ReassignmentWorkflowName, Reassignment, "reassignment-*.json"},
 }
 
 // TestReplayRecordedHistories replays histories recorded from real runs (the e2e tests record

@@ -1,0 +1,392 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/atomicflow/atomicflow/atomicwork"
+)
+
+// Bulk asset reassignment: resolve the request, plan it, page through what the selector matches
+// with an exact keyset cursor, and move one asset by read-modify-write.
+
+// ReassignCallsPerAsset is how many API calls ReassignAsset makes for an asset it moves (a read and
+// a write; one read for an asset already at the target). The worker divides ATOMICWORK_RPS by it
+// to get the task queue's activity rate.
+const ReassignCallsPerAsset = 2
+
+// ErrAssetOrder is the error type of a list answer whose assets are not in ascending id order,
+// which the keyset cursor of NextAssetPage relies on.
+const ErrAssetOrder = "ATOMICWORK_ASSET_ORDER"
+
+// maxPageProbes bounds the list calls of one NextAssetPage while the selection moves under it.
+const maxPageProbes = 50
+
+// AssetFilter is a resolved selector: every set field must match (ids only, no emails or names).
+type AssetFilter struct {
+	AssigneeID  int64  `json:"assignee_id,omitempty"`
+	AssetTypeID int64  `json:"asset_type_id,omitempty"`
+	Status      string `json:"status,omitempty"`
+}
+
+// IsZero reports a filter that matches every asset.
+func (f AssetFilter) IsZero() bool { return f == AssetFilter{} }
+
+// filters is the assets/list body of the filter.
+func (f AssetFilter) filters() atomicwork.Filters {
+	var fs atomicwork.Filters
+	if f.AssigneeID != 0 {
+		fs = fs.IsAnyOf("assigned_to_id", f.AssigneeID)
+	}
+	if f.AssetTypeID != 0 {
+		fs = fs.IsAnyOf("type_id", f.AssetTypeID)
+	}
+	if f.Status != "" {
+		fs = fs.IsAnyOf("status", f.Status)
+	}
+	return fs
+}
+
+// matches reports whether an asset, as read now, still matches the filter.
+func (f AssetFilter) matches(c *atomicwork.Client, a *atomicwork.Asset) bool {
+	switch {
+	case f.AssigneeID != 0 && a.AssigneeID(c.AssigneeField()) != f.AssigneeID:
+		return false
+	case f.AssetTypeID != 0 && a.TypeID() != f.AssetTypeID:
+		return false
+	case f.Status != "" && atomicwork.NormalizeStatus(a.StatusValue(c.StatusField())) != atomicwork.NormalizeStatus(f.Status):
+		return false
+	}
+	return true
+}
+
+// ResolveReassignmentRequest names the people and the asset type of a reassignment.
+type ResolveReassignmentRequest struct {
+	WorkspaceID int64 `json:"workspace_id,omitempty"`
+	// AssigneeEmail is the selector's current assignee; empty when the selector has none.
+	AssigneeEmail string `json:"assignee_email,omitempty"`
+	// AssetType is the selector's asset type name; empty when the selector has none.
+	AssetType string `json:"asset_type,omitempty"`
+	// TargetEmail is the user who gets the assets; empty for "back to stock".
+	TargetEmail string `json:"target_email,omitempty"`
+}
+
+// ResolvedReassignment is a reassignment's people and asset type as ids.
+type ResolvedReassignment struct {
+	AssigneeID   int64 `json:"assignee_id,omitempty"`
+	AssetTypeID  int64 `json:"asset_type_id,omitempty"`
+	TargetUserID int64 `json:"target_user_id,omitempty"`
+}
+
+// ResolveReassignment turns emails and the asset type name into ids. An unknown email or type is
+// a non-retryable error naming it; so is a deleted target, who cannot hold assets. The current
+// assignee may be deleted: returning a leaver's devices is what the batch is for.
+func (a *Activities) ResolveReassignment(ctx context.Context, req ResolveReassignmentRequest) (ResolvedReassignment, error) {
+	c, err := a.client(req.WorkspaceID)
+	if err != nil {
+		return ResolvedReassignment{}, err
+	}
+	var out ResolvedReassignment
+	if req.AssigneeEmail != "" {
+		u, err := lookupUser(ctx, c, req.AssigneeEmail, "the current assignee")
+		if err != nil {
+			return out, err
+		}
+		out.AssigneeID = u.ID
+	}
+	if req.TargetEmail != "" {
+		u, err := lookupUser(ctx, c, req.TargetEmail, "the target user")
+		if err != nil {
+			return out, err
+		}
+		if u.IsDeleted {
+			return out, nonRetryable(ErrUnknownUser, fmt.Sprintf("the target user (Atomicwork user %d) is deleted and cannot hold assets: restore the account or choose another target", u.ID))
+		}
+		out.TargetUserID = u.ID
+	}
+	if req.AssetType != "" {
+		id, err := c.AssetTypeID(ctx, req.AssetType)
+		if err != nil {
+			return out, toTemporal(err)
+		}
+		out.AssetTypeID = id
+	}
+	return out, nil
+}
+
+// lookupUser finds a user by email; who names the role in the error, which never holds the email.
+func lookupUser(ctx context.Context, c *atomicwork.Client, email, who string) (*atomicwork.User, error) {
+	u, err := c.LookupUserByEmail(ctx, email)
+	if atomicwork.IsNotFound(err) {
+		return nil, nonRetryable(ErrUnknownUser, fmt.Sprintf("%s has no Atomicwork account: check the email address", who))
+	}
+	if err != nil {
+		return nil, toTemporal(err)
+	}
+	return u, nil
+}
+
+// PlanReassignmentRequest asks what a selector matches.
+type PlanReassignmentRequest struct {
+	WorkspaceID int64       `json:"workspace_id,omitempty"`
+	Filter      AssetFilter `json:"filter"`
+	// AssetIDs, when set, is the explicit selection (ascending); Filter then narrows it at write time.
+	AssetIDs   []int64 `json:"asset_ids,omitempty"`
+	SampleSize int     `json:"sample_size"`
+}
+
+// ReassignmentPlan is what a selector matches: a count and the first few assets.
+type ReassignmentPlan struct {
+	// Matched is how many assets the selector matches now (for explicit ids: how many were named).
+	Matched int           `json:"matched"`
+	Sample  []AssetSample `json:"sample"`
+}
+
+// AssetSample describes one matched asset for a human to check the plan.
+type AssetSample struct {
+	AssetID    int64  `json:"asset_id"`
+	Label      string `json:"label"`
+	AssetType  string `json:"asset_type,omitempty"`
+	AssigneeID int64  `json:"assignee_id,omitempty"`
+	Status     string `json:"status,omitempty"`
+	// Missing is set for an explicit id the API does not know.
+	Missing bool `json:"missing,omitempty"`
+}
+
+// PlanReassignment counts what the selector matches and samples its first assets. It writes nothing.
+func (a *Activities) PlanReassignment(ctx context.Context, req PlanReassignmentRequest) (ReassignmentPlan, error) {
+	c, err := a.client(req.WorkspaceID)
+	if err != nil {
+		return ReassignmentPlan{}, err
+	}
+	size := min(max(req.SampleSize, 1), atomicwork.MaxPerPage)
+	if len(req.AssetIDs) > 0 {
+		plan := ReassignmentPlan{Matched: len(req.AssetIDs)}
+		for _, id := range req.AssetIDs[:min(size, len(req.AssetIDs))] {
+			asset, err := c.GetAsset(ctx, id)
+			switch {
+			case atomicwork.IsNotFound(err):
+				plan.Sample = append(plan.Sample, AssetSample{AssetID: id, Missing: true})
+			case err != nil:
+				return ReassignmentPlan{}, toTemporal(err)
+			default:
+				plan.Sample = append(plan.Sample, sample(c, asset))
+			}
+		}
+		return plan, nil
+	}
+	page, err := c.ListAssetsPage(ctx, req.Filter.filters(), 1, size)
+	if err != nil {
+		return ReassignmentPlan{}, toTemporal(err)
+	}
+	plan := ReassignmentPlan{Matched: page.TotalCount, Sample: make([]AssetSample, 0, len(page.Data))}
+	if plan.Matched < len(page.Data) {
+		plan.Matched = len(page.Data) // an API that leaves total_count out
+	}
+	for i := range page.Data {
+		plan.Sample = append(plan.Sample, sample(c, &page.Data[i]))
+	}
+	return plan, nil
+}
+
+func sample(c *atomicwork.Client, a *atomicwork.Asset) AssetSample {
+	return AssetSample{AssetID: a.ID, Label: a.Label, AssetType: a.AssetBasicInfo.AssetTypeName,
+		AssigneeID: a.AssigneeID(c.AssigneeField()), Status: a.StatusValue(c.StatusField())}
+}
+
+// AssetPageRequest asks for the next assets after a cursor.
+type AssetPageRequest struct {
+	WorkspaceID int64       `json:"workspace_id,omitempty"`
+	Filter      AssetFilter `json:"filter"`
+	// After is the keyset cursor: every matching asset with an id up to After was handled.
+	After int64 `json:"after"`
+	// Page is where to look first (1-based, page size PageSize); any value is safe, a good one saves calls.
+	Page     int `json:"page"`
+	PageSize int `json:"page_size"`
+}
+
+// AssetPage is the next assets after the cursor, in ascending id order.
+type AssetPage struct {
+	AssetIDs []int64 `json:"asset_ids"`
+	// Page is the page the ids came from and Offset how many assets before them on it were handled.
+	Page   int `json:"page"`
+	Offset int `json:"offset"`
+	// Done: no matching asset has an id above the cursor.
+	Done bool `json:"done"`
+	// Calls is how many list calls it took (1 usually; more when the selection moved).
+	Calls int `json:"calls"`
+}
+
+// NextAssetPage returns the matching assets with the smallest ids above req.After.
+//
+// The cursor is a keyset on the asset id, with the offset page number only as a hint. Offset
+// paging alone is not exact here: the batch's own writes take assets out of an "assigned to X"
+// selection (every later asset moves up the list), while a type or status selection keeps them
+// (nothing moves). The list is in ascending id order, so whatever has left or stayed, the assets
+// still to do are exactly those with an id above the cursor, and they sit on the first page whose
+// last id is above it. NextAssetPage finds that page from the hint: it moves up while a page is
+// all at or below the cursor, moves down while a page starts above the cursor and the asset just
+// before it (probed with a one-item page, after the page was read) is above it too, and returns
+// the page's ids above the cursor. The probe comes after the page on purpose: assets only leave
+// the selection while the batch runs (its writes in flight), which moves later assets to lower
+// indexes, so a probe still at or below the cursor proves no asset above it slipped before the
+// page. With a right hint that is one call, or two when the page starts exactly at the cursor.
+// An asset that starts to match below the cursor during the batch is not picked up; one that
+// matches above it is.
+func (a *Activities) NextAssetPage(ctx context.Context, req AssetPageRequest) (AssetPage, error) {
+	c, err := a.client(req.WorkspaceID)
+	if err != nil {
+		return AssetPage{}, err
+	}
+	size := min(max(req.PageSize, 1), atomicwork.MaxPerPage)
+	filters := req.Filter.filters()
+	p := max(req.Page, 1)
+	out := AssetPage{}
+	for out.Calls < maxPageProbes {
+		out.Calls++
+		pg, err := c.ListAssetsPage(ctx, filters, p, size)
+		if err != nil {
+			return AssetPage{}, toTemporal(err)
+		}
+		items := pg.Data
+		if err := ascending(items); err != nil {
+			return AssetPage{}, err
+		}
+		j := 0 // items at or below the cursor, a prefix
+		for j < len(items) && items[j].ID <= req.After {
+			j++
+		}
+		switch {
+		case len(items) == 0:
+			if p == 1 {
+				return AssetPage{Page: p, Done: true, Calls: out.Calls}, nil
+			}
+			// The selection shrank below page p: go back to its last page. (What an earlier call
+			// saw of a lower page may be stale by now: writes in flight keep moving assets.)
+			p = max(1, min(p-1, (pg.TotalCount+size-1)/size))
+		case j == len(items):
+			// One answer, one instant: the last page all at or below the cursor means nothing is above it.
+			if len(items) < size || (pg.TotalPages > 0 && p >= pg.TotalPages) {
+				return AssetPage{Page: p, Offset: j, Done: true, Calls: out.Calls}, nil
+			}
+			p++
+		case j == 0 && p > 1:
+			// The page starts above the cursor: assets just before it may be unhandled too.
+			out.Calls++
+			prev, err := c.ListAssetsPage(ctx, filters, (p-1)*size, 1)
+			if err != nil {
+				return AssetPage{}, toTemporal(err)
+			}
+			if len(prev.Data) == 1 && prev.Data[0].ID <= req.After {
+				return pageAfter(items, p, 0, out.Calls), nil
+			}
+			p--
+		default:
+			return pageAfter(items, p, j, out.Calls), nil
+		}
+	}
+	return AssetPage{}, fmt.Errorf("the selection kept moving for %d list calls while looking for the assets after %d; retrying", out.Calls, req.After)
+}
+
+func pageAfter(items []atomicwork.Asset, page, offset, calls int) AssetPage {
+	ids := make([]int64, 0, len(items)-offset)
+	for _, it := range items[offset:] {
+		ids = append(ids, it.ID)
+	}
+	return AssetPage{AssetIDs: ids, Page: page, Offset: offset, Calls: calls}
+}
+
+func ascending(items []atomicwork.Asset) error {
+	for i := 1; i < len(items); i++ {
+		if items[i].ID <= items[i-1].ID {
+			return nonRetryable(ErrAssetOrder, fmt.Sprintf(
+				"the assets list is not in ascending id order (asset %d after %d): the reassignment's cursor needs that order", items[i].ID, items[i-1].ID))
+		}
+	}
+	return nil
+}
+
+// Outcomes of ReassignAsset.
+const (
+	AssetMoved       = "moved"        // written to the target by this batch
+	AssetAlready     = "already"      // at the target before the batch reached it
+	AssetNotMatching = "not-matching" // no longer matches the selector: left alone
+)
+
+// ReassignAssetRequest moves one asset.
+type ReassignAssetRequest struct {
+	WorkspaceID int64 `json:"workspace_id,omitempty"`
+	AssetID     int64 `json:"asset_id"`
+	// Filter must still match when the asset is read; an asset changed meanwhile is left alone.
+	Filter AssetFilter `json:"filter"`
+	// TargetUserID is the new assignee; 0 unassigns. Status is the new status; empty keeps it.
+	TargetUserID int64  `json:"target_user_id,omitempty"`
+	Status       string `json:"status,omitempty"`
+	// Since is when the batch began: an asset found at the target on a retry, updated since then,
+	// was written by an earlier attempt whose answer was lost.
+	Since time.Time `json:"since"`
+}
+
+// ReassignAssetResult is what happened to the asset.
+type ReassignAssetResult struct {
+	AssetID int64  `json:"asset_id"`
+	Outcome string `json:"outcome"`
+}
+
+// errNoLongerMatching vetoes a write to an asset that left the selection since it was listed.
+var errNoLongerMatching = errors.New("asset no longer matches the selector")
+
+// ReassignAsset moves one asset to the target by read-modify-write (client.SetAssignment): it
+// reads the asset, does nothing when it is already at the target or no longer matches the
+// selector, and otherwise writes the assignee and status, keeping every other field. A retry
+// after "write applied, answer lost" therefore reads the target state and writes nothing.
+// Permanent API answers (404 deleted meanwhile, 403, 400) are non-retryable errors; 429s retry
+// after Retry-After.
+func (a *Activities) ReassignAsset(ctx context.Context, req ReassignAssetRequest) (ReassignAssetResult, error) {
+	if req.AssetID <= 0 {
+		return ReassignAssetResult{}, nonRetryable(ErrInvalidInput, "reassign asset: the asset id is missing")
+	}
+	c, err := a.client(req.WorkspaceID)
+	if err != nil {
+		return ReassignAssetResult{}, err
+	}
+	out := ReassignAssetResult{AssetID: req.AssetID}
+	cur, wrote, err := c.SetAssignment(ctx, req.AssetID, atomicwork.Assignment{
+		AssigneeID: req.TargetUserID,
+		Status:     req.Status,
+		Precondition: func(cur *atomicwork.Asset) error {
+			if !req.Filter.matches(c, cur) {
+				return errNoLongerMatching
+			}
+			return nil
+		},
+	})
+	switch {
+	case errors.Is(err, errNoLongerMatching):
+		out.Outcome = AssetNotMatching
+	case err != nil:
+		return out, toTemporal(err)
+	case wrote:
+		out.Outcome = AssetMoved
+	case retried(ctx) && !req.Since.IsZero() && !cur.UpdatedAt.Before(req.Since):
+		out.Outcome = AssetMoved // an earlier attempt's write applied; its answer was lost
+	default:
+		out.Outcome = AssetAlready
+	}
+	return out, nil
+}
+
+// retried reports a second or later attempt; outside an activity (tests, scripts) it is false.
+func retried(ctx context.Context) bool {
+	return activity.IsActivity(ctx) && activity.GetInfo(ctx).Attempt > 1
+}
+
+// NormalizeAssetStatus writes an asset status the way the API stores it: "In Use" is IN_USE.
+func NormalizeAssetStatus(s string) string {
+	return strings.ReplaceAll(atomicwork.NormalizeStatus(s), "-", "_")
+}

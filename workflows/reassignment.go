@@ -1,0 +1,786 @@
+package workflows
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/atomicflow/atomicflow/activities"
+)
+
+// Reassignment moves every asset a selector matches to a target, a user or back to stock:
+// plan first (count and sample; a dry run stops there), wait for a confirmation above the
+// threshold, then move the assets with bounded concurrency, each by read-modify-write so that
+// retries, restarts and a second run over the same selector are harmless. Thousands of assets
+// go through continue-as-new runs that carry a cursor and counters, never the asset list.
+//
+// Concurrency is a sliding window: at most Concurrency ReassignAsset activities are pending at
+// once (MaxReassignConcurrency, far under the server's 2,000), refilled as each one completes,
+// from a buffer of asset ids that the page activity refills ahead of need. One activity per
+// asset keeps retries per asset (Retry-After honoured by Temporal) and the task-queue rate limit
+// exact (one activity = one read + one write, see workerapp's ATOMICWORK_RPS).
+func Reassignment(ctx workflow.Context, in ReassignmentInput) (ReassignmentReport, error) {
+	r, err := newReassignment(ctx, in)
+	if err != nil {
+		return ReassignmentReport{}, err
+	}
+	return r.run(ctx)
+}
+
+type reassignment struct {
+	in     ReassignmentInput // normalised; Continued moved to st
+	st     ReassignmentState // what the next run inherits
+	id     string
+	logger log.Logger
+	stage  string
+	// work runs the batch: disconnected from workflow cancellation, which is turned into a
+	// clean stop (requestCancel) so that assets in flight finish and the report is returned.
+	work workflow.Context
+
+	// This run only.
+	inFlight    int
+	buffer      []int64 // listed ids not started yet, ascending, all above st.After
+	fetchAfter  int64   // the next page starts after this id
+	fetchPage   int
+	fetching    bool
+	exhausted   bool
+	dispatched  int       // assets started in this run
+	activeSince time.Time // start of the current running segment; zero when not running
+	cancelled   bool
+	reason      string
+	changed     int // bumped by every completion and message: what the main loop waits on
+	upserted    bool
+}
+
+func newReassignment(ctx workflow.Context, in ReassignmentInput) (*reassignment, error) {
+	state := in.Continued
+	in.Continued = nil
+	in = in.Normalized()
+	if err := in.Validate(); err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidInput, nil)
+	}
+	r := &reassignment{
+		in:     in,
+		id:     workflow.GetInfo(ctx).WorkflowExecution.ID,
+		logger: log.With(workflow.GetLogger(ctx), "BatchId", in.BatchID),
+	}
+	if state != nil {
+		r.st = *state
+	} else {
+		r.st = ReassignmentState{StartedAt: workflow.Now(ctx), Confirmed: in.Confirmed}
+	}
+	r.st.Runs++
+	r.fetchAfter, r.fetchPage = r.st.After, max(r.st.Page, 1)
+	r.stage = StageReassignPlanning
+	if state != nil {
+		r.stage = StageReassignRunning
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (ReassignmentProgress, error) {
+		return r.progress(ctx), nil
+	}); err != nil {
+		return nil, err
+	}
+	for _, h := range []struct {
+		name      string
+		handler   any
+		validator any
+	}{
+		{UpdateConfirm, r.confirm, r.validateConfirm},
+		{UpdatePause, r.pause, r.validatePause},
+		{UpdateResume, r.resume, r.validateResume},
+		{UpdateCancel, r.cancel, r.validateCancel},
+	} {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler,
+			workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+func (r *reassignment) run(ctx workflow.Context) (ReassignmentReport, error) {
+	r.work, _ = workflow.NewDisconnectedContext(ctx)
+	workflow.Go(ctx, func(g workflow.Context) {
+		g.Done().Receive(g, nil) // the workflow was cancelled (UI, CLI): stop cleanly
+		r.requestCancel("the workflow was cancelled")
+	})
+	if r.st.Runs == 1 {
+		done, err := r.plan(ctx)
+		if err != nil || done != nil {
+			return r.finishReport(done), err
+		}
+	}
+	r.setStage(r.work, r.wantedStage())
+	if err := r.process(); err != nil {
+		return ReassignmentReport{}, err
+	}
+	r.pauseClock()
+	if r.cancelled {
+		r.setStage(r.work, StageReassignCancelled)
+		return r.report(OutcomeCancelled), nil
+	}
+	if !r.finished() {
+		return ReassignmentReport{}, r.continueAsNew()
+	}
+	r.st.Total = r.processed()
+	r.setStage(r.work, StageReassignCompleted)
+	r.logger.Info("Reassignment completed", "Done", r.st.Done, "Skipped", r.skipped(), "Failed", r.st.Failed, "Runs", r.st.Runs)
+	return r.report(OutcomeCompleted), nil
+}
+
+// plan resolves the request, counts and samples it, and waits for a confirmation when needed.
+// It returns a report when the batch ends here (dry run, nothing to do, cancelled).
+func (r *reassignment) plan(ctx workflow.Context) (*ReassignmentReport, error) {
+	r.setStage(r.work, StageReassignPlanning)
+	if err := workflow.ExecuteActivity(planCall(r.work, "resolve emails and asset type"), acts.ResolveReassignment,
+		activities.ResolveReassignmentRequest{WorkspaceID: r.in.WorkspaceID, AssigneeEmail: r.in.Selector.AssigneeEmail,
+			AssetType: r.in.Selector.AssetType, TargetEmail: r.in.Target.AssigneeEmail}).Get(r.work, &r.st.Resolved); err != nil {
+		return nil, err
+	}
+	if r.in.Target.AssigneeEmail != "" && r.st.Resolved.TargetUserID == r.st.Resolved.AssigneeID {
+		return nil, temporal.NewNonRetryableApplicationError(
+			"the target user is the current assignee: there is nothing to move", activities.ErrInvalidInput, nil)
+	}
+	if err := workflow.ExecuteActivity(planCall(r.work, "count and sample the assets"), acts.PlanReassignment,
+		activities.PlanReassignmentRequest{WorkspaceID: r.in.WorkspaceID, Filter: r.filter(), AssetIDs: r.in.Selector.AssetIDs,
+			SampleSize: ReassignSampleSize}).Get(r.work, &r.st.Plan); err != nil {
+		return nil, err
+	}
+	r.st.Total = r.st.Plan.Matched
+	if r.in.MaxAssets > 0 {
+		r.st.Total = min(r.st.Total, r.in.MaxAssets)
+	}
+	r.logger.Info("Reassignment planned", "Matched", r.st.Plan.Matched, "Total", r.st.Total)
+	switch {
+	case r.in.DryRun:
+		r.setStage(r.work, StageReassignDryRun)
+		rep := r.report(OutcomeDryRun)
+		return &rep, nil
+	case r.cancelled:
+		return r.cancelledReport(), nil
+	case r.st.Total > r.confirmAbove() && !r.st.Confirmed:
+		r.setStage(r.work, StageReassignConfirming)
+		if err := workflow.Await(r.work, func() bool { return r.st.Confirmed || r.cancelled }); err != nil {
+			return nil, err
+		}
+		if r.cancelled {
+			return r.cancelledReport(), nil
+		}
+	}
+	return nil, nil
+}
+
+func (r *reassignment) cancelledReport() *ReassignmentReport {
+	r.setStage(r.work, StageReassignCancelled)
+	rep := r.report(OutcomeCancelled)
+	return &rep
+}
+
+// finishReport waits for handlers before a report closes the run.
+func (r *reassignment) finishReport(rep *ReassignmentReport) ReassignmentReport {
+	if rep == nil {
+		return ReassignmentReport{}
+	}
+	_ = workflow.Await(r.work, func() bool { return workflow.AllHandlersFinished(r.work) })
+	return *rep
+}
+
+// process is the sliding window: it keeps the buffer filled and Concurrency assets in flight,
+// and returns when the batch is done, cancelled, or this run is full (all drained in each case).
+func (r *reassignment) process() error {
+	for {
+		r.refill()
+		r.dispatch()
+		r.setStage(r.work, r.wantedStage())
+		if r.inFlight == 0 && !r.fetching {
+			if r.cancelled || r.finished() || r.runFull() {
+				return workflow.Await(r.work, func() bool { return workflow.AllHandlersFinished(r.work) })
+			}
+		}
+		seen := r.changed
+		if err := workflow.Await(r.work, func() bool { return r.changed != seen }); err != nil {
+			return err
+		}
+	}
+}
+
+// blocked reports what stops new assets from starting.
+func (r *reassignment) blocked() bool {
+	return r.cancelled || r.st.Paused || r.runFull() || r.capReached()
+}
+
+// refill starts the next page when the buffer runs low.
+func (r *reassignment) refill() {
+	if r.fetching || r.exhausted || r.blocked() || len(r.buffer) >= r.concurrency() {
+		return
+	}
+	if ids := r.in.Selector.AssetIDs; len(ids) > 0 {
+		// An explicit list needs no listing: the next ids above the cursor (the list is sorted).
+		i, _ := slices.BinarySearch(ids, r.fetchAfter+1)
+		next := ids[i:min(i+ReassignPageSize, len(ids))]
+		r.buffer = append(r.buffer, next...)
+		if len(next) == 0 || i+len(next) == len(ids) {
+			r.exhausted = true
+		}
+		if len(next) > 0 {
+			r.fetchAfter = next[len(next)-1]
+		}
+		return
+	}
+	r.fetching = true
+	req := activities.AssetPageRequest{WorkspaceID: r.in.WorkspaceID, Filter: r.filter(), After: r.fetchAfter,
+		Page: r.fetchPage, PageSize: ReassignPageSize}
+	f := workflow.ExecuteActivity(pageCall(r.work, fmt.Sprintf("list assets after %d", req.After)), acts.NextAssetPage, req)
+	workflow.Go(r.work, func(g workflow.Context) {
+		var page activities.AssetPage
+		err := f.Get(g, &page)
+		r.fetching = false
+		r.changed++
+		if err != nil {
+			r.autoPause(fmt.Sprintf("listing the assets after %d failed: %s", req.After, failureText(err)))
+			return
+		}
+		r.buffer = append(r.buffer, page.AssetIDs...)
+		if n := len(page.AssetIDs); n > 0 {
+			r.fetchAfter = page.AssetIDs[n-1]
+		}
+		r.exhausted = page.Done
+		// Hint for the next page: where the cursor's rank will be once this page is handled. When
+		// the writes take assets out of the selection they fall back to this page; otherwise the
+		// rank moves on by what this page returned.
+		r.fetchPage = page.Page
+		if !r.writesLeaveSelection() {
+			r.fetchPage = ((page.Page-1)*ReassignPageSize+page.Offset+len(page.AssetIDs))/ReassignPageSize + 1
+		}
+		r.st.Page = page.Page
+		r.details()
+	})
+}
+
+// dispatch starts assets while the window has room.
+func (r *reassignment) dispatch() {
+	for r.inFlight < r.concurrency() && !r.blocked() {
+		var id int64
+		switch {
+		case len(r.st.Requeue) > 0:
+			id, r.st.Requeue = r.st.Requeue[0], r.st.Requeue[1:]
+		case len(r.buffer) > 0:
+			id, r.buffer = r.buffer[0], r.buffer[1:]
+			r.st.After = id
+		default:
+			return
+		}
+		r.start(id)
+	}
+}
+
+func (r *reassignment) start(id int64) {
+	r.inFlight++
+	r.dispatched++
+	req := activities.ReassignAssetRequest{WorkspaceID: r.in.WorkspaceID, AssetID: id, Filter: r.filter(),
+		TargetUserID: r.st.Resolved.TargetUserID, Status: r.targetStatus(), Since: r.st.StartedAt}
+	f := workflow.ExecuteActivity(assetCall(r.work, id), acts.ReassignAsset, req)
+	workflow.Go(r.work, func(g workflow.Context) {
+		var res activities.ReassignAssetResult
+		err := f.Get(g, &res)
+		r.inFlight--
+		r.record(id, res, err)
+		r.changed++
+	})
+}
+
+// record counts one asset's outcome. Permanent per-asset failures are recorded and the batch goes
+// on; errors about the batch itself (the key, the workspace) and assets whose transient errors
+// outlasted their retry budget pause the batch with the asset queued again, for an operator to
+// fix and resume.
+func (r *reassignment) record(id int64, res activities.ReassignAssetResult, err error) {
+	if err == nil {
+		switch res.Outcome {
+		case activities.AssetMoved:
+			r.st.Done++
+		case activities.AssetNotMatching:
+			r.st.NoLongerMatching++
+		default:
+			r.st.AlreadyAtTarget++
+		}
+		r.st.FailureStreak = 0
+		return
+	}
+	var appErr *temporal.ApplicationError
+	var timeoutErr *temporal.TimeoutError
+	isApp := errors.As(err, &appErr)
+	permanent := isApp && (appErr.NonRetryable() || slices.Contains(nonRetryableTypes, appErr.Type()))
+	switch {
+	case temporal.IsCanceledError(err):
+		r.st.Requeue = append(r.st.Requeue, id)
+	case errors.As(err, &timeoutErr), !permanent:
+		// Transient errors outlasted the asset's retry budget (an API outage): pause, keep the asset.
+		r.st.Requeue = append(r.st.Requeue, id)
+		r.autoPause(fmt.Sprintf("asset %d still failed after its retries: %s", id, failureText(err)))
+	case appErr.Type() == activities.ErrUnauthorized || appErr.Type() == activities.ErrNoWorkspace:
+		r.st.Requeue = append(r.st.Requeue, id)
+		r.autoPause(fmt.Sprintf("the worker cannot use the API (%s): %s", appErr.Type(), appErr.Message()))
+	default:
+		r.fail(id, appErr.Type(), appErr.Message())
+	}
+}
+
+// fail records a permanent failure of one asset.
+func (r *reassignment) fail(id int64, errType, reason string) {
+	r.st.Failed++
+	if len(r.st.Failures) < MaxReportedFailures {
+		if len(reason) > 300 {
+			reason = reason[:300] + "…"
+		}
+		r.st.Failures = append(r.st.Failures, AssetFailure{AssetID: id, Type: errType, Reason: reason})
+	} else {
+		r.st.FailuresOmitted++
+	}
+	r.st.FailureTypes = countFailure(r.st.FailureTypes, errType)
+	r.st.FailureStreak++
+	if r.st.FailureStreak >= FailureStreakLimit {
+		r.autoPause(fmt.Sprintf("the last %d assets all failed (last: asset %d, %s): check the failures, then resume or cancel",
+			r.st.FailureStreak, id, errType))
+	}
+}
+
+func countFailure(counts []FailureCount, errType string) []FailureCount {
+	for i := range counts {
+		if counts[i].Type == errType {
+			counts[i].Count++
+			return counts
+		}
+	}
+	return append(counts, FailureCount{Type: errType, Count: 1})
+}
+
+// autoPause pauses the batch by itself; an operator's resume continues it.
+func (r *reassignment) autoPause(reason string) {
+	if !r.st.Paused {
+		r.logger.Warn("Reassignment paused itself", "Reason", reason)
+	}
+	r.st.Paused, r.st.PauseReason = true, "paused by the batch: "+reason
+	r.changed++
+}
+
+func failureText(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Message()
+	}
+	return err.Error()
+}
+
+// continueAsNew hands the cursor, counters and failures to a fresh run.
+func (r *reassignment) continueAsNew() error {
+	log := ReassignmentRunLog{Run: r.st.Runs, Assets: r.dispatched, After: r.st.After,
+		Events: workflow.GetInfo(r.work).GetCurrentHistoryLength()}
+	r.st.History = append(r.st.History, log)
+	if n := len(r.st.History); n > 100 {
+		r.st.History = r.st.History[n-100:]
+	}
+	r.logger.Info("Reassignment continues as new", "Run", r.st.Runs, "Assets", r.dispatched, "After", r.st.After, "Events", log.Events)
+	next := r.in
+	st := r.st
+	next.Continued = &st
+	return workflow.NewContinueAsNewError(r.work, ReassignmentWorkflowName, next)
+}
+
+// finished: nothing left to start or in flight.
+func (r *reassignment) finished() bool {
+	if r.inFlight > 0 || r.fetching {
+		return false
+	}
+	if r.capReached() {
+		return true
+	}
+	return r.exhausted && len(r.buffer) == 0 && len(r.st.Requeue) == 0
+}
+
+// runFull: this run handled its share, or the server suggests a new run (history size).
+func (r *reassignment) runFull() bool {
+	return r.dispatched >= r.assetsPerRun() || workflow.GetInfo(r.work).GetContinueAsNewSuggested()
+}
+
+func (r *reassignment) capReached() bool {
+	return r.in.MaxAssets > 0 && r.processed()+r.inFlight >= r.in.MaxAssets && len(r.st.Requeue) == 0
+}
+
+func (r *reassignment) processed() int {
+	return r.st.Done + r.st.AlreadyAtTarget + r.st.NoLongerMatching + r.st.Failed
+}
+
+func (r *reassignment) skipped() int { return r.st.AlreadyAtTarget + r.st.NoLongerMatching }
+
+func (r *reassignment) concurrency() int {
+	if r.in.Concurrency > 0 {
+		return r.in.Concurrency
+	}
+	return DefaultReassignConcurrency
+}
+
+func (r *reassignment) assetsPerRun() int {
+	if r.in.AssetsPerRun > 0 {
+		return r.in.AssetsPerRun
+	}
+	return DefaultAssetsPerRun
+}
+
+func (r *reassignment) confirmAbove() int {
+	if r.in.ConfirmAbove > 0 {
+		return r.in.ConfirmAbove
+	}
+	return DefaultConfirmAbove
+}
+
+func (r *reassignment) filter() activities.AssetFilter {
+	return activities.AssetFilter{AssigneeID: r.st.Resolved.AssigneeID, AssetTypeID: r.st.Resolved.AssetTypeID, Status: r.in.Selector.Status}
+}
+
+// targetStatus is the status written: AVAILABLE for stock, else SetStatus (empty keeps it).
+func (r *reassignment) targetStatus() string {
+	if r.in.Target.Stock {
+		return "AVAILABLE"
+	}
+	return r.in.SetStatus
+}
+
+// writesLeaveSelection: a moved asset no longer matches the selector (its assignee or status changed).
+func (r *reassignment) writesLeaveSelection() bool {
+	if r.st.Resolved.AssigneeID != 0 {
+		return true // validated: the target is someone else, or stock
+	}
+	s := r.targetStatus()
+	return r.in.Selector.Status != "" && s != "" && s != r.in.Selector.Status
+}
+
+// wantedStage is the stage the batch is in while processing.
+func (r *reassignment) wantedStage() string {
+	switch {
+	case r.cancelled:
+		return StageReassignCancelling
+	case r.st.Paused:
+		return StageReassignPaused
+	}
+	return StageReassignRunning
+}
+
+// setStage records a stage in the search attributes and the UI's details, and keeps the clock of
+// running time (rate and ETA exclude pauses and the wait for confirmation).
+func (r *reassignment) setStage(ctx workflow.Context, stage string) {
+	if stage == StageReassignRunning && r.activeSince.IsZero() {
+		r.activeSince = workflow.Now(ctx)
+	}
+	if stage != StageReassignRunning {
+		r.pauseClock()
+	}
+	if stage == r.stage && r.upserted {
+		return
+	}
+	r.stage, r.upserted = stage, true
+	if err := workflow.UpsertTypedSearchAttributes(ctx, LifecycleStageKey.ValueSet(stage)); err != nil {
+		r.logger.Warn("Search attributes not updated", "Error", err)
+	}
+	r.details()
+}
+
+func (r *reassignment) pauseClock() {
+	if !r.activeSince.IsZero() {
+		r.st.ActiveTime += workflow.Now(r.work).Sub(r.activeSince)
+		r.activeSince = time.Time{}
+	}
+}
+
+// details is the UI's live view: ids and counts only, no emails.
+func (r *reassignment) details() {
+	p := r.progress(r.work)
+	var b strings.Builder
+	b.WriteString(fmt.Sprintf("**Batch:** %s  \n**Stage:** %s  \n**Run:** %d  \n**Progress:** %d of %d (done %d, skipped %d, failed %d)",
+		r.in.BatchID, p.Stage, p.Run, p.Total-p.Remaining, p.Total, p.Done, p.Skipped, p.Failed))
+	if p.Rate > 0 {
+		b.WriteString(fmt.Sprintf("  \n**Rate:** %.1f assets/s, ETA %s", p.Rate, (time.Duration(p.ETASeconds) * time.Second).String()))
+	}
+	if p.PauseReason != "" {
+		b.WriteString("  \n**Paused:** " + p.PauseReason)
+	}
+	workflow.SetCurrentDetails(r.work, b.String())
+}
+
+func (r *reassignment) progress(ctx workflow.Context) ReassignmentProgress {
+	now := workflow.Now(ctx)
+	p := ReassignmentProgress{
+		BatchID: r.in.BatchID, Stage: r.stage, DryRun: r.in.DryRun, Total: r.st.Total,
+		Done: r.st.Done, Skipped: r.skipped(), AlreadyAtTarget: r.st.AlreadyAtTarget, NoLongerMatching: r.st.NoLongerMatching,
+		Failed: r.st.Failed, InFlight: r.inFlight, Confirmed: r.st.Confirmed, ConfirmAbove: r.confirmAbove(),
+		Paused: r.st.Paused, PauseReason: r.st.PauseReason, Run: r.st.Runs, StartedAt: r.st.StartedAt, AsOf: now,
+	}
+	if r.stage != StageReassignPlanning {
+		plan := r.st.Plan
+		p.Plan = &plan
+	}
+	processed := r.processed()
+	p.Total = max(p.Total, processed)
+	p.Remaining = p.Total - processed
+	active := r.st.ActiveTime
+	if !r.activeSince.IsZero() {
+		active += now.Sub(r.activeSince)
+	}
+	if active > 0 && processed > 0 {
+		p.Rate = float64(processed) / active.Seconds()
+		p.ETASeconds = float64(p.Remaining) / p.Rate
+	}
+	return p
+}
+
+func (r *reassignment) report(outcome string) ReassignmentReport {
+	p := r.progress(r.work)
+	rep := ReassignmentReport{
+		BatchID: r.in.BatchID, Outcome: outcome, Reason: r.reason, Plan: r.st.Plan, Total: p.Total,
+		Done: r.st.Done, Skipped: p.Skipped, AlreadyAtTarget: r.st.AlreadyAtTarget, NoLongerMatching: r.st.NoLongerMatching,
+		Failed: r.st.Failed, NotProcessed: p.Remaining, Failures: r.st.Failures, FailuresOmitted: r.st.FailuresOmitted,
+		FailureTypes: r.st.FailureTypes, Runs: r.st.Runs, RunLog: r.st.History, StartedAt: r.st.StartedAt,
+		FinishedAt: workflow.Now(r.work), ActiveSeconds: r.st.ActiveTime.Seconds(), Rate: p.Rate,
+	}
+	if rep.Failures == nil {
+		rep.Failures = []AssetFailure{}
+	}
+	return rep
+}
+
+// Messages.
+
+func (r *reassignment) closed() error {
+	switch r.stage {
+	case StageReassignCompleted, StageReassignCancelled, StageReassignDryRun:
+		return fmt.Errorf("the batch is %s", strings.TrimPrefix(r.stage, "reassignment."))
+	case StageReassignCancelling:
+		return errors.New("the batch is being cancelled")
+	}
+	return nil
+}
+
+func (r *reassignment) validateConfirm(req ConfirmRequest) error {
+	if err := r.closed(); err != nil {
+		return err
+	}
+	switch {
+	case r.stage == StageReassignPlanning:
+		return errors.New("the plan is not ready yet: confirm once the progress shows it")
+	case r.st.Confirmed:
+		return errors.New("the batch is already confirmed")
+	case req.Total != 0 && req.Total != r.st.Total:
+		return fmt.Errorf("the plan now matches %d assets, not %d: check it again and confirm %d", r.st.Total, req.Total, r.st.Total)
+	}
+	return nil
+}
+
+func (r *reassignment) confirm(ctx workflow.Context, req ConfirmRequest) (ReassignmentProgress, error) {
+	r.st.Confirmed = true
+	r.changed++
+	r.logger.Info("Reassignment confirmed", "Total", r.st.Total)
+	return r.progress(ctx), nil
+}
+
+func (r *reassignment) validatePause(req PauseRequest) error { return r.closed() }
+
+func (r *reassignment) pause(ctx workflow.Context, req PauseRequest) (ReassignmentProgress, error) {
+	reason := strings.TrimSpace(req.Reason)
+	if reason == "" {
+		reason = "paused by an operator"
+	}
+	r.st.Paused, r.st.PauseReason = true, reason
+	r.changed++
+	r.logger.Info("Reassignment paused", "Reason", reason)
+	p := r.progress(ctx)
+	p.Stage = StageReassignPaused
+	return p, nil
+}
+
+func (r *reassignment) validateResume(req ResumeRequest) error {
+	if err := r.closed(); err != nil {
+		return err
+	}
+	if !r.st.Paused {
+		return errors.New("the batch is not paused")
+	}
+	return nil
+}
+
+func (r *reassignment) resume(ctx workflow.Context, req ResumeRequest) (ReassignmentProgress, error) {
+	r.st.Paused, r.st.PauseReason, r.st.FailureStreak = false, "", 0
+	r.changed++
+	r.logger.Info("Reassignment resumed")
+	p := r.progress(ctx)
+	if p.Stage == StageReassignPaused {
+		p.Stage = StageReassignRunning
+	}
+	return p, nil
+}
+
+func (r *reassignment) validateCancel(req CancelRequest) error { return r.closed() }
+
+func (r *reassignment) cancel(ctx workflow.Context, req CancelRequest) (ReassignmentProgress, error) {
+	reason := strings.TrimSpace(req.Reason)
+	if reason == "" {
+		reason = "cancelled by an operator"
+	}
+	r.requestCancel(reason)
+	p := r.progress(ctx)
+	p.Stage = StageReassignCancelling
+	return p, nil
+}
+
+// requestCancel stops starting assets; those in flight finish and the report is returned.
+func (r *reassignment) requestCancel(reason string) {
+	if r.cancelled {
+		return
+	}
+	r.cancelled, r.reason = true, reason
+	r.changed++
+	r.logger.Info("Reassignment cancelling", "Reason", reason)
+}
+
+// Activity options. Reading and writing one asset is two short calls: an attempt gets 30 s (a
+// stuck call is cut and retried), and retries go on for an hour (429s wait for Retry-After) before
+// the batch pauses itself with the asset queued again.
+
+func assetCall(ctx workflow.Context, assetID int64) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: time.Hour,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Minute,
+			NonRetryableErrorTypes: nonRetryableTypes,
+		},
+		Summary: "asset " + strconv.FormatInt(assetID, 10),
+	})
+}
+
+func pageCall(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    time.Minute,
+		ScheduleToCloseTimeout: time.Hour,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Minute,
+			NonRetryableErrorTypes: append(slices.Clone(nonRetryableTypes), activities.ErrAssetOrder),
+		},
+		Summary: summary,
+	})
+}
+
+func planCall(ctx workflow.Context, summary string) workflow.Context { return apiCall(ctx, summary) }
+
+// Input: normalisation, validation and batch ids (plain functions, tested without Temporal).
+
+var batchIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// Normalized trims emails and names, writes statuses the API's way, sorts and dedupes the ids.
+func (in ReassignmentInput) Normalized() ReassignmentInput {
+	in.BatchID = strings.TrimSpace(in.BatchID)
+	in.Selector.AssigneeEmail = strings.TrimSpace(in.Selector.AssigneeEmail)
+	in.Selector.AssetType = strings.TrimSpace(in.Selector.AssetType)
+	in.Target.AssigneeEmail = strings.TrimSpace(in.Target.AssigneeEmail)
+	if in.Selector.Status != "" {
+		in.Selector.Status = activities.NormalizeAssetStatus(in.Selector.Status)
+	}
+	if in.SetStatus != "" {
+		in.SetStatus = activities.NormalizeAssetStatus(in.SetStatus)
+	}
+	if len(in.Selector.AssetIDs) > 0 {
+		ids := slices.Clone(in.Selector.AssetIDs)
+		slices.Sort(ids)
+		in.Selector.AssetIDs = slices.Compact(ids)
+	}
+	return in
+}
+
+// Validate checks a normalised input before anything is read or written; its error names each
+// problem and the fix.
+func (in ReassignmentInput) Validate() error {
+	var problems []string
+	if !batchIDPattern.MatchString(in.BatchID) {
+		problems = append(problems, fmt.Sprintf("batch id %q must be 1 to 64 letters, digits, '.', '_' or '-' (no emails or names)", in.BatchID))
+	}
+	s := in.Selector
+	if s.AssigneeEmail == "" && s.AssetType == "" && s.Status == "" && len(s.AssetIDs) == 0 {
+		problems = append(problems, "the selector is empty: name the current assignee, an asset type, a status or asset ids")
+	}
+	if s.AssigneeEmail != "" && !isEmail(s.AssigneeEmail) {
+		problems = append(problems, "the current assignee is not an email address")
+	}
+	if len(s.AssetIDs) > MaxExplicitAssetIDs {
+		problems = append(problems, fmt.Sprintf("%d asset ids are more than %d: select by assignee, type or status instead", len(s.AssetIDs), MaxExplicitAssetIDs))
+	}
+	if len(s.AssetIDs) > 0 && s.AssetIDs[0] <= 0 {
+		problems = append(problems, "asset ids must be positive")
+	}
+	switch t := in.Target; {
+	case t.Stock && t.AssigneeEmail != "":
+		problems = append(problems, "the target is either a user or stock, not both")
+	case !t.Stock && t.AssigneeEmail == "":
+		problems = append(problems, "the target is missing: a user's email, or stock")
+	case t.AssigneeEmail != "" && !isEmail(t.AssigneeEmail):
+		problems = append(problems, "the target user is not an email address")
+	case t.AssigneeEmail != "" && strings.EqualFold(t.AssigneeEmail, s.AssigneeEmail):
+		problems = append(problems, "the target user is the current assignee: there is nothing to move")
+	case t.Stock && in.SetStatus != "" && in.SetStatus != "AVAILABLE":
+		problems = append(problems, fmt.Sprintf("back to stock sets status AVAILABLE, not %s: drop the new status", in.SetStatus))
+	}
+	if in.MaxAssets < 0 {
+		problems = append(problems, "max assets is negative: use 0 for all")
+	}
+	if in.ConfirmAbove < 0 {
+		problems = append(problems, "the confirmation threshold is negative")
+	}
+	if in.Concurrency < 0 || in.Concurrency > MaxReassignConcurrency {
+		problems = append(problems, fmt.Sprintf("concurrency %d is not between 1 and %d", in.Concurrency, MaxReassignConcurrency))
+	}
+	if in.AssetsPerRun < 0 {
+		problems = append(problems, "assets per run is negative")
+	}
+	if in.WorkspaceID < 0 {
+		problems = append(problems, "workspace id is negative")
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("invalid reassignment input: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// DeriveBatchID names a batch after what it does: the same request gets the same id, so
+// repeating it reaches the running batch instead of starting a second one. It is a hash, so the
+// workflow id carries no email; the settings that do not change what moves (concurrency,
+// threshold) are left out.
+func DeriveBatchID(in ReassignmentInput) string {
+	in = in.Normalized()
+	ids := make([]string, len(in.Selector.AssetIDs))
+	for i, id := range in.Selector.AssetIDs {
+		ids[i] = strconv.FormatInt(id, 10)
+	}
+	key := strings.Join([]string{
+		"v1", strconv.FormatInt(in.WorkspaceID, 10),
+		strings.ToLower(in.Selector.AssigneeEmail), strings.ToLower(in.Selector.AssetType), in.Selector.Status,
+		strings.Join(ids, ","), strings.ToLower(in.Target.AssigneeEmail), strconv.FormatBool(in.Target.Stock),
+		in.SetStatus, strconv.Itoa(in.MaxAssets), strconv.FormatBool(in.DryRun),
+	}, "\x00")
+	sum := sha256.Sum256([]byte(key))
+	prefix := "r"
+	if in.DryRun {
+		prefix = "dry"
+	}
+	return prefix + hex.EncodeToString(sum[:6])
+}

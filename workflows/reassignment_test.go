@@ -1,0 +1,594 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"github.com/stretchr/testify/suite"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/atomicflow/atomicflow/activities"
+)
+
+const (
+	boID     = int64(77)
+	laptopID = int64(12)
+)
+
+func reassignInput() ReassignmentInput {
+	return ReassignmentInput{
+		BatchID:   "b-1",
+		Selector:  AssetSelector{AssigneeEmail: "bo.li@example.com"},
+		Target:    AssetTarget{Stock: true},
+		Confirmed: true, Concurrency: 3,
+	}
+}
+
+type reassignSuite struct {
+	suite.Suite
+	testsuite.WorkflowTestSuite
+	env *testsuite.TestWorkflowEnvironment
+
+	mu       sync.Mutex
+	started  []int64     // ReassignAsset calls, in order
+	startAt  []time.Time // their workflow times
+	maxFlyin int
+	flying   int
+	updates  int
+}
+
+func TestReassignment(t *testing.T) { suite.Run(t, new(reassignSuite)) }
+
+func (s *reassignSuite) SetupTest() {
+	s.env = s.NewTestWorkflowEnvironment()
+	s.env.SetStartTime(start)
+	s.env.RegisterActivity(&activities.Activities{})
+	s.env.RegisterWorkflowWithOptions(Reassignment, workflow.RegisterOptions{Name: ReassignmentWorkflowName})
+	s.started, s.startAt, s.maxFlyin, s.flying = nil, nil, 0, 0
+}
+
+func (s *reassignSuite) AfterTest(_, _ string) { s.env.AssertExpectations(s.T()) }
+
+func ids(from, to int64) []int64 {
+	var out []int64
+	for id := from; id <= to; id++ {
+		out = append(out, id)
+	}
+	return out
+}
+
+// expectPlan expects the resolve and plan activities once.
+func (s *reassignSuite) expectPlan(matched int) {
+	s.env.OnActivity(acts.ResolveReassignment, mock.Anything, activities.ResolveReassignmentRequest{AssigneeEmail: "bo.li@example.com"}).
+		Return(activities.ResolvedReassignment{AssigneeID: boID}, nil).Once()
+	s.env.OnActivity(acts.PlanReassignment, mock.Anything, mock.MatchedBy(func(r activities.PlanReassignmentRequest) bool {
+		return r.Filter.AssigneeID == boID && r.SampleSize == ReassignSampleSize
+	})).Return(activities.ReassignmentPlan{Matched: matched, Sample: []activities.AssetSample{{AssetID: 1, Label: "MBP-1"}}}, nil).Once()
+}
+
+// expectPages serves the given pages in order from NextAssetPage, each after the previous one's
+// last id, then "done".
+func (s *reassignSuite) expectPages(after int64, pages ...[]int64) {
+	for i, p := range pages {
+		want := after
+		s.env.OnActivity(acts.NextAssetPage, mock.Anything, mock.MatchedBy(func(r activities.AssetPageRequest) bool {
+			return r.After == want && r.Filter.AssigneeID == boID && r.PageSize == ReassignPageSize
+		})).Return(activities.AssetPage{AssetIDs: p, Page: 1, Done: i == len(pages)-1}, nil).Once()
+		after = p[len(p)-1]
+	}
+}
+
+// expectMoves answers ReassignAsset for every asset with outcome, each taking d of workflow time.
+func (s *reassignSuite) expectMoves(d time.Duration, outcome func(id int64) (string, error)) {
+	s.env.OnActivity(acts.ReassignAsset, mock.Anything, mock.Anything).
+		Run(func(args mock.Arguments) {
+			req := args.Get(1).(activities.ReassignAssetRequest)
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.started = append(s.started, req.AssetID)
+			s.startAt = append(s.startAt, s.env.Now())
+		}).
+		After(d).
+		Return(func(_ context.Context, req activities.ReassignAssetRequest) (activities.ReassignAssetResult, error) {
+			o, err := outcome(req.AssetID)
+			return activities.ReassignAssetResult{AssetID: req.AssetID, Outcome: o}, err
+		})
+}
+
+func moved(int64) (string, error) { return activities.AssetMoved, nil }
+
+func (s *reassignSuite) report() ReassignmentReport {
+	s.Require().True(s.env.IsWorkflowCompleted())
+	s.Require().NoError(s.env.GetWorkflowError())
+	var r ReassignmentReport
+	s.Require().NoError(s.env.GetWorkflowResult(&r))
+	return r
+}
+
+func (s *reassignSuite) progress() ReassignmentProgress {
+	v, err := s.env.QueryWorkflow(QueryProgress)
+	s.Require().NoError(err)
+	var p ReassignmentProgress
+	s.Require().NoError(v.Get(&p))
+	return p
+}
+
+func (s *reassignSuite) update(name string, arg any, check func(any, error)) {
+	s.updates++
+	s.env.UpdateWorkflow(name, fmt.Sprintf("%s-%d", name, s.updates), &testsuite.TestUpdateCallback{
+		OnReject:   func(err error) { check(nil, err) },
+		OnAccept:   func() {},
+		OnComplete: func(v any, err error) { check(v, err) },
+	}, arg)
+}
+
+func (s *reassignSuite) mustAccept(name string, arg any) {
+	s.update(name, arg, func(_ any, err error) { s.NoError(err, "%s rejected", name) })
+}
+
+func (s *reassignSuite) TestMovesEveryAssetOfEveryPage() {
+	s.expectPlan(7)
+	s.expectPages(0, ids(1, 4), ids(5, 7))
+	s.expectMoves(time.Second, moved)
+	var mid ReassignmentProgress
+	s.env.RegisterDelayedCallback(func() { mid = s.progress() }, 1500*time.Millisecond)
+
+	s.env.ExecuteWorkflow(Reassignment, reassignInput())
+
+	r := s.report()
+	s.Equal(OutcomeCompleted, r.Outcome)
+	s.Equal(7, r.Total)
+	s.Equal(7, r.Done)
+	s.Zero(r.Failed)
+	s.Empty(r.Failures)
+	s.ElementsMatch(ids(1, 7), s.started, "each asset once")
+	s.Equal(1, r.Runs)
+	s.Equal(StageReassignRunning, mid.Stage)
+	s.Equal(7, mid.Total)
+	s.Equal(3, mid.Done, "3 in flight at a time, 1 s each")
+	s.Equal(3, mid.InFlight)
+	s.Equal(4, mid.Remaining)
+	s.InDelta(2.0, mid.Rate, 0.01, "3 assets in 1.5 s")
+	s.InDelta(2.0, mid.ETASeconds, 0.01)
+	s.Equal(StageReassignCompleted, s.progress().Stage)
+}
+
+func (s *reassignSuite) TestConcurrencyIsBounded() {
+	s.expectPlan(40)
+	s.expectPages(0, ids(1, 20), ids(21, 40))
+	s.env.OnActivity(acts.ReassignAsset, mock.Anything, mock.Anything).
+		Run(func(mock.Arguments) {
+			s.mu.Lock()
+			s.flying++
+			s.maxFlyin = max(s.maxFlyin, s.flying)
+			s.mu.Unlock()
+		}).
+		After(time.Second).
+		Return(func(_ context.Context, req activities.ReassignAssetRequest) (activities.ReassignAssetResult, error) {
+			s.mu.Lock()
+			s.flying--
+			s.mu.Unlock()
+			return activities.ReassignAssetResult{AssetID: req.AssetID, Outcome: activities.AssetMoved}, nil
+		})
+	in := reassignInput()
+	in.Concurrency = 5
+	s.env.ExecuteWorkflow(Reassignment, in)
+	s.Equal(40, s.report().Done)
+	s.LessOrEqual(s.maxFlyin, 5)
+}
+
+func (s *reassignSuite) TestDryRunReturnsThePlanAndWritesNothing() {
+	s.expectPlan(250) // no page or ReassignAsset mock: a call to either fails the test
+	in := reassignInput()
+	in.DryRun, in.Confirmed = true, false
+	s.env.ExecuteWorkflow(Reassignment, in)
+	r := s.report()
+	s.Equal(OutcomeDryRun, r.Outcome)
+	s.Equal(250, r.Plan.Matched)
+	s.Equal(250, r.Total)
+	s.Equal(250, r.NotProcessed)
+	s.Zero(r.Done)
+	s.Equal(StageReassignDryRun, s.progress().Stage)
+}
+
+func (s *reassignSuite) TestAboveThresholdWaitsForConfirmation() {
+	s.expectPlan(150)
+	s.expectPages(0, ids(1, 150))
+	s.expectMoves(time.Millisecond, moved)
+	in := reassignInput()
+	in.Confirmed = false
+	var waiting ReassignmentProgress
+	s.env.RegisterDelayedCallback(func() {
+		waiting = s.progress()
+		s.update(UpdateConfirm, ConfirmRequest{Total: 100}, func(_ any, err error) {
+			s.ErrorContains(err, "now matches 150 assets, not 100")
+		})
+		s.mustAccept(UpdateConfirm, ConfirmRequest{Total: 150})
+	}, time.Hour)
+
+	s.env.ExecuteWorkflow(Reassignment, in)
+
+	r := s.report()
+	s.Equal(150, r.Done)
+	s.Equal(StageReassignConfirming, waiting.Stage)
+	s.Require().NotNil(waiting.Plan)
+	s.Equal(150, waiting.Plan.Matched)
+	s.Zero(waiting.Done)
+	s.False(s.startAt[0].Before(start.Add(time.Hour)), "an asset moved before the confirmation")
+	s.Less(r.ActiveSeconds, 60.0, "the wait for confirmation is not running time")
+}
+
+func (s *reassignSuite) TestCancelWhileAwaitingConfirmation() {
+	s.expectPlan(150) // nothing is written
+	in := reassignInput()
+	in.Confirmed = false
+	s.env.RegisterDelayedCallback(func() { s.mustAccept(UpdateCancel, CancelRequest{Reason: "wrong selector"}) }, time.Minute)
+	s.env.ExecuteWorkflow(Reassignment, in)
+	r := s.report()
+	s.Equal(OutcomeCancelled, r.Outcome)
+	s.Equal("wrong selector", r.Reason)
+	s.Equal(150, r.NotProcessed)
+	s.Zero(r.Done)
+}
+
+func (s *reassignSuite) TestBelowThresholdStartsWithoutConfirmation() {
+	s.expectPlan(5)
+	s.expectPages(0, ids(1, 5))
+	s.expectMoves(time.Second, moved)
+	in := reassignInput()
+	in.Confirmed, in.ConfirmAbove = false, 5
+	s.env.ExecuteWorkflow(Reassignment, in)
+	s.Equal(5, s.report().Done)
+}
+
+func (s *reassignSuite) TestPauseAndResume() {
+	s.expectPlan(12)
+	s.expectPages(0, ids(1, 12))
+	s.expectMoves(time.Second, moved)
+	var paused ReassignmentProgress
+	s.env.RegisterDelayedCallback(func() { s.mustAccept(UpdatePause, PauseRequest{Reason: "change freeze"}) }, 1500*time.Millisecond)
+	s.env.RegisterDelayedCallback(func() {
+		paused = s.progress()
+		s.update(UpdatePause, PauseRequest{}, func(_ any, err error) { s.NoError(err, "pausing twice is harmless") })
+	}, time.Hour)
+	s.env.RegisterDelayedCallback(func() {
+		s.mustAccept(UpdateResume, ResumeRequest{})
+		s.update(UpdateResume, ResumeRequest{}, func(_ any, err error) { s.ErrorContains(err, "not paused") })
+	}, 2*time.Hour)
+
+	s.env.ExecuteWorkflow(Reassignment, reassignInput())
+
+	r := s.report()
+	s.Equal(12, r.Done)
+	s.Equal(StageReassignPaused, paused.Stage)
+	s.True(paused.Paused)
+	s.Equal("change freeze", paused.PauseReason)
+	s.Equal(6, paused.Done, "the 3 in flight at the pause finished")
+	s.Zero(paused.InFlight)
+	for i, at := range s.startAt {
+		s.False(at.After(start.Add(2*time.Second)) && at.Before(start.Add(2*time.Hour)), "asset %d started during the pause", s.started[i])
+	}
+	s.Less(r.ActiveSeconds, 60.0, "the pause is not running time")
+}
+
+func (s *reassignSuite) TestCancelStopsCleanlyAndReturnsTheReportSoFar() {
+	s.expectPlan(30)
+	s.expectPages(0, ids(1, 30))
+	s.expectMoves(time.Second, moved)
+	s.env.RegisterDelayedCallback(func() { s.mustAccept(UpdateCancel, CancelRequest{Reason: "wrong target"}) }, 2500*time.Millisecond)
+	s.env.ExecuteWorkflow(Reassignment, reassignInput())
+	r := s.report()
+	s.Equal(OutcomeCancelled, r.Outcome)
+	s.Equal("wrong target", r.Reason)
+	s.Equal(9, r.Done, "two rounds of 3, plus the 3 in flight at the cancel")
+	s.Len(s.started, 9)
+	s.Equal(21, r.NotProcessed)
+	s.Equal(30, r.Total)
+	s.update(UpdateCancel, CancelRequest{}, func(_ any, err error) { s.Error(err) })
+}
+
+func (s *reassignSuite) TestWorkflowCancellationAlsoReturnsTheReport() {
+	s.expectPlan(30)
+	s.expectPages(0, ids(1, 30))
+	s.expectMoves(time.Second, moved)
+	s.env.RegisterDelayedCallback(s.env.CancelWorkflow, 1500*time.Millisecond)
+	s.env.ExecuteWorkflow(Reassignment, reassignInput())
+	r := s.report()
+	s.Equal(OutcomeCancelled, r.Outcome)
+	s.Equal(6, r.Done, "the assets in flight finished")
+}
+
+func (s *reassignSuite) TestPermanentFailuresAreRecordedAndTheBatchGoesOn() {
+	s.expectPlan(6)
+	s.expectPages(0, ids(1, 6))
+	s.expectMoves(time.Second, func(id int64) (string, error) {
+		switch id {
+		case 2:
+			return "", temporal.NewNonRetryableApplicationError("atomicwork assets.get: GET /api/v1/assets/2: HTTP 404 NOT_FOUND", activities.ErrNotFound, nil)
+		case 4:
+			return "", temporal.NewNonRetryableApplicationError("HTTP 403 FORBIDDEN", activities.ErrForbidden, nil)
+		case 5:
+			return activities.AssetAlready, nil
+		case 6:
+			return activities.AssetNotMatching, nil
+		}
+		return activities.AssetMoved, nil
+	})
+	s.env.ExecuteWorkflow(Reassignment, reassignInput())
+	r := s.report()
+	s.Equal(OutcomeCompleted, r.Outcome)
+	s.Equal(2, r.Done)
+	s.Equal(2, r.Failed)
+	s.Equal(2, r.Skipped)
+	s.Equal(1, r.AlreadyAtTarget)
+	s.Equal(1, r.NoLongerMatching)
+	s.Equal([]AssetFailure{
+		{AssetID: 2, Type: activities.ErrNotFound, Reason: "atomicwork assets.get: GET /api/v1/assets/2: HTTP 404 NOT_FOUND"},
+		{AssetID: 4, Type: activities.ErrForbidden, Reason: "HTTP 403 FORBIDDEN"},
+	}, r.Failures)
+	s.ElementsMatch([]FailureCount{{Type: activities.ErrNotFound, Count: 1}, {Type: activities.ErrForbidden, Count: 1}}, r.FailureTypes)
+	s.Less(s.env.Now().Sub(start), time.Minute, "permanent errors are not retried")
+}
+
+func (s *reassignSuite) TestRateLimitHonoursRetryAfter() {
+	s.expectPlan(1)
+	s.expectPages(0, []int64{1})
+	var attempts []time.Time
+	s.env.OnActivity(acts.ReassignAsset, mock.Anything, mock.Anything).
+		Run(func(mock.Arguments) { attempts = append(attempts, s.env.Now()) }).
+		Return(activities.ReassignAssetResult{}, temporal.NewApplicationErrorWithOptions("HTTP 429", activities.ErrRateLimited,
+			temporal.ApplicationErrorOptions{NextRetryDelay: 7 * time.Second})).Once()
+	s.env.OnActivity(acts.ReassignAsset, mock.Anything, mock.Anything).
+		Run(func(mock.Arguments) { attempts = append(attempts, s.env.Now()) }).
+		Return(activities.ReassignAssetResult{AssetID: 1, Outcome: activities.AssetMoved}, nil).Once()
+	s.env.ExecuteWorkflow(Reassignment, reassignInput())
+	s.Equal(1, s.report().Done)
+	s.Require().Len(attempts, 2)
+	s.GreaterOrEqual(attempts[1].Sub(attempts[0]), 7*time.Second)
+}
+
+func (s *reassignSuite) TestARejectedKeyPausesTheBatchUntilResumed() {
+	s.expectPlan(4)
+	s.expectPages(0, ids(1, 4))
+	calls := map[int64]int{}
+	s.expectMoves(time.Second, func(id int64) (string, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		calls[id]++
+		if id == 2 && calls[id] == 1 {
+			return "", temporal.NewNonRetryableApplicationError("HTTP 401 UNAUTHORIZED", activities.ErrUnauthorized, nil)
+		}
+		return activities.AssetMoved, nil
+	})
+	var paused ReassignmentProgress
+	s.env.RegisterDelayedCallback(func() { paused = s.progress() }, time.Hour)
+	s.env.RegisterDelayedCallback(func() { s.mustAccept(UpdateResume, ResumeRequest{}) }, 2*time.Hour)
+	s.env.ExecuteWorkflow(Reassignment, reassignInput())
+	r := s.report()
+	s.Equal(4, r.Done, "asset 2 was started again after the resume")
+	s.Zero(r.Failed)
+	s.Equal(2, calls[2])
+	s.True(paused.Paused)
+	s.Contains(paused.PauseReason, activities.ErrUnauthorized)
+}
+
+func (s *reassignSuite) TestMaxAssetsStopsTheBatch() {
+	s.expectPlan(50)
+	s.expectPages(0, ids(1, 50))
+	s.expectMoves(time.Second, moved)
+	in := reassignInput()
+	in.MaxAssets = 10
+	s.env.ExecuteWorkflow(Reassignment, in)
+	r := s.report()
+	s.Equal(10, r.Done)
+	s.Equal(10, r.Total)
+	s.Equal(ids(1, 10), sortedCopy(s.started))
+}
+
+// TestContinueAsNewCarriesState: when the server suggests it, the run drains its assets in flight
+// and continues as new with the cursor, counters, failures, confirmation and pause, not the list.
+func (s *reassignSuite) TestContinueAsNewCarriesState() {
+	s.expectPlan(500)
+	s.expectPages(0, ids(1, 100))
+	s.expectMoves(time.Second, func(id int64) (string, error) {
+		if id == 2 {
+			return "", temporal.NewNonRetryableApplicationError("gone", activities.ErrNotFound, nil)
+		}
+		return activities.AssetMoved, nil
+	})
+	in := reassignInput()
+	in.Confirmed = false
+	in.ConfirmAbove = 400
+	s.env.RegisterDelayedCallback(func() { s.mustAccept(UpdateConfirm, ConfirmRequest{}) }, time.Minute)
+	s.env.RegisterDelayedCallback(func() {
+		s.env.SetContinueAsNewSuggested(true)
+		s.mustAccept(UpdatePause, PauseRequest{Reason: "lunch"})
+	}, time.Minute+1500*time.Millisecond)
+
+	s.env.ExecuteWorkflow(Reassignment, in)
+
+	s.Require().True(s.env.IsWorkflowCompleted())
+	err := s.env.GetWorkflowError()
+	var can *workflow.ContinueAsNewError
+	s.Require().True(errors.As(err, &can), "want continue-as-new, got %v", err)
+	s.Equal(ReassignmentWorkflowName, can.WorkflowType.Name)
+	var next ReassignmentInput
+	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	st := next.Continued
+	s.Require().NotNil(st)
+	s.Equal(6, len(s.started), "two rounds of 3: the suggestion stopped new starts, the 3 in flight were drained")
+	s.Equal(int64(6), st.After)
+	s.Equal(5, st.Done)
+	s.Equal(1, st.Failed)
+	s.Equal([]AssetFailure{{AssetID: 2, Type: activities.ErrNotFound, Reason: "gone"}}, st.Failures)
+	s.True(st.Confirmed)
+	s.True(st.Paused)
+	s.Equal("lunch", st.PauseReason)
+	s.Equal(500, st.Total)
+	s.Equal(1, st.Runs)
+	s.Equal(boID, st.Resolved.AssigneeID)
+	s.Require().Len(st.History, 1)
+	s.Equal(ReassignmentRunLog{Run: 1, Assets: 6, After: 6}, st.History[0], "events: the test environment counts none")
+	s.Empty(st.Requeue)
+	s.Equal(start, st.StartedAt)
+	next.Continued = nil
+	s.Equal(in.Normalized(), next, "the input itself is carried unchanged")
+}
+
+// TestContinuedRunResumesFromTheCursor: a run started with carried state does not plan again,
+// starts after the cursor and adds to the counters.
+func (s *reassignSuite) TestContinuedRunResumesFromTheCursor() {
+	in := reassignInput()
+	in.Continued = &ReassignmentState{
+		Resolved: activities.ResolvedReassignment{AssigneeID: boID}, Plan: activities.ReassignmentPlan{Matched: 9}, Total: 9,
+		Confirmed: true, After: 6, Page: 1, Done: 5, Failed: 1, Runs: 1, StartedAt: start.Add(-time.Hour),
+		Failures: []AssetFailure{{AssetID: 2, Type: activities.ErrNotFound, Reason: "gone"}}, ActiveTime: 6 * time.Second,
+		FailureTypes: []FailureCount{{Type: activities.ErrNotFound, Count: 1}},
+		History:      []ReassignmentRunLog{{Run: 1, Assets: 6, Events: 40, After: 6}},
+	}
+	s.expectPages(6, ids(7, 9))
+	s.expectMoves(time.Second, moved)
+	s.env.ExecuteWorkflow(Reassignment, in)
+	r := s.report()
+	s.Equal(8, r.Done)
+	s.Equal(1, r.Failed)
+	s.Equal(9, r.Total)
+	s.Equal(2, r.Runs)
+	s.Len(r.RunLog, 1)
+	s.Equal(ids(7, 9), sortedCopy(s.started))
+	s.Equal(start.Add(-time.Hour), r.StartedAt)
+}
+
+func (s *reassignSuite) TestContinuedRunStaysPaused() {
+	in := reassignInput()
+	in.Continued = &ReassignmentState{Resolved: activities.ResolvedReassignment{AssigneeID: boID}, Total: 9, Confirmed: true,
+		After: 6, Page: 1, Done: 6, Runs: 1, Paused: true, PauseReason: "lunch", StartedAt: start}
+	s.expectPages(6, ids(7, 9))
+	s.expectMoves(time.Second, moved)
+	var p ReassignmentProgress
+	s.env.RegisterDelayedCallback(func() { p = s.progress() }, time.Hour)
+	s.env.RegisterDelayedCallback(func() { s.mustAccept(UpdateResume, ResumeRequest{}) }, 2*time.Hour)
+	s.env.ExecuteWorkflow(Reassignment, in)
+	s.Equal(9, s.report().Done)
+	s.Equal(StageReassignPaused, p.Stage)
+	s.False(s.startAt[0].Before(start.Add(2 * time.Hour)))
+}
+
+func (s *reassignSuite) TestAssetsPerRunContinuesAsNew() {
+	s.expectPlan(100)
+	s.expectPages(0, ids(1, 100))
+	s.expectMoves(time.Second, moved)
+	in := reassignInput()
+	in.AssetsPerRun = 10
+	s.env.ExecuteWorkflow(Reassignment, in)
+	var can *workflow.ContinueAsNewError
+	s.Require().True(errors.As(s.env.GetWorkflowError(), &can))
+	s.Len(s.started, 10)
+}
+
+func (s *reassignSuite) TestExplicitAssetIDs() {
+	s.env.OnActivity(acts.ResolveReassignment, mock.Anything, activities.ResolveReassignmentRequest{TargetEmail: "ana.diaz@example.com"}).
+		Return(activities.ResolvedReassignment{TargetUserID: 5}, nil).Once()
+	s.env.OnActivity(acts.PlanReassignment, mock.Anything, mock.MatchedBy(func(r activities.PlanReassignmentRequest) bool {
+		return len(r.AssetIDs) == 3 && r.Filter.Status == "IN_USE"
+	})).Return(activities.ReassignmentPlan{Matched: 3}, nil).Once()
+	var reqs []activities.ReassignAssetRequest
+	s.env.OnActivity(acts.ReassignAsset, mock.Anything, mock.Anything).
+		Return(func(_ context.Context, req activities.ReassignAssetRequest) (activities.ReassignAssetResult, error) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			reqs = append(reqs, req)
+			return activities.ReassignAssetResult{AssetID: req.AssetID, Outcome: activities.AssetMoved}, nil
+		}).Times(3)
+	in := ReassignmentInput{BatchID: "ids", Selector: AssetSelector{AssetIDs: []int64{30, 10, 20, 10}, Status: "in use"},
+		Target: AssetTarget{AssigneeEmail: "ana.diaz@example.com"}, SetStatus: "In Use"}
+	s.env.ExecuteWorkflow(Reassignment, in)
+	s.Equal(3, s.report().Done)
+	s.Require().Len(reqs, 3)
+	for _, r := range reqs {
+		s.Equal(int64(5), r.TargetUserID)
+		s.Equal("IN_USE", r.Status)
+		s.Equal("IN_USE", r.Filter.Status)
+		s.Equal(start, r.Since)
+	}
+}
+
+func (s *reassignSuite) TestInvalidInputFailsBeforeAnyActivity() {
+	in := reassignInput()
+	in.BatchID, in.Target = "bo.li@example.com", AssetTarget{}
+	s.env.ExecuteWorkflow(Reassignment, in)
+	err := s.env.GetWorkflowError()
+	s.Require().Error(err)
+	var appErr *temporal.ApplicationError
+	s.Require().True(errors.As(err, &appErr))
+	s.Equal(activities.ErrInvalidInput, appErr.Type())
+	s.Contains(err.Error(), "batch id")
+	s.Contains(err.Error(), "target is missing")
+}
+
+func sortedCopy(in []int64) []int64 {
+	out := append([]int64(nil), in...)
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j] < out[j-1]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+func TestReassignmentInputValidate(t *testing.T) {
+	require.NoError(t, reassignInput().Normalized().Validate())
+	for name, c := range map[string]struct {
+		mut  func(*ReassignmentInput)
+		want string
+	}{
+		"empty selector":      {func(in *ReassignmentInput) { in.Selector = AssetSelector{} }, "selector is empty"},
+		"bad assignee":        {func(in *ReassignmentInput) { in.Selector.AssigneeEmail = "bo" }, "current assignee is not an email"},
+		"no target":           {func(in *ReassignmentInput) { in.Target = AssetTarget{} }, "target is missing"},
+		"both targets":        {func(in *ReassignmentInput) { in.Target.AssigneeEmail = "ana@example.com" }, "either a user or stock"},
+		"same user":           {func(in *ReassignmentInput) { in.Target = AssetTarget{AssigneeEmail: "Bo.Li@example.com"} }, "nothing to move"},
+		"stock with a status": {func(in *ReassignmentInput) { in.SetStatus = "retired" }, "AVAILABLE, not RETIRED"},
+		"batch id with email": {func(in *ReassignmentInput) { in.BatchID = "bo@example.com" }, "batch id"},
+		"concurrency":         {func(in *ReassignmentInput) { in.Concurrency = 5000 }, "concurrency 5000"},
+		"too many ids":        {func(in *ReassignmentInput) { in.Selector.AssetIDs = ids(1, MaxExplicitAssetIDs+1) }, "more than 1000"},
+		"negative id":         {func(in *ReassignmentInput) { in.Selector.AssetIDs = []int64{-1} }, "positive"},
+		"negative max":        {func(in *ReassignmentInput) { in.MaxAssets = -1 }, "max assets"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			in := reassignInput()
+			c.mut(&in)
+			assert.ErrorContains(t, in.Normalized().Validate(), c.want)
+		})
+	}
+}
+
+func TestDeriveBatchID(t *testing.T) {
+	a := reassignInput()
+	a.BatchID = ""
+	b := a
+	b.Selector.AssigneeEmail = " BO.LI@example.com "
+	b.Concurrency = 50 // does not change what moves
+	assert.Equal(t, DeriveBatchID(a), DeriveBatchID(b), "the same request gets the same batch")
+	c := a
+	c.Target = AssetTarget{AssigneeEmail: "ana@example.com"}
+	assert.NotEqual(t, DeriveBatchID(a), DeriveBatchID(c))
+	d := a
+	d.DryRun = true
+	assert.NotEqual(t, DeriveBatchID(a), DeriveBatchID(d), "a dry run is its own batch")
+	assert.True(t, strings.HasPrefix(DeriveBatchID(d), "dry"))
+	a.BatchID = DeriveBatchID(a)
+	require.NoError(t, a.Normalized().Validate())
+	assert.NotContains(t, ReassignmentID(a.BatchID), "@")
+	assert.NotContains(t, ReassignmentID(a.BatchID), "bo")
+}

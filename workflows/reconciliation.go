@@ -1,0 +1,282 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"html"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/atomicflow/atomicflow/activities"
+)
+
+// Reconciliation is the nightly job: it finds what drifted in Atomicwork (assets and grants still
+// with leavers, onboarding requests forgotten open) and fixes it through the same idempotent
+// paths the lifecycle workflows use. A dry run only reports.
+func Reconciliation(ctx workflow.Context, in ReconciliationInput) (ReconciliationReport, error) {
+	r, err := newReconciliation(ctx, in)
+	if err != nil {
+		return ReconciliationReport{}, err
+	}
+	return r.run(ctx)
+}
+
+type reconciliation struct {
+	in     ReconciliationInput
+	id     string
+	logger log.Logger
+	stage  string
+	report ReconciliationReport
+}
+
+// ReconciliationStatus is the answer of the reconciliation's status query.
+type ReconciliationStatus struct {
+	Stage  string               `json:"stage"`
+	Report ReconciliationReport `json:"report"`
+}
+
+func newReconciliation(ctx workflow.Context, in ReconciliationInput) (*reconciliation, error) {
+	if err := in.Validate(); err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidInput, nil)
+	}
+	r := &reconciliation{
+		in:     in,
+		id:     workflow.GetInfo(ctx).WorkflowExecution.ID,
+		logger: workflow.GetLogger(ctx),
+		report: ReconciliationReport{DryRun: in.DryRun, Drift: []Drift{}},
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (ReconciliationStatus, error) {
+		return ReconciliationStatus{Stage: r.stage, Report: r.report}, nil
+	}); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *reconciliation) run(ctx workflow.Context) (ReconciliationReport, error) {
+	r.setStage(ctx, StageReconScanning)
+	staleDays := r.in.StaleOnboardingDays
+	if staleDays <= 0 {
+		staleDays = DefaultStaleOnboardingDays
+	}
+	var scan activities.DriftScan
+	if err := workflow.ExecuteActivity(apiCall(ctx, "scan for drift"), acts.ScanDrift, activities.DriftScanRequest{
+		WorkspaceID: r.in.WorkspaceID, Now: workflow.Now(ctx), StaleAfter: time.Duration(staleDays) * 24 * time.Hour,
+	}).Get(ctx, &scan); err != nil {
+		return r.report, err
+	}
+	for _, a := range scan.Assets {
+		r.add(Drift{Kind: DriftAssetOfLeaver, UserID: a.UserID, ID: a.AssetID})
+	}
+	for _, g := range scan.Grants {
+		r.add(Drift{Kind: DriftGrantOfLeaver, UserID: g.UserID, ID: g.GrantID})
+	}
+	for _, g := range scan.Handling {
+		r.add(Drift{Kind: DriftGrantOfLeaver, UserID: g.UserID, ID: g.GrantID,
+			Detail: "revocation " + strings.ToLower(g.Revocation) + ": already being handled, left alone"})
+	}
+	for _, s := range scan.StaleOnboardings {
+		r.add(Drift{Kind: DriftStaleOnboarding, UserID: s.UserID, Request: s.DisplayID,
+			Detail: fmt.Sprintf("open %d days after the start date %s", s.DaysLate, s.StartDate)})
+	}
+	if r.in.DryRun || len(r.report.Drift) == 0 {
+		r.setStage(ctx, StageReconCompleted)
+		return r.report, nil
+	}
+
+	r.setStage(ctx, StageReconFixing)
+	if err := r.revokeGrants(ctx, scan.Grants); err != nil {
+		return r.report, err
+	}
+	if err := r.returnAssets(ctx, scan.Assets); err != nil {
+		return r.report, err
+	}
+	if err := r.noteStale(ctx, scan.StaleOnboardings); err != nil {
+		return r.report, err
+	}
+	if err := r.summarise(ctx); err != nil {
+		return r.report, err
+	}
+	r.setStage(ctx, StageReconCompleted)
+	return r.report, nil
+}
+
+// revokeGrants revokes leavers' grants with deprovisioning; a permanent failure is reported, not fatal.
+func (r *reconciliation) revokeGrants(ctx workflow.Context, grants []activities.LeaverGrant) error {
+	for _, g := range grants {
+		err := workflow.ExecuteActivity(apiCall(ctx, fmt.Sprintf("revoke grant %d", g.GrantID)), acts.RevokeGrant, activities.RevokeRequest{
+			WorkspaceID: r.in.WorkspaceID, GrantID: g.GrantID, Reason: "reconciliation: the user has left",
+		}).Get(ctx, nil)
+		if err != nil && !isPermanent(err) {
+			return err
+		}
+		r.settle(DriftGrantOfLeaver, g.GrantID, failure(err), "revoked with deprovisioning")
+	}
+	return nil
+}
+
+// returnAssets returns leavers' assets to stock through bulk reassignment child workflows, one per
+// chunk of explicit asset ids.
+func (r *reconciliation) returnAssets(ctx workflow.Context, assets []activities.LeaverAsset) error {
+	for start := 0; start < len(assets); start += MaxExplicitAssetIDs {
+		chunk := assets[start:min(start+MaxExplicitAssetIDs, len(assets))]
+		ids := make([]int64, len(chunk))
+		for i, a := range chunk {
+			ids[i] = a.AssetID
+		}
+		batch := batchIDFrom(fmt.Sprintf("%s-%d", r.id, start/MaxExplicitAssetIDs))
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+			WorkflowID:    ReassignmentID(batch),
+			StaticSummary: "Reconciliation: return leavers' assets to stock",
+		})
+		var rep ReassignmentReport
+		err := workflow.ExecuteChildWorkflow(cctx, ReassignmentWorkflowName, ReassignmentInput{
+			WorkspaceID: r.in.WorkspaceID, BatchID: batch, Selector: AssetSelector{AssetIDs: ids},
+			Target: AssetTarget{Stock: true}, Confirmed: true,
+		}).Get(ctx, &rep)
+		if err != nil {
+			return err
+		}
+		failed := map[int64]string{}
+		for _, f := range rep.Failures {
+			failed[f.AssetID] = f.Reason
+		}
+		for _, id := range ids {
+			r.settle(DriftAssetOfLeaver, id, failed[id], "returned to stock by "+ReassignmentID(batch))
+		}
+	}
+	return nil
+}
+
+// noteStale notes on each forgotten onboarding request that it is still open; the owner decides.
+func (r *reconciliation) noteStale(ctx workflow.Context, stale []activities.StaleRequest) error {
+	for _, s := range stale {
+		err := workflow.ExecuteActivity(apiCall(ctx, "note the open onboarding "+s.DisplayID), acts.AddNote, activities.NoteRequest{
+			WorkspaceID: r.in.WorkspaceID, DisplayID: s.DisplayID, Marker: activities.Marker(r.id, "stale"), Private: true,
+			Description: fmt.Sprintf("<p>This onboarding request is still open %d days after the start date %s. Resolve it if the hire is set up, or say what is missing.</p>", s.DaysLate, s.StartDate),
+		}).Get(ctx, nil)
+		if err != nil && !isPermanent(err) {
+			return err
+		}
+		r.detail(DriftStaleOnboarding, s.DisplayID, err)
+	}
+	return nil
+}
+
+// summarise puts the report on a request for the IT owner, when anything was fixed.
+func (r *reconciliation) summarise(ctx workflow.Context) error {
+	if r.report.Fixed == 0 || r.in.ReportTo == "" {
+		return nil
+	}
+	var owner int64
+	if err := workflow.ExecuteActivity(apiCall(ctx, "find the report owner"), acts.UserID, activities.UserIDRequest{
+		WorkspaceID: r.in.WorkspaceID, Email: r.in.ReportTo,
+	}).Get(ctx, &owner); err != nil {
+		return err
+	}
+	var ref activities.RequestRef
+	if err := workflow.ExecuteActivity(apiCall(ctx, "open the reconciliation request"), acts.EnsureRequest, activities.EnsureRequestRequest{
+		WorkspaceID: r.in.WorkspaceID, Marker: activities.Marker(r.id, "report"), RequesterID: owner,
+		Subject:     fmt.Sprintf("Reconciliation: %d fixed, %d failed", r.report.Fixed, r.report.Failed),
+		Description: "<p>atomicflow's reconciliation found drift in Atomicwork and fixed it; the summary is in the notes.</p>",
+	}).Get(ctx, &ref); err != nil {
+		return err
+	}
+	r.report.RequestID = ref.DisplayID
+	if err := workflow.ExecuteActivity(apiCall(ctx, "note the summary"), acts.AddNote, activities.NoteRequest{
+		WorkspaceID: r.in.WorkspaceID, DisplayID: ref.DisplayID, Marker: activities.Marker(r.id, "summary"), Private: true,
+		Description: r.summaryHTML(),
+	}).Get(ctx, nil); err != nil {
+		return err
+	}
+	return workflow.ExecuteActivity(apiCall(ctx, "resolve the reconciliation request"), acts.ResolveRequest,
+		activities.ResolveRequestRequest{WorkspaceID: r.in.WorkspaceID, DisplayID: ref.DisplayID}).Get(ctx, nil)
+}
+
+func (r *reconciliation) add(d Drift) { r.report.Drift = append(r.report.Drift, d) }
+
+// settle records a fix attempt's outcome: failed says why it was not fixed ("" = fixed, how).
+func (r *reconciliation) settle(kind string, id int64, failed, how string) {
+	for i := range r.report.Drift {
+		d := &r.report.Drift[i]
+		if d.Kind != kind || d.ID != id || d.Detail != "" {
+			continue
+		}
+		if failed != "" {
+			d.Detail = "not fixed: " + failed
+			r.report.Failed++
+		} else {
+			d.Fixed, d.Detail = true, how
+			r.report.Fixed++
+		}
+		return
+	}
+}
+
+// failure is an error's message, "" for none.
+func failure(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// detail records what was done about a reported (not fixable) drift.
+func (r *reconciliation) detail(kind, request string, err error) {
+	for i := range r.report.Drift {
+		d := &r.report.Drift[i]
+		if d.Kind == kind && d.Request == request {
+			if err != nil {
+				d.Detail += "; note failed: " + err.Error()
+				r.report.Failed++
+			} else {
+				d.Detail += "; noted on the request"
+			}
+		}
+	}
+}
+
+func (r *reconciliation) setStage(ctx workflow.Context, stage string) {
+	r.stage = stage
+	if err := workflow.UpsertTypedSearchAttributes(ctx, LifecycleStageKey.ValueSet(stage)); err != nil {
+		r.logger.Warn("Search attributes not updated", "Error", err)
+	}
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**Stage:** %s  \n**Dry run:** %t  \n**Drift found:** %d  \n**Fixed:** %d  \n**Failed:** %d",
+		stage, r.in.DryRun, len(r.report.Drift), r.report.Fixed, r.report.Failed))
+}
+
+func (r *reconciliation) summaryHTML() string {
+	var b strings.Builder
+	b.WriteString(fmt.Sprintf("<p>Reconciliation %s: %d drift found, %d fixed, %d failed.</p><ul>",
+		html.EscapeString(r.id), len(r.report.Drift), r.report.Fixed, r.report.Failed))
+	for _, d := range r.report.Drift {
+		what := fmt.Sprintf("%d", d.ID)
+		if d.Request != "" {
+			what = d.Request
+		}
+		b.WriteString(fmt.Sprintf("<li>%s %s (user %d): %s</li>", d.Kind, what, d.UserID, html.EscapeString(d.Detail)))
+	}
+	b.WriteString("</ul>")
+	return b.String()
+}
+
+// isPermanent reports an activity error Temporal will not retry.
+func isPermanent(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.NonRetryable()
+}
+
+// batchIDFrom turns a workflow id into a batch id: letters, digits, '.', '_' and '-' only.
+func batchIDFrom(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+			return r
+		}
+		return '-'
+	}, s)
+}
