@@ -1,0 +1,442 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/atomicflow/atomicflow/activities"
+	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
+	"github.com/atomicflow/atomicflow/hrevents"
+	"github.com/atomicflow/atomicflow/internal/devserver"
+	"github.com/atomicflow/atomicflow/internal/listener"
+	"github.com/atomicflow/atomicflow/workflows"
+)
+
+const hrSecret = "e2e-hr-secret-0123456789abcdef"
+
+// TestHREvents runs the real `starter listen` binary in front of the dev server and a worker.
+func TestHREvents(t *testing.T) {
+	cli := devserver.RequireCLI(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	bin, err := listener.Build(ctx, t.TempDir())
+	require.NoError(t, err)
+
+	t.Run("a signed hire starts an onboarding that completes", func(t *testing.T) { testHireCompletes(t, bin) })
+	t.Run("200 deliveries of 50 events, duplicated and shuffled", func(t *testing.T) { testShuffledDeliveries(t, bin) })
+	t.Run("Temporal down: 503, and nothing lost when it is back", func(t *testing.T) { testTemporalOutage(t, bin, cli) })
+}
+
+// receiverFor starts `starter listen` for an env's task queue on the package's dev server.
+// It returns once the receiver has reached Temporal (before, it answers 503).
+func receiverFor(t *testing.T, bin string, e *env, args ...string) *listener.Process {
+	t.Helper()
+	rx := startReceiver(t, bin, devServer(t).FrontendHostPort(), e.queue, args...)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		resp, err := http.Get(rx.URL + "/healthz")
+		require.NoError(c, err)
+		defer resp.Body.Close()
+		var health struct{ Temporal string }
+		require.NoError(c, json.NewDecoder(resp.Body).Decode(&health))
+		assert.Equal(c, "connected", health.Temporal)
+	}, 30*time.Second, 50*time.Millisecond)
+	return rx
+}
+
+func startReceiver(t *testing.T, bin, temporalAddr, queue string, args ...string) *listener.Process {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rx, err := listener.Start(ctx, bin, map[string]string{"TEMPORAL_ADDRESS": temporalAddr, "ATOMICFLOW_TASK_QUEUE": queue,
+		"ATOMICFLOW_HR_SECRETS": hrSecret}, args...)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("starter listen logs:\n%s", rx.Logs())
+		}
+	})
+	return rx
+}
+
+// hrEvent is one event of the generic format.
+type hrEvent struct {
+	ID         string         `json:"event_id"`
+	Type       string         `json:"type"`
+	OccurredAt time.Time      `json:"occurred_at"`
+	Employee   map[string]any `json:"employee"`
+}
+
+func (ev hrEvent) body() string {
+	b, _ := json.Marshal(ev)
+	return string(b)
+}
+
+// answer is the receiver's JSON answer, success or envelope.
+type answer struct {
+	Status     int
+	RetryAfter string
+	WorkflowID string `json:"workflow_id"`
+	RunID      string `json:"run_id"`
+	Duplicate  bool   `json:"duplicate"`
+	Outcome    string `json:"outcome"`
+	Note       string `json:"note"`
+	Code       string `json:"code"`
+	Error      string `json:"error"`
+}
+
+// deliver posts body signed now, as an HR system does.
+func deliver(c *http.Client, url, body string) (answer, error) {
+	req, err := http.NewRequest(http.MethodPost, url+"/hr/events", strings.NewReader(body))
+	if err != nil {
+		return answer{}, err
+	}
+	now := time.Now()
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(hrevents.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
+	req.Header.Set(hrevents.HeaderSignature, hrevents.Sign(hrSecret, now, []byte(body)))
+	resp, err := c.Do(req)
+	if err != nil {
+		return answer{}, err
+	}
+	defer resp.Body.Close()
+	a := answer{Status: resp.StatusCode, RetryAfter: resp.Header.Get("Retry-After")}
+	return a, json.NewDecoder(resp.Body).Decode(&a)
+}
+
+func hireEmployee(in workflows.OnboardingInput) map[string]any {
+	return map[string]any{"employee_id": in.EmployeeID, "email": in.Email, "first_name": in.FirstName, "last_name": in.LastName,
+		"title": in.Title, "department": in.Department, "manager_email": in.ManagerEmail, "timezone": in.TimeZone,
+		"start_date": in.StartDate, "last_working_day": nil}
+}
+
+func testHireCompletes(t *testing.T, bin string) {
+	e := newEnv(t, atomicworktest.Options{}, engineeringPolicy)
+	rx := receiverFor(t, bin, e)
+	in := hire(901, today())
+	ev := hrEvent{ID: "evt-hire-901", Type: hrevents.TypeHired, OccurredAt: time.Now().UTC(), Employee: hireEmployee(in)}
+
+	got, err := deliver(http.DefaultClient, rx.URL, ev.body())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusAccepted, got.Status, "%+v", got)
+	assert.Equal(t, workflows.OnboardingID(in.EmployeeID), got.WorkflowID)
+	assert.False(t, got.Duplicate)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var res workflows.OnboardingResult
+	require.NoError(t, e.client.GetWorkflow(ctx, got.WorkflowID, got.RunID).Get(ctx, &res))
+	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
+	requireOnboarded(t, e.sim, in.Email, []string{"okta-base", "slack-member", "github-engineering"}, []string{"Laptop", "Monitor"})
+
+	again, err := deliver(http.DefaultClient, rx.URL, ev.body())
+	require.NoError(t, err)
+	assert.Equal(t, answer{Status: http.StatusOK, WorkflowID: got.WorkflowID, RunID: got.RunID, Duplicate: true, Outcome: hrevents.ResultDuplicate,
+		Note: "event evt-hire-901 was handled before (outcome applied)"}, again)
+
+	require.NoError(t, rx.Stop(), "SIGTERM stops the receiver cleanly")
+	logs := rx.Logs()
+	assert.Contains(t, logs, `"EventId":"evt-hire-901"`)
+	for _, pii := range []string{in.Email, in.FirstName + `"`, in.ManagerEmail, hrSecret} {
+		assert.NotContains(t, logs, pii)
+	}
+}
+
+// story is one employee's events and what they must end in.
+type story struct {
+	workflowID string
+	events     []hrEvent
+	cancelled  bool
+	// want is the final start date (onboarding) or last working day (offboarding).
+	want string
+	tz   string
+}
+
+func day(from time.Time, days int) string { return from.AddDate(0, 0, days).Format(time.DateOnly) }
+
+// hireStories: hired, one or two start-date changes, some hires cancelled (28 events).
+func hireStories(base time.Time) []story {
+	now := time.Now().UTC()
+	var out []story
+	for i := range 10 {
+		in := hire(700+i, day(now, 30))
+		emp := hireEmployee(in)
+		at := func(k int) time.Time { return base.Add(time.Duration(10*i+k) * time.Second) }
+		s := story{workflowID: workflows.OnboardingID(in.EmployeeID), tz: in.TimeZone, want: day(now, 31+i%3)}
+		s.events = append(s.events, hrEvent{fmt.Sprintf("evt-h%d-hired", i), hrevents.TypeHired, at(0), emp})
+		s.events = append(s.events, hrEvent{fmt.Sprintf("evt-h%d-move1", i), hrevents.TypeUpdated, at(1), withField(emp, "start_date", s.want)})
+		if i < 5 {
+			s.want = day(now, 40)
+			s.events = append(s.events, hrEvent{fmt.Sprintf("evt-h%d-move2", i), hrevents.TypeUpdated, at(2), withField(emp, "start_date", s.want)})
+		}
+		if i >= 7 {
+			s.cancelled = true
+			s.events = append(s.events, hrEvent{fmt.Sprintf("evt-h%d-cancel", i), hrevents.TypeHireCancelled, at(3), emp})
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// leaverStories: terminated, one or two date changes (later, then earlier), some termination
+// cancelled (22 events), for seeded users.
+func leaverStories(t *testing.T, sim *atomicworktest.Server, base time.Time) []story {
+	now := time.Now().UTC()
+	var out []story
+	for _, u := range sim.Users() {
+		if len(out) == 8 {
+			break
+		}
+		if u.IsDeleted || u.EmployeeID == "" || u.Email == "" {
+			continue
+		}
+		j := len(out)
+		emp := map[string]any{"employee_id": u.EmployeeID, "email": u.Email, "timezone": "America/New_York", "last_working_day": day(now, 20)}
+		at := func(k int) time.Time { return base.Add(time.Duration(10*j+k) * time.Second) }
+		s := story{workflowID: workflows.OffboardingID(u.EmployeeID), tz: "America/New_York", want: day(now, 25)}
+		s.events = append(s.events, hrEvent{fmt.Sprintf("evt-t%d-terminated", j), hrevents.TypeTerminated, at(0), emp})
+		s.events = append(s.events, hrEvent{fmt.Sprintf("evt-t%d-later", j), hrevents.TypeTerminationChanged, at(1), withField(emp, "last_working_day", s.want)})
+		if j < 4 {
+			s.want = day(now, 15)
+			s.events = append(s.events, hrEvent{fmt.Sprintf("evt-t%d-earlier", j), hrevents.TypeTerminationChanged, at(2), withField(emp, "last_working_day", s.want)})
+		}
+		if j >= 6 {
+			s.cancelled = true
+			s.events = append(s.events, hrEvent{fmt.Sprintf("evt-t%d-cancel", j), hrevents.TypeTerminationCancelled, at(3), emp})
+		}
+		out = append(out, s)
+	}
+	require.Len(t, out, 8, "the demo dataset has 8 users with an employee id")
+	return out
+}
+
+func withField(emp map[string]any, k string, v any) map[string]any {
+	out := make(map[string]any, len(emp))
+	for key, val := range emp {
+		out[key] = val
+	}
+	out[k] = v
+	return out
+}
+
+func testShuffledDeliveries(t *testing.T, bin string) {
+	e := newEnv(t, atomicworktest.Options{}, activities.Policy{})
+	rx := receiverFor(t, bin, e, "--retry-after", "1s")
+	base := time.Now().UTC().Add(-time.Hour)
+	stories := append(hireStories(base), leaverStories(t, e.sim, base)...)
+	t.Cleanup(func() {
+		// The ids are the seeded users': later tests on this dev server must not reach these runs.
+		for _, s := range stories {
+			_ = e.client.TerminateWorkflow(context.Background(), s.workflowID, "", "test over")
+		}
+	})
+	var deliveries []string
+	ids := map[string]string{} // event id -> workflow id
+	for _, s := range stories {
+		for _, ev := range s.events {
+			ids[ev.ID] = s.workflowID
+			for range 4 {
+				deliveries = append(deliveries, ev.body())
+			}
+		}
+	}
+	require.Len(t, ids, 50)
+	require.Len(t, deliveries, 200)
+	seed := time.Now().UnixNano()
+	t.Logf("shuffle seed %d", seed)
+	rng := rand.New(rand.NewPCG(uint64(seed), 0))
+	rng.Shuffle(len(deliveries), func(i, j int) { deliveries[i], deliveries[j] = deliveries[j], deliveries[i] })
+
+	answers := sendLikeAnHRSystem(t, rx.URL, deliveries, 8)
+
+	// Every accepted delivery of a workflow names the same run, and redeliveries were answered
+	// as duplicates.
+	runOf := map[string]string{}
+	statuses := map[int]int{}
+	duplicates := 0
+	for _, a := range answers {
+		statuses[a.Status]++
+		if a.Duplicate {
+			duplicates++
+		}
+		if a.Status == http.StatusAccepted {
+			if prev, ok := runOf[a.WorkflowID]; ok {
+				assert.Equal(t, prev, a.RunID, "%s: two runs accepted events", a.WorkflowID)
+			}
+			runOf[a.WorkflowID] = a.RunID
+		}
+	}
+	t.Logf("answers by status: %v; duplicates: %d", statuses, duplicates)
+	assert.Subset(t, []int{http.StatusAccepted, http.StatusOK, http.StatusConflict}, keys(statuses), "only final answers and 409s")
+	assert.Positive(t, duplicates, "redeliveries are recognised")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, s := range stories {
+		requireFinalState(t, ctx, e, s)
+		requireOneRun(t, ctx, e, s.workflowID)
+		requireEachUpdateOnce(t, e, s, ids)
+	}
+}
+
+// sendLikeAnHRSystem delivers every body with senders concurrent senders, delivering again
+// (later, like an HR system's retry) what was answered 409 or 503; it returns every answer.
+func sendLikeAnHRSystem(t *testing.T, url string, bodies []string, senders int) []answer {
+	t.Helper()
+	c := &http.Client{Timeout: 30 * time.Second}
+	queue := make(chan string, len(bodies))
+	for _, b := range bodies {
+		queue <- b
+	}
+	var (
+		mu      sync.Mutex
+		answers []answer
+		pending sync.WaitGroup
+	)
+	pending.Add(len(bodies))
+	deadline := time.Now().Add(3 * time.Minute)
+	for range senders {
+		go func() {
+			for body := range queue {
+				a, err := deliver(c, url, body)
+				mu.Lock()
+				answers = append(answers, a)
+				mu.Unlock()
+				if err == nil && a.Status < 300 {
+					pending.Done()
+					continue
+				}
+				if time.Now().After(deadline) {
+					t.Errorf("still %d (%s) at the deadline: %s", a.Status, a.Code, a.Error)
+					pending.Done()
+					continue
+				}
+				go func() { time.Sleep(200 * time.Millisecond); queue <- body }()
+			}
+		}()
+	}
+	pending.Wait()
+	close(queue)
+	return answers
+}
+
+func keys(m map[int]int) []int {
+	var out []int
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// requireFinalState checks a story's workflow: cancelled, or running with the newest date.
+func requireFinalState(t *testing.T, ctx context.Context, e *env, s story) {
+	t.Helper()
+	if s.cancelled {
+		var res struct{ Outcome string }
+		require.NoError(t, e.client.GetWorkflow(ctx, s.workflowID, "").Get(ctx, &res), s.workflowID)
+		assert.Equal(t, workflows.OutcomeCancelled, res.Outcome, s.workflowID)
+		return
+	}
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		v, err := e.client.QueryWorkflow(ctx, s.workflowID, "", workflows.QueryStatus)
+		require.NoError(c, err)
+		if strings.HasPrefix(s.workflowID, "onboarding-") {
+			var st workflows.OnboardingStatus
+			require.NoError(c, v.Get(&st))
+			assert.Equal(c, s.want, st.StartDate, s.workflowID)
+			assert.Equal(c, workflows.StageWaitingStart, st.Stage, s.workflowID)
+			return
+		}
+		var st workflows.OffboardingStatus
+		require.NoError(c, v.Get(&st))
+		want, err := workflows.EndOfWorkingDay(s.want, "", s.tz)
+		require.NoError(c, err)
+		assert.True(c, want.Equal(st.ScheduledAt), "%s scheduled at %s, want %s", s.workflowID, st.ScheduledAt, want)
+		assert.Equal(c, workflows.StageOffScheduled, st.Stage, s.workflowID)
+	}, time.Minute, 200*time.Millisecond)
+}
+
+// requireOneRun checks that a workflow id has exactly one run.
+func requireOneRun(t *testing.T, ctx context.Context, e *env, workflowID string) {
+	t.Helper()
+	resp, err := e.client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: fmt.Sprintf("WorkflowId = '%s'", workflowID)})
+	require.NoError(t, err)
+	assert.Len(t, resp.Executions, 1, "%s has one run", workflowID)
+}
+
+// requireEachUpdateOnce checks the history: each accepted update is one of the story's events,
+// accepted once, however many times it was delivered.
+func requireEachUpdateOnce(t *testing.T, e *env, s story, ids map[string]string) {
+	t.Helper()
+	iter := e.client.GetWorkflowHistory(context.Background(), s.workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	seen := map[string]bool{}
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		require.NoError(t, err)
+		if a := ev.GetWorkflowExecutionUpdateAcceptedEventAttributes(); a != nil {
+			id := a.GetAcceptedRequest().GetMeta().GetUpdateId()
+			assert.False(t, seen[id], "%s accepted update %s twice", s.workflowID, id)
+			assert.Equal(t, s.workflowID, ids[id], "update %s is an event of this employee", id)
+			seen[id] = true
+		}
+	}
+	assert.NotEmpty(t, seen, s.workflowID)
+}
+
+func testTemporalOutage(t *testing.T, bin, cli string) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close()) // Temporal is down: nothing answers there yet
+	rx := startReceiver(t, bin, addr, "e2e-hr-outage", "--timeout", "2s", "--retry-after", "7s")
+
+	in := hire(950, day(time.Now().UTC(), 30))
+	body := hrEvent{ID: "evt-outage", Type: hrevents.TypeHired, OccurredAt: time.Now().UTC(), Employee: hireEmployee(in)}.body()
+	a, err := deliver(http.DefaultClient, rx.URL, body)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusServiceUnavailable, a.Status)
+	assert.Equal(t, "7", a.RetryAfter)
+	assert.Equal(t, hrevents.CodeTemporalDown, a.Code)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+		ExistingPath: cli, LogLevel: "error", SearchAttributes: devserver.SearchAttributes(),
+		ClientOptions: &client.Options{HostPort: addr, Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))},
+	})
+	require.NoError(t, err)
+	defer func() { _ = srv.Stop() }()
+
+	var got answer
+	require.EventuallyWithT(t, func(c *assert.CollectT) { // the HR system delivers it again
+		a, err := deliver(http.DefaultClient, rx.URL, body)
+		require.NoError(c, err)
+		require.Equal(c, http.StatusAccepted, a.Status, "%+v", a)
+		got = a
+	}, time.Minute, 500*time.Millisecond)
+	assert.False(t, got.Duplicate, "a delivery answered 503 is not remembered")
+	desc, err := srv.Client().DescribeWorkflow(ctx, workflows.OnboardingID(in.EmployeeID), "")
+	require.NoError(t, err)
+	assert.Equal(t, got.RunID, desc.WorkflowExecution.RunID)
+	assert.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, desc.Status)
+	require.NoError(t, rx.Stop())
+	assert.Contains(t, rx.Logs(), "Temporal is not reachable yet")
+	assert.Contains(t, rx.Logs(), "Connected to Temporal")
+}

@@ -1,0 +1,223 @@
+// Package hrevents receives HR webhooks in atomicflow's generic format (HR-EVENTS.md): it
+// verifies their signatures, parses and validates each into one Event type, and routes it to
+// workflow starts and updates on the deterministic workflow ids. It knows Temporal only through
+// the Temporal interface, which the starter implements.
+package hrevents
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+	_ "time/tzdata" // time zones are validated whatever the host has installed
+	"unicode"
+
+	"github.com/atomicflow/atomicflow/workflows"
+)
+
+// Event types of the generic source.
+const (
+	TypeHired                = "employee.hired"
+	TypeUpdated              = "employee.updated"
+	TypeHireCancelled        = "employee.hire_cancelled"
+	TypeTerminated           = "employee.terminated"
+	TypeTerminationChanged   = "employee.termination_changed"
+	TypeTerminationCancelled = "employee.termination_cancelled"
+	TypeAccessRevoked        = "employee.access_revoked_immediately"
+	TypeRehired              = "employee.rehired"
+)
+
+// Types lists every event type, for metrics and documentation.
+var Types = []string{TypeHired, TypeUpdated, TypeHireCancelled, TypeTerminated, TypeTerminationChanged,
+	TypeTerminationCancelled, TypeAccessRevoked, TypeRehired}
+
+// maxIDLength bounds event and employee ids: they become update and workflow ids.
+const maxIDLength = 200
+
+// Event is one validated HR event.
+type Event struct {
+	ID         string    `json:"event_id"`
+	Type       string    `json:"type"`
+	OccurredAt time.Time `json:"occurred_at"`
+	Employee   Employee  `json:"employee"`
+}
+
+// Employee is the event's employee record. EmployeeID is the HR system's opaque id; the rest may
+// be personal and is never logged.
+type Employee struct {
+	EmployeeID   string `json:"employee_id"`
+	Email        string `json:"email"`
+	FirstName    string `json:"first_name"`
+	LastName     string `json:"last_name"`
+	Title        string `json:"title"`
+	Department   string `json:"department"`
+	ManagerEmail string `json:"manager_email"`
+	TimeZone     string `json:"timezone"`
+	StartDate    string `json:"start_date"`
+	// LastWorkingDay is null in the JSON of most events.
+	LastWorkingDay string `json:"last_working_day"`
+}
+
+// Parse reads and validates one event from the raw body. Its errors are *Problem (400) naming
+// the field at fault; the event then carries only its type, when that is a known one (metrics).
+func Parse(body []byte) (Event, error) {
+	var raw struct {
+		ID         string    `json:"event_id"`
+		Type       string    `json:"type"`
+		OccurredAt string    `json:"occurred_at"`
+		Employee   *Employee `json:"employee"`
+	}
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return Event{}, decodeProblem(err)
+	}
+	ev := Event{ID: raw.ID, Type: raw.Type}
+	if err := checkID("event_id", raw.ID); err != nil {
+		return Event{}, err
+	}
+	if raw.Type == "" {
+		return Event{}, badRequest(CodeMissingField, "type is required")
+	}
+	if !known(raw.Type) {
+		return Event{}, badRequest(CodeUnknownType, fmt.Sprintf("type %.60q is not one of %s", raw.Type, strings.Join(Types, ", ")))
+	}
+	typed := Event{Type: raw.Type}
+	if raw.OccurredAt == "" {
+		return typed, badRequest(CodeMissingField, "occurred_at is required: out-of-order events are ordered by it")
+	}
+	at, err := time.Parse(time.RFC3339, raw.OccurredAt)
+	if err != nil {
+		return typed, badRequest(CodeInvalidField, "occurred_at must be an RFC 3339 time such as 2026-11-20T09:30:00Z")
+	}
+	ev.OccurredAt = at.UTC()
+	if raw.Employee == nil {
+		return typed, badRequest(CodeMissingField, "employee is required")
+	}
+	ev.Employee = *raw.Employee
+	if err := ev.validate(); err != nil {
+		return typed, err
+	}
+	return ev, nil
+}
+
+// validate checks the employee record for the event's type.
+func (ev Event) validate() error {
+	e := ev.Employee
+	if err := checkID("employee.employee_id", e.EmployeeID); err != nil {
+		return err
+	}
+	if e.TimeZone != "" {
+		if _, err := time.LoadLocation(e.TimeZone); err != nil || e.TimeZone == "Local" {
+			return badRequest(CodeInvalidField, "employee.timezone must be an IANA time zone such as Europe/Berlin")
+		}
+	}
+	for _, d := range []struct{ field, value string }{{"employee.start_date", e.StartDate}, {"employee.last_working_day", e.LastWorkingDay}} {
+		if _, err := time.Parse(time.DateOnly, d.value); d.value != "" && err != nil {
+			return badRequest(CodeInvalidField, d.field+" must be a date in the form YYYY-MM-DD")
+		}
+	}
+	var required []string
+	switch ev.Type {
+	case TypeHired, TypeRehired:
+		required = []string{"email", "first_name", "start_date"}
+	case TypeTerminated, TypeTerminationChanged:
+		required = []string{"email", "last_working_day"}
+	case TypeAccessRevoked:
+		required = []string{"email"}
+	}
+	for _, name := range required {
+		if e.field(name) == "" {
+			return badRequest(CodeMissingField, fmt.Sprintf("employee.%s is required for %s", name, ev.Type))
+		}
+	}
+	// The workflow inputs' own checks are the last word (an email's form, for instance).
+	var err error
+	switch ev.Type {
+	case TypeHired, TypeRehired:
+		err = ev.OnboardingInput().Validate()
+	case TypeTerminated, TypeTerminationChanged, TypeAccessRevoked:
+		err = ev.OffboardingInput(ev.OccurredAt).Validate()
+	}
+	if err != nil {
+		return badRequest(CodeInvalidField, "employee: "+err.Error())
+	}
+	return nil
+}
+
+func (e Employee) field(name string) string {
+	switch name {
+	case "email":
+		return e.Email
+	case "first_name":
+		return e.FirstName
+	case "start_date":
+		return e.StartDate
+	case "last_working_day":
+		return e.LastWorkingDay
+	}
+	return ""
+}
+
+// OnboardingInput is the onboarding a hire (or a rehire) starts.
+func (ev Event) OnboardingInput() workflows.OnboardingInput {
+	e := ev.Employee
+	return workflows.OnboardingInput{
+		EmployeeID: e.EmployeeID, Email: e.Email, FirstName: e.FirstName, LastName: e.LastName,
+		Title: e.Title, Department: e.Department, ManagerEmail: e.ManagerEmail,
+		TimeZone: e.TimeZone, StartDate: e.StartDate,
+	}
+}
+
+// OffboardingInput is the offboarding a termination starts. An immediate revocation without a
+// last working day gets today's date in the employee's zone at now.
+func (ev Event) OffboardingInput(now time.Time) workflows.OffboardingInput {
+	e := ev.Employee
+	in := workflows.OffboardingInput{EmployeeID: e.EmployeeID, Email: e.Email, LastDay: e.LastWorkingDay,
+		TimeZone: e.TimeZone, Immediate: ev.Type == TypeAccessRevoked}
+	if in.LastDay == "" {
+		loc, _ := time.LoadLocation(e.TimeZone) // validated; "" is UTC
+		in.LastDay = now.In(loc).Format(time.DateOnly)
+	}
+	return in
+}
+
+// checkID requires an opaque id: it becomes part of workflow and update ids, and of logs.
+func checkID(field, id string) error {
+	switch {
+	case id == "":
+		return badRequest(CodeMissingField, field+" is required")
+	case len(id) > maxIDLength:
+		return badRequest(CodeInvalidField, fmt.Sprintf("%s is longer than %d bytes", field, maxIDLength))
+	case strings.ContainsAny(id, "/@") || strings.IndexFunc(id, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0:
+		return badRequest(CodeInvalidField, field+" must be an opaque id: no spaces, control characters, '/' or '@'")
+	}
+	return nil
+}
+
+func known(t string) bool {
+	for _, k := range Types {
+		if t == k {
+			return true
+		}
+	}
+	return false
+}
+
+// decodeProblem describes a body that does not decode, by field or position only: the body may
+// hold personal data, and the message is logged.
+func decodeProblem(err error) *Problem {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) && typeErr.Field != "" {
+		want := "JSON object"
+		if typeErr.Type.Kind() == reflect.String {
+			want = "string"
+		}
+		return badRequest(CodeInvalidField, fmt.Sprintf("%s must be a %s", typeErr.Field, want))
+	}
+	var syntax *json.SyntaxError
+	if errors.As(err, &syntax) {
+		return badRequest(CodeMalformedJSON, fmt.Sprintf("the body is not valid JSON (syntax error at byte %d)", syntax.Offset))
+	}
+	return badRequest(CodeMalformedJSON, "the body must be a JSON object")
+}

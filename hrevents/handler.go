@@ -1,0 +1,193 @@
+package hrevents
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// MaxBodyBytes is the largest delivery accepted; a larger one is answered 413.
+const MaxBodyBytes = 1 << 20
+
+// Defaults of Config.
+const (
+	DefaultTimeout    = 5 * time.Second
+	DefaultRetryAfter = 30 * time.Second
+	DefaultRemember   = 10_000
+)
+
+// Config configures a Handler; Secrets, Temporal, Logger and Metrics are required.
+type Config struct {
+	// Secrets are the webhook secrets: one, or two while they are rotated.
+	Secrets  []string
+	Temporal Temporal
+	// Logger gets one line per delivery, without the body or anything personal.
+	Logger *slog.Logger
+	// Metrics is where the delivery metrics are registered (served at /metrics by the starter).
+	Metrics prometheus.Registerer
+	// Timeout bounds the Temporal calls of one delivery, so the HR system gets an answer before it
+	// gives up (DefaultTimeout when zero).
+	Timeout time.Duration
+	// RetryAfter is the Retry-After of 409 and 503 answers (DefaultRetryAfter when zero).
+	RetryAfter time.Duration
+	// Remember is how many event ids the duplicate cache holds (DefaultRemember when zero).
+	Remember int
+	// Now is the clock of signatures and dates (time.Now when nil).
+	Now func() time.Time
+}
+
+// Handler serves POST /hr/events: verify, parse, de-duplicate, route, answer.
+type Handler struct {
+	verifier   *Verifier
+	router     *Router
+	seen       *seen
+	metrics    *metrics
+	logger     *slog.Logger
+	timeout    time.Duration
+	retryAfter time.Duration
+}
+
+// NewHandler checks cfg and registers the metrics.
+func NewHandler(cfg Config) (*Handler, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	v, err := NewVerifier(cfg.Secrets, cfg.Now)
+	if err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(cfg.Metrics)
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{
+		verifier: v, router: NewRouter(cfg.Temporal, cfg.Now), metrics: m, logger: cfg.Logger,
+		timeout: orDefault(cfg.Timeout, DefaultTimeout), retryAfter: orDefault(cfg.RetryAfter, DefaultRetryAfter),
+		seen: newSeen(orDefault(cfg.Remember, DefaultRemember)),
+	}, nil
+}
+
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// delivery is what the log line and the metrics say about one request.
+type delivery struct {
+	event Event
+	typ   string
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	d := delivery{typ: typeNone}
+	out, err := h.handle(w, r, &d)
+	h.answer(w, d, out, err, time.Since(start))
+}
+
+func (h *Handler) handle(w http.ResponseWriter, r *http.Request, d *delivery) (Outcome, error) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return Outcome{}, &Problem{Status: http.StatusMethodNotAllowed, Code: CodeMethodNotAllowed, Message: "use POST"}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return Outcome{}, &Problem{Status: http.StatusRequestEntityTooLarge, Code: CodeBodyTooLarge, Message: "the body is larger than 1 MiB"}
+	case err != nil:
+		return Outcome{}, badRequest(CodeUnreadableBody, "the body could not be read")
+	}
+	if err := h.verifier.Verify(r.Header.Get(HeaderTimestamp), r.Header.Get(HeaderSignature), body); err != nil {
+		return Outcome{}, err
+	}
+	ev, err := Parse(body)
+	if ev.Type != "" {
+		d.typ = ev.Type
+	}
+	if err != nil {
+		return Outcome{}, err
+	}
+	d.event = ev
+	if out, ok := h.seen.get(ev.ID); ok {
+		out.Note = "event " + ev.ID + " was handled before (outcome " + out.Result + ")"
+		out.Result = ResultDuplicate
+		return out, nil
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
+	defer cancel()
+	out, err := h.router.Route(ctx, ev)
+	if err == nil {
+		h.seen.add(ev.ID, out) // final answers only: a 409 or 503 must reach Temporal again
+	}
+	return out, err
+}
+
+// answer is the JSON body of a delivery Temporal took.
+type answer struct {
+	WorkflowID string `json:"workflow_id"`
+	RunID      string `json:"run_id"`
+	Duplicate  bool   `json:"duplicate"`
+	// Outcome and Note say why a 200 changed nothing; a 202 has neither.
+	Outcome string `json:"outcome,omitempty"`
+	Note    string `json:"note,omitempty"`
+}
+
+// answer writes the response, the log line and the metrics.
+func (h *Handler) answer(w http.ResponseWriter, d delivery, out Outcome, err error, took time.Duration) {
+	status, outcome := http.StatusAccepted, out.Result
+	var body any = answer{WorkflowID: out.WorkflowID, RunID: out.RunID}
+	if err != nil {
+		p := h.problem(err)
+		status, outcome, body = p.Status, p.Code, map[string]string{"error": p.Message, "code": p.Code}
+		if status == http.StatusConflict || status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", strconv.Itoa(int(h.retryAfter.Round(time.Second)/time.Second)))
+		}
+	} else if out.Result != ResultApplied {
+		status = http.StatusOK
+		body = answer{WorkflowID: out.WorkflowID, RunID: out.RunID, Duplicate: out.Result == ResultDuplicate, Outcome: out.Result, Note: out.Note}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body) // the sender hung up: nothing to do
+
+	h.metrics.observe(d.typ, outcome, took.Seconds())
+	attrs := []any{"Status", status, "Outcome", outcome, "Type", d.typ, "Duration", took.Round(time.Microsecond).String()}
+	if d.event.ID != "" {
+		attrs = append(attrs, "EventId", d.event.ID, "EmployeeId", d.event.Employee.EmployeeID)
+	}
+	if out.WorkflowID != "" {
+		attrs = append(attrs, "WorkflowId", out.WorkflowID, "RunId", out.RunID)
+	}
+	switch {
+	case err != nil && status >= 500:
+		h.logger.Error("HR delivery failed", append(attrs, "Error", err)...)
+	case err != nil:
+		h.logger.Warn("HR delivery refused", append(attrs, "Error", err)...)
+	default:
+		h.logger.Info("HR delivery", attrs...)
+	}
+}
+
+// problem maps a handling error to its answer.
+func (h *Handler) problem(err error) *Problem {
+	var p *Problem
+	switch {
+	case errors.As(err, &p):
+		return p
+	case errors.Is(err, ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		return &Problem{Status: http.StatusServiceUnavailable, Code: CodeTemporalDown,
+			Message: "Temporal did not take the event in time; nothing was lost: deliver it again after Retry-After seconds"}
+	}
+	return &Problem{Status: http.StatusInternalServerError, Code: CodeTemporalError,
+		Message: "Temporal refused the event; the receiver's log has the reason: deliver it again later"}
+}

@@ -1,0 +1,225 @@
+package hrevents
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/atomicflow/atomicflow/workflows"
+)
+
+// Results of an event Temporal took.
+const (
+	// ResultApplied (202): Temporal accepted the start or the update.
+	ResultApplied = "applied"
+	// ResultIgnored (200): nothing to do, e.g. the workflow it applies to has already closed.
+	ResultIgnored = "ignored"
+	// ResultRejected (200): the workflow refused the change, e.g. a new date once revocation began.
+	ResultRejected = "rejected"
+	// ResultDuplicate (200): the event id was answered before (see Handler).
+	ResultDuplicate = "duplicate"
+)
+
+// Outcome is what an event did.
+type Outcome struct {
+	Result     string
+	WorkflowID string
+	RunID      string
+	// Note says why an event was ignored or rejected.
+	Note string
+}
+
+// Router turns events into workflow starts and updates on the deterministic ids
+// onboarding-<employee id> and offboarding-<employee id>.
+//
+// Out-of-order deliveries follow three rules:
+//
+//  1. Dates: the newest decision wins. Every date change carries the event's occurred_at, and the
+//     workflow ignores a change older than the one it applied (workflows' AsOf), so a
+//     termination_changed that arrives first starts the offboarding with its date and the late
+//     terminated leaves it alone.
+//  2. An event for a workflow that has not started yet (a cancellation, or a change of a hire whose
+//     start date is still ahead) is answered 409 with Retry-After, never 2xx: the HR system
+//     delivers it again after the event that starts the workflow. 2xx would drop it.
+//  3. A closed run is followed by a new one only for a new decision: a hire after a cancelled
+//     onboarding, a termination after a cancelled or rehired offboarding, or a rehire, each when
+//     the event occurred after that run closed. A late event that occurred before is ignored.
+//
+// Limit: updates go to the latest run of an id. An old event delivered again after a new run
+// started, and after the receiver forgot its id (a restart), reaches the new run; Temporal
+// de-duplicates update ids per run only.
+type Router struct {
+	temporal Temporal
+	now      func() time.Time
+}
+
+// NewRouter routes to t; now is the clock (time.Now in production).
+func NewRouter(t Temporal, now func() time.Time) *Router {
+	return &Router{temporal: t, now: now}
+}
+
+// Route hands ev to Temporal. Its errors are a *Problem (409), ErrUnavailable, or another
+// Temporal failure.
+func (r *Router) Route(ctx context.Context, ev Event) (Outcome, error) {
+	id := ev.Employee.EmployeeID
+	switch ev.Type {
+	case TypeHired:
+		return r.onboard(ctx, ev, func(prev RunInfo) bool { return prev.Outcome == workflows.OutcomeCancelled })
+	case TypeUpdated:
+		return r.updated(ctx, ev)
+	case TypeHireCancelled:
+		return r.update(ctx, workflows.OnboardingID(id), Update{ev.ID, workflows.UpdateCancel,
+			workflows.CancelRequest{Reason: "the hire was cancelled in the HR system (event " + ev.ID + ")"}}, true)
+	case TypeTerminated, TypeTerminationChanged:
+		return r.offboard(ctx, ev, r.lastDayUpdate(ev))
+	case TypeAccessRevoked:
+		// No AsOf: an immediate revocation is never superseded by a date.
+		return r.offboard(ctx, ev, Update{ev.ID, workflows.UpdateRevokeNow,
+			workflows.RevokeNowRequest{Reason: "access revoked immediately in the HR system (event " + ev.ID + ")"}})
+	case TypeTerminationCancelled:
+		return r.update(ctx, workflows.OffboardingID(id), Update{ev.ID, workflows.UpdateCancel,
+			workflows.CancelRequest{Reason: "the termination was cancelled in the HR system (event " + ev.ID + ")"}}, true)
+	case TypeRehired:
+		return r.rehired(ctx, ev)
+	}
+	return Outcome{}, fmt.Errorf("event type %s has no route", ev.Type) // Parse admits known types only
+}
+
+// onboard starts the onboarding or reaches the running one; rerun says whether the closed run
+// prev may be followed by a new one (rule 3 adds that the event occurred after it closed).
+func (r *Router) onboard(ctx context.Context, ev Event, rerun func(prev RunInfo) bool) (Outcome, error) {
+	in := ev.OnboardingInput()
+	run, err := r.temporal.StartOnboarding(ctx, in, false)
+	if errors.Is(err, ErrClosed) {
+		prev, derr := r.temporal.Describe(ctx, workflows.OnboardingID(in.EmployeeID))
+		if derr != nil {
+			return Outcome{}, derr
+		}
+		if !rerun(prev) || !prev.ClosedAt.Before(ev.OccurredAt) {
+			return ignored(workflows.OnboardingID(in.EmployeeID), prev.RunID, "the onboarding already ran (outcome "+prev.Outcome+"): it is not run again"), nil
+		}
+		run, err = r.temporal.StartOnboarding(ctx, in, true)
+	}
+	if err != nil {
+		return Outcome{}, err
+	}
+	return applied(run), nil
+}
+
+// updated moves a running onboarding's start date. Other changes (title, department) are not
+// applied: the onboarding planned access from the record it started with.
+func (r *Router) updated(ctx context.Context, ev Event) (Outcome, error) {
+	id := workflows.OnboardingID(ev.Employee.EmployeeID)
+	if ev.Employee.StartDate == "" {
+		return ignored(id, "", "no start date in the event: nothing atomicflow applies"), nil
+	}
+	// A start date still ahead belongs to a hire whose onboarding should exist (rule 2); a past
+	// one to a mover, whom only the record concerns.
+	dayOne, _ := workflows.StartOfDay(ev.Employee.StartDate, ev.Employee.TimeZone) // validated
+	return r.update(ctx, id, Update{ev.ID, workflows.UpdateSetStartDate,
+		workflows.SetStartDateRequest{StartDate: ev.Employee.StartDate, AsOf: ev.OccurredAt}}, dayOne.After(r.now()))
+}
+
+// offboard starts the offboarding with u, or sends u to the running one (Update-with-Start).
+func (r *Router) offboard(ctx context.Context, ev Event, u Update) (Outcome, error) {
+	in := ev.OffboardingInput(r.now())
+	run, err := r.temporal.UpdateWithStartOffboarding(ctx, in, u, false)
+	if errors.Is(err, ErrClosed) {
+		prev, derr := r.temporal.Describe(ctx, workflows.OffboardingID(in.EmployeeID))
+		if derr != nil {
+			return Outcome{}, derr
+		}
+		employeeStayed := prev.Outcome == workflows.OutcomeCancelled || prev.Outcome == workflows.OutcomeRehired
+		if !employeeStayed || !prev.ClosedAt.Before(ev.OccurredAt) {
+			return ignored(workflows.OffboardingID(in.EmployeeID), prev.RunID, "the offboarding already ran (outcome "+prev.Outcome+"): it is not run again"), nil
+		}
+		run, err = r.temporal.UpdateWithStartOffboarding(ctx, in, u, true)
+	}
+	return result(run, err)
+}
+
+// lastDayUpdate moves the offboarding to the event's last working day, or offboards now when that
+// day has already ended; both carry occurred_at (rule 1).
+func (r *Router) lastDayUpdate(ev Event) Update {
+	day := ev.Employee.LastWorkingDay
+	end, _ := workflows.EndOfWorkingDay(day, "", ev.Employee.TimeZone) // validated
+	if !end.After(r.now()) {
+		return Update{ev.ID, workflows.UpdateRevokeNow, workflows.RevokeNowRequest{
+			Reason: "the last working day " + day + " has ended (HR event " + ev.ID + ")", AsOf: ev.OccurredAt}}
+	}
+	// EndOfDay stays empty: a running offboarding keeps its own end of day.
+	return Update{ev.ID, workflows.UpdateReschedule, workflows.RescheduleRequest{LastDay: day, AsOf: ev.OccurredAt}}
+}
+
+// rehired cancels a pending offboarding (the employee never left) or, once access was removed,
+// cancels the account's deletion during the grace period and onboards the employee again.
+func (r *Router) rehired(ctx context.Context, ev Event) (Outcome, error) {
+	offID := workflows.OffboardingID(ev.Employee.EmployeeID)
+	reason := "rehired in the HR system (event " + ev.ID + ")"
+	off, err := r.temporal.Describe(ctx, offID)
+	switch {
+	case errors.Is(err, ErrNotFound): // never offboarded by atomicflow: onboard
+	case err != nil:
+		return Outcome{}, err
+	case off.Running && (off.Stage == workflows.StageOffPlanning || off.Stage == workflows.StageOffScheduled):
+		return r.update(ctx, offID, Update{ev.ID, workflows.UpdateCancel, workflows.CancelRequest{Reason: reason}}, true)
+	case off.Running && off.Stage == workflows.StageOffGracePeriod:
+		out, err := r.update(ctx, offID, Update{ev.ID, workflows.UpdateRehire, workflows.RehireRequest{Reason: reason}}, true)
+		if err != nil || out.Result != ResultApplied {
+			return out, err
+		}
+	case off.Running:
+		return Outcome{}, notYet("the offboarding is removing access (stage " + off.Stage + "); a rehire applies once it reaches its grace period")
+	case off.Outcome == workflows.OutcomeCancelled:
+		return ignored(offID, off.RunID, "the offboarding was cancelled before anything was revoked: nothing to restore"), nil
+	}
+	return r.onboard(ctx, ev, func(RunInfo) bool { return true })
+}
+
+// update sends u to the running workflow id. When none runs, early says whether the workflow
+// should exist and the event came before the one that starts it (rule 2).
+func (r *Router) update(ctx context.Context, id string, u Update, early bool) (Outcome, error) {
+	run, err := r.temporal.Update(ctx, id, u)
+	if !errors.Is(err, ErrNotRunning) {
+		return result(run, err)
+	}
+	prev, err := r.temporal.Describe(ctx, id)
+	switch {
+	case errors.Is(err, ErrNotFound) && early:
+		return Outcome{}, notYet(id + " has not started yet: deliver this event again after the one that starts it")
+	case errors.Is(err, ErrNotFound):
+		return ignored(id, "", id+" never ran: nothing to change"), nil
+	case err != nil:
+		return Outcome{}, err
+	case prev.Running: // it started in between
+		return Outcome{}, notYet(id + " has just started: deliver this event again")
+	}
+	return ignored(id, prev.RunID, fmt.Sprintf("%s already ended (outcome %s): nothing to change", id, prev.Outcome)), nil
+}
+
+// result turns a start or update answer into an outcome: applied or rejected.
+func result(run Run, err error) (Outcome, error) {
+	var rejected *RejectedError
+	switch {
+	case errors.As(err, &rejected):
+		return Outcome{Result: ResultRejected, WorkflowID: run.WorkflowID, RunID: run.RunID, Note: rejected.Reason}, nil
+	case err != nil:
+		return Outcome{}, err
+	}
+	return applied(run), nil
+}
+
+func applied(run Run) Outcome {
+	return Outcome{Result: ResultApplied, WorkflowID: run.WorkflowID, RunID: run.RunID}
+}
+
+func ignored(workflowID, runID, note string) Outcome {
+	return Outcome{Result: ResultIgnored, WorkflowID: workflowID, RunID: runID, Note: note}
+}
+
+// notYet asks the HR system to deliver the event again later (409 with Retry-After).
+func notYet(msg string) *Problem {
+	return &Problem{Status: http.StatusConflict, Code: CodeNotStartedYet, Message: msg}
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"github.com/atomicflow/atomicflow/hrevents"
+)
+
+// hrSecretsVar holds the webhook secrets, comma-separated (two while rotating).
+const hrSecretsVar = "ATOMICFLOW_HR_SECRETS"
+
+// listenFlags are the listen command's flags.
+type listenFlags struct {
+	addr       string
+	timeout    time.Duration
+	retryAfter time.Duration
+}
+
+func newListenCmd(a *app) *cobra.Command {
+	f := &listenFlags{}
+	cmd := &cobra.Command{
+		Use:   "listen [--addr 127.0.0.1:8089]",
+		Short: "Receive signed HR webhooks and start or steer onboardings and offboardings",
+		Long: `listen is the HR webhook receiver. It serves POST /hr/events in atomicflow's generic format
+(HR-EVENTS.md), GET /healthz and GET /metrics (Prometheus).
+
+Every delivery is signed: X-Atomicflow-Timestamp is the Unix time of sending and
+X-Atomicflow-Signature is v1=<hex HMAC-SHA256 of "<timestamp>.<raw body>"> with one of the
+secrets in ` + hrSecretsVar + ` (comma-separated; two while rotating). A delivery older or newer
+than 5 minutes, or signed otherwise, is answered 401.
+
+Each event starts or updates onboarding-<employee id> or offboarding-<employee id>: 202 once
+Temporal took it, 200 with "duplicate": true for an event id answered before, 200 with an
+"outcome" for an event that changes nothing (ignored or rejected, with a note), 400 for a bad
+event, 409 with Retry-After for an event whose workflow has not started yet (deliver it again
+after the one that starts it), and 503 with Retry-After while Temporal cannot be reached.
+Nothing is logged from the body.
+
+Temporal is reached like the other commands (TEMPORAL_*, temporal.toml); workflows go to
+ATOMICFLOW_TASK_QUEUE. Atomicwork keys are never needed. SIGINT or SIGTERM stops it after the
+deliveries in flight are answered.`,
+		Example: `  export ` + hrSecretsVar + `=$(openssl rand -hex 32)
+  starter listen --addr 0.0.0.0:8089
+
+  # sign a delivery
+  ts=$(date +%s)
+  sig=$(printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$` + hrSecretsVar + `" -r | cut -d' ' -f1)
+  curl -X POST localhost:8089/hr/events -H "X-Atomicflow-Timestamp: $ts" \
+    -H "X-Atomicflow-Signature: v1=$sig" -H 'Content-Type: application/json' --data-binary "$body"`,
+		Args: cobra.NoArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error { return f.run(cmd.Context(), a) }),
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.addr, "addr", "127.0.0.1:8089", "host:port to listen on")
+	fl.DurationVar(&f.timeout, "timeout", hrevents.DefaultTimeout, "how long one delivery may wait for Temporal before it is answered 503")
+	fl.DurationVar(&f.retryAfter, "retry-after", hrevents.DefaultRetryAfter, "Retry-After of 409 and 503 answers")
+	return cmd
+}
+
+// hrSecrets reads the webhook secrets: comma-separated, blanks ignored.
+func hrSecrets(a *app) []string {
+	var out []string
+	for _, s := range strings.Split(a.env(hrSecretsVar, ""), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// run checks everything it can before serving, so a bad setting exits 2 at once.
+func (f *listenFlags) run(ctx context.Context, a *app) error {
+	secrets := hrSecrets(a)
+	switch {
+	case len(secrets) == 0:
+		return usageError{fmt.Errorf("%s is not set: set it to the HR webhook secret (two, comma-separated, while rotating)", hrSecretsVar)}
+	case f.timeout <= 0:
+		return usageError{fmt.Errorf("--timeout %s must be positive", f.timeout)}
+	case f.retryAfter < time.Second:
+		return usageError{fmt.Errorf("--retry-after %s must be at least 1s", f.retryAfter)}
+	}
+	logger := slog.New(slog.NewJSONHandler(a.stderr, nil))
+	link := &temporalLink{a: a, queue: a.taskQueue(), logger: logger}
+	reg := prometheus.NewRegistry()
+	h, err := hrevents.NewHandler(hrevents.Config{Secrets: secrets, Temporal: link, Logger: logger, Metrics: reg,
+		Timeout: f.timeout, RetryAfter: f.retryAfter})
+	if err != nil {
+		return usageError{fmt.Errorf("%s: %w", hrSecretsVar, err)}
+	}
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return usageError{fmt.Errorf("--addr: cannot listen on %s: %w: choose a free host:port", f.addr, err)}
+	}
+	srv := &http.Server{
+		Handler:           listenMux(h, reg, link),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      f.timeout + 30*time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+
+	dialCtx, stopDialing := context.WithCancel(ctx)
+	dialed := make(chan error, 1)
+	var dialing sync.WaitGroup
+	dialing.Go(func() { dialed <- link.connect(dialCtx) })
+	defer func() {
+		stopDialing()
+		dialing.Wait()
+		link.close()
+	}()
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	logger.Info("Listening for HR events", "Addr", ln.Addr().String(), "Path", "/hr/events", "Secrets", len(secrets))
+	if err := waitForStop(ctx, served, dialed); err != nil {
+		_ = srv.Close()
+		return err
+	}
+	// Answer the deliveries in flight; an HR system retries anything cut short.
+	logger.Info("Stopping: answering the deliveries in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), f.timeout+5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("stopping the HR receiver: %w", err)
+	}
+	logger.Info("Stopped")
+	return nil
+}
+
+// waitForStop returns nil when ctx ends, or the error that ends serving: the server failing, or a
+// Temporal setting the dialer cannot use.
+func waitForStop(ctx context.Context, served, dialed <-chan error) error {
+	for {
+		select {
+		case err := <-served:
+			return fmt.Errorf("serving HR events: %w", err)
+		case err := <-dialed:
+			if err != nil {
+				return err
+			}
+			dialed = nil // connected: the SDK client keeps the connection from here on
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// listenMux routes the receiver's three paths.
+func listenMux(events http.Handler, reg *prometheus.Registry, link *temporalLink) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("/hr/events", events)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		// Liveness of the receiver: Temporal being down is answered 503 per delivery, not here.
+		temporal := "connecting"
+		if link.connected() {
+			temporal = "connected"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "temporal": temporal})
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return mux
+}

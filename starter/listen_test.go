@@ -1,0 +1,65 @@
+package main
+
+import (
+	"net"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/atomicflow/atomicflow/workflows"
+)
+
+const hrSecret = "listen-test-secret-0123456789"
+
+func TestListenBadSettingsExit2BeforeDialing(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer taken.Close()
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"no secrets", map[string]string{}, nil, hrSecretsVar + " is not set"},
+		{"blank secrets", map[string]string{hrSecretsVar: " , "}, nil, hrSecretsVar + " is not set"},
+		{"short secret", map[string]string{hrSecretsVar: hrSecret + ",short"}, nil, "secret #2 is shorter than 16 characters"},
+		{"zero timeout", map[string]string{hrSecretsVar: hrSecret}, []string{"--timeout", "0s"}, "--timeout"},
+		{"retry-after under a second", map[string]string{hrSecretsVar: hrSecret}, []string{"--retry-after", "10ms"}, "--retry-after"},
+		{"port taken", map[string]string{hrSecretsVar: hrSecret}, []string{"--addr", taken.Addr().String()}, "--addr: cannot listen on " + taken.Addr().String()},
+		{"positional argument", map[string]string{hrSecretsVar: hrSecret}, []string{"extra"}, `unknown command "extra"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runStarter(t, tc.env, noDial(t), append([]string{"listen"}, tc.args...)...)
+			assert.Equal(t, 2, r.code)
+			assert.Contains(t, r.stderr, tc.want)
+		})
+	}
+}
+
+func TestListenBadTemporalConfigurationExits2(t *testing.T) {
+	r := runStarter(t, map[string]string{hrSecretsVar: hrSecret, "TEMPORAL_PROFILE": "nope"}, dialTemporal, "listen", "--addr", "127.0.0.1:0")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "nope")
+	assert.NotContains(t, r.stderr, hrSecret, "the secret is never printed")
+}
+
+func TestListenHelpShowsHowToSign(t *testing.T) {
+	r := runStarter(t, map[string]string{}, noDial(t), "listen", "--help")
+	require.Equal(t, 0, r.code)
+	assert.Contains(t, r.stdout, "Examples:")
+	assert.Contains(t, r.stdout, "openssl dgst -sha256 -hmac")
+	assert.Contains(t, r.stdout, hrSecretsVar)
+}
+
+func TestStartedByListenRewritesTheStartersDetails(t *testing.T) {
+	on := onboardingStartOptions(workflows.OnboardingInput{EmployeeID: "E-1", StartDate: "2026-12-01"}, "q").StaticDetails
+	off := offboardingStartOptions(workflows.OffboardingInput{EmployeeID: "E-1", LastDay: "2026-12-18"}, "q").StaticDetails
+	for _, details := range []string{on, off} {
+		got := startedByListen(details)
+		assert.Contains(t, got, "**Started by:** `starter listen` (HR event)")
+		assert.NotContains(t, got, "`starter onboard`")
+		assert.NotContains(t, got, "`starter offboard`")
+	}
+}
