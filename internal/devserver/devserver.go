@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -54,13 +55,34 @@ func FindCLI() (string, error) {
 	return path, nil
 }
 
-// Start starts a dev server from the CLI at cli with our search attributes and quiet logs.
-// extraArgs are passed to `temporal server start-dev`.
+// Start starts a dev server from the CLI at cli with our search attributes and quiet logs, without
+// the UI. extraArgs are passed to `temporal server start-dev`.
 func Start(ctx context.Context, cli string, extraArgs ...string) (*testsuite.DevServer, error) {
+	return start(ctx, cli, "", extraArgs)
+}
+
+// StartWithUI is Start with Temporal UI served on a free loopback port (never a developer's
+// :8233), whose base URL it returns, e.g. http://127.0.0.1:41234.
+func StartWithUI(ctx context.Context, cli string, extraArgs ...string) (*testsuite.DevServer, string, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, "", fmt.Errorf("find a free port for Temporal UI: %w", err)
+	}
+	srv, err := start(ctx, cli, port, extraArgs)
+	if err != nil {
+		return nil, "", err
+	}
+	return srv, "http://127.0.0.1:" + port, nil
+}
+
+// start runs the dev server; uiPort "" means no UI (--headless).
+func start(ctx context.Context, cli, uiPort string, extraArgs []string) (*testsuite.DevServer, error) {
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath:     cli,
 		LogLevel:         "error",
 		SearchAttributes: SearchAttributes(),
+		EnableUI:         uiPort != "",
+		UIPort:           uiPort,
 		ExtraArgs:        extraArgs,
 		ClientOptions:    &client.Options{Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))},
 	})
@@ -68,6 +90,17 @@ func Start(ctx context.Context, cli string, extraArgs ...string) (*testsuite.Dev
 		return nil, fmt.Errorf("start the Temporal dev server from %s: %w", cli, err)
 	}
 	return srv, nil
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	_, port, err := net.SplitHostPort(ln.Addr().String())
+	return port, err
 }
 
 // RequireCLI returns bin/temporal for a test. Without it the test fails when CI is set (a
