@@ -6,10 +6,11 @@ TEMPORAL := $(CURDIR)/bin/temporal
 WORKFLOWCHECK_VERSION := v0.6.0
 WORKFLOWCHECK := $(CURDIR)/bin/workflowcheck
 
-.PHONY: test tools lint vet fmt build dev
+.PHONY: test tools lint vet fmt build dev chromium
 
-## tools: install the pinned Temporal CLI and workflowcheck into ./bin when they are missing.
-tools: $(TEMPORAL) $(WORKFLOWCHECK)
+## tools: install the pinned Temporal CLI and workflowcheck into ./bin when they are missing, and
+## Debian's chromium for the UI test where apt-get can (it says so and goes on where it cannot).
+tools: $(TEMPORAL) $(WORKFLOWCHECK) chromium
 
 $(TEMPORAL):
 	@echo "installing Temporal CLI $(TEMPORAL_CLI_VERSION) into ./bin (a few minutes, once)"
@@ -17,6 +18,9 @@ $(TEMPORAL):
 
 $(WORKFLOWCHECK):
 	GOBIN=$(CURDIR)/bin $(GO) install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
+
+chromium:
+	@scripts/install-chromium.sh
 
 ## dev: Temporal dev server (UI http://localhost:8233), the simulator and the worker; Ctrl-C stops them.
 dev: tools

@@ -172,9 +172,20 @@ func path(template string, args ...any) apiPath {
 // pathEmail marks an email path segment, kept out of error messages (PII).
 type pathEmail string
 
+// operationKey carries a call's operation in its HTTP request's context.
+type operationKey struct{}
+
+// Operation returns the client operation that sent r, e.g. "users.email-lookup" (the name errors
+// use), or "" for a request the client did not send. A Config.Transport reads it to label metrics
+// with a stable, low-cardinality name instead of a path full of ids and emails.
+func Operation(r *http.Request) string {
+	op, _ := r.Context().Value(operationKey{}).(string)
+	return op
+}
+
 // do performs a call and decodes a 2xx body into out (when non-nil).
 func (c *Client) do(ctx context.Context, cl call, out any) error {
-	req := c.http.R().SetContext(ctx)
+	req := c.http.R().SetContext(context.WithValue(ctx, operationKey{}, cl.op))
 	if !cl.noWorkspace && c.workspaceID != 0 {
 		req.SetHeader("X-Workspace-Id", strconv.FormatInt(c.workspaceID, 10))
 	}

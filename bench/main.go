@@ -3,6 +3,8 @@
 //
 //	go run ./bench onboarding --runs 20
 //	go run ./bench offboarding --runs 50
+//	go run ./bench reassign --assets 2000 --rps 200
+//	go run ./bench webhook --deliveries 1000 --senders 16
 package main
 
 import (
@@ -12,6 +14,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+
+	"github.com/atomicflow/atomicflow/workflows"
 )
 
 func main() {
@@ -25,7 +29,7 @@ func main() {
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("name a benchmark: onboarding or offboarding")
+		return fmt.Errorf("name a benchmark: onboarding, offboarding, reassign or webhook")
 	}
 	switch args[0] {
 	case "onboarding":
@@ -50,6 +54,37 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return fmt.Errorf("--runs must be at least 1")
 		}
 		return benchOffboarding(ctx, out, *runs, *temporalBin)
+	case "reassign":
+		fs := flag.NewFlagSet("reassign", flag.ContinueOnError)
+		var o reassignOptions
+		fs.IntVar(&o.assets, "assets", 2000, "laptops to move (10000 for the scale target)")
+		fs.Float64Var(&o.rps, "rps", 200, "the simulator's rate limit for the limited setting (requests/s)")
+		fs.IntVar(&o.concurrency, "concurrency", workflows.DefaultReassignConcurrency, "assets in flight, for (b) and (c)")
+		fs.DurationVar(&o.latency, "latency", 0, "added to every simulator request, e.g. 20ms for a remote API")
+		fs.IntVar(&o.perRun, "per-run", workflows.DefaultAssetsPerRun, "assets per workflow run before continue-as-new")
+		fs.StringVar(&o.temporalBin, "temporal", "bin/temporal", "Temporal CLI used for the dev server (make tools)")
+		partitions := fs.Int("partitions", 1, "task queue partitions of the dev server (its default is 4)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		o.serverArgs = []string{"--dynamic-config-value", fmt.Sprintf("matching.numTaskqueueReadPartitions=%d", *partitions),
+			"--dynamic-config-value", fmt.Sprintf("matching.numTaskqueueWritePartitions=%d", *partitions)}
+		if o.assets < 1 || o.rps <= 0 || o.concurrency < 1 || o.concurrency > workflows.MaxReassignConcurrency || o.perRun < 1 {
+			return fmt.Errorf("--assets and --per-run must be at least 1, --rps positive, --concurrency 1 to %d", workflows.MaxReassignConcurrency)
+		}
+		return benchReassign(ctx, out, o)
+	case "webhook":
+		fs := flag.NewFlagSet("webhook", flag.ContinueOnError)
+		deliveries := fs.Int("deliveries", 1000, "deliveries per row (at most 10000: the receiver remembers as many)")
+		senders := fs.Int("senders", 16, "concurrent senders")
+		temporalBin := fs.String("temporal", "bin/temporal", "Temporal CLI used for the dev server (make tools)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if *deliveries < 1 || *deliveries > 10_000 || *senders < 1 {
+			return fmt.Errorf("--deliveries must be 1 to 10000 and --senders at least 1")
+		}
+		return benchWebhook(ctx, out, *deliveries, *senders, *temporalBin)
 	}
-	return fmt.Errorf("unknown benchmark %q: use onboarding or offboarding", args[0])
+	return fmt.Errorf("unknown benchmark %q: use onboarding, offboarding, reassign or webhook", args[0])
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -85,7 +87,12 @@ func (s *syncBuffer) String() string {
 
 func newEnv(t *testing.T, opts atomicworktest.Options, policy activities.Policy) *env {
 	t.Helper()
-	srv := devServer(t)
+	return newEnvOn(t, devServer(t), opts, policy)
+}
+
+// newEnvOn is newEnv on a given dev server (the UI test runs its own, with the UI).
+func newEnvOn(t *testing.T, srv *testsuite.DevServer, opts atomicworktest.Options, policy activities.Policy) *env {
+	t.Helper()
 	opts.APIKey = apiKey
 	sim := atomicworktest.NewServer(t, opts)
 
@@ -104,7 +111,34 @@ func newEnv(t *testing.T, opts atomicworktest.Options, policy activities.Policy)
 	require.NoError(t, err)
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
+	// Tests share one dev server and the simulator's seeded employee ids: a workflow left running
+	// (an offboarding in its grace period) would capture the next test's start of the same id.
+	t.Cleanup(func() { terminateOpen(t, c, queue) })
 	return &env{t: t, sim: sim, client: c, queue: queue, logs: logs}
+}
+
+// terminateOpen ends every workflow still running on a test's task queue.
+func terminateOpen(t *testing.T, c client.Client, queue string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	query := fmt.Sprintf("TaskQueue = '%s' AND ExecutionStatus = 'Running'", strings.ReplaceAll(queue, "'", "\\'"))
+	var token []byte
+	for {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query, NextPageToken: token})
+		if err != nil {
+			t.Logf("cleanup: list open workflows on %s: %v", queue, err)
+			return
+		}
+		for _, ex := range resp.GetExecutions() {
+			id := ex.GetExecution().GetWorkflowId()
+			if err := c.TerminateWorkflow(ctx, id, ex.GetExecution().GetRunId(), "e2e test finished"); err != nil {
+				t.Logf("cleanup: terminate %s: %v", id, err)
+			}
+		}
+		if token = resp.GetNextPageToken(); len(token) == 0 {
+			return
+		}
+	}
 }
 
 // startOnboarding starts an onboarding the way the starter does.
@@ -141,7 +175,7 @@ func (e *env) history(workflowID, runID string) []byte {
 func (e *env) requireNoKeyLeak(workflowID, runID string) {
 	e.t.Helper()
 	history := decodedText(e.t, e.history(workflowID, runID))
-	require.Contains(e.t, history, `"employee_id"`, "payloads must be decoded to be searched")
+	require.Contains(e.t, history, "json/plain", "payloads must be decoded to be searched")
 	require.NotContains(e.t, history, apiKey, "the API key is in the history of %s", workflowID)
 	require.NotContains(e.t, e.logs.String(), apiKey, "the API key is in the worker's logs")
 }

@@ -94,8 +94,8 @@ start temporal "$DEV/temporal.log" bin/temporal server start-dev \
 	--db-filename "$DEV/temporal.db" --log-level warn "${search_attributes[@]}"
 wait_until temporal "$DEV/temporal.log" cluster_health
 
-say "starting awsim on $AWSIM_URL (demo dataset, key dev-key; log $DEV/awsim.log)"
-start awsim "$DEV/awsim.log" "$DEV/bin/awsim"
+say "starting awsim on $AWSIM_URL (demo dataset, key dev-key, bo.li@example.com holds 300 more laptops; log $DEV/awsim.log)"
+start awsim "$DEV/awsim.log" "$DEV/bin/awsim" --extra-assets 300
 wait_until awsim "$DEV/awsim.log" curl -fsS "$AWSIM_URL/_sim/stats"
 
 say "starting the worker (log $DEV/worker.log)"

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/atomicflow/atomicflow/internal/codec"
 	"github.com/atomicflow/atomicflow/internal/temporalenv"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
@@ -30,6 +31,12 @@ func dialTemporal(ctx context.Context, lookup func(string) (string, bool), logs 
 	if err != nil {
 		return nil, usageError{err}
 	}
+	// Encrypt inputs and decrypt results, queries and failures with the worker's keys, if any.
+	ring, err := codec.FromEnv(lookup)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	codec.Apply(&opts, ring)
 	opts.Logger = log.NewStructuredLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	opts.ConnectionOptions.DialOptions = append(opts.ConnectionOptions.DialOptions, grpc.WithChainUnaryInterceptor(recordStart))
 	c, err := client.DialContext(ctx, opts)

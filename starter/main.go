@@ -58,7 +58,9 @@ func newRootCmd(a *app) *cobra.Command {
 
 It reaches Temporal like the worker and the Temporal CLI: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 TEMPORAL_API_KEY, TEMPORAL_TLS*, or a temporal.toml profile (TEMPORAL_PROFILE). It never needs
-Atomicwork keys. ATOMICFLOW_TASK_QUEUE and ATOMICFLOW_UI_URL are read too (see .env.example).`,
+Atomicwork keys. ATOMICFLOW_TASK_QUEUE and ATOMICFLOW_UI_URL are read too, and the payload
+encryption keys the workers use (ATOMICFLOW_CODEC_KEYS or ATOMICFLOW_CODEC_KEYS_FILE), so inputs
+are encrypted and results decrypted (see .env.example).`,
 		SilenceErrors: true, // execute prints errors, with the exit code's hint
 		SilenceUsage:  true,
 	}
@@ -66,6 +68,10 @@ Atomicwork keys. ATOMICFLOW_TASK_QUEUE and ATOMICFLOW_UI_URL are read too (see .
 	root.SetErr(a.stderr)
 	root.AddCommand(newOnboardCmd(a), newDevSearchAttributesCmd(a))
 	root.AddCommand(newOffboardCmd(a))
+	root.AddCommand(newCodecServerCmd(a), newRegisterSearchAttributesCmd(a), newHealthcheckCmd(a))
+	root.AddCommand(newReassignCmd(a))
+	root.AddCommand(newStatusCmd(a), newListCmd(a), newWatchCmd(a), newScheduleCmd(a))
+	root.AddCommand(newListenCmd(a))
 	return root
 }
 

@@ -6,6 +6,7 @@ package workerapp
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork"
+	"github.com/atomicflow/atomicflow/internal/codec"
 	"github.com/atomicflow/atomicflow/internal/temporalenv"
 	"github.com/atomicflow/atomicflow/workflows"
 )
@@ -42,6 +44,10 @@ type Config struct {
 	Keys map[int64]string
 	// Timeout bounds each Atomicwork HTTP call; the client's default when zero.
 	Timeout time.Duration
+	// RPS is the Atomicwork API's rate limit for the key, in requests per second across all workers
+	// (ATOMICWORK_RPS); 0 means unlimited. The worker turns it into the task queue's activity rate
+	// (ActivitiesPerSecond), which the Temporal server enforces for every worker of the queue.
+	RPS float64
 	// Policy says what a new hire gets by department and title; empty = only what inputs name.
 	Policy activities.Policy
 	// StopTimeout lets in-flight activities finish on shutdown (worker.Options.WorkerStopTimeout).
@@ -49,8 +55,15 @@ type Config struct {
 	// LogFormat is "json" or "text"; LogLevel filters the log.
 	LogFormat string
 	LogLevel  slog.Level
-	// MetricsAddr, when set, serves the SDK's Prometheus metrics on host:port/metrics.
+	// MetricsAddr, when set, serves the SDK's and atomicflow's Prometheus metrics on host:port/metrics.
 	MetricsAddr string
+	// Metrics receives atomicflow's metrics of Atomicwork calls (internal/telemetry). Run sets it
+	// to the METRICS_ADDR handler; nil records them nowhere. Workflow and activity metrics go
+	// through the Temporal client's handler.
+	Metrics client.MetricsHandler
+	// Codec encrypts payloads (ATOMICFLOW_CODEC_KEYS or ATOMICFLOW_CODEC_KEYS_FILE); nil = off.
+	// Run applies it to the client; tests dial with ClientOptions to do the same.
+	Codec *codec.Keyring
 }
 
 // String prints the configuration without any key, Atomicwork's or Temporal's.
@@ -60,10 +73,10 @@ func (c Config) String() string {
 		ws = append(ws, id)
 	}
 	slices.Sort(ws)
-	return fmt.Sprintf("workerapp.Config{Temporal:%s/%s TaskQueue:%q BaseURL:%q DefaultWorkspace:%d Keys:[REDACTED for workspaces %v] Timeout:%s Policy:%d rule(s) StopTimeout:%s LogFormat:%q LogLevel:%s MetricsAddr:%q}",
+	return fmt.Sprintf("workerapp.Config{Temporal:%s/%s TaskQueue:%q BaseURL:%q DefaultWorkspace:%d Keys:[REDACTED for workspaces %v] Timeout:%s RPS:%g Policy:%d rule(s) StopTimeout:%s LogFormat:%q LogLevel:%s MetricsAddr:%q Codec:%s}",
 		orDefault(c.Temporal.HostPort, client.DefaultHostPort), orDefault(c.Temporal.Namespace, client.DefaultNamespace),
-		c.TaskQueue, c.BaseURL, c.DefaultWorkspace, ws, c.Timeout, len(c.Policy.Rules),
-		c.StopTimeout, c.LogFormat, c.LogLevel, c.MetricsAddr)
+		c.TaskQueue, c.BaseURL, c.DefaultWorkspace, ws, c.Timeout, c.RPS, len(c.Policy.Rules),
+		c.StopTimeout, c.LogFormat, c.LogLevel, c.MetricsAddr, c.Codec)
 }
 
 // GoString keeps %#v from printing the keys.
@@ -82,6 +95,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		LogFormat:   l.oneOf("LOG_FORMAT", "json", "json", "text"),
 		LogLevel:    l.level("LOG_LEVEL"),
 		MetricsAddr: l.hostPort("METRICS_ADDR"),
+		RPS:         l.rate("ATOMICWORK_RPS"),
 	}
 	cfg.DefaultWorkspace = l.workspace("ATOMICWORK_WORKSPACE_ID")
 	cfg.Keys = l.keys(cfg.DefaultWorkspace)
@@ -92,6 +106,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		}
 		cfg.Policy = p
 	}
+	cfg.Codec = l.codec()
 	cfg.Temporal = l.temporal()
 	if err := l.err(); err != nil {
 		return Config{}, err
@@ -177,6 +192,20 @@ func (l *loader) duration(name string, def time.Duration, zeroOK bool) time.Dura
 		return def
 	}
 	return d
+}
+
+// rate parses a non-negative number of requests per second; unset means 0 (unlimited).
+func (l *loader) rate(name string) float64 {
+	v := l.get(name)
+	if v == "" {
+		return 0
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
+		l.fail(name, "%q is not a number of requests per second: use e.g. 200 (the API's limit for the key), or 0 for no limit", v)
+		return 0
+	}
+	return f
 }
 
 func (l *loader) oneOf(name, def string, allowed ...string) string {

@@ -272,3 +272,26 @@ func TestExamplePolicy(t *testing.T) {
 	assert.Equal(t, []string{"okta-base", "slack-member", "github-engineering"}, got.Entitlements)
 	assert.Equal(t, []string{"Laptop", "Monitor", "Phone"}, got.AssetTypes)
 }
+
+func TestLoadConfigRPS(t *testing.T) {
+	cfg, err := LoadConfig(testEnv(t, nil))
+	require.NoError(t, err)
+	assert.Zero(t, cfg.RPS, "unset: no limit")
+	assert.Zero(t, ActivitiesPerSecond(cfg.RPS), "no limit: the worker sets no task-queue rate")
+
+	cfg, err = LoadConfig(testEnv(t, map[string]string{"ATOMICWORK_RPS": " 200 "}))
+	require.NoError(t, err)
+	assert.Equal(t, 200.0, cfg.RPS)
+	assert.Contains(t, cfg.String(), "RPS:200")
+	// One reassigned asset is a read and a write; 5% headroom for the list calls.
+	assert.InDelta(t, 95.0, ActivitiesPerSecond(cfg.RPS), 1e-9)
+
+	for _, bad := range []string{"fast", "-1", "NaN", "+Inf", "10/s"} {
+		t.Run(bad, func(t *testing.T) {
+			_, err := LoadConfig(testEnv(t, map[string]string{"ATOMICWORK_RPS": bad}))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "ATOMICWORK_RPS:")
+			assert.Contains(t, err.Error(), "requests per second")
+		})
+	}
+}

@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork"
+	"github.com/atomicflow/atomicflow/internal/telemetry"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -23,8 +24,10 @@ const metricsShutdownTimeout = 5 * time.Second
 // registered: one Atomicwork client per workspace of cfg.Keys. The caller starts and stops it.
 func NewWorker(c client.Client, cfg Config) (worker.Worker, error) {
 	clients := make(map[int64]*atomicwork.Client, len(cfg.Keys))
+	transport := telemetry.NewTransport(nil, cfg.Metrics) // one connection pool, calls counted
 	for ws, key := range cfg.Keys {
-		ac, err := atomicwork.New(atomicwork.Config{BaseURL: cfg.BaseURL, APIKey: key, WorkspaceID: ws, Timeout: cfg.Timeout})
+		ac, err := atomicwork.New(atomicwork.Config{BaseURL: cfg.BaseURL, APIKey: key, WorkspaceID: ws, Timeout: cfg.Timeout,
+			Transport: transport})
 		if err != nil {
 			return nil, fmt.Errorf("workspace %d: %w", ws, err)
 		}
@@ -38,19 +41,38 @@ func NewWorker(c client.Client, cfg Config) (worker.Worker, error) {
 	if queue == "" {
 		queue = workflows.DefaultTaskQueue
 	}
-	w := worker.New(c, queue, worker.Options{WorkerStopTimeout: cfg.StopTimeout})
+	w := worker.New(c, queue, worker.Options{WorkerStopTimeout: cfg.StopTimeout,
+		TaskQueueActivitiesPerSecond: ActivitiesPerSecond(cfg.RPS),
+		Interceptors:                 []interceptor.WorkerInterceptor{telemetry.NewWorkerInterceptor()}})
 	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.Offboarding, workflow.RegisterOptions{Name: workflows.OffboardingWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.Reconciliation, workflow.RegisterOptions{Name: workflows.ReconciliationWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.Reassignment, workflow.RegisterOptions{Name: workflows.ReassignmentWorkflowName})
 	w.RegisterActivity(acts)
 	return w, nil
+}
+
+// rpsHeadroom keeps the activity rate a little under the API's limit: the page activities' list
+// calls and the token bucket's rounding then stay within it, so 429s stay rare.
+const rpsHeadroom = 0.95
+
+// ActivitiesPerSecond is the task queue's activity rate for an Atomicwork limit of rps requests per
+// second (0 = unlimited). The server enforces it for the whole task queue, so it holds across any
+// number of worker processes, each of which must be given the same ATOMICWORK_RPS. It assumes an
+// activity makes activities.ReassignCallsPerAsset calls, as the bulk reassignment's do; activities
+// that make more are rare, and their 429s are retried after Retry-After.
+func ActivitiesPerSecond(rps float64) float64 {
+	if rps <= 0 {
+		return 0
+	}
+	return rps * rpsHeadroom / activities.ReassignCallsPerAsset
 }
 
 // Run connects to Temporal with cfg.Temporal, logging through logger, serves metrics when
 // cfg.MetricsAddr is set, and runs the worker until ctx ends or the worker fails. On ctx's end it
 // stops polling and gives running activities cfg.StopTimeout to finish.
 func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
-	opts := cfg.Temporal
-	opts.Logger = log.NewStructuredLogger(logger)
+	opts := ClientOptions(cfg, logger)
 	if cfg.MetricsAddr != "" {
 		m, err := startMetrics(cfg.MetricsAddr, logger)
 		if err != nil {
@@ -65,6 +87,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 			}
 		}()
 		opts.MetricsHandler = m.handler
+		cfg.Metrics = m.handler
 	}
 
 	c, err := client.DialContext(ctx, opts)
