@@ -91,7 +91,8 @@ mapfile -t search_attributes < <("$DEV/bin/starter" dev-search-attributes)
 say "starting the Temporal dev server on $TEMPORAL_ADDR (UI $UI_URL; log $DEV/temporal.log)"
 start temporal "$DEV/temporal.log" bin/temporal server start-dev \
 	--port 7233 --ui-port 8233 \
-	--db-filename "$DEV/temporal.db" --log-level warn "${search_attributes[@]}"
+	--db-filename "$DEV/temporal.db" --log-level warn "${search_attributes[@]}" \
+	--dynamic-config-value system.enableActivityEagerExecution=true
 wait_until temporal "$DEV/temporal.log" cluster_health
 
 say "starting awsim on $AWSIM_URL (demo dataset, key dev-key, bo.li@example.com holds 300 more laptops; log $DEV/awsim.log)"

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -75,8 +76,15 @@ func StartWithUI(ctx context.Context, cli string, extraArgs ...string) (*testsui
 	return srv, "http://127.0.0.1:" + port, nil
 }
 
+// ServerFlags are the dynamic-config settings every atomicflow dev server runs with (tests, bench,
+// make dev). Eager activity execution hands an activity to the worker in the answer to the
+// workflow task that scheduled it instead of through matching: measured with the onboarding bench,
+// it cuts a 2-entitlement, 2-asset onboarding from about 1.2 s to about 0.25 s on the dev server.
+var ServerFlags = []string{"--dynamic-config-value", "system.enableActivityEagerExecution=true"}
+
 // start runs the dev server; uiPort "" means no UI (--headless).
 func start(ctx context.Context, cli, uiPort string, extraArgs []string) (*testsuite.DevServer, error) {
+	extraArgs = append(slices.Clone(ServerFlags), extraArgs...)
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath:     cli,
 		LogLevel:         "error",
