@@ -84,10 +84,8 @@ type OnboardingInput struct {
 // Validate checks the input before anything is written; its error names the field and the fix.
 func (in OnboardingInput) Validate() error {
 	var problems []string
-	if strings.TrimSpace(in.EmployeeID) == "" {
-		problems = append(problems, "employee id is empty")
-	} else if strings.ContainsAny(in.EmployeeID, " /@") {
-		problems = append(problems, fmt.Sprintf("employee id %q must be an opaque id (no spaces, '/' or '@')", in.EmployeeID))
+	if p := employeeIDProblem(in.EmployeeID); p != "" {
+		problems = append(problems, p)
 	}
 	if !isEmail(in.Email) {
 		problems = append(problems, "email is not an email address")
@@ -246,10 +244,8 @@ type OffboardingInput struct {
 // Validate checks the input before anything is read or written.
 func (in OffboardingInput) Validate() error {
 	var problems []string
-	if strings.TrimSpace(in.EmployeeID) == "" {
-		problems = append(problems, "employee id is empty")
-	} else if strings.ContainsAny(in.EmployeeID, " /@") {
-		problems = append(problems, fmt.Sprintf("employee id %q must be an opaque id (no spaces, '/' or '@')", in.EmployeeID))
+	if p := employeeIDProblem(in.EmployeeID); p != "" {
+		problems = append(problems, p)
 	}
 	if !isEmail(in.Email) {
 		problems = append(problems, "email is not an email address")
@@ -462,6 +458,23 @@ type ReconciliationReport struct {
 	Failed int     `json:"failed"`
 	// RequestID is the request carrying the summary note, when anything was fixed.
 	RequestID string `json:"request_id,omitempty"`
+}
+
+// maxEmployeeIDLen keeps ids, workflow ids and the UI summary (200 bytes) short.
+const maxEmployeeIDLen = 64
+
+// employeeIDProblem says what is wrong with an employee id, "" when nothing. It becomes part of
+// workflow ids and search attributes, which are never encrypted: an opaque id, not an email.
+func employeeIDProblem(id string) string {
+	switch {
+	case strings.TrimSpace(id) == "":
+		return "employee id is empty"
+	case strings.ContainsAny(id, " /@"):
+		return fmt.Sprintf("employee id %q must be an opaque id (no spaces, '/' or '@')", id)
+	case len(id) > maxEmployeeIDLen:
+		return fmt.Sprintf("employee id is %d characters long: at most %d", len(id), maxEmployeeIDLen)
+	}
+	return ""
 }
 
 func isEmail(s string) bool {
