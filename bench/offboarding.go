@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http/httptest"
-	"os"
 	"slices"
 	"sync"
 	"time"
@@ -14,9 +12,6 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
-	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/internal/devserver"
-	"github.com/atomicflow/atomicflow/internal/workerapp"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -24,35 +19,12 @@ import (
 // history, how late after the scheduled instant the durable timer fired and the first revocation
 // reached the API.
 func benchOffboarding(ctx context.Context, out io.Writer, n int, temporalBin string) error {
-	if _, err := os.Stat(temporalBin); err != nil {
-		return fmt.Errorf("%s is missing: run `make tools` first", temporalBin)
-	}
-	sim := atomicworktest.NewHandler(atomicworktest.Options{})
-	defer sim.Close()
-	api := httptest.NewServer(sim)
-	defer api.Close()
-	srv, err := devserver.Start(ctx, temporalBin)
+	wd, err := newWorld(ctx, temporalBin, "bench-offboarding")
 	if err != nil {
 		return err
 	}
-	defer srv.Stop()
-	c := srv.Client()
-
-	const queue = "bench-offboarding"
-	w, err := workerapp.NewWorker(c, workerapp.Config{TaskQueue: queue, BaseURL: api.URL, DefaultWorkspace: atomicworktest.ITWorkspaceID,
-		Keys: map[int64]string{atomicworktest.ITWorkspaceID: atomicworktest.DevKey}, Timeout: 10 * time.Second})
-	if err != nil {
-		return err
-	}
-	if err := w.Start(); err != nil {
-		return err
-	}
-	defer w.Stop()
-
-	ac, err := atomicwork.New(atomicwork.Config{BaseURL: api.URL, APIKey: atomicworktest.DevKey, WorkspaceID: atomicworktest.ITWorkspaceID})
-	if err != nil {
-		return err
-	}
+	defer wd.close()
+	sim, c, queue, ac := wd.sim, wd.client, wd.queue, wd.ac
 	okta := sim.EntitlementID("okta-base")
 	at := time.Now().UTC().Add(20 * time.Second).Add(time.Minute - 1).Truncate(time.Minute)
 	ids := make([]string, n)

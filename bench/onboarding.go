@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http/httptest"
-	"os"
 	"slices"
 	"time"
 
@@ -15,8 +13,6 @@ import (
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/internal/devserver"
-	"github.com/atomicflow/atomicflow/internal/workerapp"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -25,37 +21,13 @@ import (
 // a plain Go sequence of the same idempotent steps (the script baseline) and the workflow on a
 // real dev server with an in-process worker.
 func benchOnboarding(ctx context.Context, out io.Writer, runs int, temporalBin string) error {
-	if _, err := os.Stat(temporalBin); err != nil {
-		return fmt.Errorf("%s is missing: run `make tools` first", temporalBin)
-	}
-	sim := atomicworktest.NewHandler(atomicworktest.Options{})
-	defer sim.Close()
-	api := httptest.NewServer(sim)
-	defer api.Close()
-
-	srv, err := devserver.Start(ctx, temporalBin)
+	wd, err := newWorld(ctx, temporalBin, "bench-onboarding")
 	if err != nil {
 		return err
 	}
-	defer srv.Stop()
-
-	const queue = "bench-onboarding"
-	keys := map[int64]string{atomicworktest.ITWorkspaceID: atomicworktest.DevKey}
-	w, err := workerapp.NewWorker(srv.Client(), workerapp.Config{TaskQueue: queue, BaseURL: api.URL,
-		DefaultWorkspace: atomicworktest.ITWorkspaceID, Keys: keys, Timeout: 10 * time.Second})
-	if err != nil {
-		return err
-	}
-	if err := w.Start(); err != nil {
-		return err
-	}
-	defer w.Stop()
-
-	ac, err := atomicwork.New(atomicwork.Config{BaseURL: api.URL, APIKey: atomicworktest.DevKey, WorkspaceID: atomicworktest.ITWorkspaceID})
-	if err != nil {
-		return err
-	}
-	acts, err := activities.New(map[int64]*atomicwork.Client{atomicworktest.ITWorkspaceID: ac}, atomicworktest.ITWorkspaceID, activities.Policy{})
+	defer wd.close()
+	sim, srvClient, queue := wd.sim, wd.client, wd.queue
+	acts, err := activities.New(map[int64]*atomicwork.Client{atomicworktest.ITWorkspaceID: wd.ac}, atomicworktest.ITWorkspaceID, activities.Policy{})
 	if err != nil {
 		return err
 	}
@@ -77,7 +49,7 @@ func benchOnboarding(ctx context.Context, out io.Writer, runs int, temporalBin s
 
 		sim.Reset()
 		start := time.Now()
-		run, err := srv.Client().ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		run, err := srvClient.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 			ID: workflows.OnboardingID(in.EmployeeID), TaskQueue: queue,
 			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		}, workflows.OnboardingWorkflowName, in)
@@ -89,7 +61,7 @@ func benchOnboarding(ctx context.Context, out io.Writer, runs int, temporalBin s
 			return fmt.Errorf("workflow run %d: %w", i, err)
 		}
 		flow = append(flow, time.Since(start))
-		desc, err := srv.Client().DescribeWorkflowExecution(ctx, run.GetID(), run.GetRunID())
+		desc, err := srvClient.DescribeWorkflowExecution(ctx, run.GetID(), run.GetRunID())
 		if err != nil {
 			return err
 		}
