@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -115,6 +116,13 @@ func newEnvOn(t *testing.T, srv *testsuite.DevServer, opts atomicworktest.Option
 	// (an offboarding in its grace period) would capture the next test's start of the same id.
 	t.Cleanup(func() { terminateOpen(t, c, queue) })
 	return &env{t: t, sim: sim, client: c, queue: queue, logs: logs}
+}
+
+// employeeID gives a test its own employee id for a seeded user: tests share one dev server, so a
+// workflow id like offboarding-E-1008 that one test completed would refuse another test's start.
+func employeeID(t *testing.T, base string) string {
+	sum := sha256.Sum256([]byte(t.Name()))
+	return fmt.Sprintf("%s-%x", base, sum[:3])
 }
 
 // terminateOpen ends every workflow still running on a test's task queue.

@@ -208,9 +208,10 @@ func leaverStories(t *testing.T, sim *atomicworktest.Server, base time.Time) []s
 			continue
 		}
 		j := len(out)
-		emp := map[string]any{"employee_id": u.EmployeeID, "email": u.Email, "timezone": "America/New_York", "last_working_day": day(now, 20)}
+		id := employeeID(t, u.EmployeeID)
+		emp := map[string]any{"employee_id": id, "email": u.Email, "timezone": "America/New_York", "last_working_day": day(now, 20)}
 		at := func(k int) time.Time { return base.Add(time.Duration(10*j+k) * time.Second) }
-		s := story{workflowID: workflows.OffboardingID(u.EmployeeID), tz: "America/New_York", want: day(now, 25)}
+		s := story{workflowID: workflows.OffboardingID(id), tz: "America/New_York", want: day(now, 25)}
 		s.events = append(s.events, hrEvent{fmt.Sprintf("evt-t%d-terminated", j), hrevents.TypeTerminated, at(0), emp})
 		s.events = append(s.events, hrEvent{fmt.Sprintf("evt-t%d-later", j), hrevents.TypeTerminationChanged, at(1), withField(emp, "last_working_day", s.want)})
 		if j < 4 {

@@ -92,7 +92,7 @@ func TestOffboardingEndToEnd(t *testing.T) {
 			held := assetsOf(e.sim, leaver.ID)
 			e.sim.SetFaults(tc.faults)
 
-			in := workflows.OffboardingInput{EmployeeID: leaver.EmployeeID, Email: leaver.Email, LastDay: time.Now().UTC().Format(time.DateOnly),
+			in := workflows.OffboardingInput{EmployeeID: employeeID(t, leaver.EmployeeID), Email: leaver.Email, LastDay: time.Now().UTC().Format(time.DateOnly),
 				TimeZone: "UTC", Assets: workflows.AssetsManager, Immediate: true, GracePeriod: 2 * time.Second}
 			run := e.startOffboarding(in)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
