@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 )
@@ -389,4 +391,121 @@ func retried(ctx context.Context) bool {
 // NormalizeAssetStatus writes an asset status the way the API stores it: "In Use" is IN_USE.
 func NormalizeAssetStatus(s string) string {
 	return strings.ReplaceAll(atomicwork.NormalizeStatus(s), "-", "_")
+}
+
+// ReassignAssetsRequest moves a small batch of assets, each exactly as ReassignAsset moves one.
+type ReassignAssetsRequest struct {
+	WorkspaceID int64   `json:"workspace_id,omitempty"`
+	AssetIDs    []int64 `json:"asset_ids"`
+	// Concurrency bounds the assets of this batch in flight at once; 0 or 1 is one at a time.
+	Concurrency  int         `json:"concurrency,omitempty"`
+	Filter       AssetFilter `json:"filter"`
+	TargetUserID int64       `json:"target_user_id,omitempty"`
+	Status       string      `json:"status,omitempty"`
+	Since        time.Time   `json:"since"`
+}
+
+// AssetResult is one asset's end in a batch: an Outcome, or a permanent error (ErrorType, Error).
+type AssetResult struct {
+	AssetID   int64  `json:"asset_id"`
+	Outcome   string `json:"outcome,omitempty"`
+	ErrorType string `json:"error_type,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+// ReassignAssetsResult lists the finished assets of a batch, in the order they finished. It is
+// also the heartbeat details, so an activity retry (or the workflow, after a timeout) knows them.
+type ReassignAssetsResult struct {
+	Assets []AssetResult `json:"assets"`
+}
+
+// MaxReassignBatch bounds the assets of one ReassignAssets call (and so its heartbeat details).
+const MaxReassignBatch = 500
+
+// ReassignAssets moves a batch of assets through ReassignAsset, at most req.Concurrency at once.
+// An asset that ends (moved, already there, no longer matching, or a permanent error such as 404)
+// is recorded and heartbeaten; an asset with a transient error (429, 5xx, a timeout) is not. When
+// some did not end, it heartbeats what did and returns a retryable error, with the largest
+// Retry-After of the 429s as NextRetryDelay (it never sleeps itself); the retry reads the
+// heartbeat (activity.GetHeartbeatDetails) and does only the rest. Attempt > 1 also lets
+// ReassignAsset count a write whose answer was lost as moved.
+func (a *Activities) ReassignAssets(ctx context.Context, req ReassignAssetsRequest) (ReassignAssetsResult, error) {
+	if len(req.AssetIDs) == 0 || len(req.AssetIDs) > MaxReassignBatch {
+		return ReassignAssetsResult{}, nonRetryable(ErrInvalidInput, fmt.Sprintf("reassign assets: %d asset ids, want 1 to %d", len(req.AssetIDs), MaxReassignBatch))
+	}
+	var out ReassignAssetsResult
+	if activity.IsActivity(ctx) && activity.HasHeartbeatDetails(ctx) {
+		_ = activity.GetHeartbeatDetails(ctx, &out) // unreadable details: do every asset again (harmless)
+	}
+	finished := make(map[int64]bool, len(out.Assets))
+	for _, r := range out.Assets {
+		finished[r.AssetID] = true
+	}
+	var todo []int64
+	for _, id := range req.AssetIDs {
+		if !finished[id] {
+			todo = append(todo, id)
+		}
+	}
+
+	var (
+		mu        sync.Mutex
+		transient []error
+		sem       = make(chan struct{}, min(max(req.Concurrency, 1), len(req.AssetIDs)))
+		wg        sync.WaitGroup
+	)
+	for _, id := range todo {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			res, err := a.ReassignAsset(ctx, ReassignAssetRequest{WorkspaceID: req.WorkspaceID, AssetID: id, Filter: req.Filter,
+				TargetUserID: req.TargetUserID, Status: req.Status, Since: req.Since})
+			r := AssetResult{AssetID: id, Outcome: res.Outcome}
+			var appErr *temporal.ApplicationError
+			switch {
+			case err == nil:
+			case errors.As(err, &appErr) && appErr.NonRetryable():
+				r = AssetResult{AssetID: id, ErrorType: appErr.Type(), Error: appErr.Message()}
+			default:
+				mu.Lock()
+				transient = append(transient, err)
+				mu.Unlock()
+				return
+			}
+			mu.Lock()
+			out.Assets = append(out.Assets, r)
+			if activity.IsActivity(ctx) {
+				activity.RecordHeartbeat(ctx, out)
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if len(transient) == 0 {
+		return out, nil
+	}
+	if activity.IsActivity(ctx) {
+		activity.RecordHeartbeat(ctx, out)
+	}
+	return out, batchRetryError(transient, len(req.AssetIDs)-len(out.Assets))
+}
+
+// batchRetryError is the retryable error of a batch with left assets still to do: the first
+// error's type and message, and the largest NextRetryDelay (Retry-After) of them all.
+func batchRetryError(errs []error, left int) error {
+	var delay time.Duration
+	errType, msg := ErrUnavailable, errs[0].Error()
+	for i, err := range errs {
+		var appErr *temporal.ApplicationError
+		if !errors.As(err, &appErr) {
+			continue
+		}
+		if i == 0 {
+			errType, msg = appErr.Type(), appErr.Message()
+		}
+		delay = max(delay, appErr.NextRetryDelay())
+	}
+	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("%d asset(s) of the batch still to do: %s", left, msg), errType,
+		temporal.ApplicationErrorOptions{NextRetryDelay: delay})
 }

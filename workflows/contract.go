@@ -539,6 +539,10 @@ const (
 	ReassignSampleSize = 10
 	// ReassignPageSize is how many asset ids one page activity lists.
 	ReassignPageSize = 100
+	// ReassignBatchesInFlight is how many ReassignAssets batches the window keeps pending when the
+	// worker batches (NewReassignment): enough to hide each activity's dispatch cost behind the
+	// others' work. Their assets in flight still add up to Concurrency.
+	ReassignBatchesInFlight = 4
 	// FailureStreakLimit pauses a batch whose last assets all failed: something is wrong for all.
 	FailureStreakLimit = 50
 )

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -29,13 +30,43 @@ import (
 // from a buffer of asset ids that the page activity refills ahead of need. One activity per
 // asset keeps retries per asset (Retry-After honoured by Temporal) and the task-queue rate limit
 // exact (one activity = one read + one write, see workerapp's ATOMICWORK_RPS).
+//
+// A worker without a rate limit registers NewReassignment(n) instead: the window then schedules
+// ReassignAssets activities of up to n assets each (batches), because each activity dispatch and
+// workflow task costs tens of milliseconds whatever the work; see NewReassignment.
 func Reassignment(ctx workflow.Context, in ReassignmentInput) (ReassignmentReport, error) {
-	r, err := newReassignment(ctx, in)
-	if err != nil {
-		return ReassignmentReport{}, err
-	}
-	return r.run(ctx)
+	return NewReassignment(1)(ctx, in)
 }
+
+// NewReassignment returns the Reassignment workflow for a worker whose activities move up to
+// batchSize assets each (1: one ReassignAsset per asset, as Reassignment). Each run records the
+// worker's batch size once (a side effect, behind the version reassignBatchesVersion, so that
+// histories recorded before batches replay unchanged); the run keeps it, and the next run takes
+// the then current worker's. With batches the window keeps about ReassignBatchesInFlight
+// ReassignAssets pending, each moving its assets Concurrency/ReassignBatchesInFlight at a time,
+// so that at most Concurrency assets are in flight across the batch as before.
+func NewReassignment(batchSize int) func(workflow.Context, ReassignmentInput) (ReassignmentReport, error) {
+	return func(ctx workflow.Context, in ReassignmentInput) (ReassignmentReport, error) {
+		r, err := newReassignment(ctx, in)
+		if err != nil {
+			return ReassignmentReport{}, err
+		}
+		if workflow.GetVersion(ctx, reassignBatchesChange, workflow.DefaultVersion, reassignBatchesVersion) == reassignBatchesVersion {
+			if err := workflow.SideEffect(ctx, func(workflow.Context) any {
+				return min(max(batchSize, 1), activities.MaxReassignBatch)
+			}).Get(&r.batchSize); err != nil {
+				return ReassignmentReport{}, err
+			}
+		}
+		return r.run(ctx)
+	}
+}
+
+// The change that introduced ReassignAssets batches (TEMPORAL-NOTES §10).
+const (
+	reassignBatchesChange  = "reassign-batches"
+	reassignBatchesVersion = workflow.Version(1)
+)
 
 type reassignment struct {
 	in     ReassignmentInput // normalised; Continued moved to st
@@ -46,9 +77,12 @@ type reassignment struct {
 	// work runs the batch: disconnected from workflow cancellation, which is turned into a
 	// clean stop (requestCancel) so that assets in flight finish and the report is returned.
 	work workflow.Context
+	// batchSize is the most assets one activity moves; 1 is one ReassignAsset per asset.
+	batchSize int
 
 	// This run only.
-	inFlight    int
+	inFlight    int     // assets
+	activities  int     // ReassignAsset or ReassignAssets pending
 	buffer      []int64 // listed ids not started yet, ascending, all above st.After
 	fetchAfter  int64   // the next page starts after this id
 	fetchPage   int
@@ -70,9 +104,10 @@ func newReassignment(ctx workflow.Context, in ReassignmentInput) (*reassignment,
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidInput, nil)
 	}
 	r := &reassignment{
-		in:     in,
-		id:     workflow.GetInfo(ctx).WorkflowExecution.ID,
-		logger: log.With(workflow.GetLogger(ctx), "BatchId", in.BatchID),
+		in:        in,
+		batchSize: 1,
+		id:        workflow.GetInfo(ctx).WorkflowExecution.ID,
+		logger:    log.With(workflow.GetLogger(ctx), "BatchId", in.BatchID),
 	}
 	if state != nil {
 		r.st = *state
@@ -221,7 +256,7 @@ func (r *reassignment) blocked() bool {
 
 // refill starts the next page when the buffer runs low.
 func (r *reassignment) refill() {
-	if r.fetching || r.exhausted || r.blocked() || len(r.buffer) >= r.concurrency() {
+	if r.fetching || r.exhausted || r.blocked() || len(r.buffer) >= r.window()*r.batchSize {
 		return
 	}
 	if ids := r.in.Selector.AssetIDs; len(ids) > 0 {
@@ -267,26 +302,97 @@ func (r *reassignment) refill() {
 	})
 }
 
-// dispatch starts assets while the window has room.
+// dispatch starts activities while the window has room: one asset each, or a batch of up to
+// batchSize (requeued assets first, then the buffer; never past MaxAssets or the run's share).
 func (r *reassignment) dispatch() {
-	for r.inFlight < r.concurrency() && !r.blocked() {
-		var id int64
-		switch {
-		case len(r.st.Requeue) > 0:
-			id, r.st.Requeue = r.st.Requeue[0], r.st.Requeue[1:]
-		case len(r.buffer) > 0:
-			id, r.buffer = r.buffer[0], r.buffer[1:]
-			r.st.After = id
-		default:
-			return
+	for r.activities < r.window() && !r.blocked() {
+		n := r.batchSize
+		if r.in.MaxAssets > 0 && len(r.st.Requeue) == 0 {
+			n = min(n, r.in.MaxAssets-r.processed()-r.inFlight)
 		}
-		r.start(id)
+		n = min(n, r.assetsPerRun()-r.dispatched)
+		if n > 1 {
+			// Keep batches a small share of what is left (but a few rounds of perBatch at least),
+			// so that progress, pauses and the last assets stay spread over the window instead of
+			// waiting for a few big batches.
+			share := 2 * r.window()
+			n = min(n, max(4*r.perBatch(), (r.st.Total-r.processed()-r.inFlight+share-1)/share))
+		}
+		var ids []int64
+		for len(ids) < n && len(r.st.Requeue) > 0 {
+			ids, r.st.Requeue = append(ids, r.st.Requeue[0]), r.st.Requeue[1:]
+		}
+		for len(ids) < n && len(r.buffer) > 0 {
+			ids, r.buffer = append(ids, r.buffer[0]), r.buffer[1:]
+			r.st.After = ids[len(ids)-1]
+		}
+		switch {
+		case len(ids) == 0:
+			return
+		case r.batchSize == 1:
+			r.start(ids[0])
+		default:
+			r.startBatch(ids)
+		}
 	}
 }
+
+// window is how many activities may be pending: Concurrency single assets, or as many batches of
+// perBatch() assets in flight each as keep at most Concurrency assets in flight.
+func (r *reassignment) window() int {
+	return max(1, r.concurrency()/r.perBatch())
+}
+
+// perBatch is how many assets of one batch are in flight at once.
+func (r *reassignment) perBatch() int {
+	return min(r.batchSize, max(1, (r.concurrency()+ReassignBatchesInFlight-1)/ReassignBatchesInFlight))
+}
+
+// startBatch moves ids with one ReassignAssets activity and records each asset as start would.
+// Assets that the activity did not finish (its retries ran out, or it was cancelled) go through
+// record with the activity's error; those it finished before a timeout come from its heartbeat.
+func (r *reassignment) startBatch(ids []int64) {
+	r.inFlight += len(ids)
+	r.dispatched += len(ids)
+	r.activities++
+	req := activities.ReassignAssetsRequest{WorkspaceID: r.in.WorkspaceID, AssetIDs: ids, Concurrency: r.perBatch(),
+		Filter: r.filter(), TargetUserID: r.st.Resolved.TargetUserID, Status: r.targetStatus(), Since: r.st.StartedAt}
+	f := workflow.ExecuteActivity(batchCall(r.work, ids, r.perBatch()), acts.ReassignAssets, req)
+	workflow.Go(r.work, func(g workflow.Context) {
+		var res activities.ReassignAssetsResult
+		err := f.Get(g, &res)
+		var timeoutErr *temporal.TimeoutError
+		if err != nil && errors.As(err, &timeoutErr) && timeoutErr.HasLastHeartbeatDetails() {
+			res = activities.ReassignAssetsResult{}
+			_ = timeoutErr.LastHeartbeatDetails(&res)
+		}
+		r.inFlight -= len(ids)
+		r.activities--
+		ended := make(map[int64]bool, len(res.Assets))
+		for _, a := range res.Assets {
+			ended[a.AssetID] = true
+			if a.ErrorType != "" {
+				r.record(a.AssetID, activities.ReassignAssetResult{}, temporal.NewNonRetryableApplicationError(a.Error, a.ErrorType, nil))
+			} else {
+				r.record(a.AssetID, activities.ReassignAssetResult{AssetID: a.AssetID, Outcome: a.Outcome}, nil)
+			}
+		}
+		for _, id := range ids {
+			if !ended[id] {
+				r.record(id, activities.ReassignAssetResult{}, cmp.Or(err, errBatchIncomplete))
+			}
+		}
+		r.changed++
+	})
+}
+
+// errBatchIncomplete: a batch answered without every asset (it should not); they are retried.
+var errBatchIncomplete = errors.New("the batch answered without this asset")
 
 func (r *reassignment) start(id int64) {
 	r.inFlight++
 	r.dispatched++
+	r.activities++
 	req := activities.ReassignAssetRequest{WorkspaceID: r.in.WorkspaceID, AssetID: id, Filter: r.filter(),
 		TargetUserID: r.st.Resolved.TargetUserID, Status: r.targetStatus(), Since: r.st.StartedAt}
 	f := workflow.ExecuteActivity(assetCall(r.work, id), acts.ReassignAsset, req)
@@ -294,6 +400,7 @@ func (r *reassignment) start(id int64) {
 		var res activities.ReassignAssetResult
 		err := f.Get(g, &res)
 		r.inFlight--
+		r.activities--
 		r.record(id, res, err)
 		r.changed++
 	})
@@ -666,6 +773,17 @@ func assetCall(ctx workflow.Context, assetID int64) workflow.Context {
 		},
 		Summary: "asset " + strconv.FormatInt(assetID, 10),
 	})
+}
+
+// batchCall: a batch's attempt gets assetCall's 30 s for each round of perBatch assets; the
+// retries (only for the assets still to do, after Retry-After) share the same hour.
+func batchCall(ctx workflow.Context, ids []int64, perBatch int) workflow.Context {
+	rounds := (len(ids) + perBatch - 1) / perBatch
+	ctx = assetCall(ctx, ids[0])
+	opts := workflow.GetActivityOptions(ctx)
+	opts.StartToCloseTimeout = time.Duration(rounds) * 30 * time.Second
+	opts.Summary = fmt.Sprintf("%d assets from %d", len(ids), ids[0])
+	return workflow.WithActivityOptions(ctx, opts)
 }
 
 func pageCall(ctx workflow.Context, summary string) workflow.Context {

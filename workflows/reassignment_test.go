@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -591,4 +592,123 @@ func TestDeriveBatchID(t *testing.T) {
 	require.NoError(t, a.Normalized().Validate())
 	assert.NotContains(t, ReassignmentID(a.BatchID), "@")
 	assert.NotContains(t, ReassignmentID(a.BatchID), "bo")
+}
+
+// expectBatches answers ReassignAssets with outcome for each asset, each batch taking d, and
+// tracks the assets in flight across batches (maxFlyin).
+func (s *reassignSuite) expectBatches(d time.Duration, outcome func(id int64) activities.AssetResult) *[][]int64 {
+	var batches [][]int64
+	s.env.OnActivity(acts.ReassignAssets, mock.Anything, mock.Anything).
+		Run(func(args mock.Arguments) {
+			req := args.Get(1).(activities.ReassignAssetsRequest)
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			batches = append(batches, req.AssetIDs)
+			s.flying += min(req.Concurrency, len(req.AssetIDs))
+			s.maxFlyin = max(s.maxFlyin, s.flying)
+		}).
+		After(d).
+		Return(func(_ context.Context, req activities.ReassignAssetsRequest) (activities.ReassignAssetsResult, error) {
+			s.mu.Lock()
+			s.flying -= min(req.Concurrency, len(req.AssetIDs))
+			s.mu.Unlock()
+			var out activities.ReassignAssetsResult
+			for _, id := range req.AssetIDs {
+				out.Assets = append(out.Assets, outcome(id))
+			}
+			return out, nil
+		})
+	return &batches
+}
+
+func (s *reassignSuite) TestBatchesMoveEveryAssetOnceAndCountAsBefore() {
+	s.expectPlan(40)
+	s.expectPages(0, ids(1, 20), ids(21, 40))
+	batches := s.expectBatches(time.Second, func(id int64) activities.AssetResult {
+		switch id {
+		case 7:
+			return activities.AssetResult{AssetID: id, ErrorType: activities.ErrNotFound, Error: "HTTP 404"}
+		case 12:
+			return activities.AssetResult{AssetID: id, Outcome: activities.AssetAlready}
+		case 13:
+			return activities.AssetResult{AssetID: id, Outcome: activities.AssetNotMatching}
+		}
+		return activities.AssetResult{AssetID: id, Outcome: activities.AssetMoved}
+	})
+	in := reassignInput()
+	in.Concurrency = 4
+	s.env.ExecuteWorkflow(NewReassignment(10), in)
+	r := s.report()
+	s.Equal(OutcomeCompleted, r.Outcome)
+	s.Equal(37, r.Done)
+	s.Equal(1, r.AlreadyAtTarget)
+	s.Equal(1, r.NoLongerMatching)
+	s.Equal(1, r.Failed)
+	s.Equal([]AssetFailure{{AssetID: 7, Type: activities.ErrNotFound, Reason: "HTTP 404"}}, r.Failures)
+	s.Equal(40, r.Total)
+	s.Zero(r.NotProcessed)
+	var all []int64
+	for _, b := range *batches {
+		s.LessOrEqual(len(b), 10)
+		all = append(all, b...)
+	}
+	slices.Sort(all)
+	s.Equal(ids(1, 40), all, "every asset once")
+	s.Less(len(*batches), 40, "batches, not one activity per asset")
+	s.LessOrEqual(s.maxFlyin, 4, "assets in flight stay within Concurrency")
+}
+
+func (s *reassignSuite) TestBatchRetriesTheRestAfterRetryAfter() {
+	s.expectPlan(8)
+	s.expectPages(0, ids(1, 8))
+	var attempts []time.Time
+	s.env.OnActivity(acts.ReassignAssets, mock.Anything, mock.Anything).
+		Run(func(mock.Arguments) { attempts = append(attempts, s.env.Now()) }).
+		Return(activities.ReassignAssetsResult{}, temporal.NewApplicationErrorWithOptions("2 asset(s) of the batch still to do: HTTP 429",
+			activities.ErrRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: 7 * time.Second})).Once()
+	s.env.OnActivity(acts.ReassignAssets, mock.Anything, mock.Anything).
+		Run(func(mock.Arguments) { attempts = append(attempts, s.env.Now()) }).
+		Return(func(_ context.Context, req activities.ReassignAssetsRequest) (activities.ReassignAssetsResult, error) {
+			var out activities.ReassignAssetsResult
+			for _, id := range req.AssetIDs {
+				out.Assets = append(out.Assets, activities.AssetResult{AssetID: id, Outcome: activities.AssetMoved})
+			}
+			return out, nil
+		})
+	in := reassignInput()
+	in.Concurrency = 1
+	s.env.ExecuteWorkflow(NewReassignment(10), in)
+	s.Equal(8, s.report().Done)
+	s.Require().GreaterOrEqual(len(attempts), 2)
+	s.GreaterOrEqual(attempts[1].Sub(attempts[0]), 7*time.Second, "the rejected batch waits for Retry-After")
+}
+
+func (s *reassignSuite) TestARejectedKeyInABatchPausesWithTheAssetsQueued() {
+	s.expectPlan(2)
+	s.expectPages(0, []int64{1, 2})
+	rejected := true
+	s.env.OnActivity(acts.ReassignAssets, mock.Anything, mock.Anything).
+		Return(func(_ context.Context, req activities.ReassignAssetsRequest) (activities.ReassignAssetsResult, error) {
+			var out activities.ReassignAssetsResult
+			for _, id := range req.AssetIDs {
+				if rejected {
+					out.Assets = append(out.Assets, activities.AssetResult{AssetID: id, ErrorType: activities.ErrUnauthorized, Error: "HTTP 401"})
+				} else {
+					out.Assets = append(out.Assets, activities.AssetResult{AssetID: id, Outcome: activities.AssetMoved})
+				}
+			}
+			return out, nil
+		})
+	s.env.RegisterDelayedCallback(func() {
+		p := s.progress()
+		s.True(p.Paused)
+		s.Contains(p.PauseReason, activities.ErrUnauthorized)
+		s.Zero(p.Failed, "not a failure of the assets")
+		rejected = false
+		s.mustAccept(UpdateResume, ResumeRequest{})
+	}, time.Minute)
+	s.env.ExecuteWorkflow(NewReassignment(10), reassignInput())
+	r := s.report()
+	s.Equal(2, r.Done)
+	s.Zero(r.Failed)
 }
