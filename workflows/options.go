@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"errors"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -58,3 +60,10 @@ const (
 	assetRetryFirst = time.Minute
 	assetRetryMax   = time.Hour
 )
+
+// isPermanent reports an activity error that retrying cannot fix: non-retryable, or of a type the
+// retry policies list as such.
+func isPermanent(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && (appErr.NonRetryable() || slices.Contains(nonRetryableTypes, appErr.Type()))
+}

@@ -425,8 +425,8 @@ func (r *reassignment) record(id int64, res activities.ReassignAssetResult, err 
 	}
 	var appErr *temporal.ApplicationError
 	var timeoutErr *temporal.TimeoutError
-	isApp := errors.As(err, &appErr)
-	permanent := isApp && (appErr.NonRetryable() || slices.Contains(nonRetryableTypes, appErr.Type()))
+	errors.As(err, &appErr) // set whenever the error is permanent
+	permanent := isPermanent(err)
 	switch {
 	case temporal.IsCanceledError(err):
 		r.st.Requeue = append(r.st.Requeue, id)

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"errors"
 	"fmt"
 	"html"
 	"strings"
@@ -264,19 +263,17 @@ func (r *reconciliation) summaryHTML() string {
 	return b.String()
 }
 
-// isPermanent reports an activity error Temporal will not retry.
-func isPermanent(err error) bool {
-	var appErr *temporal.ApplicationError
-	return errors.As(err, &appErr) && appErr.NonRetryable()
-}
-
-// batchIDFrom turns a workflow id into a batch id: letters, digits, '.', '_' and '-' only.
+// batchIDFrom turns a workflow id into a batch id: letters, digits, '.', '_' and '-' only, at
+// most 64 characters (the end, with the run's time and chunk, is what tells batches apart).
 func batchIDFrom(s string) string {
-	return strings.Map(func(r rune) rune {
+	if len(s) > 64 {
+		s = s[len(s)-64:]
+	}
+	return strings.TrimLeft(strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
 			return r
 		}
 		return '-'
-	}, s)
+	}, s), "-._")
 }

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -112,4 +113,21 @@ func (s *reconciliationSuite) TestInvalidInput() {
 	s.Require().Error(err)
 	s.Contains(err.Error(), "stale onboarding days")
 	s.Contains(err.Error(), "report_to")
+}
+
+func TestBatchIDFrom(t *testing.T) {
+	for _, id := range []string{
+		"reconciliation-fix-0",
+		"nightly-reconciliation-2026-11-26T01:30:00Z-0",
+		"reconciliation-" + strings.Repeat("x", 80) + "-2026-11-26T01:30:00Z-3",
+		"-------------------------------------------------------------------------a:b",
+	} {
+		got := batchIDFrom(id)
+		if !batchIDPattern.MatchString(got) {
+			t.Errorf("batchIDFrom(%q) = %q: not a valid batch id", id, got)
+		}
+	}
+	if got := batchIDFrom("reconciliation-" + strings.Repeat("x", 80) + "-T01:30:00Z-3"); !strings.HasSuffix(got, "-T01-30-00Z-3") {
+		t.Errorf("the end of the id, which tells batches apart, is lost: %q", got)
+	}
 }
