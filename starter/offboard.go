@@ -350,21 +350,7 @@ func updateWithStart(ctx context.Context, c client.Client, opts client.StartWork
 
 // waitOffboarding waits for the run's end and records its result or failure in res.
 func waitOffboarding(ctx context.Context, c client.Client, res *offboardResult) error {
-	var out workflows.OffboardingResult
-	err := c.GetWorkflow(ctx, res.WorkflowID, res.RunID).Get(ctx, &out)
-	switch {
-	case err == nil:
-		res.Status, res.Result = statusCompleted, &out
-	case ctx.Err() != nil:
-		return fmt.Errorf("stopped waiting; the offboarding goes on: follow it at %s", res.UIURL)
-	default:
-		var wfErr *temporal.WorkflowExecutionError
-		if !errors.As(err, &wfErr) {
-			return fmt.Errorf("cannot get the result of %s: %w", res.WorkflowID, err)
-		}
-		res.Status, res.Failure = statusFailed, failureMessage(wfErr)
-	}
-	return nil
+	return waitResult(ctx, c, "offboarding", res.WorkflowID, res.RunID, res.UIURL, &res.Status, &res.Result, &res.Failure)
 }
 
 // updateFailure says why an update failed: the workflow's own reason when it rejected it.

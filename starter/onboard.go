@@ -189,19 +189,25 @@ func startOnboarding(ctx context.Context, c client.Client, taskQueue string, in 
 
 // waitOnboarding waits for the run's end and records its result or failure in res.
 func waitOnboarding(ctx context.Context, c client.Client, res *onboardResult) error {
-	var out workflows.OnboardingResult
-	err := c.GetWorkflow(ctx, res.WorkflowID, res.RunID).Get(ctx, &out)
+	return waitResult(ctx, c, "onboarding", res.WorkflowID, res.RunID, res.UIURL, &res.Status, &res.Result, &res.Failure)
+}
+
+// waitResult waits for a run's end and sets status with either result or failure. Stopping the wait
+// (ctx ended) is an error that says the workflow goes on.
+func waitResult[T any](ctx context.Context, c client.Client, what, workflowID, runID, uiURL string, status *string, result **T, failure *string) error {
+	var out T
+	err := c.GetWorkflow(ctx, workflowID, runID).Get(ctx, &out)
 	switch {
 	case err == nil:
-		res.Status, res.Result = statusCompleted, &out
+		*status, *result = statusCompleted, &out
 	case ctx.Err() != nil:
-		return fmt.Errorf("stopped waiting; the onboarding goes on: follow it at %s", res.UIURL)
+		return fmt.Errorf("stopped waiting; the %s goes on: follow it at %s", what, uiURL)
 	default:
 		var wfErr *temporal.WorkflowExecutionError
 		if !errors.As(err, &wfErr) {
-			return fmt.Errorf("cannot get the result of %s: %w", res.WorkflowID, err)
+			return fmt.Errorf("cannot get the result of %s: %w", workflowID, err)
 		}
-		res.Status, res.Failure = statusFailed, failureMessage(wfErr)
+		*status, *failure = statusFailed, failureMessage(wfErr)
 	}
 	return nil
 }
