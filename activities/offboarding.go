@@ -271,13 +271,9 @@ type TerminationRequest struct {
 
 // RecordTermination sets terminated_on and employment status TERMINATED unless already set.
 func (a *Activities) RecordTermination(ctx context.Context, req TerminationRequest) error {
-	c, err := a.client(req.WorkspaceID)
+	c, u, err := a.user(ctx, req.WorkspaceID, req.UserID)
 	if err != nil {
 		return err
-	}
-	u, err := c.GetUser(ctx, req.UserID)
-	if err != nil {
-		return toTemporal(err)
 	}
 	if u.EmploymentStatus == employmentTerminated && u.TerminatedOn != nil && *u.TerminatedOn == req.TerminatedOn {
 		return nil
@@ -294,13 +290,9 @@ type UserRequest struct {
 
 // DeleteLeaver soft-deletes the leaver's account after the grace period; already deleted is done.
 func (a *Activities) DeleteLeaver(ctx context.Context, req UserRequest) error {
-	c, err := a.client(req.WorkspaceID)
+	c, u, err := a.user(ctx, req.WorkspaceID, req.UserID)
 	if err != nil {
 		return err
-	}
-	u, err := c.GetUser(ctx, req.UserID)
-	if err != nil {
-		return toTemporal(err)
 	}
 	if u.IsDeleted {
 		return nil
@@ -311,13 +303,9 @@ func (a *Activities) DeleteLeaver(ctx context.Context, req UserRequest) error {
 // RestoreLeaver undoes an offboarding's account changes for a rehire: the account is restored if
 // deleted and its employment status is ACTIVE again.
 func (a *Activities) RestoreLeaver(ctx context.Context, req UserRequest) error {
-	c, err := a.client(req.WorkspaceID)
+	c, u, err := a.user(ctx, req.WorkspaceID, req.UserID)
 	if err != nil {
 		return err
-	}
-	u, err := c.GetUser(ctx, req.UserID)
-	if err != nil {
-		return toTemporal(err)
 	}
 	if u.IsDeleted {
 		if err := c.RestoreUser(ctx, req.UserID); err != nil {
@@ -375,4 +363,17 @@ func (a *Activities) RequestDone(ctx context.Context, req RequestStatusRequest) 
 		return false, toTemporal(err)
 	}
 	return r.Status.Is(atomicwork.StatusResolved) || r.Status.Is(atomicwork.StatusClosed), nil
+}
+
+// user reads a user through the workspace's client; errors are already Temporal errors.
+func (a *Activities) user(ctx context.Context, workspaceID, userID int64) (*atomicwork.Client, *atomicwork.User, error) {
+	c, err := a.client(workspaceID)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := c.GetUser(ctx, userID)
+	if err != nil {
+		return nil, nil, toTemporal(err)
+	}
+	return c, u, nil
 }
