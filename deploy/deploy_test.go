@@ -17,9 +17,13 @@ import (
 	"strings"
 	"testing"
 
+	"fmt"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/atomicflow/atomicflow/internal/serverconfig"
 )
 
 const (
@@ -41,6 +45,7 @@ type service struct {
 	Environment map[string]string     `yaml:"environment"`
 	EnvFile     []string              `yaml:"env_file"`
 	Ports       []string              `yaml:"ports"`
+	Volumes     []string              `yaml:"volumes"`
 	Profiles    []string              `yaml:"profiles"`
 	Healthcheck *healthcheck          `yaml:"healthcheck"`
 	DependsOn   map[string]dependency `yaml:"depends_on"`
@@ -116,6 +121,44 @@ func TestComposeServices(t *testing.T) {
 	assert.True(t, oneShot(c)["temporal-namespace"])
 	assert.True(t, oneShot(c)["search-attributes"])
 	assert.Equal(t, []string{"/usr/local/bin/starter", "listen", "--addr", "0.0.0.0:8089"}, c.Services["listen"].Command)
+}
+
+// TestTemporalDynamicConfig: the production server mounts deploy/temporal/dynamicconfig.yaml,
+// which has every setting the dev servers run with (internal/serverconfig) and one partition for
+// the task queue the workers poll.
+func TestTemporalDynamicConfig(t *testing.T) {
+	c := load(t)
+	temporal := c.Services["temporal"]
+	target := temporal.Environment["DYNAMIC_CONFIG_FILE_PATH"]
+	require.NotEmpty(t, target, "the temporal service names its dynamic config file")
+	mounted := ""
+	for _, v := range temporal.Volumes {
+		if src, dst, ok := strings.Cut(strings.TrimSuffix(v, ":ro"), ":"); ok && dst == target {
+			mounted = src
+		}
+	}
+	require.Equal(t, "./deploy/temporal/dynamicconfig.yaml", mounted, "the file at DYNAMIC_CONFIG_FILE_PATH")
+
+	type value struct {
+		Value       any               `yaml:"value"`
+		Constraints map[string]string `yaml:"constraints"`
+	}
+	var dc map[string][]value
+	b, err := os.ReadFile(filepath.Join("..", mounted))
+	require.NoError(t, err)
+	require.NoError(t, yaml.Unmarshal(b, &dc))
+	for _, s := range serverconfig.Settings {
+		require.Len(t, dc[s.Key], 1, s.Key)
+		assert.Equal(t, s.Value, fmt.Sprint(dc[s.Key][0].Value), s.Key)
+		assert.Empty(t, dc[s.Key][0].Constraints, "%s applies to the whole server, as on the dev server", s.Key)
+	}
+	queue := c.Services["worker"].Environment["ATOMICFLOW_TASK_QUEUE"]
+	require.NotEmpty(t, queue)
+	for _, key := range []string{"matching.numTaskqueueReadPartitions", "matching.numTaskqueueWritePartitions"} {
+		require.Len(t, dc[key], 1, key)
+		assert.Equal(t, 1, dc[key][0].Value, key)
+		assert.Equal(t, map[string]string{"taskQueueName": queue}, dc[key][0].Constraints, key)
+	}
 }
 
 var imageRef = regexp.MustCompile(`^([a-z0-9][a-z0-9._/-]*)(?::([A-Za-z0-9._-]+))?(@sha256:[0-9a-f]{64})?$`)

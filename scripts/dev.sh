@@ -85,14 +85,14 @@ mkdir -p "$DEV/bin"
 say "building starter, worker and awsim into $DEV/bin"
 go build -o "$DEV/bin/" ./starter ./worker ./awsim
 
-# Search attributes come from the workflow contract (workflows.SearchAttributes).
-mapfile -t search_attributes < <("$DEV/bin/starter" dev-search-attributes)
-((${#search_attributes[@]} > 0)) || fail "$DEV/bin/starter dev-search-attributes printed nothing"
+# The same flags as the tests' dev servers: the contract's search attributes and atomicflow's
+# dynamic config (internal/serverconfig).
+mapfile -t server_flags < <("$DEV/bin/starter" dev-server-flags)
+((${#server_flags[@]} > 0)) || fail "$DEV/bin/starter dev-server-flags printed nothing"
 say "starting the Temporal dev server on $TEMPORAL_ADDR (UI $UI_URL; log $DEV/temporal.log)"
 start temporal "$DEV/temporal.log" bin/temporal server start-dev \
 	--port 7233 --ui-port 8233 \
-	--db-filename "$DEV/temporal.db" --log-level warn "${search_attributes[@]}" \
-	--dynamic-config-value system.enableActivityEagerExecution=true
+	--db-filename "$DEV/temporal.db" --log-level warn "${server_flags[@]}"
 wait_until temporal "$DEV/temporal.log" cluster_health
 
 say "starting awsim on $AWSIM_URL (demo dataset, key dev-key, bo.li@example.com holds 300 more laptops; log $DEV/awsim.log)"

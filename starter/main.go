@@ -66,7 +66,7 @@ are encrypted and results decrypted (see .env.example).`,
 	}
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
-	root.AddCommand(newOnboardCmd(a), newDevSearchAttributesCmd(a))
+	root.AddCommand(newOnboardCmd(a), newDevServerFlagsCmd(a))
 	root.AddCommand(newOffboardCmd(a))
 	root.AddCommand(newCodecServerCmd(a), newRegisterSearchAttributesCmd(a), newHealthcheckCmd(a))
 	root.AddCommand(newReassignCmd(a))

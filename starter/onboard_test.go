@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/mocks"
 
+	"github.com/atomicflow/atomicflow/internal/serverconfig"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -91,13 +92,15 @@ func TestHelpShowsAnExample(t *testing.T) {
 	assert.Contains(t, r.stdout, "starter onboard --employee-id E-1001")
 }
 
-func TestDevSearchAttributesListsTheContract(t *testing.T) {
-	r := runStarter(t, map[string]string{}, noDial(t), "dev-search-attributes")
+func TestDevServerFlagsListTheContractAndTheServerConfig(t *testing.T) {
+	r := runStarter(t, map[string]string{}, noDial(t), "dev-server-flags")
 	require.Equal(t, 0, r.code, r.stderr)
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	require.Len(t, lines, len(workflows.SearchAttributes()))
+	require.Len(t, lines, len(workflows.SearchAttributes())+len(serverconfig.Settings))
 	assert.Contains(t, lines, "--search-attribute=EmployeeId=Keyword")
 	assert.Contains(t, lines, "--search-attribute=LifecycleStage=Keyword")
+	assert.Contains(t, lines, "--dynamic-config-value=history.transferProcessorMaxPollRPS=1000")
+	assert.Contains(t, lines, "--dynamic-config-value=system.enableActivityEagerExecution=true")
 }
 
 // mockDial returns a dial function over a mocked client that records the start.

@@ -13,7 +13,7 @@ import (
 
 // newRegisterSearchAttributesCmd registers the contract's search attributes on the namespace, so a
 // self-hosted cluster (docker-compose.yml's one-shot job) has exactly the list the workflows
-// upsert (workflows.SearchAttributes, the same list dev-search-attributes prints for the dev server).
+// upsert (workflows.SearchAttributes, the same list dev-server-flags prints for the dev server).
 func newRegisterSearchAttributesCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "register-search-attributes",
@@ -24,7 +24,7 @@ registered with the right type. Run it once per namespace before the first worke
 workflow that upserts an unregistered attribute fails its workflow tasks until it is added.
 
 It needs operator rights on the cluster. On Temporal Cloud, add the attributes with tcld or the
-Cloud UI instead (the same names and types: starter dev-search-attributes prints them).`,
+Cloud UI instead (the same names and types: starter dev-server-flags prints them).`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()

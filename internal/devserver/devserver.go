@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/atomicflow/atomicflow/internal/serverconfig"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -76,15 +76,9 @@ func StartWithUI(ctx context.Context, cli string, extraArgs ...string) (*testsui
 	return srv, "http://127.0.0.1:" + port, nil
 }
 
-// ServerFlags are the dynamic-config settings every atomicflow dev server runs with (tests, bench,
-// make dev). Eager activity execution hands an activity to the worker in the answer to the
-// workflow task that scheduled it instead of through matching: measured with the onboarding bench,
-// it cuts a 2-entitlement, 2-asset onboarding from about 1.2 s to about 0.25 s on the dev server.
-var ServerFlags = []string{"--dynamic-config-value", "system.enableActivityEagerExecution=true"}
-
 // start runs the dev server; uiPort "" means no UI (--headless).
 func start(ctx context.Context, cli, uiPort string, extraArgs []string) (*testsuite.DevServer, error) {
-	extraArgs = append(slices.Clone(ServerFlags), extraArgs...)
+	extraArgs = append(serverconfig.DevServerFlags(), extraArgs...)
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath:     cli,
 		LogLevel:         "error",
