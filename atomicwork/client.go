@@ -27,6 +27,17 @@ const (
 	MaxPerPage = 100
 )
 
+// NewTransport is the client's default HTTP transport: http.DefaultTransport's settings, keeping
+// as many idle connections to the API as a worker has requests in flight (a reassignment's
+// concurrency goes up to 200). With resty's default of GOMAXPROCS+1, and http's of 2, every
+// request beyond them opened a new connection (and TLS session) and left one in TIME_WAIT.
+func NewTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 256
+	return t
+}
+
 // Config configures a Client.
 type Config struct {
 	// BaseURL is the tenant URL, e.g. https://acme.atomicwork.com (without /api/v1).
@@ -111,9 +122,11 @@ func New(cfg Config) (*Client, error) {
 		SetHeader("Accept", "application/json").
 		SetLogger(silentLogger{}).
 		SetDebug(false)
-	if cfg.Transport != nil {
-		rc.SetTransport(cfg.Transport)
+	transport := cfg.Transport
+	if transport == nil {
+		transport = NewTransport()
 	}
+	rc.SetTransport(transport)
 	return &Client{
 		http:          rc,
 		baseURL:       base,

@@ -18,7 +18,7 @@ import (
 // and emails stay out of the metrics and their number stays small. A nil handler records nothing.
 func NewTransport(next http.RoundTripper, h client.MetricsHandler) http.RoundTripper {
 	if next == nil {
-		next = newPooledTransport()
+		next = atomicwork.NewTransport()
 	}
 	if h == nil {
 		h = client.MetricsNopHandler
@@ -60,13 +60,4 @@ func statusClass(ctx context.Context, resp *http.Response, err error) string {
 		return ClassCanceled
 	}
 	return ClassNetwork
-}
-
-// newPooledTransport is http.DefaultTransport's settings with enough idle connections for
-// concurrent activities against one API host (the default keeps 2 per host).
-func newPooledTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 200
-	t.MaxIdleConnsPerHost = 100
-	return t
 }
