@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 )
@@ -34,6 +32,22 @@ type AssetFilter struct {
 	AssigneeID  int64  `json:"assignee_id,omitempty"`
 	AssetTypeID int64  `json:"asset_type_id,omitempty"`
 	Status      string `json:"status,omitempty"`
+}
+
+// LeftByWrites reports whether writing status (empty: unchanged) and a new assignee takes an
+// asset out of the selection: always with an assignee selector (the target is someone else, or
+// stock), and with a status selector when the status changes.
+func (f AssetFilter) LeftByWrites(status string) bool {
+	return f.AssigneeID != 0 || (f.Status != "" && status != "" && status != f.Status)
+}
+
+// NextPageHint is where the cursor's rank will be once the first taken ids of page p are handled:
+// the same page when the writes take handled assets out of the selection, else further on.
+func NextPageHint(p AssetPage, taken, size int, leftByWrites bool) int {
+	if leftByWrites {
+		return max(p.Page, 1)
+	}
+	return ((max(p.Page, 1)-1)*size+p.Offset+taken)/size + 1
 }
 
 // IsZero reports a filter that matches every asset.
@@ -210,6 +224,8 @@ type AssetPageRequest struct {
 	// Page is where to look first (1-based, page size PageSize); any value is safe, a good one saves calls.
 	Page     int `json:"page"`
 	PageSize int `json:"page_size"`
+	// Max > PageSize lists up to Max ids over consecutive pages (0: one page).
+	Max int `json:"max,omitempty"`
 }
 
 // AssetPage is the next assets after the cursor, in ascending id order.
@@ -247,7 +263,30 @@ func (a *Activities) NextAssetPage(ctx context.Context, req AssetPageRequest) (A
 	}
 	size := min(max(req.PageSize, 1), atomicwork.MaxPerPage)
 	filters := req.Filter.filters()
-	p := max(req.Page, 1)
+	out, err := nextAssetPage(ctx, c, filters, req.After, req.Page, size)
+	// The next pages, until Max: their assets are not written yet, so the rank simply moves on.
+	// Page and Offset stay the first page's, which with all the ids gives the next hint.
+	last := out
+	for err == nil && !out.Done && len(out.AssetIDs) > 0 && len(out.AssetIDs) < req.Max {
+		last, err = nextAssetPage(ctx, c, filters, out.AssetIDs[len(out.AssetIDs)-1], NextPageHint(last, len(last.AssetIDs), size, false), size)
+		out.Calls += last.Calls
+		out.AssetIDs = append(out.AssetIDs, last.AssetIDs...)
+		out.Done = last.Done
+	}
+	if err != nil {
+		return AssetPage{}, err
+	}
+	if req.Max > 0 && len(out.AssetIDs) > req.Max {
+		out.AssetIDs, out.Done = out.AssetIDs[:req.Max], false
+	}
+	return out, nil
+}
+
+// nextAssetPage is NextAssetPage with a client: the matching assets with the smallest ids above
+// after, looked for from page (a hint) in pages of size.
+func nextAssetPage(ctx context.Context, c *atomicwork.Client, filters atomicwork.Filters, after int64, page, size int) (AssetPage, error) {
+	size = min(max(size, 1), atomicwork.MaxPerPage)
+	p := max(page, 1)
 	out := AssetPage{}
 	for out.Calls < maxPageProbes {
 		out.Calls++
@@ -260,7 +299,7 @@ func (a *Activities) NextAssetPage(ctx context.Context, req AssetPageRequest) (A
 			return AssetPage{}, err
 		}
 		j := 0 // items at or below the cursor, a prefix
-		for j < len(items) && items[j].ID <= req.After {
+		for j < len(items) && items[j].ID <= after {
 			j++
 		}
 		switch {
@@ -284,7 +323,7 @@ func (a *Activities) NextAssetPage(ctx context.Context, req AssetPageRequest) (A
 			if err != nil {
 				return AssetPage{}, toTemporal(err)
 			}
-			if len(prev.Data) == 1 && prev.Data[0].ID <= req.After {
+			if len(prev.Data) == 1 && prev.Data[0].ID <= after {
 				return pageAfter(items, p, 0, out.Calls), nil
 			}
 			p--
@@ -292,7 +331,7 @@ func (a *Activities) NextAssetPage(ctx context.Context, req AssetPageRequest) (A
 			return pageAfter(items, p, j, out.Calls), nil
 		}
 	}
-	return AssetPage{}, fmt.Errorf("the selection kept moving for %d list calls while looking for the assets after %d; retrying", out.Calls, req.After)
+	return AssetPage{}, fmt.Errorf("the selection kept moving for %d list calls while looking for the assets after %d; retrying", out.Calls, after)
 }
 
 func pageAfter(items []atomicwork.Asset, page, offset, calls int) AssetPage {
@@ -332,6 +371,9 @@ type ReassignAssetRequest struct {
 	// Since is when the batch began: an asset found at the target on a retry, updated since then,
 	// was written by an earlier attempt whose answer was lost.
 	Since time.Time `json:"since"`
+	// Again: an earlier activity of the batch may have written this asset and ended without
+	// saying so (it was queued again), so Since applies as on a retry.
+	Again bool `json:"again,omitempty"`
 }
 
 // ReassignAssetResult is what happened to the asset.
@@ -375,7 +417,7 @@ func (a *Activities) ReassignAsset(ctx context.Context, req ReassignAssetRequest
 		return out, toTemporal(err)
 	case wrote:
 		out.Outcome = AssetMoved
-	case retried(ctx) && !req.Since.IsZero() && !cur.UpdatedAt.Before(req.Since):
+	case (req.Again || retried(ctx)) && !req.Since.IsZero() && !cur.UpdatedAt.Before(req.Since):
 		out.Outcome = AssetMoved // an earlier attempt's write applied; its answer was lost
 	default:
 		out.Outcome = AssetAlready
@@ -391,121 +433,4 @@ func retried(ctx context.Context) bool {
 // NormalizeAssetStatus writes an asset status the way the API stores it: "In Use" is IN_USE.
 func NormalizeAssetStatus(s string) string {
 	return strings.ReplaceAll(atomicwork.NormalizeStatus(s), "-", "_")
-}
-
-// ReassignAssetsRequest moves a small batch of assets, each exactly as ReassignAsset moves one.
-type ReassignAssetsRequest struct {
-	WorkspaceID int64   `json:"workspace_id,omitempty"`
-	AssetIDs    []int64 `json:"asset_ids"`
-	// Concurrency bounds the assets of this batch in flight at once; 0 or 1 is one at a time.
-	Concurrency  int         `json:"concurrency,omitempty"`
-	Filter       AssetFilter `json:"filter"`
-	TargetUserID int64       `json:"target_user_id,omitempty"`
-	Status       string      `json:"status,omitempty"`
-	Since        time.Time   `json:"since"`
-}
-
-// AssetResult is one asset's end in a batch: an Outcome, or a permanent error (ErrorType, Error).
-type AssetResult struct {
-	AssetID   int64  `json:"asset_id"`
-	Outcome   string `json:"outcome,omitempty"`
-	ErrorType string `json:"error_type,omitempty"`
-	Error     string `json:"error,omitempty"`
-}
-
-// ReassignAssetsResult lists the finished assets of a batch, in the order they finished. It is
-// also the heartbeat details, so an activity retry (or the workflow, after a timeout) knows them.
-type ReassignAssetsResult struct {
-	Assets []AssetResult `json:"assets"`
-}
-
-// MaxReassignBatch bounds the assets of one ReassignAssets call (and so its heartbeat details).
-const MaxReassignBatch = 500
-
-// ReassignAssets moves a batch of assets through ReassignAsset, at most req.Concurrency at once.
-// An asset that ends (moved, already there, no longer matching, or a permanent error such as 404)
-// is recorded and heartbeaten; an asset with a transient error (429, 5xx, a timeout) is not. When
-// some did not end, it heartbeats what did and returns a retryable error, with the largest
-// Retry-After of the 429s as NextRetryDelay (it never sleeps itself); the retry reads the
-// heartbeat (activity.GetHeartbeatDetails) and does only the rest. Attempt > 1 also lets
-// ReassignAsset count a write whose answer was lost as moved.
-func (a *Activities) ReassignAssets(ctx context.Context, req ReassignAssetsRequest) (ReassignAssetsResult, error) {
-	if len(req.AssetIDs) == 0 || len(req.AssetIDs) > MaxReassignBatch {
-		return ReassignAssetsResult{}, nonRetryable(ErrInvalidInput, fmt.Sprintf("reassign assets: %d asset ids, want 1 to %d", len(req.AssetIDs), MaxReassignBatch))
-	}
-	var out ReassignAssetsResult
-	if activity.IsActivity(ctx) && activity.HasHeartbeatDetails(ctx) {
-		_ = activity.GetHeartbeatDetails(ctx, &out) // unreadable details: do every asset again (harmless)
-	}
-	finished := make(map[int64]bool, len(out.Assets))
-	for _, r := range out.Assets {
-		finished[r.AssetID] = true
-	}
-	var todo []int64
-	for _, id := range req.AssetIDs {
-		if !finished[id] {
-			todo = append(todo, id)
-		}
-	}
-
-	var (
-		mu        sync.Mutex
-		transient []error
-		sem       = make(chan struct{}, min(max(req.Concurrency, 1), len(req.AssetIDs)))
-		wg        sync.WaitGroup
-	)
-	for _, id := range todo {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			res, err := a.ReassignAsset(ctx, ReassignAssetRequest{WorkspaceID: req.WorkspaceID, AssetID: id, Filter: req.Filter,
-				TargetUserID: req.TargetUserID, Status: req.Status, Since: req.Since})
-			r := AssetResult{AssetID: id, Outcome: res.Outcome}
-			var appErr *temporal.ApplicationError
-			switch {
-			case err == nil:
-			case errors.As(err, &appErr) && appErr.NonRetryable():
-				r = AssetResult{AssetID: id, ErrorType: appErr.Type(), Error: appErr.Message()}
-			default:
-				mu.Lock()
-				transient = append(transient, err)
-				mu.Unlock()
-				return
-			}
-			mu.Lock()
-			out.Assets = append(out.Assets, r)
-			if activity.IsActivity(ctx) {
-				activity.RecordHeartbeat(ctx, out)
-			}
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	if len(transient) == 0 {
-		return out, nil
-	}
-	if activity.IsActivity(ctx) {
-		activity.RecordHeartbeat(ctx, out)
-	}
-	return out, batchRetryError(transient, len(req.AssetIDs)-len(out.Assets))
-}
-
-// batchRetryError is the retryable error of a batch with left assets still to do: the first
-// error's type and message, and the largest NextRetryDelay (Retry-After) of them all.
-func batchRetryError(errs []error, left int) error {
-	var delay time.Duration
-	errType, msg := ErrUnavailable, errs[0].Error()
-	for i, err := range errs {
-		var appErr *temporal.ApplicationError
-		if !errors.As(err, &appErr) {
-			continue
-		}
-		if i == 0 {
-			errType, msg = appErr.Type(), appErr.Message()
-		}
-		delay = max(delay, appErr.NextRetryDelay())
-	}
-	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("%d asset(s) of the batch still to do: %s", left, msg), errType,
-		temporal.ApplicationErrorOptions{NextRetryDelay: delay})
 }

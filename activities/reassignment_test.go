@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
@@ -335,56 +334,4 @@ func TestNextAssetPageIsExactWhileWritesLandBetweenItsCalls(t *testing.T) {
 		})
 	assert.Equal(t, want, got, "every asset once, in id order")
 	t.Logf("%d assets, pages of 10, writes landing between calls: %d list calls", len(want), calls)
-}
-
-func TestReassignAssetsResumesAfterItsHeartbeat(t *testing.T) {
-	acts, sim := newActivities(t, atomicworktest.Options{ExtraAssets: 3})
-	boID := userID(t, sim, bo)
-	held := assetsOf(sim, boID)
-	req := ReassignAssetsRequest{AssetIDs: append(slices.Clone(held[:3]), 999999), Concurrency: 1,
-		Filter: AssetFilter{AssigneeID: boID}, Status: atomicwork.AssetAvailable, Since: time.Now().Add(-time.Minute)}
-
-	// The API allows 3 requests, then 429s: the first asset (a read and a write) and one read pass.
-	sim.SetRateLimit(0.001, 3)
-	first, err := acts.ReassignAssets(context.Background(), req)
-	var appErr *temporal.ApplicationError
-	require.True(t, errors.As(err, &appErr), "%v", err)
-	assert.Equal(t, ErrRateLimited, appErr.Type())
-	assert.False(t, appErr.NonRetryable(), "the rest of the batch is retried")
-	assert.Positive(t, appErr.NextRetryDelay(), "after Retry-After, without sleeping in the activity")
-	assert.Equal(t, []AssetResult{{AssetID: held[0], Outcome: AssetMoved}}, first.Assets)
-
-	// The retry starts from the heartbeat: only the other three assets are read.
-	sim.SetRateLimit(0, 0)
-	var env testsuite.WorkflowTestSuite
-	aenv := env.NewTestActivityEnvironment()
-	aenv.RegisterActivity(acts)
-	aenv.SetHeartbeatDetails(first)
-	calls := func() (n int) {
-		for _, byStatus := range sim.Stats().Calls {
-			for _, c := range byStatus {
-				n += c
-			}
-		}
-		return n
-	}
-	before := calls()
-	v, err := aenv.ExecuteActivity(acts.ReassignAssets, req)
-	require.NoError(t, err)
-	var out ReassignAssetsResult
-	require.NoError(t, v.Get(&out))
-	require.Len(t, out.Assets, 4)
-	assert.Equal(t, first.Assets[0], out.Assets[0])
-	byID := map[int64]AssetResult{}
-	for _, r := range out.Assets {
-		byID[r.AssetID] = r
-	}
-	assert.Equal(t, AssetMoved, byID[held[1]].Outcome)
-	assert.Equal(t, AssetMoved, byID[held[2]].Outcome)
-	assert.Equal(t, AssetResult{AssetID: 999999, ErrorType: ErrNotFound, Error: byID[999999].Error}, byID[999999], "a permanent error is an outcome")
-	assert.Equal(t, 3, sim.Stats().WritesApplied)
-	assert.Equal(t, before+5, calls(), "two reads and writes, one 404: the first asset is not read again")
-
-	_, err = acts.ReassignAssets(context.Background(), ReassignAssetsRequest{})
-	assert.Equal(t, ErrInvalidInput, appType(t, err))
 }

@@ -61,7 +61,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fs.Float64Var(&o.rps, "rps", 200, "the simulator's rate limit for the limited setting (requests/s)")
 		fs.IntVar(&o.concurrency, "concurrency", workflows.DefaultReassignConcurrency, "assets in flight, for (b) and (c)")
 		fs.DurationVar(&o.latency, "latency", 0, "added to every simulator request, e.g. 20ms for a remote API")
-		fs.IntVar(&o.perRun, "per-run", workflows.DefaultAssetsPerRun, "assets per workflow run before continue-as-new")
+		fs.IntVar(&o.perRun, "per-run", 0, "assets per workflow run before continue-as-new (0: the workflow's default)")
+		fs.IntVar(&o.repeat, "repeat", 5, "interleaved runs of each mode without a rate limit; each row is the median")
 		fs.StringVar(&o.temporalBin, "temporal", "bin/temporal", "Temporal CLI used for the dev server (make tools)")
 		partitions := fs.Int("partitions", 1, "task queue partitions of the dev server (its default is 4)")
 		if err := fs.Parse(args[1:]); err != nil {
@@ -69,8 +70,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		o.serverArgs = []string{"--dynamic-config-value", fmt.Sprintf("matching.numTaskqueueReadPartitions=%d", *partitions),
 			"--dynamic-config-value", fmt.Sprintf("matching.numTaskqueueWritePartitions=%d", *partitions)}
-		if o.assets < 1 || o.rps <= 0 || o.concurrency < 1 || o.concurrency > workflows.MaxReassignConcurrency || o.perRun < 1 {
-			return fmt.Errorf("--assets and --per-run must be at least 1, --rps positive, --concurrency 1 to %d", workflows.MaxReassignConcurrency)
+		if o.assets < 1 || o.rps <= 0 || o.concurrency < 1 || o.concurrency > workflows.MaxReassignConcurrency || o.perRun < 0 || o.repeat < 1 {
+			return fmt.Errorf("--assets and --repeat must be at least 1, --per-run 0 or more, --rps positive, --concurrency 1 to %d", workflows.MaxReassignConcurrency)
 		}
 		return benchReassign(ctx, out, o)
 	case "webhook":

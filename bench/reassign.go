@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,6 +34,7 @@ type reassignOptions struct {
 	concurrency int
 	latency     time.Duration
 	perRun      int
+	repeat      int
 	temporalBin string
 	serverArgs  []string
 }
@@ -89,17 +92,27 @@ func benchReassign(ctx context.Context, out io.Writer, o reassignOptions) error 
 		return errors.New("the simulator has no bo.li@example.com")
 	}
 
-	fmt.Fprintf(out, "bulk reassignment: %d+ laptops of bo.li@example.com back to stock; concurrency %d; simulator latency %s; %d assets per workflow run\n",
-		o.assets, o.concurrency, o.latency, o.perRun)
+	perRun := "the workflow's default assets per run"
+	if o.perRun > 0 {
+		perRun = fmt.Sprintf("%d assets per workflow run", o.perRun)
+	}
+	fmt.Fprintf(out, "bulk reassignment: %d+ laptops of bo.li@example.com back to stock; concurrency %d; simulator latency %s; %s\n",
+		o.assets, o.concurrency, o.latency, perRun)
 	for _, rps := range []float64{0, o.rps} {
 		sim.SetRateLimit(rps, 0)
 		setting := "rate limit off"
 		if rps > 0 {
 			setting = fmt.Sprintf("simulator at %g requests/s (ceiling %g assets/s), ATOMICWORK_RPS=%g", rps, rps/2, rps)
 		}
+		// Without a rate limit a run takes a fraction of a second, where a shared machine's noise
+		// shows: the modes take turns for --repeat rounds and each row is its median run.
+		rounds := 1
+		if rps == 0 {
+			rounds = o.repeat
+			setting += fmt.Sprintf(" (each row the median of %d interleaved runs)", rounds)
+		}
 		fmt.Fprintf(os.Stderr, "bench: %s\n", setting)
-		var rows []reassignRow
-		for _, mode := range []struct {
+		modes := []struct {
 			name string
 			run  func() (reassignRow, error)
 		}{
@@ -108,25 +121,33 @@ func benchReassign(ctx context.Context, out io.Writer, o reassignOptions) error 
 			{"(c) atomicflow workflow, worker process", func() (reassignRow, error) {
 				return workflowReassign(ctx, srv.FrontendHostPort(), srv.Client(), workerBin, api.URL, rps, o)
 			}},
-		} {
-			sim.Reset()
-			want := len(heldBy(sim, bo.ID))
-			row, err := mode.run()
-			if err != nil {
-				return fmt.Errorf("%s, %s: %w", setting, mode.name, err)
-			}
-			row.mode = mode.name
-			stats := sim.Stats()
-			for _, byStatus := range stats.Calls {
-				for status, n := range byStatus {
-					row.requests += n
-					if status == 429 {
-						row.rejected += n
+		}
+		runsOf := make([][]reassignRow, len(modes))
+		for range rounds {
+			for i, mode := range modes {
+				sim.Reset()
+				want := len(heldBy(sim, bo.ID))
+				row, err := mode.run()
+				if err != nil {
+					return fmt.Errorf("%s, %s: %w", setting, mode.name, err)
+				}
+				row.mode = mode.name
+				for _, byStatus := range sim.Stats().Calls {
+					for status, n := range byStatus {
+						row.requests += n
+						if status == 429 {
+							row.rejected += n
+						}
 					}
 				}
+				row.assets = want - len(heldBy(sim, bo.ID))
+				runsOf[i] = append(runsOf[i], row)
 			}
-			row.assets = want - len(heldBy(sim, bo.ID))
-			rows = append(rows, row)
+		}
+		rows := make([]reassignRow, len(modes))
+		for i, rs := range runsOf {
+			slices.SortFunc(rs, func(x, y reassignRow) int { return cmp.Compare(x.wall, y.wall) })
+			rows[i] = rs[len(rs)/2]
 		}
 		printReassignTable(out, setting, rows, rps)
 	}
@@ -265,6 +286,10 @@ func workflowReassign(ctx context.Context, hostPort string, c client.Client, wor
 		_ = w.Wait()
 	}()
 
+	// The clock starts once the worker polls, as a deployed worker does before any batch.
+	if err := waitForPollers(ctx, c, queue); err != nil {
+		return reassignRow{}, err
+	}
 	in := workflows.ReassignmentInput{BatchID: queue, Selector: workflows.AssetSelector{AssigneeEmail: atomicworktest.DefaultExtraAssetsAssignee},
 		Target: workflows.AssetTarget{Stock: true}, Confirmed: true, Concurrency: o.concurrency, AssetsPerRun: o.perRun}
 	start := time.Now()
@@ -295,6 +320,24 @@ func workflowReassign(ctx context.Context, hostPort string, c client.Client, wor
 	row.maxEvents = max(row.maxEvents, last)
 	row.sumEvents += last
 	return row, nil
+}
+
+// waitForPollers waits until a worker polls the queue for workflow and activity tasks.
+func waitForPollers(ctx context.Context, c client.Client, queue string) error {
+	deadline := time.Now().Add(time.Minute)
+	for _, kind := range []enumspb.TaskQueueType{enumspb.TASK_QUEUE_TYPE_WORKFLOW, enumspb.TASK_QUEUE_TYPE_ACTIVITY} {
+		for {
+			resp, err := c.DescribeTaskQueue(ctx, queue, kind)
+			if err == nil && len(resp.GetPollers()) > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("no worker polls %s after a minute (last error: %v)", queue, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	return nil
 }
 
 // peakRSS reads a process's peak resident set (VmHWM) in kB from /proc.

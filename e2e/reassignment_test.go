@@ -267,54 +267,69 @@ func TestReassignmentDryRunConfirmPauseResume(t *testing.T) {
 
 // TestReassignmentSurvivesWorkerKill runs the worker as a process, kills it (SIGKILL) in the middle
 // of a batch and starts another: every asset ends in stock, none is written after it got there,
-// and the report's counts match the simulator's.
+// and the report's counts match the simulator's. Both ways of moving assets: one activity per
+// asset (a worker with ATOMICWORK_RPS) and ranges (without; the simulator is slowed so that the
+// kill lands inside a range, whose heartbeat then times out and whose retry resumes it).
 func TestReassignmentSurvivesWorkerKill(t *testing.T) {
 	srv := devServer(t)
-	sim := atomicworktest.NewServer(t, atomicworktest.Options{APIKey: apiKey, ExtraAssets: 600})
-	c, err := client.Dial(client.Options{HostPort: srv.FrontendHostPort(), Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
-	require.NoError(t, err)
-	t.Cleanup(c.Close)
-	boUser, _ := sim.UserByEmail(bo)
-	held := heldBy(sim, boUser.ID)
-
 	bin := buildWorker(t)
-	queue := "e2e-kill"
-	logs := &syncBuffer{}
-	env := []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
-		"TEMPORAL_ADDRESS=" + srv.FrontendHostPort(), "TEMPORAL_NAMESPACE=default",
-		"TEMPORAL_CONFIG_FILE=" + filepath.Join(t.TempDir(), "absent.toml"),
-		"ATOMICWORK_BASE_URL=" + sim.URL, "ATOMICWORK_API_KEY=" + apiKey, "ATOMICWORK_WORKSPACE_ID=1",
-		"ATOMICWORK_TIMEOUT=5s", "ATOMICWORK_RPS=300", "ATOMICFLOW_TASK_QUEUE=" + queue,
-		"ATOMICFLOW_WORKER_STOP_TIMEOUT=1s", "LOG_LEVEL=info",
+	for _, mode := range []struct {
+		name    string
+		env     []string
+		latency time.Duration
+	}{
+		{"per-asset", []string{"ATOMICWORK_RPS=300"}, 0},
+		{"ranges", nil, 40 * time.Millisecond},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			sim := atomicworktest.NewServer(t, atomicworktest.Options{APIKey: apiKey, ExtraAssets: 600,
+				Faults: atomicworktest.Faults{Latency: mode.latency}})
+			c, err := client.Dial(client.Options{HostPort: srv.FrontendHostPort(), Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+			require.NoError(t, err)
+			t.Cleanup(c.Close)
+			boUser, _ := sim.UserByEmail(bo)
+			held := heldBy(sim, boUser.ID)
+
+			queue := "e2e-kill-" + mode.name
+			logs := &syncBuffer{}
+			env := append([]string{
+				"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
+				"TEMPORAL_ADDRESS=" + srv.FrontendHostPort(), "TEMPORAL_NAMESPACE=default",
+				"TEMPORAL_CONFIG_FILE=" + filepath.Join(t.TempDir(), "absent.toml"),
+				"ATOMICWORK_BASE_URL=" + sim.URL, "ATOMICWORK_API_KEY=" + apiKey, "ATOMICWORK_WORKSPACE_ID=1",
+				"ATOMICWORK_TIMEOUT=5s", "ATOMICFLOW_TASK_QUEUE=" + queue,
+				"ATOMICFLOW_WORKER_STOP_TIMEOUT=1s", "LOG_LEVEL=info",
+			}, mode.env...)
+			first := startWorker(t, bin, env, logs, 1)
+
+			in := workflows.ReassignmentInput{BatchID: queue, Selector: workflows.AssetSelector{AssigneeEmail: bo},
+				Target: workflows.AssetTarget{Stock: true}, Confirmed: true, Concurrency: 20, AssetsPerRun: 250}
+			run := startReassignment(t, c, queue, in)
+			// Mid-way through the second run (250 assets per run): assets are being written.
+			require.Eventually(t, func() bool { return sim.Stats().WritesApplied >= 300 }, time.Minute, 10*time.Millisecond)
+			require.NoError(t, first.Process.Signal(syscall.SIGKILL)) // only the process this test started
+			_ = first.Wait()
+			writesAtKill := sim.Stats().WritesApplied
+			t.Logf("killed the worker (pid %d) with %d writes applied", first.Process.Pid, writesAtKill)
+			require.Less(t, writesAtKill, len(held), "the kill must come before the end")
+
+			startWorker(t, bin, env, logs, 2)
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			var rep workflows.ReassignmentReport
+			require.NoError(t, run.Get(ctx, &rep))
+
+			stats := sim.Stats()
+			t.Logf("report: done %d skipped %d failed %d runs %d; sim: writes %d", rep.Done, rep.Skipped, rep.Failed, rep.Runs, stats.WritesApplied)
+			requireInStock(t, sim, held)
+			assert.Equal(t, len(held), stats.WritesApplied, "each asset written once: none after it got there")
+			assert.Equal(t, stats.WritesApplied, rep.Done, "the report counts what the simulator applied")
+			assert.Zero(t, rep.Failed)
+			assert.Zero(t, rep.AlreadyAtTarget)
+			assert.Equal(t, len(held), rep.Total)
+			require.NotContains(t, logs.String(), apiKey)
+		})
 	}
-	first := startWorker(t, bin, env, logs, 1)
-
-	in := workflows.ReassignmentInput{BatchID: "e2e-kill", Selector: workflows.AssetSelector{AssigneeEmail: bo},
-		Target: workflows.AssetTarget{Stock: true}, Confirmed: true, Concurrency: 20, AssetsPerRun: 250}
-	run := startReassignment(t, c, queue, in)
-	before := waitProgress(t, c, run.GetID(), time.Minute, func(p workflows.ReassignmentProgress) bool { return p.Done >= 150 })
-	require.NoError(t, first.Process.Signal(syscall.SIGKILL)) // only the process this test started
-	_ = first.Wait()
-	writesAtKill := sim.Stats().WritesApplied
-	t.Logf("killed the worker (pid %d) at %d done, %d in flight; %d writes applied", first.Process.Pid, before.Done, before.InFlight, writesAtKill)
-	require.Less(t, writesAtKill, len(held), "the kill must come before the end")
-
-	startWorker(t, bin, env, logs, 2)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	var rep workflows.ReassignmentReport
-	require.NoError(t, run.Get(ctx, &rep))
-
-	stats := sim.Stats()
-	t.Logf("report: done %d skipped %d failed %d runs %d; sim: writes %d", rep.Done, rep.Skipped, rep.Failed, rep.Runs, stats.WritesApplied)
-	requireInStock(t, sim, held)
-	assert.Equal(t, len(held), stats.WritesApplied, "each asset written once: none after it got there")
-	assert.Equal(t, stats.WritesApplied, rep.Done, "the report counts what the simulator applied")
-	assert.Zero(t, rep.Failed)
-	assert.Zero(t, rep.AlreadyAtTarget)
-	assert.Equal(t, len(held), rep.Total)
-	require.NotContains(t, logs.String(), apiKey)
 }
 
 // buildWorker builds the worker binary once per test into a temporary directory.

@@ -139,7 +139,8 @@ func TestReassignAgainstTheWorker(t *testing.T) {
 	})
 
 	t.Run("pause, resume, Ctrl-C, watch, cancel", func(t *testing.T) {
-		sim.SetFaults(atomicworktest.Faults{Latency: 40 * time.Millisecond})
+		// 10 assets a second, so that a range (one second of work) leaves most for later.
+		sim.SetFaults(atomicworktest.Faults{Latency: 100 * time.Millisecond})
 		defer sim.SetFaults(atomicworktest.Faults{})
 		args := []string{"reassign", "--from", bo.Email, "--to", "ana.diaz@example.com", "--concurrency", "2", "--yes", "--batch-id", "ctrl-c"}
 		watchCtx, ctrlC := context.WithCancel(ctx)

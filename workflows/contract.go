@@ -539,10 +539,16 @@ const (
 	ReassignSampleSize = 10
 	// ReassignPageSize is how many asset ids one page activity lists.
 	ReassignPageSize = 100
-	// ReassignBatchesInFlight is how many ReassignAssets batches the window keeps pending when the
-	// worker batches (NewReassignment): enough to hide each activity's dispatch cost behind the
-	// others' work. Their assets in flight still add up to Concurrency.
-	ReassignBatchesInFlight = 4
+	// ReassignRangeSize is the most assets one ReassignRange moves (ReassignInRanges).
+	ReassignRangeSize = activities.MaxRangeAssets
+	// ReassignRangeBudget is how long a range starts assets: progress and pauses reach the
+	// workflow about this often however slow the API is.
+	ReassignRangeBudget = time.Second
+	// DefaultAssetsPerRunInRanges replaces DefaultAssetsPerRun for ReassignInRanges: a range
+	// adds a handful of events and its answer about 50 bytes per asset, so a run of this many
+	// stays near 150 events and 1 MB of history, and lasts long enough that continue-as-new is
+	// not slowed by the server's minimum interval between runs (1 s by default).
+	DefaultAssetsPerRunInRanges = 20_000
 	// FailureStreakLimit pauses a batch whose last assets all failed: something is wrong for all.
 	FailureStreakLimit = 50
 )

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -31,30 +30,37 @@ import (
 // asset keeps retries per asset (Retry-After honoured by Temporal) and the task-queue rate limit
 // exact (one activity = one read + one write, see workerapp's ATOMICWORK_RPS).
 //
-// A worker without a rate limit registers NewReassignment(n) instead: the window then schedules
-// ReassignAssets activities of up to n assets each (batches), because each activity dispatch and
-// workflow task costs tens of milliseconds whatever the work; see NewReassignment.
+// A worker without a rate limit registers NewReassignment(ReassignInRanges) instead: see there.
 func Reassignment(ctx workflow.Context, in ReassignmentInput) (ReassignmentReport, error) {
-	return NewReassignment(1)(ctx, in)
+	return NewReassignment(ReassignPerAsset)(ctx, in)
 }
 
-// NewReassignment returns the Reassignment workflow for a worker whose activities move up to
-// batchSize assets each (1: one ReassignAsset per asset, as Reassignment). Each run records the
-// worker's batch size once (a side effect, behind the version reassignBatchesVersion, so that
-// histories recorded before batches replay unchanged); the run keeps it, and the next run takes
-// the then current worker's. With batches the window keeps about ReassignBatchesInFlight
-// ReassignAssets pending, each moving its assets Concurrency/ReassignBatchesInFlight at a time,
-// so that at most Concurrency assets are in flight across the batch as before.
-func NewReassignment(batchSize int) func(workflow.Context, ReassignmentInput) (ReassignmentReport, error) {
+// ReassignMode is how a worker's reassignment moves assets.
+type ReassignMode int
+
+const (
+	// ReassignPerAsset runs one ReassignAsset activity per asset, paced by the task queue's
+	// activity rate (ATOMICWORK_RPS): for an API with a rate limit.
+	ReassignPerAsset ReassignMode = iota
+	// ReassignInRanges runs one ReassignRange activity at a time, each listing and moving up to
+	// ReassignRangeSize assets Concurrency at a time within ReassignRangeBudget, and resuming
+	// from its heartbeat when retried: for an API without a rate limit, where the per-activity
+	// bookkeeping of one asset per activity would be the bottleneck.
+	ReassignInRanges
+)
+
+// NewReassignment returns the Reassignment workflow of a worker that moves assets in mode. Each
+// run records the worker's mode once (a side effect, behind the version reassignRangesVersion,
+// so that histories recorded before ranges replay unchanged as per-asset runs); the run keeps
+// it, and the next run takes the then current worker's.
+func NewReassignment(mode ReassignMode) func(workflow.Context, ReassignmentInput) (ReassignmentReport, error) {
 	return func(ctx workflow.Context, in ReassignmentInput) (ReassignmentReport, error) {
 		r, err := newReassignment(ctx, in)
 		if err != nil {
 			return ReassignmentReport{}, err
 		}
-		if workflow.GetVersion(ctx, reassignBatchesChange, workflow.DefaultVersion, reassignBatchesVersion) == reassignBatchesVersion {
-			if err := workflow.SideEffect(ctx, func(workflow.Context) any {
-				return min(max(batchSize, 1), activities.MaxReassignBatch)
-			}).Get(&r.batchSize); err != nil {
+		if workflow.GetVersion(ctx, reassignRangesChange, workflow.DefaultVersion, reassignRangesVersion) == reassignRangesVersion {
+			if err := workflow.SideEffect(ctx, func(workflow.Context) any { return mode }).Get(&r.mode); err != nil {
 				return ReassignmentReport{}, err
 			}
 		}
@@ -62,10 +68,12 @@ func NewReassignment(batchSize int) func(workflow.Context, ReassignmentInput) (R
 	}
 }
 
-// The change that introduced ReassignAssets batches (TEMPORAL-NOTES §10).
+// The change that introduced ReassignRange (TEMPORAL-NOTES §10). It replaced the ReassignAssets
+// batches of change "reassign-batches", which was never deployed (only this repository's tests
+// and benchmarks ran it), so its recorded histories were replaced rather than kept replayable.
 const (
-	reassignBatchesChange  = "reassign-batches"
-	reassignBatchesVersion = workflow.Version(1)
+	reassignRangesChange  = "reassign-ranges"
+	reassignRangesVersion = workflow.Version(1)
 )
 
 type reassignment struct {
@@ -77,12 +85,11 @@ type reassignment struct {
 	// work runs the batch: disconnected from workflow cancellation, which is turned into a
 	// clean stop (requestCancel) so that assets in flight finish and the report is returned.
 	work workflow.Context
-	// batchSize is the most assets one activity moves; 1 is one ReassignAsset per asset.
-	batchSize int
+	mode ReassignMode
 
 	// This run only.
-	inFlight    int     // assets
-	activities  int     // ReassignAsset or ReassignAssets pending
+	inFlight    int     // assets started and not ended (ReassignInRanges: the range's most)
+	ranging     bool    // a ReassignRange is pending
 	buffer      []int64 // listed ids not started yet, ascending, all above st.After
 	fetchAfter  int64   // the next page starts after this id
 	fetchPage   int
@@ -104,10 +111,9 @@ func newReassignment(ctx workflow.Context, in ReassignmentInput) (*reassignment,
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidInput, nil)
 	}
 	r := &reassignment{
-		in:        in,
-		batchSize: 1,
-		id:        workflow.GetInfo(ctx).WorkflowExecution.ID,
-		logger:    log.With(workflow.GetLogger(ctx), "BatchId", in.BatchID),
+		in:     in,
+		id:     workflow.GetInfo(ctx).WorkflowExecution.ID,
+		logger: log.With(workflow.GetLogger(ctx), "BatchId", in.BatchID),
 	}
 	if state != nil {
 		r.st = *state
@@ -235,7 +241,11 @@ func (r *reassignment) finishReport(rep *ReassignmentReport) ReassignmentReport 
 func (r *reassignment) process() error {
 	for {
 		r.refill()
-		r.dispatch()
+		if r.mode == ReassignInRanges {
+			r.startRange()
+		} else {
+			r.dispatch()
+		}
 		r.setStage(r.work, r.wantedStage())
 		if r.inFlight == 0 && !r.fetching {
 			if r.cancelled || r.finished() || r.runFull() {
@@ -256,13 +266,13 @@ func (r *reassignment) blocked() bool {
 
 // refill starts the next page when the buffer runs low.
 func (r *reassignment) refill() {
-	if r.fetching || r.exhausted || r.blocked() || len(r.buffer) >= r.window()*r.batchSize {
+	if r.fetching || r.exhausted || r.blocked() || len(r.buffer) >= r.bufferSize() {
 		return
 	}
 	if ids := r.in.Selector.AssetIDs; len(ids) > 0 {
 		// An explicit list needs no listing: the next ids above the cursor (the list is sorted).
 		i, _ := slices.BinarySearch(ids, r.fetchAfter+1)
-		next := ids[i:min(i+ReassignPageSize, len(ids))]
+		next := ids[i:min(i+max(ReassignPageSize, r.bufferSize()-len(r.buffer)), len(ids))]
 		r.buffer = append(r.buffer, next...)
 		if len(next) == 0 || i+len(next) == len(ids) {
 			r.exhausted = true
@@ -275,6 +285,9 @@ func (r *reassignment) refill() {
 	r.fetching = true
 	req := activities.AssetPageRequest{WorkspaceID: r.in.WorkspaceID, Filter: r.filter(), After: r.fetchAfter,
 		Page: r.fetchPage, PageSize: ReassignPageSize}
+	if r.mode == ReassignInRanges {
+		req.Max = ReassignRangeSize // the next range, listed while the current one moves
+	}
 	f := workflow.ExecuteActivity(pageCall(r.work, fmt.Sprintf("list assets after %d", req.After)), acts.NextAssetPage, req)
 	workflow.Go(r.work, func(g workflow.Context) {
 		var page activities.AssetPage
@@ -290,120 +303,135 @@ func (r *reassignment) refill() {
 			r.fetchAfter = page.AssetIDs[n-1]
 		}
 		r.exhausted = page.Done
-		// Hint for the next page: where the cursor's rank will be once this page is handled. When
-		// the writes take assets out of the selection they fall back to this page; otherwise the
-		// rank moves on by what this page returned.
-		r.fetchPage = page.Page
-		if !r.writesLeaveSelection() {
-			r.fetchPage = ((page.Page-1)*ReassignPageSize+page.Offset+len(page.AssetIDs))/ReassignPageSize + 1
-		}
+		r.fetchPage = activities.NextPageHint(page, len(page.AssetIDs), ReassignPageSize, r.writesLeaveSelection())
 		r.st.Page = page.Page
 		r.details()
 	})
 }
 
-// dispatch starts activities while the window has room: one asset each, or a batch of up to
-// batchSize (requeued assets first, then the buffer; never past MaxAssets or the run's share).
+// dispatch starts assets while the window has room: queued-again ones first, then the buffer.
 func (r *reassignment) dispatch() {
-	for r.activities < r.window() && !r.blocked() {
-		n := r.batchSize
-		if r.in.MaxAssets > 0 && len(r.st.Requeue) == 0 {
-			n = min(n, r.in.MaxAssets-r.processed()-r.inFlight)
-		}
-		n = min(n, r.assetsPerRun()-r.dispatched)
-		if n > 1 {
-			// Keep batches a small share of what is left (but a few rounds of perBatch at least),
-			// so that progress, pauses and the last assets stay spread over the window instead of
-			// waiting for a few big batches.
-			share := 2 * r.window()
-			n = min(n, max(4*r.perBatch(), (r.st.Total-r.processed()-r.inFlight+share-1)/share))
-		}
-		var ids []int64
-		for len(ids) < n && len(r.st.Requeue) > 0 {
-			ids, r.st.Requeue = append(ids, r.st.Requeue[0]), r.st.Requeue[1:]
-		}
-		for len(ids) < n && len(r.buffer) > 0 {
-			ids, r.buffer = append(ids, r.buffer[0]), r.buffer[1:]
-			r.st.After = ids[len(ids)-1]
-		}
+	for r.inFlight < r.concurrency() && !r.blocked() {
+		var id int64
+		again := false
 		switch {
-		case len(ids) == 0:
-			return
-		case r.batchSize == 1:
-			r.start(ids[0])
+		case len(r.st.Requeue) > 0:
+			id, r.st.Requeue, again = r.st.Requeue[0], r.st.Requeue[1:], true
+		case len(r.buffer) > 0:
+			id, r.buffer = r.buffer[0], r.buffer[1:]
+			r.st.After = id
 		default:
-			r.startBatch(ids)
+			return
 		}
+		r.start(id, again)
 	}
 }
 
-// window is how many activities may be pending: Concurrency single assets, or as many batches of
-// perBatch() assets in flight each as keep at most Concurrency assets in flight.
-func (r *reassignment) window() int {
-	return max(1, r.concurrency()/r.perBatch())
-}
-
-// perBatch is how many assets of one batch are in flight at once.
-func (r *reassignment) perBatch() int {
-	return min(r.batchSize, max(1, (r.concurrency()+ReassignBatchesInFlight-1)/ReassignBatchesInFlight))
-}
-
-// startBatch moves ids with one ReassignAssets activity and records each asset as start would.
-// Assets that the activity did not finish (its retries ran out, or it was cancelled) go through
-// record with the activity's error; those it finished before a timeout come from its heartbeat.
-func (r *reassignment) startBatch(ids []int64) {
-	r.inFlight += len(ids)
-	r.dispatched += len(ids)
-	r.activities++
-	req := activities.ReassignAssetsRequest{WorkspaceID: r.in.WorkspaceID, AssetIDs: ids, Concurrency: r.perBatch(),
-		Filter: r.filter(), TargetUserID: r.st.Resolved.TargetUserID, Status: r.targetStatus(), Since: r.st.StartedAt}
-	f := workflow.ExecuteActivity(batchCall(r.work, ids, r.perBatch()), acts.ReassignAssets, req)
-	workflow.Go(r.work, func(g workflow.Context) {
-		var res activities.ReassignAssetsResult
-		err := f.Get(g, &res)
-		var timeoutErr *temporal.TimeoutError
-		if err != nil && errors.As(err, &timeoutErr) && timeoutErr.HasLastHeartbeatDetails() {
-			res = activities.ReassignAssetsResult{}
-			_ = timeoutErr.LastHeartbeatDetails(&res)
-		}
-		r.inFlight -= len(ids)
-		r.activities--
-		ended := make(map[int64]bool, len(res.Assets))
-		for _, a := range res.Assets {
-			ended[a.AssetID] = true
-			if a.ErrorType != "" {
-				r.record(a.AssetID, activities.ReassignAssetResult{}, temporal.NewNonRetryableApplicationError(a.Error, a.ErrorType, nil))
-			} else {
-				r.record(a.AssetID, activities.ReassignAssetResult{AssetID: a.AssetID, Outcome: a.Outcome}, nil)
-			}
-		}
-		for _, id := range ids {
-			if !ended[id] {
-				r.record(id, activities.ReassignAssetResult{}, cmp.Or(err, errBatchIncomplete))
-			}
-		}
-		r.changed++
-	})
-}
-
-// errBatchIncomplete: a batch answered without every asset (it should not); they are retried.
-var errBatchIncomplete = errors.New("the batch answered without this asset")
-
-func (r *reassignment) start(id int64) {
+func (r *reassignment) start(id int64, again bool) {
 	r.inFlight++
 	r.dispatched++
-	r.activities++
 	req := activities.ReassignAssetRequest{WorkspaceID: r.in.WorkspaceID, AssetID: id, Filter: r.filter(),
-		TargetUserID: r.st.Resolved.TargetUserID, Status: r.targetStatus(), Since: r.st.StartedAt}
+		TargetUserID: r.st.Resolved.TargetUserID, Status: r.targetStatus(), Since: r.st.StartedAt, Again: again}
 	f := workflow.ExecuteActivity(assetCall(r.work, id), acts.ReassignAsset, req)
 	workflow.Go(r.work, func(g workflow.Context) {
 		var res activities.ReassignAssetResult
 		err := f.Get(g, &res)
 		r.inFlight--
-		r.activities--
 		r.record(id, res, err)
 		r.changed++
 	})
+}
+
+// bufferSize is how many listed ids the buffer keeps ahead: a window's worth, or the next range.
+func (r *reassignment) bufferSize() int {
+	if r.mode == ReassignInRanges {
+		return ReassignRangeSize
+	}
+	return r.concurrency()
+}
+
+// startRange starts the next ReassignRange unless one is pending or the batch is blocked: the
+// assets queued again first, then the buffer; never past MaxAssets or the run's share.
+func (r *reassignment) startRange() {
+	if r.ranging || r.blocked() {
+		return
+	}
+	room := min(ReassignRangeSize, r.assetsPerRun()-r.dispatched)
+	if r.in.MaxAssets > 0 && len(r.st.Requeue) == 0 {
+		room = min(room, r.in.MaxAssets-r.processed())
+	}
+	req := activities.ReassignRangeRequest{WorkspaceID: r.in.WorkspaceID, Filter: r.filter(), TargetUserID: r.st.Resolved.TargetUserID,
+		Status: r.targetStatus(), Since: r.st.StartedAt, Concurrency: r.concurrency(), Budget: ReassignRangeBudget}
+	switch {
+	case len(r.st.Requeue) > 0:
+		n := min(len(r.st.Requeue), ReassignRangeSize)
+		req.AssetIDs, r.st.Requeue, req.Again = slices.Clone(r.st.Requeue[:n]), r.st.Requeue[n:], true
+	case room > 0 && len(r.buffer) > 0:
+		n := min(len(r.buffer), room)
+		req.AssetIDs, r.buffer = slices.Clone(r.buffer[:n]), r.buffer[n:]
+		r.st.After = req.AssetIDs[n-1]
+	default:
+		return
+	}
+	r.ranging = true
+	r.inFlight += len(req.AssetIDs)
+	r.dispatched += len(req.AssetIDs)
+	f := workflow.ExecuteActivity(rangeCall(r.work, req), acts.ReassignRange, req)
+	workflow.Go(r.work, func(g workflow.Context) {
+		var res activities.ReassignRangeResult
+		err := f.Get(g, &res)
+		r.ranging = false
+		r.inFlight -= len(req.AssetIDs)
+		r.endRange(req, res, err)
+		r.changed++
+	})
+}
+
+// endRange records a range's assets. A failed range's progress comes from its error's details
+// (or, after a timeout, its last heartbeat); its other assets are queued again, and the batch
+// pauses for an operator when the range could not go on by itself.
+func (r *reassignment) endRange(req activities.ReassignRangeRequest, res activities.ReassignRangeResult, err error) {
+	if err != nil {
+		res = rangeProgress(err)
+	}
+	ended := make(map[int64]bool, len(res.Assets))
+	for _, a := range res.Assets {
+		ended[a.AssetID] = true
+		if a.ErrorType != "" {
+			r.record(a.AssetID, activities.ReassignAssetResult{}, temporal.NewNonRetryableApplicationError(a.Error, a.ErrorType, nil))
+		} else {
+			r.record(a.AssetID, activities.ReassignAssetResult{AssetID: a.AssetID, Outcome: a.Outcome}, nil)
+		}
+	}
+	for _, id := range req.AssetIDs {
+		if !ended[id] {
+			r.st.Requeue = append(r.st.Requeue, id)
+		}
+	}
+	var appErr *temporal.ApplicationError
+	switch {
+	case err == nil, temporal.IsCanceledError(err):
+	case errors.As(err, &appErr) && (appErr.Type() == activities.ErrUnauthorized || appErr.Type() == activities.ErrNoWorkspace):
+		r.autoPause(fmt.Sprintf("the worker cannot use the API (%s): %s", appErr.Type(), appErr.Message()))
+	default:
+		r.autoPause(fmt.Sprintf("assets %d to %d still failed after their retries: %s", req.AssetIDs[0], req.AssetIDs[len(req.AssetIDs)-1], failureText(err)))
+	}
+	r.details()
+}
+
+// rangeProgress is what a failed range did: its error's details, its last heartbeat after a
+// timeout, or else nothing known (all its assets are queued again).
+func rangeProgress(err error) activities.ReassignRangeResult {
+	var res activities.ReassignRangeResult
+	var appErr *temporal.ApplicationError
+	var timeoutErr *temporal.TimeoutError
+	switch {
+	case errors.As(err, &appErr) && appErr.HasDetails() && appErr.Details(&res) == nil:
+	case errors.As(err, &timeoutErr) && timeoutErr.HasLastHeartbeatDetails() && timeoutErr.LastHeartbeatDetails(&res) == nil:
+	default:
+		res = activities.ReassignRangeResult{}
+	}
+	return res
 }
 
 // record counts one asset's outcome. Permanent per-asset failures are recorded and the batch goes
@@ -537,8 +565,11 @@ func (r *reassignment) concurrency() int {
 }
 
 func (r *reassignment) assetsPerRun() int {
-	if r.in.AssetsPerRun > 0 {
+	switch {
+	case r.in.AssetsPerRun > 0:
 		return r.in.AssetsPerRun
+	case r.mode == ReassignInRanges:
+		return DefaultAssetsPerRunInRanges
 	}
 	return DefaultAssetsPerRun
 }
@@ -564,11 +595,7 @@ func (r *reassignment) targetStatus() string {
 
 // writesLeaveSelection: a moved asset no longer matches the selector (its assignee or status changed).
 func (r *reassignment) writesLeaveSelection() bool {
-	if r.st.Resolved.AssigneeID != 0 {
-		return true // validated: the target is someone else, or stock
-	}
-	s := r.targetStatus()
-	return r.in.Selector.Status != "" && s != "" && s != r.in.Selector.Status
+	return r.filter().LeftByWrites(r.targetStatus())
 }
 
 // wantedStage is the stage the batch is in while processing.
@@ -775,14 +802,15 @@ func assetCall(ctx workflow.Context, assetID int64) workflow.Context {
 	})
 }
 
-// batchCall: a batch's attempt gets assetCall's 30 s for each round of perBatch assets; the
-// retries (only for the assets still to do, after Retry-After) share the same hour.
-func batchCall(ctx workflow.Context, ids []int64, perBatch int) workflow.Context {
-	rounds := (len(ids) + perBatch - 1) / perBatch
-	ctx = assetCall(ctx, ids[0])
+// rangeCall: a range's attempt stops starting assets after its budget, and those in flight
+// then end within assetCall's 30 s; it heartbeats every second, so a lost worker is noticed in
+// 10 s. Retries (only for what is left, after Retry-After) share the same hour.
+func rangeCall(ctx workflow.Context, req activities.ReassignRangeRequest) workflow.Context {
+	ctx = assetCall(ctx, 0)
 	opts := workflow.GetActivityOptions(ctx)
-	opts.StartToCloseTimeout = time.Duration(rounds) * 30 * time.Second
-	opts.Summary = fmt.Sprintf("%d assets from %d", len(ids), ids[0])
+	opts.StartToCloseTimeout = req.Budget + 30*time.Second
+	opts.HeartbeatTimeout = 10 * time.Second
+	opts.Summary = fmt.Sprintf("%d assets from %d", len(req.AssetIDs), req.AssetIDs[0])
 	return workflow.WithActivityOptions(ctx, opts)
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -594,37 +593,51 @@ func TestDeriveBatchID(t *testing.T) {
 	assert.NotContains(t, ReassignmentID(a.BatchID), "bo")
 }
 
-// expectBatches answers ReassignAssets with outcome for each asset, each batch taking d, and
-// tracks the assets in flight across batches (maxFlyin).
-func (s *reassignSuite) expectBatches(d time.Duration, outcome func(id int64) activities.AssetResult) *[][]int64 {
-	var batches [][]int64
-	s.env.OnActivity(acts.ReassignAssets, mock.Anything, mock.Anything).
-		Run(func(args mock.Arguments) {
-			req := args.Get(1).(activities.ReassignAssetsRequest)
+// expectListing answers NextAssetPage over assets 1..n assigned to bo: the ids above After, up to
+// Max (or a page). It returns the requests, in order.
+func (s *reassignSuite) expectListing(n int64) *[]activities.AssetPageRequest {
+	var reqs []activities.AssetPageRequest
+	s.env.OnActivity(acts.NextAssetPage, mock.Anything, mock.Anything).
+		Return(func(_ context.Context, req activities.AssetPageRequest) (activities.AssetPage, error) {
 			s.mu.Lock()
-			defer s.mu.Unlock()
-			batches = append(batches, req.AssetIDs)
-			s.flying += min(req.Concurrency, len(req.AssetIDs))
-			s.maxFlyin = max(s.maxFlyin, s.flying)
-		}).
-		After(d).
-		Return(func(_ context.Context, req activities.ReassignAssetsRequest) (activities.ReassignAssetsResult, error) {
-			s.mu.Lock()
-			s.flying -= min(req.Concurrency, len(req.AssetIDs))
+			reqs = append(reqs, req)
 			s.mu.Unlock()
-			var out activities.ReassignAssetsResult
-			for _, id := range req.AssetIDs {
-				out.Assets = append(out.Assets, outcome(id))
+			out := activities.AssetPage{Page: 1}
+			for id := req.After + 1; id <= n && len(out.AssetIDs) < max(req.Max, req.PageSize); id++ {
+				out.AssetIDs = append(out.AssetIDs, id)
 			}
+			out.Done = len(out.AssetIDs) == 0 || out.AssetIDs[len(out.AssetIDs)-1] == n
 			return out, nil
 		})
-	return &batches
+	return &reqs
 }
 
-func (s *reassignSuite) TestBatchesMoveEveryAssetOnceAndCountAsBefore() {
-	s.expectPlan(40)
-	s.expectPages(0, ids(1, 20), ids(21, 40))
-	batches := s.expectBatches(time.Second, func(id int64) activities.AssetResult {
+// expectRanges answers ReassignRange with outcome for each asset; a range takes d. It returns
+// the requests, in order.
+func (s *reassignSuite) expectRanges(d time.Duration, outcome func(id int64) activities.AssetResult) *[]activities.ReassignRangeRequest {
+	var reqs []activities.ReassignRangeRequest
+	s.env.OnActivity(acts.ReassignRange, mock.Anything, mock.Anything).After(d).
+		Return(func(_ context.Context, req activities.ReassignRangeRequest) (activities.ReassignRangeResult, error) {
+			s.mu.Lock()
+			reqs = append(reqs, req)
+			s.mu.Unlock()
+			var res activities.ReassignRangeResult
+			for _, id := range req.AssetIDs {
+				res.Assets = append(res.Assets, outcome(id))
+			}
+			return res, nil
+		})
+	return &reqs
+}
+
+func movedAsset(id int64) activities.AssetResult {
+	return activities.AssetResult{AssetID: id, Outcome: activities.AssetMoved}
+}
+
+func (s *reassignSuite) TestRangesMoveEveryAssetOnceAndCountAsPerAsset() {
+	s.expectPlan(2500)
+	pages := s.expectListing(2500)
+	reqs := s.expectRanges(time.Second, func(id int64) activities.AssetResult {
 		switch id {
 		case 7:
 			return activities.AssetResult{AssetID: id, ErrorType: activities.ErrNotFound, Error: "HTTP 404"}
@@ -633,82 +646,172 @@ func (s *reassignSuite) TestBatchesMoveEveryAssetOnceAndCountAsBefore() {
 		case 13:
 			return activities.AssetResult{AssetID: id, Outcome: activities.AssetNotMatching}
 		}
-		return activities.AssetResult{AssetID: id, Outcome: activities.AssetMoved}
+		return movedAsset(id)
 	})
-	in := reassignInput()
-	in.Concurrency = 4
-	s.env.ExecuteWorkflow(NewReassignment(10), in)
+	var mid ReassignmentProgress
+	s.env.RegisterDelayedCallback(func() { mid = s.progress() }, 1500*time.Millisecond)
+	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), reassignInput())
 	r := s.report()
 	s.Equal(OutcomeCompleted, r.Outcome)
-	s.Equal(37, r.Done)
+	s.Equal(2497, r.Done)
 	s.Equal(1, r.AlreadyAtTarget)
 	s.Equal(1, r.NoLongerMatching)
 	s.Equal(1, r.Failed)
 	s.Equal([]AssetFailure{{AssetID: 7, Type: activities.ErrNotFound, Reason: "HTTP 404"}}, r.Failures)
-	s.Equal(40, r.Total)
+	s.Equal(2500, r.Total)
 	s.Zero(r.NotProcessed)
+	s.Equal(1, r.Runs)
+
+	s.Require().Len(*reqs, 3, "ranges of ReassignRangeSize")
 	var all []int64
-	for _, b := range *batches {
-		s.LessOrEqual(len(b), 10)
-		all = append(all, b...)
+	for _, req := range *reqs {
+		s.LessOrEqual(len(req.AssetIDs), ReassignRangeSize)
+		s.False(req.Again)
+		s.Equal(3, req.Concurrency, "the batch's concurrency")
+		s.Equal(ReassignRangeBudget, req.Budget)
+		s.Equal(activities.AssetFilter{AssigneeID: boID}, req.Filter)
+		s.Equal("AVAILABLE", req.Status)
+		s.Equal(start, req.Since)
+		all = append(all, req.AssetIDs...)
 	}
-	slices.Sort(all)
-	s.Equal(ids(1, 40), all, "every asset once")
-	s.Less(len(*batches), 40, "batches, not one activity per asset")
-	s.LessOrEqual(s.maxFlyin, 4, "assets in flight stay within Concurrency")
+	s.Equal(ids(1, 2500), all, "every asset once, in order")
+	for _, p := range *pages {
+		s.Equal(ReassignRangeSize, p.Max, "a range's worth of ids per listing")
+	}
+	s.Equal(1000, mid.Total-mid.Remaining, "the first range is counted when it ends")
+	s.Equal(1000, mid.InFlight, "the second range")
 }
 
-func (s *reassignSuite) TestBatchRetriesTheRestAfterRetryAfter() {
-	s.expectPlan(8)
-	s.expectPages(0, ids(1, 8))
-	var attempts []time.Time
-	s.env.OnActivity(acts.ReassignAssets, mock.Anything, mock.Anything).
-		Run(func(mock.Arguments) { attempts = append(attempts, s.env.Now()) }).
-		Return(activities.ReassignAssetsResult{}, temporal.NewApplicationErrorWithOptions("2 asset(s) of the batch still to do: HTTP 429",
-			activities.ErrRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: 7 * time.Second})).Once()
-	s.env.OnActivity(acts.ReassignAssets, mock.Anything, mock.Anything).
-		Run(func(mock.Arguments) { attempts = append(attempts, s.env.Now()) }).
-		Return(func(_ context.Context, req activities.ReassignAssetsRequest) (activities.ReassignAssetsResult, error) {
-			var out activities.ReassignAssetsResult
+func (s *reassignSuite) TestARangesPendingAssetsGoFirstInTheNext() {
+	s.expectPlan(10)
+	s.expectListing(10)
+	var reqs []activities.ReassignRangeRequest
+	s.env.OnActivity(acts.ReassignRange, mock.Anything, mock.Anything).
+		Return(func(_ context.Context, req activities.ReassignRangeRequest) (activities.ReassignRangeResult, error) {
+			reqs = append(reqs, req)
+			var res activities.ReassignRangeResult
 			for _, id := range req.AssetIDs {
-				out.Assets = append(out.Assets, activities.AssetResult{AssetID: id, Outcome: activities.AssetMoved})
-			}
-			return out, nil
-		})
-	in := reassignInput()
-	in.Concurrency = 1
-	s.env.ExecuteWorkflow(NewReassignment(10), in)
-	s.Equal(8, s.report().Done)
-	s.Require().GreaterOrEqual(len(attempts), 2)
-	s.GreaterOrEqual(attempts[1].Sub(attempts[0]), 7*time.Second, "the rejected batch waits for Retry-After")
-}
-
-func (s *reassignSuite) TestARejectedKeyInABatchPausesWithTheAssetsQueued() {
-	s.expectPlan(2)
-	s.expectPages(0, []int64{1, 2})
-	rejected := true
-	s.env.OnActivity(acts.ReassignAssets, mock.Anything, mock.Anything).
-		Return(func(_ context.Context, req activities.ReassignAssetsRequest) (activities.ReassignAssetsResult, error) {
-			var out activities.ReassignAssetsResult
-			for _, id := range req.AssetIDs {
-				if rejected {
-					out.Assets = append(out.Assets, activities.AssetResult{AssetID: id, ErrorType: activities.ErrUnauthorized, Error: "HTTP 401"})
+				if len(reqs) == 1 && id > 4 { // the budget ran out before these started
+					res.Pending = append(res.Pending, id)
 				} else {
-					out.Assets = append(out.Assets, activities.AssetResult{AssetID: id, Outcome: activities.AssetMoved})
+					res.Assets = append(res.Assets, movedAsset(id))
 				}
 			}
-			return out, nil
+			return res, nil
 		})
+	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), reassignInput())
+	r := s.report()
+	s.Equal(10, r.Done)
+	s.Require().Len(reqs, 2)
+	s.Equal(ids(1, 10), reqs[0].AssetIDs)
+	s.Equal(ids(5, 10), reqs[1].AssetIDs)
+	s.True(reqs[1].Again, "they may have been written: an answer lost counts as moved")
+}
+
+func (s *reassignSuite) TestARangeRetriesAfterRetryAfter() {
+	s.expectPlan(8)
+	s.expectListing(8)
+	var attempts []time.Time
+	s.env.OnActivity(acts.ReassignRange, mock.Anything, mock.Anything).
+		Run(func(mock.Arguments) { attempts = append(attempts, s.env.Now()) }).
+		Return(activities.ReassignRangeResult{}, temporal.NewApplicationErrorWithOptions("2 asset(s) of the range still to do: HTTP 429",
+			activities.ErrRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: 7 * time.Second})).Once()
+	reqs := s.expectRanges(0, movedAsset)
+	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), reassignInput())
+	s.Equal(8, s.report().Done)
+	s.Require().Len(attempts, 1)
+	s.Require().Len(*reqs, 1)
+	s.GreaterOrEqual(s.env.Now().Sub(attempts[0]), 7*time.Second, "the retry waits for Retry-After")
+}
+
+// TestARejectedKeyStopsARangeAndPausesWithItsAssetsQueued: the range's error carries what it
+// did; the batch counts that, queues the rest, pauses, and on resume starts with them.
+func (s *reassignSuite) TestARejectedKeyStopsARangeAndPausesWithItsAssetsQueued() {
+	s.expectPlan(6)
+	s.expectListing(6)
+	s.env.OnActivity(acts.ReassignRange, mock.Anything, mock.Anything).
+		Return(func(_ context.Context, req activities.ReassignRangeRequest) (activities.ReassignRangeResult, error) {
+			done := activities.ReassignRangeResult{Assets: []activities.AssetResult{movedAsset(1), movedAsset(2), movedAsset(3)}, Pending: ids(4, 6)}
+			return activities.ReassignRangeResult{}, temporal.NewApplicationErrorWithOptions("HTTP 401: bad key (3 asset(s) of the range left)",
+				activities.ErrUnauthorized, temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{done}})
+		}).Once()
+	reqs := s.expectRanges(0, movedAsset)
+	var paused ReassignmentProgress
 	s.env.RegisterDelayedCallback(func() {
-		p := s.progress()
-		s.True(p.Paused)
-		s.Contains(p.PauseReason, activities.ErrUnauthorized)
-		s.Zero(p.Failed, "not a failure of the assets")
-		rejected = false
+		paused = s.progress()
 		s.mustAccept(UpdateResume, ResumeRequest{})
 	}, time.Minute)
-	s.env.ExecuteWorkflow(NewReassignment(10), reassignInput())
+	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), reassignInput())
 	r := s.report()
-	s.Equal(2, r.Done)
+	s.Equal(6, r.Done)
 	s.Zero(r.Failed)
+	s.True(paused.Paused)
+	s.Contains(paused.PauseReason, activities.ErrUnauthorized)
+	s.Equal(3, paused.Done, "what the range did before the 401 is counted")
+	s.Zero(paused.Failed, "not a failure of the assets")
+	s.Require().Len(*reqs, 1, "one range after the resume")
+	s.Equal(ids(4, 6), (*reqs)[0].AssetIDs)
+	s.True((*reqs)[0].Again)
+}
+
+// TestARangeWithoutProgressQueuesAllItsAssets: a failure that says nothing of what the range did
+// (no details) queues every asset of it again, to be redone as possibly written.
+func (s *reassignSuite) TestARangeWithoutProgressQueuesAllItsAssets() {
+	s.expectPlan(5)
+	s.expectListing(5)
+	s.env.OnActivity(acts.ReassignRange, mock.Anything, mock.Anything).
+		Return(activities.ReassignRangeResult{}, temporal.NewNonRetryableApplicationError("worker gone", activities.ErrUnavailable, nil)).Once()
+	reqs := s.expectRanges(0, movedAsset)
+	s.env.RegisterDelayedCallback(func() { s.mustAccept(UpdateResume, ResumeRequest{}) }, time.Minute)
+	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), reassignInput())
+	s.Equal(5, s.report().Done)
+	s.Require().Len(*reqs, 1)
+	s.Equal(ids(1, 5), (*reqs)[0].AssetIDs)
+	s.True((*reqs)[0].Again)
+}
+
+func (s *reassignSuite) TestPauseLetsTheRangeInFlightEndAndStartsNoOther() {
+	s.expectPlan(2500)
+	s.expectListing(2500)
+	reqs := s.expectRanges(time.Second, movedAsset)
+	var p ReassignmentProgress
+	s.env.RegisterDelayedCallback(func() { s.mustAccept(UpdatePause, PauseRequest{}) }, 500*time.Millisecond)
+	s.env.RegisterDelayedCallback(func() { p = s.progress() }, time.Hour)
+	s.env.RegisterDelayedCallback(func() { s.mustAccept(UpdateResume, ResumeRequest{}) }, 2*time.Hour)
+	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), reassignInput())
+	s.Equal(2500, s.report().Done)
+	s.Equal(StageReassignPaused, p.Stage)
+	s.Equal(1000, p.Done, "the range in flight ended and was counted")
+	s.Zero(p.InFlight)
+	s.Len(*reqs, 3)
+}
+
+func (s *reassignSuite) TestRangesOfExplicitAssetIDs() {
+	s.env.OnActivity(acts.ResolveReassignment, mock.Anything, mock.Anything).Return(activities.ResolvedReassignment{}, nil).Once()
+	s.env.OnActivity(acts.PlanReassignment, mock.Anything, mock.Anything).Return(activities.ReassignmentPlan{Matched: 3}, nil).Once()
+	reqs := s.expectRanges(0, movedAsset)
+	in := ReassignmentInput{BatchID: "ids", Selector: AssetSelector{AssetIDs: []int64{30, 10, 20}}, Target: AssetTarget{Stock: true}}
+	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), in)
+	s.Equal(3, s.report().Done)
+	s.Require().Len(*reqs, 1, "explicit ids are not listed")
+	s.Equal([]int64{10, 20, 30}, (*reqs)[0].AssetIDs)
+	s.False((*reqs)[0].Again)
+}
+
+func (s *reassignSuite) TestRangesContinueAsNewWithTheCursor() {
+	s.expectPlan(2500)
+	s.expectListing(2500)
+	reqs := s.expectRanges(0, movedAsset)
+	in := reassignInput()
+	in.AssetsPerRun = 1500
+	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), in)
+	var can *workflow.ContinueAsNewError
+	s.Require().True(errors.As(s.env.GetWorkflowError(), &can))
+	var next ReassignmentInput
+	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	s.Require().Len(*reqs, 2)
+	s.Len((*reqs)[1].AssetIDs, 500, "the run's share")
+	s.Equal(int64(1500), next.Continued.After)
+	s.Equal(1500, next.Continued.Done)
+	s.Empty(next.Continued.Requeue)
 }

@@ -285,8 +285,8 @@ func TestLoadConfigRPS(t *testing.T) {
 	assert.Contains(t, cfg.String(), "RPS:200")
 	// One reassigned asset is a read and a write; 5% headroom for the list calls.
 	assert.InDelta(t, 95.0, ActivitiesPerSecond(cfg.RPS), 1e-9)
-	assert.Equal(t, 1, ReassignBatchSize(cfg.RPS), "a rate limit keeps one asset per activity, paced by the server")
-	assert.Equal(t, DefaultReassignBatch, ReassignBatchSize(0), "no limit: batches")
+	assert.Equal(t, workflows.ReassignPerAsset, ReassignMode(cfg.RPS), "a rate limit keeps one asset per activity, paced by the server")
+	assert.Equal(t, workflows.ReassignInRanges, ReassignMode(0), "no limit: ranges")
 
 	for _, bad := range []string{"fast", "-1", "NaN", "+Inf", "10/s"} {
 		t.Run(bad, func(t *testing.T) {

@@ -47,7 +47,7 @@ func NewWorker(c client.Client, cfg Config) (worker.Worker, error) {
 	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.Offboarding, workflow.RegisterOptions{Name: workflows.OffboardingWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.Reconciliation, workflow.RegisterOptions{Name: workflows.ReconciliationWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.NewReassignment(ReassignBatchSize(cfg.RPS)), workflow.RegisterOptions{Name: workflows.ReassignmentWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.NewReassignment(ReassignMode(cfg.RPS)), workflow.RegisterOptions{Name: workflows.ReassignmentWorkflowName})
 	w.RegisterActivity(acts)
 	return w, nil
 }
@@ -59,32 +59,26 @@ const rpsHeadroom = 0.95
 // ActivitiesPerSecond is the task queue's activity rate for an Atomicwork limit of rps requests per
 // second (0 = unlimited). The server enforces it for the whole task queue, so it holds across any
 // number of worker processes, each of which must be given the same ATOMICWORK_RPS. It assumes an
-// activity makes activities.ReassignCallsPerAsset calls, as the bulk reassignment's do; activities
-// that make more are rare, and their 429s are retried after Retry-After. A ReassignAssets batch
-// makes ReassignBatchSize times as many, hence the division by it too.
+// activity makes activities.ReassignCallsPerAsset calls, as the bulk reassignment's per-asset
+// activities do; activities that make more are rare, and their 429s are retried after Retry-After.
 func ActivitiesPerSecond(rps float64) float64 {
 	if rps <= 0 {
 		return 0
 	}
-	return rps * rpsHeadroom / float64(activities.ReassignCallsPerAsset*ReassignBatchSize(rps))
+	return rps * rpsHeadroom / activities.ReassignCallsPerAsset
 }
 
-// DefaultReassignBatch is how many assets one ReassignAssets activity moves when the API has no
-// configured rate limit (one page of ids).
-const DefaultReassignBatch = 100
-
-// ReassignBatchSize is how many assets one reassignment activity moves on this worker. With a rate
-// limit (ATOMICWORK_RPS) it is 1, one ReassignAsset per asset as before batches: the server's
-// task-queue rate then paces every single read and write, and the API is the bottleneck anyway
-// (an activity's ~30 ms dispatch cost hides behind the rate: 93% of the ceiling measured), while a
-// batch would let its in-activity concurrency fire 2×batch calls in a burst that the per-activity
-// rate cannot see, or need a pacer inside each activity that cannot know about the other worker
-// processes. Without a limit the dispatch cost is the bottleneck, and batches amortise it.
-func ReassignBatchSize(rps float64) int {
+// ReassignMode is how this worker's bulk reassignments move assets. With a rate limit
+// (ATOMICWORK_RPS) one activity per asset: the server's task-queue rate then paces every read
+// and write across all worker processes, and the API is the bottleneck anyway (93% of its limit
+// measured), while a range's in-activity concurrency would fire calls that the per-activity rate
+// cannot see. Without a limit, ranges: each moves up to a thousand assets in one activity, as
+// fast as a plain concurrent loop, with no per-asset bookkeeping in the history.
+func ReassignMode(rps float64) workflows.ReassignMode {
 	if rps > 0 {
-		return 1
+		return workflows.ReassignPerAsset
 	}
-	return DefaultReassignBatch
+	return workflows.ReassignInRanges
 }
 
 // Run connects to Temporal with cfg.Temporal, logging through logger, serves metrics when

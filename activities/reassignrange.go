@@ -1,0 +1,355 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/atomicflow/atomicflow/atomicwork"
+)
+
+// Limits of one ReassignRange, which bound its answer and heartbeat details too.
+const (
+	MaxRangeAssets      = 1000
+	MaxRangeConcurrency = 200
+)
+
+// rangeHeartbeatEvery is how often a range records its progress (the SDK sends it on at most
+// every 80% of the heartbeat timeout, and always before a failed attempt ends).
+const rangeHeartbeatEvery = time.Second
+
+// AssetResult is how one asset of a range ended: an Outcome, or a permanent error of the asset
+// (ErrorType, Error).
+type AssetResult struct {
+	AssetID   int64  `json:"asset_id"`
+	Outcome   string `json:"outcome,omitempty"`
+	ErrorType string `json:"error_type,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+// ReassignRangeRequest is one range of a bulk reassignment on a worker without a rate limit:
+// up to MaxRangeAssets assets, listed by the workflow (NextAssetPage) so that every asset a range
+// may have written is in its history, moved Concurrency at a time, each exactly as ReassignAsset
+// moves one.
+type ReassignRangeRequest struct {
+	WorkspaceID  int64       `json:"workspace_id,omitempty"`
+	Filter       AssetFilter `json:"filter"`
+	TargetUserID int64       `json:"target_user_id,omitempty"`
+	Status       string      `json:"status,omitempty"`
+	Since        time.Time   `json:"since"`
+	Concurrency  int         `json:"concurrency"`
+	AssetIDs     []int64     `json:"asset_ids"`
+	// Again: an earlier range may have written these assets (see ReassignAssetRequest.Again).
+	Again bool `json:"again,omitempty"`
+	// Budget: no asset starts once it has passed, so the workflow hears of progress, and a pause
+	// takes effect, about this often whatever the API's speed.
+	Budget time.Duration `json:"budget"`
+}
+
+// ReassignRangeResult is a range's progress: its answer, its heartbeat details, and the details
+// of its error, so that a retry or the workflow knows exactly what is left.
+type ReassignRangeResult struct {
+	// Assets ended (moved, already there, no longer matching, or a permanent error of the asset),
+	// in the order they ended.
+	Assets []AssetResult `json:"assets"`
+	// Pending have not ended: the budget ran out before they started, or the range failed. The
+	// workflow queues them again.
+	Pending []int64 `json:"pending,omitempty"`
+}
+
+func (req ReassignRangeRequest) validate() error {
+	switch {
+	case req.Concurrency < 1 || req.Concurrency > MaxRangeConcurrency:
+		return fmt.Errorf("concurrency %d, want 1 to %d", req.Concurrency, MaxRangeConcurrency)
+	case len(req.AssetIDs) == 0 || len(req.AssetIDs) > MaxRangeAssets:
+		return fmt.Errorf("%d asset ids, want 1 to %d", len(req.AssetIDs), MaxRangeAssets)
+	case req.Budget <= 0:
+		return errors.New("the time budget is missing")
+	}
+	return nil
+}
+
+// ReassignRange moves one range of assets (see ReassignRangeRequest). An asset that ends is
+// recorded. A transient error (429, 5xx, timeout) is tried again a few times within the range
+// (see move); an asset that still fails stays pending, and the range then returns a retryable
+// error with the largest Retry-After as NextRetryDelay; Temporal's retry resumes from the
+// heartbeat with the assets still pending, and (attempt > 1) counts one found at the target
+// since the batch began as moved. A rejected key or workspace stops the range with a
+// non-retryable error. Every error carries the progress as its details.
+func (a *Activities) ReassignRange(ctx context.Context, req ReassignRangeRequest) (ReassignRangeResult, error) {
+	if err := req.validate(); err != nil {
+		return ReassignRangeResult{}, nonRetryable(ErrInvalidInput, "reassign range: "+err.Error())
+	}
+	c, err := a.client(req.WorkspaceID)
+	if err != nil {
+		return ReassignRangeResult{}, err
+	}
+	r := &rangeRun{a: a, c: c, req: req, pending: map[int64]bool{}}
+	r.res = ReassignRangeResult{Pending: req.AssetIDs}
+	if activity.IsActivity(ctx) && activity.HasHeartbeatDetails(ctx) {
+		var last ReassignRangeResult
+		if activity.GetHeartbeatDetails(ctx, &last) == nil { // unreadable: start over (harmless)
+			r.res = last
+		}
+	}
+	for _, id := range r.res.Pending {
+		r.pending[id] = true
+	}
+	return r.run(ctx)
+}
+
+// rangeRun is one attempt of a range.
+type rangeRun struct {
+	a   *Activities
+	c   *atomicwork.Client
+	req ReassignRangeRequest
+
+	mu        sync.Mutex
+	res       ReassignRangeResult // Pending is rebuilt from pending by snapshot
+	pending   map[int64]bool
+	transient []error   // this attempt's errors of assets left pending
+	stop      error     // a permanent error of the range itself: nothing more starts
+	notBefore time.Time // after a 429: no request before it (Retry-After)
+	slowDown  bool      // a 429 asked for more than maxInlineWait: nothing more starts
+}
+
+// Inline retries of one asset's transient errors: a flaky answer costs a short wait for that
+// asset, not a retry of the whole range. Longer waits are left to Temporal's retry of the range.
+const (
+	maxAssetTries   = 3
+	firstAssetRetry = 100 * time.Millisecond
+	maxInlineWait   = 5 * time.Second
+)
+
+func (r *rangeRun) run(ctx context.Context) (ReassignRangeResult, error) {
+	deadline := time.Now().Add(r.req.Budget)
+	work := make(chan int64)
+	var movers sync.WaitGroup
+	for range r.req.Concurrency {
+		movers.Go(func() {
+			for id := range work {
+				if r.canStart(ctx, deadline) { // again: a stop may have come while it was handed over
+					r.move(ctx, id)
+				}
+			}
+		})
+	}
+	stopBeats := r.heartbeat(ctx)
+
+	r.feed(ctx, work, deadline)
+	close(work)
+	movers.Wait()
+	stopBeats()
+
+	out := r.snapshot()
+	err := r.outcome(ctx, out)
+	if err != nil && activity.IsActivity(ctx) {
+		activity.RecordHeartbeat(ctx, out) // flushed before the failure is reported: the retry resumes here
+	}
+	return out, err
+}
+
+// feed hands the pending assets to the movers, in id order, until all have started, the
+// budget is spent, or something stops the range.
+func (r *rangeRun) feed(ctx context.Context, work chan<- int64, deadline time.Time) {
+	r.mu.Lock()
+	todo := slices.Sorted(maps.Keys(r.pending))
+	r.mu.Unlock()
+	for _, id := range todo {
+		if !r.send(ctx, work, id, deadline) {
+			return
+		}
+	}
+}
+
+// send starts one asset unless the range must stop starting assets.
+func (r *rangeRun) send(ctx context.Context, work chan<- int64, id int64, deadline time.Time) bool {
+	if !r.canStart(ctx, deadline) {
+		return false
+	}
+	select {
+	case work <- id:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (r *rangeRun) canStart(ctx context.Context, deadline time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stop == nil && !r.slowDown && ctx.Err() == nil && time.Now().Before(deadline)
+}
+
+// move reassigns one asset and records how it ended, or keeps it pending. A transient error is
+// tried again up to maxAssetTries, after Retry-After for a 429 (which holds every request of the
+// range back as long), as a retry: a write applied whose answer was lost then counts as moved.
+func (r *rangeRun) move(ctx context.Context, id int64) {
+	req := ReassignAssetRequest{WorkspaceID: r.req.WorkspaceID, AssetID: id, Filter: r.req.Filter,
+		TargetUserID: r.req.TargetUserID, Status: r.req.Status, Since: r.req.Since, Again: r.req.Again}
+	for try := 1; ; try++ {
+		if !r.waitTurn(ctx) {
+			r.fail(ctx.Err())
+			return
+		}
+		res, err := r.a.ReassignAsset(ctx, req)
+		var appErr *temporal.ApplicationError
+		switch {
+		case err == nil:
+			r.end(AssetResult{AssetID: id, Outcome: res.Outcome})
+			return
+		case errors.As(err, &appErr) && appErr.NonRetryable() && rangeWide(appErr.Type()):
+			r.fail(appErr)
+			return
+		case errors.As(err, &appErr) && appErr.NonRetryable():
+			r.end(AssetResult{AssetID: id, ErrorType: appErr.Type(), Error: appErr.Message()})
+			return
+		}
+		wait := firstAssetRetry << (try - 1)
+		if errors.As(err, &appErr) && appErr.Type() == ErrRateLimited {
+			wait = max(appErr.NextRetryDelay(), firstAssetRetry)
+		}
+		if try == maxAssetTries || wait > maxInlineWait {
+			r.fail(err)
+			return
+		}
+		if errors.As(err, &appErr) && appErr.Type() == ErrRateLimited {
+			r.holdBack(wait)
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			r.fail(ctx.Err())
+			return
+		}
+		req.Again = true
+	}
+}
+
+// holdBack delays every request of the range by d from now (a 429's Retry-After).
+func (r *rangeRun) holdBack(d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t := time.Now().Add(d); t.After(r.notBefore) {
+		r.notBefore = t
+	}
+}
+
+// waitTurn waits until requests may go out again; false when ctx ends first.
+func (r *rangeRun) waitTurn(ctx context.Context) bool {
+	r.mu.Lock()
+	d := time.Until(r.notBefore)
+	r.mu.Unlock()
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	select {
+	case <-time.After(d):
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// rangeWide: error types about the key or workspace, not the asset; every other asset would fail alike.
+func rangeWide(errType string) bool {
+	return errType == ErrUnauthorized || errType == ErrNoWorkspace
+}
+
+func (r *rangeRun) end(res AssetResult) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.pending, res.AssetID)
+	r.res.Assets = append(r.res.Assets, res)
+}
+
+// fail records an error that leaves its asset pending.
+func (r *rangeRun) fail(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var appErr *temporal.ApplicationError
+	switch {
+	case errors.As(err, &appErr) && appErr.NonRetryable():
+		if r.stop == nil {
+			r.stop = appErr
+		}
+	default:
+		r.transient = append(r.transient, err)
+		r.slowDown = r.slowDown || (errors.As(err, &appErr) && appErr.Type() == ErrRateLimited)
+	}
+}
+
+// heartbeat records the progress every rangeHeartbeatEvery until the returned func is called.
+func (r *rangeRun) heartbeat(ctx context.Context) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(rangeHeartbeatEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				activity.RecordHeartbeat(ctx, r.snapshot())
+			case <-done:
+				return
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
+// snapshot is the progress as of now; assets in flight count as pending.
+func (r *rangeRun) snapshot() ReassignRangeResult {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.res
+	out.Assets = slices.Clone(r.res.Assets)
+	out.Pending = slices.Sorted(maps.Keys(r.pending))
+	return out
+}
+
+// outcome is the range's error, with its progress as details; nil when every started asset ended.
+func (r *rangeRun) outcome(ctx context.Context, out ReassignRangeResult) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var appErr *temporal.ApplicationError
+	switch {
+	case r.stop != nil && errors.As(r.stop, &appErr):
+		return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("%s (%d asset(s) of the range left)", appErr.Message(), len(out.Pending)),
+			appErr.Type(), temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{out}})
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case len(r.transient) > 0:
+		return rangeRetryError(r.transient, out)
+	}
+	return nil
+}
+
+// rangeRetryError: the first error's type and message, the largest NextRetryDelay (Retry-After)
+// of them all, and the progress as details.
+func rangeRetryError(errs []error, out ReassignRangeResult) error {
+	var delay time.Duration
+	errType, msg := ErrUnavailable, errs[0].Error()
+	for i, err := range errs {
+		var appErr *temporal.ApplicationError
+		if !errors.As(err, &appErr) {
+			continue
+		}
+		if i == 0 {
+			errType, msg = appErr.Type(), appErr.Message()
+		}
+		delay = max(delay, appErr.NextRetryDelay())
+	}
+	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("%d asset(s) of the range still to do: %s", len(out.Pending), msg), errType,
+		temporal.ApplicationErrorOptions{NextRetryDelay: delay, Details: []any{out}})
+}
