@@ -42,10 +42,10 @@ const (
 	// ReassignPerAsset runs one ReassignAsset activity per asset, paced by the task queue's
 	// activity rate (ATOMICWORK_RPS): for an API with a rate limit.
 	ReassignPerAsset ReassignMode = iota
-	// ReassignInRanges runs one ReassignRange activity at a time, each listing and moving up to
-	// ReassignRangeSize assets Concurrency at a time within ReassignRangeBudget, and resuming
-	// from its heartbeat when retried: for an API without a rate limit, where the per-activity
-	// bookkeeping of one asset per activity would be the bottleneck.
+	// ReassignInRanges lists up to ReassignRangeSize ids per page activity and moves them with
+	// one ReassignRange activity at a time, Concurrency at a time within ReassignRangeBudget,
+	// resuming from its heartbeat when retried: for an API without a rate limit, where the
+	// bookkeeping of one activity per asset would be the bottleneck.
 	ReassignInRanges
 )
 
@@ -286,7 +286,7 @@ func (r *reassignment) refill() {
 	req := activities.AssetPageRequest{WorkspaceID: r.in.WorkspaceID, Filter: r.filter(), After: r.fetchAfter,
 		Page: r.fetchPage, PageSize: ReassignPageSize}
 	if r.mode == ReassignInRanges {
-		req.Max = ReassignRangeSize // the next range, listed while the current one moves
+		req.Max = ReassignRangeSize // a range's worth of ids per listing
 	}
 	f := workflow.ExecuteActivity(pageCall(r.work, fmt.Sprintf("list assets after %d", req.After)), acts.NextAssetPage, req)
 	workflow.Go(r.work, func(g workflow.Context) {
