@@ -27,6 +27,12 @@ const (
 	ErrStateConflict = "ATOMICWORK_STATE_CHANGED" // the API state moved under us; retry re-reads
 )
 
+// AboutTheKey reports error types about the worker's key or workspace, not one asset or user:
+// every other call would fail alike, so a batch stops for an operator instead of going on.
+func AboutTheKey(errType string) bool {
+	return errType == ErrUnauthorized || errType == ErrNoWorkspace
+}
+
 // toTemporal maps a client error to the error Temporal should see: permanent answers become
 // non-retryable ApplicationErrors, 429s carry Retry-After as NextRetryDelay, everything else is
 // retryable. It must be returned as is, never wrapped: wrapping drops NextRetryDelay and NonRetryable.

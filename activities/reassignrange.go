@@ -205,22 +205,23 @@ func (r *rangeRun) move(ctx context.Context, id int64) {
 		case err == nil:
 			r.end(AssetResult{AssetID: id, Outcome: res.Outcome})
 			return
-		case errors.As(err, &appErr) && appErr.NonRetryable() && rangeWide(appErr.Type()):
+		case errors.As(err, &appErr) && appErr.NonRetryable() && AboutTheKey(appErr.Type()):
 			r.fail(appErr)
 			return
 		case errors.As(err, &appErr) && appErr.NonRetryable():
 			r.end(AssetResult{AssetID: id, ErrorType: appErr.Type(), Error: appErr.Message()})
 			return
 		}
+		limited := errors.As(err, &appErr) && appErr.Type() == ErrRateLimited
 		wait := firstAssetRetry << (try - 1)
-		if errors.As(err, &appErr) && appErr.Type() == ErrRateLimited {
+		if limited {
 			wait = max(appErr.NextRetryDelay(), firstAssetRetry)
 		}
 		if try == maxAssetTries || wait > maxInlineWait {
 			r.fail(err)
 			return
 		}
-		if errors.As(err, &appErr) && appErr.Type() == ErrRateLimited {
+		if limited {
 			r.holdBack(wait)
 		}
 		select {
@@ -256,11 +257,6 @@ func (r *rangeRun) waitTurn(ctx context.Context) bool {
 	case <-ctx.Done():
 		return false
 	}
-}
-
-// rangeWide: error types about the key or workspace, not the asset; every other asset would fail alike.
-func rangeWide(errType string) bool {
-	return errType == ErrUnauthorized || errType == ErrNoWorkspace
 }
 
 func (r *rangeRun) end(res AssetResult) {

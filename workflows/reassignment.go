@@ -411,7 +411,7 @@ func (r *reassignment) endRange(req activities.ReassignRangeRequest, res activit
 	var appErr *temporal.ApplicationError
 	switch {
 	case err == nil, temporal.IsCanceledError(err):
-	case errors.As(err, &appErr) && (appErr.Type() == activities.ErrUnauthorized || appErr.Type() == activities.ErrNoWorkspace):
+	case errors.As(err, &appErr) && activities.AboutTheKey(appErr.Type()):
 		r.autoPause(fmt.Sprintf("the worker cannot use the API (%s): %s", appErr.Type(), appErr.Message()))
 	default:
 		r.autoPause(fmt.Sprintf("assets %d to %d still failed after their retries: %s", req.AssetIDs[0], req.AssetIDs[len(req.AssetIDs)-1], failureText(err)))
@@ -462,7 +462,7 @@ func (r *reassignment) record(id int64, res activities.ReassignAssetResult, err 
 		// Transient errors outlasted the asset's retry budget (an API outage): pause, keep the asset.
 		r.st.Requeue = append(r.st.Requeue, id)
 		r.autoPause(fmt.Sprintf("asset %d still failed after its retries: %s", id, failureText(err)))
-	case appErr.Type() == activities.ErrUnauthorized || appErr.Type() == activities.ErrNoWorkspace:
+	case activities.AboutTheKey(appErr.Type()):
 		r.st.Requeue = append(r.st.Requeue, id)
 		r.autoPause(fmt.Sprintf("the worker cannot use the API (%s): %s", appErr.Type(), appErr.Message()))
 	default:
