@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 )
@@ -254,6 +255,8 @@ type AssetPage struct {
 // the selection while the batch runs (its writes in flight), which moves later assets to lower
 // indexes, so a probe still at or below the cursor proves no asset above it slipped before the
 // page. With a right hint that is one call, or two when the page starts exactly at the cursor.
+// With Max, the pages after the first are read at once and joined where the same probe proves
+// it (see followingPages).
 // An asset that starts to match below the cursor during the batch is not picked up; one that
 // matches above it is.
 func (a *Activities) NextAssetPage(ctx context.Context, req AssetPageRequest) (AssetPage, error) {
@@ -261,20 +264,31 @@ func (a *Activities) NextAssetPage(ctx context.Context, req AssetPageRequest) (A
 	if err != nil {
 		return AssetPage{}, err
 	}
+	return listAfter(ctx, c, req)
+}
+
+// listAfter is NextAssetPage with a client.
+func listAfter(ctx context.Context, c *atomicwork.Client, req AssetPageRequest) (AssetPage, error) {
 	size := min(max(req.PageSize, 1), atomicwork.MaxPerPage)
 	filters := req.Filter.filters()
-	out, err := nextAssetPage(ctx, c, filters, req.After, req.Page, size)
-	// The next pages, until Max: their assets are not written yet, so the rank simply moves on.
-	// Page and Offset stay the first page's, which with all the ids gives the next hint.
-	last := out
-	for err == nil && !out.Done && len(out.AssetIDs) > 0 && len(out.AssetIDs) < req.Max {
-		last, err = nextAssetPage(ctx, c, filters, out.AssetIDs[len(out.AssetIDs)-1], NextPageHint(last, len(last.AssetIDs), size, false), size)
-		out.Calls += last.Calls
-		out.AssetIDs = append(out.AssetIDs, last.AssetIDs...)
-		out.Done = last.Done
-	}
-	if err != nil {
+	out, last, err := nextAssetPage(ctx, c, filters, req.After, req.Page, size)
+	switch {
+	case err != nil:
 		return AssetPage{}, err
+	case out.Done || len(out.AssetIDs) >= req.Max:
+	case len(last.Data) < size:
+		out.Done = true // the selection's last page, as read: nothing above it
+	default:
+		// Page and Offset stay the first page's, which with all the ids gives the next hint.
+		pages := (req.Max - len(out.AssetIDs) + size - 1) / size
+		if last.TotalCount > 0 {
+			pages = max(1, min(pages, (last.TotalCount+size-1)/size-out.Page))
+		}
+		more, done, calls, err := followingPages(ctx, c, filters, out.Page, pages, size, out.AssetIDs[len(out.AssetIDs)-1])
+		if err != nil {
+			return AssetPage{}, err
+		}
+		out.AssetIDs, out.Done, out.Calls = append(out.AssetIDs, more...), done, out.Calls+calls
 	}
 	if req.Max > 0 && len(out.AssetIDs) > req.Max {
 		out.AssetIDs, out.Done = out.AssetIDs[:req.Max], false
@@ -282,21 +296,68 @@ func (a *Activities) NextAssetPage(ctx context.Context, req AssetPageRequest) (A
 	return out, nil
 }
 
-// nextAssetPage is NextAssetPage with a client: the matching assets with the smallest ids above
-// after, looked for from page (a hint) in pages of size.
-func nextAssetPage(ctx context.Context, c *atomicwork.Client, filters atomicwork.Filters, after int64, page, size int) (AssetPage, error) {
-	size = min(max(size, 1), atomicwork.MaxPerPage)
+// followingPages reads the n pages after page at once, then, also at once, the asset just
+// before each of them (a one-item probe, as in nextAssetPage), and returns their ids above prev,
+// the last id so far, up to the first page that does not provably join the one before it (its
+// probe is above the last id before it: assets slipped between the reads; the next listing
+// starts from there). done: a joined page was the selection's last. Two rounds of calls instead
+// of two calls per page one after another: on a fast API, listing a range's ids took longer than
+// a third of moving them.
+func followingPages(ctx context.Context, c *atomicwork.Client, filters atomicwork.Filters, page, n, size int, prev int64) (ids []int64, done bool, calls int, err error) {
+	pages := make([]*atomicwork.Page[atomicwork.Asset], n)
+	probes := make([]*atomicwork.Page[atomicwork.Asset], n)
+	read := func(into []*atomicwork.Page[atomicwork.Asset], pageOf func(i int) (int, int)) error {
+		g, gctx := errgroup.WithContext(ctx)
+		for i := range into {
+			g.Go(func() error {
+				p, perPage := pageOf(i)
+				pg, err := c.ListAssetsPage(gctx, filters, p, perPage)
+				into[i] = pg
+				return err
+			})
+		}
+		return g.Wait()
+	}
+	if err := read(pages, func(i int) (int, int) { return page + 1 + i, size }); err != nil {
+		return nil, false, n, toTemporal(err)
+	}
+	// The asset just before page p is the one-item page (p-1)*size, read after page p.
+	if err := read(probes, func(i int) (int, int) { return (page + i) * size, 1 }); err != nil {
+		return nil, false, 2 * n, toTemporal(err)
+	}
+	for i, pg := range pages {
+		if err := ascending(pg.Data); err != nil {
+			return nil, false, 2 * n, err
+		}
+		if len(probes[i].Data) != 1 || probes[i].Data[0].ID > prev {
+			return ids, false, 2 * n, nil
+		}
+		for _, it := range pg.Data {
+			if it.ID > prev {
+				ids, prev = append(ids, it.ID), it.ID
+			}
+		}
+		if len(pg.Data) < size {
+			return ids, true, 2 * n, nil
+		}
+	}
+	return ids, false, 2 * n, nil
+}
+
+// nextAssetPage is NextAssetPage without Max: the matching assets with the smallest ids above
+// after, looked for from page (a hint) in pages of size. last is the list answer they came from.
+func nextAssetPage(ctx context.Context, c *atomicwork.Client, filters atomicwork.Filters, after int64, page, size int) (AssetPage, *atomicwork.Page[atomicwork.Asset], error) {
 	p := max(page, 1)
 	out := AssetPage{}
 	for out.Calls < maxPageProbes {
 		out.Calls++
 		pg, err := c.ListAssetsPage(ctx, filters, p, size)
 		if err != nil {
-			return AssetPage{}, toTemporal(err)
+			return AssetPage{}, nil, toTemporal(err)
 		}
 		items := pg.Data
 		if err := ascending(items); err != nil {
-			return AssetPage{}, err
+			return AssetPage{}, nil, err
 		}
 		j := 0 // items at or below the cursor, a prefix
 		for j < len(items) && items[j].ID <= after {
@@ -305,7 +366,7 @@ func nextAssetPage(ctx context.Context, c *atomicwork.Client, filters atomicwork
 		switch {
 		case len(items) == 0:
 			if p == 1 {
-				return AssetPage{Page: p, Done: true, Calls: out.Calls}, nil
+				return AssetPage{Page: p, Done: true, Calls: out.Calls}, pg, nil
 			}
 			// The selection shrank below page p: go back to its last page. (What an earlier call
 			// saw of a lower page may be stale by now: writes in flight keep moving assets.)
@@ -313,7 +374,7 @@ func nextAssetPage(ctx context.Context, c *atomicwork.Client, filters atomicwork
 		case j == len(items):
 			// One answer, one instant: the last page all at or below the cursor means nothing is above it.
 			if len(items) < size || (pg.TotalPages > 0 && p >= pg.TotalPages) {
-				return AssetPage{Page: p, Offset: j, Done: true, Calls: out.Calls}, nil
+				return AssetPage{Page: p, Offset: j, Done: true, Calls: out.Calls}, pg, nil
 			}
 			p++
 		case j == 0 && p > 1:
@@ -321,17 +382,17 @@ func nextAssetPage(ctx context.Context, c *atomicwork.Client, filters atomicwork
 			out.Calls++
 			prev, err := c.ListAssetsPage(ctx, filters, (p-1)*size, 1)
 			if err != nil {
-				return AssetPage{}, toTemporal(err)
+				return AssetPage{}, nil, toTemporal(err)
 			}
 			if len(prev.Data) == 1 && prev.Data[0].ID <= after {
-				return pageAfter(items, p, 0, out.Calls), nil
+				return pageAfter(items, p, 0, out.Calls), pg, nil
 			}
 			p--
 		default:
-			return pageAfter(items, p, j, out.Calls), nil
+			return pageAfter(items, p, j, out.Calls), pg, nil
 		}
 	}
-	return AssetPage{}, fmt.Errorf("the selection kept moving for %d list calls while looking for the assets after %d; retrying", out.Calls, after)
+	return AssetPage{}, nil, fmt.Errorf("the selection kept moving for %d list calls while looking for the assets after %d; retrying", out.Calls, after)
 }
 
 func pageAfter(items []atomicwork.Asset, page, offset, calls int) AssetPage {

@@ -93,14 +93,15 @@ func TestPlanReassignment(t *testing.T) {
 	assert.Equal(t, 0, sim.Stats().WritesApplied)
 }
 
-// pageAll pages through a selection the way the workflow does, calling handle on every page
-// before asking for the next one, and returns every id in the order it was returned.
-func pageAll(t *testing.T, acts *Activities, filter AssetFilter, size int, hint func(AssetPage) int, handle func([]int64)) ([]int64, int) {
+// pageAll pages through a selection the way the workflow does, up to max ids per listing (0: a
+// page), calling handle on every listing before asking for the next one, and returns every id in
+// the order it was returned.
+func pageAll(t *testing.T, acts *Activities, filter AssetFilter, size, max int, hint func(AssetPage) int, handle func([]int64)) ([]int64, int) {
 	t.Helper()
 	var all []int64
 	after, page, calls := int64(0), 1, 0
 	for range 1000 {
-		p, err := acts.NextAssetPage(context.Background(), AssetPageRequest{Filter: filter, After: after, Page: page, PageSize: size})
+		p, err := acts.NextAssetPage(context.Background(), AssetPageRequest{Filter: filter, After: after, Page: page, PageSize: size, Max: max})
 		require.NoError(t, err)
 		calls += p.Calls
 		all = append(all, p.AssetIDs...)
@@ -117,53 +118,68 @@ func pageAll(t *testing.T, acts *Activities, filter AssetFilter, size int, hint 
 	return nil, 0
 }
 
+// listings are the two ways the workflow lists: a page at a time (per asset), and up to a
+// range's worth of ids, whole pages as ranges are, over several pages read at once (ranges).
+var listings = []struct {
+	name string
+	max  int
+}{{"a page at a time", 0}, {"several pages at once", 40}}
+
 // TestNextAssetPageIsExactWhileWritesEmptyTheSelection: moving assets off "assigned to Bo" takes
 // them out of the selection, so offset paging would skip half of them. Some writes fail (the
 // assets stay in the selection), and the hint is sometimes wrong: every asset comes back once.
 func TestNextAssetPageIsExactWhileWritesEmptyTheSelection(t *testing.T) {
-	acts, sim := newActivities(t, atomicworktest.Options{ExtraAssets: 230})
-	c := sim.Client(t)
-	boID := userID(t, sim, bo)
-	want := assetsOf(sim, boID)
-	rng := rand.New(rand.NewPCG(3, 4))
-	got, calls := pageAll(t, acts, AssetFilter{AssigneeID: boID}, 7,
-		func(p AssetPage) int { return max(1, p.Page+rng.IntN(5)-2) }, // a hint that is off by up to 2 pages
-		func(ids []int64) {
-			for _, id := range ids {
-				if rng.IntN(10) == 0 {
-					continue // this write "failed": the asset stays assigned to Bo
-				}
-				_, _, err := c.SetAssignment(context.Background(), id, atomicwork.Assignment{Status: atomicwork.AssetAvailable})
-				require.NoError(t, err)
-			}
+	for _, l := range listings {
+		t.Run(l.name, func(t *testing.T) {
+			acts, sim := newActivities(t, atomicworktest.Options{ExtraAssets: 230})
+			c := sim.Client(t)
+			boID := userID(t, sim, bo)
+			want := assetsOf(sim, boID)
+			rng := rand.New(rand.NewPCG(3, 4))
+			got, calls := pageAll(t, acts, AssetFilter{AssigneeID: boID}, 7, l.max,
+				func(p AssetPage) int { return max(1, p.Page+rng.IntN(5)-2) }, // a hint that is off by up to 2 pages
+				func(ids []int64) {
+					for _, id := range ids {
+						if rng.IntN(10) == 0 {
+							continue // this write "failed": the asset stays assigned to Bo
+						}
+						_, _, err := c.SetAssignment(context.Background(), id, atomicwork.Assignment{Status: atomicwork.AssetAvailable})
+						require.NoError(t, err)
+					}
+				})
+			assert.Equal(t, want, got, "every asset of Bo exactly once, in id order")
+			t.Logf("%d assets, pages of 7: %d list calls", len(want), calls)
 		})
-	assert.Equal(t, want, got, "every asset of Bo exactly once, in id order")
-	t.Logf("%d assets, pages of 7: %d list calls", len(want), calls)
+	}
 }
 
 // TestNextAssetPageIsExactWhenTheSelectionStays: a type selection keeps the assets after the write.
 func TestNextAssetPageIsExactWhenTheSelectionStays(t *testing.T) {
-	acts, sim := newActivities(t, atomicworktest.Options{ExtraAssets: 50})
-	c := sim.Client(t)
-	laptop := sim.AssetTypeID("Laptop")
-	var want []int64
-	for _, a := range sim.Assets() {
-		if a.TypeID() == laptop {
-			want = append(want, a.ID)
-		}
-	}
-	ana := userID(t, sim, "ana.diaz@example.com")
-	got, calls := pageAll(t, acts, AssetFilter{AssetTypeID: laptop}, 10,
-		func(p AssetPage) int { return ((p.Page-1)*10+p.Offset+len(p.AssetIDs))/10 + 1 },
-		func(ids []int64) {
-			for _, id := range ids {
-				_, _, err := c.SetAssignment(context.Background(), id, atomicwork.Assignment{AssigneeID: ana})
-				require.NoError(t, err)
+	for _, l := range listings {
+		t.Run(l.name, func(t *testing.T) {
+			acts, sim := newActivities(t, atomicworktest.Options{ExtraAssets: 50})
+			c := sim.Client(t)
+			laptop := sim.AssetTypeID("Laptop")
+			var want []int64
+			for _, a := range sim.Assets() {
+				if a.TypeID() == laptop {
+					want = append(want, a.ID)
+				}
 			}
+			ana := userID(t, sim, "ana.diaz@example.com")
+			got, calls := pageAll(t, acts, AssetFilter{AssetTypeID: laptop}, 10, l.max,
+				func(p AssetPage) int { return NextPageHint(p, len(p.AssetIDs), 10, false) },
+				func(ids []int64) {
+					for _, id := range ids {
+						_, _, err := c.SetAssignment(context.Background(), id, atomicwork.Assignment{AssigneeID: ana})
+						require.NoError(t, err)
+					}
+				})
+			assert.Equal(t, want, got)
+			pages := (len(want) + 9) / 10
+			assert.LessOrEqual(t, calls, 2*pages+1, "a right hint costs at most a probe per page")
 		})
-	assert.Equal(t, want, got)
-	pages := (len(want) + 9) / 10
-	assert.LessOrEqual(t, calls, 2*pages+1, "a right hint costs at most a probe per page")
+	}
 }
 
 // TestNextAssetPageAfterOthersChangedAssetsBehindTheCursor: assets handled earlier leave the
@@ -312,26 +328,31 @@ func (l *landWrites) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // TestNextAssetPageIsExactWhileWritesLandBetweenItsCalls: with as many assets in flight as a page
-// holds, the writes of earlier pages land while the next page is looked for.
+// holds, the writes of earlier pages land while the next page is looked for (and, listing
+// several pages at once, between the pages and their probes).
 func TestNextAssetPageIsExactWhileWritesLandBetweenItsCalls(t *testing.T) {
-	sim := atomicworktest.NewServer(t, atomicworktest.Options{ExtraAssets: 300})
-	direct := sim.Client(t)
-	lw := &landWrites{next: http.DefaultTransport, apply: func(id int64) {
-		_, _, err := direct.SetAssignment(context.Background(), id, atomicwork.Assignment{Status: atomicwork.AssetAvailable})
-		require.NoError(t, err)
-	}}
-	c, err := atomicwork.New(atomicwork.Config{BaseURL: sim.URL, APIKey: atomicworktest.DevKey, WorkspaceID: atomicworktest.ITWorkspaceID, Transport: lw})
-	require.NoError(t, err)
-	acts, err := New(map[int64]*atomicwork.Client{atomicworktest.ITWorkspaceID: c}, atomicworktest.ITWorkspaceID, Policy{})
-	require.NoError(t, err)
-	boID := userID(t, sim, bo)
-	want := assetsOf(sim, boID)
-	got, calls := pageAll(t, acts, AssetFilter{AssigneeID: boID}, 10, func(p AssetPage) int { return p.Page },
-		func(ids []int64) {
-			lw.mu.Lock()
-			lw.pending = append(lw.pending, ids...) // in flight: they land during the next calls
-			lw.mu.Unlock()
+	for _, l := range listings {
+		t.Run(l.name, func(t *testing.T) {
+			sim := atomicworktest.NewServer(t, atomicworktest.Options{ExtraAssets: 300})
+			direct := sim.Client(t)
+			lw := &landWrites{next: http.DefaultTransport, apply: func(id int64) {
+				_, _, err := direct.SetAssignment(context.Background(), id, atomicwork.Assignment{Status: atomicwork.AssetAvailable})
+				require.NoError(t, err)
+			}}
+			c, err := atomicwork.New(atomicwork.Config{BaseURL: sim.URL, APIKey: atomicworktest.DevKey, WorkspaceID: atomicworktest.ITWorkspaceID, Transport: lw})
+			require.NoError(t, err)
+			acts, err := New(map[int64]*atomicwork.Client{atomicworktest.ITWorkspaceID: c}, atomicworktest.ITWorkspaceID, Policy{})
+			require.NoError(t, err)
+			boID := userID(t, sim, bo)
+			want := assetsOf(sim, boID)
+			got, calls := pageAll(t, acts, AssetFilter{AssigneeID: boID}, 10, l.max, func(p AssetPage) int { return p.Page },
+				func(ids []int64) {
+					lw.mu.Lock()
+					lw.pending = append(lw.pending, ids...) // in flight: they land during the next calls
+					lw.mu.Unlock()
+				})
+			assert.Equal(t, want, got, "every asset once, in id order")
+			t.Logf("%d assets, pages of 10, writes landing between calls: %d list calls", len(want), calls)
 		})
-	assert.Equal(t, want, got, "every asset once, in id order")
-	t.Logf("%d assets, pages of 10, writes landing between calls: %d list calls", len(want), calls)
+	}
 }
