@@ -51,6 +51,10 @@ type ReassignRangeRequest struct {
 	// Budget: no asset starts once it has passed, so the workflow hears of progress, and a pause
 	// takes effect, about this often whatever the API's speed.
 	Budget time.Duration `json:"budget"`
+	// Next asks the range to list the assets after it (as NextAssetPage) once its own have
+	// ended, so that the next range can start without a page activity in between. These ids are
+	// only listed here, never written: the next range gets them in its input.
+	Next *AssetPageRequest `json:"next,omitempty"`
 }
 
 // ReassignRangeResult is a range's progress: its answer, its heartbeat details, and the details
@@ -62,6 +66,9 @@ type ReassignRangeResult struct {
 	// Pending have not ended: the budget ran out before they started, or the range failed. The
 	// workflow queues them again.
 	Pending []int64 `json:"pending,omitempty"`
+	// Next is the listing the request's Next asked for; nil when the range failed or the listing
+	// did (the workflow then lists with NextAssetPage, which reports the error).
+	Next *AssetPage `json:"next,omitempty"`
 }
 
 func (req ReassignRangeRequest) validate() error {
@@ -146,14 +153,30 @@ func (r *rangeRun) run(ctx context.Context) (ReassignRangeResult, error) {
 	r.feed(ctx, work, deadline)
 	close(work)
 	movers.Wait()
-	stopBeats()
 
 	out := r.snapshot()
 	err := r.outcome(ctx, out)
+	if err == nil && r.req.Next != nil {
+		out.Next = r.listNext(ctx) // still heartbeating: a slow API may take a while
+	}
+	stopBeats()
 	if err != nil && activity.IsActivity(ctx) {
 		activity.RecordHeartbeat(ctx, out) // flushed before the failure is reported: the retry resumes here
 	}
 	return out, err
+}
+
+// listNext lists what the request's Next asks for, after the range's own writes have ended (so
+// they do not move the pages under the listing); nil when that fails.
+func (r *rangeRun) listNext(ctx context.Context) *AssetPage {
+	next, err := listAfter(ctx, r.c, *r.req.Next)
+	if err != nil {
+		if activity.IsActivity(ctx) {
+			activity.GetLogger(ctx).Warn("Listing the next range failed; the workflow lists it", "After", r.req.Next.After, "Error", err)
+		}
+		return nil
+	}
+	return &next
 }
 
 // feed hands the pending assets to the movers, in id order, until all have started, the

@@ -233,6 +233,48 @@ func TestReassignRangeMovesEveryAssetOnce(t *testing.T) {
 	assert.Empty(t, assetsOf(sim, boID))
 }
 
+// TestReassignRangeListsTheNextRange: asked to, a range lists the ids after its own once they
+// have ended (so its writes do not move the pages under the listing); it writes none of them.
+func TestReassignRangeListsTheNextRange(t *testing.T) {
+	for _, selection := range []struct {
+		name   string
+		filter func(sim *atomicworktest.Server) AssetFilter
+		status string
+	}{
+		{"assignee selector, left by the writes", func(sim *atomicworktest.Server) AssetFilter {
+			return AssetFilter{AssigneeID: userID(t, sim, bo)}
+		}, atomicwork.AssetAvailable},
+		{"type selector, kept by the writes", func(sim *atomicworktest.Server) AssetFilter {
+			return AssetFilter{AssetTypeID: sim.AssetTypeID("Laptop")}
+		}, ""},
+	} {
+		t.Run(selection.name, func(t *testing.T) {
+			acts, sim := newActivities(t, atomicworktest.Options{ExtraAssets: 450})
+			filter := selection.filter(sim)
+			var want []int64
+			for _, a := range sim.Assets() {
+				if filter.matches(sim.Client(t), &a) {
+					want = append(want, a.ID)
+				}
+			}
+			const size, first = 100, 200
+			page := listAll(t, acts, AssetPageRequest{Filter: filter, Page: 1, PageSize: size, Max: first})
+			require.Equal(t, want[:first], page.AssetIDs)
+			hint := NextPageHint(page, first, size, filter.LeftByWrites(selection.status))
+			next := &AssetPageRequest{Filter: filter, After: want[first-1], Page: hint, PageSize: size, Max: MaxRangeAssets}
+			res, err := acts.ReassignRange(context.Background(), ReassignRangeRequest{AssetIDs: page.AssetIDs, Filter: filter,
+				TargetUserID: userID(t, sim, "ana.diaz@example.com"), Status: selection.status, Since: time.Now(),
+				Concurrency: 8, Budget: time.Minute, Next: next})
+			require.NoError(t, err)
+			assert.Equal(t, want[:first], endedIDs(res.Assets))
+			require.NotNil(t, res.Next)
+			assert.Equal(t, want[first:], res.Next.AssetIDs, "every id after the range, in order")
+			assert.True(t, res.Next.Done)
+			assert.Equal(t, outcomes(res.Assets)[AssetMoved], sim.Stats().WritesApplied, "only the range's own assets are written")
+		})
+	}
+}
+
 // TestReassignRangeInSlicesOfTheSelection: the workflow lists a slice of the selection (Max ids),
 // moves it with a range, and lists the rest from the cursor and the page hint. The assignee
 // selector is left by the writes (the hint stays), the type selector keeps them (the hint moves
@@ -518,7 +560,9 @@ func TestReassignRangeStopsOnARejectedKey(t *testing.T) {
 	slices.Reverse(ids)
 	const concurrency = 4
 	req := ReassignRangeRequest{AssetIDs: ids, Filter: AssetFilter{AssigneeID: boID}, Status: atomicwork.AssetAvailable, Since: time.Now(),
-		Concurrency: concurrency, Budget: time.Minute}
+		Concurrency: concurrency, Budget: time.Minute,
+		// A failed range lists nothing: below, every call is a read answered 401.
+		Next: &AssetPageRequest{Filter: AssetFilter{AssigneeID: boID}, After: held[len(held)-1], Page: 1, PageSize: 100, Max: MaxRangeAssets}}
 
 	_, err := acts.ReassignRange(context.Background(), req)
 	_, progress := rangeError(t, err, ErrUnauthorized, true)

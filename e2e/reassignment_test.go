@@ -15,10 +15,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork"
@@ -183,6 +185,42 @@ func TestReassignmentThousandAssetsUnderFaults(t *testing.T) {
 	require.NoError(t, again.Get(ctx, &rep2))
 	assert.Zero(t, rep2.Total)
 	assert.Equal(t, stats.WritesApplied, e.sim.Stats().WritesApplied)
+}
+
+// TestReassignmentRangesListAhead: without a rate limit, a range lists the next range's ids once
+// its own have ended, so 1,500 assets take one page activity and two ranges, and each is
+// written once. It records the replay fixture of ranges that list ahead.
+func TestReassignmentRangesListAhead(t *testing.T) {
+	e := newEnv(t, atomicworktest.Options{ExtraAssets: 1500}, noPolicy)
+	boUser, ok := e.sim.UserByEmail(bo)
+	require.True(t, ok)
+	held := heldBy(e.sim, boUser.ID)
+	require.Greater(t, len(held), workflows.ReassignRangeSize)
+
+	in := workflows.ReassignmentInput{BatchID: "e2e-list-ahead", Selector: workflows.AssetSelector{AssigneeEmail: bo},
+		Target: workflows.AssetTarget{Stock: true}, Confirmed: true}
+	run := startReassignment(t, e.client, e.queue, in)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var rep workflows.ReassignmentReport
+	require.NoError(t, run.Get(ctx, &rep))
+
+	assert.Equal(t, workflows.OutcomeCompleted, rep.Outcome)
+	assert.Equal(t, len(held), rep.Done)
+	requireInStock(t, e.sim, held)
+	assert.Equal(t, len(held), e.sim.Stats().WritesApplied, "each asset written once")
+	var h historypb.History
+	require.NoError(t, protojson.Unmarshal(e.history(run.GetID(), run.GetRunID()), &h))
+	activityTypes := map[string]int{}
+	for _, ev := range h.GetEvents() {
+		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
+			activityTypes[a.GetActivityType().GetName()]++
+		}
+	}
+	assert.Equal(t, 1, activityTypes["NextAssetPage"], "only the first range's ids come from a page activity: %v", activityTypes)
+	assert.Equal(t, 2, activityTypes["ReassignRange"], "%v", activityTypes)
+	checkHistories(t, e, e.client, run.GetID(), rep, e.logs.String())
+	recordHistory(t, e, run.GetID(), run.GetRunID(), "reassignment-ranges-list-ahead.json")
 }
 
 var noPolicy = activities.Policy{}

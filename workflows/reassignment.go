@@ -64,6 +64,9 @@ func NewReassignment(mode ReassignMode) func(workflow.Context, ReassignmentInput
 				return ReassignmentReport{}, err
 			}
 		}
+		if r.mode == ReassignInRanges {
+			r.lookahead = workflow.GetVersion(ctx, rangeLookaheadChange, workflow.DefaultVersion, rangeLookaheadVersion) == rangeLookaheadVersion
+		}
 		return r.run(ctx)
 	}
 }
@@ -76,6 +79,13 @@ const (
 	reassignRangesVersion = workflow.Version(1)
 )
 
+// The change that lets a range list the next range's ids (ReassignRangeRequest.Next) instead of
+// a page activity between two ranges. Runs recorded before it list with page activities only.
+const (
+	rangeLookaheadChange  = "reassign-range-lookahead"
+	rangeLookaheadVersion = workflow.Version(1)
+)
+
 type reassignment struct {
 	in     ReassignmentInput // normalised; Continued moved to st
 	st     ReassignmentState // what the next run inherits
@@ -86,6 +96,8 @@ type reassignment struct {
 	// clean stop (requestCancel) so that assets in flight finish and the report is returned.
 	work workflow.Context
 	mode ReassignMode
+	// lookahead: a range from the buffer that empties it lists the next ids (rangeLookaheadChange).
+	lookahead bool
 
 	// This run only.
 	inFlight    int     // assets started and not ended (ReassignInRanges: the range's most)
@@ -283,11 +295,7 @@ func (r *reassignment) refill() {
 		return
 	}
 	r.fetching = true
-	req := activities.AssetPageRequest{WorkspaceID: r.in.WorkspaceID, Filter: r.filter(), After: r.fetchAfter,
-		Page: r.fetchPage, PageSize: ReassignPageSize}
-	if r.mode == ReassignInRanges {
-		req.Max = ReassignRangeSize // a range's worth of ids per listing
-	}
+	req := r.pageRequest()
 	f := workflow.ExecuteActivity(pageCall(r.work, fmt.Sprintf("list assets after %d", req.After)), acts.NextAssetPage, req)
 	workflow.Go(r.work, func(g workflow.Context) {
 		var page activities.AssetPage
@@ -298,15 +306,30 @@ func (r *reassignment) refill() {
 			r.autoPause(fmt.Sprintf("listing the assets after %d failed: %s", req.After, failureText(err)))
 			return
 		}
-		r.buffer = append(r.buffer, page.AssetIDs...)
-		if n := len(page.AssetIDs); n > 0 {
-			r.fetchAfter = page.AssetIDs[n-1]
-		}
-		r.exhausted = page.Done
-		r.fetchPage = activities.NextPageHint(page, len(page.AssetIDs), ReassignPageSize, r.writesLeaveSelection())
-		r.st.Page = page.Page
+		r.takePage(page)
 		r.details()
 	})
+}
+
+// pageRequest asks for the next listed ids after the buffer's.
+func (r *reassignment) pageRequest() activities.AssetPageRequest {
+	req := activities.AssetPageRequest{WorkspaceID: r.in.WorkspaceID, Filter: r.filter(), After: r.fetchAfter,
+		Page: r.fetchPage, PageSize: ReassignPageSize}
+	if r.mode == ReassignInRanges {
+		req.Max = ReassignRangeSize // a range's worth of ids per listing
+	}
+	return req
+}
+
+// takePage adds a listing's ids to the buffer and moves the listing cursor past them.
+func (r *reassignment) takePage(page activities.AssetPage) {
+	r.buffer = append(r.buffer, page.AssetIDs...)
+	if n := len(page.AssetIDs); n > 0 {
+		r.fetchAfter = page.AssetIDs[n-1]
+	}
+	r.exhausted = page.Done
+	r.fetchPage = activities.NextPageHint(page, len(page.AssetIDs), ReassignPageSize, r.writesLeaveSelection())
+	r.st.Page = page.Page
 }
 
 // dispatch starts assets while the window has room: queued-again ones first, then the buffer.
@@ -376,6 +399,10 @@ func (r *reassignment) startRange() {
 	r.ranging = true
 	r.inFlight += len(req.AssetIDs)
 	r.dispatched += len(req.AssetIDs)
+	if r.lookahead && len(r.buffer) == 0 && !r.exhausted && !r.fetching && !r.blocked() && len(r.in.Selector.AssetIDs) == 0 {
+		next := r.pageRequest()
+		req.Next, r.fetching = &next, true
+	}
 	f := workflow.ExecuteActivity(rangeCall(r.work, req), acts.ReassignRange, req)
 	workflow.Go(r.work, func(g workflow.Context) {
 		var res activities.ReassignRangeResult
@@ -383,6 +410,12 @@ func (r *reassignment) startRange() {
 		r.ranging = false
 		r.inFlight -= len(req.AssetIDs)
 		r.endRange(req, res, err)
+		if req.Next != nil {
+			r.fetching = false
+			if err == nil && res.Next != nil {
+				r.takePage(*res.Next)
+			}
+		}
 		r.changed++
 	})
 }

@@ -46,6 +46,7 @@ type reassignSuite struct {
 	maxFlyin int
 	flying   int
 	updates  int
+	matching int64 // expectListing's assets 1..matching, which ranges list too when asked
 }
 
 func TestReassignment(t *testing.T) { suite.Run(t, new(reassignSuite)) }
@@ -596,24 +597,30 @@ func TestDeriveBatchID(t *testing.T) {
 // expectListing answers NextAssetPage over assets 1..n assigned to bo: the ids above After, up to
 // Max (or a page). It returns the requests, in order.
 func (s *reassignSuite) expectListing(n int64) *[]activities.AssetPageRequest {
+	s.matching = n
 	var reqs []activities.AssetPageRequest
 	s.env.OnActivity(acts.NextAssetPage, mock.Anything, mock.Anything).
 		Return(func(_ context.Context, req activities.AssetPageRequest) (activities.AssetPage, error) {
 			s.mu.Lock()
 			reqs = append(reqs, req)
 			s.mu.Unlock()
-			out := activities.AssetPage{Page: 1}
-			for id := req.After + 1; id <= n && len(out.AssetIDs) < max(req.Max, req.PageSize); id++ {
-				out.AssetIDs = append(out.AssetIDs, id)
-			}
-			out.Done = len(out.AssetIDs) == 0 || out.AssetIDs[len(out.AssetIDs)-1] == n
-			return out, nil
+			return s.listing(req), nil
 		})
 	return &reqs
 }
 
-// expectRanges answers ReassignRange with outcome for each asset; a range takes d. It returns
-// the requests, in order.
+// listing is the answer of a listing over assets 1..s.matching.
+func (s *reassignSuite) listing(req activities.AssetPageRequest) activities.AssetPage {
+	out := activities.AssetPage{Page: 1}
+	for id := req.After + 1; id <= s.matching && len(out.AssetIDs) < max(req.Max, req.PageSize); id++ {
+		out.AssetIDs = append(out.AssetIDs, id)
+	}
+	out.Done = len(out.AssetIDs) == 0 || out.AssetIDs[len(out.AssetIDs)-1] == s.matching
+	return out
+}
+
+// expectRanges answers ReassignRange with outcome for each asset, and the listing it asks for
+// (see expectListing); a range takes d. It returns the requests, in order.
 func (s *reassignSuite) expectRanges(d time.Duration, outcome func(id int64) activities.AssetResult) *[]activities.ReassignRangeRequest {
 	var reqs []activities.ReassignRangeRequest
 	s.env.OnActivity(acts.ReassignRange, mock.Anything, mock.Anything).After(d).
@@ -624,6 +631,10 @@ func (s *reassignSuite) expectRanges(d time.Duration, outcome func(id int64) act
 			var res activities.ReassignRangeResult
 			for _, id := range req.AssetIDs {
 				res.Assets = append(res.Assets, outcome(id))
+			}
+			if req.Next != nil {
+				next := s.listing(*req.Next)
+				res.Next = &next
 			}
 			return res, nil
 		})
@@ -675,9 +686,15 @@ func (s *reassignSuite) TestRangesMoveEveryAssetOnceAndCountAsPerAsset() {
 		all = append(all, req.AssetIDs...)
 	}
 	s.Equal(ids(1, 2500), all, "every asset once, in order")
-	for _, p := range *pages {
-		s.Equal(ReassignRangeSize, p.Max, "a range's worth of ids per listing")
+	s.Require().Len(*pages, 1, "only the first range's ids from a page activity")
+	s.Equal(ReassignRangeSize, (*pages)[0].Max, "a range's worth of ids per listing")
+	for i, want := range []int64{1000, 2000} {
+		next := (*reqs)[i].Next
+		s.Require().NotNil(next, "range %d lists the next one's ids", i+1)
+		s.Equal(activities.AssetPageRequest{Filter: activities.AssetFilter{AssigneeID: boID}, After: want, Page: 1,
+			PageSize: ReassignPageSize, Max: ReassignRangeSize}, *next)
 	}
+	s.Nil((*reqs)[2].Next, "nothing is left to list")
 	s.Equal(1000, mid.Total-mid.Remaining, "the first range is counted when it ends")
 	s.Equal(1000, mid.InFlight, "the second range")
 }
@@ -768,6 +785,27 @@ func (s *reassignSuite) TestARangeWithoutProgressQueuesAllItsAssets() {
 	s.Require().Len(*reqs, 1)
 	s.Equal(ids(1, 5), (*reqs)[0].AssetIDs)
 	s.True((*reqs)[0].Again)
+}
+
+// TestAFailedRangeLeavesTheNextListingToAPageActivity: a range that fails lists nothing, so a
+// page activity lists the next ids, while the range's assets are redone.
+func (s *reassignSuite) TestAFailedRangeLeavesTheNextListingToAPageActivity() {
+	s.expectPlan(1500)
+	pages := s.expectListing(1500)
+	s.env.OnActivity(acts.ReassignRange, mock.Anything, mock.Anything).
+		Return(activities.ReassignRangeResult{}, temporal.NewNonRetryableApplicationError("worker gone", activities.ErrUnavailable, nil)).Once()
+	reqs := s.expectRanges(0, movedAsset)
+	s.env.RegisterDelayedCallback(func() { s.mustAccept(UpdateResume, ResumeRequest{}) }, time.Minute)
+	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), reassignInput())
+	r := s.report()
+	s.Equal(1500, r.Done)
+	s.Zero(r.Failed)
+	s.Require().Len(*pages, 2, "the first listing, then the one the failed range did not do")
+	s.Equal(int64(1000), (*pages)[1].After)
+	s.Require().Len(*reqs, 2)
+	s.Equal(ids(1, 1000), (*reqs)[0].AssetIDs, "the failed range's assets, again")
+	s.True((*reqs)[0].Again)
+	s.Equal(ids(1001, 1500), (*reqs)[1].AssetIDs)
 }
 
 func (s *reassignSuite) TestPauseLetsTheRangeInFlightEndAndStartsNoOther() {
