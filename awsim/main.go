@@ -63,7 +63,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg.opts.Logger = newLogger(cfg.logFormat, stdout)
+	logger := newLogger(cfg.logFormat, stdout)
+	if !cfg.quiet {
+		cfg.opts.Logger = logger
+	}
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -76,7 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		// Requests inherit ctx, so a stalled or delayed request ends as soon as shutdown starts.
 		BaseContext: func(net.Listener) context.Context { return ctx },
-		ErrorLog:    slog.NewLogLogger(cfg.opts.Logger.Handler(), slog.LevelWarn),
+		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	fmt.Fprintln(stdout, startupLine(ln.Addr().String(), cfg.opts.APIKey == ""))
 
@@ -102,6 +105,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 type config struct {
 	addr      string
 	logFormat string
+	quiet     bool
 	opts      atomicworktest.Options
 }
 
@@ -133,6 +137,7 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	fs.StringVar(&o.ExtraAssetsAssignee, "extra-assets-assignee", "", "`email` of the user who gets the extra laptops (default bo.li@example.com)")
 	fs.BoolVar(&o.Strict, "strict", false, "reject unknown body fields and unknown asset form-field keys with 400")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "request log `format`: text or json")
+	fs.BoolVar(&cfg.quiet, "quiet", false, "log no requests (for load tests: a line per request costs the simulator CPU); the startup line and server errors still print")
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

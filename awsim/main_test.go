@@ -143,6 +143,17 @@ func TestRunNeverPrintsACustomKey(t *testing.T) {
 	assert.Equal(t, "/api/v1/users/list", entry["path"])
 }
 
+func TestRunQuietLogsNoRequests(t *testing.T) {
+	base, stdout, stop := startAwsim(t, "--quiet")
+	resp, _ := get(t, base+"/api/v1/users/list?page=1", atomicworktest.DevKey)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.NoError(t, stop())
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	require.Len(t, lines, 2, "the startup and stop lines only: %q", lines)
+	assert.Contains(t, lines[0], "awsim: Atomicwork simulator on ")
+	assert.Equal(t, "awsim: stopped", lines[1])
+}
+
 func TestRunShutdownEndsStalledRequests(t *testing.T) {
 	base, _, stop := startAwsim(t, "--stall", "1", "--stall-for", "1h")
 
@@ -215,7 +226,7 @@ func TestRunHelp(t *testing.T) {
 	require.NoError(t, run(context.Background(), []string{"--help"}, &stdout, &stderr))
 	for _, name := range []string{"-addr", "-api-key", "-rps", "-burst", "-latency", "-fail-5xx", "-fail-429",
 		"-fail-write-then-500", "-stall", "-stall-for", "-malformed-json", "-seed", "-revocation-delay",
-		"-fail-revocation", "-revocation-failure", "-extra-assets", "-extra-assets-assignee", "-strict", "-log-format", "/_sim/stats"} {
+		"-fail-revocation", "-revocation-failure", "-extra-assets", "-extra-assets-assignee", "-strict", "-log-format", "-quiet", "/_sim/stats"} {
 		assert.Contains(t, stdout.String(), name)
 	}
 	assert.Empty(t, stderr.String())

@@ -64,6 +64,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fs.IntVar(&o.perRun, "per-run", 0, "assets per workflow run before continue-as-new (0: the workflow's default)")
 		fs.IntVar(&o.repeat, "repeat", 5, "interleaved runs of each mode without a rate limit; each row is the median")
 		fs.StringVar(&o.temporalBin, "temporal", "bin/temporal", "Temporal CLI used for the dev server (make tools)")
+		fs.StringVar(&o.simulator, "simulator", "process", "where the simulator runs: process (an awsim process, as a real API is) or in-process (in the bench process, the old setup)")
 		partitions := fs.Int("partitions", 1, "task queue partitions of the dev server (its default is 4)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
@@ -72,6 +73,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			"--dynamic-config-value", fmt.Sprintf("matching.numTaskqueueWritePartitions=%d", *partitions)}
 		if o.assets < 1 || o.rps <= 0 || o.concurrency < 1 || o.concurrency > workflows.MaxReassignConcurrency || o.perRun < 0 || o.repeat < 1 {
 			return fmt.Errorf("--assets and --repeat must be at least 1, --per-run 0 or more, --rps positive, --concurrency 1 to %d", workflows.MaxReassignConcurrency)
+		}
+		if o.simulator != "process" && o.simulator != "in-process" {
+			return fmt.Errorf("--simulator must be process or in-process, got %q", o.simulator)
 		}
 		return benchReassign(ctx, out, o)
 	case "webhook":

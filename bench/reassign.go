@@ -2,15 +2,19 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,6 +40,7 @@ type reassignOptions struct {
 	perRun      int
 	repeat      int
 	temporalBin string
+	simulator   string // "process" (an awsim process) or "in-process"
 	serverArgs  []string
 }
 
@@ -62,44 +67,52 @@ func benchReassign(ctx context.Context, out io.Writer, o reassignOptions) error 
 	if _, err := os.Stat(o.temporalBin); err != nil {
 		return fmt.Errorf("%s is missing: run `make tools` first", o.temporalBin)
 	}
-	sim := atomicworktest.NewHandler(atomicworktest.Options{ExtraAssets: o.assets, Faults: atomicworktest.Faults{Latency: o.latency}})
-	defer sim.Close()
-	api := httptest.NewServer(sim)
-	defer api.Close()
-
-	fmt.Fprintf(os.Stderr, "bench: building the worker and starting the Temporal dev server...\n")
+	fmt.Fprintf(os.Stderr, "bench: building the worker and starting the simulator and the Temporal dev server...\n")
 	tmp, err := os.MkdirTemp("", "atomicflow-bench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	workerBin := filepath.Join(tmp, "worker")
-	if b, err := exec.CommandContext(ctx, "go", "build", "-o", workerBin, "github.com/atomicflow/atomicflow/worker").CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./worker: %v: %s", err, b)
+	workerBin, err := buildBinary(ctx, tmp, "worker")
+	if err != nil {
+		return err
 	}
+	simOpts := atomicworktest.Options{ExtraAssets: o.assets, Faults: atomicworktest.Faults{Latency: o.latency}}
+	var sim benchSim
+	if o.simulator == "in-process" {
+		sim = newInProcessSim(simOpts)
+	} else {
+		sim, err = startAwsim(ctx, tmp, simOpts)
+		if err != nil {
+			return err
+		}
+	}
+	defer sim.Close()
 	srv, err := devserver.Start(ctx, o.temporalBin, o.serverArgs...)
 	if err != nil {
 		return err
 	}
 	defer srv.Stop()
 
-	ac, err := atomicwork.New(atomicwork.Config{BaseURL: api.URL, APIKey: atomicworktest.DevKey, WorkspaceID: atomicworktest.ITWorkspaceID})
+	ac, err := atomicwork.New(atomicwork.Config{BaseURL: sim.URL(), APIKey: atomicworktest.DevKey, WorkspaceID: atomicworktest.ITWorkspaceID})
 	if err != nil {
 		return err
 	}
-	bo, ok := sim.UserByEmail(atomicworktest.DefaultExtraAssetsAssignee)
-	if !ok {
-		return errors.New("the simulator has no bo.li@example.com")
+	bo, err := ac.LookupUserByEmail(ctx, atomicworktest.DefaultExtraAssetsAssignee)
+	if err != nil {
+		return fmt.Errorf("the simulator has no %s: %w", atomicworktest.DefaultExtraAssetsAssignee, err)
 	}
 
 	perRun := "the workflow's default assets per run"
 	if o.perRun > 0 {
 		perRun = fmt.Sprintf("%d assets per workflow run", o.perRun)
 	}
-	fmt.Fprintf(out, "bulk reassignment: %d+ laptops of bo.li@example.com back to stock; concurrency %d; simulator latency %s; %s\n",
-		o.assets, o.concurrency, o.latency, perRun)
+	fmt.Fprintf(out, "bulk reassignment: %d+ laptops of bo.li@example.com back to stock; concurrency %d; simulator latency %s; %s; simulator: %s\n",
+		o.assets, o.concurrency, o.latency, perRun, sim)
 	for _, rps := range []float64{0, o.rps} {
-		sim.SetRateLimit(rps, 0)
+		if err := sim.SetRateLimit(ctx, rps); err != nil {
+			return err
+		}
 		setting := "rate limit off"
 		if rps > 0 {
 			setting = fmt.Sprintf("simulator at %g requests/s (ceiling %g assets/s), ATOMICWORK_RPS=%g", rps, rps/2, rps)
@@ -119,28 +132,17 @@ func benchReassign(ctx context.Context, out io.Writer, o reassignOptions) error 
 			{"(a) plain Go loop, sequential", func() (reassignRow, error) { return loopReassign(ctx, ac, bo.ID, 1) }},
 			{fmt.Sprintf("(b) plain Go loop, %d goroutines", o.concurrency), func() (reassignRow, error) { return loopReassign(ctx, ac, bo.ID, o.concurrency) }},
 			{"(c) atomicflow workflow, worker process", func() (reassignRow, error) {
-				return workflowReassign(ctx, srv.FrontendHostPort(), srv.Client(), workerBin, api.URL, rps, o)
+				return workflowReassign(ctx, srv.FrontendHostPort(), srv.Client(), workerBin, sim.URL(), rps, o)
 			}},
 		}
 		runsOf := make([][]reassignRow, len(modes))
 		for range rounds {
 			for i, mode := range modes {
-				sim.Reset()
-				want := len(heldBy(sim, bo.ID))
-				row, err := mode.run()
+				row, err := measureMode(ctx, sim, bo.ID, mode.run)
 				if err != nil {
 					return fmt.Errorf("%s, %s: %w", setting, mode.name, err)
 				}
 				row.mode = mode.name
-				for _, byStatus := range sim.Stats().Calls {
-					for status, n := range byStatus {
-						row.requests += n
-						if status == 429 {
-							row.rejected += n
-						}
-					}
-				}
-				row.assets = want - len(heldBy(sim, bo.ID))
 				runsOf[i] = append(runsOf[i], row)
 			}
 		}
@@ -152,6 +154,45 @@ func benchReassign(ctx context.Context, out io.Writer, o reassignOptions) error 
 		printReassignTable(out, setting, rows, rps)
 	}
 	return nil
+}
+
+// measureMode runs one mode on freshly reset data and fills in its requests, 429s and assets
+// moved. Counting over the API is itself a request, so it happens outside the mode's stats: after
+// a reset, which the second reset then clears (along with the token bucket it drained), and after
+// the stats are read.
+func measureMode(ctx context.Context, sim benchSim, userID int64, run func() (reassignRow, error)) (reassignRow, error) {
+	if err := sim.Reset(ctx); err != nil {
+		return reassignRow{}, err
+	}
+	want, err := sim.HeldBy(ctx, userID)
+	if err == nil {
+		err = sim.Reset(ctx)
+	}
+	if err != nil {
+		return reassignRow{}, err
+	}
+	row, err := run()
+	if err != nil {
+		return reassignRow{}, err
+	}
+	stats, err := sim.Stats(ctx)
+	if err != nil {
+		return reassignRow{}, err
+	}
+	for _, byStatus := range stats.Calls {
+		for status, n := range byStatus {
+			row.requests += n
+			if status == http.StatusTooManyRequests {
+				row.rejected += n
+			}
+		}
+	}
+	left, err := sim.HeldBy(ctx, userID)
+	if err != nil {
+		return reassignRow{}, err
+	}
+	row.assets = want - left
+	return row, nil
 }
 
 func printReassignTable(out io.Writer, setting string, rows []reassignRow, rps float64) {
@@ -178,14 +219,191 @@ func printReassignTable(out io.Writer, setting string, rows []reassignRow, rps f
 
 func (r reassignRow) rate() float64 { return float64(r.assets) / r.wall.Seconds() }
 
-func heldBy(sim *atomicworktest.Handler, userID int64) []int64 {
-	var ids []int64
-	for _, a := range sim.Assets() {
+// benchSim is the simulator the modes run against. Real scripts never share a process with the
+// API, so by default it is an awsim process; in the bench process, client and server hand requests
+// over inside one Go runtime, which flatters (a) and (b) against (c)'s separate worker process.
+type benchSim interface {
+	URL() string
+	Reset(ctx context.Context) error
+	Stats(ctx context.Context) (atomicworktest.Stats, error)
+	SetRateLimit(ctx context.Context, rps float64) error
+	// HeldBy counts the assets assigned to userID.
+	HeldBy(ctx context.Context, userID int64) (int, error)
+	String() string // for the header line
+	Close()
+}
+
+// inProcessSim is the simulator on an httptest server in the bench process, read and steered
+// through its Go methods.
+type inProcessSim struct {
+	h   *atomicworktest.Handler
+	api *httptest.Server
+}
+
+func newInProcessSim(opts atomicworktest.Options) *inProcessSim {
+	h := atomicworktest.NewHandler(opts)
+	return &inProcessSim{h: h, api: httptest.NewServer(h)}
+}
+
+func (s *inProcessSim) URL() string                 { return s.api.URL }
+func (s *inProcessSim) Reset(context.Context) error { s.h.Reset(); return nil }
+func (s *inProcessSim) String() string              { return "in the bench process" }
+func (s *inProcessSim) Close()                      { s.api.Close(); s.h.Close() }
+func (s *inProcessSim) Stats(context.Context) (atomicworktest.Stats, error) {
+	return s.h.Stats(), nil
+}
+func (s *inProcessSim) SetRateLimit(_ context.Context, rps float64) error {
+	s.h.SetRateLimit(rps, 0)
+	return nil
+}
+func (s *inProcessSim) HeldBy(_ context.Context, userID int64) (int, error) {
+	n := 0
+	for _, a := range s.h.Assets() {
 		if a.AssigneeID(atomicwork.FieldAssignedTo) == userID {
-			ids = append(ids, a.ID)
+			n++
 		}
 	}
-	return ids
+	return n, nil
+}
+
+// awsimProcess is an awsim process, steered through its operator endpoints (no key, no rate
+// limit, no faults) and read through the API.
+type awsimProcess struct {
+	url    string
+	cmd    *exec.Cmd
+	exited chan struct{} // closed once cmd.Wait returns
+	ac     *atomicwork.Client
+	ops    *http.Client
+}
+
+// awsimAddr finds the address in awsim's startup line
+// "awsim: Atomicwork simulator on http://127.0.0.1:PORT, key: ...".
+var awsimAddr = regexp.MustCompile(`(?m)^awsim: Atomicwork simulator on (http://[^\s,]+)`)
+
+// startAwsim builds awsim into dir and starts it on a free loopback port, quiet: a log line per
+// request would cost the simulator CPU that the in-process setup does not spend.
+func startAwsim(ctx context.Context, dir string, opts atomicworktest.Options) (*awsimProcess, error) {
+	bin, err := buildBinary(ctx, dir, "awsim")
+	if err != nil {
+		return nil, err
+	}
+	logPath := filepath.Join(dir, "awsim.log")
+	logs, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logs.Close() // the child has its own copy
+	cmd := exec.Command(bin, "--quiet", "--addr", "127.0.0.1:0", "--extra-assets", strconv.Itoa(opts.ExtraAssets),
+		"--latency", opts.Faults.Latency.String())
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &awsimProcess{cmd: cmd, exited: make(chan struct{}), ops: &http.Client{Timeout: time.Minute}}
+	go func() { _ = cmd.Wait(); close(p.exited) }()
+
+	deadline := time.After(30 * time.Second)
+	for {
+		b, _ := os.ReadFile(logPath)
+		if m := awsimAddr.FindSubmatch(b); m != nil {
+			p.url = string(m[1])
+			break
+		}
+		select {
+		case <-p.exited:
+			return nil, fmt.Errorf("awsim exited before it served: %s", b)
+		case <-deadline:
+			p.Close()
+			return nil, fmt.Errorf("awsim printed no startup line in 30s: %s", b)
+		case <-ctx.Done():
+			p.Close()
+			return nil, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	p.ac, err = atomicwork.New(atomicwork.Config{BaseURL: p.url, APIKey: atomicworktest.DevKey, WorkspaceID: atomicworktest.ITWorkspaceID})
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *awsimProcess) URL() string    { return p.url }
+func (p *awsimProcess) String() string { return "awsim process" }
+
+// Close stops the awsim process this benchmark started, by its pid: SIGINT shuts it down
+// gracefully; a kill follows if it has not exited after its 10s shutdown timeout.
+func (p *awsimProcess) Close() {
+	_ = p.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-p.exited:
+	case <-time.After(15 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+func (p *awsimProcess) Reset(ctx context.Context) error {
+	return p.op(ctx, http.MethodPost, "/_sim/reset", struct{}{}, nil)
+}
+
+func (p *awsimProcess) Stats(ctx context.Context) (atomicworktest.Stats, error) {
+	var s atomicworktest.Stats
+	err := p.op(ctx, http.MethodGet, "/_sim/stats", nil, &s)
+	return s, err
+}
+
+func (p *awsimProcess) SetRateLimit(ctx context.Context, rps float64) error {
+	return p.op(ctx, http.MethodPost, "/_sim/limits", map[string]any{"rps": rps, "burst": 0}, nil)
+}
+
+// HeldBy pages through the API, waiting out 429s: after a rate-limited mode the bucket is empty.
+func (p *awsimProcess) HeldBy(ctx context.Context, userID int64) (int, error) {
+	ids, err := heldIDs(ctx, p.ac, userID)
+	return len(ids), err
+}
+
+// op calls an operator endpoint with an optional JSON body and decodes the answer into out.
+func (p *awsimProcess) op(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, p.url+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := p.ops.Do(req)
+	if err != nil {
+		return fmt.Errorf("awsim %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("awsim %s %s: %w", method, path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("awsim %s %s: %s: %s", method, path, resp.Status, b)
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(b, out)
+}
+
+// buildBinary builds one of the module's commands into dir and returns its path.
+func buildBinary(ctx context.Context, dir, name string) (string, error) {
+	bin := filepath.Join(dir, name)
+	if b, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/atomicflow/atomicflow/"+name).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./%s: %v: %s", name, err, b)
+	}
+	return bin, nil
 }
 
 // loopReassign is the script: list the user's assets first (paging while moving them would skip
@@ -193,23 +411,9 @@ func heldBy(sim *atomicworktest.Handler, userID int64) []int64 {
 // errors a few times, with workers goroutines.
 func loopReassign(ctx context.Context, c *atomicwork.Client, userID int64, workers int) (reassignRow, error) {
 	start := time.Now()
-	var ids []int64
-	for {
-		var err error
-		ids = ids[:0]
-		for a, e := range c.ListAssets(ctx, atomicwork.Filters{}.IsAnyOf("assigned_to_id", userID)) {
-			if e != nil {
-				err = e
-				break
-			}
-			ids = append(ids, a.ID)
-		}
-		if err == nil {
-			break
-		}
-		if !waitRetry(ctx, err, 0) {
-			return reassignRow{}, err
-		}
+	ids, err := heldIDs(ctx, c, userID)
+	if err != nil {
+		return reassignRow{}, err
 	}
 	work := make(chan int64)
 	var mu sync.Mutex
@@ -239,6 +443,28 @@ func loopReassign(ctx context.Context, c *atomicwork.Client, userID int64, worke
 	close(work)
 	wg.Wait()
 	return reassignRow{wall: time.Since(start), failures: failures}, nil
+}
+
+// heldIDs lists the assets assigned to userID, starting over after a transient error.
+func heldIDs(ctx context.Context, c *atomicwork.Client, userID int64) ([]int64, error) {
+	var ids []int64
+	for {
+		var err error
+		ids = ids[:0]
+		for a, e := range c.ListAssets(ctx, atomicwork.Filters{}.IsAnyOf("assigned_to_id", userID)) {
+			if e != nil {
+				err = e
+				break
+			}
+			ids = append(ids, a.ID)
+		}
+		if err == nil {
+			return ids, nil
+		}
+		if !waitRetry(ctx, err, 0) {
+			return nil, err
+		}
+	}
 }
 
 // waitRetry sleeps before retrying a transient error (Retry-After for a 429) and reports whether to retry.
