@@ -65,7 +65,8 @@ func NewReassignment(mode ReassignMode) func(workflow.Context, ReassignmentInput
 			}
 		}
 		if r.mode == ReassignInRanges {
-			r.lookahead = workflow.GetVersion(ctx, rangeLookaheadChange, workflow.DefaultVersion, rangeLookaheadVersion) == rangeLookaheadVersion
+			v2 := workflow.GetVersion(ctx, rangesV2Change, workflow.DefaultVersion, rangesV2Version) == rangesV2Version
+			r.lookahead, r.localReads = v2, v2
 		}
 		return r.run(ctx)
 	}
@@ -79,11 +80,17 @@ const (
 	reassignRangesVersion = workflow.Version(1)
 )
 
-// The change that lets a range list the next range's ids (ReassignRangeRequest.Next) instead of
-// a page activity between two ranges. Runs recorded before it list with page activities only.
+// The second version of ranges (ReassignInRanges only), for a fast API where each activity and
+// workflow task between ranges showed (about 5 ms each):
+//   - a range lists the next range's ids once its own have ended (ReassignRangeRequest.Next),
+//     instead of a page activity between two ranges;
+//   - the reads (resolve, plan, and the listings still needed) run within the workflow task, as
+//     local activities. Writes stay activities.
+//
+// Runs recorded before it list with page activities and read with activities.
 const (
-	rangeLookaheadChange  = "reassign-range-lookahead"
-	rangeLookaheadVersion = workflow.Version(1)
+	rangesV2Change  = "reassign-ranges-v2"
+	rangesV2Version = workflow.Version(1)
 )
 
 type reassignment struct {
@@ -96,8 +103,10 @@ type reassignment struct {
 	// clean stop (requestCancel) so that assets in flight finish and the report is returned.
 	work workflow.Context
 	mode ReassignMode
-	// lookahead: a range from the buffer that empties it lists the next ids (rangeLookaheadChange).
+	// lookahead: a range from the buffer that empties it lists the next ids (rangesV2Change).
 	lookahead bool
+	// localReads: the reads run as local activities (rangesV2Change).
+	localReads bool
 
 	// This run only.
 	inFlight    int     // assets started and not ended (ReassignInRanges: the range's most)
@@ -195,7 +204,7 @@ func (r *reassignment) run(ctx workflow.Context) (ReassignmentReport, error) {
 // It returns a report when the batch ends here (dry run, nothing to do, cancelled).
 func (r *reassignment) plan(ctx workflow.Context) (*ReassignmentReport, error) {
 	r.setStage(r.work, StageReassignPlanning)
-	if err := workflow.ExecuteActivity(planCall(r.work, "resolve emails and asset type"), acts.ResolveReassignment,
+	if err := read(planCall(r.work, "resolve emails and asset type"), r.localReads, acts.ResolveReassignment,
 		activities.ResolveReassignmentRequest{WorkspaceID: r.in.WorkspaceID, AssigneeEmail: r.in.Selector.AssigneeEmail,
 			AssetType: r.in.Selector.AssetType, TargetEmail: r.in.Target.AssigneeEmail}).Get(r.work, &r.st.Resolved); err != nil {
 		return nil, err
@@ -204,7 +213,7 @@ func (r *reassignment) plan(ctx workflow.Context) (*ReassignmentReport, error) {
 		return nil, temporal.NewNonRetryableApplicationError(
 			"the target user is the current assignee: there is nothing to move", activities.ErrInvalidInput, nil)
 	}
-	if err := workflow.ExecuteActivity(planCall(r.work, "count and sample the assets"), acts.PlanReassignment,
+	if err := read(planCall(r.work, "count and sample the assets"), r.localReads, acts.PlanReassignment,
 		activities.PlanReassignmentRequest{WorkspaceID: r.in.WorkspaceID, Filter: r.filter(), AssetIDs: r.in.Selector.AssetIDs,
 			SampleSize: ReassignSampleSize}).Get(r.work, &r.st.Plan); err != nil {
 		return nil, err
@@ -296,7 +305,7 @@ func (r *reassignment) refill() {
 	}
 	r.fetching = true
 	req := r.pageRequest()
-	f := workflow.ExecuteActivity(pageCall(r.work, fmt.Sprintf("list assets after %d", req.After)), acts.NextAssetPage, req)
+	f := read(pageCall(r.work, fmt.Sprintf("list assets after %d", req.After)), r.localReads, acts.NextAssetPage, req)
 	workflow.Go(r.work, func(g workflow.Context) {
 		var page activities.AssetPage
 		err := f.Get(g, &page)
@@ -845,6 +854,18 @@ func rangeCall(ctx workflow.Context, req activities.ReassignRangeRequest) workfl
 	opts.HeartbeatTimeout = 10 * time.Second
 	opts.Summary = fmt.Sprintf("%d assets from %d", len(req.AssetIDs), req.AssetIDs[0])
 	return workflow.WithActivityOptions(ctx, opts)
+}
+
+// read runs a read-only activity with ctx's activity options: as a local activity, within the
+// workflow task, when local (see rangesV2Change), else as an activity of its own.
+func read(ctx workflow.Context, local bool, activity, arg any) workflow.Future {
+	if !local {
+		return workflow.ExecuteActivity(ctx, activity, arg)
+	}
+	o := workflow.GetActivityOptions(ctx)
+	return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: o.StartToCloseTimeout, ScheduleToCloseTimeout: o.ScheduleToCloseTimeout,
+		RetryPolicy: o.RetryPolicy, Summary: o.Summary}), activity, arg)
 }
 
 func pageCall(ctx workflow.Context, summary string) workflow.Context {
