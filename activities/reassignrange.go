@@ -17,7 +17,7 @@ import (
 
 // Limits of one ReassignRange, which bound its answer and heartbeat details too.
 const (
-	MaxRangeAssets      = 1000
+	MaxRangeAssets      = 2000
 	MaxRangeConcurrency = 200
 )
 

@@ -539,8 +539,12 @@ const (
 	ReassignSampleSize = 10
 	// ReassignPageSize is how many asset ids one page activity lists.
 	ReassignPageSize = 100
-	// ReassignRangeSize is the most assets one ReassignRange moves (ReassignInRanges).
-	ReassignRangeSize = activities.MaxRangeAssets
+	// ReassignRangeSize is how many assets one ReassignRange moves (ReassignInRanges), and
+	// ReassignRangeTail how many more the batch's last range takes rather than leave them to a
+	// range of their own (one more activity and workflow task, for a few assets). Listings ask
+	// for both, so that such a tail is seen along with the range before it.
+	ReassignRangeSize = 1000
+	ReassignRangeTail = 100
 	// ReassignRangeBudget is how long a range starts assets: progress and pauses reach the
 	// workflow about this often however slow the API is.
 	ReassignRangeBudget = time.Second

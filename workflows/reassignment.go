@@ -83,7 +83,8 @@ const (
 // The second version of ranges (ReassignInRanges only), for a fast API where each activity and
 // workflow task between ranges showed (about 5 ms each):
 //   - a range lists the next range's ids once its own have ended (ReassignRangeRequest.Next),
-//     instead of a page activity between two ranges;
+//     instead of a page activity between two ranges, and the last range takes up to
+//     ReassignRangeTail more ids rather than leave them to a range of their own;
 //   - the reads (resolve, plan, and the listings still needed) run within the workflow task, as
 //     local activities. Writes stay activities.
 //
@@ -103,7 +104,8 @@ type reassignment struct {
 	// clean stop (requestCancel) so that assets in flight finish and the report is returned.
 	work workflow.Context
 	mode ReassignMode
-	// lookahead: a range from the buffer that empties it lists the next ids (rangesV2Change).
+	// lookahead: a range that leaves less than a range's worth of ids in the buffer lists the
+	// next ids, and the batch's last range takes a tail of up to ReassignRangeTail (rangesV2Change).
 	lookahead bool
 	// localReads: the reads run as local activities (rangesV2Change).
 	localReads bool
@@ -324,8 +326,15 @@ func (r *reassignment) refill() {
 func (r *reassignment) pageRequest() activities.AssetPageRequest {
 	req := activities.AssetPageRequest{WorkspaceID: r.in.WorkspaceID, Filter: r.filter(), After: r.fetchAfter,
 		Page: r.fetchPage, PageSize: ReassignPageSize}
-	if r.mode == ReassignInRanges {
-		req.Max = ReassignRangeSize // a range's worth of ids per listing
+	switch {
+	case r.lookahead:
+		req.Max = ReassignRangeSize + ReassignRangeTail // a range's worth of ids, and a tail
+		if r.writesLeaveSelection() {
+			// The listed ids not started yet are still in the selection, before the cursor.
+			req.Page += len(r.buffer) / ReassignPageSize
+		}
+	case r.mode == ReassignInRanges:
+		req.Max = ReassignRangeSize
 	}
 	return req
 }
@@ -400,6 +409,9 @@ func (r *reassignment) startRange() {
 		req.AssetIDs, r.st.Requeue, req.Again = slices.Clone(r.st.Requeue[:n]), r.st.Requeue[n:], true
 	case room > 0 && len(r.buffer) > 0:
 		n := min(len(r.buffer), room)
+		if r.lookahead && r.exhausted && len(r.buffer) <= n+ReassignRangeTail && r.in.MaxAssets == 0 && r.assetsPerRun()-r.dispatched >= len(r.buffer) {
+			n = len(r.buffer) // the batch's last assets: with this range rather than in one of their own
+		}
 		req.AssetIDs, r.buffer = slices.Clone(r.buffer[:n]), r.buffer[n:]
 		r.st.After = req.AssetIDs[n-1]
 	default:
@@ -408,7 +420,7 @@ func (r *reassignment) startRange() {
 	r.ranging = true
 	r.inFlight += len(req.AssetIDs)
 	r.dispatched += len(req.AssetIDs)
-	if r.lookahead && len(r.buffer) == 0 && !r.exhausted && !r.fetching && !r.blocked() && len(r.in.Selector.AssetIDs) == 0 {
+	if r.lookahead && len(r.buffer) < r.bufferSize() && !r.exhausted && !r.fetching && !r.blocked() && len(r.in.Selector.AssetIDs) == 0 {
 		next := r.pageRequest()
 		req.Next, r.fetching = &next, true
 	}

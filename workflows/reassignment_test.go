@@ -686,17 +686,47 @@ func (s *reassignSuite) TestRangesMoveEveryAssetOnceAndCountAsPerAsset() {
 		all = append(all, req.AssetIDs...)
 	}
 	s.Equal(ids(1, 2500), all, "every asset once, in order")
-	s.Require().Len(*pages, 1, "only the first range's ids from a page activity")
-	s.Equal(ReassignRangeSize, (*pages)[0].Max, "a range's worth of ids per listing")
-	for i, want := range []int64{1000, 2000} {
+	s.Require().Len(*pages, 1, "only the first range's ids from a page listing")
+	s.Equal(ReassignRangeSize+ReassignRangeTail, (*pages)[0].Max, "a range's worth of ids per listing, and a tail")
+	// The ids listed and not started yet stay in the selection: the next page skips them.
+	for i, want := range []struct {
+		after int64
+		page  int
+	}{{1100, 2}, {2200, 3}} {
 		next := (*reqs)[i].Next
 		s.Require().NotNil(next, "range %d lists the next one's ids", i+1)
-		s.Equal(activities.AssetPageRequest{Filter: activities.AssetFilter{AssigneeID: boID}, After: want, Page: 1,
-			PageSize: ReassignPageSize, Max: ReassignRangeSize}, *next)
+		s.Equal(activities.AssetPageRequest{Filter: activities.AssetFilter{AssigneeID: boID}, After: want.after, Page: want.page,
+			PageSize: ReassignPageSize, Max: ReassignRangeSize + ReassignRangeTail}, *next)
 	}
 	s.Nil((*reqs)[2].Next, "nothing is left to list")
 	s.Equal(1000, mid.Total-mid.Remaining, "the first range is counted when it ends")
 	s.Equal(1000, mid.InFlight, "the second range")
+}
+
+// TestTheLastRangeTakesASmallTail: the last few assets go with the range before them, not in a
+// range of their own; with MaxAssets the ranges stop at the cap.
+func (s *reassignSuite) TestTheLastRangeTakesASmallTail() {
+	s.expectPlan(2050)
+	s.expectListing(2050)
+	reqs := s.expectRanges(0, movedAsset)
+	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), reassignInput())
+	s.Equal(2050, s.report().Done)
+	s.Require().Len(*reqs, 2)
+	s.Equal(ids(1, 1000), (*reqs)[0].AssetIDs)
+	s.Equal(ids(1001, 2050), (*reqs)[1].AssetIDs, "a range and its tail of %d", 50)
+}
+
+func (s *reassignSuite) TestNoTailPastMaxAssets() {
+	s.expectPlan(2050)
+	s.expectListing(2050)
+	reqs := s.expectRanges(0, movedAsset)
+	in := reassignInput()
+	in.MaxAssets = 2040
+	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), in)
+	s.Equal(2040, s.report().Done)
+	s.Require().Len(*reqs, 3)
+	s.Equal(ids(1001, 2000), (*reqs)[1].AssetIDs)
+	s.Equal(ids(2001, 2040), (*reqs)[2].AssetIDs, "up to the cap")
 }
 
 func (s *reassignSuite) TestARangesPendingAssetsGoFirstInTheNext() {
@@ -801,7 +831,7 @@ func (s *reassignSuite) TestAFailedRangeLeavesTheNextListingToAPageActivity() {
 	s.Equal(1500, r.Done)
 	s.Zero(r.Failed)
 	s.Require().Len(*pages, 2, "the first listing, then the one the failed range did not do")
-	s.Equal(int64(1000), (*pages)[1].After)
+	s.Equal(int64(1100), (*pages)[1].After, "after the ids listed with the first")
 	s.Require().Len(*reqs, 2)
 	s.Equal(ids(1, 1000), (*reqs)[0].AssetIDs, "the failed range's assets, again")
 	s.True((*reqs)[0].Again)
