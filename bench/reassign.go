@@ -24,6 +24,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/testsuite"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
@@ -56,6 +57,9 @@ type reassignRow struct {
 	maxEvents int
 	sumEvents int
 	peakRSSKB int
+	// vsB is the median, over the rounds, of the run's rate over (b)'s in the same round: runs
+	// side by side share the machine's mood of the moment, which a ratio of medians would not.
+	vsB float64
 }
 
 // benchReassign moves --assets laptops from bo.li@example.com back to stock three ways on one
@@ -122,38 +126,61 @@ func benchReassign(ctx context.Context, out io.Writer, o reassignOptions) error 
 		rounds := 1
 		if rps == 0 {
 			rounds = o.repeat
-			setting += fmt.Sprintf(" (each row the median of %d interleaved runs)", rounds)
+			setting += fmt.Sprintf(" (each row the median of %d interleaved runs; \"vs (b)\" the median of the rounds' ratios)", rounds)
 		}
 		fmt.Fprintf(os.Stderr, "bench: %s\n", setting)
-		modes := []struct {
-			name string
-			run  func() (reassignRow, error)
-		}{
-			{"(a) plain Go loop, sequential", func() (reassignRow, error) { return loopReassign(ctx, ac, bo.ID, 1) }},
-			{fmt.Sprintf("(b) plain Go loop, %d goroutines", o.concurrency), func() (reassignRow, error) { return loopReassign(ctx, ac, bo.ID, o.concurrency) }},
-			{"(c) atomicflow workflow, worker process", func() (reassignRow, error) {
-				return workflowReassign(ctx, srv.FrontendHostPort(), srv.Client(), workerBin, sim.URL(), rps, o)
-			}},
-		}
-		runsOf := make([][]reassignRow, len(modes))
-		for range rounds {
-			for i, mode := range modes {
-				row, err := measureMode(ctx, sim, bo.ID, mode.run)
-				if err != nil {
-					return fmt.Errorf("%s, %s: %w", setting, mode.name, err)
-				}
-				row.mode = mode.name
-				runsOf[i] = append(runsOf[i], row)
-			}
-		}
-		rows := make([]reassignRow, len(modes))
-		for i, rs := range runsOf {
-			slices.SortFunc(rs, func(x, y reassignRow) int { return cmp.Compare(x.wall, y.wall) })
-			rows[i] = rs[len(rs)/2]
+		rows, err := reassignRounds(ctx, sim, srv, workerBin, bo.ID, rps, rounds, o)
+		if err != nil {
+			return fmt.Errorf("%s: %w", setting, err)
 		}
 		printReassignTable(out, setting, rows, rps)
 	}
 	return nil
+}
+
+// reassignRounds runs the modes in turn for rounds rounds at one rate limit and returns each
+// mode's median run.
+func reassignRounds(ctx context.Context, sim benchSim, srv *testsuite.DevServer, workerBin string, userID int64, rps float64, rounds int, o reassignOptions) ([]reassignRow, error) {
+	worker, err := startBenchWorker(ctx, srv.FrontendHostPort(), srv.Client(), workerBin, sim.URL(), rps)
+	if err != nil {
+		return nil, err
+	}
+	defer worker.stop() // idle, it would still poll during the next setting
+	modes := []struct {
+		name string
+		run  func() (reassignRow, error)
+	}{
+		{"(a) plain Go loop, sequential", func() (reassignRow, error) { return loopReassign(ctx, sim.URL(), userID, 1) }},
+		{fmt.Sprintf("(b) plain Go loop, %d goroutines", o.concurrency), func() (reassignRow, error) { return loopReassign(ctx, sim.URL(), userID, o.concurrency) }},
+		{"(c) atomicflow workflow, worker process", func() (reassignRow, error) { return worker.reassign(ctx, o) }},
+	}
+	runsOf := make([][]reassignRow, len(modes))
+	vsB := make([][]float64, len(modes)) // each run's rate over (b)'s in the same round
+	for round := range rounds {
+		walls := make([]string, 0, len(modes))
+		for i, mode := range modes {
+			row, err := measureMode(ctx, sim, userID, mode.run)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", mode.name, err)
+			}
+			row.mode = mode.name
+			runsOf[i] = append(runsOf[i], row)
+			walls = append(walls, fmt.Sprintf("%s %s", mode.name[:3], row.wall.Round(time.Millisecond)))
+		}
+		for i := range modes {
+			vsB[i] = append(vsB[i], runsOf[i][round].rate()/runsOf[1][round].rate())
+		}
+		fmt.Fprintf(os.Stderr, "bench: round %d: %s\n", round+1, strings.Join(walls, ", "))
+	}
+	rows := make([]reassignRow, len(modes))
+	for i, rs := range runsOf {
+		rows[i] = median(rs, func(x, y reassignRow) int { return cmp.Compare(x.wall, y.wall) })
+		rows[i].vsB = median(vsB[i], cmp.Compare[float64])
+		for _, r := range rs {
+			rows[i].peakRSSKB = max(rows[i].peakRSSKB, r.peakRSSKB) // the worker's, over all its runs
+		}
+	}
+	return rows, nil
 }
 
 // measureMode runs one mode on freshly reset data and fills in its requests, 429s and assets
@@ -199,7 +226,6 @@ func printReassignTable(out io.Writer, setting string, rows []reassignRow, rps f
 	fmt.Fprintf(out, "\n%s\n\n", setting)
 	fmt.Fprintln(out, "| mode | assets moved | assets/s | vs (b) | API requests | 429s | failures | wall time | runs | history events per run (max / mean) | worker peak RSS |")
 	fmt.Fprintln(out, "|---|---|---|---|---|---|---|---|---|---|---|")
-	base := rows[1].rate()
 	for _, r := range rows {
 		events, rss, runs := "n/a", "n/a", "n/a"
 		if r.runs > 0 {
@@ -212,12 +238,18 @@ func printReassignTable(out io.Writer, setting string, rows []reassignRow, rps f
 			share = fmt.Sprintf(" (%.0f%% of ceiling)", 100*r.rate()/(rps/2))
 		}
 		fmt.Fprintf(out, "| %s | %d | %.1f%s | %.2fx | %d | %d (%.2f%%) | %d | %s | %s | %s | %s |\n", r.mode, r.assets, r.rate(), share,
-			r.rate()/base, r.requests, r.rejected, 100*float64(r.rejected)/float64(max(r.requests, 1)), r.failures,
+			r.vsB, r.requests, r.rejected, 100*float64(r.rejected)/float64(max(r.requests, 1)), r.failures,
 			r.wall.Round(10*time.Millisecond), runs, events, rss)
 	}
 }
 
 func (r reassignRow) rate() float64 { return float64(r.assets) / r.wall.Seconds() }
+
+// median is the middle of xs by cmp (the upper one of an even count); it sorts xs.
+func median[T any](xs []T, cmp func(x, y T) int) T {
+	slices.SortFunc(xs, cmp)
+	return xs[len(xs)/2]
+}
 
 // benchSim is the simulator the modes run against. Real scripts never share a process with the
 // API, so by default it is an awsim process; in the bench process, client and server hand requests
@@ -408,9 +440,14 @@ func buildBinary(ctx context.Context, dir, name string) (string, error) {
 
 // loopReassign is the script: list the user's assets first (paging while moving them would skip
 // half), then read-modify-write each, waiting Retry-After on a 429 and retrying other transient
-// errors a few times, with workers goroutines.
-func loopReassign(ctx context.Context, c *atomicwork.Client, userID int64, workers int) (reassignRow, error) {
+// errors a few times, with workers goroutines. Like a script, each run starts with a new client
+// (no open connections), as each (c) run starts with a new worker process.
+func loopReassign(ctx context.Context, apiURL string, userID int64, workers int) (reassignRow, error) {
 	start := time.Now()
+	c, err := atomicwork.New(atomicwork.Config{BaseURL: apiURL, APIKey: atomicworktest.DevKey, WorkspaceID: atomicworktest.ITWorkspaceID})
+	if err != nil {
+		return reassignRow{}, err
+	}
 	ids, err := heldIDs(ctx, c, userID)
 	if err != nil {
 		return reassignRow{}, err
@@ -484,53 +521,76 @@ func waitRetry(ctx context.Context, err error, attempt int) bool {
 	}
 }
 
-// workflowReassign runs the batch on the dev server with a worker process configured like
-// production (ATOMICWORK_RPS when the simulator limits), and reads its peak RSS before stopping it.
-func workflowReassign(ctx context.Context, hostPort string, c client.Client, workerBin, apiURL string, rps float64, o reassignOptions) (reassignRow, error) {
-	queue := fmt.Sprintf("bench-reassign-%d", time.Now().UnixNano())
+// benchWorker is a worker process configured like production (ATOMICWORK_RPS when the simulator
+// limits) on a task queue of its own. It serves every (c) run of a setting: a deployed worker is
+// long-lived, so a batch meets connections and a runtime already warm, as (b)'s loop does in the
+// bench process. Its first, cold run is one of the --repeat runs of which the median is taken.
+type benchWorker struct {
+	c     client.Client
+	cmd   *exec.Cmd
+	queue string
+	logs  *os.File
+	runs  int
+}
+
+func startBenchWorker(ctx context.Context, hostPort string, c client.Client, workerBin, apiURL string, rps float64) (*benchWorker, error) {
+	w := &benchWorker{c: c, queue: fmt.Sprintf("bench-reassign-%d", time.Now().UnixNano())}
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(),
 		"TEMPORAL_ADDRESS=" + hostPort, "TEMPORAL_NAMESPACE=default", "TEMPORAL_CONFIG_FILE=/dev/null",
 		"ATOMICWORK_BASE_URL=" + apiURL, "ATOMICWORK_API_KEY=" + atomicworktest.DevKey, "ATOMICWORK_WORKSPACE_ID=1",
-		"ATOMICFLOW_TASK_QUEUE=" + queue, "LOG_LEVEL=warn", "ATOMICFLOW_WORKER_STOP_TIMEOUT=2s"}
+		"ATOMICFLOW_TASK_QUEUE=" + w.queue, "LOG_LEVEL=warn", "ATOMICFLOW_WORKER_STOP_TIMEOUT=2s"}
 	if rps > 0 {
 		env = append(env, "ATOMICWORK_RPS="+strconv.FormatFloat(rps, 'f', -1, 64))
 	}
-	w := exec.Command(workerBin)
-	w.Env = env
-	logs, err := os.CreateTemp("", "atomicflow-bench-worker-*.log")
-	if err != nil {
-		return reassignRow{}, err
+	var err error
+	if w.logs, err = os.CreateTemp("", "atomicflow-bench-worker-*.log"); err != nil {
+		return nil, err
 	}
-	defer os.Remove(logs.Name())
-	defer logs.Close()
-	w.Stdout, w.Stderr = logs, logs
-	if err := w.Start(); err != nil {
-		return reassignRow{}, err
+	w.cmd = exec.Command(workerBin)
+	w.cmd.Env = env
+	w.cmd.Stdout, w.cmd.Stderr = w.logs, w.logs
+	if err := w.cmd.Start(); err != nil {
+		w.removeLogs()
+		return nil, err
 	}
-	defer func() {
-		_ = w.Process.Signal(syscall.SIGTERM) // the process this benchmark started, by its pid
-		_ = w.Wait()
-	}()
+	if err := waitForPollers(ctx, c, w.queue); err != nil {
+		w.stop()
+		return nil, err
+	}
+	return w, nil
+}
 
-	// The clock starts once the worker polls, as a deployed worker does before any batch.
-	if err := waitForPollers(ctx, c, queue); err != nil {
-		return reassignRow{}, err
-	}
-	in := workflows.ReassignmentInput{BatchID: queue, Selector: workflows.AssetSelector{AssigneeEmail: atomicworktest.DefaultExtraAssetsAssignee},
-		Target: workflows.AssetTarget{Stock: true}, Confirmed: true, Concurrency: o.concurrency, AssetsPerRun: o.perRun}
+// stop ends the process this benchmark started, by its pid.
+func (w *benchWorker) stop() {
+	_ = w.cmd.Process.Signal(syscall.SIGTERM)
+	_ = w.cmd.Wait()
+	w.removeLogs()
+}
+
+func (w *benchWorker) removeLogs() {
+	w.logs.Close()
+	os.Remove(w.logs.Name())
+}
+
+// reassign runs one batch and reads the worker's peak RSS so far.
+func (w *benchWorker) reassign(ctx context.Context, o reassignOptions) (reassignRow, error) {
+	w.runs++
+	in := workflows.ReassignmentInput{BatchID: fmt.Sprintf("%s-%d", w.queue, w.runs),
+		Selector: workflows.AssetSelector{AssigneeEmail: atomicworktest.DefaultExtraAssetsAssignee},
+		Target:   workflows.AssetTarget{Stock: true}, Confirmed: true, Concurrency: o.concurrency, AssetsPerRun: o.perRun}
 	start := time.Now()
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ReassignmentID(in.BatchID), TaskQueue: queue,
+	run, err := w.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ReassignmentID(in.BatchID), TaskQueue: w.queue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL}, workflows.ReassignmentWorkflowName, in)
 	if err != nil {
 		return reassignRow{}, err
 	}
 	var rep workflows.ReassignmentReport
 	if err := run.Get(ctx, &rep); err != nil {
-		b, _ := os.ReadFile(logs.Name())
+		b, _ := os.ReadFile(w.logs.Name())
 		return reassignRow{}, fmt.Errorf("%w (worker log: %s)", err, b)
 	}
 	row := reassignRow{wall: time.Since(start), failures: rep.Failed, runs: rep.Runs}
-	row.peakRSSKB, err = peakRSS(w.Process.Pid)
+	row.peakRSSKB, err = peakRSS(w.cmd.Process.Pid)
 	if err != nil {
 		return row, err
 	}
@@ -538,7 +598,7 @@ func workflowReassign(ctx context.Context, hostPort string, c client.Client, wor
 		row.maxEvents = max(row.maxEvents, r.Events)
 		row.sumEvents += r.Events
 	}
-	desc, err := c.DescribeWorkflowExecution(ctx, run.GetID(), "")
+	desc, err := w.c.DescribeWorkflowExecution(ctx, run.GetID(), "")
 	if err != nil {
 		return row, err
 	}
