@@ -284,7 +284,7 @@ func envNames(t *testing.T, file string) []string {
 
 // envLiteral matches an environment-variable name in Go source: how our binaries name what they read.
 // A name ending in "_" is a prefix (envconfig's TEMPORAL_GRPC_META_<NAME>).
-var envLiteral = regexp.MustCompile(`"((?:ATOMICFLOW|ATOMICWORK|TEMPORAL|LOG|METRICS)_[A-Z0-9_]*)"`)
+var envLiteral = regexp.MustCompile(`"((?:ATOMICFLOW|ATOMICWORK|TEMPORAL|LOG|METRICS)_[A-Z0-9_]*|GOGC|GOMEMLIMIT)"`)
 
 // reads tells whether a binary's variable set covers name, directly or by a prefix.
 func reads(set map[string]bool, name string) bool {

@@ -35,6 +35,7 @@ func run(ctx context.Context, lookup func(string) (string, bool), stderr io.Writ
 		return 2
 	}
 	logger := workerapp.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	logger.Info("Garbage collector", "Settings", workerapp.TuneGC(lookup))
 	if err := workerapp.Run(ctx, cfg, logger); err != nil {
 		logger.Error("Worker failed", "Error", err)
 		return 1
