@@ -42,10 +42,11 @@ const (
 	// ReassignPerAsset runs one ReassignAsset activity per asset, paced by the task queue's
 	// activity rate (ATOMICWORK_RPS): for an API with a rate limit.
 	ReassignPerAsset ReassignMode = iota
-	// ReassignInRanges lists up to ReassignRangeSize ids per page activity and moves them with
-	// one ReassignRange activity at a time, Concurrency at a time within ReassignRangeBudget,
-	// resuming from its heartbeat when retried: for an API without a rate limit, where the
-	// bookkeeping of one activity per asset would be the bottleneck.
+	// ReassignInRanges lists up to ReassignRangeSize ids at a time (from rangesV2Change on, each
+	// range lists the next one's) and moves them with one ReassignRange activity at a time,
+	// Concurrency at a time within ReassignRangeBudget, resuming from its heartbeat when retried:
+	// for an API without a rate limit, where the bookkeeping of one activity per asset would be
+	// the bottleneck.
 	ReassignInRanges
 )
 
@@ -65,8 +66,7 @@ func NewReassignment(mode ReassignMode) func(workflow.Context, ReassignmentInput
 			}
 		}
 		if r.mode == ReassignInRanges {
-			v2 := workflow.GetVersion(ctx, rangesV2Change, workflow.DefaultVersion, rangesV2Version) == rangesV2Version
-			r.lookahead, r.localReads = v2, v2
+			r.rangesV2 = workflow.GetVersion(ctx, rangesV2Change, workflow.DefaultVersion, rangesV2Version) == rangesV2Version
 		}
 		return r.run(ctx)
 	}
@@ -104,11 +104,9 @@ type reassignment struct {
 	// clean stop (requestCancel) so that assets in flight finish and the report is returned.
 	work workflow.Context
 	mode ReassignMode
-	// lookahead: a range that leaves less than a range's worth of ids in the buffer lists the
-	// next ids, and the batch's last range takes a tail of up to ReassignRangeTail (rangesV2Change).
-	lookahead bool
-	// localReads: the reads run as local activities (rangesV2Change).
-	localReads bool
+	// rangesV2 (rangesV2Change): a range that leaves less than a range's worth of ids in the
+	// buffer lists the next ids, the batch's last range takes a tail, and reads are local activities.
+	rangesV2 bool
 
 	// This run only.
 	inFlight    int     // assets started and not ended (ReassignInRanges: the range's most)
@@ -206,7 +204,7 @@ func (r *reassignment) run(ctx workflow.Context) (ReassignmentReport, error) {
 // It returns a report when the batch ends here (dry run, nothing to do, cancelled).
 func (r *reassignment) plan(ctx workflow.Context) (*ReassignmentReport, error) {
 	r.setStage(r.work, StageReassignPlanning)
-	if err := read(planCall(r.work, "resolve emails and asset type"), r.localReads, acts.ResolveReassignment,
+	if err := read(planCall(r.work, "resolve emails and asset type"), r.rangesV2, acts.ResolveReassignment,
 		activities.ResolveReassignmentRequest{WorkspaceID: r.in.WorkspaceID, AssigneeEmail: r.in.Selector.AssigneeEmail,
 			AssetType: r.in.Selector.AssetType, TargetEmail: r.in.Target.AssigneeEmail}).Get(r.work, &r.st.Resolved); err != nil {
 		return nil, err
@@ -215,7 +213,7 @@ func (r *reassignment) plan(ctx workflow.Context) (*ReassignmentReport, error) {
 		return nil, temporal.NewNonRetryableApplicationError(
 			"the target user is the current assignee: there is nothing to move", activities.ErrInvalidInput, nil)
 	}
-	if err := read(planCall(r.work, "count and sample the assets"), r.localReads, acts.PlanReassignment,
+	if err := read(planCall(r.work, "count and sample the assets"), r.rangesV2, acts.PlanReassignment,
 		activities.PlanReassignmentRequest{WorkspaceID: r.in.WorkspaceID, Filter: r.filter(), AssetIDs: r.in.Selector.AssetIDs,
 			SampleSize: ReassignSampleSize}).Get(r.work, &r.st.Plan); err != nil {
 		return nil, err
@@ -307,7 +305,7 @@ func (r *reassignment) refill() {
 	}
 	r.fetching = true
 	req := r.pageRequest()
-	f := read(pageCall(r.work, fmt.Sprintf("list assets after %d", req.After)), r.localReads, acts.NextAssetPage, req)
+	f := read(pageCall(r.work, fmt.Sprintf("list assets after %d", req.After)), r.rangesV2, acts.NextAssetPage, req)
 	workflow.Go(r.work, func(g workflow.Context) {
 		var page activities.AssetPage
 		err := f.Get(g, &page)
@@ -327,7 +325,7 @@ func (r *reassignment) pageRequest() activities.AssetPageRequest {
 	req := activities.AssetPageRequest{WorkspaceID: r.in.WorkspaceID, Filter: r.filter(), After: r.fetchAfter,
 		Page: r.fetchPage, PageSize: ReassignPageSize}
 	switch {
-	case r.lookahead:
+	case r.rangesV2:
 		req.Max = ReassignRangeSize + ReassignRangeTail // a range's worth of ids, and a tail
 		if r.writesLeaveSelection() {
 			// The listed ids not started yet are still in the selection, before the cursor.
@@ -409,8 +407,8 @@ func (r *reassignment) startRange() {
 		req.AssetIDs, r.st.Requeue, req.Again = slices.Clone(r.st.Requeue[:n]), r.st.Requeue[n:], true
 	case room > 0 && len(r.buffer) > 0:
 		n := min(len(r.buffer), room)
-		if r.lookahead && r.exhausted && len(r.buffer) <= n+ReassignRangeTail && r.in.MaxAssets == 0 && r.assetsPerRun()-r.dispatched >= len(r.buffer) {
-			n = len(r.buffer) // the batch's last assets: with this range rather than in one of their own
+		if r.takesTail(n) {
+			n = len(r.buffer)
 		}
 		req.AssetIDs, r.buffer = slices.Clone(r.buffer[:n]), r.buffer[n:]
 		r.st.After = req.AssetIDs[n-1]
@@ -420,7 +418,7 @@ func (r *reassignment) startRange() {
 	r.ranging = true
 	r.inFlight += len(req.AssetIDs)
 	r.dispatched += len(req.AssetIDs)
-	if r.lookahead && len(r.buffer) < r.bufferSize() && !r.exhausted && !r.fetching && !r.blocked() && len(r.in.Selector.AssetIDs) == 0 {
+	if r.rangesV2 && len(r.buffer) < r.bufferSize() && !r.exhausted && !r.fetching && !r.blocked() && len(r.in.Selector.AssetIDs) == 0 {
 		next := r.pageRequest()
 		req.Next, r.fetching = &next, true
 	}
@@ -439,6 +437,13 @@ func (r *reassignment) startRange() {
 		}
 		r.changed++
 	})
+}
+
+// takesTail reports whether a range of n ids from the buffer takes the rest of it too: the
+// batch's last few ids, rather than in a range of their own (never past MaxAssets or the run's share).
+func (r *reassignment) takesTail(n int) bool {
+	return r.rangesV2 && r.exhausted && len(r.buffer)-n <= ReassignRangeTail &&
+		r.in.MaxAssets == 0 && r.assetsPerRun()-r.dispatched >= len(r.buffer)
 }
 
 // endRange records a range's assets. A failed range's progress comes from its error's details
