@@ -87,6 +87,8 @@ func start(ctx context.Context, cli, uiPort string, extraArgs []string) (*testsu
 		UIPort:           uiPort,
 		ExtraArgs:        extraArgs,
 		ClientOptions:    &client.Options{Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))},
+		// Its banner and "Stopping server..." are not the caller's output (a bench's tables).
+		Stdout: os.Stderr,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start the Temporal dev server from %s: %w", cli, err)
