@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,35 +17,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
+	"github.com/atomicflow/atomicflow/internal/syncbuf"
 )
-
-// syncBuffer is written by the server's goroutines while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 var addrRE = regexp.MustCompile(`on http://(127\.0\.0\.1:\d+)`)
 
 // startAwsim runs run() on a free port and returns the base URL, its stdout and a stop function
 // that cancels the context and returns run's result.
-func startAwsim(t *testing.T, args ...string) (baseURL string, stdout *syncBuffer, stop func() error) {
+func startAwsim(t *testing.T, args ...string) (baseURL string, stdout *syncbuf.Buffer, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	stdout = &syncBuffer{}
-	var stderr syncBuffer
+	stdout = &syncbuf.Buffer{}
+	var stderr syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, append([]string{"--addr", "127.0.0.1:0"}, args...), stdout, &stderr) }()
 

@@ -31,6 +31,7 @@ import (
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/internal/codec"
 	"github.com/atomicflow/atomicflow/internal/devserver"
+	"github.com/atomicflow/atomicflow/internal/syncbuf"
 	"github.com/atomicflow/atomicflow/internal/workerapp"
 	"github.com/atomicflow/atomicflow/workflows"
 )
@@ -74,7 +75,7 @@ func newCodecEnv(t *testing.T, opts atomicworktest.Options, ring *codec.Keyring)
 	srv := devServer(t)
 	opts.APIKey = apiKey
 	sim := atomicworktest.NewServer(t, opts)
-	e := &env{t: t, sim: sim, queue: "e2e-" + t.Name(), logs: &syncBuffer{}}
+	e := &env{t: t, sim: sim, queue: "e2e-" + t.Name(), logs: &syncbuf.Buffer{}}
 	var stop func()
 	e.client, stop = startCodecWorker(t, srv, e, ring)
 	return e, stop

@@ -19,6 +19,7 @@ import (
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/internal/codec"
 	"github.com/atomicflow/atomicflow/internal/devserver"
+	"github.com/atomicflow/atomicflow/internal/syncbuf"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -82,7 +83,7 @@ func TestTemporalUIDecodesThroughTheCodecServer(t *testing.T) {
 	go func() { _ = hs.Serve(ln) }()
 	t.Cleanup(func() { _ = hs.Close() })
 
-	e := &env{t: t, sim: atomicworktest.NewServer(t, atomicworktest.Options{APIKey: apiKey}), queue: "e2e-" + t.Name(), logs: &syncBuffer{}}
+	e := &env{t: t, sim: atomicworktest.NewServer(t, atomicworktest.Options{APIKey: apiKey}), queue: "e2e-" + t.Name(), logs: &syncbuf.Buffer{}}
 	e.client, _ = startCodecWorker(t, srv, e, ring)
 	in := secretHire(4)
 	run := e.startOnboarding(in)

@@ -25,6 +25,7 @@ import (
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
+	"github.com/atomicflow/atomicflow/internal/syncbuf"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -332,7 +333,7 @@ func TestReassignmentSurvivesWorkerKill(t *testing.T) {
 			held := heldBy(sim, boUser.ID)
 
 			queue := "e2e-kill-" + mode.name
-			logs := &syncBuffer{}
+			logs := &syncbuf.Buffer{}
 			env := append([]string{
 				"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
 				"TEMPORAL_ADDRESS=" + srv.FrontendHostPort(), "TEMPORAL_NAMESPACE=default",
@@ -385,7 +386,7 @@ func buildWorker(t *testing.T) string {
 }
 
 // startWorker starts the worker process and waits until it polls; the test ends it by its pid.
-func startWorker(t *testing.T, bin string, env []string, logs *syncBuffer, nth int) *exec.Cmd {
+func startWorker(t *testing.T, bin string, env []string, logs *syncbuf.Buffer, nth int) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin)
 	cmd.Env = env

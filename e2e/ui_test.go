@@ -18,6 +18,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/internal/devserver"
+	"github.com/atomicflow/atomicflow/internal/syncbuf"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -169,7 +170,7 @@ func requireVisible(t *testing.T, e *env, r uiRun) {
 // background networking on a closed network) and an empty profile.
 func newBrowser(t *testing.T, path string) context.Context {
 	t.Helper()
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(path),
 		chromedp.Headless,

@@ -1,7 +1,6 @@
 package hrevents
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -9,7 +8,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,38 +16,22 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/atomicflow/atomicflow/internal/syncbuf"
 	"github.com/atomicflow/atomicflow/workflows"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // receiver is a Handler over the fake, signing with secretA at the fake's clock.
 type receiver struct {
 	t    *testing.T
 	h    *Handler
 	fake *fakeTemporal
-	logs *lockedBuffer
+	logs *syncbuf.Buffer
 	reg  *prometheus.Registry
 }
 
 func newReceiver(t *testing.T, temporal Temporal, fake *fakeTemporal) *receiver {
 	t.Helper()
-	logs, reg := &lockedBuffer{}, prometheus.NewRegistry()
+	logs, reg := &syncbuf.Buffer{}, prometheus.NewRegistry()
 	h, err := NewHandler(Config{Secrets: []string{secretA}, Temporal: temporal, Metrics: reg,
 		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Now: func() time.Time { return fake.clock }, Timeout: time.Second})
 	require.NoError(t, err)

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/atomicflow/atomicflow/internal/codec"
+	"github.com/atomicflow/atomicflow/internal/syncbuf"
 )
 
 // codecKey is a distinctive base64 AES-256 key; the tests look for it in every output.
@@ -61,28 +61,10 @@ func TestCodecServerHelp(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer for a command that runs in another goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestCodecServerServesAndStops(t *testing.T) {
 	env := map[string]string{codec.EnvKeys: "k1:" + codecKey, codec.EnvAuthToken: codecToken,
 		"TEMPORAL_CONFIG_FILE": filepath.Join(t.TempDir(), "absent.toml")}
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncbuf.Buffer
 	a := &app{stdout: &stdout, stderr: &stderr, dial: noDial(t), lookup: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,25 +16,8 @@ import (
 
 	"github.com/atomicflow/atomicflow/hrevents"
 	"github.com/atomicflow/atomicflow/internal/devserver"
+	"github.com/atomicflow/atomicflow/internal/syncbuf"
 )
-
-// listenLog collects the output of a listen command running in another goroutine.
-type listenLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *listenLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *listenLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // post sends body to url signed with secret now.
 func post(t *testing.T, url, secret, body string) (int, http.Header, map[string]any) {
@@ -69,7 +50,7 @@ func TestListenStartsOnboardingsAndStopsGracefully(t *testing.T) {
 	srv := devserver.ForTest(t)
 	env := devEnv(srv, "listen-devserver")
 	env[hrSecretsVar] = "old-secret-0123456789, " + hrSecret // rotating: both are accepted
-	var stderr listenLog
+	var stderr syncbuf.Buffer
 	a := &app{stdout: io.Discard, stderr: &stderr, dial: dialTemporal, lookup: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
@@ -112,22 +111,4 @@ func mwEnvelope(t *testing.T, body []byte) atomicwork.ErrorBody {
 	require.NoError(t, json.Unmarshal(body, &env), "body: %s", body)
 	require.NotEmpty(t, env.Error, "body: %s", body)
 	return env
-}
-
-// mwSyncBuffer is a bytes.Buffer that handler goroutines may write while the test reads.
-type mwSyncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *mwSyncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *mwSyncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -2,14 +2,12 @@ package workerapp
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +18,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/internal/devserver"
+	"github.com/atomicflow/atomicflow/internal/syncbuf"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -67,7 +66,7 @@ func TestRun(t *testing.T) {
 		StopTimeout:      time.Second,
 		MetricsAddr:      "127.0.0.1:0",
 	}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	done := make(chan error, 1)
@@ -118,26 +117,8 @@ func TestRunReportsAnUnreachableServer(t *testing.T) {
 	assert.Contains(t, err.Error(), "TEMPORAL_ADDRESS")
 }
 
-// syncBuffer is a bytes.Buffer safe for the worker's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // logField returns field of the first JSON log line with message msg.
-func logField(t *testing.T, logs *syncBuffer, msg, field string) string {
+func logField(t *testing.T, logs *syncbuf.Buffer, msg, field string) string {
 	t.Helper()
 	sc := bufio.NewScanner(strings.NewReader(logs.String()))
 	for sc.Scan() {
