@@ -153,19 +153,11 @@ func leaverInput(lastDay, tz string) OffboardingInput {
 }
 
 func (s *offboardingSuite) result() OffboardingResult {
-	s.Require().True(s.env.IsWorkflowCompleted())
-	s.Require().NoError(s.env.GetWorkflowError())
-	var r OffboardingResult
-	s.Require().NoError(s.env.GetWorkflowResult(&r))
-	return r
+	return completedResult[OffboardingResult](s.Require(), s.env)
 }
 
 func (s *offboardingSuite) status() OffboardingStatus {
-	v, err := s.env.QueryWorkflow(QueryStatus)
-	s.Require().NoError(err)
-	var st OffboardingStatus
-	s.Require().NoError(v.Get(&st))
-	return st
+	return queried[OffboardingStatus](s.Require(), s.env, QueryStatus)
 }
 
 // update sends an update and fails the test on rejection.

@@ -94,19 +94,11 @@ func (s *onboardingSuite) happyMocks(skip ...string) {
 }
 
 func (s *onboardingSuite) result() OnboardingResult {
-	s.Require().True(s.env.IsWorkflowCompleted())
-	s.Require().NoError(s.env.GetWorkflowError())
-	var r OnboardingResult
-	s.Require().NoError(s.env.GetWorkflowResult(&r))
-	return r
+	return completedResult[OnboardingResult](s.Require(), s.env)
 }
 
 func (s *onboardingSuite) status() OnboardingStatus {
-	v, err := s.env.QueryWorkflow(QueryStatus)
-	s.Require().NoError(err)
-	var st OnboardingStatus
-	s.Require().NoError(v.Get(&st))
-	return st
+	return queried[OnboardingStatus](s.Require(), s.env, QueryStatus)
 }
 
 func (s *onboardingSuite) TestHappyPathWaitsForLocalMidnightOfStartDate() {

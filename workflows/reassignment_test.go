@@ -110,19 +110,11 @@ func (s *reassignSuite) expectMoves(d time.Duration, outcome func(id int64) (str
 func moved(int64) (string, error) { return activities.AssetMoved, nil }
 
 func (s *reassignSuite) report() ReassignmentReport {
-	s.Require().True(s.env.IsWorkflowCompleted())
-	s.Require().NoError(s.env.GetWorkflowError())
-	var r ReassignmentReport
-	s.Require().NoError(s.env.GetWorkflowResult(&r))
-	return r
+	return completedResult[ReassignmentReport](s.Require(), s.env)
 }
 
 func (s *reassignSuite) progress() ReassignmentProgress {
-	v, err := s.env.QueryWorkflow(QueryProgress)
-	s.Require().NoError(err)
-	var p ReassignmentProgress
-	s.Require().NoError(v.Get(&p))
-	return p
+	return queried[ReassignmentProgress](s.Require(), s.env, QueryProgress)
 }
 
 func (s *reassignSuite) update(name string, arg any, check func(any, error)) {

@@ -39,11 +39,7 @@ var drift = activities.DriftScan{
 }
 
 func (s *reconciliationSuite) report() ReconciliationReport {
-	s.Require().True(s.env.IsWorkflowCompleted())
-	s.Require().NoError(s.env.GetWorkflowError())
-	var r ReconciliationReport
-	s.Require().NoError(s.env.GetWorkflowResult(&r))
-	return r
+	return completedResult[ReconciliationReport](s.Require(), s.env)
 }
 
 func (s *reconciliationSuite) TestDryRunReportsAndChangesNothing() {
