@@ -284,11 +284,11 @@ func listAfter(ctx context.Context, c *atomicwork.Client, req AssetPageRequest) 
 		if last.TotalCount > 0 {
 			pages = max(1, min(pages, (last.TotalCount+size-1)/size-out.Page))
 		}
-		more, done, calls, err := followingPages(ctx, c, filters, out.Page, pages, size, out.AssetIDs[len(out.AssetIDs)-1])
+		more, done, err := followingPages(ctx, c, filters, out.Page, pages, size, out.AssetIDs[len(out.AssetIDs)-1])
 		if err != nil {
 			return AssetPage{}, err
 		}
-		out.AssetIDs, out.Done, out.Calls = append(out.AssetIDs, more...), done, out.Calls+calls
+		out.AssetIDs, out.Done, out.Calls = append(out.AssetIDs, more...), done, out.Calls+2*pages // a page and its probe each
 	}
 	if req.Max > 0 && len(out.AssetIDs) > req.Max {
 		out.AssetIDs, out.Done = out.AssetIDs[:req.Max], false
@@ -303,7 +303,7 @@ func listAfter(ctx context.Context, c *atomicwork.Client, req AssetPageRequest) 
 // starts from there). done: a joined page was the selection's last. Two rounds of calls instead
 // of two calls per page one after another: on a fast API, listing a range's ids took longer than
 // a third of moving them.
-func followingPages(ctx context.Context, c *atomicwork.Client, filters atomicwork.Filters, page, n, size int, prev int64) (ids []int64, done bool, calls int, err error) {
+func followingPages(ctx context.Context, c *atomicwork.Client, filters atomicwork.Filters, page, n, size int, prev int64) (ids []int64, done bool, err error) {
 	pages := make([]*atomicwork.Page[atomicwork.Asset], n)
 	probes := make([]*atomicwork.Page[atomicwork.Asset], n)
 	read := func(into []*atomicwork.Page[atomicwork.Asset], pageOf func(i int) (int, int)) error {
@@ -319,18 +319,18 @@ func followingPages(ctx context.Context, c *atomicwork.Client, filters atomicwor
 		return g.Wait()
 	}
 	if err := read(pages, func(i int) (int, int) { return page + 1 + i, size }); err != nil {
-		return nil, false, n, toTemporal(err)
+		return nil, false, toTemporal(err)
 	}
 	// The asset just before page p is the one-item page (p-1)*size, read after page p.
 	if err := read(probes, func(i int) (int, int) { return (page + i) * size, 1 }); err != nil {
-		return nil, false, 2 * n, toTemporal(err)
+		return nil, false, toTemporal(err)
 	}
 	for i, pg := range pages {
 		if err := ascending(pg.Data); err != nil {
-			return nil, false, 2 * n, err
+			return nil, false, err
 		}
 		if len(probes[i].Data) != 1 || probes[i].Data[0].ID > prev {
-			return ids, false, 2 * n, nil
+			return ids, false, nil
 		}
 		for _, it := range pg.Data {
 			if it.ID > prev {
@@ -338,10 +338,10 @@ func followingPages(ctx context.Context, c *atomicwork.Client, filters atomicwor
 			}
 		}
 		if len(pg.Data) < size {
-			return ids, true, 2 * n, nil
+			return ids, true, nil
 		}
 	}
-	return ids, false, 2 * n, nil
+	return ids, false, nil
 }
 
 // nextAssetPage is NextAssetPage without Max: the matching assets with the smallest ids above
