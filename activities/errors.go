@@ -25,6 +25,12 @@ const (
 	ErrNoWorkspace   = "NO_KEY_FOR_WORKSPACE"     // the worker holds no key for the workspace
 	ErrUnknownUser   = "UNKNOWN_USER"             // an email with no Atomicwork user
 	ErrStateConflict = "ATOMICWORK_STATE_CHANGED" // the API state moved under us; retry re-reads
+	// ErrEmployeeIDMismatch: the Atomicwork user found by email carries another HR employee id.
+	// Nothing is written: adopting someone else's account would grant or revoke the wrong person.
+	ErrEmployeeIDMismatch = "EMPLOYEE_ID_MISMATCH"
+	// ErrAtomicworkAuth names the blocking condition of a lifecycle run whose API calls are refused
+	// for the key (ErrUnauthorized or ErrForbidden): the run waits for the key to work again.
+	ErrAtomicworkAuth = "ATOMICWORK_AUTH"
 )
 
 // AboutTheKey reports error types about the worker's key or workspace, not one asset or user:

@@ -59,6 +59,9 @@ const (
 	StageCompleted       = "onboarding.completed"
 	StageCompensating    = "onboarding.compensating"
 	StageCancelled       = "onboarding.cancelled"
+	// StageBlocked: an API call is refused for the worker's key (401/403, ATOMICWORK_AUTH); the
+	// run retries slowly and resumes by itself when the key works again.
+	StageBlocked = "onboarding.blocked"
 )
 
 // OnboardingInput starts an onboarding. It carries a workspace id, never an Atomicwork key.
@@ -84,16 +87,18 @@ type OnboardingInput struct {
 // Validate checks the input before anything is written; its error names the field and the fix.
 func (in OnboardingInput) Validate() error {
 	var problems []string
-	if p := employeeIDProblem(in.EmployeeID); p != "" {
+	if p := EmployeeIDProblem(in.EmployeeID); p != "" {
 		problems = append(problems, p)
 	}
-	if !isEmail(in.Email) {
+	if !IsEmail(in.Email) {
 		problems = append(problems, "email is not an email address")
 	}
 	if strings.TrimSpace(in.FirstName) == "" {
 		problems = append(problems, "first name is empty")
 	}
-	if in.ManagerEmail != "" && !isEmail(in.ManagerEmail) {
+	problems = append(problems, textProblems([2]string{"first name", in.FirstName}, [2]string{"last name", in.LastName},
+		[2]string{"title", in.Title}, [2]string{"department", in.Department})...)
+	if in.ManagerEmail != "" && !IsEmail(in.ManagerEmail) {
 		problems = append(problems, "manager email is not an email address")
 	}
 	if _, err := StartOfDay(in.StartDate, in.TimeZone); err != nil {
@@ -160,13 +165,9 @@ func StartOfDay(date, tz string) (time.Time, error) { return localMidnight(date,
 
 // localMidnight parses date in tz; what names the date in errors.
 func localMidnight(date, tz, what string) (time.Time, error) {
-	loc := time.UTC
-	if tz != "" {
-		l, err := time.LoadLocation(tz)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("time zone %q is not an IANA zone such as Europe/Paris", tz)
-		}
-		loc = l
+	loc, err := loadZone(tz)
+	if err != nil {
+		return time.Time{}, err
 	}
 	d, err := time.ParseInLocation(time.DateOnly, date, loc)
 	if err != nil {
@@ -191,6 +192,9 @@ const (
 	UpdateRevokeNow = "revoke_now"
 	// UpdateRehire, during the grace period, cancels the deletion and restores the account (RehireRequest).
 	UpdateRehire = "rehire"
+	// UpdateHold stops a scheduled offboarding from revoking anything until revoke_now or cancel
+	// (HoldRequest): an HR change to a last day too far in the past to act on unseen.
+	UpdateHold = "hold"
 )
 
 // Offboarding stages.
@@ -205,6 +209,12 @@ const (
 	StageOffCompleted   = "offboarding.completed"
 	StageOffCancelled   = "offboarding.cancelled"
 	StageOffRehired     = "offboarding.rehired"
+	// StageOffHeld: the offboarding revokes nothing until an operator says so (revoke_now) or
+	// cancels it, e.g. an HR last day too far in the past to act on unseen (OffboardingInput.Hold).
+	StageOffHeld = "offboarding.held"
+	// StageOffBlocked: as StageBlocked, for an offboarding. A leaver whose run failed would keep
+	// access, so a refused key blocks the run instead of failing it.
+	StageOffBlocked = "offboarding.blocked"
 )
 
 // Asset dispositions of an offboarding.
@@ -239,15 +249,19 @@ type OffboardingInput struct {
 	GraceDays *int `json:"grace_days,omitempty"`
 	// GracePeriod, when set, overrides GraceDays with an exact duration (tests and demos use minutes).
 	GracePeriod time.Duration `json:"grace_period,omitempty"`
+	// Hold, when set, says why nothing may be revoked until an operator offboards now (revoke_now)
+	// or cancels: the run plans, opens the request with this reason as a note, and waits in
+	// StageOffHeld. The webhook sets it for a last day older than ATOMICFLOW_HR_MAX_PAST_DAYS.
+	Hold string `json:"hold,omitempty"`
 }
 
 // Validate checks the input before anything is read or written.
 func (in OffboardingInput) Validate() error {
 	var problems []string
-	if p := employeeIDProblem(in.EmployeeID); p != "" {
+	if p := EmployeeIDProblem(in.EmployeeID); p != "" {
 		problems = append(problems, p)
 	}
-	if !isEmail(in.Email) {
+	if !IsEmail(in.Email) {
 		problems = append(problems, "email is not an email address")
 	}
 	if _, err := EndOfWorkingDay(in.LastDay, in.EndOfDay, in.TimeZone); err != nil {
@@ -259,7 +273,7 @@ func (in OffboardingInput) Validate() error {
 			problems = append(problems, "assets_to is only for the user disposition")
 		}
 	case AssetsUser:
-		if !isEmail(in.AssetsTo) {
+		if !IsEmail(in.AssetsTo) {
 			problems = append(problems, "assets user: the recipient's email is missing or not an email address")
 		}
 	default:
@@ -304,6 +318,13 @@ type RevokeNowRequest struct {
 	Reason string `json:"reason,omitempty"`
 	// AsOf is set when the revocation stands for an HR last day that has already passed, and then
 	// orders it like RescheduleRequest.AsOf; an immediate revocation leaves it zero: it always applies.
+	AsOf time.Time `json:"as_of,omitzero"`
+}
+
+// HoldRequest holds a scheduled offboarding (UpdateHold). Reason becomes a note on the request.
+type HoldRequest struct {
+	Reason string `json:"reason"`
+	// AsOf orders it with the other HR date changes, as in RescheduleRequest.
 	AsOf time.Time `json:"as_of,omitzero"`
 }
 
@@ -422,7 +443,7 @@ func (in ReconciliationInput) Validate() error {
 	if in.StaleOnboardingDays < 0 {
 		problems = append(problems, "stale onboarding days is negative")
 	}
-	if in.ReportTo != "" && !isEmail(in.ReportTo) {
+	if in.ReportTo != "" && !IsEmail(in.ReportTo) {
 		problems = append(problems, "report_to is not an email address")
 	}
 	if len(problems) > 0 {
@@ -458,28 +479,6 @@ type ReconciliationReport struct {
 	Failed int     `json:"failed"`
 	// RequestID is the request carrying the summary note, when anything was fixed.
 	RequestID string `json:"request_id,omitempty"`
-}
-
-// maxEmployeeIDLen keeps ids, workflow ids and the UI summary (200 bytes) short.
-const maxEmployeeIDLen = 64
-
-// employeeIDProblem says what is wrong with an employee id, "" when nothing. It becomes part of
-// workflow ids and search attributes, which are never encrypted: an opaque id, not an email.
-func employeeIDProblem(id string) string {
-	switch {
-	case strings.TrimSpace(id) == "":
-		return "employee id is empty"
-	case strings.ContainsAny(id, " /@"):
-		return fmt.Sprintf("employee id %q must be an opaque id (no spaces, '/' or '@')", id)
-	case len(id) > maxEmployeeIDLen:
-		return fmt.Sprintf("employee id is %d characters long: at most %d", len(id), maxEmployeeIDLen)
-	}
-	return ""
-}
-
-func isEmail(s string) bool {
-	at := strings.IndexByte(s, '@')
-	return at >= 1 && at < len(s)-1 && !strings.ContainsAny(s, " /")
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -936,7 +936,7 @@ func (in ReassignmentInput) Validate() error {
 	if s.AssigneeEmail == "" && s.AssetType == "" && s.Status == "" && len(s.AssetIDs) == 0 {
 		problems = append(problems, "the selector is empty: name the current assignee, an asset type, a status or asset ids")
 	}
-	if s.AssigneeEmail != "" && !isEmail(s.AssigneeEmail) {
+	if s.AssigneeEmail != "" && !IsEmail(s.AssigneeEmail) {
 		problems = append(problems, "the current assignee is not an email address")
 	}
 	if len(s.AssetIDs) > MaxExplicitAssetIDs {
@@ -950,7 +950,7 @@ func (in ReassignmentInput) Validate() error {
 		problems = append(problems, "the target is either a user or stock, not both")
 	case !t.Stock && t.AssigneeEmail == "":
 		problems = append(problems, "the target is missing: a user's email, or stock")
-	case t.AssigneeEmail != "" && !isEmail(t.AssigneeEmail):
+	case t.AssigneeEmail != "" && !IsEmail(t.AssigneeEmail):
 		problems = append(problems, "the target user is not an email address")
 	case t.AssigneeEmail != "" && strings.EqualFold(t.AssigneeEmail, s.AssigneeEmail):
 		problems = append(problems, "the target user is the current assignee: there is nothing to move")
