@@ -127,6 +127,8 @@ type OnboardingStatus struct {
 	Waiting    string           `json:"waiting,omitempty"`
 	Cancelled  bool             `json:"cancelled"`
 	CancelNote string           `json:"cancel_note,omitempty"`
+	// Blocked is the error that holds the run in StageBlocked (the key is refused), "" otherwise.
+	Blocked string `json:"blocked,omitempty"`
 }
 
 // OnboardingResult is what a finished onboarding did. A cancelled onboarding is a result, not an error.
@@ -348,6 +350,10 @@ type OffboardingStatus struct {
 	// DeleteAt is when the account will be deleted (zero when never or done).
 	DeleteAt time.Time `json:"delete_at,omitempty"`
 	Note     string    `json:"note,omitempty"`
+	// Hold is why a held offboarding waits (StageOffHeld); Blocked is the error that holds it in
+	// StageOffBlocked. Both are "" otherwise.
+	Hold    string `json:"hold,omitempty"`
+	Blocked string `json:"blocked,omitempty"`
 }
 
 // GrantState is one grant of the leaver, as the status shows it.
