@@ -156,6 +156,11 @@ type SetStartDateRequest struct {
 	AsOf time.Time `json:"as_of,omitzero"`
 }
 
+// ErrStaleChange is the error type with which a date update's validator refuses a change that HR
+// decided before the newest one applied (its AsOf is older): it changes nothing, and the webhook
+// answers it 200 "ignored".
+const ErrStaleChange = "STALE_HR_CHANGE"
+
 // CancelRequest is the argument of the cancel update.
 type CancelRequest struct {
 	Reason string `json:"reason"`
