@@ -6,6 +6,8 @@ import (
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+
+	"github.com/atomicflow/atomicflow/activities"
 )
 
 const holdReason = "HR last working day 2025-11-03 is 68 days past, more than 30"
@@ -120,6 +122,24 @@ func (s *offboardingSuite) TestHoldUpdateReleasedByRescheduleToTheSameDate() {
 	s.assertFullyOffboarded(s.result())
 	s.True(s.fake.revokedAt[0].Equal(want), "revoked at %s", s.fake.revokedAt[0])
 	s.Contains(s.fake.noteBodies["reschedule-1"], "Hold released")
+}
+
+func (s *offboardingSuite) TestHoldGivenDuringARescheduleNoteIsKept() {
+	s.env = s.NewTestWorkflowEnvironment()
+	s.env.SetStartTime(offStart)
+	s.env.RegisterActivity(&activities.Activities{})
+	s.fake = newFakeLeaver(s.env)
+	s.fake.slowNotes = map[string]time.Duration{"reschedule-1": time.Minute}
+	s.fake.mock()
+	s.env.RegisterDelayedCallback(func() { s.update(UpdateReschedule, RescheduleRequest{LastDay: "2026-02-20"}) }, time.Hour)
+	s.env.RegisterDelayedCallback(func() { s.update(UpdateHold, HoldRequest{Reason: holdReason}) }, time.Hour+30*time.Second)
+	s.env.RegisterDelayedCallback(func() {
+		s.assertHeld()
+		s.update(UpdateCancel, CancelRequest{Reason: "HR sent the wrong date"})
+	}, 60*24*time.Hour)
+	s.env.ExecuteWorkflow(Offboarding, leaverInput("2026-02-24", "Europe/Paris"))
+	s.Equal(OutcomeCancelled, s.result().Outcome)
+	s.Empty(s.fake.revokedAt)
 }
 
 func (s *offboardingSuite) TestHoldOverridesImmediateInput() {

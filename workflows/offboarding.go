@@ -202,7 +202,7 @@ func (o *offboarding) waitUntilScheduled(ctx workflow.Context) error {
 		changed, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 			Timeout:      wait,
 			TimerOptions: workflow.TimerOptions{Summary: "until the end of the last working day " + o.in.LastDay},
-		}, func() bool { return o.changed })
+		}, func() bool { return o.changed || o.holdReason != "" }) // a hold given during a note is not lost
 		if err != nil {
 			return err
 		}

@@ -34,6 +34,8 @@ type fakeLeaver struct {
 	refuseRevokes int
 	// refuseRequests: the same for EnsureRequest (401).
 	refuseRequests int
+	// slowNotes delays the note of a step (its marker's last part).
+	slowNotes map[string]time.Duration
 	revokedAt      []time.Time
 	reclaimed      []activities.ReclaimRequest
 	deleted        bool
@@ -87,12 +89,17 @@ func (f *fakeLeaver) mock() {
 		}
 		return activities.RequestRef{DisplayID: "ITSR-9", FromCatalog: true}, nil
 	})
-	e.OnActivity(acts.AddNote, mock.Anything, mock.Anything).Return(func(_ context.Context, r activities.NoteRequest) error {
+	addNote := func(_ context.Context, r activities.NoteRequest) error {
 		step := r.Marker[strings.LastIndex(r.Marker, "/")+1:]
 		f.notes = append(f.notes, step)
 		f.noteBodies[step] = r.Description
 		return nil
-	})
+	}
+	for step, d := range f.slowNotes {
+		e.OnActivity(acts.AddNote, mock.Anything, mock.MatchedBy(func(r activities.NoteRequest) bool { return strings.HasSuffix(r.Marker, "/"+step) })).
+			After(d).Return(addNote)
+	}
+	e.OnActivity(acts.AddNote, mock.Anything, mock.Anything).Return(addNote)
 	e.OnActivity(acts.RevokeGrant, mock.Anything, mock.Anything).Return(func(_ context.Context, r activities.RevokeRequest) (activities.RevokeResult, error) {
 		if f.refuseRevokes > 0 {
 			f.refuseRevokes--
