@@ -36,11 +36,11 @@ type fakeLeaver struct {
 	refuseRequests int
 	// slowNotes delays the note of a step (its marker's last part).
 	slowNotes map[string]time.Duration
-	revokedAt      []time.Time
-	reclaimed      []activities.ReclaimRequest
-	deleted        bool
-	restored       bool
-	resolved       int
+	revokedAt []time.Time
+	reclaimed []activities.ReclaimRequest
+	deleted   bool
+	restored  bool
+	resolved  int
 }
 
 func newFakeLeaver(env *testsuite.TestWorkflowEnvironment) *fakeLeaver {
