@@ -100,8 +100,8 @@ func authRetryWait(blockedFor time.Duration) time.Duration {
 	case blockedFor >= authRetryFastFor:
 		return authRetrySlow
 	case blockedFor < authRetryEvery:
-		// 15 s, 30 s, 1 m, 2 m, 4 m: the tries so far took about as long as the next wait.
-		return min(max(authRetryFirst, blockedFor+authRetryFirst), authRetryEvery)
+		// 15 s, 30 s, 1 m, 2 m, 4 m: each wait about doubles the time blocked so far.
+		return min(blockedFor+authRetryFirst, authRetryEvery)
 	}
 	return authRetryEvery
 }
