@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 )
 
@@ -27,12 +28,29 @@ func (s *onboardingSuite) TestOutOfOrderHRChangesKeepTheNewestStartDate() {
 	decided := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 	s.env.RegisterDelayedCallback(func() {
 		s.setStartDate("newer", SetStartDateRequest{StartDate: "2026-12-08", AsOf: decided.Add(time.Hour)}, "2026-12-08")
-		s.setStartDate("older", SetStartDateRequest{StartDate: "2026-12-03", AsOf: decided}, "2026-12-08")
+		staleRejected(s.Assertions, s.env, UpdateSetStartDate, SetStartDateRequest{StartDate: "2026-12-03", AsOf: decided})
+		s.setStartDate("same instant", SetStartDateRequest{StartDate: "2026-12-08", AsOf: decided.Add(time.Hour)}, "2026-12-08")
 		s.setStartDate("operator", SetStartDateRequest{StartDate: "2026-12-04"}, "2026-12-04")
 	}, time.Hour)
 	s.env.ExecuteWorkflow(Onboarding, onboardingInput())
 	s.Equal(OutcomeCompleted, s.result().Outcome)
 	s.Equal("2026-12-04", s.status().StartDate)
+}
+
+// staleRejected sends an update that the validator must refuse as a stale HR change.
+func staleRejected(a *assert.Assertions, env *testsuite.TestWorkflowEnvironment, name string, arg any) {
+	env.UpdateWorkflow(name, name+"-stale-"+env.Now().String(), &testsuite.TestUpdateCallback{
+		OnReject: func(err error) {
+			var appErr *temporal.ApplicationError
+			if a.ErrorAs(err, &appErr) {
+				a.Equal(ErrStaleChange, appErr.Type())
+			}
+			a.Contains(err.Error(), "HR decided a newer change at")
+			a.Contains(err.Error(), "changes nothing")
+		},
+		OnAccept:   func() { a.Fail(name + ": a stale change was accepted") },
+		OnComplete: func(any, error) {},
+	}, arg)
 }
 
 // setStartDate sends set_start_date and checks the start date it answers.
@@ -57,10 +75,11 @@ func (s *offboardingSuite) TestOutOfOrderHRChangesKeepTheNewestDate() {
 		s.update(UpdateReschedule, RescheduleRequest{LastDay: "2026-02-02", EndOfDay: "18:00", AsOf: decided.Add(2 * time.Hour)})
 	}, time.Hour)
 	s.env.RegisterDelayedCallback(func() {
-		s.update(UpdateReschedule, RescheduleRequest{LastDay: "2026-02-10", EndOfDay: "18:00", AsOf: decided})
+		staleRejected(s.Assertions, s.env, UpdateReschedule, RescheduleRequest{LastDay: "2026-02-10", EndOfDay: "18:00", AsOf: decided})
 	}, 2*time.Hour)
 	s.env.RegisterDelayedCallback(func() {
-		s.update(UpdateRevokeNow, RevokeNowRequest{Reason: "a passed date", AsOf: decided.Add(time.Hour)})
+		staleRejected(s.Assertions, s.env, UpdateRevokeNow, RevokeNowRequest{Reason: "a passed date", AsOf: decided.Add(time.Hour)})
+		staleRejected(s.Assertions, s.env, UpdateHold, HoldRequest{Reason: "a date too far past", AsOf: decided.Add(time.Hour)})
 	}, 3*time.Hour)
 	s.env.RegisterDelayedCallback(func() { s.Equal("2026-02-02 18:00 PST", s.status().ScheduledLocal) }, 4*time.Hour)
 	s.env.ExecuteWorkflow(Offboarding, leaverInput("2026-02-24", "America/Los_Angeles"))

@@ -64,13 +64,22 @@ type offboarding struct {
 	// escalations lists the (grant, IT request) pairs in the order they were opened.
 	escalations []escalation
 
+	// calls runs the activities: a refused key blocks the run instead of failing it.
+	calls *keyBlocking
+
 	// Set by update handlers, consumed by the main loop.
 	changed      bool
 	revokeNow    bool
+	nowAsked     bool // by the revoke_now update, not the input's Immediate
 	cancelReason string
 	rehireReason string
 	reschedules  int
 	dateAsOf     time.Time // when HR decided the current date (newestIntent)
+	// holdReason, from the input or the hold update, keeps the run from revoking anything until
+	// revoke_now, cancel or a reschedule (which releases it: released says so in its note).
+	holdReason string
+	holds      int
+	released   bool
 }
 
 type escalation struct {
@@ -92,6 +101,9 @@ func newOffboarding(ctx workflow.Context, in OffboardingInput) (*offboarding, er
 		status: OffboardingStatus{Stage: StageOffPlanning, TimeZone: zoneName(in.TimeZone), Grants: []GrantState{}, Assets: []AssetState{}},
 	}
 	o.revokeNow = in.Immediate
+	o.holdReason = strings.TrimSpace(in.Hold)
+	o.calls = &keyBlocking{blockedStage: StageOffBlocked, workspaceID: in.WorkspaceID,
+		stage: &o.status.Stage, blocked: &o.status.Blocked, setStage: o.setStage}
 	o.setSchedule(at)
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (OffboardingStatus, error) { return o.status, nil }); err != nil {
 		return nil, err
@@ -101,7 +113,11 @@ func newOffboarding(ctx workflow.Context, in OffboardingInput) (*offboarding, er
 		return nil, err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRevokeNow, o.now,
-		workflow.UpdateHandlerOptions{Validator: o.validateBeforeRevoking}); err != nil {
+		workflow.UpdateHandlerOptions{Validator: o.validateRevokeNow}); err != nil {
+		return nil, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateHold, o.hold,
+		workflow.UpdateHandlerOptions{Validator: o.validateHold}); err != nil {
 		return nil, err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel, o.cancel,
@@ -134,7 +150,7 @@ func (o *offboarding) run(ctx workflow.Context) (OffboardingResult, error) {
 
 // plan finds the leaver, lists what they hold and opens the offboarding request with the plan.
 func (o *offboarding) plan(ctx workflow.Context) error {
-	if err := workflow.ExecuteActivity(apiCall(ctx, "find the leaver"), acts.LookupLeaver, activities.LeaverRequest{
+	if err := o.execute(apiCall(ctx, "find the leaver"), acts.LookupLeaver, activities.LeaverRequest{
 		WorkspaceID: o.in.WorkspaceID, Email: o.in.Email, Disposition: o.disposition(), RecipientEmail: o.in.AssetsTo,
 	}).Get(ctx, &o.leaver); err != nil {
 		return err
@@ -145,7 +161,7 @@ func (o *offboarding) plan(ctx workflow.Context) error {
 		return err
 	}
 	o.track(access)
-	if err := workflow.ExecuteActivity(apiCall(ctx, "open the offboarding request"), acts.EnsureRequest, activities.EnsureRequestRequest{
+	if err := o.execute(apiCall(ctx, "open the offboarding request"), acts.EnsureRequest, activities.EnsureRequestRequest{
 		WorkspaceID: o.in.WorkspaceID, Marker: activities.Marker(o.id, "request"), RequesterID: o.leaver.UserID,
 		Subject:     fmt.Sprintf("Employee offboarding: %s, last day %s", o.in.EmployeeID, o.in.LastDay),
 		Description: o.planHTML(access), CatalogItem: offboardingCatalogItem,
@@ -159,14 +175,21 @@ func (o *offboarding) plan(ctx workflow.Context) error {
 }
 
 // waitUntilScheduled sleeps until the end of the last working day; reschedule re-arms the timer,
-// revoke_now and cancel end the wait.
+// revoke_now and cancel end the wait, a hold suspends it.
 func (o *offboarding) waitUntilScheduled(ctx workflow.Context) error {
+	if err := o.holdIfAsked(ctx); err != nil {
+		return err
+	}
 	o.setStage(ctx, StageOffScheduled)
 	noted := 0
 	for !o.revokeNow && o.cancelReason == "" {
 		if o.reschedules > noted {
 			noted = o.reschedules
-			if err := o.note(ctx, fmt.Sprintf("reschedule-%d", noted), "<p>Rescheduled: access now ends "+html.EscapeString(o.when())+".</p>"); err != nil {
+			what := "Rescheduled"
+			if o.released {
+				what, o.released = "Hold released by a reschedule", false
+			}
+			if err := o.note(ctx, fmt.Sprintf("reschedule-%d", noted), "<p>"+what+": access now ends "+html.EscapeString(o.when())+".</p>"); err != nil {
 				return err
 			}
 		}
@@ -179,15 +202,62 @@ func (o *offboarding) waitUntilScheduled(ctx workflow.Context) error {
 		changed, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 			Timeout:      wait,
 			TimerOptions: workflow.TimerOptions{Summary: "until the end of the last working day " + o.in.LastDay},
-		}, func() bool { return o.changed })
+		}, func() bool { return o.changed || o.holdReason != "" }) // a hold given during a note is not lost
 		if err != nil {
 			return err
 		}
 		if !changed {
 			return nil
 		}
+		if o.holdReason != "" {
+			if err := o.holdIfAsked(ctx); err != nil {
+				return err
+			}
+			if !o.revokeNow && o.cancelReason == "" {
+				o.setStage(ctx, StageOffScheduled)
+			}
+		}
 	}
 	return nil
+}
+
+// holdChange versions holds: a run recorded before them ignored Hold.
+const holdChange = "offboarding-hold"
+
+// holdIfAsked keeps a held offboarding from revoking anything: it says so on the request and waits,
+// with no timer, for revoke_now, cancel or a reschedule (which releases the hold).
+func (o *offboarding) holdIfAsked(ctx workflow.Context) error {
+	if o.holdReason == "" {
+		return nil
+	}
+	if workflow.GetVersion(ctx, holdChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		o.holdReason, o.status.Hold = "", ""
+		return nil
+	}
+	// A hold stops the input's Immediate too; a revoke_now update given since still applies.
+	o.revokeNow = o.nowAsked
+	if !o.revokeNow && o.cancelReason == "" {
+		o.holds++
+		o.status.Hold = o.holdReason
+		o.setStage(ctx, StageOffHeld)
+		if err := o.note(ctx, fmt.Sprintf("held-%d", o.holds), o.heldHTML()); err != nil {
+			return err
+		}
+		if err := workflow.Await(ctx, func() bool { return o.holdReason == "" || o.revokeNow || o.cancelReason != "" }); err != nil {
+			return err
+		}
+	}
+	o.holdReason, o.status.Hold = "", ""
+	return nil
+}
+
+// heldHTML is the note of a held offboarding: why, and what releases it.
+func (o *offboarding) heldHTML() string {
+	id := html.EscapeString(o.in.EmployeeID)
+	return "<p>Offboarding held: " + html.EscapeString(o.holdReason) + ". Nothing is revoked or reclaimed until an operator decides: " +
+		"<code>starter offboard now --employee-id " + id + "</code> offboards at once, " +
+		"<code>starter offboard cancel --employee-id " + id + "</code> withdraws the offboarding, and " +
+		"<code>starter offboard reschedule --employee-id " + id + " --last-day YYYY-MM-DD</code> (today or later) schedules it.</p>"
 }
 
 // withdraw ends a cancelled offboarding: nothing is revoked; the request says why and is resolved.
@@ -229,7 +299,7 @@ func (o *offboarding) offboard(ctx workflow.Context) error {
 		}
 		o.setStage(ctx, StageOffVerifying)
 	}
-	if err := workflow.ExecuteActivity(apiCall(ctx, "record the termination"), acts.RecordTermination, activities.TerminationRequest{
+	if err := o.execute(apiCall(ctx, "record the termination"), acts.RecordTermination, activities.TerminationRequest{
 		WorkspaceID: o.in.WorkspaceID, UserID: o.leaver.UserID, TerminatedOn: o.terminatedOn(ctx),
 	}).Get(ctx, nil); err != nil {
 		return err
@@ -249,7 +319,7 @@ func (o *offboarding) revoke(ctx workflow.Context, grants []activities.HeldGrant
 	var ids []int64
 	for _, g := range grants {
 		var res activities.RevokeResult
-		if err := workflow.ExecuteActivity(apiCall(ctx, "revoke "+g.Entitlement), acts.RevokeGrant, activities.RevokeRequest{
+		if err := o.execute(apiCall(ctx, "revoke "+g.Entitlement), acts.RevokeGrant, activities.RevokeRequest{
 			WorkspaceID: o.in.WorkspaceID, GrantID: g.GrantID, Reason: "offboarding " + o.in.EmployeeID,
 		}).Get(ctx, &res); err != nil {
 			return err
@@ -263,7 +333,7 @@ func (o *offboarding) revoke(ctx workflow.Context, grants []activities.HeldGrant
 			return err
 		}
 		var states []activities.RevocationState
-		if err := workflow.ExecuteActivity(apiCall(ctx, "check deprovisioning"), acts.RevocationStates, activities.RevocationStatesRequest{
+		if err := o.execute(apiCall(ctx, "check deprovisioning"), acts.RevocationStates, activities.RevocationStatesRequest{
 			WorkspaceID: o.in.WorkspaceID, GrantIDs: ids,
 		}).Get(ctx, &states); err != nil {
 			return err
@@ -293,7 +363,7 @@ func (o *offboarding) revoke(ctx workflow.Context, grants []activities.HeldGrant
 func (o *offboarding) escalate(ctx workflow.Context, st activities.RevocationState) error {
 	var ref activities.RequestRef
 	name := o.grantName(st.GrantID)
-	if err := workflow.ExecuteActivity(apiCall(ctx, "escalate "+name), acts.OpenEscalation, activities.EscalationRequest{
+	if err := o.execute(apiCall(ctx, "escalate "+name), acts.OpenEscalation, activities.EscalationRequest{
 		WorkspaceID: o.in.WorkspaceID, Marker: activities.Marker(o.id, fmt.Sprintf("escalation-%d", st.GrantID)), RequesterID: o.leaver.UserID,
 		Subject: fmt.Sprintf("Offboarding %s: remove %s by hand (grant %d)", o.in.EmployeeID, name, st.GrantID),
 		Description: fmt.Sprintf("<p>Deprovisioning of grant %d (%s) for leaver %s did not complete (revocation %s). "+
@@ -321,7 +391,7 @@ func (o *offboarding) awaitEscalations(ctx workflow.Context) error {
 		var still []escalation
 		for _, e := range open {
 			var done bool
-			if err := workflow.ExecuteActivity(apiCall(ctx, "check escalation "+e.request), acts.RequestDone, activities.RequestStatusRequest{
+			if err := o.execute(apiCall(ctx, "check escalation "+e.request), acts.RequestDone, activities.RequestStatusRequest{
 				WorkspaceID: o.in.WorkspaceID, DisplayID: e.request,
 			}).Get(ctx, &done); err != nil {
 				return err
@@ -330,7 +400,7 @@ func (o *offboarding) awaitEscalations(ctx workflow.Context) error {
 				still = append(still, e)
 				continue
 			}
-			if err := workflow.ExecuteActivity(apiCall(ctx, "mark the escalated grant revoked"), acts.ConfirmRevoked, activities.ConfirmRevokedRequest{
+			if err := o.execute(apiCall(ctx, "mark the escalated grant revoked"), acts.ConfirmRevoked, activities.ConfirmRevokedRequest{
 				WorkspaceID: o.in.WorkspaceID, GrantID: e.grantID, Reason: "removed by IT, escalation " + e.request,
 			}).Get(ctx, nil); err != nil {
 				return err
@@ -364,7 +434,7 @@ func (o *offboarding) awaitEscalations(ctx workflow.Context) error {
 func (o *offboarding) reclaim(ctx workflow.Context, assets []activities.HeldAsset) error {
 	for _, a := range assets {
 		var res activities.ReclaimResult
-		if err := workflow.ExecuteActivity(apiCall(ctx, "reclaim "+a.Label), acts.ReclaimAsset, activities.ReclaimRequest{
+		if err := o.execute(apiCall(ctx, "reclaim "+a.Label), acts.ReclaimAsset, activities.ReclaimRequest{
 			WorkspaceID: o.in.WorkspaceID, AssetID: a.AssetID, FromUserID: o.leaver.UserID, ToUserID: o.leaver.RecipientID,
 		}).Get(ctx, &res); err != nil {
 			return err
@@ -400,7 +470,7 @@ func (o *offboarding) gracePeriod(ctx workflow.Context) (OffboardingResult, erro
 	}
 	o.status.DeleteAt = time.Time{}
 	if rehired {
-		if err := workflow.ExecuteActivity(apiCall(ctx, "restore the account"), acts.RestoreLeaver, activities.UserRequest{
+		if err := o.execute(apiCall(ctx, "restore the account"), acts.RestoreLeaver, activities.UserRequest{
 			WorkspaceID: o.in.WorkspaceID, UserID: o.leaver.UserID,
 		}).Get(ctx, nil); err != nil {
 			return o.result(""), err
@@ -411,7 +481,7 @@ func (o *offboarding) gracePeriod(ctx workflow.Context) (OffboardingResult, erro
 		o.setStage(ctx, StageOffRehired)
 		return o.result(OutcomeRehired), nil
 	}
-	if err := workflow.ExecuteActivity(apiCall(ctx, "delete the account"), acts.DeleteLeaver, activities.UserRequest{
+	if err := o.execute(apiCall(ctx, "delete the account"), acts.DeleteLeaver, activities.UserRequest{
 		WorkspaceID: o.in.WorkspaceID, UserID: o.leaver.UserID,
 	}).Get(ctx, nil); err != nil {
 		return o.result(""), err
@@ -424,6 +494,9 @@ func (o *offboarding) gracePeriod(ctx workflow.Context) (OffboardingResult, erro
 
 func (o *offboarding) validateReschedule(ctx workflow.Context, req RescheduleRequest) error {
 	if err := o.validateBeforeRevoking(ctx, RevokeNowRequest{}); err != nil {
+		return err
+	}
+	if err := staleChange(o.dateAsOf, req.AsOf); err != nil {
 		return err
 	}
 	endOfDay := req.EndOfDay
@@ -448,7 +521,11 @@ func (o *offboarding) reschedule(ctx workflow.Context, req RescheduleRequest) (O
 		o.in.EndOfDay = req.EndOfDay
 	}
 	at, _ := EndOfWorkingDay(req.LastDay, o.in.EndOfDay, o.in.TimeZone) // validated
-	if at.Equal(o.at) {
+	// A reschedule releases a hold, even to the date already set.
+	released := o.holdReason != ""
+	o.released = o.released || released
+	o.holdReason, o.status.Hold = "", ""
+	if at.Equal(o.at) && !released {
 		return o.status, nil // a repeated HR event: nothing changes
 	}
 	o.in.LastDay = req.LastDay
@@ -464,21 +541,54 @@ func (o *offboarding) validateCancel(ctx workflow.Context, _ CancelRequest) erro
 }
 
 func (o *offboarding) validateBeforeRevoking(ctx workflow.Context, _ RevokeNowRequest) error {
-	switch o.status.Stage {
-	case StageOffPlanning, StageOffScheduled:
+	switch stage := o.calls.current(); stage {
+	case StageOffPlanning, StageOffScheduled, StageOffHeld:
 		if o.cancelReason != "" {
 			return fmt.Errorf("the offboarding is being cancelled")
 		}
 		return nil
+	default:
+		return fmt.Errorf("the offboarding is past its scheduled time (stage %s): it can no longer be moved, held or cancelled", stage)
 	}
-	return fmt.Errorf("the offboarding is past its scheduled time (stage %s): it can no longer be moved or cancelled", o.status.Stage)
+}
+
+func (o *offboarding) validateRevokeNow(ctx workflow.Context, req RevokeNowRequest) error {
+	if err := o.validateBeforeRevoking(ctx, req); err != nil {
+		return err
+	}
+	return staleChange(o.dateAsOf, req.AsOf)
+}
+
+func (o *offboarding) validateHold(ctx workflow.Context, req HoldRequest) error {
+	if err := o.validateBeforeRevoking(ctx, RevokeNowRequest{}); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Reason) == "" {
+		return fmt.Errorf("a hold needs a reason: say why nothing may be revoked yet")
+	}
+	if o.revokeNow {
+		return fmt.Errorf("the offboarding was asked to revoke at once: it can no longer be held; cancel it instead")
+	}
+	return staleChange(o.dateAsOf, req.AsOf)
+}
+
+// hold holds the run: the main loop moves it to StageOffHeld and notes why.
+func (o *offboarding) hold(ctx workflow.Context, req HoldRequest) (OffboardingStatus, error) {
+	if !newestIntent(&o.dateAsOf, req.AsOf) {
+		return o.status, nil // an HR change older than the one applied
+	}
+	o.holdReason = strings.TrimSpace(req.Reason)
+	o.status.Hold = o.holdReason
+	o.changed = true
+	o.logger.Info("Offboarding held")
+	return o.status, nil
 }
 
 func (o *offboarding) now(ctx workflow.Context, req RevokeNowRequest) (OffboardingStatus, error) {
 	if !newestIntent(&o.dateAsOf, req.AsOf) {
 		return o.status, nil // a passed HR date superseded by a newer change
 	}
-	o.revokeNow, o.changed = true, true
+	o.revokeNow, o.nowAsked, o.changed = true, true, true
 	o.setSchedule(workflow.Now(ctx))
 	o.logger.Info("Offboarding now", "Reason", req.Reason)
 	return o.status, nil
@@ -515,7 +625,7 @@ func (o *offboarding) rehire(ctx workflow.Context, req RehireRequest) (Offboardi
 // listAccess reads what the leaver holds now.
 func (o *offboarding) listAccess(ctx workflow.Context) (activities.Access, error) {
 	var access activities.Access
-	err := workflow.ExecuteActivity(apiCall(ctx, "list the leaver's access and assets"), acts.ListAccess, activities.AccessRequest{
+	err := o.execute(apiCall(ctx, "list the leaver's access and assets"), acts.ListAccess, activities.AccessRequest{
 		WorkspaceID: o.in.WorkspaceID, UserID: o.leaver.UserID,
 	}).Get(ctx, &access)
 	return access, err
@@ -616,16 +726,21 @@ func (o *offboarding) disposition() string {
 }
 
 func (o *offboarding) note(ctx workflow.Context, step, body string) error {
-	return workflow.ExecuteActivity(apiCall(ctx, "note: "+step), acts.AddNote, activities.NoteRequest{
+	return o.execute(apiCall(ctx, "note: "+step), acts.AddNote, activities.NoteRequest{
 		WorkspaceID: o.in.WorkspaceID, DisplayID: o.request.DisplayID, Marker: activities.Marker(o.id, step),
 		Description: body, Private: true,
 	}).Get(ctx, nil)
 }
 
 func (o *offboarding) resolveRequest(ctx workflow.Context) error {
-	return workflow.ExecuteActivity(apiCall(ctx, "resolve the offboarding request"), acts.ResolveRequest, activities.ResolveRequestRequest{
+	return o.execute(apiCall(ctx, "resolve the offboarding request"), acts.ResolveRequest, activities.ResolveRequestRequest{
 		WorkspaceID: o.in.WorkspaceID, DisplayID: o.request.DisplayID,
 	}).Get(ctx, nil)
+}
+
+// execute runs an activity; a refused key blocks the run until it works again.
+func (o *offboarding) execute(ctx workflow.Context, activity any, args ...any) *blockingFuture {
+	return o.calls.execute(ctx, activity, args...)
 }
 
 func (o *offboarding) setStage(ctx workflow.Context, stage string) {
@@ -668,6 +783,12 @@ func (o *offboarding) details() string {
 	}
 	if o.status.Note != "" {
 		b.WriteString("  \n**Note:** " + o.status.Note)
+	}
+	if o.status.Hold != "" {
+		b.WriteString("  \n**Held:** " + o.status.Hold)
+	}
+	if o.status.Blocked != "" {
+		b.WriteString("  \n**Blocked:** " + o.status.Blocked)
 	}
 	return b.String()
 }

@@ -29,11 +29,18 @@ type fakeLeaver struct {
 	failGrant   int64 // its deprovisioning fails
 	escalations map[string]bool
 	notes       []string
-	revokedAt   []time.Time
-	reclaimed   []activities.ReclaimRequest
-	deleted     bool
-	restored    bool
-	resolved    int
+	noteBodies  map[string]string // by marker step
+	// refuseRevokes is how many RevokeGrant calls the key is refused for (403) before it works.
+	refuseRevokes int
+	// refuseRequests: the same for EnsureRequest (401).
+	refuseRequests int
+	// slowNotes delays the note of a step (its marker's last part).
+	slowNotes map[string]time.Duration
+	revokedAt []time.Time
+	reclaimed []activities.ReclaimRequest
+	deleted   bool
+	restored  bool
+	resolved  int
 }
 
 func newFakeLeaver(env *testsuite.TestWorkflowEnvironment) *fakeLeaver {
@@ -43,6 +50,7 @@ func newFakeLeaver(env *testsuite.TestWorkflowEnvironment) *fakeLeaver {
 		names:       map[int64]string{301: "okta-base", 302: "github-engineering", 303: "slack-member"},
 		assets:      []activities.HeldAsset{{AssetID: 801, Label: "MBP-1", Type: "Laptop"}, {AssetID: 802, Label: "MON-1", Type: "Monitor"}},
 		escalations: map[string]bool{},
+		noteBodies:  map[string]string{},
 	}
 }
 
@@ -74,12 +82,29 @@ func (f *fakeLeaver) mock() {
 	})
 	e.OnActivity(acts.EnsureRequest, mock.Anything, mock.MatchedBy(func(r activities.EnsureRequestRequest) bool {
 		return r.CatalogItem == "Employee Offboarding" && r.RequesterID == 501 && strings.HasSuffix(r.Marker, "/request")
-	})).Return(activities.RequestRef{DisplayID: "ITSR-9", FromCatalog: true}, nil)
-	e.OnActivity(acts.AddNote, mock.Anything, mock.Anything).Return(func(_ context.Context, r activities.NoteRequest) error {
-		f.notes = append(f.notes, r.Marker[strings.LastIndex(r.Marker, "/")+1:])
-		return nil
+	})).Return(func(context.Context, activities.EnsureRequestRequest) (activities.RequestRef, error) {
+		if f.refuseRequests > 0 {
+			f.refuseRequests--
+			return activities.RequestRef{}, temporal.NewNonRetryableApplicationError("atomicwork requests.create: HTTP 401 UNAUTHORIZED", activities.ErrUnauthorized, nil)
+		}
+		return activities.RequestRef{DisplayID: "ITSR-9", FromCatalog: true}, nil
 	})
+	addNote := func(_ context.Context, r activities.NoteRequest) error {
+		step := r.Marker[strings.LastIndex(r.Marker, "/")+1:]
+		f.notes = append(f.notes, step)
+		f.noteBodies[step] = r.Description
+		return nil
+	}
+	for step, d := range f.slowNotes {
+		e.OnActivity(acts.AddNote, mock.Anything, mock.MatchedBy(func(r activities.NoteRequest) bool { return strings.HasSuffix(r.Marker, "/"+step) })).
+			After(d).Return(addNote)
+	}
+	e.OnActivity(acts.AddNote, mock.Anything, mock.Anything).Return(addNote)
 	e.OnActivity(acts.RevokeGrant, mock.Anything, mock.Anything).Return(func(_ context.Context, r activities.RevokeRequest) (activities.RevokeResult, error) {
+		if f.refuseRevokes > 0 {
+			f.refuseRevokes--
+			return activities.RevokeResult{}, temporal.NewNonRetryableApplicationError("atomicwork grants.revoke: HTTP 403 FORBIDDEN", activities.ErrForbidden, nil)
+		}
 		f.revokedAt = append(f.revokedAt, e.Now())
 		f.grants[r.GrantID] = atomicwork.RevocationInProgress
 		return activities.RevokeResult{GrantID: r.GrantID, Status: atomicwork.GrantGranted, Revocation: atomicwork.RevocationInProgress}, nil
@@ -267,8 +292,15 @@ func (s *offboardingSuite) TestRevokeNow() {
 
 // rejectedAfterCompletion: once revoking started, schedule changes are refused (checked via the validator).
 func (s *offboardingSuite) rejectedAfterCompletion() {
-	o := &offboarding{status: OffboardingStatus{Stage: StageOffRevoking}}
+	o := offboardingIn(StageOffRevoking)
 	s.ErrorContains(o.validateBeforeRevoking(nil, RevokeNowRequest{}), "past its scheduled time")
+}
+
+// offboardingIn is an offboarding in a stage, for its validators.
+func offboardingIn(stage string) *offboarding {
+	o := &offboarding{status: OffboardingStatus{Stage: stage}}
+	o.calls = &keyBlocking{stage: &o.status.Stage, blocked: &o.status.Blocked}
+	return o
 }
 
 func (s *offboardingSuite) TestImmediateInput() {

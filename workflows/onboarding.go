@@ -46,6 +46,8 @@ type onboarding struct {
 	// update that arrives with the start runs before run does.
 	runCtx    workflow.Context
 	cancelRun workflow.CancelFunc
+	// calls runs the activities: a refused key blocks the run instead of failing it.
+	calls *keyBlocking
 
 	user    activities.UserRef
 	request activities.RequestRef
@@ -78,6 +80,8 @@ func newOnboarding(ctx workflow.Context, in OnboardingInput) (*onboarding, error
 		status: OnboardingStatus{Stage: StagePlanning, StartDate: in.StartDate, TimeZone: zoneName(in.TimeZone), DayOneAt: dayOne.UTC()},
 	}
 	o.runCtx, o.cancelRun = workflow.WithCancel(ctx)
+	o.calls = &keyBlocking{blockedStage: StageBlocked, workspaceID: in.WorkspaceID,
+		stage: &o.status.Stage, blocked: &o.status.Blocked, setStage: o.setStage}
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (OnboardingStatus, error) {
 		return o.status, nil
 	}); err != nil {
@@ -122,7 +126,7 @@ func (o *onboarding) run(ctx workflow.Context) (OnboardingResult, error) {
 // provision runs the steps in order; each one is idempotent, so a replayed or retried step converges.
 func (o *onboarding) provision(ctx workflow.Context) error {
 	var plan activities.Plan
-	if err := workflow.ExecuteActivity(apiCall(ctx, "resolve the provisioning plan"), acts.ResolvePlan, activities.PlanRequest{
+	if err := o.execute(apiCall(ctx, "resolve the provisioning plan"), acts.ResolvePlan, activities.PlanRequest{
 		WorkspaceID: o.in.WorkspaceID, Department: o.in.Department, Title: o.in.Title,
 		Entitlements: o.in.Entitlements, AssetTypes: o.in.AssetTypes,
 	}).Get(ctx, &plan); err != nil {
@@ -133,10 +137,10 @@ func (o *onboarding) provision(ctx workflow.Context) error {
 
 	o.setStage(ctx, StageAccount)
 	o.onCancel("deactivate the user if this onboarding created it", func(ctx workflow.Context) error {
-		return workflow.ExecuteActivity(ctx, acts.DeactivateUser, activities.DeactivateUserRequest{
+		return o.execute(ctx, acts.DeactivateUser, activities.DeactivateUserRequest{
 			WorkspaceID: o.in.WorkspaceID, Email: o.in.Email, WorkflowID: o.id}).Get(ctx, nil)
 	})
-	if err := workflow.ExecuteActivity(apiCall(ctx, "find, restore or create the user"), acts.EnsureUser, activities.EnsureUserRequest{
+	if err := o.execute(apiCall(ctx, "find, restore or create the user"), acts.EnsureUser, activities.EnsureUserRequest{
 		WorkspaceID: o.in.WorkspaceID, WorkflowID: o.id, Email: o.in.Email, FirstName: o.in.FirstName, LastName: o.in.LastName,
 		Title: o.in.Title, EmployeeID: o.in.EmployeeID, TimeZone: o.in.TimeZone, StartDate: o.in.StartDate, ManagerEmail: o.in.ManagerEmail,
 	}).Get(ctx, &o.user); err != nil {
@@ -147,14 +151,14 @@ func (o *onboarding) provision(ctx workflow.Context) error {
 
 	o.setStage(ctx, StageRequest)
 	o.onCancel("note the cancellation and resolve the request", func(ctx workflow.Context) error {
-		return workflow.ExecuteActivity(ctx, acts.CloseRequest, activities.CloseRequestRequest{
+		return o.execute(ctx, acts.CloseRequest, activities.CloseRequestRequest{
 			WorkspaceID: o.in.WorkspaceID, Marker: activities.Marker(o.id, "request"), RequesterID: o.user.UserID,
 			NoteMarker: activities.Marker(o.id, "cancelled"),
 			Note: "<p>Onboarding cancelled: " + html.EscapeString(o.cancelReason) +
 				". Access granted by this onboarding was revoked and its equipment returned to stock.</p>",
 		}).Get(ctx, nil)
 	})
-	if err := workflow.ExecuteActivity(apiCall(ctx, "open the onboarding request"), acts.EnsureRequest, activities.EnsureRequestRequest{
+	if err := o.execute(apiCall(ctx, "open the onboarding request"), acts.EnsureRequest, activities.EnsureRequestRequest{
 		WorkspaceID: o.in.WorkspaceID, Marker: activities.Marker(o.id, "request"), RequesterID: o.user.UserID,
 		Subject:     fmt.Sprintf("New hire onboarding: %s %s (%s), starts %s", o.in.FirstName, o.in.LastName, o.in.EmployeeID, o.in.StartDate),
 		Description: o.planHTML(plan), CatalogItem: onboardingCatalogItem,
@@ -172,12 +176,12 @@ func (o *onboarding) provision(ctx workflow.Context) error {
 	o.setStage(ctx, StageAccess)
 	for _, e := range plan.Entitlements {
 		o.onCancel("revoke "+e.Name, func(ctx workflow.Context) error {
-			return workflow.ExecuteActivity(ctx, acts.UndoGrant, activities.UndoGrantRequest{
+			return o.execute(ctx, acts.UndoGrant, activities.UndoGrantRequest{
 				WorkspaceID: o.in.WorkspaceID, UserID: o.user.UserID, EntitlementID: e.ID, Since: o.since,
 				Reason: "onboarding cancelled: " + o.cancelReason}).Get(ctx, nil)
 		})
 		var g activities.GrantRef
-		if err := workflow.ExecuteActivity(apiCall(ctx, "grant "+e.Name), acts.EnsureGrant, activities.GrantRequest{
+		if err := o.execute(apiCall(ctx, "grant "+e.Name), acts.EnsureGrant, activities.GrantRequest{
 			WorkspaceID: o.in.WorkspaceID, UserID: o.user.UserID, EntitlementID: e.ID, Entitlement: e.Name, Since: o.since,
 		}).Get(ctx, &g); err != nil {
 			return err
@@ -189,7 +193,7 @@ func (o *onboarding) provision(ctx workflow.Context) error {
 	o.setStage(ctx, StageAssets)
 	for _, t := range plan.AssetTypes {
 		o.onCancel("return the "+t.Name, func(ctx workflow.Context) error {
-			return workflow.ExecuteActivity(ctx, acts.UndoAsset, activities.UndoAssetRequest{
+			return o.execute(ctx, acts.UndoAsset, activities.UndoAssetRequest{
 				WorkspaceID: o.in.WorkspaceID, UserID: o.user.UserID, AssetTypeID: t.ID, Since: o.since}).Get(ctx, nil)
 		})
 		a, err := o.assignAsset(ctx, t)
@@ -217,7 +221,7 @@ func (o *onboarding) provision(ctx workflow.Context) error {
 		html.EscapeString(o.in.FirstName), html.EscapeString(strings.Join(o.status.Done, ", ")))); err != nil {
 		return err
 	}
-	return workflow.ExecuteActivity(apiCall(ctx, "resolve the onboarding request"), acts.ResolveRequest, activities.ResolveRequestRequest{
+	return o.execute(apiCall(ctx, "resolve the onboarding request"), acts.ResolveRequest, activities.ResolveRequestRequest{
 		WorkspaceID: o.in.WorkspaceID, DisplayID: o.request.DisplayID,
 	}).Get(ctx, nil)
 }
@@ -227,7 +231,7 @@ func (o *onboarding) assignAsset(ctx workflow.Context, t activities.PlannedAsset
 	wait := assetRetryFirst
 	for noted := false; ; {
 		var a activities.AssetAssignment
-		if err := workflow.ExecuteActivity(apiCall(ctx, "assign a "+t.Name), acts.AssignAsset, activities.AssignAssetRequest{
+		if err := o.execute(apiCall(ctx, "assign a "+t.Name), acts.AssignAsset, activities.AssignAssetRequest{
 			WorkspaceID: o.in.WorkspaceID, UserID: o.user.UserID, AssetTypeID: t.ID, AssetTypeName: t.Name, Since: o.since,
 		}).Get(ctx, &a); err != nil {
 			return a, err
@@ -283,11 +287,11 @@ func (o *onboarding) validateStartDate(ctx workflow.Context, req SetStartDateReq
 	if _, err := StartOfDay(req.StartDate, o.in.TimeZone); err != nil {
 		return err
 	}
-	switch o.status.Stage {
+	switch stage := o.calls.current(); stage {
 	case StageDayOne, StageCompleted, StageCompensating, StageCancelled:
-		return fmt.Errorf("the onboarding is past its start date (stage %s): the start date can no longer change", o.status.Stage)
+		return fmt.Errorf("the onboarding is past its start date (stage %s): the start date can no longer change", stage)
 	}
-	return nil
+	return staleChange(o.dateAsOf, req.AsOf)
 }
 
 func (o *onboarding) setStartDate(ctx workflow.Context, req SetStartDateRequest) (OnboardingStatus, error) {
@@ -303,9 +307,9 @@ func (o *onboarding) setStartDate(ctx workflow.Context, req SetStartDateRequest)
 }
 
 func (o *onboarding) validateCancel(ctx workflow.Context, req CancelRequest) error {
-	switch o.status.Stage {
+	switch stage := o.calls.current(); stage {
 	case StageCompleted, StageCompensating, StageCancelled:
-		return fmt.Errorf("the onboarding is %s: there is nothing to cancel", strings.TrimPrefix(o.status.Stage, "onboarding."))
+		return fmt.Errorf("the onboarding is %s: there is nothing to cancel", strings.TrimPrefix(stage, "onboarding."))
 	}
 	return nil
 }
@@ -342,10 +346,15 @@ func (o *onboarding) compensate(ctx workflow.Context) error {
 
 // note adds a marked note to the onboarding request, once; ctx carries the activity options.
 func (o *onboarding) note(ctx workflow.Context, step, body string) error {
-	return workflow.ExecuteActivity(ctx, acts.AddNote, activities.NoteRequest{
+	return o.execute(ctx, acts.AddNote, activities.NoteRequest{
 		WorkspaceID: o.in.WorkspaceID, DisplayID: o.request.DisplayID, Marker: activities.Marker(o.id, step),
 		Description: body, Private: true,
 	}).Get(ctx, nil)
+}
+
+// execute runs an activity; a refused key blocks the run until it works again.
+func (o *onboarding) execute(ctx workflow.Context, activity any, args ...any) *blockingFuture {
+	return o.calls.execute(ctx, activity, args...)
 }
 
 // setStage records a stage in the status, the search attributes and the UI's current details.
@@ -382,6 +391,9 @@ func (o *onboarding) details() string {
 	}
 	if len(o.status.Pending) > 0 {
 		b.WriteString(fmt.Sprintf("  \n**Pending:** %s", strings.Join(o.status.Pending, ", ")))
+	}
+	if o.status.Blocked != "" {
+		b.WriteString("  \n**Blocked:** " + o.status.Blocked)
 	}
 	return b.String()
 }

@@ -212,14 +212,14 @@ func (s *onboardingSuite) TestNoAssetAvailableThenOneAppears() {
 func (s *onboardingSuite) TestPermanentErrorFailsFastWithItsType() {
 	s.env.OnActivity(acts.ResolvePlan, mock.Anything, mock.Anything).Return(testPlan, nil).Once()
 	s.env.OnActivity(acts.EnsureUser, mock.Anything, mock.Anything).
-		Return(activities.UserRef{}, temporal.NewNonRetryableApplicationError("atomicwork users.create: HTTP 403 FORBIDDEN", activities.ErrForbidden, nil)).Once()
+		Return(activities.UserRef{}, temporal.NewNonRetryableApplicationError("atomicwork users.create: HTTP 400 BAD_REQUEST", activities.ErrBadRequest, nil)).Once()
 	s.env.ExecuteWorkflow(Onboarding, onboardingInput())
 
 	err := s.env.GetWorkflowError()
 	s.Require().Error(err)
 	var appErr *temporal.ApplicationError
 	s.Require().True(errors.As(err, &appErr), "%v", err)
-	s.Equal(activities.ErrForbidden, appErr.Type())
+	s.Equal(activities.ErrBadRequest, appErr.Type())
 	s.Less(s.env.Now().Sub(start), time.Minute, "a permanent error must not be retried")
 }
 

@@ -1,0 +1,163 @@
+package workflows
+
+import (
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/atomicflow/atomicflow/activities"
+)
+
+const holdReason = "HR last working day 2025-11-03 is 68 days past, more than 30"
+
+// heldInput is an offboarding whose last day is long past, held as the webhook starts it.
+func heldInput() OffboardingInput {
+	in := leaverInput("2025-11-03", "Europe/Paris")
+	in.Hold = holdReason
+	return in
+}
+
+// stages records every LifecycleStage the workflow upserts, in order.
+func stages(env *testsuite.TestWorkflowEnvironment) *[]string {
+	var seen []string
+	env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+		if st, ok := args.Get(0).(temporal.SearchAttributes).GetKeyword(LifecycleStageKey); ok {
+			seen = append(seen, st)
+		}
+	}).Return(nil)
+	return &seen
+}
+
+// assertHeld checks a held run: held stage and reason, the note, nothing revoked or reclaimed.
+func (s *offboardingSuite) assertHeld() {
+	st := s.status()
+	s.Equal(StageOffHeld, st.Stage)
+	s.Equal(holdReason, st.Hold)
+	s.Equal("ITSR-9", st.RequestID, "the request is open with the plan")
+	s.Contains(s.fake.notes, "plan")
+	s.Contains(s.fake.noteBodies["held-1"], holdReason)
+	s.Contains(s.fake.noteBodies["held-1"], "starter offboard now --employee-id E-7")
+	s.Contains(s.fake.noteBodies["held-1"], "starter offboard cancel --employee-id E-7")
+	s.Empty(s.fake.revokedAt, "a held offboarding revokes nothing")
+	s.Empty(s.fake.reclaimed, "a held offboarding reclaims nothing")
+	s.Len(s.fake.access().Grants, 3)
+}
+
+func (s *offboardingSuite) TestHeldStartRevokesNothingUntilRevokeNow() {
+	seen := stages(s.env)
+	// Ten days pass with no timer: only the operator's revoke_now moves the run.
+	s.env.RegisterDelayedCallback(func() {
+		s.assertHeld()
+		s.update(UpdateRevokeNow, RevokeNowRequest{Reason: "checked with HR"})
+	}, 10*24*time.Hour)
+	s.env.ExecuteWorkflow(Offboarding, heldInput())
+	s.assertFullyOffboarded(s.result())
+	s.True(s.fake.revokedAt[0].Equal(offStart.Add(10*24*time.Hour)), "revoked at %s", s.fake.revokedAt[0])
+	s.Contains(*seen, StageOffHeld)
+	s.Empty(s.status().Hold)
+}
+
+func (s *offboardingSuite) TestHeldStartCancelWithdraws() {
+	s.env.RegisterDelayedCallback(func() {
+		s.assertHeld()
+		s.update(UpdateCancel, CancelRequest{Reason: "HR sent the wrong date"})
+	}, 3*24*time.Hour)
+	s.env.ExecuteWorkflow(Offboarding, heldInput())
+	r := s.result()
+	s.Equal(OutcomeCancelled, r.Outcome)
+	s.Empty(s.fake.revokedAt)
+	s.Empty(s.fake.reclaimed)
+	s.Equal(1, s.fake.resolved)
+	s.Contains(s.fake.notes, "cancelled")
+	s.Equal(StageOffCancelled, s.status().Stage)
+}
+
+func (s *offboardingSuite) TestHeldStartRescheduleToTheFutureSchedulesIt() {
+	want := time.Date(2026, 2, 24, 17, 0, 0, 0, time.UTC) // 2026-02-24 18:00 CET
+	s.env.RegisterDelayedCallback(func() {
+		s.assertHeld()
+		s.rejected(UpdateReschedule, RescheduleRequest{LastDay: "2026-01-02"}, "before today")
+		s.update(UpdateReschedule, RescheduleRequest{LastDay: "2026-02-24"})
+	}, 24*time.Hour)
+	s.env.RegisterDelayedCallback(func() {
+		st := s.status()
+		s.Equal(StageOffScheduled, st.Stage)
+		s.Empty(st.Hold)
+		s.True(st.ScheduledAt.Equal(want))
+		s.Empty(s.fake.revokedAt)
+	}, 2*24*time.Hour)
+	s.env.ExecuteWorkflow(Offboarding, heldInput())
+	s.assertFullyOffboarded(s.result())
+	s.True(s.fake.revokedAt[0].Equal(want), "revoked at %s, want the timer's %s", s.fake.revokedAt[0].UTC(), want)
+	s.Contains(s.fake.noteBodies["reschedule-1"], "Hold released")
+}
+
+func (s *offboardingSuite) TestHoldUpdateOnAScheduledRun() {
+	seen := stages(s.env)
+	s.env.RegisterDelayedCallback(func() {
+		s.rejected(UpdateHold, HoldRequest{}, "needs a reason")
+		s.update(UpdateHold, HoldRequest{Reason: holdReason, AsOf: offStart})
+	}, time.Hour)
+	// Long past the original date (2026-02-24): still held, nothing revoked.
+	s.env.RegisterDelayedCallback(func() {
+		s.assertHeld()
+		s.update(UpdateRevokeNow, RevokeNowRequest{Reason: "checked with HR"})
+	}, 60*24*time.Hour)
+	s.env.ExecuteWorkflow(Offboarding, leaverInput("2026-02-24", "Europe/Paris"))
+	s.assertFullyOffboarded(s.result())
+	s.True(s.fake.revokedAt[0].Equal(offStart.Add(60*24*time.Hour)), "revoked at %s", s.fake.revokedAt[0])
+	s.Equal([]string{StageOffPlanning, StageOffPlanning, StageOffScheduled, StageOffHeld}, (*seen)[:4])
+}
+
+func (s *offboardingSuite) TestHoldUpdateReleasedByRescheduleToTheSameDate() {
+	want := time.Date(2026, 2, 24, 17, 0, 0, 0, time.UTC)
+	s.env.RegisterDelayedCallback(func() { s.update(UpdateHold, HoldRequest{Reason: holdReason}) }, time.Hour)
+	s.env.RegisterDelayedCallback(func() {
+		s.assertHeld()
+		s.update(UpdateReschedule, RescheduleRequest{LastDay: "2026-02-24"})
+	}, 2*time.Hour)
+	s.env.ExecuteWorkflow(Offboarding, leaverInput("2026-02-24", "Europe/Paris"))
+	s.assertFullyOffboarded(s.result())
+	s.True(s.fake.revokedAt[0].Equal(want), "revoked at %s", s.fake.revokedAt[0])
+	s.Contains(s.fake.noteBodies["reschedule-1"], "Hold released")
+}
+
+func (s *offboardingSuite) TestHoldGivenDuringARescheduleNoteIsKept() {
+	s.env = s.NewTestWorkflowEnvironment()
+	s.env.SetStartTime(offStart)
+	s.env.RegisterActivity(&activities.Activities{})
+	s.fake = newFakeLeaver(s.env)
+	s.fake.slowNotes = map[string]time.Duration{"reschedule-1": time.Minute}
+	s.fake.mock()
+	s.env.RegisterDelayedCallback(func() { s.update(UpdateReschedule, RescheduleRequest{LastDay: "2026-02-20"}) }, time.Hour)
+	s.env.RegisterDelayedCallback(func() { s.update(UpdateHold, HoldRequest{Reason: holdReason}) }, time.Hour+30*time.Second)
+	s.env.RegisterDelayedCallback(func() {
+		s.assertHeld()
+		s.update(UpdateCancel, CancelRequest{Reason: "HR sent the wrong date"})
+	}, 60*24*time.Hour)
+	s.env.ExecuteWorkflow(Offboarding, leaverInput("2026-02-24", "Europe/Paris"))
+	s.Equal(OutcomeCancelled, s.result().Outcome)
+	s.Empty(s.fake.revokedAt)
+}
+
+func (s *offboardingSuite) TestHoldOverridesImmediateInput() {
+	in := heldInput()
+	in.Immediate = true
+	s.env.RegisterDelayedCallback(func() {
+		s.assertHeld()
+		s.update(UpdateCancel, CancelRequest{Reason: "HR sent the wrong date"})
+	}, time.Hour)
+	s.env.ExecuteWorkflow(Offboarding, in)
+	s.Equal(OutcomeCancelled, s.result().Outcome)
+	s.Empty(s.fake.revokedAt)
+}
+
+func (s *offboardingSuite) TestHoldRefusedOnceRevokingOrRevokingNow() {
+	s.ErrorContains(offboardingIn(StageOffRevoking).validateHold(nil, HoldRequest{Reason: holdReason}), "past its scheduled time")
+	now := offboardingIn(StageOffPlanning)
+	now.revokeNow = true
+	s.ErrorContains(now.validateHold(nil, HoldRequest{Reason: holdReason}), "revoke at once")
+	s.NoError(offboardingIn(StageOffHeld).validateBeforeRevoking(nil, RevokeNowRequest{}), "revoke_now and cancel apply while held")
+}
