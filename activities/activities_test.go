@@ -96,8 +96,8 @@ func TestEnsureUserRestoresSoftDeleted(t *testing.T) {
 		}
 	}
 	require.NotZero(t, deleted.ID, "the demo dataset has a soft-deleted user")
-	req := userReq("onboarding-E-901")
-	req.Email = deleted.Email
+	req := userReq("onboarding-" + deleted.EmployeeID)
+	req.Email, req.EmployeeID = deleted.Email, deleted.EmployeeID
 	ref, err := acts.EnsureUser(context.Background(), req)
 	require.NoError(t, err)
 	assert.Equal(t, UserRef{UserID: deleted.ID, Restored: true}, ref)

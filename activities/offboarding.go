@@ -19,6 +19,9 @@ const (
 type LeaverRequest struct {
 	WorkspaceID int64  `json:"workspace_id,omitempty"`
 	Email       string `json:"email"`
+	// EmployeeID is the HR id the leaver's user must carry (claimed if unset); empty in requests
+	// recorded before the check, which skip it.
+	EmployeeID string `json:"employee_id,omitempty"`
 	// Disposition is return, manager or user; RecipientEmail is the user's email.
 	Disposition    string `json:"disposition"`
 	RecipientEmail string `json:"recipient_email,omitempty"`
@@ -37,8 +40,10 @@ const (
 )
 
 // LookupLeaver finds the leaver by email and resolves the recipient of their assets. An unknown
-// leaver, a leaver without a manager for the manager disposition, or an unknown recipient is a
-// permanent error: nothing has been written yet.
+// leaver, one carrying another employee id, a leaver without a manager for the manager
+// disposition, or an unknown recipient is a permanent error: nothing has been revoked yet. A
+// leaver without an employee id is claimed for this one (the only write), so that a second
+// offboarding of the same user under another employee id is refused.
 func (a *Activities) LookupLeaver(ctx context.Context, req LeaverRequest) (Leaver, error) {
 	c, err := a.client(req.WorkspaceID)
 	if err != nil {
@@ -50,6 +55,9 @@ func (a *Activities) LookupLeaver(ctx context.Context, req LeaverRequest) (Leave
 	}
 	if err != nil {
 		return Leaver{}, toTemporal(err)
+	}
+	if err := sameEmployee(u, req.EmployeeID); err != nil {
+		return Leaver{}, err
 	}
 	out := Leaver{UserID: u.ID}
 	switch req.Disposition {
@@ -70,6 +78,9 @@ func (a *Activities) LookupLeaver(ctx context.Context, req LeaverRequest) (Leave
 			return Leaver{}, nonRetryable(ErrInvalidInput, "the assets recipient is the leaver: choose another recipient")
 		}
 		out.RecipientID = r.ID
+	}
+	if err := claimEmployeeID(ctx, c, u, req.EmployeeID); err != nil {
+		return Leaver{}, err
 	}
 	return out, nil
 }

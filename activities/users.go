@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 )
@@ -46,6 +47,9 @@ func (a *Activities) EnsureUser(ctx context.Context, req EnsureUserRequest) (Use
 	case !atomicwork.IsNotFound(err):
 		return UserRef{}, toTemporal(err)
 	}
+	if err := employeeIDFree(ctx, c, req.EmployeeID, 0); err != nil {
+		return UserRef{}, err
+	}
 
 	in := atomicwork.UserInput{
 		Email: req.Email, FirstName: req.FirstName, LastName: req.LastName, Title: req.Title,
@@ -77,7 +81,12 @@ func (a *Activities) EnsureUser(ctx context.Context, req EnsureUserRequest) (Use
 	return UserRef{UserID: created.ID, Created: true}, nil
 }
 
+// existingUser adopts the user found by email: only if it is the same employee (checked before
+// any write), restoring it if soft-deleted and recording the employee id if it has none.
 func (a *Activities) existingUser(ctx context.Context, c *atomicwork.Client, u *atomicwork.User, req EnsureUserRequest) (UserRef, error) {
+	if err := sameEmployee(u, req.EmployeeID); err != nil {
+		return UserRef{}, err
+	}
 	ref := UserRef{UserID: u.ID, Created: u.CustomFields[createdByField] == req.WorkflowID}
 	if u.IsDeleted {
 		if err := c.RestoreUser(ctx, u.ID); err != nil {
@@ -85,7 +94,57 @@ func (a *Activities) existingUser(ctx context.Context, c *atomicwork.Client, u *
 		}
 		ref.Restored = true
 	}
+	if err := claimEmployeeID(ctx, c, u, req.EmployeeID); err != nil {
+		return UserRef{}, err
+	}
 	return ref, nil
+}
+
+// sameEmployee refuses a user that carries another HR employee id than the run's. An empty
+// employeeID (a request recorded before the check existed) or an unset one on the user passes.
+func sameEmployee(u *atomicwork.User, employeeID string) error {
+	if employeeID == "" || u.EmployeeID == "" || u.EmployeeID == employeeID {
+		return nil
+	}
+	return nonRetryable(ErrEmployeeIDMismatch, fmt.Sprintf(
+		"the Atomicwork user %d with this email has employee_id %q, not %q: fix the employee id in the HR record, "+
+			"or correct that user's employee_id in Atomicwork if it is wrong, then start again (nothing was changed)",
+		u.ID, u.EmployeeID, employeeID))
+}
+
+// claimEmployeeID records the run's employee id on a user that has none, so that the user cannot
+// be taken for another employee later. Read-modify-write: a retry after a lost answer finds it set.
+func claimEmployeeID(ctx context.Context, c *atomicwork.Client, u *atomicwork.User, employeeID string) error {
+	if employeeID == "" || u.EmployeeID != "" {
+		return nil
+	}
+	if err := employeeIDFree(ctx, c, employeeID, u.ID); err != nil {
+		return err
+	}
+	if _, err := c.PatchUser(ctx, u.ID, atomicwork.UserInput{EmployeeID: employeeID}); err != nil {
+		return toTemporal(err)
+	}
+	return nil
+}
+
+// employeeIDFree refuses an employee id that another active user than self already carries:
+// one HR employee, one Atomicwork user.
+func employeeIDFree(ctx context.Context, c *atomicwork.Client, employeeID string, self int64) error {
+	if employeeID == "" {
+		return nil
+	}
+	for other, err := range c.ListUsers(ctx, atomicwork.UserListOptions{EmployeeID: employeeID}) {
+		if err != nil {
+			return toTemporal(err)
+		}
+		if other.ID != self && other.EmployeeID == employeeID {
+			return nonRetryable(ErrEmployeeIDMismatch, fmt.Sprintf(
+				"employee_id %q already belongs to the Atomicwork user %d, who has another email: check the email "+
+					"and the employee id in the HR record, or correct that user in Atomicwork, then start again (nothing was changed)",
+				employeeID, other.ID))
+		}
+	}
+	return nil
 }
 
 // DeactivateUserRequest takes back a user an onboarding created.

@@ -26,6 +26,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/atomicflow/atomicflow/activities"
+	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/internal/devserver"
 	"github.com/atomicflow/atomicflow/internal/syncbuf"
@@ -101,11 +102,21 @@ func newEnvOn(t *testing.T, srv *testsuite.DevServer, opts atomicworktest.Option
 	return &env{t: t, sim: sim, client: c, queue: queue, logs: logs}
 }
 
-// employeeID gives a test its own employee id for a seeded user: tests share one dev server, so a
+// testEmployeeID derives a test's own employee id from base: tests share one dev server, so a
 // workflow id like offboarding-E-1008 that one test completed would refuse another test's start.
-func employeeID(t *testing.T, base string) string {
+func testEmployeeID(t *testing.T, base string) string {
 	sum := sha256.Sum256([]byte(t.Name()))
 	return fmt.Sprintf("%s-%x", base, sum[:3])
+}
+
+// employeeID gives a seeded user the test's own employee id in the test's simulator (call it
+// before setting faults): a run's employee id must be the one its Atomicwork user carries.
+func employeeID(t *testing.T, sim *atomicworktest.Server, u atomicwork.User) string {
+	t.Helper()
+	id := testEmployeeID(t, u.EmployeeID)
+	_, err := sim.Client(t).PatchUser(context.Background(), u.ID, atomicwork.UserInput{EmployeeID: id})
+	require.NoError(t, err)
+	return id
 }
 
 // terminateOpen ends every workflow still running on a test's task queue.

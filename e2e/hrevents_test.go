@@ -208,7 +208,7 @@ func leaverStories(t *testing.T, sim *atomicworktest.Server, base time.Time) []s
 			continue
 		}
 		j := len(out)
-		id := employeeID(t, u.EmployeeID)
+		id := employeeID(t, sim, u)
 		emp := map[string]any{"employee_id": id, "email": u.Email, "timezone": "America/New_York", "last_working_day": day(now, 20)}
 		at := func(k int) time.Time { return base.Add(time.Duration(10*j+k) * time.Second) }
 		s := story{workflowID: workflows.OffboardingID(id), tz: "America/New_York", want: day(now, 25)}

@@ -90,9 +90,10 @@ func TestOffboardingEndToEnd(t *testing.T) {
 			e := newEnv(t, atomicworktest.Options{RevocationDelay: 300 * time.Millisecond}, activities.Policy{})
 			leaver := leaverWithAccess(t, e.sim)
 			held := assetsOf(e.sim, leaver.ID)
+			id := employeeID(t, e.sim, leaver)
 			e.sim.SetFaults(tc.faults)
 
-			in := workflows.OffboardingInput{EmployeeID: employeeID(t, leaver.EmployeeID), Email: leaver.Email, LastDay: time.Now().UTC().Format(time.DateOnly),
+			in := workflows.OffboardingInput{EmployeeID: id, Email: leaver.Email, LastDay: time.Now().UTC().Format(time.DateOnly),
 				TimeZone: "UTC", Assets: workflows.AssetsManager, Immediate: true, GracePeriod: 2 * time.Second}
 			run := e.startOffboarding(in)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

@@ -103,7 +103,7 @@ func completeOneOfEach(t *testing.T, e *env) []uiRun {
 	onb := e.startOnboarding(hireIn)
 	// Offboarding, started at once so the two run side by side.
 	leaver := leaverWithAccess(t, e.sim)
-	offIn := workflows.OffboardingInput{EmployeeID: employeeID(t, leaver.EmployeeID), Email: leaver.Email, LastDay: time.Now().UTC().Format(time.DateOnly),
+	offIn := workflows.OffboardingInput{EmployeeID: employeeID(t, e.sim, leaver), Email: leaver.Email, LastDay: time.Now().UTC().Format(time.DateOnly),
 		TimeZone: "UTC", Assets: workflows.AssetsReturn, Immediate: true, GracePeriod: 2 * time.Second}
 	off := e.startOffboarding(offIn)
 

@@ -113,7 +113,7 @@ cat <<EOF
 
 atomicflow is running. Try an onboarding (day one in 3 days):
 
-  $DEV/bin/starter onboard --employee-id E-1001 --email ada.lovelace@example.com \\
+  $DEV/bin/starter onboard --employee-id E-2002 --email ada.lovelace@example.com \\
     --first-name Ada --last-name Lovelace --department Engineering --title "Software Engineer" \\
     --start-date $start_date --timezone Europe/London
 

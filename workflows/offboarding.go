@@ -151,7 +151,8 @@ func (o *offboarding) run(ctx workflow.Context) (OffboardingResult, error) {
 // plan finds the leaver, lists what they hold and opens the offboarding request with the plan.
 func (o *offboarding) plan(ctx workflow.Context) error {
 	if err := o.execute(apiCall(ctx, "find the leaver"), acts.LookupLeaver, activities.LeaverRequest{
-		WorkspaceID: o.in.WorkspaceID, Email: o.in.Email, Disposition: o.disposition(), RecipientEmail: o.in.AssetsTo,
+		WorkspaceID: o.in.WorkspaceID, Email: o.in.Email, EmployeeID: o.in.EmployeeID,
+		Disposition: o.disposition(), RecipientEmail: o.in.AssetsTo,
 	}).Get(ctx, &o.leaver); err != nil {
 		return err
 	}
