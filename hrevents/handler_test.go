@@ -287,13 +287,83 @@ func TestLogsNameTheEventNotThePerson(t *testing.T) {
 
 func TestSeenForgetsTheLeastRecent(t *testing.T) {
 	s := newSeen(2)
-	s.add("a", Outcome{RunID: "1"})
-	s.add("b", Outcome{RunID: "2"})
-	_, _ = s.get("a") // a is now the most recent
-	s.add("c", Outcome{RunID: "3"})
-	_, hasB := s.get("b")
-	a, hasA := s.get("a")
+	s.add("a", digest{}, Outcome{RunID: "1"})
+	s.add("b", digest{}, Outcome{RunID: "2"})
+	_, _, _ = s.get("a") // a is now the most recent
+	s.add("c", digest{}, Outcome{RunID: "3"})
+	_, _, hasB := s.get("b")
+	a, _, hasA := s.get("a")
 	assert.False(t, hasB)
 	assert.True(t, hasA)
 	assert.Equal(t, "1", a.RunID)
+}
+
+func TestEventIDReusedWithAnotherBodyIs409AndChangesNothing(t *testing.T) {
+	f := newFake()
+	r := newReceiver(t, f, f)
+	first := eventJSON("evt-1", TypeTerminated, nil)
+	require.Equal(t, http.StatusAccepted, r.deliver(first).Code)
+
+	other := eventJSON("evt-1", TypeTerminated, map[string]any{"last_working_day": "2026-12-31"})
+	rec := r.deliver(other)
+	require.Equal(t, http.StatusConflict, rec.Code, rec.Body.String())
+	assert.Empty(t, rec.Header().Get("Retry-After"), "delivering it again cannot help")
+	m := decodeBody(t, rec)
+	assert.Equal(t, CodeEventIDReused, m["code"])
+	assert.Contains(t, m["error"], "evt-1")
+	assert.Contains(t, m["error"], "new event_id")
+	assert.Len(t, f.calls, 1, "the reused id never reached Temporal: %v", f.calls)
+	assert.Len(t, f.latest(offID).updates, 1)
+
+	// The first body, even re-serialised with its keys in another order, is still a duplicate.
+	reordered := `{"employee":{"last_working_day":"2026-12-18","start_date":"2026-12-01","timezone":"Europe/Berlin",
+		"last_name":"Diaz","first_name":"Ana","email":"ana.diaz@example.com","employee_id":"E-1"},
+		"occurred_at":"2026-11-20T10:30:00+01:00","type":"employee.terminated","event_id":"evt-1"}`
+	for _, body := range []string{first, reordered} {
+		rec = r.deliver(body)
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		assert.Equal(t, true, decodeBody(t, rec)["duplicate"])
+	}
+	rec = r.deliver(other)
+	assert.Equal(t, http.StatusConflict, rec.Code, "the remembered body is still the first one")
+	assert.Len(t, f.calls, 1)
+}
+
+func TestContentTypeOtherThanJSONIs415(t *testing.T) {
+	body := eventJSON("evt-1", TypeHired, nil)
+	for _, tc := range []struct {
+		contentType string
+		status      int
+	}{
+		{"application/json", http.StatusAccepted},
+		{"application/json; charset=utf-8", http.StatusAccepted},
+		{"Application/JSON; charset=UTF-8", http.StatusAccepted},
+		{"", http.StatusUnsupportedMediaType},
+		{"text/plain", http.StatusUnsupportedMediaType},
+		{"application/x-www-form-urlencoded", http.StatusUnsupportedMediaType},
+		{"application/json; charset=iso-8859-1", http.StatusUnsupportedMediaType},
+		{"application/jsonp", http.StatusUnsupportedMediaType},
+		{";;", http.StatusUnsupportedMediaType},
+	} {
+		t.Run(tc.contentType, func(t *testing.T) {
+			f := newFake()
+			r := newReceiver(t, f, f)
+			req := httptest.NewRequest(http.MethodPost, "/hr/events", strings.NewReader(body))
+			if tc.contentType != "" {
+				req.Header.Set("Content-Type", tc.contentType)
+			}
+			req.Header.Set(HeaderTimestamp, strconv.FormatInt(f.clock.Unix(), 10))
+			req.Header.Set(HeaderSignature, Sign(secretA, f.clock, []byte(body)))
+			rec := httptest.NewRecorder()
+			r.h.ServeHTTP(rec, req)
+			require.Equal(t, tc.status, rec.Code, rec.Body.String())
+			if tc.status == http.StatusAccepted {
+				return
+			}
+			m := decodeBody(t, rec)
+			assert.Equal(t, CodeUnsupportedMediaType, m["code"])
+			assert.Contains(t, m["error"], "application/json")
+			assert.Empty(t, f.calls, "nothing reached Temporal")
+		})
+	}
 }
