@@ -367,3 +367,60 @@ func TestContentTypeOtherThanJSONIs415(t *testing.T) {
 		})
 	}
 }
+
+// TestEveryFieldIsCheckedWithItsJSONName hunts inputs that can never succeed: each is a 400
+// naming the JSON field, and reaches nothing.
+func TestEveryFieldIsCheckedWithItsJSONName(t *testing.T) {
+	long := strings.Repeat("é", workflows.MaxTextLen+1)
+	event := func(typ string, employee map[string]any) string { return eventJSON("evt-1", typ, employee) }
+	hired := func(employee map[string]any) string { return event(TypeHired, employee) }
+	for _, tc := range []struct {
+		name  string
+		body  string
+		code  string
+		field string
+	}{
+		{"employee id over 64 characters", hired(map[string]any{"employee_id": strings.Repeat("E", 65)}), CodeInvalidField, "employee.employee_id is 65 characters long"},
+		{"employee id over 64 characters, in a cancellation", event(TypeHireCancelled, map[string]any{"employee_id": strings.Repeat("E", 65)}), CodeInvalidField, "employee.employee_id"},
+		{"employee id not ASCII", event(TypeTerminationCancelled, map[string]any{"employee_id": "É-1"}), CodeInvalidField, "employee.employee_id"},
+		{"employee id with a slash", hired(map[string]any{"employee_id": "E/1"}), CodeInvalidField, "employee.employee_id"},
+		{"employee id a number", hired(map[string]any{"employee_id": 1042}), CodeInvalidField, "employee.employee_id must be a string"},
+		{"employee id null", hired(map[string]any{"employee_id": json.RawMessage("null")}), CodeMissingField, "employee.employee_id"},
+		{"first name over 256 characters", hired(map[string]any{"first_name": long}), CodeInvalidField, "employee.first_name is 257 characters long"},
+		{"first name blank", hired(map[string]any{"first_name": "   "}), CodeMissingField, "employee.first_name"},
+		{"first name null", hired(map[string]any{"first_name": json.RawMessage("null")}), CodeMissingField, "employee.first_name"},
+		{"last name with a newline", hired(map[string]any{"last_name": "Diaz\nDROP"}), CodeInvalidField, "employee.last_name"},
+		{"title with a tab", hired(map[string]any{"title": "Backend\tEngineer"}), CodeInvalidField, "employee.title"},
+		{"department with a NUL", hired(map[string]any{"department": "Eng\u0000"}), CodeInvalidField, "employee.department"},
+		{"department over 256 characters", event(TypeRehired, map[string]any{"department": long}), CodeInvalidField, "employee.department"},
+		{"manager email malformed", hired(map[string]any{"manager_email": "bo.li"}), CodeInvalidField, "employee.manager_email"},
+		{"email malformed in a termination", event(TypeTerminated, map[string]any{"email": "ana diaz@example.com"}), CodeInvalidField, "employee.email"},
+		{"email over 256 characters", event(TypeAccessRevoked, map[string]any{"email": strings.Repeat("a", 250) + "@example.com"}), CodeInvalidField, "employee.email"},
+		{"time zone Local", event(TypeTerminated, map[string]any{"timezone": "Local"}), CodeInvalidField, "employee.timezone"},
+		{"time zone with spaces", hired(map[string]any{"timezone": " Europe/Berlin"}), CodeInvalidField, "employee.timezone"},
+		{"time zone in a cancellation", event(TypeHireCancelled, map[string]any{"timezone": "Europe/Atlantis"}), CodeInvalidField, "employee.timezone"},
+		{"last working day not a date", event(TypeTerminationChanged, map[string]any{"last_working_day": "2026-02-30"}), CodeInvalidField, "employee.last_working_day"},
+		{"event id over 200 bytes", eventJSON(strings.Repeat("e", 201), TypeHired, nil), CodeInvalidField, "event_id"},
+		{"event id with a newline", eventJSON("evt\n1", TypeHired, nil), CodeInvalidField, "event_id"},
+		{"event id a number", `{"event_id":7,"type":"employee.hired","occurred_at":"2026-11-20T09:30:00Z","employee":{}}`, CodeInvalidField, "event_id must be a string"},
+		{"occurred_at null", `{"event_id":"e","type":"employee.hired","occurred_at":null,"employee":{}}`, CodeMissingField, "occurred_at"},
+		{"employee null", `{"event_id":"e","type":"employee.hired","occurred_at":"2026-11-20T09:30:00Z","employee":null}`, CodeMissingField, "employee"},
+		{"employee an array", `{"event_id":"e","type":"employee.hired","occurred_at":"2026-11-20T09:30:00Z","employee":[]}`, CodeInvalidField, "employee"},
+		{"body null", `null`, CodeMissingField, "event_id"},
+		{"body a string", `"employee.hired"`, CodeMalformedJSON, "JSON object"},
+		{"body empty", ``, CodeMalformedJSON, "JSON"},
+		{"body nested too deep", strings.Repeat("[", 20000) + strings.Repeat("]", 20000), CodeMalformedJSON, "JSON"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake()
+			r := newReceiver(t, f, f)
+			rec := r.deliver(tc.body)
+			require.Equal(t, http.StatusBadRequest, rec.Code, rec.Body.String())
+			m := decodeBody(t, rec)
+			assert.Equal(t, tc.code, m["code"])
+			assert.Contains(t, m["error"], tc.field)
+			assert.Empty(t, f.calls, "a bad delivery reached Temporal")
+			assert.NotContains(t, m["error"], "ana.diaz", "the answer, which is logged, repeats no personal value")
+		})
+	}
+}
