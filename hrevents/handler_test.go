@@ -424,3 +424,14 @@ func TestEveryFieldIsCheckedWithItsJSONName(t *testing.T) {
 		})
 	}
 }
+
+func TestStaleChangeIs200Ignored(t *testing.T) {
+	f := newFake()
+	r := newReceiver(t, f, f)
+	require.Equal(t, http.StatusAccepted, r.deliver(eventJSON("evt-1", TypeTerminated, nil)).Code)
+	f.stale = "HR decided a newer change at 2026-11-20T11:00:00Z: this one (2026-11-20T09:30:00Z) changes nothing"
+	rec := r.deliver(eventJSON("evt-2", TypeTerminationChanged, map[string]any{"last_working_day": "2026-12-11"}))
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Equal(t, map[string]any{"workflow_id": offID, "run_id": "run-1", "duplicate": false,
+		"outcome": ResultIgnored, "note": f.stale}, decodeBody(t, rec))
+}

@@ -14,7 +14,8 @@ import (
 const (
 	// ResultApplied (202): Temporal accepted the start or the update.
 	ResultApplied = "applied"
-	// ResultIgnored (200): nothing to do, e.g. the workflow it applies to has already closed.
+	// ResultIgnored (200): nothing to do, e.g. the workflow it applies to has already closed, or
+	// HR decided a newer change (StaleError).
 	ResultIgnored = "ignored"
 	// ResultRejected (200): the workflow refused the change, e.g. a new date once revocation began.
 	ResultRejected = "rejected"
@@ -37,9 +38,9 @@ type Outcome struct {
 // Out-of-order deliveries follow three rules:
 //
 //  1. Dates: the newest decision wins. Every date change carries the event's occurred_at, and the
-//     workflow ignores a change older than the one it applied (workflows' AsOf), so a
-//     termination_changed that arrives first starts the offboarding with its date and the late
-//     terminated leaves it alone.
+//     workflow refuses a change older than the one it applied (workflows' AsOf and
+//     ErrStaleChange: answered 200 ignored), so a termination_changed that arrives first starts
+//     the offboarding with its date and the late terminated leaves it alone.
 //  2. An event for a workflow that has not started yet (a cancellation, or a change of a hire whose
 //     start date is still ahead) is answered 409 with Retry-After, never 2xx: the HR system
 //     delivers it again after the event that starts the workflow. 2xx would drop it.
@@ -199,10 +200,16 @@ func (r *Router) update(ctx context.Context, id string, u Update, early bool) (O
 	return ignored(id, prev.RunID, fmt.Sprintf("%s already ended (outcome %s): nothing to change", id, prev.Outcome)), nil
 }
 
-// result turns a start or update answer into an outcome: applied or rejected.
+// result turns a start or update answer into an outcome: applied, ignored (a stale change) or
+// rejected.
 func result(run Run, err error) (Outcome, error) {
-	var rejected *RejectedError
+	var (
+		rejected *RejectedError
+		stale    *StaleError
+	)
 	switch {
+	case errors.As(err, &stale):
+		return ignored(run.WorkflowID, run.RunID, stale.Reason), nil
 	case errors.As(err, &rejected):
 		return Outcome{Result: ResultRejected, WorkflowID: run.WorkflowID, RunID: run.RunID, Note: rejected.Reason}, nil
 	case err != nil:

@@ -243,3 +243,17 @@ func TestTemporalUnavailable(t *testing.T) {
 	_, err := route(t, f, newEvent(f, "evt-1", TypeHired))
 	require.ErrorIs(t, err, ErrUnavailable)
 }
+
+func TestStaleChangeIsIgnoredWithANote(t *testing.T) {
+	f := newFake()
+	mustRoute(t, f, newEvent(f, "evt-term", TypeTerminated), ResultApplied)
+	f.stale = "HR decided a newer change at 2026-11-20T11:00:00Z: this one (2026-11-20T10:00:00Z) changes nothing"
+	older := newEvent(f, "evt-older", TypeTerminationChanged)
+	out := mustRoute(t, f, older, ResultIgnored)
+	assert.Equal(t, Outcome{Result: ResultIgnored, WorkflowID: offID, RunID: "run-1", Note: f.stale}, out)
+	assert.Len(t, f.latest(offID).updates, 1, "the stale change changed nothing")
+
+	ev := newEvent(f, "evt-older-start", TypeUpdated)
+	mustRoute(t, f, newEvent(f, "evt-hire", TypeHired), ResultApplied)
+	mustRoute(t, f, ev, ResultIgnored)
+}

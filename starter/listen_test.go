@@ -6,7 +6,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
 
+	"github.com/atomicflow/atomicflow/hrevents"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -62,4 +64,17 @@ func TestStartedByListenRewritesTheStartersDetails(t *testing.T) {
 		assert.NotContains(t, got, "`starter onboard`")
 		assert.NotContains(t, got, "`starter offboard`")
 	}
+}
+
+func TestUpdateOutcomeTellsAStaleChangeFromARejection(t *testing.T) {
+	stale := temporal.NewApplicationError("HR decided a newer change at 2026-11-20T11:00:00Z: this one changes nothing", workflows.ErrStaleChange)
+	var staleErr *hrevents.StaleError
+	require.ErrorAs(t, updateOutcome("offboarding-E-1", stale), &staleErr)
+	assert.Equal(t, "HR decided a newer change at 2026-11-20T11:00:00Z: this one changes nothing", staleErr.Reason)
+
+	refused := temporal.NewApplicationError("the offboarding is past its scheduled time", "")
+	var rejected *hrevents.RejectedError
+	require.ErrorAs(t, updateOutcome("offboarding-E-1", refused), &rejected)
+	assert.Equal(t, "the offboarding is past its scheduled time", rejected.Reason)
+	assert.NoError(t, updateOutcome("offboarding-E-1", nil))
 }
