@@ -43,6 +43,9 @@ type Config struct {
 	RetryAfter time.Duration
 	// Remember is how many event ids the duplicate cache holds (DefaultRemember when zero).
 	Remember int
+	// MaxPastDays: a termination whose last working day ended more than this many days ago is
+	// held, not offboarded at once (DefaultMaxPastDays when zero).
+	MaxPastDays int
 	// Now is the clock of signatures and dates (time.Now when nil).
 	Now func() time.Time
 }
@@ -72,7 +75,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	return &Handler{
-		verifier: v, router: NewRouter(cfg.Temporal, cfg.Now), metrics: m, logger: cfg.Logger,
+		verifier: v, router: NewRouter(cfg.Temporal, cfg.Now, orDefault(cfg.MaxPastDays, DefaultMaxPastDays)), metrics: m, logger: cfg.Logger,
 		timeout: orDefault(cfg.Timeout, DefaultTimeout), retryAfter: orDefault(cfg.RetryAfter, DefaultRetryAfter),
 		seen: newSeen(orDefault(cfg.Remember, DefaultRemember)),
 	}, nil
@@ -161,6 +164,8 @@ type answer struct {
 	WorkflowID string `json:"workflow_id"`
 	RunID      string `json:"run_id"`
 	Duplicate  bool   `json:"duplicate"`
+	// Held: the offboarding started or was put on hold, and revokes nothing until confirmed.
+	Held bool `json:"held,omitempty"`
 	// Outcome and Note say why a 200 changed nothing; a 202 has neither.
 	Outcome string `json:"outcome,omitempty"`
 	Note    string `json:"note,omitempty"`
@@ -169,7 +174,7 @@ type answer struct {
 // answer writes the response, the log line and the metrics.
 func (h *Handler) answer(w http.ResponseWriter, d delivery, out Outcome, err error, took time.Duration) {
 	status, outcome := http.StatusAccepted, out.Result
-	var body any = answer{WorkflowID: out.WorkflowID, RunID: out.RunID}
+	var body any = answer{WorkflowID: out.WorkflowID, RunID: out.RunID, Held: out.Held}
 	if err != nil {
 		p := h.problem(err)
 		status, outcome, body = p.Status, p.Code, map[string]string{"error": p.Message, "code": p.Code}
@@ -179,7 +184,8 @@ func (h *Handler) answer(w http.ResponseWriter, d delivery, out Outcome, err err
 		}
 	} else if out.Result != ResultApplied {
 		status = http.StatusOK
-		body = answer{WorkflowID: out.WorkflowID, RunID: out.RunID, Duplicate: out.Result == ResultDuplicate, Outcome: out.Result, Note: out.Note}
+		body = answer{WorkflowID: out.WorkflowID, RunID: out.RunID, Duplicate: out.Result == ResultDuplicate, Held: out.Held,
+			Outcome: out.Result, Note: out.Note}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

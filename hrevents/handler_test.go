@@ -435,3 +435,16 @@ func TestStaleChangeIs200Ignored(t *testing.T) {
 	assert.Equal(t, map[string]any{"workflow_id": offID, "run_id": "run-1", "duplicate": false,
 		"outcome": ResultIgnored, "note": f.stale}, decodeBody(t, rec))
 }
+
+func TestHeldOffboardingSaysHeld(t *testing.T) {
+	f := newFake()
+	r := newReceiver(t, f, f)
+	body := eventJSON("evt-1", TypeTerminated, map[string]any{"last_working_day": "2024-01-31"})
+	rec := r.deliver(body)
+	require.Equal(t, http.StatusAccepted, rec.Code, rec.Body.String())
+	assert.Equal(t, map[string]any{"workflow_id": offID, "run_id": "run-1", "duplicate": false, "held": true}, decodeBody(t, rec))
+	assert.Equal(t, workflows.UpdateHold, f.latest(offID).updates[0].Name)
+	again := decodeBody(t, r.deliver(body))
+	assert.Equal(t, true, again["duplicate"])
+	assert.Equal(t, true, again["held"])
+}

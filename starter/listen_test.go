@@ -31,6 +31,11 @@ func TestListenBadSettingsExit2BeforeDialing(t *testing.T) {
 		{"retry-after under a second", map[string]string{hrSecretsVar: hrSecret}, []string{"--retry-after", "10ms"}, "--retry-after"},
 		{"port taken", map[string]string{hrSecretsVar: hrSecret}, []string{"--addr", taken.Addr().String()}, "--addr: cannot listen on " + taken.Addr().String()},
 		{"positional argument", map[string]string{hrSecretsVar: hrSecret}, []string{"extra"}, `unknown command "extra"`},
+		{"max past days not a number", map[string]string{hrSecretsVar: hrSecret, hrevents.MaxPastDaysVar: "thirty"}, nil, hrevents.MaxPastDaysVar + `="thirty" is not`},
+		{"max past days zero", map[string]string{hrSecretsVar: hrSecret, hrevents.MaxPastDaysVar: "0"}, nil, hrevents.MaxPastDaysVar + `="0" is not`},
+		{"max past days negative", map[string]string{hrSecretsVar: hrSecret, hrevents.MaxPastDaysVar: "-5"}, nil, hrevents.MaxPastDaysVar},
+		{"max past days fractional", map[string]string{hrSecretsVar: hrSecret, hrevents.MaxPastDaysVar: "1.5"}, nil, hrevents.MaxPastDaysVar},
+		{"max past days over ten years", map[string]string{hrSecretsVar: hrSecret, hrevents.MaxPastDaysVar: "3651"}, nil, hrevents.MaxPastDaysVar},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runStarter(t, tc.env, noDial(t), append([]string{"listen"}, tc.args...)...)
