@@ -36,7 +36,9 @@ func newListenCmd(a *app) *cobra.Command {
 		Use:   "listen [--addr 127.0.0.1:8089]",
 		Short: "Receive signed HR webhooks and start or steer onboardings and offboardings",
 		Long: `listen is the HR webhook receiver. It serves POST /hr/events in atomicflow's generic format
-(HR-EVENTS.md), GET /healthz and GET /metrics (Prometheus).
+(HR-EVENTS.md), GET /healthz and GET /metrics (Prometheus). /healthz answers 200 while Temporal
+passes its health check (checked at most once a second, 2s deadline) and 503 naming what failed
+otherwise, so a load balancer sends deliveries elsewhere; ` + "`starter healthcheck URL`" + ` exits 1 then.
 
 Every delivery is signed: X-Atomicflow-Timestamp is the Unix time of sending and
 X-Atomicflow-Signature is v1=<hex HMAC-SHA256 of "<timestamp>.<raw body>"> with one of the
@@ -122,7 +124,7 @@ func (f *listenFlags) run(ctx context.Context, a *app) error {
 		return err
 	}
 	logger := slog.New(slog.NewJSONHandler(a.stderr, nil))
-	link := &temporalLink{a: a, queue: a.taskQueue(), logger: logger}
+	link := newTemporalLink(a, a.taskQueue(), logger)
 	reg := prometheus.NewRegistry()
 	h, err := hrevents.NewHandler(hrevents.Config{Secrets: secrets, Temporal: link, Logger: logger, Metrics: reg,
 		Timeout: f.timeout, RetryAfter: f.retryAfter, MaxPastDays: maxPastDays})
@@ -192,13 +194,18 @@ func listenMux(events http.Handler, reg *prometheus.Registry, link *temporalLink
 	mux := http.NewServeMux()
 	mux.Handle("/hr/events", events)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		// Liveness of the receiver: Temporal being down is answered 503 per delivery, not here.
-		temporal := "connecting"
-		if link.connected() {
-			temporal = "connected"
-		}
+		// Readiness: the receiver is only of use when it can hand deliveries to Temporal.
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "temporal": temporal})
+		if err := link.health.get(); err != nil {
+			temporal := "unreachable"
+			if errors.Is(err, errNotConnected) {
+				temporal = "connecting"
+			}
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_ = json.NewEncoder(w).Encode(map[string]string{"status": "unavailable", "temporal": temporal, "error": err.Error()})
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "temporal": "connected"})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return mux
