@@ -33,7 +33,7 @@ const (
 var Types = []string{TypeHired, TypeUpdated, TypeHireCancelled, TypeTerminated, TypeTerminationChanged,
 	TypeTerminationCancelled, TypeAccessRevoked, TypeRehired}
 
-// maxIDLength bounds event and employee ids: they become update and workflow ids.
+// maxIDLength bounds event ids: they become update ids.
 const maxIDLength = 200
 
 // Event is one validated HR event.
@@ -101,16 +101,16 @@ func Parse(body []byte) (Event, error) {
 	return ev, nil
 }
 
-// validate checks the employee record for the event's type.
+// validate checks the employee record for the event's type. Each problem names its JSON field
+// and never repeats the value (it may be personal, and the answer is logged). Fields a type does
+// not use are not checked: a termination is not refused for a title it ignores.
 func (ev Event) validate() error {
 	e := ev.Employee
-	if err := checkID("employee.employee_id", e.EmployeeID); err != nil {
+	if err := checkEmployeeID(e.EmployeeID); err != nil {
 		return err
 	}
-	if e.TimeZone != "" {
-		if _, err := time.LoadLocation(e.TimeZone); err != nil || e.TimeZone == "Local" {
-			return badRequest(CodeInvalidField, "employee.timezone must be an IANA time zone such as Europe/Berlin")
-		}
+	if p := workflows.TimeZoneProblem(e.TimeZone); p != "" {
+		return badRequest(CodeInvalidField, "employee.timezone: "+p)
 	}
 	for _, d := range []struct{ field, value string }{{"employee.start_date", e.StartDate}, {"employee.last_working_day", e.LastWorkingDay}} {
 		if _, err := time.Parse(time.DateOnly, d.value); d.value != "" && err != nil {
@@ -127,11 +127,14 @@ func (ev Event) validate() error {
 		required = []string{"email"}
 	}
 	for _, name := range required {
-		if e.field(name) == "" {
+		if strings.TrimSpace(e.field(name)) == "" {
 			return badRequest(CodeMissingField, fmt.Sprintf("employee.%s is required for %s", name, ev.Type))
 		}
 	}
-	// The workflow inputs' own checks are the last word (an email's form, for instance).
+	if err := ev.checkUsedFields(); err != nil {
+		return err
+	}
+	// The workflow inputs' own checks are the last word.
 	var err error
 	switch ev.Type {
 	case TypeHired, TypeRehired:
@@ -141,6 +144,32 @@ func (ev Event) validate() error {
 	}
 	if err != nil {
 		return badRequest(CodeInvalidField, "employee: "+err.Error())
+	}
+	return nil
+}
+
+// checkUsedFields checks the emails and texts the event's type carries into a workflow, with the
+// workflow inputs' rules (workflows.IsEmail, workflows.TextProblem).
+func (ev Event) checkUsedFields() error {
+	e := ev.Employee
+	var emails, texts [][2]string
+	switch ev.Type {
+	case TypeHired, TypeRehired:
+		emails = [][2]string{{"employee.email", e.Email}, {"employee.manager_email", e.ManagerEmail}}
+		texts = [][2]string{{"employee.first_name", e.FirstName}, {"employee.last_name", e.LastName},
+			{"employee.title", e.Title}, {"employee.department", e.Department}}
+	case TypeTerminated, TypeTerminationChanged, TypeAccessRevoked:
+		emails = [][2]string{{"employee.email", e.Email}}
+	}
+	for _, f := range emails {
+		if f[1] != "" && !workflows.IsEmail(f[1]) {
+			return badRequest(CodeInvalidField, fmt.Sprintf("%s is not an email address (local@domain, without spaces, at most %d characters)", f[0], workflows.MaxTextLen))
+		}
+	}
+	for _, f := range texts {
+		if p := workflows.TextProblem(f[0], f[1]); p != "" {
+			return badRequest(CodeInvalidField, p)
+		}
 	}
 	return nil
 }
@@ -182,7 +211,7 @@ func (ev Event) OffboardingInput(now time.Time) workflows.OffboardingInput {
 	return in
 }
 
-// checkID requires an opaque id: it becomes part of workflow and update ids, and of logs.
+// checkID requires an opaque event id: it becomes an update id, and is logged.
 func checkID(field, id string) error {
 	switch {
 	case id == "":
@@ -193,6 +222,21 @@ func checkID(field, id string) error {
 		return badRequest(CodeInvalidField, field+" must be an opaque id: no spaces, control characters, '/' or '@'")
 	}
 	return nil
+}
+
+// checkEmployeeID applies workflows.EmployeeIDProblem, the rule of workflow ids, without
+// repeating the id: one that breaks the rule may be an email.
+func checkEmployeeID(id string) error {
+	const field = "employee.employee_id"
+	switch {
+	case id == "":
+		return badRequest(CodeMissingField, field+" is required")
+	case workflows.EmployeeIDProblem(id) == "":
+		return nil
+	case len(id) > workflows.MaxEmployeeIDLen:
+		return badRequest(CodeInvalidField, fmt.Sprintf("%s is %d characters long: at most %d", field, len(id), workflows.MaxEmployeeIDLen))
+	}
+	return badRequest(CodeInvalidField, field+" must be the HR system's opaque id, such as E-1042: printable ASCII without spaces, '/' or '@'")
 }
 
 func known(t string) bool {

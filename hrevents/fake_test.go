@@ -18,6 +18,7 @@ type fakeTemporal struct {
 	calls  []string
 	down   bool
 	reject string // the validator's answer to every update, when set
+	stale  string // the validator's STALE_HR_CHANGE answer to every update, when set
 	clock  time.Time
 }
 
@@ -77,6 +78,9 @@ func (f *fakeTemporal) start(id, stage string, in any, rerun bool) (*fakeRun, er
 func (f *fakeTemporal) apply(r *fakeRun, u Update) error {
 	if f.reject != "" {
 		return &RejectedError{Reason: f.reject}
+	}
+	if f.stale != "" {
+		return &StaleError{Reason: f.stale}
 	}
 	for _, prev := range r.updates {
 		if prev.ID == u.ID {

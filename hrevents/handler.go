@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,10 +38,14 @@ type Config struct {
 	// Timeout bounds the Temporal calls of one delivery, so the HR system gets an answer before it
 	// gives up (DefaultTimeout when zero).
 	Timeout time.Duration
-	// RetryAfter is the Retry-After of 409 and 503 answers (DefaultRetryAfter when zero).
+	// RetryAfter is the Retry-After of 503 answers and of 409s for an event that came too early
+	// (DefaultRetryAfter when zero).
 	RetryAfter time.Duration
 	// Remember is how many event ids the duplicate cache holds (DefaultRemember when zero).
 	Remember int
+	// MaxPastDays: a termination whose last working day ended more than this many days ago is
+	// held, not offboarded at once (DefaultMaxPastDays when zero).
+	MaxPastDays int
 	// Now is the clock of signatures and dates (time.Now when nil).
 	Now func() time.Time
 }
@@ -68,7 +75,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	return &Handler{
-		verifier: v, router: NewRouter(cfg.Temporal, cfg.Now), metrics: m, logger: cfg.Logger,
+		verifier: v, router: NewRouter(cfg.Temporal, cfg.Now, orDefault(cfg.MaxPastDays, DefaultMaxPastDays)), metrics: m, logger: cfg.Logger,
 		timeout: orDefault(cfg.Timeout, DefaultTimeout), retryAfter: orDefault(cfg.RetryAfter, DefaultRetryAfter),
 		seen: newSeen(orDefault(cfg.Remember, DefaultRemember)),
 	}, nil
@@ -99,6 +106,9 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, d *delivery) (O
 		w.Header().Set("Allow", http.MethodPost)
 		return Outcome{}, &Problem{Status: http.StatusMethodNotAllowed, Code: CodeMethodNotAllowed, Message: "use POST"}
 	}
+	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
+		return Outcome{}, err
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -118,7 +128,13 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, d *delivery) (O
 		return Outcome{}, err
 	}
 	d.event = ev
-	if out, ok := h.seen.get(ev.ID); ok {
+	sum := digestOf(ev)
+	if out, first, ok := h.seen.get(ev.ID); ok {
+		if first != sum {
+			return Outcome{}, &Problem{Status: http.StatusConflict, Code: CodeEventIDReused, Message: "event_id " + ev.ID +
+				" was already used for another event (a different body), which was handled: nothing was changed; " +
+				"send each new event with a new event_id (a redelivery must carry the same event)"}
+		}
 		out.Note = "event " + ev.ID + " was handled before (outcome " + out.Result + ")"
 		out.Result = ResultDuplicate
 		return out, nil
@@ -127,9 +143,20 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, d *delivery) (O
 	defer cancel()
 	out, err := h.router.Route(ctx, ev)
 	if err == nil {
-		h.seen.add(ev.ID, out) // final answers only: a 409 or 503 must reach Temporal again
+		h.seen.add(ev.ID, sum, out) // final answers only: a 409 or 503 must reach Temporal again
 	}
 	return out, err
+}
+
+// checkContentType admits application/json, in UTF-8 (the only encoding of JSON, RFC 8259).
+func checkContentType(header string) error {
+	mediaType, params, err := mime.ParseMediaType(header)
+	charset, hasCharset := params["charset"]
+	if err != nil || mediaType != "application/json" || (hasCharset && !strings.EqualFold(charset, "utf-8")) {
+		return &Problem{Status: http.StatusUnsupportedMediaType, Code: CodeUnsupportedMediaType,
+			Message: fmt.Sprintf("Content-Type %.60q is not accepted: send the event as application/json (UTF-8)", header)}
+	}
+	return nil
 }
 
 // answer is the JSON body of a delivery Temporal took.
@@ -137,6 +164,8 @@ type answer struct {
 	WorkflowID string `json:"workflow_id"`
 	RunID      string `json:"run_id"`
 	Duplicate  bool   `json:"duplicate"`
+	// Held: the offboarding started or was put on hold, and revokes nothing until confirmed.
+	Held bool `json:"held,omitempty"`
 	// Outcome and Note say why a 200 changed nothing; a 202 has neither.
 	Outcome string `json:"outcome,omitempty"`
 	Note    string `json:"note,omitempty"`
@@ -145,16 +174,18 @@ type answer struct {
 // answer writes the response, the log line and the metrics.
 func (h *Handler) answer(w http.ResponseWriter, d delivery, out Outcome, err error, took time.Duration) {
 	status, outcome := http.StatusAccepted, out.Result
-	var body any = answer{WorkflowID: out.WorkflowID, RunID: out.RunID}
+	var body any = answer{WorkflowID: out.WorkflowID, RunID: out.RunID, Held: out.Held}
 	if err != nil {
 		p := h.problem(err)
 		status, outcome, body = p.Status, p.Code, map[string]string{"error": p.Message, "code": p.Code}
-		if status == http.StatusConflict || status == http.StatusServiceUnavailable {
+		// Retry-After only where delivering again can succeed: not for a reused event id.
+		if p.Code == CodeNotStartedYet || status == http.StatusServiceUnavailable {
 			w.Header().Set("Retry-After", strconv.Itoa(int(h.retryAfter.Round(time.Second)/time.Second)))
 		}
 	} else if out.Result != ResultApplied {
 		status = http.StatusOK
-		body = answer{WorkflowID: out.WorkflowID, RunID: out.RunID, Duplicate: out.Result == ResultDuplicate, Outcome: out.Result, Note: out.Note}
+		body = answer{WorkflowID: out.WorkflowID, RunID: out.RunID, Duplicate: out.Result == ResultDuplicate, Held: out.Held,
+			Outcome: out.Result, Note: out.Note}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

@@ -287,13 +287,164 @@ func TestLogsNameTheEventNotThePerson(t *testing.T) {
 
 func TestSeenForgetsTheLeastRecent(t *testing.T) {
 	s := newSeen(2)
-	s.add("a", Outcome{RunID: "1"})
-	s.add("b", Outcome{RunID: "2"})
-	_, _ = s.get("a") // a is now the most recent
-	s.add("c", Outcome{RunID: "3"})
-	_, hasB := s.get("b")
-	a, hasA := s.get("a")
+	s.add("a", digest{}, Outcome{RunID: "1"})
+	s.add("b", digest{}, Outcome{RunID: "2"})
+	_, _, _ = s.get("a") // a is now the most recent
+	s.add("c", digest{}, Outcome{RunID: "3"})
+	_, _, hasB := s.get("b")
+	a, _, hasA := s.get("a")
 	assert.False(t, hasB)
 	assert.True(t, hasA)
 	assert.Equal(t, "1", a.RunID)
+}
+
+func TestEventIDReusedWithAnotherBodyIs409AndChangesNothing(t *testing.T) {
+	f := newFake()
+	r := newReceiver(t, f, f)
+	first := eventJSON("evt-1", TypeTerminated, nil)
+	require.Equal(t, http.StatusAccepted, r.deliver(first).Code)
+
+	other := eventJSON("evt-1", TypeTerminated, map[string]any{"last_working_day": "2026-12-31"})
+	rec := r.deliver(other)
+	require.Equal(t, http.StatusConflict, rec.Code, rec.Body.String())
+	assert.Empty(t, rec.Header().Get("Retry-After"), "delivering it again cannot help")
+	m := decodeBody(t, rec)
+	assert.Equal(t, CodeEventIDReused, m["code"])
+	assert.Contains(t, m["error"], "evt-1")
+	assert.Contains(t, m["error"], "new event_id")
+	assert.Len(t, f.calls, 1, "the reused id never reached Temporal: %v", f.calls)
+	assert.Len(t, f.latest(offID).updates, 1)
+
+	// The first body, even re-serialised with its keys in another order, is still a duplicate.
+	reordered := `{"employee":{"last_working_day":"2026-12-18","start_date":"2026-12-01","timezone":"Europe/Berlin",
+		"last_name":"Diaz","first_name":"Ana","email":"ana.diaz@example.com","employee_id":"E-1"},
+		"occurred_at":"2026-11-20T10:30:00+01:00","type":"employee.terminated","event_id":"evt-1"}`
+	for _, body := range []string{first, reordered} {
+		rec = r.deliver(body)
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		assert.Equal(t, true, decodeBody(t, rec)["duplicate"])
+	}
+	rec = r.deliver(other)
+	assert.Equal(t, http.StatusConflict, rec.Code, "the remembered body is still the first one")
+	assert.Len(t, f.calls, 1)
+}
+
+func TestContentTypeOtherThanJSONIs415(t *testing.T) {
+	body := eventJSON("evt-1", TypeHired, nil)
+	for _, tc := range []struct {
+		contentType string
+		status      int
+	}{
+		{"application/json", http.StatusAccepted},
+		{"application/json; charset=utf-8", http.StatusAccepted},
+		{"Application/JSON; charset=UTF-8", http.StatusAccepted},
+		{"", http.StatusUnsupportedMediaType},
+		{"text/plain", http.StatusUnsupportedMediaType},
+		{"application/x-www-form-urlencoded", http.StatusUnsupportedMediaType},
+		{"application/json; charset=iso-8859-1", http.StatusUnsupportedMediaType},
+		{"application/jsonp", http.StatusUnsupportedMediaType},
+		{";;", http.StatusUnsupportedMediaType},
+	} {
+		t.Run(tc.contentType, func(t *testing.T) {
+			f := newFake()
+			r := newReceiver(t, f, f)
+			req := httptest.NewRequest(http.MethodPost, "/hr/events", strings.NewReader(body))
+			if tc.contentType != "" {
+				req.Header.Set("Content-Type", tc.contentType)
+			}
+			req.Header.Set(HeaderTimestamp, strconv.FormatInt(f.clock.Unix(), 10))
+			req.Header.Set(HeaderSignature, Sign(secretA, f.clock, []byte(body)))
+			rec := httptest.NewRecorder()
+			r.h.ServeHTTP(rec, req)
+			require.Equal(t, tc.status, rec.Code, rec.Body.String())
+			if tc.status == http.StatusAccepted {
+				return
+			}
+			m := decodeBody(t, rec)
+			assert.Equal(t, CodeUnsupportedMediaType, m["code"])
+			assert.Contains(t, m["error"], "application/json")
+			assert.Empty(t, f.calls, "nothing reached Temporal")
+		})
+	}
+}
+
+// TestEveryFieldIsCheckedWithItsJSONName hunts inputs that can never succeed: each is a 400
+// naming the JSON field, and reaches nothing.
+func TestEveryFieldIsCheckedWithItsJSONName(t *testing.T) {
+	long := strings.Repeat("é", workflows.MaxTextLen+1)
+	event := func(typ string, employee map[string]any) string { return eventJSON("evt-1", typ, employee) }
+	hired := func(employee map[string]any) string { return event(TypeHired, employee) }
+	for _, tc := range []struct {
+		name  string
+		body  string
+		code  string
+		field string
+	}{
+		{"employee id over 64 characters", hired(map[string]any{"employee_id": strings.Repeat("E", 65)}), CodeInvalidField, "employee.employee_id is 65 characters long"},
+		{"employee id over 64 characters, in a cancellation", event(TypeHireCancelled, map[string]any{"employee_id": strings.Repeat("E", 65)}), CodeInvalidField, "employee.employee_id"},
+		{"employee id not ASCII", event(TypeTerminationCancelled, map[string]any{"employee_id": "É-1"}), CodeInvalidField, "employee.employee_id"},
+		{"employee id with a slash", hired(map[string]any{"employee_id": "E/1"}), CodeInvalidField, "employee.employee_id"},
+		{"employee id a number", hired(map[string]any{"employee_id": 1042}), CodeInvalidField, "employee.employee_id must be a string"},
+		{"employee id null", hired(map[string]any{"employee_id": json.RawMessage("null")}), CodeMissingField, "employee.employee_id"},
+		{"first name over 256 characters", hired(map[string]any{"first_name": long}), CodeInvalidField, "employee.first_name is 257 characters long"},
+		{"first name blank", hired(map[string]any{"first_name": "   "}), CodeMissingField, "employee.first_name"},
+		{"first name null", hired(map[string]any{"first_name": json.RawMessage("null")}), CodeMissingField, "employee.first_name"},
+		{"last name with a newline", hired(map[string]any{"last_name": "Diaz\nDROP"}), CodeInvalidField, "employee.last_name"},
+		{"title with a tab", hired(map[string]any{"title": "Backend\tEngineer"}), CodeInvalidField, "employee.title"},
+		{"department with a NUL", hired(map[string]any{"department": "Eng\u0000"}), CodeInvalidField, "employee.department"},
+		{"department over 256 characters", event(TypeRehired, map[string]any{"department": long}), CodeInvalidField, "employee.department"},
+		{"manager email malformed", hired(map[string]any{"manager_email": "bo.li"}), CodeInvalidField, "employee.manager_email"},
+		{"email malformed in a termination", event(TypeTerminated, map[string]any{"email": "ana diaz@example.com"}), CodeInvalidField, "employee.email"},
+		{"email over 256 characters", event(TypeAccessRevoked, map[string]any{"email": strings.Repeat("a", 250) + "@example.com"}), CodeInvalidField, "employee.email"},
+		{"time zone Local", event(TypeTerminated, map[string]any{"timezone": "Local"}), CodeInvalidField, "employee.timezone"},
+		{"time zone with spaces", hired(map[string]any{"timezone": " Europe/Berlin"}), CodeInvalidField, "employee.timezone"},
+		{"time zone in a cancellation", event(TypeHireCancelled, map[string]any{"timezone": "Europe/Atlantis"}), CodeInvalidField, "employee.timezone"},
+		{"last working day not a date", event(TypeTerminationChanged, map[string]any{"last_working_day": "2026-02-30"}), CodeInvalidField, "employee.last_working_day"},
+		{"event id over 200 bytes", eventJSON(strings.Repeat("e", 201), TypeHired, nil), CodeInvalidField, "event_id"},
+		{"event id with a newline", eventJSON("evt\n1", TypeHired, nil), CodeInvalidField, "event_id"},
+		{"event id a number", `{"event_id":7,"type":"employee.hired","occurred_at":"2026-11-20T09:30:00Z","employee":{}}`, CodeInvalidField, "event_id must be a string"},
+		{"occurred_at null", `{"event_id":"e","type":"employee.hired","occurred_at":null,"employee":{}}`, CodeMissingField, "occurred_at"},
+		{"employee null", `{"event_id":"e","type":"employee.hired","occurred_at":"2026-11-20T09:30:00Z","employee":null}`, CodeMissingField, "employee"},
+		{"employee an array", `{"event_id":"e","type":"employee.hired","occurred_at":"2026-11-20T09:30:00Z","employee":[]}`, CodeInvalidField, "employee"},
+		{"body null", `null`, CodeMissingField, "event_id"},
+		{"body a string", `"employee.hired"`, CodeMalformedJSON, "JSON object"},
+		{"body empty", ``, CodeMalformedJSON, "JSON"},
+		{"body nested too deep", strings.Repeat("[", 20000) + strings.Repeat("]", 20000), CodeMalformedJSON, "JSON"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake()
+			r := newReceiver(t, f, f)
+			rec := r.deliver(tc.body)
+			require.Equal(t, http.StatusBadRequest, rec.Code, rec.Body.String())
+			m := decodeBody(t, rec)
+			assert.Equal(t, tc.code, m["code"])
+			assert.Contains(t, m["error"], tc.field)
+			assert.Empty(t, f.calls, "a bad delivery reached Temporal")
+			assert.NotContains(t, m["error"], "ana.diaz", "the answer, which is logged, repeats no personal value")
+		})
+	}
+}
+
+func TestStaleChangeIs200Ignored(t *testing.T) {
+	f := newFake()
+	r := newReceiver(t, f, f)
+	require.Equal(t, http.StatusAccepted, r.deliver(eventJSON("evt-1", TypeTerminated, nil)).Code)
+	f.stale = "HR decided a newer change at 2026-11-20T11:00:00Z: this one (2026-11-20T09:30:00Z) changes nothing"
+	rec := r.deliver(eventJSON("evt-2", TypeTerminationChanged, map[string]any{"last_working_day": "2026-12-11"}))
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Equal(t, map[string]any{"workflow_id": offID, "run_id": "run-1", "duplicate": false,
+		"outcome": ResultIgnored, "note": f.stale}, decodeBody(t, rec))
+}
+
+func TestHeldOffboardingSaysHeld(t *testing.T) {
+	f := newFake()
+	r := newReceiver(t, f, f)
+	body := eventJSON("evt-1", TypeTerminated, map[string]any{"last_working_day": "2024-01-31"})
+	rec := r.deliver(body)
+	require.Equal(t, http.StatusAccepted, rec.Code, rec.Body.String())
+	assert.Equal(t, map[string]any{"workflow_id": offID, "run_id": "run-1", "duplicate": false, "held": true}, decodeBody(t, rec))
+	assert.Equal(t, workflows.UpdateHold, f.latest(offID).updates[0].Name)
+	again := decodeBody(t, r.deliver(body))
+	assert.Equal(t, true, again["duplicate"])
+	assert.Equal(t, true, again["held"])
 }

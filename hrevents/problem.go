@@ -27,8 +27,12 @@ const (
 	CodeMissingField     = "missing_field"
 	CodeInvalidField     = "invalid_field"
 	CodeNotStartedYet    = "not_started_yet"
-	CodeTemporalDown     = "temporal_unavailable"
-	CodeTemporalError    = "temporal_error"
+	// CodeEventIDReused (409): the event id was answered before for another event. Upper case,
+	// as the issue and HR integrators name it.
+	CodeEventIDReused        = "EVENT_ID_REUSED"
+	CodeUnsupportedMediaType = "unsupported_media_type"
+	CodeTemporalDown         = "temporal_unavailable"
+	CodeTemporalError        = "temporal_error"
 )
 
 func badRequest(code, msg string) *Problem {

@@ -14,7 +14,8 @@ import (
 const (
 	// ResultApplied (202): Temporal accepted the start or the update.
 	ResultApplied = "applied"
-	// ResultIgnored (200): nothing to do, e.g. the workflow it applies to has already closed.
+	// ResultIgnored (200): nothing to do, e.g. the workflow it applies to has already closed, or
+	// HR decided a newer change (StaleError).
 	ResultIgnored = "ignored"
 	// ResultRejected (200): the workflow refused the change, e.g. a new date once revocation began.
 	ResultRejected = "rejected"
@@ -29,7 +30,18 @@ type Outcome struct {
 	RunID      string
 	// Note says why an event was ignored or rejected.
 	Note string
+	// Held: the offboarding revokes nothing until an operator confirms it (a last working day
+	// more than the router's maxPastDays in the past).
+	Held bool
 }
+
+// DefaultMaxPastDays is how many days after a last working day a termination still offboards at
+// once: HR systems send retroactive terminations legitimately. An older one is held.
+const DefaultMaxPastDays = 30
+
+// MaxPastDaysVar is the setting of `starter listen` that overrides DefaultMaxPastDays; hold
+// reasons name it.
+const MaxPastDaysVar = "ATOMICFLOW_HR_MAX_PAST_DAYS"
 
 // Router turns events into workflow starts and updates on the deterministic ids
 // onboarding-<employee id> and offboarding-<employee id>.
@@ -37,9 +49,9 @@ type Outcome struct {
 // Out-of-order deliveries follow three rules:
 //
 //  1. Dates: the newest decision wins. Every date change carries the event's occurred_at, and the
-//     workflow ignores a change older than the one it applied (workflows' AsOf), so a
-//     termination_changed that arrives first starts the offboarding with its date and the late
-//     terminated leaves it alone.
+//     workflow refuses a change older than the one it applied (workflows' AsOf and
+//     ErrStaleChange: answered 200 ignored), so a termination_changed that arrives first starts
+//     the offboarding with its date and the late terminated leaves it alone.
 //  2. An event for a workflow that has not started yet (a cancellation, or a change of a hire whose
 //     start date is still ahead) is answered 409 with Retry-After, never 2xx: the HR system
 //     delivers it again after the event that starts the workflow. 2xx would drop it.
@@ -51,13 +63,15 @@ type Outcome struct {
 // started, and after the receiver forgot its id (a restart), reaches the new run; Temporal
 // de-duplicates update ids per run only.
 type Router struct {
-	temporal Temporal
-	now      func() time.Time
+	temporal    Temporal
+	now         func() time.Time
+	maxPastDays int
 }
 
-// NewRouter routes to t; now is the clock (time.Now in production).
-func NewRouter(t Temporal, now func() time.Time) *Router {
-	return &Router{temporal: t, now: now}
+// NewRouter routes to t; now is the clock (time.Now in production). A last working day more than
+// maxPastDays in the past holds the offboarding instead of offboarding at once.
+func NewRouter(t Temporal, now func() time.Time, maxPastDays int) *Router {
+	return &Router{temporal: t, now: now, maxPastDays: maxPastDays}
 }
 
 // Route hands ev to Temporal. Its errors are a *Problem (409), ErrUnavailable, or another
@@ -73,11 +87,12 @@ func (r *Router) Route(ctx context.Context, ev Event) (Outcome, error) {
 		return r.update(ctx, workflows.OnboardingID(id), Update{ev.ID, workflows.UpdateCancel,
 			workflows.CancelRequest{Reason: "the hire was cancelled in the HR system (event " + ev.ID + ")"}}, true)
 	case TypeTerminated, TypeTerminationChanged:
-		return r.offboard(ctx, ev, r.lastDayUpdate(ev))
+		u, hold := r.lastDayUpdate(ev)
+		return r.offboard(ctx, ev, u, hold)
 	case TypeAccessRevoked:
 		// No AsOf: an immediate revocation is never superseded by a date.
 		return r.offboard(ctx, ev, Update{ev.ID, workflows.UpdateRevokeNow,
-			workflows.RevokeNowRequest{Reason: "access revoked immediately in the HR system (event " + ev.ID + ")"}})
+			workflows.RevokeNowRequest{Reason: "access revoked immediately in the HR system (event " + ev.ID + ")"}}, "")
 	case TypeTerminationCancelled:
 		return r.update(ctx, workflows.OffboardingID(id), Update{ev.ID, workflows.UpdateCancel,
 			workflows.CancelRequest{Reason: "the termination was cancelled in the HR system (event " + ev.ID + ")"}}, true)
@@ -122,9 +137,11 @@ func (r *Router) updated(ctx context.Context, ev Event) (Outcome, error) {
 		workflows.SetStartDateRequest{StartDate: ev.Employee.StartDate, AsOf: ev.OccurredAt}}, dayOne.After(r.now()))
 }
 
-// offboard starts the offboarding with u, or sends u to the running one (Update-with-Start).
-func (r *Router) offboard(ctx context.Context, ev Event, u Update) (Outcome, error) {
+// offboard starts the offboarding with u, or sends u to the running one (Update-with-Start). A
+// hold reason holds a new run from its start (u is then the hold update, for a running one).
+func (r *Router) offboard(ctx context.Context, ev Event, u Update, hold string) (Outcome, error) {
 	in := ev.OffboardingInput(r.now())
+	in.Hold = hold
 	run, err := r.temporal.UpdateWithStartOffboarding(ctx, in, u, false)
 	if errors.Is(err, ErrClosed) {
 		prev, derr := r.temporal.Describe(ctx, workflows.OffboardingID(in.EmployeeID))
@@ -137,20 +154,38 @@ func (r *Router) offboard(ctx context.Context, ev Event, u Update) (Outcome, err
 		}
 		run, err = r.temporal.UpdateWithStartOffboarding(ctx, in, u, true)
 	}
-	return result(run, err)
+	out, err := result(run, err)
+	out.Held = hold != "" && out.Result == ResultApplied
+	return out, err
 }
 
 // lastDayUpdate moves the offboarding to the event's last working day, or offboards now when that
-// day has already ended; both carry occurred_at (rule 1).
-func (r *Router) lastDayUpdate(ev Event) Update {
-	day := ev.Employee.LastWorkingDay
+// day has already ended, or holds it (with the returned reason) when it ended more than
+// maxPastDays ago: such a date may be a typo, and revocation cannot be undone. All carry
+// occurred_at (rule 1).
+func (r *Router) lastDayUpdate(ev Event) (Update, string) {
+	day, now := ev.Employee.LastWorkingDay, r.now()
 	end, _ := workflows.EndOfWorkingDay(day, "", ev.Employee.TimeZone) // validated
-	if !end.After(r.now()) {
-		return Update{ev.ID, workflows.UpdateRevokeNow, workflows.RevokeNowRequest{
-			Reason: "the last working day " + day + " has ended (HR event " + ev.ID + ")", AsOf: ev.OccurredAt}}
+	if end.After(now) {
+		// EndOfDay stays empty: a running offboarding keeps its own end of day.
+		return Update{ev.ID, workflows.UpdateReschedule, workflows.RescheduleRequest{LastDay: day, AsOf: ev.OccurredAt}}, ""
 	}
-	// EndOfDay stays empty: a running offboarding keeps its own end of day.
-	return Update{ev.ID, workflows.UpdateReschedule, workflows.RescheduleRequest{LastDay: day, AsOf: ev.OccurredAt}}
+	if past := daysSince(day, now.In(end.Location())); past > r.maxPastDays {
+		id := ev.Employee.EmployeeID
+		reason := fmt.Sprintf("HR last working day %s is %d days in the past (more than %s=%d): "+
+			"confirm with `starter offboard now --employee-id %s` or cancel with `starter offboard cancel --employee-id %s`",
+			day, past, MaxPastDaysVar, r.maxPastDays, id, id)
+		return Update{ev.ID, workflows.UpdateHold, workflows.HoldRequest{Reason: reason, AsOf: ev.OccurredAt}}, reason
+	}
+	return Update{ev.ID, workflows.UpdateRevokeNow, workflows.RevokeNowRequest{
+		Reason: "the last working day " + day + " has ended (HR event " + ev.ID + ")", AsOf: ev.OccurredAt}}, ""
+}
+
+// daysSince counts the calendar days from day (YYYY-MM-DD, validated) to today's date at now.
+func daysSince(day string, now time.Time) int {
+	d, _ := time.Parse(time.DateOnly, day)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	return int(today.Sub(d).Hours() / 24)
 }
 
 // rehired cancels a pending offboarding (the employee never left) or, once access was removed,
@@ -199,10 +234,16 @@ func (r *Router) update(ctx context.Context, id string, u Update, early bool) (O
 	return ignored(id, prev.RunID, fmt.Sprintf("%s already ended (outcome %s): nothing to change", id, prev.Outcome)), nil
 }
 
-// result turns a start or update answer into an outcome: applied or rejected.
+// result turns a start or update answer into an outcome: applied, ignored (a stale change) or
+// rejected.
 func result(run Run, err error) (Outcome, error) {
-	var rejected *RejectedError
+	var (
+		rejected *RejectedError
+		stale    *StaleError
+	)
 	switch {
+	case errors.As(err, &stale):
+		return ignored(run.WorkflowID, run.RunID, stale.Reason), nil
 	case errors.As(err, &rejected):
 		return Outcome{Result: ResultRejected, WorkflowID: run.WorkflowID, RunID: run.RunID, Note: rejected.Reason}, nil
 	case err != nil:

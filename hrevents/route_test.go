@@ -22,7 +22,7 @@ func newEvent(f *fakeTemporal, id, typ string) Event {
 
 func route(t *testing.T, f *fakeTemporal, ev Event) (Outcome, error) {
 	t.Helper()
-	return NewRouter(f, func() time.Time { return f.clock }).Route(context.Background(), ev)
+	return NewRouter(f, func() time.Time { return f.clock }, DefaultMaxPastDays).Route(context.Background(), ev)
 }
 
 func mustRoute(t *testing.T, f *fakeTemporal, ev Event, want string) Outcome {
@@ -242,4 +242,76 @@ func TestTemporalUnavailable(t *testing.T) {
 	f.down = true
 	_, err := route(t, f, newEvent(f, "evt-1", TypeHired))
 	require.ErrorIs(t, err, ErrUnavailable)
+}
+
+func TestStaleChangeIsIgnoredWithANote(t *testing.T) {
+	f := newFake()
+	mustRoute(t, f, newEvent(f, "evt-term", TypeTerminated), ResultApplied)
+	f.stale = "HR decided a newer change at 2026-11-20T11:00:00Z: this one (2026-11-20T10:00:00Z) changes nothing"
+	older := newEvent(f, "evt-older", TypeTerminationChanged)
+	out := mustRoute(t, f, older, ResultIgnored)
+	assert.Equal(t, Outcome{Result: ResultIgnored, WorkflowID: offID, RunID: "run-1", Note: f.stale}, out)
+	assert.Len(t, f.latest(offID).updates, 1, "the stale change changed nothing")
+
+	ev := newEvent(f, "evt-older-start", TypeUpdated)
+	mustRoute(t, f, newEvent(f, "evt-hire", TypeHired), ResultApplied)
+	mustRoute(t, f, ev, ResultIgnored)
+}
+
+func TestLastDayPastTheLimitIsHeld(t *testing.T) {
+	f := newFake() // the clock is 2026-11-20 12:00 UTC
+	within := newEvent(f, "evt-within", TypeTerminated)
+	within.Employee.LastWorkingDay = "2026-10-21" // 30 days ago
+	mustRoute(t, f, within, ResultApplied)
+	r := f.latest(offID)
+	assert.Empty(t, r.input.(workflows.OffboardingInput).Hold)
+	assert.Equal(t, workflows.UpdateRevokeNow, r.updates[0].Name, "within the limit: offboarded at once")
+
+	f = newFake()
+	old := newEvent(f, "evt-old", TypeTerminated)
+	old.Employee.LastWorkingDay = "2026-10-20" // 31 days ago
+	out := mustRoute(t, f, old, ResultApplied)
+	assert.True(t, out.Held)
+	r = f.latest(offID)
+	reason := "HR last working day 2026-10-20 is 31 days in the past (more than ATOMICFLOW_HR_MAX_PAST_DAYS=30): " +
+		"confirm with `starter offboard now --employee-id E-1` or cancel with `starter offboard cancel --employee-id E-1`"
+	assert.Equal(t, reason, r.input.(workflows.OffboardingInput).Hold)
+	assert.Equal(t, []Update{{ID: "evt-old", Name: workflows.UpdateHold, Arg: workflows.HoldRequest{Reason: reason, AsOf: old.OccurredAt}}}, r.updates,
+		"nothing is revoked: the start carries the hold, ordered like any date")
+}
+
+func TestLastDayPastTheLimitHoldsARunningOffboarding(t *testing.T) {
+	f := newFake()
+	f.seed(offID, true, workflows.StageOffScheduled, "", time.Time{})
+	changed := newEvent(f, "evt-changed", TypeTerminationChanged)
+	changed.Employee.LastWorkingDay = "2024-01-31"
+	out := mustRoute(t, f, changed, ResultApplied)
+	assert.True(t, out.Held)
+	r := f.latest(offID)
+	require.Len(t, r.updates, 1)
+	assert.Equal(t, workflows.UpdateHold, r.updates[0].Name, "a hold, not revoke_now")
+	hold := r.updates[0].Arg.(workflows.HoldRequest)
+	assert.Contains(t, hold.Reason, "HR last working day 2024-01-31 is 1024 days in the past")
+	assert.Equal(t, changed.OccurredAt, hold.AsOf)
+	assert.Equal(t, 1, f.countRuns(offID))
+
+	f.reject = "the offboarding is revoking access: it cannot be held"
+	assert.False(t, mustRoute(t, f, newEvent(f, "evt-again", TypeTerminationChanged), ResultRejected).Held)
+}
+
+func TestMaxPastDaysIsConfigurable(t *testing.T) {
+	f := newFake()
+	ev := newEvent(f, "evt-1", TypeTerminated)
+	ev.Employee.LastWorkingDay = "2026-11-10" // 10 days ago
+	out, err := NewRouter(f, func() time.Time { return f.clock }, 7).Route(context.Background(), ev)
+	require.NoError(t, err)
+	assert.True(t, out.Held)
+	assert.Contains(t, f.latest(offID).input.(workflows.OffboardingInput).Hold, "(more than ATOMICFLOW_HR_MAX_PAST_DAYS=7)")
+
+	revoked := newEvent(f, "evt-2", TypeAccessRevoked)
+	revoked.Employee.EmployeeID, revoked.Employee.LastWorkingDay = "E-2", "2020-01-01"
+	out, err = NewRouter(f, func() time.Time { return f.clock }, 7).Route(context.Background(), revoked)
+	require.NoError(t, err)
+	assert.False(t, out.Held, "an immediate revocation is never held")
+	assert.Equal(t, workflows.UpdateRevokeNow, f.latest("offboarding-E-2").updates[0].Name)
 }

@@ -64,3 +64,9 @@ var (
 type RejectedError struct{ Reason string }
 
 func (e *RejectedError) Error() string { return "rejected: " + e.Reason }
+
+// StaleError is a date change the workflow's validator refused because HR decided a newer one
+// (workflows.ErrStaleChange): nothing changed, and nothing should.
+type StaleError struct{ Reason string }
+
+func (e *StaleError) Error() string { return "stale: " + e.Reason }

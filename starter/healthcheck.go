@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,7 +18,7 @@ func newHealthcheckCmd(a *app) *cobra.Command {
 	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:    "healthcheck URL",
-		Short:  "Exit 0 when URL answers GET with a 2xx status (container healthchecks)",
+		Short:  "Exit 0 when URL answers GET with a 2xx status, else say why and exit 1 (container healthchecks)",
 		Hidden: true,
 		Args:   cobra.ExactArgs(1),
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
@@ -31,9 +33,9 @@ func newHealthcheckCmd(a *app) *cobra.Command {
 				return fmt.Errorf("GET %s: %w", args[0], err)
 			}
 			defer resp.Body.Close()
-			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
 			if resp.StatusCode/100 != 2 {
-				return fmt.Errorf("GET %s: %s", args[0], resp.Status)
+				return fmt.Errorf("GET %s: %s%s", args[0], resp.Status, healthReason(body))
 			}
 			fmt.Fprintf(a.stdout, "%s: %s\n", args[0], resp.Status)
 			return nil
@@ -41,4 +43,17 @@ func newHealthcheckCmd(a *app) *cobra.Command {
 	}
 	cmd.Flags().DurationVar(&timeout, "timeout", 3*time.Second, "how long to wait for the answer")
 	return cmd
+}
+
+// healthReason is what a failing answer says went wrong: the "error" of a JSON body such as
+// /healthz's, else the start of the body.
+func healthReason(body []byte) string {
+	var answer struct{ Error string }
+	if json.Unmarshal(body, &answer) == nil && answer.Error != "" {
+		return ": " + answer.Error
+	}
+	if text := strings.TrimSpace(string(body)); text != "" {
+		return fmt.Sprintf(": %.200s", text)
+	}
+	return ""
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -35,7 +36,9 @@ func newListenCmd(a *app) *cobra.Command {
 		Use:   "listen [--addr 127.0.0.1:8089]",
 		Short: "Receive signed HR webhooks and start or steer onboardings and offboardings",
 		Long: `listen is the HR webhook receiver. It serves POST /hr/events in atomicflow's generic format
-(HR-EVENTS.md), GET /healthz and GET /metrics (Prometheus).
+(HR-EVENTS.md), GET /healthz and GET /metrics (Prometheus). /healthz answers 200 while Temporal
+passes its health check (checked at most once a second, 2s deadline) and 503 naming what failed
+otherwise, so a load balancer sends deliveries elsewhere; ` + "`starter healthcheck URL`" + ` exits 1 then.
 
 Every delivery is signed: X-Atomicflow-Timestamp is the Unix time of sending and
 X-Atomicflow-Signature is v1=<hex HMAC-SHA256 of "<timestamp>.<raw body>"> with one of the
@@ -46,8 +49,14 @@ Each event starts or updates onboarding-<employee id> or offboarding-<employee i
 Temporal took it, 200 with "duplicate": true for an event id answered before, 200 with an
 "outcome" for an event that changes nothing (ignored or rejected, with a note), 400 for a bad
 event, 409 with Retry-After for an event whose workflow has not started yet (deliver it again
-after the one that starts it), and 503 with Retry-After while Temporal cannot be reached.
-Nothing is logged from the body.
+after the one that starts it), 409 EVENT_ID_REUSED for an event id answered before for another
+event, 415 for a Content-Type other than application/json, and 503 with Retry-After while
+Temporal cannot be reached. Nothing is logged from the body.
+
+A termination whose last working day has ended offboards at once, unless that day is more than
+` + hrevents.MaxPastDaysVar + ` days in the past (default 30): then the offboarding is held (the
+answer says "held": true) and revokes nothing until ` + "`starter offboard now`" + ` or
+` + "`starter offboard cancel`" + `.
 
 Temporal is reached like the other commands (TEMPORAL_*, temporal.toml); workflows go to
 ATOMICFLOW_TASK_QUEUE. Atomicwork keys are never needed. SIGINT or SIGTERM stops it after the
@@ -66,8 +75,26 @@ deliveries in flight are answered.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:8089", "host:port to listen on")
 	fl.DurationVar(&f.timeout, "timeout", hrevents.DefaultTimeout, "how long one delivery may wait for Temporal before it is answered 503")
-	fl.DurationVar(&f.retryAfter, "retry-after", hrevents.DefaultRetryAfter, "Retry-After of 409 and 503 answers")
+	fl.DurationVar(&f.retryAfter, "retry-after", hrevents.DefaultRetryAfter, "Retry-After of 503 answers and of 409s for an event that came before the one starting its workflow")
 	return cmd
+}
+
+// maxPastDaysLimit bounds ATOMICFLOW_HR_MAX_PAST_DAYS: ten years.
+const maxPastDaysLimit = 3650
+
+// hrMaxPastDays reads how many days after a last working day a termination still offboards at
+// once (hrevents.DefaultMaxPastDays when unset).
+func hrMaxPastDays(a *app) (int, error) {
+	v := strings.TrimSpace(a.env(hrevents.MaxPastDaysVar, ""))
+	if v == "" {
+		return hrevents.DefaultMaxPastDays, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxPastDaysLimit {
+		return 0, usageError{fmt.Errorf("%s=%q is not a whole number of days from 1 to %d: set how many days after a last working day "+
+			"a termination still offboards at once (default %d; older ones are held)", hrevents.MaxPastDaysVar, v, maxPastDaysLimit, hrevents.DefaultMaxPastDays)}
+	}
+	return n, nil
 }
 
 // hrSecrets reads the webhook secrets: comma-separated, blanks ignored.
@@ -92,11 +119,15 @@ func (f *listenFlags) run(ctx context.Context, a *app) error {
 	case f.retryAfter < time.Second:
 		return usageError{fmt.Errorf("--retry-after %s must be at least 1s", f.retryAfter)}
 	}
+	maxPastDays, err := hrMaxPastDays(a)
+	if err != nil {
+		return err
+	}
 	logger := slog.New(slog.NewJSONHandler(a.stderr, nil))
-	link := &temporalLink{a: a, queue: a.taskQueue(), logger: logger}
+	link := newTemporalLink(a, a.taskQueue(), logger)
 	reg := prometheus.NewRegistry()
 	h, err := hrevents.NewHandler(hrevents.Config{Secrets: secrets, Temporal: link, Logger: logger, Metrics: reg,
-		Timeout: f.timeout, RetryAfter: f.retryAfter})
+		Timeout: f.timeout, RetryAfter: f.retryAfter, MaxPastDays: maxPastDays})
 	if err != nil {
 		return usageError{fmt.Errorf("%s: %w", hrSecretsVar, err)}
 	}
@@ -163,13 +194,18 @@ func listenMux(events http.Handler, reg *prometheus.Registry, link *temporalLink
 	mux := http.NewServeMux()
 	mux.Handle("/hr/events", events)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		// Liveness of the receiver: Temporal being down is answered 503 per delivery, not here.
-		temporal := "connecting"
-		if link.connected() {
-			temporal = "connected"
-		}
+		// Readiness: the receiver is only of use when it can hand deliveries to Temporal.
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "temporal": temporal})
+		if err := link.health.get(); err != nil {
+			temporal := "unreachable"
+			if errors.Is(err, errNotConnected) {
+				temporal = "connecting"
+			}
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_ = json.NewEncoder(w).Encode(map[string]string{"status": "unavailable", "temporal": temporal, "error": err.Error()})
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "temporal": "connected"})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return mux

@@ -111,3 +111,63 @@ func TestListenStartsOnboardingsAndStopsGracefully(t *testing.T) {
 		assert.NotContains(t, logs, secret)
 	}
 }
+
+// TestListenHealthzFollowsTemporal: /healthz is 200 while Temporal answers and 503 naming the
+// failure once it stops, and `starter healthcheck` exits 1 then.
+func TestListenHealthzFollowsTemporal(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	srv, err := devserver.Start(ctx, devserver.RequireCLI(t))
+	require.NoError(t, err)
+	stopped := false
+	defer func() {
+		if !stopped {
+			_ = srv.Stop()
+		}
+	}()
+	env := devEnv(srv, "listen-health")
+	env[hrSecretsVar] = hrSecret
+	var stderr syncbuf.Buffer
+	a := &app{stdout: io.Discard, stderr: &stderr, dial: dialTemporal, lookup: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
+	listenCtx, stopListening := context.WithCancel(ctx)
+	defer stopListening()
+	done := make(chan int, 1)
+	go func() { done <- execute(listenCtx, []string{"listen", "--addr", "127.0.0.1:0"}, a) }()
+	addr := regexp.MustCompile(`"Addr":"(127\.0\.0\.1:\d+)"`)
+	var healthz string
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		m := addr.FindStringSubmatch(stderr.String())
+		require.Len(c, m, 2, "stderr: %s", stderr.String())
+		healthz = "http://" + m[1] + "/healthz"
+	}, 10*time.Second, 20*time.Millisecond)
+
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		code, body := get(t, healthz)
+		require.Equal(c, http.StatusOK, code, body)
+		assert.JSONEq(c, `{"status":"ok","temporal":"connected"}`, body)
+	}, 30*time.Second, 100*time.Millisecond)
+	ok := runStarter(t, map[string]string{}, noDial(t), "healthcheck", healthz)
+	assert.Equal(t, 0, ok.code, ok.stderr)
+
+	require.NoError(t, srv.Stop())
+	stopped = true
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		code, body := get(t, healthz)
+		require.Equal(c, http.StatusServiceUnavailable, code, body)
+		var health map[string]string
+		require.NoError(c, json.Unmarshal([]byte(body), &health))
+		assert.Equal(c, "unreachable", health["temporal"])
+		assert.Contains(c, health["error"], "did not pass its health check")
+	}, 30*time.Second, 100*time.Millisecond)
+	down := runStarter(t, map[string]string{}, noDial(t), "healthcheck", healthz)
+	assert.Equal(t, 1, down.code)
+	assert.Contains(t, down.stderr, "503 Service Unavailable: Temporal (namespace default) did not pass its health check")
+
+	stopListening()
+	select {
+	case c := <-done:
+		assert.Equal(t, 0, c, stderr.String())
+	case <-time.After(20 * time.Second):
+		t.Fatal("listen did not stop after its context ended")
+	}
+}

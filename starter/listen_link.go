@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.temporal.io/sdk/client"
 
 	"github.com/atomicflow/atomicflow/hrevents"
 	"github.com/atomicflow/atomicflow/workflows"
@@ -20,6 +23,14 @@ type temporalLink struct {
 	queue  string
 	logger *slog.Logger
 	conn   atomic.Pointer[connection]
+	health *cachedHealth
+}
+
+// newTemporalLink returns a link whose health is checked for real, at most once a second.
+func newTemporalLink(a *app, queue string, logger *slog.Logger) *temporalLink {
+	l := &temporalLink{a: a, queue: queue, logger: logger}
+	l.health = &cachedHealth{check: l.checkHealth, now: time.Now, ttl: healthTTL}
+	return l
 }
 
 var _ hrevents.Temporal = (*temporalLink)(nil)
@@ -58,8 +69,55 @@ func (l *temporalLink) connect(ctx context.Context) error {
 	}
 }
 
-// connected tells /healthz whether Temporal was reached.
-func (l *temporalLink) connected() bool { return l.conn.Load() != nil }
+// Health checks of /healthz: each probe may wait healthTimeout for Temporal, and a flood of
+// probes costs at most one RPC per healthTTL.
+const (
+	healthTimeout = 2 * time.Second
+	healthTTL     = time.Second
+)
+
+// errNotConnected: the link is still dialing.
+var errNotConnected = errors.New("not connected to Temporal yet: the receiver keeps dialing (its log says why); " +
+	"deliveries are answered 503 until it connects: start Temporal or fix TEMPORAL_ADDRESS")
+
+// checkHealth asks Temporal's frontend whether it serves (the gRPC health check), with its own
+// deadline: a probe that hangs up must not cache a failure for the others.
+func (l *temporalLink) checkHealth() error {
+	c := l.conn.Load()
+	if c == nil {
+		return errNotConnected
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), healthTimeout)
+	defer cancel()
+	if _, err := c.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		return fmt.Errorf("Temporal (namespace %s) did not pass its health check within %s: %w: deliveries are answered 503 until it does: "+
+			"check that Temporal is up and reachable at TEMPORAL_ADDRESS", c.Namespace, healthTimeout, err)
+	}
+	return nil
+}
+
+// cachedHealth remembers the last health check for ttl. Probes wait for the check in flight
+// rather than starting their own.
+type cachedHealth struct {
+	check func() error
+	now   func() time.Time
+	ttl   time.Duration
+
+	mu  sync.Mutex
+	at  time.Time
+	err error
+}
+
+func (h *cachedHealth) get() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.at.IsZero() && h.now().Sub(h.at) < h.ttl {
+		return h.err
+	}
+	h.err = h.check()
+	h.at = h.now()
+	return h.err
+}
 
 func (l *temporalLink) close() {
 	if c := l.conn.Load(); c != nil {

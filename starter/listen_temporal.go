@@ -120,10 +120,14 @@ func updateOptions(workflowID string, u hrevents.Update) client.UpdateWorkflowOp
 	}
 }
 
-// updateOutcome maps an update's result: the workflow's validator refusing it is a rejection.
+// updateOutcome maps an update's result: the workflow's validator refusing it is a rejection,
+// or a stale change when HR decided a newer one (answered 200 ignored).
 func updateOutcome(workflowID string, err error) error {
 	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
+	switch {
+	case errors.As(err, &app) && app.Type() == workflows.ErrStaleChange:
+		return &hrevents.StaleError{Reason: app.Message()}
+	case errors.As(err, &app):
 		return &hrevents.RejectedError{Reason: app.Message()}
 	}
 	if err != nil {

@@ -6,7 +6,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
 
+	"github.com/atomicflow/atomicflow/hrevents"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -29,6 +31,11 @@ func TestListenBadSettingsExit2BeforeDialing(t *testing.T) {
 		{"retry-after under a second", map[string]string{hrSecretsVar: hrSecret}, []string{"--retry-after", "10ms"}, "--retry-after"},
 		{"port taken", map[string]string{hrSecretsVar: hrSecret}, []string{"--addr", taken.Addr().String()}, "--addr: cannot listen on " + taken.Addr().String()},
 		{"positional argument", map[string]string{hrSecretsVar: hrSecret}, []string{"extra"}, `unknown command "extra"`},
+		{"max past days not a number", map[string]string{hrSecretsVar: hrSecret, hrevents.MaxPastDaysVar: "thirty"}, nil, hrevents.MaxPastDaysVar + `="thirty" is not`},
+		{"max past days zero", map[string]string{hrSecretsVar: hrSecret, hrevents.MaxPastDaysVar: "0"}, nil, hrevents.MaxPastDaysVar + `="0" is not`},
+		{"max past days negative", map[string]string{hrSecretsVar: hrSecret, hrevents.MaxPastDaysVar: "-5"}, nil, hrevents.MaxPastDaysVar},
+		{"max past days fractional", map[string]string{hrSecretsVar: hrSecret, hrevents.MaxPastDaysVar: "1.5"}, nil, hrevents.MaxPastDaysVar},
+		{"max past days over ten years", map[string]string{hrSecretsVar: hrSecret, hrevents.MaxPastDaysVar: "3651"}, nil, hrevents.MaxPastDaysVar},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runStarter(t, tc.env, noDial(t), append([]string{"listen"}, tc.args...)...)
@@ -62,4 +69,17 @@ func TestStartedByListenRewritesTheStartersDetails(t *testing.T) {
 		assert.NotContains(t, got, "`starter onboard`")
 		assert.NotContains(t, got, "`starter offboard`")
 	}
+}
+
+func TestUpdateOutcomeTellsAStaleChangeFromARejection(t *testing.T) {
+	stale := temporal.NewApplicationError("HR decided a newer change at 2026-11-20T11:00:00Z: this one changes nothing", workflows.ErrStaleChange)
+	var staleErr *hrevents.StaleError
+	require.ErrorAs(t, updateOutcome("offboarding-E-1", stale), &staleErr)
+	assert.Equal(t, "HR decided a newer change at 2026-11-20T11:00:00Z: this one changes nothing", staleErr.Reason)
+
+	refused := temporal.NewApplicationError("the offboarding is past its scheduled time", "")
+	var rejected *hrevents.RejectedError
+	require.ErrorAs(t, updateOutcome("offboarding-E-1", refused), &rejected)
+	assert.Equal(t, "the offboarding is past its scheduled time", rejected.Reason)
+	assert.NoError(t, updateOutcome("offboarding-E-1", nil))
 }
