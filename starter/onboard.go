@@ -298,15 +298,26 @@ func waitResult[T any](ctx context.Context, c client.Client, what, workflowID, r
 	return nil
 }
 
-// failureMessage is the cause of a workflow failure, with its error type when it has one.
+// failureMessage is the cause of a workflow failure, with its error type when it has one. An
+// encrypted failure read without the keys says which variable to set.
 func failureMessage(err *temporal.WorkflowExecutionError) string {
 	cause := errors.Unwrap(err)
 	if cause == nil {
 		return err.Error()
 	}
 	var app *temporal.ApplicationError
-	if errors.As(cause, &app) && app.Type() != "" {
-		return fmt.Sprintf("%s [%s]", app.Message(), app.Type())
+	msg, errType := cause.Error(), ""
+	if errors.As(cause, &app) {
+		msg, errType = app.Message(), app.Type()
+	}
+	if msg == encodedFailure {
+		if errType != "" {
+			return fmt.Sprintf("encrypted [%s]: %s", errType, codecKeysHint)
+		}
+		return "encrypted: " + codecKeysHint
+	}
+	if errType != "" {
+		return fmt.Sprintf("%s [%s]", msg, errType)
 	}
 	return cause.Error()
 }

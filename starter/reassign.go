@@ -284,7 +284,7 @@ func (w *watcher) poll(ctx context.Context) error {
 	if err != nil {
 		if ctx.Err() == nil && !w.noWorker && !w.json {
 			w.noWorker = true
-			fmt.Fprintf(w.a.stderr, "No progress yet (%v): is a worker running? Still waiting...\n", err)
+			fmt.Fprintf(w.a.stderr, "No progress yet: %s. Still waiting...\n", w.whyNoProgress(ctx, qctx.Err() != nil, err))
 		}
 		return nil
 	}
@@ -296,6 +296,22 @@ func (w *watcher) poll(ctx context.Context) error {
 	}
 	w.draw(p)
 	return nil
+}
+
+// whyNoProgress tells a busy worker (the query timed out although one polls) from none at all.
+func (w *watcher) whyNoProgress(ctx context.Context, timedOut bool, err error) string {
+	queue := w.a.taskQueue()
+	if desc, derr := w.conn.DescribeWorkflowExecution(ctx, w.res.WorkflowID, ""); derr == nil {
+		queue = desc.GetWorkflowExecutionInfo().GetTaskQueue()
+	}
+	tq, terr := w.conn.DescribeTaskQueue(ctx, queue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
+	switch {
+	case terr == nil && len(tq.GetPollers()) == 0:
+		return fmt.Sprintf("no worker polls task queue %s: start one (make dev, or go run ./worker)", queue)
+	case terr == nil && timedOut:
+		return fmt.Sprintf("the progress query got no answer within 5s although a worker polls task queue %s: the worker is busy", queue)
+	}
+	return fmt.Sprintf("the progress query failed (%v)", err)
 }
 
 func (w *watcher) draw(p workflows.ReassignmentProgress) {
@@ -318,7 +334,7 @@ func describe(p workflows.ReassignmentProgress) string {
 	var parts []string
 	if p.Rate > 0 {
 		parts = append(parts, fmt.Sprintf("%.1f assets/s", p.Rate))
-		if p.Remaining > 0 {
+		if p.Remaining > 0 && !p.Paused { // a paused batch has no time left to tell
 			parts = append(parts, "ETA "+(time.Duration(p.ETASeconds)*time.Second).String())
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -46,29 +47,53 @@ func runInput(ctx context.Context, conn *connection, workflowID string, in any) 
 // currentStartDate is the start date of the latest onboarding run of workflowID: its input's,
 // moved by each set_start_date update it accepted (its validator refuses the stale ones).
 func currentStartDate(ctx context.Context, conn *connection, workflowID string) (string, error) {
+	return currentDate(ctx, conn, workflowID, workflows.UpdateSetStartDate,
+		func(in workflows.OnboardingInput) string { return in.StartDate },
+		func(r workflows.SetStartDateRequest) (string, time.Time) { return r.StartDate, r.AsOf })
+}
+
+// currentLastDay is the last day of the latest offboarding run: its input's, moved by each
+// reschedule it accepted.
+func currentLastDay(ctx context.Context, conn *connection, workflowID string) (string, error) {
+	return currentDate(ctx, conn, workflowID, workflows.UpdateReschedule,
+		func(in workflows.OffboardingInput) string { return in.LastDay },
+		func(r workflows.RescheduleRequest) (string, time.Time) { return r.LastDay, r.AsOf })
+}
+
+// currentDate scans the latest run's history: the date of its input, then of each accepted
+// update named update, skipping those HR decided before the newest applied (as the workflow's
+// newestIntent does: a zero AsOf always applies).
+func currentDate[In, Req any](ctx context.Context, conn *connection, workflowID, update string, ofInput func(In) string, ofReq func(Req) (string, time.Time)) (string, error) {
 	it := conn.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	date := ""
+	date, newest := "", time.Time{}
 	for it.HasNext() {
 		ev, err := it.Next()
 		if err != nil {
 			return "", err
 		}
 		if attrs := ev.GetWorkflowExecutionStartedEventAttributes(); attrs != nil {
-			var in workflows.OnboardingInput
+			var in In
 			if err := conn.decode("the input of "+workflowID, attrs.GetInput(), &in); err != nil {
 				return "", err
 			}
-			date = in.StartDate
+			date = ofInput(in)
 		}
 		upd := ev.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetInput()
-		if upd.GetName() != workflows.UpdateSetStartDate {
+		if upd.GetName() != update {
 			continue
 		}
-		var req workflows.SetStartDateRequest
-		if err := conn.decode("a start date update of "+workflowID, upd.GetArgs(), &req); err != nil {
+		var req Req
+		if err := conn.decode("an update of "+workflowID, upd.GetArgs(), &req); err != nil {
 			return "", err
 		}
-		date = req.StartDate
+		d, asOf := ofReq(req)
+		if !asOf.IsZero() {
+			if asOf.Before(newest) {
+				continue
+			}
+			newest = asOf
+		}
+		date = d
 	}
 	if date == "" {
 		return "", fmt.Errorf("%s has no start event", workflowID)
