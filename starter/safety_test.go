@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -9,8 +11,10 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/mocks"
 
+	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/internal/version"
 	"github.com/atomicflow/atomicflow/workflows"
 )
@@ -249,4 +253,48 @@ func TestVersion(t *testing.T) {
 		assert.Equal(t, 0, r.code, r.stderr)
 		assert.Equal(t, version.String("starter")+"\n", r.stdout)
 	}
+}
+
+// progressValue answers a progress query with p.
+func progressValue(t *testing.T, p workflows.ReassignmentProgress) *mocks.Value {
+	v := mocks.NewEncodedValue(t)
+	v.On("Get", mock.Anything).Run(func(args mock.Arguments) { *args.Get(0).(*workflows.ReassignmentProgress) = p }).Return(nil)
+	return v
+}
+
+func TestReassignShowsThePlanWithYes(t *testing.T) {
+	plan := &activities.ReassignmentPlan{Matched: 250, Sample: []activities.AssetSample{{AssetID: 101, Label: "MBP-101", AssetType: "Laptop", Status: "IN_USE"}}}
+	running := workflows.ReassignmentProgress{Stage: workflows.StageReassignRunning, Total: 250, Remaining: 250, Plan: plan, Confirmed: true}
+	c := mocks.NewClient(t)
+	c.On("QueryWorkflow", mock.Anything, "asset-reassignment-b1", "", workflows.QueryProgress).Return(progressValue(t, running), nil)
+	var stderr bytes.Buffer
+	w := &watcher{a: &app{stderr: &stderr, stdout: &bytes.Buffer{}}, conn: &connection{Client: c}, batchID: "b1", yes: true}
+	w.res.WorkflowID = "asset-reassignment-b1"
+	require.NoError(t, w.poll(context.Background()))
+	require.NoError(t, w.poll(context.Background()))
+	assert.Equal(t, 1, strings.Count(stderr.String(), "The selector matches 250 assets. First ones:"), stderr.String())
+	assert.Contains(t, stderr.String(), "MBP-101")
+
+	// A batch that ended before any poll saw its plan: the report's plan is printed.
+	var late bytes.Buffer
+	w = &watcher{a: &app{stderr: &late, stdout: &bytes.Buffer{}}, batchID: "b2", yes: true}
+	require.NoError(t, w.finish(context.Background(), workflows.ReassignmentReport{BatchID: "b2", Outcome: workflows.OutcomeCompleted, Total: 1, Done: 1, Plan: *plan}, nil))
+	assert.Contains(t, late.String(), "The selector matches 1 assets. First ones:")
+	assert.Contains(t, late.String(), "MBP-101")
+}
+
+func TestWatchingABatchOnABusyWorkerSaysSo(t *testing.T) {
+	c := mocks.NewClient(t)
+	steerable(c, 1)
+	c.On("QueryWorkflow", mock.Anything, "asset-reassignment-b1", "", workflows.QueryProgress).Return(func(ctx context.Context, _, _, _ string, _ ...any) (converter.EncodedValue, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
+	var stderr bytes.Buffer
+	w := &watcher{a: &app{stderr: &stderr, stdout: &bytes.Buffer{}, lookup: func(string) (string, bool) { return "", false }},
+		conn: &connection{Client: c}, batchID: "b1"}
+	w.res.WorkflowID = "asset-reassignment-b1"
+	require.NoError(t, w.poll(context.Background()))
+	assert.Contains(t, stderr.String(), "the progress query got no answer within 5s although a worker polls task queue atomicflow: the worker is busy")
+	assert.NotContains(t, stderr.String(), "is a worker running?")
 }
