@@ -28,6 +28,7 @@ type offboardFlags struct {
 	wait        bool
 	json        bool
 	allowPast   bool
+	timeout     time.Duration
 }
 
 func newOffboardCmd(a *app) *cobra.Command {
@@ -80,6 +81,7 @@ anything was revoked) fails with its reason and changes nothing.`,
 	fl.BoolVar(&f.wait, "wait", false, "wait until the offboarding finishes, grace period included, and print its result")
 	fl.BoolVar(&f.json, "json", false, "print JSON instead of text")
 	fl.BoolVar(&f.allowPast, "allow-past", false, "accept a --last-day before today: the leaver is offboarded at once")
+	fl.DurationVar(&f.timeout, "timeout", defaultSteerTimeout, "how long to wait for the workflow to answer the start (or the move of a running one)")
 	for _, name := range []string{"employee-id", "email"} {
 		_ = cmd.MarkFlagRequired(name) // cannot fail: the flags exist
 	}
@@ -148,6 +150,9 @@ func (f *offboardFlags) check(in workflows.OffboardingInput, now time.Time) erro
 	if in.WorkspaceID < 0 {
 		p.add("--workspace-id", "workspace id is negative: omit it for the worker's default workspace")
 	}
+	if f.timeout <= 0 {
+		p.add("--timeout", fmt.Sprintf("%s: give a positive duration such as 10s", f.timeout))
+	}
 	if err := p.err(); err != nil {
 		return err
 	}
@@ -175,7 +180,15 @@ func (f *offboardFlags) run(cmd *cobra.Command, a *app) error {
 	}
 	defer conn.Close()
 
-	res, err := startOffboarding(ctx, conn.Client, a.taskQueue(), in, upd)
+	sctx, cancel := context.WithTimeout(ctx, f.timeout)
+	res, err := startOffboarding(sctx, conn.Client, a.taskQueue(), in, upd)
+	timedOut := sctx.Err() != nil
+	cancel()
+	if err != nil && timedOut {
+		id := workflows.OffboardingID(in.EmployeeID)
+		return pendingError{fmt.Errorf("the offboarding %s (with %s) was sent, but no worker answered within %s: it applies when a worker gets to it; "+
+			"check with: starter status %s (is a worker polling task queue %s?)", id, upd.name, f.timeout, id, a.taskQueue())}
+	}
 	if err != nil {
 		return err
 	}

@@ -78,10 +78,11 @@ func steer(ctx context.Context, c client.Client, notes io.Writer, s steerFlags, 
 	if err == nil {
 		err = h.Get(tctx, out)
 	}
-	if err == nil {
+	var waitEnded *client.WorkflowUpdateServiceTimeoutOrCanceledError
+	switch {
+	case err == nil:
 		return h.RunID(), nil
-	}
-	if tctx.Err() != nil {
+	case tctx.Err() != nil || errors.As(err, &waitEnded) || isDeadline(err):
 		return "", stillPending(ctx, req, s.timeout, h != nil)
 	}
 	return "", steerFailure(req, err)
@@ -130,5 +131,7 @@ func steerFailure(req steerRequest, err error) error {
 	if errors.As(err, &notFound) {
 		return fmt.Errorf("%s finished before it got %s: nothing changed (starter status %s shows how it ended)", req.workflowID, req.update, req.workflowID)
 	}
-	return fmt.Errorf("%s could not be delivered to %s (%v): nothing changed; retry", req.update, req.workflowID, err)
+	// Anything else may have happened after the request reached Temporal: not a refusal.
+	return pendingError{fmt.Errorf("cannot tell whether %s reached %s (%v): check with starter status %s before you retry",
+		req.update, req.workflowID, err, req.workflowID)}
 }

@@ -147,3 +147,17 @@ func TestSteeringAClosedWorkflowSendsNothing(t *testing.T) {
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "offboarding-E-01 is completed, not running: nothing to revoke_now; nothing was sent")
 }
+
+func TestOffboardWithoutAnAnswerSaysItWasSent(t *testing.T) {
+	c := mocks.NewClient(t)
+	c.On("NewWithStartWorkflowOperation", mock.Anything, workflows.OffboardingWorkflowName, mock.Anything).Return(withStartOp{})
+	c.On("UpdateWithStartWorkflow", mock.Anything, mock.Anything).Return(func(ctx context.Context, _ client.UpdateWithStartWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+		<-ctx.Done() // no worker answers
+		return nil, ctx.Err()
+	})
+	c.On("Close").Return()
+	r := runStarter(t, map[string]string{}, mockDial(c), offboardWith("--timeout", "50ms")...)
+	assert.Equal(t, 3, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "the offboarding offboarding-E-01 (with reschedule) was sent, but no worker answered within 50ms: it applies when a worker gets to it")
+	assert.NotContains(t, r.stderr, "failed")
+}
