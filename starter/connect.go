@@ -10,6 +10,7 @@ import (
 	"github.com/atomicflow/atomicflow/internal/temporalenv"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"google.golang.org/grpc"
 )
@@ -18,6 +19,9 @@ import (
 type connection struct {
 	client.Client
 	Namespace string
+	// dataConverter decodes payloads read outside the client's own calls (history events); nil
+	// is the SDK's default.
+	dataConverter converter.DataConverter
 }
 
 // dialFunc connects to Temporal; tests replace it.
@@ -44,7 +48,7 @@ func dialTemporal(ctx context.Context, lookup func(string) (string, bool), logs 
 		return nil, fmt.Errorf("cannot connect to Temporal at %s (namespace %s): %w: start it (make dev) or set TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE or TEMPORAL_PROFILE",
 			opts.HostPort, opts.Namespace, err)
 	}
-	return &connection{Client: c, Namespace: opts.Namespace}, nil
+	return &connection{Client: c, Namespace: opts.Namespace, dataConverter: opts.DataConverter}, nil
 }
 
 // startReport tells whether a StartWorkflowExecution (or Update-with-Start) call created a run.

@@ -89,8 +89,8 @@ func (f *listFlags) query() (string, error) {
 		conds = append(conds, workflows.LifecycleStageKey.GetName()+" = "+quoteQuery(f.stage))
 	}
 	if f.employeeID != "" {
-		if err := checkQueryValue("--employee-id", f.employeeID); err != nil {
-			return "", err
+		if p := workflows.EmployeeIDProblem(f.employeeID); p != "" {
+			return "", fmt.Errorf("--employee-id: %s", p)
 		}
 		conds = append(conds, workflows.EmployeeIDKey.GetName()+" = "+quoteQuery(f.employeeID))
 	}

@@ -1,7 +1,9 @@
 // Command starter starts and steers atomicflow's workflows on Temporal. It needs Temporal access
 // only (TEMPORAL_* variables or a temporal.toml profile), never Atomicwork keys.
 //
-// Exit codes: 0 success, 1 runtime or workflow failure, 2 bad flags or configuration.
+// Exit codes: 0 success, 1 runtime or workflow failure (or a request refused: nothing changed),
+// 2 bad flags or configuration, 3 a steering request was sent but not yet accepted: it may still
+// apply (check with starter status).
 package main
 
 import (
@@ -12,9 +14,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/atomicflow/atomicflow/internal/version"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -23,7 +27,7 @@ const defaultUIURL = "http://localhost:8233"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := execute(ctx, os.Args[1:], &app{stdout: os.Stdout, stderr: os.Stderr, lookup: os.LookupEnv, dial: dialTemporal})
+	code := execute(ctx, os.Args[1:], &app{stdout: os.Stdout, stderr: os.Stderr, lookup: os.LookupEnv, dial: dialTemporal, now: time.Now})
 	stop()
 	os.Exit(code)
 }
@@ -33,6 +37,15 @@ type app struct {
 	stdout, stderr io.Writer
 	lookup         func(string) (string, bool)
 	dial           dialFunc
+	// now is the clock past-date rules read; tests fix it (nil is time.Now).
+	now func() time.Time
+}
+
+func (a *app) clock() time.Time {
+	if a.now == nil {
+		return time.Now()
+	}
+	return a.now()
 }
 
 // env returns a variable's value, def when unset or empty.
@@ -63,7 +76,9 @@ encryption keys the workers use (ATOMICFLOW_CODEC_KEYS or ATOMICFLOW_CODEC_KEYS_
 are encrypted and results decrypted (see .env.example).`,
 		SilenceErrors: true, // execute prints errors, with the exit code's hint
 		SilenceUsage:  true,
+		Version:       version.String("starter"),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.AddCommand(newOnboardCmd(a), newDevServerFlagsCmd(a))
@@ -71,7 +86,7 @@ are encrypted and results decrypted (see .env.example).`,
 	root.AddCommand(newCodecServerCmd(a), newRegisterSearchAttributesCmd(a), newHealthcheckCmd(a))
 	root.AddCommand(newReassignCmd(a))
 	root.AddCommand(newStatusCmd(a), newListCmd(a), newWatchCmd(a), newScheduleCmd(a))
-	root.AddCommand(newListenCmd(a))
+	root.AddCommand(newListenCmd(a), newVersionCmd(a))
 	return root
 }
 
@@ -82,6 +97,11 @@ func execute(ctx context.Context, args []string, a *app) int {
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return 0
+	}
+	var pending pendingError
+	if errors.As(err, &pending) {
+		fmt.Fprintf(a.stderr, "starter: %v\n", err)
+		return 3
 	}
 	var rt runtimeError
 	if errors.As(err, &rt) {
@@ -104,12 +124,32 @@ type runtimeError struct{ err error }
 func (e runtimeError) Error() string { return e.err.Error() }
 func (e runtimeError) Unwrap() error { return e.err }
 
+// pendingError is a request that was sent but not accepted in time: it may still apply, so it
+// is neither a failure nor a refusal (exit code 3).
+type pendingError struct{ err error }
+
+func (e pendingError) Error() string { return e.err.Error() }
+func (e pendingError) Unwrap() error { return e.err }
+
+func newVersionCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the starter's version (as --version does)",
+		Args:  cobra.NoArgs,
+		RunE: runE(func(*cobra.Command, []string) error {
+			fmt.Fprintln(a.stdout, version.String("starter"))
+			return nil
+		}),
+	}
+}
+
 // runE adapts a command's run function: its errors exit 1 unless they are usageErrors.
 func runE(run func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		err := run(cmd, args)
 		var ue usageError
-		if err == nil || errors.As(err, &ue) {
+		var pending pendingError
+		if err == nil || errors.As(err, &ue) || errors.As(err, &pending) {
 			return err
 		}
 		return runtimeError{err}

@@ -27,6 +27,8 @@ type offboardFlags struct {
 	gracePeriod time.Duration
 	wait        bool
 	json        bool
+	allowPast   bool
+	timeout     time.Duration
 }
 
 func newOffboardCmd(a *app) *cobra.Command {
@@ -41,7 +43,9 @@ deprovisioned, every asset reclaimed, and after the grace period the account is 
 The workflow id is offboarding-<employee id>, and the command reaches a running offboarding instead
 of starting a second one: a new --last-day becomes a reschedule of that run, and --now offboards it
 at once. Only the date (and --now) reaches a running offboarding; its other settings stay as they
-were started. A last day that has already ended offboards at once. A completed offboarding is not
+were started. A last day before today (in the employee's zone) is refused unless --now or
+--allow-past says it is meant: it would offboard at once; a last day ending earlier today
+offboards at once. A completed offboarding is not
 run again, unless its termination was cancelled or the employee rehired: then this is a new
 departure and starts a new run.
 
@@ -76,6 +80,8 @@ anything was revoked) fails with its reason and changes nothing.`,
 	fl.Int64Var(&f.in.WorkspaceID, "workspace-id", 0, "Atomicwork workspace id (default: the worker's default workspace)")
 	fl.BoolVar(&f.wait, "wait", false, "wait until the offboarding finishes, grace period included, and print its result")
 	fl.BoolVar(&f.json, "json", false, "print JSON instead of text")
+	fl.BoolVar(&f.allowPast, "allow-past", false, "accept a --last-day before today: the leaver is offboarded at once")
+	fl.DurationVar(&f.timeout, "timeout", defaultSteerTimeout, "how long to wait for the workflow to answer the start (or the move of a running one)")
 	for _, name := range []string{"employee-id", "email"} {
 		_ = cmd.MarkFlagRequired(name) // cannot fail: the flags exist
 	}
@@ -110,16 +116,62 @@ func parseAssets(v string) (disposition, to string) {
 	return v, ""
 }
 
+// check names every bad flag with the shared field rules, and refuses a past last day unless
+// --now or --allow-past says it is meant.
+func (f *offboardFlags) check(in workflows.OffboardingInput, now time.Time) error {
+	var p flagProblems
+	p.add("--employee-id", workflows.EmployeeIDProblem(in.EmployeeID))
+	p.email("--email", in.Email, true)
+	zoneProblem := workflows.TimeZoneProblem(in.TimeZone)
+	p.add("--timezone", zoneProblem)
+	if _, err := workflows.EndOfWorkingDay(in.LastDay, "", ""); err != nil {
+		p.add("--last-day", err.Error())
+	} else if zoneProblem == "" && !in.Immediate && !f.allowPast {
+		p.add("--last-day", pastLastDayProblem(in.LastDay, in.TimeZone, now))
+	}
+	if _, err := workflows.EndOfWorkingDay(time.DateOnly, in.EndOfDay, ""); err != nil {
+		p.add("--end-of-day", err.Error())
+	}
+	switch in.Assets {
+	case "", workflows.AssetsReturn, workflows.AssetsManager:
+	case workflows.AssetsUser:
+		if !workflows.IsEmail(in.AssetsTo) {
+			p.add("--assets", fmt.Sprintf("user:%s: the recipient's email is missing or not an email address: give user:<email>", in.AssetsTo))
+		}
+	default:
+		p.add("--assets", fmt.Sprintf("assets %q: use return, manager or user:<email>", in.Assets))
+	}
+	if in.GraceDays != nil && *in.GraceDays < 0 {
+		p.add("--grace-days", "grace days is negative: use 0 to never delete the account")
+	}
+	if in.GracePeriod < 0 {
+		p.add("--grace-period", "grace period is negative")
+	}
+	if in.WorkspaceID < 0 {
+		p.add("--workspace-id", "workspace id is negative: omit it for the worker's default workspace")
+	}
+	if f.timeout <= 0 {
+		p.add("--timeout", fmt.Sprintf("%s: give a positive duration such as 10s", f.timeout))
+	}
+	if err := p.err(); err != nil {
+		return err
+	}
+	if err := in.Validate(); err != nil { // the workflow's own rules, in case they say more
+		return usageError{err}
+	}
+	return nil
+}
+
 // run validates the input before dialing, so bad flags never reach Temporal.
 func (f *offboardFlags) run(cmd *cobra.Command, a *app) error {
 	ctx := cmd.Context()
-	now := time.Now()
+	now := a.clock()
 	in, err := f.input(cmd, now)
 	if err != nil {
 		return usageError{err}
 	}
-	if err := in.Validate(); err != nil {
-		return usageError{err}
+	if err := f.check(in, now); err != nil {
+		return err
 	}
 	upd, note := offboardingUpdate(in, now)
 	conn, err := a.connect(ctx)
@@ -128,7 +180,15 @@ func (f *offboardFlags) run(cmd *cobra.Command, a *app) error {
 	}
 	defer conn.Close()
 
-	res, err := startOffboarding(ctx, conn.Client, a.taskQueue(), in, upd)
+	sctx, cancel := context.WithTimeout(ctx, f.timeout)
+	res, err := startOffboarding(sctx, conn.Client, a.taskQueue(), in, upd)
+	timedOut := sctx.Err() != nil
+	cancel()
+	if err != nil && timedOut {
+		id := workflows.OffboardingID(in.EmployeeID)
+		return pendingError{fmt.Errorf("the offboarding %s (with %s) was sent, but no worker answered within %s: it applies when a worker gets to it; "+
+			"check with: starter status %s (is a worker polling task queue %s?)", id, upd.name, f.timeout, id, a.taskQueue())}
+	}
 	if err != nil {
 		return err
 	}
@@ -372,23 +432,20 @@ func updateFailure(workflowID, update string, err error, after string) error {
 type offboardUpdateFlags struct {
 	employeeID string
 	json       bool
+	steer      steerFlags
 }
 
 func (u *offboardUpdateFlags) bind(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&u.employeeID, "employee-id", "", "HR employee id of the leaver (required)")
 	cmd.Flags().BoolVar(&u.json, "json", false, "print JSON instead of text")
+	u.steer.bind(cmd)
 	_ = cmd.MarkFlagRequired("employee-id") // cannot fail: the flag exists
 }
 
-// validate applies the input's employee id rule (OffboardingInput.Validate).
-func (u *offboardUpdateFlags) validate() error {
-	switch {
-	case strings.TrimSpace(u.employeeID) == "":
-		return errors.New("employee id is empty")
-	case strings.ContainsAny(u.employeeID, " /@"):
-		return fmt.Errorf("employee id %q must be an opaque id (no spaces, '/' or '@')", u.employeeID)
-	}
-	return nil
+// check applies the shared field rules to the flags every subcommand has.
+func (u *offboardUpdateFlags) check(p *flagProblems) {
+	p.add("--employee-id", workflows.EmployeeIDProblem(u.employeeID))
+	p.add("--timeout", u.steer.check())
 }
 
 // offboardUpdateResult is what a subcommand prints (its JSON is the --json output).
@@ -401,42 +458,39 @@ type offboardUpdateResult struct {
 	State      workflows.OffboardingStatus `json:"state"`
 }
 
-// send validates, then sends one update to the running offboarding and prints its new state.
-func (u *offboardUpdateFlags) send(ctx context.Context, a *app, name string, arg any, check func() error) error {
-	if err := u.validate(); err != nil {
-		return usageError{err}
-	}
+// send checks the flags (check adds the subcommand's own), then sends one update to the running
+// offboarding under the steering rules and prints its new state.
+func (u *offboardUpdateFlags) send(ctx context.Context, a *app, name string, arg any, check func(*flagProblems)) error {
+	var p flagProblems
+	u.check(&p)
 	if check != nil {
-		if err := check(); err != nil {
-			return usageError{err}
-		}
+		check(&p)
+	}
+	if err := p.err(); err != nil {
+		return err
 	}
 	conn, err := a.connect(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	return u.sendOn(ctx, a, conn, name, arg)
+}
 
+// sendOn is send on an open connection.
+func (u *offboardUpdateFlags) sendOn(ctx context.Context, a *app, conn *connection, name string, arg any) error {
 	id := workflows.OffboardingID(u.employeeID)
-	h, err := conn.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   id,
-		UpdateName:   name,
-		Args:         []any{arg},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err != nil {
-		return updateFailure(id, name, err, "nothing changed")
-	}
 	res := offboardUpdateResult{
 		WorkflowID: id,
-		RunID:      h.RunID(),
 		Namespace:  conn.Namespace,
 		UIURL:      workflowURL(a.env("ATOMICFLOW_UI_URL", defaultUIURL), conn.Namespace, id),
 		Update:     name,
 	}
-	if err := h.Get(ctx, &res.State); err != nil {
-		return updateFailure(id, name, err, "nothing changed")
+	runID, err := steer(ctx, conn.Client, a.stderr, u.steer, steerRequest{"offboarding", id, name, arg}, &res.State)
+	if err != nil {
+		return err
 	}
+	res.RunID = runID
 	if u.json {
 		return writeJSON(a.stdout, res)
 	}
@@ -449,28 +503,72 @@ func (u *offboardUpdateFlags) send(ctx context.Context, a *app, name string, arg
 func newOffboardRescheduleCmd(a *app) *cobra.Command {
 	u := &offboardUpdateFlags{}
 	var req workflows.RescheduleRequest
+	var allowPast bool
 	cmd := &cobra.Command{
 		Use:   "reschedule --employee-id ID --last-day YYYY-MM-DD",
 		Short: "Move a running offboarding to another last working day (earlier or later)",
 		Long: `reschedule moves the termination of a running offboarding: access ends at the end of the new
-last day, in the employee's time zone as the offboarding was started. The workflow rejects a date
-in the past and a reschedule after the revocation has begun.`,
+last day, in the employee's time zone as the offboarding was started. A new end that has already
+passed (a day before today, or today after its end of day) is refused unless --allow-past: then
+the leaver is offboarded at once. The workflow rejects a reschedule after the revocation has begun.
+
+It waits at most --timeout for the workflow to accept. With no worker polling its task queue it
+sends nothing (unless --send-without-worker); a request sent but not accepted in time may still
+apply, and the command says so and exits 3.`,
 		Example: `  starter offboard reschedule --employee-id E-01 --last-day 2026-12-23
   starter offboard reschedule --employee-id E-01 --last-day 2026-12-23 --end-of-day 12:00 --json`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			return u.send(cmd.Context(), a, workflows.UpdateReschedule, req, func() error {
-				// Format only: the zone is the running offboarding's, so the date is checked in UTC here.
-				_, err := workflows.EndOfWorkingDay(req.LastDay, req.EndOfDay, "")
-				return err
-			})
+			return u.reschedule(cmd.Context(), a, req, allowPast)
 		}),
 	}
 	u.bind(cmd)
 	cmd.Flags().StringVar(&req.LastDay, "last-day", "", "new last working day, YYYY-MM-DD (required)")
-	cmd.Flags().StringVar(&req.EndOfDay, "end-of-day", "", "when that day ends, HH:MM local time (default: "+workflows.DefaultEndOfDay+")")
+	cmd.Flags().StringVar(&req.EndOfDay, "end-of-day", "", "when that day ends, HH:MM local time (default: as the offboarding was started)")
+	cmd.Flags().BoolVar(&allowPast, "allow-past", false, "accept a new end that has already passed: the leaver is offboarded at once")
 	_ = cmd.MarkFlagRequired("last-day") // cannot fail: the flag exists
 	return cmd
+}
+
+// reschedule checks the date in the running offboarding's own zone (read from its input, so no
+// worker is needed) and refuses one already past unless allowPast, which offboards at once.
+func (u *offboardUpdateFlags) reschedule(ctx context.Context, a *app, req workflows.RescheduleRequest, allowPast bool) error {
+	var p flagProblems
+	u.check(&p)
+	if _, err := workflows.EndOfWorkingDay(req.LastDay, "", ""); err != nil {
+		p.add("--last-day", err.Error())
+	}
+	if _, err := workflows.EndOfWorkingDay(time.DateOnly, req.EndOfDay, ""); err != nil {
+		p.add("--end-of-day", err.Error())
+	}
+	if err := p.err(); err != nil {
+		return err
+	}
+	conn, err := a.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var in workflows.OffboardingInput
+	rctx, cancel := context.WithTimeout(ctx, u.steer.timeout)
+	defer cancel()
+	if err := runInput(rctx, conn, workflows.OffboardingID(u.employeeID), &in); err != nil {
+		var notFound *serviceerror.NotFound
+		if errors.As(err, &notFound) {
+			return u.sendOn(ctx, a, conn, workflows.UpdateReschedule, req) // which says it does not exist
+		}
+		return fmt.Errorf("cannot read the time zone of %s: %w; nothing was sent", workflows.OffboardingID(u.employeeID), err)
+	}
+	problem := pastRescheduleProblem(req, in.EndOfDay, in.TimeZone, a.clock())
+	switch {
+	case problem == "":
+		return u.sendOn(ctx, a, conn, workflows.UpdateReschedule, req)
+	case !allowPast:
+		return usageError{fmt.Errorf("--last-day: %s", problem)}
+	}
+	reason := fmt.Sprintf("rescheduled to last day %s, which has already ended", req.LastDay)
+	fmt.Fprintf(a.stderr, "Note: %s: offboarding now (--allow-past).\n", reason)
+	return u.sendOn(ctx, a, conn, workflows.UpdateRevokeNow, workflows.RevokeNowRequest{Reason: reason})
 }
 
 func newOffboardNowCmd(a *app) *cobra.Command {
@@ -485,7 +583,7 @@ the end of the last working day.`,
   starter offboard now --employee-id E-01 --reason "left early" --json`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			return u.send(cmd.Context(), a, workflows.UpdateRevokeNow, req, nil)
+			return u.send(cmd.Context(), a, workflows.UpdateRevokeNow, req, reasonCheck(req.Reason))
 		}),
 	}
 	u.bind(cmd)
@@ -505,7 +603,7 @@ begun (use rehire during the grace period instead).`,
 		Example: `  starter offboard cancel --employee-id E-01 --reason "resignation withdrawn"`,
 		Args:    cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			return u.send(cmd.Context(), a, workflows.UpdateCancel, req, nil)
+			return u.send(cmd.Context(), a, workflows.UpdateCancel, req, reasonCheck(req.Reason))
 		}),
 	}
 	u.bind(cmd)
@@ -524,12 +622,17 @@ restores it. Access and assets are not given back: onboard the employee again fo
 		Example: `  starter offboard rehire --employee-id E-01 --reason "returning contractor"`,
 		Args:    cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			return u.send(cmd.Context(), a, workflows.UpdateRehire, req, nil)
+			return u.send(cmd.Context(), a, workflows.UpdateRehire, req, reasonCheck(req.Reason))
 		}),
 	}
 	u.bind(cmd)
 	cmd.Flags().StringVar(&req.Reason, "reason", "", "why, recorded on the offboarding request")
 	return cmd
+}
+
+// reasonCheck applies the text rule to a --reason: it becomes a note on the request.
+func reasonCheck(reason string) func(*flagProblems) {
+	return func(p *flagProblems) { p.text("--reason", "reason", reason) }
 }
 
 // Printing.

@@ -182,11 +182,12 @@ func TestOffboardOnTheDevServer(t *testing.T) {
 	assert.True(t, endOf(day(3), "12:00").Equal(sameRes.State.ScheduledAt))
 	assert.Contains(t, same.stderr, "keeps its time zone Europe/Paris; --timezone Asia/Kolkata was not applied")
 
-	// The workflow's validator rejects a date in the past: exit 1 with its reason, nothing changes.
+	// A date in the past is refused before sending, in the run's own zone (read from its input):
+	// exit 2, nothing changes.
 	rejected := runStarter(t, env, dialTemporal, "offboard", "reschedule", "--employee-id", "E-01", "--last-day", "2001-01-01")
-	assert.Equal(t, 1, rejected.code)
-	assert.Contains(t, rejected.stderr, "offboarding-E-01 rejected reschedule: last day 2001-01-01 is in the past: reschedule to today or later, or use revoke_now (nothing changed)")
-	assert.NotContains(t, rejected.stderr, "--help")
+	assert.Equal(t, 2, rejected.code)
+	assert.Contains(t, rejected.stderr, "--last-day: 2001-01-01 ended at 18:00 Europe/Paris (2001-01-01T17:00:00Z), before now")
+	assert.Contains(t, rejected.stderr, "--allow-past")
 	assert.True(t, endOf(day(3), "12:00").Equal(status(first.RunID).ScheduledAt))
 
 	moved := decodeOffboardUpdate(t, runStarter(t, env, dialTemporal, "offboard", "reschedule", "--employee-id", "E-01", "--last-day", day(20), "--json"))
@@ -217,7 +218,7 @@ func TestOffboardOnTheDevServer(t *testing.T) {
 
 	gone := runStarter(t, env, dialTemporal, "offboard", "cancel", "--employee-id", "E-01")
 	assert.Equal(t, 1, gone.code)
-	assert.Contains(t, gone.stderr, "offboarding-E-01 is not running")
+	assert.Contains(t, gone.stderr, "offboarding-E-01 is completed, not running: nothing to cancel; nothing was sent")
 
 	// A rehired employee who leaves again gets a new run; --now with no grace completes it.
 	second := runStarter(t, env, dialTemporal, offboard("--now", "--grace-days", "0", "--wait", "--json")...)

@@ -38,7 +38,7 @@ func TestOffboardBadCommandLinesExit2BeforeDialing(t *testing.T) {
 		{"missing required flags", []string{"offboard", "--last-day", "2099-12-18"}, `required flag(s) "email", "employee-id" not set`},
 		{"missing last day", []string{"offboard", "--employee-id", "E-01", "--email", "a@example.com"}, `"last-day" not set (or use --now)`},
 		{"employee id with a slash", offboardWith("--employee-id", "E/1"), "opaque id"},
-		{"bad email", offboardWith("--email", "employee01"), "email is not an email address"},
+		{"bad email", offboardWith("--email", "employee01"), `--email: "employee01" is not an email address`},
 		{"bad last day", offboardWith("--last-day", "18/12/2099"), "YYYY-MM-DD"},
 		{"bad end of day", offboardWith("--end-of-day", "6pm"), "HH:MM"},
 		{"bad time zone", offboardWith("--timezone", "Mars/Olympus"), "IANA"},
@@ -54,7 +54,11 @@ func TestOffboardBadCommandLinesExit2BeforeDialing(t *testing.T) {
 		{"reschedule bad end of day", []string{"offboard", "reschedule", "--employee-id", "E-01", "--last-day", "2099-02-03", "--end-of-day", "25:00"}, "HH:MM"},
 		{"now without employee", []string{"offboard", "now"}, `required flag(s) "employee-id" not set`},
 		{"now with an email as id", []string{"offboard", "now", "--employee-id", "ada@example.com"}, "opaque id"},
-		{"cancel with an empty id", []string{"offboard", "cancel", "--employee-id", " "}, "employee id is empty"},
+		{"cancel with an empty id", []string{"offboard", "cancel", "--employee-id", " "}, "--employee-id: employee id \" \" must be printable ASCII without spaces"},
+		{"cancel with a control character in the reason", []string{"offboard", "cancel", "--employee-id", "E-01", "--reason", "a\x07b"}, "--reason: reason contains a control character"},
+		{"now with a zero timeout", []string{"offboard", "now", "--employee-id", "E-01", "--timeout", "0s"}, "--timeout 0s: give a positive duration"},
+		{"a long employee id", offboardWith("--employee-id", strings.Repeat("E", 65)), "--employee-id: employee id is 65 characters long: at most 64"},
+		{"Local time zone", offboardWith("--timezone", "Local"), `--timezone: time zone "Local" is not an IANA zone`},
 		{"rehire with an argument", []string{"offboard", "rehire", "--employee-id", "E-01", "please"}, `unknown command "please"`},
 	}
 	for _, tc := range cases {
@@ -214,7 +218,7 @@ func TestOffboardNowSendsRevokeNowAndDefaultsTheLastDayToToday(t *testing.T) {
 
 func TestOffboardLastDayAlreadyEndedRevokesNow(t *testing.T) {
 	c, call := mockOffboard(t, workflows.OffboardingStatus{Stage: workflows.StageOffRevoking}, nil)
-	r := runStarter(t, map[string]string{}, mockDial(c), offboardWith("--last-day", "2001-02-03")...)
+	r := runStarter(t, map[string]string{}, mockDial(c), offboardWith("--last-day", "2001-02-03", "--allow-past")...)
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.False(t, call.in.Immediate, "the input keeps its date; the workflow proceeds at once anyway")
 	assert.Equal(t, workflows.UpdateRevokeNow, call.upd.UpdateName)
@@ -326,6 +330,10 @@ func TestOffboardSubcommandsSendTheirUpdate(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(joinArgs(tc.args), func(t *testing.T) {
 			c := mocks.NewClient(t)
+			steerable(c, 1)
+			if tc.name == workflows.UpdateReschedule {
+				withHistory(t, c, workflows.OffboardingInput{EmployeeID: "E-01", TimeZone: "Europe/Paris"})
+			}
 			h := mocks.NewWorkflowUpdateHandle(t)
 			h.On("RunID").Return("run-1")
 			h.On("Get", mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
@@ -344,7 +352,7 @@ func TestOffboardSubcommandsSendTheirUpdate(t *testing.T) {
 			assert.Empty(t, opts.RunID, "the current run")
 			assert.Equal(t, tc.name, opts.UpdateName)
 			assert.Equal(t, []any{tc.arg}, opts.Args)
-			assert.Equal(t, client.WorkflowUpdateStageCompleted, opts.WaitForStage)
+			assert.Equal(t, client.WorkflowUpdateStageAccepted, opts.WaitForStage, "accepted within --timeout, then its answer")
 
 			var got offboardUpdateResult
 			require.NoError(t, json.Unmarshal([]byte(r.stdout), &got), r.stdout)
@@ -357,16 +365,16 @@ func TestOffboardSubcommandsSendTheirUpdate(t *testing.T) {
 func TestOffboardSubcommandErrorsExit1(t *testing.T) {
 	t.Run("not running", func(t *testing.T) {
 		c := mocks.NewClient(t)
-		c.On("UpdateWorkflow", mock.Anything, mock.Anything).Return(nil, serviceerror.NewNotFound("workflow execution already completed"))
+		c.On("DescribeWorkflowExecution", mock.Anything, "offboarding-E-09", "").Return(nil, serviceerror.NewNotFound("workflow not found"))
 		c.On("Close").Return()
 		r := runStarter(t, map[string]string{}, mockDial(c), "offboard", "now", "--employee-id", "E-09")
 		assert.Equal(t, 1, r.code)
-		assert.Contains(t, r.stderr, "offboarding-E-09 is not running (never started, or already finished): nothing to revoke_now")
+		assert.Contains(t, r.stderr, "offboarding-E-09 does not exist (never started in this namespace): nothing was sent")
 	})
 	t.Run("rejected", func(t *testing.T) {
 		c := mocks.NewClient(t)
+		steerable(c, 1)
 		h := mocks.NewWorkflowUpdateHandle(t)
-		h.On("RunID").Return("run-1")
 		h.On("Get", mock.Anything, mock.Anything).Return(temporal.NewApplicationError("nothing to rehire: access was never revoked", ""))
 		c.On("UpdateWorkflow", mock.Anything, mock.Anything).Return(h, nil)
 		c.On("Close").Return()

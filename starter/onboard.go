@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -18,23 +19,34 @@ import (
 
 // onboardFlags are the onboard command's flags; the input fields bind directly.
 type onboardFlags struct {
-	in   workflows.OnboardingInput
-	wait bool
-	json bool
+	in        workflows.OnboardingInput
+	wait      bool
+	json      bool
+	allowPast bool
+	steer     steerFlags
 }
 
 func newOnboardCmd(a *app) *cobra.Command {
 	f := &onboardFlags{}
 	cmd := &cobra.Command{
 		Use:   "onboard --employee-id ID --email EMAIL --first-name NAME --last-name NAME --start-date YYYY-MM-DD",
-		Short: "Start (or reach) the onboarding of a new hire",
+		Short: "Start (or reach and move) the onboarding of a new hire, and steer it",
 		Long: `onboard starts the onboarding workflow of a new hire: an Atomicwork user, an onboarding request,
 access and assets, all ready on day one.
 
 The workflow id is onboarding-<employee id>, so repeating the command reaches the running
 onboarding instead of starting a second one, and a completed onboarding is not run again (a failed
-one is). Entitlements and asset types come from the worker's provisioning policy unless
---entitlement or --asset-type name them.`,
+one is). A running onboarding reached with a --start-date is moved to it (its other settings stay
+as they were started). Entitlements and asset types come from the worker's provisioning policy
+unless --entitlement or --asset-type name them.
+
+A start date before today (in the hire's zone) is accepted with a warning: provisioning late does
+no harm. More than 30 days before today is refused unless --allow-past: it is likely a typo.
+
+The subcommands reschedule and cancel steer a running onboarding. Like moving it, they wait at most
+--timeout for the workflow to accept; with no worker polling its task queue they send nothing
+(unless --send-without-worker); a request sent but not accepted in time may still apply, and the
+command says so and exits 3.`,
 		Example: `  starter onboard --employee-id E-1001 --email ada@example.com --first-name Ada --last-name Lovelace \
     --start-date 2026-12-01 --department Engineering --title "Software Engineer" --timezone Europe/London
 
@@ -45,6 +57,8 @@ one is). Entitlements and asset types come from the worker's provisioning policy
 		RunE: runE(func(cmd *cobra.Command, _ []string) error { return f.run(cmd.Context(), a) }),
 	}
 	fl := cmd.Flags()
+	fl.BoolVar(&f.allowPast, "allow-past", false, fmt.Sprintf("accept a --start-date more than %d days before today", maxOnboardPastDays))
+	f.steer.bind(cmd)
 	fl.StringVar(&f.in.EmployeeID, "employee-id", "", "HR employee id, an opaque id (required)")
 	fl.StringVar(&f.in.Email, "email", "", "work email address (required)")
 	fl.StringVar(&f.in.FirstName, "first-name", "", "first name (required)")
@@ -62,13 +76,75 @@ one is). Entitlements and asset types come from the worker's provisioning policy
 	for _, name := range []string{"employee-id", "email", "first-name", "last-name", "start-date"} {
 		_ = cmd.MarkFlagRequired(name) // cannot fail: the flags exist
 	}
+	cmd.AddCommand(newOnboardRescheduleCmd(a), newOnboardCancelCmd(a))
 	return cmd
+}
+
+// check names every bad flag with the shared field rules, and the start date's distance in the
+// past: a warning (returned) up to maxOnboardPastDays, refused beyond unless --allow-past.
+func (f *onboardFlags) check(now time.Time) (warning string, err error) {
+	in := f.in
+	var p flagProblems
+	p.add("--employee-id", workflows.EmployeeIDProblem(in.EmployeeID))
+	p.email("--email", in.Email, true)
+	if strings.TrimSpace(in.FirstName) == "" {
+		p.add("--first-name", "first name is empty")
+	}
+	p.text("--first-name", "first name", in.FirstName)
+	p.text("--last-name", "last name", in.LastName)
+	p.text("--title", "title", in.Title)
+	p.text("--department", "department", in.Department)
+	p.email("--manager-email", in.ManagerEmail, false)
+	zoneProblem := workflows.TimeZoneProblem(in.TimeZone)
+	p.add("--timezone", zoneProblem)
+	for _, e := range in.Entitlements {
+		p.text("--entitlement", "entitlement", e)
+	}
+	for _, t := range in.AssetTypes {
+		p.text("--asset-type", "asset type", t)
+	}
+	if in.WorkspaceID < 0 {
+		p.add("--workspace-id", "workspace id is negative: omit it for the worker's default workspace")
+	}
+	p.add("--timeout", f.steer.check())
+	if _, err := workflows.StartOfDay(in.StartDate, ""); err != nil {
+		p.add("--start-date", err.Error())
+	} else if zoneProblem == "" {
+		warning = f.pastStart(&p, now)
+	}
+	if err := p.err(); err != nil {
+		return "", err
+	}
+	if err := in.Validate(); err != nil { // the workflow's own rules, in case they say more
+		return "", usageError{err}
+	}
+	return warning, nil
+}
+
+// pastStart warns about a start date before today, and refuses one too far back.
+func (f *onboardFlags) pastStart(p *flagProblems, now time.Time) string {
+	days := pastStartDate(f.in.StartDate, f.in.TimeZone, now)
+	today := localToday(now, f.in.TimeZone)
+	switch {
+	case days == 0:
+		return ""
+	case days > maxOnboardPastDays && !f.allowPast:
+		p.add("--start-date", fmt.Sprintf("%s is %d days before today (%s in %s), more than %d: fix the date, or add --allow-past if it is right",
+			f.in.StartDate, days, today, zoneName(f.in.TimeZone), maxOnboardPastDays))
+		return ""
+	}
+	return fmt.Sprintf("Warning: the start date %s is %d day(s) before today (%s in %s): the hire is provisioned at once, late.",
+		f.in.StartDate, days, today, zoneName(f.in.TimeZone))
 }
 
 // run validates the input before dialing, so bad flags never reach Temporal.
 func (f *onboardFlags) run(ctx context.Context, a *app) error {
-	if err := f.in.Validate(); err != nil {
-		return usageError{err}
+	warning, err := f.check(a.clock())
+	if err != nil {
+		return err
+	}
+	if warning != "" {
+		fmt.Fprintln(a.stderr, warning)
 	}
 	conn, err := a.connect(ctx)
 	if err != nil {
@@ -82,6 +158,14 @@ func (f *onboardFlags) run(ctx context.Context, a *app) error {
 	}
 	res.Namespace = conn.Namespace
 	res.UIURL = workflowURL(a.env("ATOMICFLOW_UI_URL", defaultUIURL), conn.Namespace, res.WorkflowID)
+	if res.AlreadyRunning {
+		if err := f.moveRunning(ctx, a, conn, &res); err != nil {
+			if !f.json {
+				printStarted(a.stdout, res)
+			}
+			return err
+		}
+	}
 	if !f.json {
 		printStarted(a.stdout, res)
 	}
@@ -124,6 +208,8 @@ type onboardResult struct {
 	AlreadyCompleted bool   `json:"already_completed"`
 	Namespace        string `json:"namespace"`
 	UIURL            string `json:"ui_url"`
+	// State is the running onboarding's answer to the start date it was moved to (AlreadyRunning).
+	State *workflows.OnboardingStatus `json:"state,omitempty"`
 	// Status is running, completed or failed; Result and Failure are set with --wait.
 	Status  string                      `json:"status"`
 	Result  *workflows.OnboardingResult `json:"result,omitempty"`
@@ -212,15 +298,26 @@ func waitResult[T any](ctx context.Context, c client.Client, what, workflowID, r
 	return nil
 }
 
-// failureMessage is the cause of a workflow failure, with its error type when it has one.
+// failureMessage is the cause of a workflow failure, with its error type when it has one. An
+// encrypted failure read without the keys says which variable to set.
 func failureMessage(err *temporal.WorkflowExecutionError) string {
 	cause := errors.Unwrap(err)
 	if cause == nil {
 		return err.Error()
 	}
 	var app *temporal.ApplicationError
-	if errors.As(cause, &app) && app.Type() != "" {
-		return fmt.Sprintf("%s [%s]", app.Message(), app.Type())
+	msg, errType := cause.Error(), ""
+	if errors.As(cause, &app) {
+		msg, errType = app.Message(), app.Type()
+	}
+	if msg == encodedFailure {
+		if errType != "" {
+			return fmt.Sprintf("encrypted [%s]: %s", errType, codecKeysHint)
+		}
+		return "encrypted: " + codecKeysHint
+	}
+	if errType != "" {
+		return fmt.Sprintf("%s [%s]", msg, errType)
 	}
 	return cause.Error()
 }

@@ -52,7 +52,7 @@ func TestOnboardStartIsIdempotent(t *testing.T) {
 	assert.Equal(t, "starter-idempotent", desc.TaskQueueName)
 	summary, err := desc.GetStaticSummary()
 	require.NoError(t, err)
-	assert.Equal(t, "Onboarding E-1001 · day one 2026-12-01", summary)
+	assert.Equal(t, "Onboarding E-1001 · day one 2099-12-01", summary)
 	employee, _ := desc.TypedSearchAttributes.GetKeyword(workflows.EmployeeIDKey)
 	assert.Equal(t, "E-1001", employee)
 

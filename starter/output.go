@@ -24,6 +24,9 @@ func printStarted(w io.Writer, res onboardResult) {
 	default:
 		fmt.Fprintf(w, "Started %s (run %s).\n", res.WorkflowID, res.RunID)
 	}
+	if res.State != nil {
+		printOnboardingState(w, *res.State)
+	}
 	fmt.Fprintf(w, "Temporal UI: %s\n", res.UIURL)
 }
 

@@ -33,18 +33,21 @@ type reassignFlags struct {
 	to   string
 	yes  bool
 	json bool
+	all  bool
 }
 
 func newReassignCmd(a *app) *cobra.Command {
 	f := &reassignFlags{}
 	cmd := &cobra.Command{
-		Use:   "reassign (--from EMAIL | --asset-id ID...) [--asset-type NAME] [--status S] --to EMAIL|stock",
+		Use:   "reassign (--from EMAIL | --asset-id ID... | --all) [--asset-type NAME] [--status S] --to EMAIL|stock",
 		Short: "Move assets in bulk to a user or back to stock, with a live progress bar",
 		Long: `reassign moves every asset that a selector matches to a user, or back to stock (unassigned,
 AVAILABLE), at the rate the Atomicwork API allows. The selector is the current assignee (--from), an
-explicit list (--asset-id, repeatable), or both narrowed by --asset-type and --status.
+explicit list (--asset-id, repeatable), or both narrowed by --asset-type and --status. Selecting
+by --asset-type and --status alone reaches every asset of the company, so it needs --all.
 
-It plans first and shows how many assets match with a sample; --dry-run stops there. Above the
+It plans first and shows how many assets match with a sample (with --yes too); --dry-run stops
+there. Above the
 confirmation threshold (--confirm-above, default 100) it asks before moving anything, unless --yes.
 Then it shows a progress bar (done/total, rate, ETA) until the batch ends, and prints the report.
 
@@ -59,6 +62,9 @@ assets are skipped). Exit code 1 when an asset failed, the batch failed, or you 
   # see what would move, without moving anything
   starter reassign --from bo.li@example.com --asset-type Laptop --to ana.diaz@example.com --dry-run
 
+  # every retired laptop of the company back to stock
+  starter reassign --all --asset-type Laptop --status RETIRED --to stock --dry-run
+
   # three assets to a new owner, marked in use, no prompt
   starter reassign --asset-id 101 --asset-id 102 --asset-id 103 --to ana.diaz@example.com --set-status IN_USE --yes
 
@@ -72,6 +78,7 @@ assets are skipped). Exit code 1 when an asset failed, the batch failed, or you 
 	fl.Int64SliceVar(&f.in.Selector.AssetIDs, "asset-id", nil, "select this asset `id` (repeatable)")
 	fl.StringVar(&f.in.Selector.AssetType, "asset-type", "", "only assets of this type `name`, e.g. Laptop")
 	fl.StringVar(&f.in.Selector.Status, "status", "", "only assets with this `status`, e.g. IN_USE")
+	fl.BoolVar(&f.all, "all", false, "select across the whole company, by --asset-type and --status only")
 	fl.StringVar(&f.to, "to", "", "the new assignee's `email`, or stock (required)")
 	fl.StringVar(&f.in.SetStatus, "set-status", "", "the assets' new `status` (default: unchanged; stock sets AVAILABLE)")
 	fl.BoolVar(&f.in.DryRun, "dry-run", false, "show the plan and move nothing")
@@ -91,6 +98,40 @@ assets are skipped). Exit code 1 when an asset failed, the batch failed, or you 
 		newReassignWatchCmd(a),
 	)
 	return cmd
+}
+
+// check names every bad flag; a selector without --from or --asset-id reaches the whole
+// company, so it needs --all.
+func (f *reassignFlags) check() error {
+	var p flagProblems
+	sel := f.in.Selector
+	narrow := sel.AssigneeEmail != "" || len(sel.AssetIDs) > 0
+	switch {
+	case f.all && narrow:
+		p.add("--all", "selects the whole company: drop it when --from or --asset-id names the assets")
+	case !f.all && !narrow && (sel.AssetType != "" || sel.Status != ""):
+		p.add("--all", "--asset-type and --status alone select every matching asset of the whole company: "+
+			"name the assets with --from or --asset-id, or add --all if the whole company is meant")
+	}
+	p.email("--from", sel.AssigneeEmail, false)
+	for _, id := range sel.AssetIDs {
+		if id <= 0 {
+			p.add("--asset-id", fmt.Sprintf("%d is not an asset id: ids are positive", id))
+		}
+	}
+	p.text("--asset-type", "asset type", sel.AssetType)
+	p.text("--status", "status", sel.Status)
+	p.text("--set-status", "new status", f.in.SetStatus)
+	if to := strings.TrimSpace(f.to); !strings.EqualFold(to, "stock") {
+		p.email("--to", to, true)
+	}
+	if f.in.MaxAssets < 0 {
+		p.add("--max-assets", "is negative: use 0 for all")
+	}
+	if f.in.WorkspaceID < 0 {
+		p.add("--workspace-id", "is negative: omit it for the worker's default workspace")
+	}
+	return p.err()
 }
 
 // input turns the flags into a validated workflow input with its batch id.
@@ -117,6 +158,9 @@ func (f *reassignFlags) input() (workflows.ReassignmentInput, error) {
 }
 
 func (f *reassignFlags) run(ctx context.Context, a *app) error {
+	if err := f.check(); err != nil {
+		return err
+	}
 	in, err := f.input()
 	if err != nil {
 		return usageError{err}
@@ -195,9 +239,10 @@ type watcher struct {
 	json    bool
 	res     reassignResult
 
-	bar      *progressbar.ProgressBar
-	asked    bool
-	noWorker bool
+	bar       *progressbar.ProgressBar
+	asked     bool
+	noWorker  bool
+	planShown bool
 }
 
 func (w *watcher) watch(ctx context.Context) error {
@@ -239,17 +284,34 @@ func (w *watcher) poll(ctx context.Context) error {
 	if err != nil {
 		if ctx.Err() == nil && !w.noWorker && !w.json {
 			w.noWorker = true
-			fmt.Fprintf(w.a.stderr, "No progress yet (%v): is a worker running? Still waiting...\n", err)
+			fmt.Fprintf(w.a.stderr, "No progress yet: %s. Still waiting...\n", w.whyNoProgress(ctx, qctx.Err() != nil, err))
 		}
 		return nil
 	}
 	w.res.Progress = &p
+	w.showPlan(p)
 	if p.Stage == workflows.StageReassignConfirming && !w.asked {
 		w.asked = true
 		return w.confirm(ctx, p)
 	}
 	w.draw(p)
 	return nil
+}
+
+// whyNoProgress tells a busy worker (the query timed out although one polls) from none at all.
+func (w *watcher) whyNoProgress(ctx context.Context, timedOut bool, err error) string {
+	queue := w.a.taskQueue()
+	if desc, derr := w.conn.DescribeWorkflowExecution(ctx, w.res.WorkflowID, ""); derr == nil {
+		queue = desc.GetWorkflowExecutionInfo().GetTaskQueue()
+	}
+	tq, terr := w.conn.DescribeTaskQueue(ctx, queue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
+	switch {
+	case terr == nil && len(tq.GetPollers()) == 0:
+		return fmt.Sprintf("no worker polls task queue %s: start one (make dev, or go run ./worker)", queue)
+	case terr == nil && timedOut:
+		return fmt.Sprintf("the progress query got no answer within 5s although a worker polls task queue %s: the worker is busy", queue)
+	}
+	return fmt.Sprintf("the progress query failed (%v)", err)
 }
 
 func (w *watcher) draw(p workflows.ReassignmentProgress) {
@@ -272,7 +334,7 @@ func describe(p workflows.ReassignmentProgress) string {
 	var parts []string
 	if p.Rate > 0 {
 		parts = append(parts, fmt.Sprintf("%.1f assets/s", p.Rate))
-		if p.Remaining > 0 {
+		if p.Remaining > 0 && !p.Paused { // a paused batch has no time left to tell
 			parts = append(parts, "ETA "+(time.Duration(p.ETASeconds)*time.Second).String())
 		}
 	}
@@ -288,10 +350,21 @@ func describe(p workflows.ReassignmentProgress) string {
 	return strings.Join(parts, ", ")
 }
 
-// confirm shows the plan and asks on stdin, unless --yes; yes confirms, anything else cancels.
+// showPlan prints the plan once, as soon as it is known: with --yes too, so what moves is seen.
+func (w *watcher) showPlan(p workflows.ReassignmentProgress) {
+	if w.planShown || w.json || p.Plan == nil {
+		return
+	}
+	w.planShown = true
+	printPlan(w.a.stderr, p)
+}
+
+// promptSteer steers a batch from the prompt: its worker has just answered the progress query.
+var promptSteer = steerFlags{timeout: defaultSteerTimeout}
+
+// confirm asks on stdin, unless --yes; yes confirms, anything else cancels.
 func (w *watcher) confirm(ctx context.Context, p workflows.ReassignmentProgress) error {
 	out := w.a.stderr
-	printPlan(out, p)
 	if !w.yes {
 		fmt.Fprintf(out, "Move these %d assets? [y/N] ", p.Total)
 		answer, err := readLine(ctx)
@@ -303,11 +376,11 @@ func (w *watcher) confirm(ctx context.Context, p workflows.ReassignmentProgress)
 			return fmt.Errorf("no answer (%v): the batch waits for confirmation: run 'starter reassign confirm --batch-id %s' or 'cancel --batch-id %s'",
 				err, w.batchID, w.batchID)
 		case !strings.EqualFold(answer, "y") && !strings.EqualFold(answer, "yes"):
-			_, err := sendUpdate(ctx, w.conn, w.res.WorkflowID, workflows.UpdateCancel, workflows.CancelRequest{Reason: "not confirmed at the prompt"})
+			_, err := sendUpdate(ctx, w.conn, w.a.stderr, promptSteer, w.res.WorkflowID, workflows.UpdateCancel, workflows.CancelRequest{Reason: "not confirmed at the prompt"})
 			return err // the result arrives as a cancelled report
 		}
 	}
-	_, err := sendUpdate(ctx, w.conn, w.res.WorkflowID, workflows.UpdateConfirm, workflows.ConfirmRequest{Total: p.Total})
+	_, err := sendUpdate(ctx, w.conn, w.a.stderr, promptSteer, w.res.WorkflowID, workflows.UpdateConfirm, workflows.ConfirmRequest{Total: p.Total})
 	return err
 }
 
@@ -315,7 +388,7 @@ func printPlan(out io.Writer, p workflows.ReassignmentProgress) {
 	if p.Plan == nil {
 		return
 	}
-	fmt.Fprintf(out, "The selector matches %d assets (confirmation needed above %d). First ones:\n", p.Total, p.ConfirmAbove)
+	fmt.Fprintf(out, "The selector matches %d assets. First ones:\n", p.Total)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  ASSET\tLABEL\tTYPE\tASSIGNEE ID\tSTATUS")
 	for _, s := range p.Plan.Sample {
@@ -361,6 +434,9 @@ func (w *watcher) detached() error {
 }
 
 func (w *watcher) finish(ctx context.Context, rep workflows.ReassignmentReport, err error) error {
+	if err == nil && rep.Outcome != workflows.OutcomeDryRun { // a dry run's report prints its plan
+		w.showPlan(workflows.ReassignmentProgress{Total: rep.Total, Plan: &rep.Plan})
+	}
 	if w.bar != nil {
 		if err == nil && rep.Outcome == workflows.OutcomeCompleted {
 			w.bar.ChangeMax(max(rep.Total, 1))
@@ -433,35 +509,37 @@ func printReassignReport(out io.Writer, r workflows.ReassignmentReport) {
 	}
 }
 
-// sendUpdate sends an update to a batch and waits for its answer.
-func sendUpdate(ctx context.Context, c client.Client, workflowID, name string, arg any) (workflows.ReassignmentProgress, error) {
+// sendUpdate sends an update to a batch under the steering rules and returns its answer.
+func sendUpdate(ctx context.Context, c client.Client, notes io.Writer, s steerFlags, workflowID, name string, arg any) (workflows.ReassignmentProgress, error) {
 	var p workflows.ReassignmentProgress
-	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflowID, UpdateName: name, Args: []any{arg},
-		WaitForStage: client.WorkflowUpdateStageCompleted})
-	if err == nil {
-		err = h.Get(ctx, &p)
-	}
-	var notFound *serviceerror.NotFound
-	switch {
-	case errors.As(err, &notFound):
-		return p, fmt.Errorf("no running batch %s: check the id (starter reassign prints it)", workflowID)
-	case err != nil:
-		return p, fmt.Errorf("%s %s: %w", name, workflowID, err)
-	}
-	return p, nil
+	_, err := steer(ctx, c, notes, s, steerRequest{"batch", workflowID, name, arg}, &p)
+	return p, err
 }
 
 // newReassignMessageCmd is pause, resume, cancel or confirm of a batch.
 func newReassignMessageCmd(a *app, name, short, update string) *cobra.Command {
 	var batchID, reason string
 	var asJSON bool
+	var sf steerFlags
 	cmd := &cobra.Command{
 		Use:   name + " --batch-id ID",
 		Short: short,
-		Args:  cobra.NoArgs,
+		Long: short + `.
+
+It waits at most --timeout for the batch to accept. With no worker polling its task queue it sends
+nothing (unless --send-without-worker); a request sent but not accepted in time may still apply,
+and the command says so and exits 3.`,
+		Example: "  starter reassign " + name + " --batch-id r3f9a0c21d4e5",
+		Args:    cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			var p flagProblems
 			if !validBatchID(batchID) {
-				return usageError{fmt.Errorf("--batch-id %q is not a batch id (starter reassign prints it)", batchID)}
+				p.add("--batch-id", fmt.Sprintf("%q is not a batch id (starter reassign prints it)", batchID))
+			}
+			p.text("--reason", "reason", reason)
+			p.add("--timeout", sf.check())
+			if err := p.err(); err != nil {
+				return err
 			}
 			conn, err := a.connect(cmd.Context())
 			if err != nil {
@@ -479,22 +557,23 @@ func newReassignMessageCmd(a *app, name, short, update string) *cobra.Command {
 			default:
 				arg = workflows.ConfirmRequest{}
 			}
-			p, err := sendUpdate(cmd.Context(), conn, workflows.ReassignmentID(batchID), update, arg)
+			prog, err := sendUpdate(cmd.Context(), conn, a.stderr, sf, workflows.ReassignmentID(batchID), update, arg)
 			if err != nil {
 				return err
 			}
 			if asJSON {
-				return writeJSON(a.stdout, p)
+				return writeJSON(a.stdout, prog)
 			}
 			fmt.Fprintf(a.stdout, "%s: %s. %d of %d handled (%d moved, %d skipped, %d failed), %d in flight.\n",
-				workflows.ReassignmentID(batchID), strings.TrimPrefix(p.Stage, "reassignment."), p.Total-p.Remaining, p.Total,
-				p.Done, p.Skipped, p.Failed, p.InFlight)
+				workflows.ReassignmentID(batchID), strings.TrimPrefix(prog.Stage, "reassignment."), prog.Total-prog.Remaining, prog.Total,
+				prog.Done, prog.Skipped, prog.Failed, prog.InFlight)
 			fmt.Fprintf(a.stdout, "Watch it: starter reassign watch --batch-id %s\n", batchID)
 			return nil
 		}),
 	}
 	cmd.Flags().StringVar(&batchID, "batch-id", "", "the batch (required)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the batch's progress as JSON")
+	sf.bind(cmd)
 	if update == workflows.UpdatePause || update == workflows.UpdateCancel {
 		cmd.Flags().StringVar(&reason, "reason", "", "why, for the report and the UI")
 	}

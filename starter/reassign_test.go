@@ -29,8 +29,8 @@ func TestReassignBadCommandLinesExit2BeforeDialing(t *testing.T) {
 	}{
 		{"no target", []string{"reassign", "--from", "bo@example.com"}, `required flag(s) "to" not set`},
 		{"no selector", []string{"reassign", "--to", "stock"}, "selector is empty"},
-		{"bad from", []string{"reassign", "--from", "bo", "--to", "stock"}, "current assignee is not an email"},
-		{"bad to", []string{"reassign", "--from", "bo@example.com", "--to", "ana"}, "target user is not an email"},
+		{"bad from", []string{"reassign", "--from", "bo", "--to", "stock"}, `--from: "bo" is not an email address`},
+		{"bad to", []string{"reassign", "--from", "bo@example.com", "--to", "ana"}, `--to: "ana" is not an email address`},
 		{"same user", []string{"reassign", "--from", "bo@example.com", "--to", "BO@example.com"}, "nothing to move"},
 		{"stock retired", []string{"reassign", "--from", "bo@example.com", "--to", "stock", "--set-status", "RETIRED"}, "AVAILABLE, not RETIRED"},
 		{"concurrency", []string{"reassign", "--from", "bo@example.com", "--to", "stock", "--concurrency", "0"}, "--concurrency"},

@@ -78,9 +78,17 @@ type workflowSnapshot struct {
 	Query      string          `json:"query"`
 	State      json.RawMessage `json:"state,omitempty"`
 	StateError string          `json:"state_error,omitempty"`
-	// Result is a completed workflow's result; Failure why a closed one did not complete.
-	Result  json.RawMessage `json:"result,omitempty"`
-	Failure string          `json:"failure,omitempty"`
+	// Result is a completed workflow's result; Failure why a closed one did not complete;
+	// ResultError why the result cannot be shown (encrypted, keys missing).
+	Result      json.RawMessage `json:"result,omitempty"`
+	Failure     string          `json:"failure,omitempty"`
+	ResultError string          `json:"result_error,omitempty"`
+	// Retrying are the pending activities that failed and try again, with their last error.
+	Retrying []retryingActivity `json:"retrying,omitempty"`
+	// DateLabel and Date are the run's current day one or last day read from its history, when
+	// no live state answers (the static summary keeps the date it started with).
+	DateLabel string `json:"date_label,omitempty"`
+	Date      string `json:"date,omitempty"`
 }
 
 func (s *workflowSnapshot) running() bool { return s.Status == "running" }
@@ -127,6 +135,12 @@ func takeSnapshot(ctx context.Context, a *app, conn *connection, id string, with
 	if stage := stageOf(s.State); stage != "" {
 		s.Stage = stage
 	}
+	if s.running() {
+		s.Retrying = retryingActivities(ctx, conn, id, s.RunID)
+	}
+	if len(s.State) == 0 {
+		s.DateLabel, s.Date = historyDate(ctx, conn, s.Kind, id)
+	}
 	if withResult && !s.running() {
 		readOutcome(ctx, conn, s)
 	}
@@ -147,14 +161,20 @@ func queryState(ctx context.Context, conn *connection, s *workflowSnapshot) (jso
 	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	v, err := conn.QueryWorkflow(qctx, s.WorkflowID, s.RunID, s.Query)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, "stopped"
-		}
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return nil, "stopped"
+	case qctx.Err() != nil || isDeadline(err):
+		return nil, slowQuery(s.Query, s.TaskQueue)
+	default:
 		return nil, fmt.Sprintf("the %s query failed: %v", s.Query, err)
 	}
 	var raw json.RawMessage
 	if err := v.Get(&raw); err != nil {
+		if isEncrypted(err) {
+			return nil, fmt.Sprintf("the %s query's answer is encrypted: %s", s.Query, codecKeysHint)
+		}
 		return nil, fmt.Sprintf("the %s query's answer cannot be read: %v", s.Query, err)
 	}
 	return raw, ""
@@ -169,11 +189,14 @@ func readOutcome(ctx context.Context, conn *connection, s *workflowSnapshot) {
 		return
 	}
 	var wfErr *temporal.WorkflowExecutionError
-	if errors.As(err, &wfErr) {
+	switch {
+	case errors.As(err, &wfErr):
 		s.Failure = failureMessage(wfErr)
-		return
+	case isEncrypted(err):
+		s.ResultError = "encrypted: " + codecKeysHint
+	default:
+		s.ResultError = "cannot be read: " + err.Error()
 	}
-	s.Failure = err.Error()
 }
 
 // stageOf reads the stage field every status struct of ours has.
@@ -258,7 +281,7 @@ func printSnapshot(w io.Writer, s *workflowSnapshot) {
 		status += ", closed " + s.CloseTime.UTC().Format(time.RFC3339)
 	}
 	lines = append(lines, line{"Status", status})
-	if s.Summary != "" {
+	if s.Summary != "" && !datedKind(s.Kind) {
 		lines = append(lines, line{"Summary", s.Summary})
 	}
 	if s.ScheduledBy != "" {
@@ -268,13 +291,20 @@ func printSnapshot(w io.Writer, s *workflowSnapshot) {
 		lines = append(lines, stateLines(s.Kind, s.State)...)
 	} else {
 		lines = append(lines, line{"Stage", orNone(s.Stage)})
+		if s.Date != "" {
+			lines = append(lines, line{s.DateLabel, s.Date + " (from its history)"})
+		}
 		if s.StateError != "" {
 			lines = append(lines, line{"Live state", "unavailable, " + s.StateError})
 		}
 	}
+	lines = append(lines, retryLines(s.Retrying)...)
 	if !s.running() {
 		if s.Failure != "" {
 			lines = append(lines, line{"Failure", s.Failure})
+		}
+		if s.ResultError != "" {
+			lines = append(lines, line{"Result", s.ResultError})
 		}
 		if len(s.Result) > 0 {
 			lines = append(lines, line{"Result", ""})
@@ -284,6 +314,10 @@ func printSnapshot(w io.Writer, s *workflowSnapshot) {
 	lines = append(lines, line{"Temporal UI", s.UIURL})
 	writeLines(w, lines)
 }
+
+// datedKind: the static summary of these kinds names the date they started with, which a
+// reschedule moves; status shows the current one instead (live state, or history).
+func datedKind(kind string) bool { return kind == "onboarding" || kind == "offboarding" }
 
 // stateLines are a query's answer: the fields that matter for each kind.
 func stateLines(kind string, raw json.RawMessage) []line {
@@ -296,9 +330,12 @@ func stateLines(kind string, raw json.RawMessage) []line {
 				out = append(out, line{"Atomicwork user", fmt.Sprint(st.UserID)})
 			}
 			out = append(out, line{"Request", orNone(st.RequestID)},
-				line{"Done", orNone(strings.Join(st.Done, ", "))}, line{"Pending", orNone(strings.Join(st.Pending, ", "))})
+				line{"Done", orNone(strings.Join(st.Done, ", "))}, line{"Pending", orPlanning(st.Stage, strings.Join(st.Pending, ", "))})
 			if st.Waiting != "" {
 				out = append(out, line{"Waiting", st.Waiting})
+			}
+			if st.Blocked != "" {
+				out = append(out, line{"Blocked", st.Blocked})
 			}
 			if st.Cancelled {
 				out = append(out, line{"Cancelled", orNone(st.CancelNote)})
@@ -328,7 +365,13 @@ func stateLines(kind string, raw json.RawMessage) []line {
 				}
 				assets = append(assets, a+")")
 			}
-			out = append(out, line{"Access", orNone(strings.Join(grants, ", "))}, line{"Assets", orNone(strings.Join(assets, ", "))})
+			out = append(out, line{"Access", orPlanning(st.Stage, strings.Join(grants, ", "))}, line{"Assets", orPlanning(st.Stage, strings.Join(assets, ", "))})
+			if st.Hold != "" {
+				out = append(out, line{"Held", st.Hold + " (nothing is revoked until starter offboard now, or cancel)"})
+			}
+			if st.Blocked != "" {
+				out = append(out, line{"Blocked", st.Blocked})
+			}
 			if len(st.Escalations) > 0 {
 				out = append(out, line{"Escalations", strings.Join(st.Escalations, ", ")})
 			}
@@ -344,11 +387,17 @@ func stateLines(kind string, raw json.RawMessage) []line {
 		var p workflows.ReassignmentProgress
 		if json.Unmarshal(raw, &p) == nil {
 			out := []line{{"Stage", p.Stage}, {"Progress", progressText(p)}}
+			if p.Plan == nil && isPlanning(p.Stage) {
+				out[1] = line{"Progress", planning}
+			}
 			if p.InFlight > 0 {
 				out = append(out, line{"In flight", fmt.Sprint(p.InFlight)})
 			}
-			if p.Rate > 0 {
+			switch {
+			case p.Rate > 0 && !p.Paused && p.Remaining > 0:
 				out = append(out, line{"Rate", fmt.Sprintf("%.1f assets/s, about %s left", p.Rate, (time.Duration(p.ETASeconds) * time.Second).String())})
+			case p.Rate > 0:
+				out = append(out, line{"Rate", fmt.Sprintf("%.1f assets/s", p.Rate)}) // paused or done: no time left to tell
 			}
 			if p.Paused {
 				out = append(out, line{"Paused", orNone(p.PauseReason)})

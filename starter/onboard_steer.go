@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/atomicflow/atomicflow/workflows"
+)
+
+// moveRunning moves the running onboarding res reached to the flags' start date, unless it
+// already starts then (read from its history: no worker needed for a repeated command).
+func (f *onboardFlags) moveRunning(ctx context.Context, a *app, conn *connection, res *onboardResult) error {
+	rctx, cancel := context.WithTimeout(ctx, f.steer.timeout)
+	date, err := currentStartDate(rctx, conn, res.WorkflowID)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("%s is already running, and its start date cannot be read (%w): it was not moved to %s", res.WorkflowID, err, f.in.StartDate)
+	}
+	if date == f.in.StartDate {
+		return nil
+	}
+	var st workflows.OnboardingStatus
+	req := steerRequest{"onboarding", res.WorkflowID, workflows.UpdateSetStartDate, workflows.SetStartDateRequest{StartDate: f.in.StartDate}}
+	if _, err := steer(ctx, conn.Client, a.stderr, f.steer, req, &st); err != nil {
+		return fmt.Errorf("%s is already running with start date %s; moving it to %s: %w", res.WorkflowID, date, f.in.StartDate, err)
+	}
+	res.State = &st
+	if !f.json {
+		fmt.Fprintf(a.stderr, "Moved the start date of %s from %s to %s.\n", res.WorkflowID, date, f.in.StartDate)
+	}
+	return nil
+}
+
+// onboardSteerFlags are the flags the onboarding subcommands share.
+type onboardSteerFlags struct {
+	employeeID string
+	json       bool
+	steer      steerFlags
+}
+
+func (u *onboardSteerFlags) bind(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&u.employeeID, "employee-id", "", "HR employee id of the hire (required)")
+	cmd.Flags().BoolVar(&u.json, "json", false, "print JSON instead of text")
+	u.steer.bind(cmd)
+	_ = cmd.MarkFlagRequired("employee-id") // cannot fail: the flag exists
+}
+
+// onboardSteerResult is what a subcommand prints (its JSON is the --json output).
+type onboardSteerResult struct {
+	WorkflowID string                     `json:"workflow_id"`
+	RunID      string                     `json:"run_id"`
+	Namespace  string                     `json:"namespace"`
+	UIURL      string                     `json:"ui_url"`
+	Update     string                     `json:"update"`
+	State      workflows.OnboardingStatus `json:"state"`
+}
+
+// send checks the shared flags and p's own problems, then sends one update to the running
+// onboarding under the steering rules and prints its new state.
+func (u *onboardSteerFlags) send(ctx context.Context, a *app, p flagProblems, name string, arg any) error {
+	p.add("--employee-id", workflows.EmployeeIDProblem(u.employeeID))
+	p.add("--timeout", u.steer.check())
+	if err := p.err(); err != nil {
+		return err
+	}
+	conn, err := a.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	id := workflows.OnboardingID(u.employeeID)
+	res := onboardSteerResult{WorkflowID: id, Namespace: conn.Namespace, Update: name,
+		UIURL: workflowURL(a.env("ATOMICFLOW_UI_URL", defaultUIURL), conn.Namespace, id)}
+	if res.RunID, err = steer(ctx, conn.Client, a.stderr, u.steer, steerRequest{"onboarding", id, name, arg}, &res.State); err != nil {
+		return err
+	}
+	if u.json {
+		return writeJSON(a.stdout, res)
+	}
+	fmt.Fprintf(a.stdout, "%s (run %s) accepted %s.\n", res.WorkflowID, res.RunID, name)
+	printOnboardingState(a.stdout, res.State)
+	fmt.Fprintf(a.stdout, "Temporal UI: %s\n", res.UIURL)
+	return nil
+}
+
+func newOnboardRescheduleCmd(a *app) *cobra.Command {
+	u := &onboardSteerFlags{}
+	var req workflows.SetStartDateRequest
+	var allowPast bool
+	cmd := &cobra.Command{
+		Use:   "reschedule --employee-id ID --start-date YYYY-MM-DD",
+		Short: "Move a running onboarding to another start date (earlier or later)",
+		Long: `reschedule moves day one of a running onboarding: it begins at local midnight of the new date, in
+the hire's time zone as the onboarding was started. The workflow rejects a move once day one has
+begun. A date more than 30 days before today is refused unless --allow-past.
+
+It waits at most --timeout for the workflow to accept. With no worker polling its task queue it
+sends nothing (unless --send-without-worker); a request sent but not accepted in time may still
+apply, and the command says so and exits 3.`,
+		Example: `  starter onboard reschedule --employee-id E-1001 --start-date 2026-12-14
+  starter onboard reschedule --employee-id E-1001 --start-date 2026-12-14 --timeout 30s --json`,
+		Args: cobra.NoArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			var p flagProblems
+			if _, err := workflows.StartOfDay(req.StartDate, ""); err != nil {
+				p.add("--start-date", err.Error())
+			} else if days := pastStartDate(req.StartDate, "", a.clock()); days > maxOnboardPastDays && !allowPast {
+				p.add("--start-date", fmt.Sprintf("%s is %d days before today (UTC), more than %d: fix the date, or add --allow-past if it is right",
+					req.StartDate, days, maxOnboardPastDays))
+			}
+			return u.send(cmd.Context(), a, p, workflows.UpdateSetStartDate, req)
+		}),
+	}
+	u.bind(cmd)
+	cmd.Flags().StringVar(&req.StartDate, "start-date", "", "new first working day, YYYY-MM-DD (required)")
+	cmd.Flags().BoolVar(&allowPast, "allow-past", false, fmt.Sprintf("accept a --start-date more than %d days before today", maxOnboardPastDays))
+	_ = cmd.MarkFlagRequired("start-date") // cannot fail: the flag exists
+	return cmd
+}
+
+func newOnboardCancelCmd(a *app) *cobra.Command {
+	u := &onboardSteerFlags{}
+	var req workflows.CancelRequest
+	cmd := &cobra.Command{
+		Use:   "cancel --employee-id ID --reason TEXT",
+		Short: "Cancel a running onboarding: the hire will not start",
+		Long: `cancel stops a running onboarding and undoes what it did (access, assets, the account it created),
+leaving alone what the hire had before. The workflow rejects a cancel of a finished onboarding.
+
+It waits at most --timeout for the workflow to accept. With no worker polling its task queue it
+sends nothing (unless --send-without-worker); a request sent but not accepted in time may still
+apply, and the command says so and exits 3.`,
+		Example: `  starter onboard cancel --employee-id E-1001 --reason "offer withdrawn"`,
+		Args:    cobra.NoArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			var p flagProblems
+			if strings.TrimSpace(req.Reason) == "" {
+				p.add("--reason", "say why (it is recorded on the onboarding request)")
+			}
+			p.text("--reason", "reason", req.Reason)
+			return u.send(cmd.Context(), a, p, workflows.UpdateCancel, req)
+		}),
+	}
+	u.bind(cmd)
+	cmd.Flags().StringVar(&req.Reason, "reason", "", "why, recorded on the onboarding request (required)")
+	return cmd
+}
+
+// printOnboardingState prints the status an onboarding update returns.
+func printOnboardingState(w io.Writer, st workflows.OnboardingStatus) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "Stage:\t%s\n", st.Stage)
+	fmt.Fprintf(tw, "Day one:\t%s (%s)", orNone(st.StartDate), zoneName(st.TimeZone))
+	if !st.DayOneAt.IsZero() {
+		fmt.Fprintf(tw, " = %s", st.DayOneAt.UTC().Format(time.RFC3339))
+	}
+	fmt.Fprintln(tw)
+	fmt.Fprintf(tw, "Request:\t%s\n", orNone(st.RequestID))
+	if st.Cancelled {
+		fmt.Fprintf(tw, "Cancelled:\t%s\n", orNone(st.CancelNote))
+	}
+	_ = tw.Flush() // the writer is the terminal; nothing to do if it fails
+}
