@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -82,6 +83,11 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	logger := workerapp.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 	logger.Info("Garbage collector", "Settings", workerapp.TuneGC(lookup))
 	if err := workerapp.Run(ctx, cfg, logger); err != nil {
+		var ce *workerapp.ConfigError
+		if errors.As(err, &ce) { // the start-up check: a key or the API URL cannot work
+			fmt.Fprintf(stderr, "worker: %v\n", err)
+			return 2
+		}
 		logger.Error("Worker failed", "Error", err)
 		return 1
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/internal/version"
 )
 
@@ -51,9 +52,10 @@ func TestInterruptBeforeConnectingExits0(t *testing.T) {
 }
 
 func TestUnreachableTemporalExits1(t *testing.T) {
+	sim := atomicworktest.NewServer(t, atomicworktest.Options{APIKey: "sk-secret-worker-key"})
 	var stderr bytes.Buffer
 	code := run(context.Background(), nil, lookup(map[string]string{
-		"ATOMICWORK_BASE_URL":     "http://127.0.0.1:8090",
+		"ATOMICWORK_BASE_URL":     sim.URL,
 		"ATOMICWORK_API_KEY":      "sk-secret-worker-key",
 		"ATOMICWORK_WORKSPACE_ID": "1",
 		"TEMPORAL_ADDRESS":        "127.0.0.1:1",
@@ -99,4 +101,23 @@ func TestUnknownArgumentExits2(t *testing.T) {
 	assert.Contains(t, stderr.String(), `unexpected argument "--queue=x"`)
 	assert.Contains(t, stderr.String(), "worker --help")
 	assert.Empty(t, stdout.String())
+}
+
+// A key Atomicwork refuses stops the worker at start (before: it started, and every run failed).
+func TestWrongKeyExits2NamingTheWorkspaceAndVariable(t *testing.T) {
+	sim := atomicworktest.NewServer(t, atomicworktest.Options{})
+	var stderr bytes.Buffer
+	code := run(context.Background(), nil, lookup(map[string]string{
+		"ATOMICWORK_BASE_URL":     sim.URL,
+		"ATOMICWORK_API_KEY":      "sk-secret-worker-key",
+		"ATOMICWORK_WORKSPACE_ID": "1",
+		"TEMPORAL_ADDRESS":        "127.0.0.1:1",
+		"TEMPORAL_CONFIG_FILE":    filepath.Join(t.TempDir(), "absent.toml"),
+		"LOG_FORMAT":              "text",
+	}), io.Discard, &stderr)
+	assert.Equal(t, 2, code, stderr.String())
+	out := stderr.String()
+	assert.Contains(t, out, "worker: invalid configuration: ATOMICWORK_API_KEY: ")
+	assert.Contains(t, out, "refused the key of workspace 1 (HTTP 401)")
+	assert.NotContains(t, out, "sk-secret-worker-key")
 }
