@@ -4,6 +4,7 @@
 //
 //	go run ./awsim                      # 127.0.0.1:8090, key dev-key
 //	go run ./awsim --rps 1 --burst 1    # the second quick call gets 429 + Retry-After
+//	go run ./awsim --state-file .dev/awsim.json   # keeps its data across restarts
 //	go run ./awsim --help
 package main
 
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
+	"github.com/atomicflow/atomicflow/internal/version"
 )
 
 // shutdownTimeout bounds how long in-flight requests may finish after SIGINT or SIGTERM.
@@ -39,6 +41,9 @@ func main() {
 // usageError is a bad command line; it exits 2, as the flag package does.
 type usageError struct{ error }
 
+// stateError is a state file awsim cannot use; it exits 2 too: nothing was started.
+type stateError struct{ error }
+
 // exitCode reports err on stderr and maps it to the process exit code.
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
@@ -49,6 +54,11 @@ func exitCode(err error, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "awsim: %v (see awsim --help)\n", err)
 		return 2
 	}
+	var se stateError
+	if errors.As(err, &se) {
+		fmt.Fprintf(stderr, "awsim: %v\n", err)
+		return 2
+	}
 	fmt.Fprintf(stderr, "awsim: %v\n", err)
 	return 1
 }
@@ -57,7 +67,7 @@ func exitCode(err error, stderr io.Writer) int {
 // log line per request) goes to stdout.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := parseFlags(args, stdout)
-	if errors.Is(err, flag.ErrHelp) {
+	if errors.Is(err, flag.ErrHelp) || errors.Is(err, errVersion) {
 		return nil
 	}
 	if err != nil {
@@ -68,12 +78,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cfg.opts.Logger = logger
 	}
 
+	h, err := newHandler(cfg, stdout)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w (is another awsim running? choose another --addr)", cfg.addr, err)
 	}
-	h := atomicworktest.NewHandler(cfg.opts)
-	defer h.Close()
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -97,13 +110,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("shutting down: %w", err)
 	}
 	<-served // http.ErrServerClosed
+	if err := h.SaveState(); err != nil {
+		return fmt.Errorf("the last changes are not in %s: %w", cfg.stateFile, err)
+	}
 	fmt.Fprintln(stdout, "awsim: stopped")
 	return nil
+}
+
+// newHandler serves the demo dataset, or the state file's data when --state-file is given.
+func newHandler(cfg config, stdout io.Writer) (*atomicworktest.Handler, error) {
+	if cfg.stateFile == "" {
+		return atomicworktest.NewHandler(cfg.opts), nil
+	}
+	_, statErr := os.Stat(cfg.stateFile)
+	h, err := atomicworktest.OpenHandler(cfg.opts, cfg.stateFile)
+	if err != nil {
+		return nil, stateError{err}
+	}
+	if statErr == nil {
+		fmt.Fprintf(stdout, "awsim: data loaded from %s (delete it to start from the demo data)\n", cfg.stateFile)
+	} else {
+		fmt.Fprintf(stdout, "awsim: demo data, kept in %s from now on\n", cfg.stateFile)
+	}
+	return h, nil
 }
 
 // config is the parsed command line.
 type config struct {
 	addr      string
+	stateFile string
 	logFormat string
 	quiet     bool
 	opts      atomicworktest.Options
@@ -137,6 +172,8 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	fs.StringVar(&o.ExtraAssetsAssignee, "extra-assets-assignee", "", "`email` of the user who gets the extra laptops (default bo.li@example.com)")
 	fs.BoolVar(&o.Strict, "strict", false, "reject unknown body fields and unknown asset form-field keys with 400")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "request log `format`: text or json")
+	fs.StringVar(&cfg.stateFile, "state-file", "", "keep the data in this JSON `file`: loaded at start (instead of the demo dataset and --extra-assets), written atomically after changes and on shutdown; created from the demo data when missing")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.BoolVar(&cfg.quiet, "quiet", false, "log no requests (for load tests: a line per request costs the simulator CPU); the startup line and server errors still print")
 
 	if err := fs.Parse(args); err != nil {
@@ -148,6 +185,10 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	}
 	if fs.NArg() > 0 {
 		return cfg, usageError{fmt.Errorf("unexpected argument %q: awsim takes flags only", fs.Arg(0))}
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, version.String("awsim"))
+		return cfg, errVersion
 	}
 	for _, name := range strings.Split(*failRevocation, ",") {
 		if name = strings.TrimSpace(name); name != "" {
@@ -206,6 +247,9 @@ func validate(cfg config) error {
 	}
 	return nil
 }
+
+// errVersion ends run after --version printed the version.
+var errVersion = errors.New("version printed")
 
 func printUsage(fs *flag.FlagSet, w io.Writer) {
 	fmt.Fprintf(w, `Usage: awsim [flags]

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/internal/syncbuf"
+	"github.com/atomicflow/atomicflow/internal/version"
 )
 
 var addrRE = regexp.MustCompile(`on http://(127\.0\.0\.1:\d+)`)
@@ -208,7 +211,7 @@ func TestRunHelp(t *testing.T) {
 	require.NoError(t, run(context.Background(), []string{"--help"}, &stdout, &stderr))
 	for _, name := range []string{"-addr", "-api-key", "-rps", "-burst", "-latency", "-fail-5xx", "-fail-429",
 		"-fail-write-then-500", "-stall", "-stall-for", "-malformed-json", "-seed", "-revocation-delay",
-		"-fail-revocation", "-revocation-failure", "-extra-assets", "-extra-assets-assignee", "-strict", "-log-format", "-quiet", "/_sim/stats"} {
+		"-fail-revocation", "-revocation-failure", "-extra-assets", "-extra-assets-assignee", "-strict", "-log-format", "-quiet", "-state-file", "-version", "/_sim/stats"} {
 		assert.Contains(t, stdout.String(), name)
 	}
 	assert.Empty(t, stderr.String())
@@ -242,4 +245,50 @@ func TestParseFlagsFillsOptions(t *testing.T) {
 	assert.Equal(t, 5*time.Millisecond, o.Faults.Latency)
 	assert.Equal(t, atomicworktest.DefaultAddr, cfg.addr)
 	assert.Equal(t, "text", cfg.logFormat)
+}
+
+func TestRunStateFileKeepsChangesAcrossRestarts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "awsim.json")
+	base, stdout, stop := startAwsim(t, "--state-file", path, "--quiet")
+	assert.Contains(t, stdout.String(), "demo data, kept in "+path)
+
+	body := strings.NewReader(`{"email":"kai@example.com","first_name":"Kai"}`)
+	req, err := http.NewRequest(http.MethodPost, base+"/api/v1/users", body)
+	require.NoError(t, err)
+	req.Header.Set("X-Api-Key", atomicworktest.DevKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.NoError(t, stop(), "SIGINT or SIGTERM: the change right before it is saved")
+
+	base, stdout, _ = startAwsim(t, "--state-file", path, "--quiet")
+	assert.Contains(t, stdout.String(), "data loaded from "+path)
+	resp, got := get(t, base+"/api/v1/users/kai@example.com/email-lookup", atomicworktest.DevKey)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", got)
+	assert.Contains(t, string(got), `"first_name":"Kai"`)
+}
+
+func TestRunRefusesACorruptStateFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "awsim.json")
+	require.NoError(t, os.WriteFile(path, []byte(`{"format":"atomicworktest-state","version":1,"store":{`), 0o600))
+	var stdout bytes.Buffer
+	err := run(context.Background(), []string{"--addr", "127.0.0.1:0", "--state-file", path}, &stdout, io.Discard)
+	require.Error(t, err)
+	var report bytes.Buffer
+	assert.Equal(t, 2, exitCode(err, &report))
+	assert.Contains(t, report.String(), path)
+	assert.Contains(t, report.String(), "delete it to start from the demo data")
+	assert.NotContains(t, stdout.String(), "Atomicwork simulator on", "nothing was served")
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, `{"format":"atomicworktest-state","version":1,"store":{`, string(after), "never reset")
+}
+
+func TestRunVersion(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"--version"}, &stdout, &stderr))
+	assert.Equal(t, version.String("awsim")+"\n", stdout.String())
+	assert.Empty(t, stderr.String())
 }

@@ -1,21 +1,30 @@
 #!/usr/bin/env bash
 # make dev: a Temporal dev server (UI on :8233), the Atomicwork simulator (awsim, :8090) and the
-# worker on this machine. Ctrl-C stops all three, worker first so running activities finish.
-# State lives in .dev/ (the Temporal database survives restarts); logs go to .dev/*.log.
+# worker on this machine. Ctrl-C stops all three, worker first so running activities finish, also
+# under `make dev | tee log` (where the Ctrl-C ends tee too).
+# State lives in .dev/ (the Temporal database and the simulator's data, .dev/awsim.json, survive
+# restarts; delete them to start afresh); logs go to .dev/*.log.
+# ATOMICFLOW_DEV_DIR and ATOMICFLOW_DEV_{TEMPORAL,UI,AWSIM}_PORT move the state and the ports
+# (for tests; the defaults are the documented ones).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-DEV=.dev
-TEMPORAL_ADDR=127.0.0.1:7233
-UI_URL=http://localhost:8233
-AWSIM_URL=http://127.0.0.1:8090
+DEV=${ATOMICFLOW_DEV_DIR:-.dev}
+TEMPORAL_PORT=${ATOMICFLOW_DEV_TEMPORAL_PORT:-7233}
+UI_PORT=${ATOMICFLOW_DEV_UI_PORT:-8233}
+AWSIM_PORT=${ATOMICFLOW_DEV_AWSIM_PORT:-8090}
+TEMPORAL_ADDR=127.0.0.1:$TEMPORAL_PORT
+UI_URL=http://localhost:$UI_PORT
+AWSIM_URL=http://127.0.0.1:$AWSIM_PORT
 STARTUP_TIMEOUT=90 # seconds for each process to answer
 
 # Only our own pids, in start order.
 names=()
 pids=()
 
-say() { printf 'dev: %s\n' "$*"; }
+# say never fails: after a Ctrl-C under `| tee` stdout is a pipe nobody reads (EPIPE; SIGPIPE is
+# ignored on the stop path), and the stop must go on regardless.
+say() { { printf 'dev: %s\n' "$*"; } 2>/dev/null || true; }
 
 # stop_all stops what this script started, newest first, each by its own pid.
 stop_all() {
@@ -29,18 +38,30 @@ stop_all() {
 	done
 }
 
-# fail reports a startup problem, shows the log's end, stops everything and exits 1.
+# fail reports a startup problem, shows the log's end, stops everything and exits 1. Like the
+# signal path it must not die on a closed stdout before the processes are stopped.
 fail() {
+	trap '' PIPE
 	say "$1"
 	if [[ -n "${2:-}" && -f "$2" ]]; then
 		say "last lines of $2:"
-		tail -n 20 "$2" >&2
+		{ tail -n 20 "$2" >&2; } 2>/dev/null || true
 	fi
 	stop_all
 	exit 1
 }
 
-trap 'echo; stop_all; say "stopped; state kept in $DEV/"; exit 0' INT TERM
+# on_signal stops everything on Ctrl-C or SIGTERM. It ignores SIGPIPE first: under `make dev | tee`,
+# the Ctrl-C also ended tee, and the first write to the dead pipe would otherwise kill this script
+# and leave the three processes running. A second Ctrl-C does not interrupt the stop.
+on_signal() {
+	trap '' PIPE INT TERM
+	{ echo; } 2>/dev/null || true # after the ^C
+	stop_all
+	say "stopped; state kept in $DEV/"
+	exit 0
+}
+trap on_signal INT TERM
 
 # start NAME LOG CMD...: runs CMD in the background with its output in LOG. Job control puts it
 # in its own process group, so Ctrl-C reaches this script only, which then stops the processes
@@ -53,6 +74,7 @@ start() {
 	set +m
 	names+=("$name")
 	pids+=("$!")
+	say "$name is pid $!"
 }
 
 # wait_until NAME LOG CMD...: polls CMD until it succeeds, the process dies or time runs out.
@@ -91,12 +113,14 @@ mapfile -t server_flags < <("$DEV/bin/starter" dev-server-flags)
 ((${#server_flags[@]} > 0)) || fail "$DEV/bin/starter dev-server-flags printed nothing"
 say "starting the Temporal dev server on $TEMPORAL_ADDR (UI $UI_URL; log $DEV/temporal.log)"
 start temporal "$DEV/temporal.log" bin/temporal server start-dev \
-	--port 7233 --ui-port 8233 \
+	--port "$TEMPORAL_PORT" --ui-port "$UI_PORT" \
 	--db-filename "$DEV/temporal.db" --log-level warn "${server_flags[@]}"
 wait_until temporal "$DEV/temporal.log" cluster_health
 
-say "starting awsim on $AWSIM_URL (demo dataset, key dev-key, bo.li@example.com holds 300 more laptops; log $DEV/awsim.log)"
-start awsim "$DEV/awsim.log" "$DEV/bin/awsim" --extra-assets 300
+# The simulator keeps its data in $DEV/awsim.json like Temporal keeps its database: a restart
+# finds the users, requests and grants of the last session. A first start seeds the demo data.
+say "starting awsim on $AWSIM_URL (data in $DEV/awsim.json, first start: demo dataset with 300 more laptops for bo.li@example.com; key dev-key; log $DEV/awsim.log)"
+start awsim "$DEV/awsim.log" "$DEV/bin/awsim" --addr "127.0.0.1:$AWSIM_PORT" --extra-assets 300 --state-file "$DEV/awsim.json"
 wait_until awsim "$DEV/awsim.log" curl -fsS "$AWSIM_URL/_sim/stats"
 
 say "starting the worker (log $DEV/worker.log)"
@@ -122,7 +146,8 @@ atomicflow is running. Try an onboarding (day one in 3 days):
 Temporal UI:  $UI_URL
 Logs:         tail -f $DEV/worker.log $DEV/awsim.log $DEV/temporal.log
 Simulator:    curl -s $AWSIM_URL/_sim/stats
-Ctrl-C stops everything; $DEV/ keeps the Temporal database for next time.
+Ctrl-C stops everything; $DEV/ keeps the Temporal database and the simulator's data
+($DEV/awsim.json; delete it to start from the demo data) for next time.
 
 EOF
 

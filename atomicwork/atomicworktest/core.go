@@ -31,6 +31,8 @@ type core struct {
 	st *store
 	// revocations draws the outcome of each deprovisioning attempt (Options.RevocationFailure).
 	revocations *rand.Rand
+	// revocationPCG is revocations' source, kept so a state file can record its position.
+	revocationPCG *rand.PCG
 }
 
 // route is one served operation. pattern is spelled exactly as the path key of openapi.yaml.
@@ -79,7 +81,7 @@ func newCore(opts Options) *core {
 	}
 	c.table = c.buildRoutes()
 	c.st = seed(opts, c.now())
-	c.revocations = newRevocationSource(opts.Faults.Seed)
+	c.seedRevocations(opts.Faults.Seed)
 	return c
 }
 
@@ -223,7 +225,7 @@ func (c *core) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.st = seed(c.opts, c.now())
-	c.revocations = newRevocationSource(c.opts.Faults.Seed)
+	c.seedRevocations(c.opts.Faults.Seed)
 }
 
 // close has nothing to stop: deprovisioning completes lazily on reads, not in a goroutine.

@@ -20,6 +20,7 @@ type Handler struct {
 	limiter *rateLimiter
 	faults  *faultInjector
 	stats   *statsRecorder
+	state   *persister // nil without a state file (OpenHandler)
 
 	closeOnce sync.Once
 }
@@ -92,13 +93,41 @@ func (h *Handler) Stats() Stats { return h.stats.snapshot() }
 // the fault sequence from its seed. Faults and limits stay as configured.
 func (h *Handler) Reset() {
 	h.core.reset()
+	h.changed()
 	h.stats.reset()
 	h.limiter.reset()
 	h.faults.restart()
 }
 
-// Close releases the core's background work. It is safe to call more than once.
-func (h *Handler) Close() { h.closeOnce.Do(h.core.close) }
+// Close releases the core's background work and, with a state file, writes what is still
+// unsaved (a failure is logged; call SaveState first to get it). It is safe to call more than once.
+func (h *Handler) Close() {
+	h.closeOnce.Do(func() {
+		h.core.close()
+		if h.state == nil {
+			return
+		}
+		if err := h.state.close(); err != nil {
+			h.state.logger.Error("simulator state not saved", "file", h.state.path, "error", err)
+		}
+	})
+}
+
+// SaveState writes the state file now if anything changed since the last write; without a
+// state file it does nothing.
+func (h *Handler) SaveState() error {
+	if h.state == nil {
+		return nil
+	}
+	return h.state.save()
+}
+
+// changed tells the state file, if any, that the data changed.
+func (h *Handler) changed() {
+	if h.state != nil {
+		h.state.changed()
+	}
+}
 
 // Routes lists the served API operations, e.g. "GET /api/v1/users/{user_id}".
 func (h *Handler) Routes() []string { return h.core.routes() }
@@ -139,6 +168,7 @@ func (h *Handler) serveCore(w http.ResponseWriter, r *http.Request, c *apiCall) 
 	h.core.ServeHTTP(sw, r)
 	if c.write && sw.code() >= 200 && sw.code() < 300 {
 		h.stats.writeApplied()
+		h.changed()
 	}
 }
 

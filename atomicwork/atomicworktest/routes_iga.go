@@ -2,7 +2,6 @@ package atomicworktest
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -232,10 +231,6 @@ func (c *core) revokeGrant(x *call) (any, error) {
 
 // revocationStream keeps the deprovisioning outcomes apart from the fault sequence of the same seed.
 const revocationStream = 0x7265766f6b65 // "revoke"
-
-func newRevocationSource(seed int64) *rand.Rand {
-	return rand.New(rand.NewPCG(uint64(seed), revocationStream))
-}
 
 // revocationFails draws whether a deprovisioning attempt ends FAILED. It draws once per attempt,
 // whatever the probability, so the outcomes depend only on the seed and the order of attempts.

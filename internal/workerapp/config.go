@@ -42,6 +42,14 @@ type Config struct {
 	DefaultWorkspace int64
 	// Keys maps Atomicwork workspace ids to API keys. They are never printed.
 	Keys map[int64]string
+	// keyVars names the variable each key came from, for the start-up check's messages.
+	keyVars map[int64]string
+	// APICheckWait bounds how long the start-up check (Preflight) waits for Atomicwork to answer;
+	// DefaultAPICheckWait when zero (ATOMICFLOW_API_CHECK_WAIT).
+	APICheckWait time.Duration
+	// StartWithoutAPI starts the worker with a warning when Atomicwork does not answer the start-up
+	// check, instead of exiting (ATOMICFLOW_START_WITHOUT_API=true). A refused key still stops it.
+	StartWithoutAPI bool
 	// Timeout bounds each Atomicwork HTTP call; the client's default when zero.
 	Timeout time.Duration
 	// RPS is the Atomicwork API's rate limit for the key, in requests per second across all workers
@@ -73,10 +81,10 @@ func (c Config) String() string {
 		ws = append(ws, id)
 	}
 	slices.Sort(ws)
-	return fmt.Sprintf("workerapp.Config{Temporal:%s/%s TaskQueue:%q BaseURL:%q DefaultWorkspace:%d Keys:[REDACTED for workspaces %v] Timeout:%s RPS:%g Policy:%d rule(s) StopTimeout:%s LogFormat:%q LogLevel:%s MetricsAddr:%q Codec:%s}",
+	return fmt.Sprintf("workerapp.Config{Temporal:%s/%s TaskQueue:%q BaseURL:%q DefaultWorkspace:%d Keys:[REDACTED for workspaces %v] Timeout:%s RPS:%g Policy:%d rule(s) APICheckWait:%s StartWithoutAPI:%t StopTimeout:%s LogFormat:%q LogLevel:%s MetricsAddr:%q Codec:%s}",
 		orDefault(c.Temporal.HostPort, client.DefaultHostPort), orDefault(c.Temporal.Namespace, client.DefaultNamespace),
 		c.TaskQueue, c.BaseURL, c.DefaultWorkspace, ws, c.Timeout, c.RPS, len(c.Policy.Rules),
-		c.StopTimeout, c.LogFormat, c.LogLevel, c.MetricsAddr, c.Codec)
+		c.APICheckWait, c.StartWithoutAPI, c.StopTimeout, c.LogFormat, c.LogLevel, c.MetricsAddr, c.Codec)
 }
 
 // GoString keeps %#v from printing the keys.
@@ -96,9 +104,12 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		LogLevel:    l.level("LOG_LEVEL"),
 		MetricsAddr: l.hostPort("METRICS_ADDR"),
 		RPS:         l.rate("ATOMICWORK_RPS"),
+
+		APICheckWait:    l.duration("ATOMICFLOW_API_CHECK_WAIT", DefaultAPICheckWait, false),
+		StartWithoutAPI: l.boolean("ATOMICFLOW_START_WITHOUT_API"),
 	}
 	cfg.DefaultWorkspace = l.workspace("ATOMICWORK_WORKSPACE_ID")
-	cfg.Keys = l.keys(cfg.DefaultWorkspace)
+	cfg.Keys, cfg.keyVars = l.keys(cfg.DefaultWorkspace)
 	if path := l.str("ATOMICFLOW_POLICY_FILE", ""); path != "" {
 		p, err := activities.LoadPolicy(path)
 		if err != nil {
@@ -208,6 +219,18 @@ func (l *loader) rate(name string) float64 {
 	return f
 }
 
+// boolean parses true or false (also 1/0, yes/no); unset means false.
+func (l *loader) boolean(name string) bool {
+	switch strings.ToLower(l.get(name)) {
+	case "", "false", "0", "no":
+		return false
+	case "true", "1", "yes":
+		return true
+	}
+	l.fail(name, "%q is not true or false", l.get(name))
+	return false
+}
+
 func (l *loader) oneOf(name, def string, allowed ...string) string {
 	v := strings.ToLower(l.get(name))
 	if v == "" {
@@ -246,32 +269,39 @@ func (l *loader) hostPort(name string) string {
 }
 
 // keys gathers the Atomicwork keys: ATOMICWORK_API_KEY or ATOMICWORK_API_KEY_FILE for the default
-// workspace, and ATOMICWORK_KEYS_FILE for any number of workspaces.
-func (l *loader) keys(defaultWS int64) map[int64]string {
-	keys := map[int64]string{}
+// workspace, and ATOMICWORK_KEYS_FILE for any number of workspaces. vars names where each came from.
+func (l *loader) keys(defaultWS int64) (keys map[int64]string, vars map[int64]string) {
+	keys, vars = map[int64]string{}, map[int64]string{}
 	keysFile := l.get("ATOMICWORK_KEYS_FILE")
 	if keysFile != "" {
 		m, err := readKeysFile(keysFile)
 		if err != nil {
 			l.fail("ATOMICWORK_KEYS_FILE", "%v", err)
-			return keys
+			return keys, vars
 		}
 		keys = m
+		for ws := range keys {
+			vars[ws] = "ATOMICWORK_KEYS_FILE"
+		}
 	}
 	key, ok := l.defaultKey(keysFile != "")
 	if !ok || defaultWS <= 0 { // reported already
-		return keys
+		return keys, vars
 	}
 	if key != "" {
 		if prev, found := keys[defaultWS]; found && prev != key {
 			l.fail("ATOMICWORK_KEYS_FILE", "it gives workspace %d another key than ATOMICWORK_API_KEY(_FILE) does: keep one", defaultWS)
 		}
 		keys[defaultWS] = key
+		vars[defaultWS] = "ATOMICWORK_API_KEY"
+		if l.get("ATOMICWORK_API_KEY") == "" {
+			vars[defaultWS] = "ATOMICWORK_API_KEY_FILE"
+		}
 	}
 	if _, found := keys[defaultWS]; !found {
 		l.fail("ATOMICWORK_KEYS_FILE", "no key for the default workspace %d (ATOMICWORK_WORKSPACE_ID): add it, or set ATOMICWORK_API_KEY", defaultWS)
 	}
-	return keys
+	return keys, vars
 }
 
 // defaultKey reads ATOMICWORK_API_KEY or ATOMICWORK_API_KEY_FILE: exactly one of them, or none

@@ -82,7 +82,8 @@ func ReassignMode(rps float64) workflows.ReassignMode {
 }
 
 // Run connects to Temporal with cfg.Temporal, logging through logger, serves metrics when
-// cfg.MetricsAddr is set, and runs the worker until ctx ends or the worker fails. On ctx's end it
+// cfg.MetricsAddr is set, checks the Atomicwork keys and the policy (Preflight: a *ConfigError
+// when they cannot work), and runs the worker until ctx ends or the worker fails. On ctx's end it
 // stops polling and gives running activities cfg.StopTimeout to finish.
 func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	opts := ClientOptions(cfg, logger)
@@ -103,6 +104,13 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		cfg.Metrics = m.handler
 	}
 
+	// Before Temporal: a key or URL that cannot work is reported whatever Temporal's state.
+	if err := Preflight(ctx, cfg, logger); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped during the check: nothing started
+		}
+		return err
+	}
 	c, err := client.DialContext(ctx, opts)
 	if err != nil && ctx.Err() != nil {
 		return nil // stopped before the connection was up: nothing to drain

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/atomicflow/atomicflow/activities"
+	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/internal/devserver"
 	"github.com/atomicflow/atomicflow/internal/syncbuf"
 	"github.com/atomicflow/atomicflow/workflows"
@@ -56,11 +57,12 @@ func TestNewWorkerErrors(t *testing.T) {
 // registered name, exports metrics, never logs the key and stops cleanly when ctx ends.
 func TestRun(t *testing.T) {
 	srv := devserver.ForTest(t)
+	sim := atomicworktest.NewServer(t, atomicworktest.Options{APIKey: testKey}) // the start-up check reads a workspace
 	queue := "workerapp-run"
 	cfg := Config{
 		Temporal:         client.Options{HostPort: srv.FrontendHostPort()},
 		TaskQueue:        queue,
-		BaseURL:          "http://127.0.0.1:8090", // never called: the workflow fails validation first
+		BaseURL:          sim.URL,
 		DefaultWorkspace: 1,
 		Keys:             map[int64]string{1: testKey},
 		StopTimeout:      time.Second,
@@ -109,8 +111,9 @@ func TestRunStopsWhenCancelledWhileDialing(t *testing.T) {
 func TestRunReportsAnUnreachableServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	sim := atomicworktest.NewServer(t, atomicworktest.Options{APIKey: testKey})
 	cfg := Config{Temporal: client.Options{HostPort: "127.0.0.1:1"},
-		BaseURL: "http://127.0.0.1:8090", DefaultWorkspace: 1, Keys: map[int64]string{1: testKey}}
+		BaseURL: sim.URL, DefaultWorkspace: 1, Keys: map[int64]string{1: testKey}}
 	err := Run(ctx, cfg, NewLogger(io.Discard, "json", slog.LevelInfo))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "127.0.0.1:1")
