@@ -76,7 +76,7 @@ func waitProgress(t *testing.T, c client.Client, workflowID string, within time.
 
 func update(t *testing.T, c client.Client, workflowID, name string, arg any) workflows.ReassignmentProgress {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), settle)
 	defer cancel()
 	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflowID, UpdateName: name, Args: []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted})
@@ -127,7 +127,7 @@ func runs(t *testing.T, c client.Client, workflowID string, want int) []*workflo
 		}
 		assert.Len(ct, resp.GetExecutions(), want, "visibility lags behind")
 		out = []*workflowservice.ListWorkflowExecutionsResponse{resp}
-	}, 30*time.Second, 200*time.Millisecond)
+	}, settle, 200*time.Millisecond)
 	return out
 }
 
@@ -162,7 +162,7 @@ func TestReassignmentThousandAssetsUnderFaults(t *testing.T) {
 	in := workflows.ReassignmentInput{BatchID: "e2e-thousand", Selector: workflows.AssetSelector{AssigneeEmail: bo},
 		Target: workflows.AssetTarget{Stock: true}, Confirmed: true, Concurrency: 20, AssetsPerRun: 400}
 	run := startReassignment(t, e.client, e.queue, in)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*runDeadline)
 	defer cancel()
 	var rep workflows.ReassignmentReport
 	require.NoError(t, run.Get(ctx, &rep))
@@ -209,7 +209,7 @@ func TestReassignmentRangesListAhead(t *testing.T) {
 		Target: workflows.AssetTarget{Stock: true}, Confirmed: true}
 	run := startReassignment(t, e.client, e.queue, in)
 	firstRun := run.GetRunID() // Get follows the runs: GetRunID then names the last
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
 	var rep workflows.ReassignmentReport
 	require.NoError(t, run.Get(ctx, &rep))
@@ -321,7 +321,10 @@ var noPolicy = activities.Policy{}
 // writes nothing; above the threshold the batch waits for confirm; pause stops new assets until
 // resume; several runs carry the state. It records the replay fixtures.
 func TestReassignmentDryRunConfirmPauseResume(t *testing.T) {
-	e := newEnv(t, atomicworktest.Options{ExtraAssets: 40, Faults: atomicworktest.Faults{Latency: 15 * time.Millisecond}}, noPolicy)
+	// The simulator's latency paces the batch (two calls an asset, two at a time: about 4 assets
+	// a second, some 10 s in all), so that the pause lands while assets remain however slowly the
+	// machine answers the progress query and the update.
+	e := newEnv(t, atomicworktest.Options{ExtraAssets: 40, Faults: atomicworktest.Faults{Latency: 250 * time.Millisecond}}, noPolicy)
 	boUser, _ := e.sim.UserByEmail(bo)
 	ana, _ := e.sim.UserByEmail("ana.diaz@example.com")
 	laptop := e.sim.AssetTypeID("Laptop")
@@ -332,7 +335,7 @@ func TestReassignmentDryRunConfirmPauseResume(t *testing.T) {
 		}
 	}
 	require.Greater(t, len(laptops), 40)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
 
 	in := workflows.ReassignmentInput{Selector: workflows.AssetSelector{AssigneeEmail: bo, AssetType: "Laptop"},
@@ -350,7 +353,7 @@ func TestReassignmentDryRunConfirmPauseResume(t *testing.T) {
 	in.BatchID = workflows.DeriveBatchID(in)
 	run := startReassignment(t, e.client, e.queue, in)
 	id, firstRun := run.GetID(), run.GetRunID() // Get follows the runs: GetRunID then names the last
-	p := waitProgress(t, e.client, id, time.Minute, func(p workflows.ReassignmentProgress) bool {
+	p := waitProgress(t, e.client, id, settle, func(p workflows.ReassignmentProgress) bool {
 		return p.Stage == workflows.StageReassignConfirming
 	})
 	require.NotNil(t, p.Plan)
@@ -358,10 +361,10 @@ func TestReassignmentDryRunConfirmPauseResume(t *testing.T) {
 	assert.Zero(t, e.sim.Stats().WritesApplied, "nothing moves before the confirmation")
 	update(t, e.client, id, workflows.UpdateConfirm, workflows.ConfirmRequest{Total: len(laptops)})
 
-	waitProgress(t, e.client, id, time.Minute, func(p workflows.ReassignmentProgress) bool { return p.Done >= 5 })
+	waitProgress(t, e.client, id, settle, func(p workflows.ReassignmentProgress) bool { return p.Done >= 5 })
 	paused := update(t, e.client, id, workflows.UpdatePause, workflows.PauseRequest{Reason: "e2e"})
 	assert.True(t, paused.Paused)
-	p = waitProgress(t, e.client, id, time.Minute, func(p workflows.ReassignmentProgress) bool {
+	p = waitProgress(t, e.client, id, settle, func(p workflows.ReassignmentProgress) bool {
 		return p.Stage == workflows.StageReassignPaused && p.InFlight == 0
 	})
 	assert.Less(t, p.Done, len(laptops))
@@ -436,7 +439,7 @@ func TestReassignmentSurvivesWorkerKill(t *testing.T) {
 				Target: workflows.AssetTarget{Stock: true}, Confirmed: true, Concurrency: 20, AssetsPerRun: 250}
 			run := startReassignment(t, c, queue, in)
 			// Mid-way through the second run (250 assets per run): assets are being written.
-			require.Eventually(t, func() bool { return sim.Stats().WritesApplied >= 300 }, time.Minute, 10*time.Millisecond)
+			require.Eventually(t, func() bool { return sim.Stats().WritesApplied >= 300 }, settle, 10*time.Millisecond)
 			require.NoError(t, first.Process.Signal(syscall.SIGKILL)) // only the process this test started
 			_ = first.Wait()
 			writesAtKill := sim.Stats().WritesApplied
@@ -444,7 +447,7 @@ func TestReassignmentSurvivesWorkerKill(t *testing.T) {
 			require.Less(t, writesAtKill, len(held), "the kill must come before the end")
 
 			startWorker(t, bin, env, logs, 2)
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 			defer cancel()
 			var rep workflows.ReassignmentReport
 			require.NoError(t, run.Get(ctx, &rep))
@@ -487,6 +490,6 @@ func startWorker(t *testing.T, bin string, env []string, logs *syncbuf.Buffer, n
 		}
 	})
 	require.Eventually(t, func() bool { return strings.Count(logs.String(), "Started Worker") >= nth },
-		time.Minute, 50*time.Millisecond, "the worker did not start: %s", logs.String())
+		settle, 50*time.Millisecond, "the worker did not start: %s", logs.String())
 	return cmd
 }
