@@ -152,7 +152,7 @@ func TestCodecKeepsPersonalDataOutOfTemporal(t *testing.T) {
 	in.Entitlements, in.AssetTypes = []string{"okta-base"}, []string{"Laptop"}
 	run := e.startOnboarding(in)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
 	var res workflows.OnboardingResult
 	require.NoError(t, run.Get(ctx, &res), "a client with the codec decodes the result")
@@ -240,7 +240,7 @@ func TestCodecKeepsPersonalDataOutOfTemporal(t *testing.T) {
 // and new runs use B.
 func TestCodecKeyRotation(t *testing.T) {
 	e, stopA := newCodecEnv(t, atomicworktest.Options{}, keyring(t, "A:"+codecKeyA))
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
 
 	old := secretHire(2)

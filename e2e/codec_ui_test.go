@@ -70,7 +70,7 @@ func TestTemporalUIDecodesThroughTheCodecServer(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	codecURL := "http://" + ln.Addr().String()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), settle)
 	srv, uiURL, err := devserver.StartWithUI(ctx, cli, "--ui-codec-endpoint", codecURL)
 	cancel()
 	require.NoError(t, err)
@@ -87,7 +87,7 @@ func TestTemporalUIDecodesThroughTheCodecServer(t *testing.T) {
 	e.client, _ = startCodecWorker(t, srv, e, ring)
 	in := secretHire(4)
 	run := e.startOnboarding(in)
-	rctx, rcancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	rctx, rcancel := context.WithTimeout(context.Background(), runDeadline)
 	defer rcancel()
 	var res workflows.OnboardingResult
 	require.NoError(t, run.Get(rctx, &res))
@@ -117,7 +117,10 @@ func TestTemporalUIDecodesThroughTheCodecServer(t *testing.T) {
 	})
 	assert.Zero(t, calls.count(http.StatusOK), "nothing was decoded for a browser that has not signed in")
 
-	require.NoError(t, chromedp.Do(sctx,
+	// The sign-in gets a deadline of its own: the wait above may have taken most of sctx's.
+	lctx, lcancel := context.WithTimeout(bctx, uiTimeout)
+	defer lcancel()
+	require.NoError(t, chromedp.Do(lctx,
 		chromedp.Navigate(codecURL+"/login"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="token"]`), codecToken),
 		chromedp.Submit(chromedp.CSS(`form`)),

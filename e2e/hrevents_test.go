@@ -35,7 +35,7 @@ const hrSecret = "e2e-hr-secret-0123456789abcdef"
 // TestHREvents runs the real `starter listen` binary in front of the dev server and a worker.
 func TestHREvents(t *testing.T) {
 	cli := devserver.RequireCLI(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
 	bin, err := listener.Build(ctx, t.TempDir())
 	require.NoError(t, err)
@@ -57,13 +57,13 @@ func receiverFor(t *testing.T, bin string, e *env, args ...string) *listener.Pro
 		var health struct{ Temporal string }
 		require.NoError(c, json.NewDecoder(resp.Body).Decode(&health))
 		assert.Equal(c, "connected", health.Temporal)
-	}, 30*time.Second, 50*time.Millisecond)
+	}, settle, 50*time.Millisecond)
 	return rx
 }
 
 func startReceiver(t *testing.T, bin, temporalAddr, queue string, args ...string) *listener.Process {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), settle)
 	defer cancel()
 	rx, err := listener.Start(ctx, bin, map[string]string{"TEMPORAL_ADDRESS": temporalAddr, "ATOMICFLOW_TASK_QUEUE": queue,
 		"ATOMICFLOW_HR_SECRETS": hrSecret}, args...)
@@ -139,7 +139,7 @@ func testHireCompletes(t *testing.T, bin string) {
 	assert.Equal(t, workflows.OnboardingID(in.EmployeeID), got.WorkflowID)
 	assert.False(t, got.Duplicate)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
 	var res workflows.OnboardingResult
 	require.NoError(t, e.client.GetWorkflow(ctx, got.WorkflowID, got.RunID).Get(ctx, &res))
@@ -239,7 +239,9 @@ func withField(emp map[string]any, k string, v any) map[string]any {
 
 func testShuffledDeliveries(t *testing.T, bin string) {
 	e := newEnv(t, atomicworktest.Options{}, activities.Policy{})
-	rx := receiverFor(t, bin, e, "--retry-after", "1s")
+	// A busy machine may keep a delivery waiting for Temporal longer than the default 5 s, which
+	// answers 503: "only final answers and 409s" below holds for a Temporal that answers at all.
+	rx := receiverFor(t, bin, e, "--retry-after", "1s", "--timeout", "1m")
 	base := time.Now().UTC().Add(-time.Hour)
 	stories := append(hireStories(base), leaverStories(t, e.sim, base)...)
 	t.Cleanup(func() {
@@ -288,7 +290,7 @@ func testShuffledDeliveries(t *testing.T, bin string) {
 	assert.Subset(t, []int{http.StatusAccepted, http.StatusOK, http.StatusConflict}, keys(statuses), "only final answers and 409s")
 	assert.Positive(t, duplicates, "redeliveries are recognised")
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
 	for _, s := range stories {
 		requireFinalState(t, ctx, e, s)
@@ -301,7 +303,7 @@ func testShuffledDeliveries(t *testing.T, bin string) {
 // (later, like an HR system's retry) what was answered 409 or 503; it returns every answer.
 func sendLikeAnHRSystem(t *testing.T, url string, bodies []string, senders int) []answer {
 	t.Helper()
-	c := &http.Client{Timeout: 30 * time.Second}
+	c := &http.Client{Timeout: 2 * time.Minute} // longer than the receiver's --timeout
 	queue := make(chan string, len(bodies))
 	for _, b := range bodies {
 		queue <- b
@@ -312,7 +314,7 @@ func sendLikeAnHRSystem(t *testing.T, url string, bodies []string, senders int) 
 		pending sync.WaitGroup
 	)
 	pending.Add(len(bodies))
-	deadline := time.Now().Add(3 * time.Minute)
+	deadline := time.Now().Add(2 * runDeadline)
 	for range senders {
 		go func() {
 			for body := range queue {
@@ -371,15 +373,18 @@ func requireFinalState(t *testing.T, ctx context.Context, e *env, s story) {
 		require.NoError(c, err)
 		assert.True(c, want.Equal(st.ScheduledAt), "%s scheduled at %s, want %s", s.workflowID, st.ScheduledAt, want)
 		assert.Equal(c, workflows.StageOffScheduled, st.Stage, s.workflowID)
-	}, time.Minute, 200*time.Millisecond)
+	}, settle, 200*time.Millisecond)
 }
 
-// requireOneRun checks that a workflow id has exactly one run.
+// requireOneRun checks that a workflow id has exactly one run, once visibility has caught up
+// (it lags behind the runs; a second run would have started before the first was queried).
 func requireOneRun(t *testing.T, ctx context.Context, e *env, workflowID string) {
 	t.Helper()
-	resp, err := e.client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: fmt.Sprintf("WorkflowId = '%s'", workflowID)})
-	require.NoError(t, err)
-	assert.Len(t, resp.Executions, 1, "%s has one run", workflowID)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		resp, err := e.client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: fmt.Sprintf("WorkflowId = '%s'", workflowID)})
+		require.NoError(c, err)
+		assert.Len(c, resp.Executions, 1, "%s has one run", workflowID)
+	}, settle, 200*time.Millisecond)
 }
 
 // requireEachUpdateOnce checks the history: each accepted update is one of the story's events,
@@ -406,7 +411,7 @@ func testTemporalOutage(t *testing.T, bin, cli string) {
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close()) // Temporal is down: nothing answers there yet
-	rx := startReceiver(t, bin, addr, "e2e-hr-outage", "--timeout", "2s", "--retry-after", "7s")
+	rx := startReceiver(t, bin, addr, "e2e-hr-outage", "--timeout", "5s", "--retry-after", "7s")
 
 	in := hire(950, day(time.Now().UTC(), 30))
 	body := hrEvent{ID: "evt-outage", Type: hrevents.TypeHired, OccurredAt: time.Now().UTC(), Employee: hireEmployee(in)}.body()
@@ -416,7 +421,7 @@ func testTemporalOutage(t *testing.T, bin, cli string) {
 	assert.Equal(t, "7", a.RetryAfter)
 	assert.Equal(t, hrevents.CodeTemporalDown, a.Code)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath: cli, LogLevel: "error", SearchAttributes: devserver.SearchAttributes(),
@@ -431,7 +436,7 @@ func testTemporalOutage(t *testing.T, bin, cli string) {
 		require.NoError(c, err)
 		require.Equal(c, http.StatusAccepted, a.Status, "%+v", a)
 		got = a
-	}, time.Minute, 500*time.Millisecond)
+	}, settle, 500*time.Millisecond)
 	assert.False(t, got.Duplicate, "a delivery answered 503 is not remembered")
 	desc, err := srv.Client().DescribeWorkflow(ctx, workflows.OnboardingID(in.EmployeeID), "")
 	require.NoError(t, err)

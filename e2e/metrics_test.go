@@ -48,8 +48,8 @@ func TestWorkerMetrics(t *testing.T) {
 		select {
 		case err := <-done:
 			assert.NoError(t, err)
-		case <-time.After(30 * time.Second):
-			t.Error("the worker did not stop within 30s")
+		case <-time.After(settle):
+			t.Errorf("the worker did not stop within %s", settle)
 		}
 	})
 
@@ -59,7 +59,7 @@ func TestWorkerMetrics(t *testing.T) {
 	e := &env{t: t, sim: sim, client: c, queue: queue, logs: logs}
 	in := hire(900, today())
 	run := e.startOnboarding(in)
-	wctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	wctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
 	var res workflows.OnboardingResult
 	require.NoError(t, run.Get(wctx, &res))
@@ -86,7 +86,7 @@ func TestWorkerMetrics(t *testing.T) {
 		assert.Equal(ct, float64(throttled), sumMetric(text, "atomicflow_atomicwork_rate_limited_total"), "every 429")
 		assert.Equal(ct, 1.0, sumMetric(text, "atomicflow_workflows_completed_total", `workflow_type="Onboarding"`, `outcome="completed"`))
 		assert.Positive(ct, sumMetric(text, "atomicflow_activity_retry_delay_seconds_count", `error_type="ATOMICWORK_RATE_LIMITED"`))
-	}, 30*time.Second, 250*time.Millisecond)
+	}, settle, 250*time.Millisecond)
 
 	for class, n := range byClass {
 		assert.Equal(t, float64(n), sumMetric(text, "atomicflow_atomicwork_requests_total", `status_class="`+class+`"`), class)

@@ -96,7 +96,7 @@ func TestOffboardingEndToEnd(t *testing.T) {
 			in := workflows.OffboardingInput{EmployeeID: id, Email: leaver.Email, LastDay: time.Now().UTC().Format(time.DateOnly),
 				TimeZone: "UTC", Assets: workflows.AssetsManager, Immediate: true, GracePeriod: 2 * time.Second}
 			run := e.startOffboarding(in)
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 			defer cancel()
 			var res workflows.OffboardingResult
 			require.NoError(t, run.Get(ctx, &res))
@@ -153,9 +153,9 @@ func TestFiftyOffboardingsInTheSameMinute(t *testing.T) {
 		users[i] = *u
 	}
 
-	// Everyone's access ends at the same minute, the first whole minute at least 20 s from now
-	// (time enough to start them all and cancel one first).
-	at := time.Now().UTC().Add(20 * time.Second).Add(time.Minute - 1).Truncate(time.Minute)
+	// Everyone's access ends at the same minute, the first whole minute at least 60 s from now
+	// (time enough to start them all and cancel one first, on a busy machine too).
+	at := time.Now().UTC().Add(time.Minute).Add(time.Minute - 1).Truncate(time.Minute)
 	day, endOfDay := at.Format(time.DateOnly), at.Format("15:04")
 	var wg sync.WaitGroup
 	for _, u := range users {
@@ -172,7 +172,7 @@ func TestFiftyOffboardingsInTheSameMinute(t *testing.T) {
 	require.NoError(t, h.Get(ctx, nil))
 
 	for i, u := range users {
-		wctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
+		wctx, cancel := context.WithTimeout(ctx, runDeadline)
 		if i == 0 {
 			var res workflows.OffboardingResult
 			require.NoError(t, e.client.GetWorkflow(wctx, workflows.OffboardingID(u.EmployeeID), "").Get(wctx, &res))
@@ -189,7 +189,7 @@ func TestFiftyOffboardingsInTheSameMinute(t *testing.T) {
 			var st workflows.OffboardingStatus
 			assert.NoError(ct, v.Get(&st))
 			assert.Equal(ct, workflows.StageOffGracePeriod, st.Stage, u.EmployeeID)
-		}, 4*time.Minute, 500*time.Millisecond)
+		}, runDeadline, 500*time.Millisecond)
 		cancel()
 		assert.Empty(t, activeGrantsOf(e.sim, u.ID), "%s keeps access", u.EmployeeID)
 		for _, g := range e.sim.Grants() {

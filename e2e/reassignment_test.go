@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,6 +20,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -73,7 +76,7 @@ func waitProgress(t *testing.T, c client.Client, workflowID string, within time.
 
 func update(t *testing.T, c client.Client, workflowID, name string, arg any) workflows.ReassignmentProgress {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), settle)
 	defer cancel()
 	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflowID, UpdateName: name, Args: []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted})
@@ -124,7 +127,7 @@ func runs(t *testing.T, c client.Client, workflowID string, want int) []*workflo
 		}
 		assert.Len(ct, resp.GetExecutions(), want, "visibility lags behind")
 		out = []*workflowservice.ListWorkflowExecutionsResponse{resp}
-	}, 30*time.Second, 200*time.Millisecond)
+	}, settle, 200*time.Millisecond)
 	return out
 }
 
@@ -159,7 +162,7 @@ func TestReassignmentThousandAssetsUnderFaults(t *testing.T) {
 	in := workflows.ReassignmentInput{BatchID: "e2e-thousand", Selector: workflows.AssetSelector{AssigneeEmail: bo},
 		Target: workflows.AssetTarget{Stock: true}, Confirmed: true, Concurrency: 20, AssetsPerRun: 400}
 	run := startReassignment(t, e.client, e.queue, in)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*runDeadline)
 	defer cancel()
 	var rep workflows.ReassignmentReport
 	require.NoError(t, run.Get(ctx, &rep))
@@ -189,19 +192,24 @@ func TestReassignmentThousandAssetsUnderFaults(t *testing.T) {
 }
 
 // TestReassignmentRangesListAhead: without a rate limit, the reads run in the workflow task and a
-// range lists the next range's ids once its own have ended, so 1,500 assets take one listing and
-// two ranges, and each is written once. It records the replay fixture of ranges that list ahead.
+// range lists the next range's ids once its own have ended. A range ends on its time budget
+// (workflows.ReassignRangeBudget), so how many ranges 1,500 assets take depends on the machine's
+// speed; what does not is asserted: the ranges are the only activities and the only writers, each
+// asset ends in exactly one range and is written exactly once, the reads are local activities, and
+// the first range lists the ids after its own so that no page activity runs between ranges. It
+// records the replay fixture of ranges that list ahead.
 func TestReassignmentRangesListAhead(t *testing.T) {
 	e := newEnv(t, atomicworktest.Options{ExtraAssets: 1500}, noPolicy)
 	boUser, ok := e.sim.UserByEmail(bo)
 	require.True(t, ok)
 	held := heldBy(e.sim, boUser.ID)
-	require.Greater(t, len(held), workflows.ReassignRangeSize)
+	require.Greater(t, len(held), workflows.ReassignRangeSize+workflows.ReassignRangeTail, "more than one range's worth")
 
 	in := workflows.ReassignmentInput{BatchID: "e2e-list-ahead", Selector: workflows.AssetSelector{AssigneeEmail: bo},
 		Target: workflows.AssetTarget{Stock: true}, Confirmed: true}
 	run := startReassignment(t, e.client, e.queue, in)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	firstRun := run.GetRunID() // Get follows the runs: GetRunID then names the last
+	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
 	var rep workflows.ReassignmentReport
 	require.NoError(t, run.Get(ctx, &rep))
@@ -209,22 +217,102 @@ func TestReassignmentRangesListAhead(t *testing.T) {
 	assert.Equal(t, workflows.OutcomeCompleted, rep.Outcome)
 	assert.Equal(t, len(held), rep.Done)
 	requireInStock(t, e.sim, held)
-	assert.Equal(t, len(held), e.sim.Stats().WritesApplied, "each asset written once")
-	var h historypb.History
-	require.NoError(t, protojson.Unmarshal(e.history(run.GetID(), run.GetRunID()), &h))
-	activityTypes, localActivities := map[string]int{}, 0
-	for _, ev := range h.GetEvents() {
-		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
-			activityTypes[a.GetActivityType().GetName()]++
-		}
-		if ev.GetMarkerRecordedEventAttributes().GetMarkerName() == "LocalActivity" {
-			localActivities++
+	requireWrittenOnce(t, e.sim, held)
+
+	hist := readRangeHistory(t, e, run.GetID(), firstRun, rep)
+	t.Logf("%d assets in %d ranges over %d runs; local activities %v", len(held), len(hist.requests), rep.Runs, hist.local)
+	assert.Equal(t, []string{"ReassignRange"}, slices.Sorted(maps.Keys(hist.activities)), "the writes are the only activities")
+	assert.GreaterOrEqual(t, hist.activities["ReassignRange"], 2, "a range takes at most %d assets",
+		workflows.ReassignRangeSize+workflows.ReassignRangeTail)
+	assert.Equal(t, 1, hist.local["ResolveReassignment"], "resolved once, in the workflow task")
+	assert.Equal(t, 1, hist.local["PlanReassignment"], "planned once, in the workflow task")
+	// A run lists once by itself (a local activity); every later id comes from a range's Next.
+	assert.Equal(t, rep.Runs, hist.local["NextAssetPage"], "one listing per run: later ranges' ids come from the range before")
+	assert.Len(t, hist.local, 3, "the local activities are the reads: %v", hist.local)
+
+	ended := map[int64]int{}
+	for _, res := range hist.results {
+		for _, a := range res.Assets {
+			ended[a.AssetID]++
+			assert.Equal(t, activities.AssetMoved, a.Outcome, "asset %d: %s", a.AssetID, a.Error)
 		}
 	}
-	assert.Equal(t, map[string]int{"ReassignRange": 2}, activityTypes, "the writes are the only activities")
-	assert.Equal(t, 3, localActivities, "resolve, plan, and the first range's ids: the second range's come from the first")
+	for _, id := range held {
+		assert.Equal(t, 1, ended[id], "asset %d must end in exactly one range", id)
+	}
+	assert.Len(t, ended, len(held), "the ranges moved only the selected assets")
+	require.NotEmpty(t, hist.requests)
+	first := hist.requests[0]
+	require.NotNil(t, first.Next, "the first range lists the ids after its own: %d of %d are listed", len(first.AssetIDs), len(held))
+	require.NotNil(t, hist.results[0].Next, "the first range's answer carries the next range's ids")
+	assert.True(t, hist.results[0].Next.Done, "its listing reaches the end of the selection")
+
 	checkHistories(t, e, e.client, run.GetID(), rep, e.logs.String())
-	recordHistory(t, e, run.GetID(), run.GetRunID(), "reassignment-ranges-list-ahead.json")
+	recordHistory(t, e, run.GetID(), firstRun, "reassignment-ranges-list-ahead.json")
+}
+
+// requireWrittenOnce asserts that every asset of ids was written exactly once and nothing else
+// was written: the only applied writes are asset updates, as many as the assets. With every asset
+// moved (it was elsewhere before, it is at the target now), each took at least one write, so no
+// asset can have taken two.
+func requireWrittenOnce(t *testing.T, sim *atomicworktest.Server, ids []int64) {
+	t.Helper()
+	const update = "PUT /api/v1/assets/{asset_id}"
+	stats := sim.Stats()
+	assert.Equal(t, len(ids), stats.WritesApplied, "each asset written once")
+	assert.Equal(t, len(ids), stats.Calls[update][200], "the writes are asset updates: %v", stats.Calls)
+}
+
+// rangeHistory is what the histories of a batch in ranges say, over all its runs.
+type rangeHistory struct {
+	activities map[string]int // scheduled activities by type
+	local      map[string]int // local activities by type
+	// requests and results of the ReassignRange activities, first run first, in the order they
+	// were scheduled; results[i] is requests[i]'s answer (zero when it did not complete).
+	requests []activities.ReassignRangeRequest
+	results  []activities.ReassignRangeResult
+}
+
+// readRangeHistory reads the histories of every run of a batch; firstRun is the first run's id.
+func readRangeHistory(t *testing.T, e *env, workflowID, firstRun string, rep workflows.ReassignmentReport) rangeHistory {
+	t.Helper()
+	h := rangeHistory{activities: map[string]int{}, local: map[string]int{}}
+	ids := []string{firstRun} // the later runs' order does not matter
+	for _, ex := range runs(t, e.client, workflowID, rep.Runs)[0].GetExecutions() {
+		if id := ex.GetExecution().GetRunId(); id != firstRun {
+			ids = append(ids, id)
+		}
+	}
+	dc := converter.GetDefaultDataConverter()
+	for _, runID := range ids {
+		var hist historypb.History
+		require.NoError(t, protojson.Unmarshal(e.history(workflowID, runID), &hist))
+		bySchedule := map[int64]int{} // scheduled event id -> index in requests
+		for _, ev := range hist.GetEvents() {
+			if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
+				name := a.GetActivityType().GetName()
+				h.activities[name]++
+				if name == "ReassignRange" {
+					var req activities.ReassignRangeRequest
+					require.NoError(t, dc.FromPayloads(a.GetInput(), &req))
+					bySchedule[ev.GetEventId()] = len(h.requests)
+					h.requests = append(h.requests, req)
+					h.results = append(h.results, activities.ReassignRangeResult{})
+				}
+			}
+			if a := ev.GetActivityTaskCompletedEventAttributes(); a != nil {
+				if i, ok := bySchedule[a.GetScheduledEventId()]; ok {
+					require.NoError(t, dc.FromPayloads(a.GetResult(), &h.results[i]))
+				}
+			}
+			if m := ev.GetMarkerRecordedEventAttributes(); m.GetMarkerName() == "LocalActivity" {
+				var data struct{ ActivityType string } // the SDK's local activity marker
+				require.NoError(t, dc.FromPayloads(m.GetDetails()["data"], &data))
+				h.local[data.ActivityType]++
+			}
+		}
+	}
+	return h
 }
 
 var noPolicy = activities.Policy{}
@@ -233,7 +321,10 @@ var noPolicy = activities.Policy{}
 // writes nothing; above the threshold the batch waits for confirm; pause stops new assets until
 // resume; several runs carry the state. It records the replay fixtures.
 func TestReassignmentDryRunConfirmPauseResume(t *testing.T) {
-	e := newEnv(t, atomicworktest.Options{ExtraAssets: 40, Faults: atomicworktest.Faults{Latency: 15 * time.Millisecond}}, noPolicy)
+	// The simulator's latency paces the batch (two calls an asset, two at a time: about 4 assets
+	// a second, some 10 s in all), so that the pause lands while assets remain however slowly the
+	// machine answers the progress query and the update.
+	e := newEnv(t, atomicworktest.Options{ExtraAssets: 40, Faults: atomicworktest.Faults{Latency: 250 * time.Millisecond}}, noPolicy)
 	boUser, _ := e.sim.UserByEmail(bo)
 	ana, _ := e.sim.UserByEmail("ana.diaz@example.com")
 	laptop := e.sim.AssetTypeID("Laptop")
@@ -244,7 +335,7 @@ func TestReassignmentDryRunConfirmPauseResume(t *testing.T) {
 		}
 	}
 	require.Greater(t, len(laptops), 40)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
 
 	in := workflows.ReassignmentInput{Selector: workflows.AssetSelector{AssigneeEmail: bo, AssetType: "Laptop"},
@@ -262,7 +353,7 @@ func TestReassignmentDryRunConfirmPauseResume(t *testing.T) {
 	in.BatchID = workflows.DeriveBatchID(in)
 	run := startReassignment(t, e.client, e.queue, in)
 	id, firstRun := run.GetID(), run.GetRunID() // Get follows the runs: GetRunID then names the last
-	p := waitProgress(t, e.client, id, time.Minute, func(p workflows.ReassignmentProgress) bool {
+	p := waitProgress(t, e.client, id, settle, func(p workflows.ReassignmentProgress) bool {
 		return p.Stage == workflows.StageReassignConfirming
 	})
 	require.NotNil(t, p.Plan)
@@ -270,10 +361,10 @@ func TestReassignmentDryRunConfirmPauseResume(t *testing.T) {
 	assert.Zero(t, e.sim.Stats().WritesApplied, "nothing moves before the confirmation")
 	update(t, e.client, id, workflows.UpdateConfirm, workflows.ConfirmRequest{Total: len(laptops)})
 
-	waitProgress(t, e.client, id, time.Minute, func(p workflows.ReassignmentProgress) bool { return p.Done >= 5 })
+	waitProgress(t, e.client, id, settle, func(p workflows.ReassignmentProgress) bool { return p.Done >= 5 })
 	paused := update(t, e.client, id, workflows.UpdatePause, workflows.PauseRequest{Reason: "e2e"})
 	assert.True(t, paused.Paused)
-	p = waitProgress(t, e.client, id, time.Minute, func(p workflows.ReassignmentProgress) bool {
+	p = waitProgress(t, e.client, id, settle, func(p workflows.ReassignmentProgress) bool {
 		return p.Stage == workflows.StageReassignPaused && p.InFlight == 0
 	})
 	assert.Less(t, p.Done, len(laptops))
@@ -348,7 +439,7 @@ func TestReassignmentSurvivesWorkerKill(t *testing.T) {
 				Target: workflows.AssetTarget{Stock: true}, Confirmed: true, Concurrency: 20, AssetsPerRun: 250}
 			run := startReassignment(t, c, queue, in)
 			// Mid-way through the second run (250 assets per run): assets are being written.
-			require.Eventually(t, func() bool { return sim.Stats().WritesApplied >= 300 }, time.Minute, 10*time.Millisecond)
+			require.Eventually(t, func() bool { return sim.Stats().WritesApplied >= 300 }, settle, 10*time.Millisecond)
 			require.NoError(t, first.Process.Signal(syscall.SIGKILL)) // only the process this test started
 			_ = first.Wait()
 			writesAtKill := sim.Stats().WritesApplied
@@ -356,7 +447,7 @@ func TestReassignmentSurvivesWorkerKill(t *testing.T) {
 			require.Less(t, writesAtKill, len(held), "the kill must come before the end")
 
 			startWorker(t, bin, env, logs, 2)
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 			defer cancel()
 			var rep workflows.ReassignmentReport
 			require.NoError(t, run.Get(ctx, &rep))
@@ -399,6 +490,6 @@ func startWorker(t *testing.T, bin string, env []string, logs *syncbuf.Buffer, n
 		}
 	})
 	require.Eventually(t, func() bool { return strings.Count(logs.String(), "Started Worker") >= nth },
-		time.Minute, 50*time.Millisecond, "the worker did not start: %s", logs.String())
+		settle, 50*time.Millisecond, "the worker did not start: %s", logs.String())
 	return cmd
 }

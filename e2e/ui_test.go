@@ -60,7 +60,7 @@ type uiRun struct {
 func TestTemporalUIShowsRuns(t *testing.T) {
 	browser := requireChromium(t)
 	cli := devserver.RequireCLI(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), settle)
 	srv, uiURL, err := devserver.StartWithUI(ctx, cli)
 	cancel()
 	require.NoError(t, err)
@@ -93,7 +93,7 @@ func TestTemporalUIShowsRuns(t *testing.T) {
 // small reassignment batch to completion, and returns how the UI should show them.
 func completeOneOfEach(t *testing.T, e *env) []uiRun {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
 	var runs []uiRun
 
@@ -163,7 +163,7 @@ func requireVisible(t *testing.T, e *env, r uiRun) {
 			ids = append(ids, ex.GetExecution().GetWorkflowId()+"/"+ex.GetExecution().GetRunId())
 		}
 		assert.Contains(c, ids, r.workflowID+"/"+r.runID, "query %s", r.query)
-	}, 30*time.Second, 200*time.Millisecond)
+	}, settle, 200*time.Millisecond)
 }
 
 // newBrowser starts headless Chromium with the flags this machine needs (no sandbox as root, no
@@ -198,8 +198,9 @@ func newBrowser(t *testing.T, path string) context.Context {
 	return ctx
 }
 
-// uiTimeout bounds each wait for the UI: generous, since a cold UI loads a few megabytes of JS.
-const uiTimeout = 90 * time.Second
+// uiTimeout bounds each wait for the UI: generous, since a cold UI loads a few megabytes of JS,
+// and a busy machine runs Chromium slowly.
+const uiTimeout = 3 * time.Minute
 
 // checkList opens the workflow list with r.query in the URL and waits until it shows r's workflow
 // id and run id (neither is in the query) and none of others (so the filter was applied, not ignored).

@@ -79,7 +79,7 @@ func TestCodecServerServesAndStops(t *testing.T) {
 		m := addr.FindStringSubmatch(stdout.String())
 		require.Len(c, m, 2, "stdout: %s stderr: %s", stdout.String(), stderr.String())
 		base = m[1]
-	}, 10*time.Second, 20*time.Millisecond)
+	}, settle, 20*time.Millisecond)
 	assert.Contains(t, stdout.String(), `primary key id "k1"`)
 
 	// What a worker with the same key encrypted, the server decrypts for the holder of the token.
@@ -119,7 +119,7 @@ func TestCodecServerServesAndStops(t *testing.T) {
 	select {
 	case c := <-done:
 		assert.Equal(t, 0, c, stderr.String())
-	case <-time.After(15 * time.Second):
+	case <-time.After(settle):
 		t.Fatal("codec-server did not stop after its context ended")
 	}
 	assert.Contains(t, stdout.String(), "codec-server: stopped")

@@ -63,7 +63,7 @@ func TestListenStartsOnboardingsAndStopsGracefully(t *testing.T) {
 		m := addr.FindStringSubmatch(stderr.String())
 		require.Len(c, m, 2, "stderr: %s", stderr.String())
 		base = "http://" + m[1]
-	}, 10*time.Second, 20*time.Millisecond)
+	}, settle, 20*time.Millisecond)
 
 	body := `{"event_id":"evt-listen-1","type":"employee.hired","occurred_at":"2026-11-20T09:30:00Z","employee":{
 		"employee_id":"E-2001","email":"grace.hopper@example.com","first_name":"Grace","last_name":"Hopper",
@@ -73,7 +73,7 @@ func TestListenStartsOnboardingsAndStopsGracefully(t *testing.T) {
 		code, _, m := post(t, base+"/hr/events", hrSecret, body)
 		require.Equal(c, http.StatusAccepted, code, m)
 		first = m
-	}, 20*time.Second, 100*time.Millisecond)
+	}, settle, 100*time.Millisecond)
 	assert.Equal(t, "onboarding-E-2001", first["workflow_id"])
 	assert.Equal(t, false, first["duplicate"])
 
@@ -102,7 +102,7 @@ func TestListenStartsOnboardingsAndStopsGracefully(t *testing.T) {
 	select {
 	case c := <-done:
 		assert.Equal(t, 0, c, stderr.String())
-	case <-time.After(20 * time.Second):
+	case <-time.After(settle):
 		t.Fatal("listen did not stop after its context ended")
 	}
 	logs := stderr.String()

@@ -126,7 +126,7 @@ func TestOffboardOnTheDevServer(t *testing.T) {
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 	env := devEnv(srv, queue)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
 
 	paris := mustZone(t, "Europe/Paris")
@@ -258,7 +258,7 @@ func TestOffboardCancelledThenScheduledAgain(t *testing.T) {
 	assert.Equal(t, workflows.StageOffCancelled, cancelled.State.Stage)
 	assert.Equal(t, "withdrawn", cancelled.State.Note)
 
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
 	var out workflows.OffboardingResult
 	require.NoError(t, srv.Client().GetWorkflow(ctx, first.WorkflowID, first.RunID).Get(ctx, &out))

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"testing"
 	"time"
 
@@ -17,8 +18,11 @@ import (
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
+// devEnv is the environment of a starter command against srv: never the developer's own
+// temporal.toml, which could name another namespace, TLS or an API key.
 func devEnv(srv *testsuite.DevServer, queue string) map[string]string {
-	return map[string]string{"TEMPORAL_ADDRESS": srv.FrontendHostPort(), "ATOMICFLOW_TASK_QUEUE": queue}
+	return map[string]string{"TEMPORAL_ADDRESS": srv.FrontendHostPort(), "ATOMICFLOW_TASK_QUEUE": queue,
+		"TEMPORAL_CONFIG_FILE": os.DevNull}
 }
 
 func decode(t *testing.T, r result) onboardResult {

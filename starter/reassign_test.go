@@ -139,8 +139,10 @@ func TestReassignAgainstTheWorker(t *testing.T) {
 	})
 
 	t.Run("pause, resume, Ctrl-C, watch, cancel", func(t *testing.T) {
-		// 10 assets a second, so that a range (one second of work) leaves most for later.
-		sim.SetFaults(atomicworktest.Faults{Latency: 100 * time.Millisecond})
+		// Two calls an asset, two at a time: 2.5 assets a second, so that a range (one second of
+		// work) leaves most for later, and the batch (some 25 s) outlasts the commands below
+		// however slowly a busy machine runs them.
+		sim.SetFaults(atomicworktest.Faults{Latency: 400 * time.Millisecond})
 		defer sim.SetFaults(atomicworktest.Faults{})
 		args := []string{"reassign", "--from", bo.Email, "--to", "ana.diaz@example.com", "--concurrency", "2", "--yes", "--batch-id", "ctrl-c"}
 		watchCtx, ctrlC := context.WithCancel(ctx)
@@ -155,7 +157,7 @@ func TestReassignAgainstTheWorker(t *testing.T) {
 			var p workflows.ReassignmentProgress
 			assert.NoError(c, v.Get(&p))
 			assert.Positive(c, p.Done)
-		}, time.Minute, 100*time.Millisecond)
+		}, settle, 100*time.Millisecond)
 
 		r := runStarter(t, env, dialTemporal, "reassign", "pause", "--batch-id", "ctrl-c", "--reason", "freeze")
 		require.Equal(t, 0, r.code, r.stderr)

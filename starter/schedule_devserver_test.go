@@ -76,7 +76,7 @@ const pruneNamespace = "prune-test"
 // prune test (prune deletes every atomicflow schedule the file does not list).
 func scheduleServer(t *testing.T) *testsuite.DevServer {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), settle)
 	defer cancel()
 	srv, err := devserver.Start(ctx, devserver.RequireCLI(t), "--namespace", pruneNamespace)
 	require.NoError(t, err)
@@ -146,7 +146,7 @@ func TestSchedulesOnDevServer(t *testing.T) {
 			assert.Equal(ct, "cron 15 3 * * * (UTC)", found[0].Spec)
 			assert.True(ct, found[0].Managed)
 			assert.Equal(ct, workflows.ReconciliationWorkflowName, found[0].Workflow)
-		}, 20*time.Second, 100*time.Millisecond)
+		}, settle, 100*time.Millisecond)
 
 		d := runStarter(t, env, dialTemporal, "schedule", "describe", "--id", "s-create", "--json")
 		require.Equal(t, 0, d.code, d.stderr)
@@ -280,7 +280,7 @@ func TestSchedulesOnDevServer(t *testing.T) {
 				}
 			}
 			assert.True(ct, found)
-		}, 20*time.Second, 100*time.Millisecond)
+		}, settle, 100*time.Millisecond)
 		plain := runStarter(t, env, dialTemporal, "schedule", "describe", "--id", "enc-recon")
 		assert.Equal(t, 1, plain.code)
 		assert.Contains(t, plain.stderr, `cannot describe schedule "enc-recon": its payloads are encrypted with a key the starter lacks: set ATOMICFLOW_CODEC_KEYS`)
@@ -306,7 +306,7 @@ func TestSchedulesOnDevServer(t *testing.T) {
 		require.Equal(t, 0, tr.code, tr.stderr)
 		require.EventuallyWithT(t, func(ct *assert.CollectT) {
 			assert.Equal(ct, 1, describeSchedule(t, c, "s-steer").Info.NumActions)
-		}, 20*time.Second, 50*time.Millisecond)
+		}, settle, 50*time.Millisecond)
 
 		// Three nights of 03:00 UTC in the window; allow-all so they run next to the trigger's run.
 		today := time.Now().UTC().Truncate(24 * time.Hour)
@@ -315,7 +315,7 @@ func TestSchedulesOnDevServer(t *testing.T) {
 		require.Equal(t, 0, bf.code, bf.stderr)
 		require.EventuallyWithT(t, func(ct *assert.CollectT) {
 			assert.Equal(ct, 4, describeSchedule(t, c, "s-steer").Info.NumActions)
-		}, 20*time.Second, 50*time.Millisecond)
+		}, settle, 50*time.Millisecond)
 
 		// The runs carry the schedule's id plus their time, and list finds them by schedule.
 		require.EventuallyWithT(t, func(ct *assert.CollectT) {
@@ -328,7 +328,7 @@ func TestSchedulesOnDevServer(t *testing.T) {
 				assert.True(ct, strings.HasPrefix(row.WorkflowID, "s-steer-"), row.WorkflowID)
 				assert.Equal(ct, workflows.StageReconScanning, row.Stage, "scheduled runs start with their stage set")
 			}
-		}, 20*time.Second, 100*time.Millisecond)
+		}, settle, 100*time.Millisecond)
 
 		del := runStarter(t, env, dialTemporal, "schedule", "delete", "--id", "s-steer")
 		require.Equal(t, 0, del.code, del.stderr)
@@ -391,7 +391,7 @@ func TestSchedulesOnDevServer(t *testing.T) {
 			assert.Contains(ct, r.stdout, "keep-me")
 			assert.Contains(ct, r.stdout, "old-job")
 			assert.Regexp(ct, `foreign\s+SomeoneElses\s+cron 0 6 \* \* \* \(UTC\)\s+active\s+\S+\s+-\n`, r.stdout, "listed, not managed")
-		}, 20*time.Second, 100*time.Millisecond)
+		}, settle, 100*time.Millisecond)
 
 		dry := runStarter(t, penv, dialTemporal, "schedule", "apply", "-f", file, "--prune", "--dry-run")
 		require.Equal(t, 0, dry.code, dry.stderr)

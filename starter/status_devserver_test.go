@@ -95,7 +95,7 @@ func (s *startedStarter) waitFor(t *testing.T, text string) {
 	t.Helper()
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
 		assert.Contains(ct, s.stdout.String(), text)
-	}, 20*time.Second, 20*time.Millisecond, "stderr: %s", s.stderr.String())
+	}, settle, 20*time.Millisecond, "stderr: %s", s.stderr.String())
 }
 
 func (s *startedStarter) exitCode(t *testing.T) int {
@@ -103,7 +103,7 @@ func (s *startedStarter) exitCode(t *testing.T) int {
 	select {
 	case code := <-s.done:
 		return code
-	case <-time.After(20 * time.Second):
+	case <-time.After(settle):
 		t.Fatalf("the command did not end; stdout: %s", s.stdout.String())
 		return -1
 	}
@@ -142,7 +142,7 @@ func TestStatusAndWatchOnDevServer(t *testing.T) {
 		tq, err := c.DescribeTaskQueue(context.Background(), queue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
 		require.NoError(ct, err)
 		assert.NotEmpty(ct, tq.GetPollers())
-	}, 20*time.Second, 20*time.Millisecond)
+	}, settle, 20*time.Millisecond)
 
 	t.Run("watch follows the stages until the workflow completes, and status shows each state", func(t *testing.T) {
 		run := startOnboardingStub(t, c, queue, "E-W1", workflows.StagePlanning)
@@ -303,7 +303,7 @@ func TestListOnDevServer(t *testing.T) {
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
 		assert.Equal(ct, []string{"onboarding-E-L3"}, ids(ct, "--closed"))
 		assert.Len(ct, ids(ct), 4)
-	}, 20*time.Second, 100*time.Millisecond)
+	}, settle, 100*time.Millisecond)
 
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
 		assert.Equal(ct, []string{"onboarding-E-L1"}, ids(ct, "--employee-id", "E-L1"))
@@ -317,7 +317,7 @@ func TestListOnDevServer(t *testing.T) {
 		assert.Equal(ct, []string{"onboarding-E'Q1"}, ids(ct, "--employee-id", "E'Q1"))
 		assert.Empty(ct, ids(ct, "--employee-id", `E-L1' OR EmployeeId != '`))
 		assert.Len(ct, ids(ct, "--limit", "2"), 2)
-	}, 20*time.Second, 100*time.Millisecond)
+	}, settle, 100*time.Millisecond)
 
 	table := runStarter(t, env, dialTemporal, "list", "--employee-id", "E-L2")
 	require.Equal(t, 0, table.code, table.stderr)

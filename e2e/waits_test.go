@@ -1,0 +1,14 @@
+package e2e
+
+import "time"
+
+// The deadlines of the waits in these tests bound what a busy machine may take (CI beside other
+// jobs, the race detector, two cores), not what an idle one does. Every wait polls and returns as
+// soon as its condition holds, so a long deadline costs nothing when the test passes.
+const (
+	// settle bounds something the dev server, the worker or a process does by itself: visibility
+	// catching up, a worker or receiver starting, a workflow reaching a stage.
+	settle = 2 * time.Minute
+	// runDeadline bounds a workflow run to its end.
+	runDeadline = 5 * time.Minute
+)
