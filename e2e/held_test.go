@@ -84,7 +84,7 @@ func (e *env) awaitStage(ctx context.Context, workflowID, stage string) workflow
 
 func TestHeldOffboardingRevokesNothingUntilRevokeNow(t *testing.T) {
 	e := newEnv(t, atomicworktest.Options{}, activities.Policy{})
-	leaver := newLeaver(t, e.sim, employeeID(t, "H"))
+	leaver := newLeaver(t, e.sim, testEmployeeID(t, "H"))
 	noGrace := 0
 	lastDay := time.Now().UTC().AddDate(0, 0, -60).Format(time.DateOnly)
 	reason := fmt.Sprintf("HR last working day %s is 60 days past, more than 30", lastDay)
