@@ -74,6 +74,7 @@ func TestEnsureUserCreatesOnceDespiteLostAnswers(t *testing.T) {
 	u, ok := sim.UserByEmail("new.hire@example.com")
 	require.True(t, ok)
 	assert.Equal(t, ref.UserID, u.ID)
+	assert.Equal(t, "E-900", u.EmployeeID, "a created user carries the employee id")
 	require.NotNil(t, u.Manager)
 	mgr, _ := sim.UserByEmail("it.manager@example.com")
 	assert.Equal(t, mgr.ID, u.Manager.ID)

@@ -43,3 +43,31 @@ func TestOffboardingUnderAnotherEmployeeIDRevokesNothing(t *testing.T) {
 	assert.Equal(t, requests, e.sim.Requests(), "no request opened")
 	e.requireNoKeyLeak(run.GetID(), run.GetRunID())
 }
+
+// TestOnboardingOfAnotherEmployeesEmailWritesNothing: a new hire given a colleague's email must not
+// adopt the colleague's account: the run fails and its compensations write nothing either.
+func TestOnboardingOfAnotherEmployeesEmailWritesNothing(t *testing.T) {
+	e := newEnv(t, atomicworktest.Options{}, engineeringPolicy)
+	users, grants, assets, requests := e.sim.Users(), e.sim.Grants(), e.sim.Assets(), e.sim.Requests()
+	in := hire(1, today())
+	colleague, ok := e.sim.UserByEmail("ana.diaz@example.com")
+	require.True(t, ok)
+	require.NotEmpty(t, colleague.EmployeeID)
+	in.Email = colleague.Email
+	in.EmployeeID = testEmployeeID(t, "E-NEW")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	run := e.startOnboarding(in)
+	err := run.Get(ctx, nil)
+
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, err, &appErr, "the onboarding fails")
+	assert.Equal(t, activities.ErrEmployeeIDMismatch, appErr.Type())
+	assert.Contains(t, appErr.Error(), colleague.EmployeeID)
+	assert.Contains(t, appErr.Error(), in.EmployeeID)
+	assert.Equal(t, users, e.sim.Users(), "no user adopted, restored or changed")
+	assert.Equal(t, grants, e.sim.Grants(), "nothing granted")
+	assert.Equal(t, assets, e.sim.Assets(), "nothing assigned")
+	assert.Equal(t, requests, e.sim.Requests(), "no request opened")
+}
