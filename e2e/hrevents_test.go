@@ -17,12 +17,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/atomicflow/atomicflow/activities"
+	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/hrevents"
 	"github.com/atomicflow/atomicflow/internal/devserver"
@@ -43,6 +45,11 @@ func TestHREvents(t *testing.T) {
 	t.Run("a signed hire starts an onboarding that completes", func(t *testing.T) { testHireCompletes(t, bin) })
 	t.Run("200 deliveries of 50 events, duplicated and shuffled", func(t *testing.T) { testShuffledDeliveries(t, bin) })
 	t.Run("Temporal down: 503, and nothing lost when it is back", func(t *testing.T) { testTemporalOutage(t, bin, cli) })
+	t.Run("a reused event id is 409 and changes nothing", func(t *testing.T) { testEventIDReused(t, bin) })
+	t.Run("a Content-Type other than JSON is 415 and starts nothing", func(t *testing.T) { testNotJSON(t, bin) })
+	t.Run("an older date change is 200 ignored", func(t *testing.T) { testStaleChangeIgnored(t, bin) })
+	t.Run("a last working day long past holds the offboarding", func(t *testing.T) { testLongPastLastDayIsHeld(t, bin) })
+	t.Run("a last working day just past offboards at once", func(t *testing.T) { testRecentPastLastDayOffboards(t, bin) })
 }
 
 // receiverFor starts `starter listen` for an env's task queue on the package's dev server.
@@ -98,18 +105,24 @@ type answer struct {
 	Duplicate  bool   `json:"duplicate"`
 	Outcome    string `json:"outcome"`
 	Note       string `json:"note"`
+	Held       bool   `json:"held"`
 	Code       string `json:"code"`
 	Error      string `json:"error"`
 }
 
 // deliver posts body signed now, as an HR system does.
 func deliver(c *http.Client, url, body string) (answer, error) {
+	return deliverAs(c, url, body, "application/json")
+}
+
+// deliverAs is deliver with another Content-Type.
+func deliverAs(c *http.Client, url, body, contentType string) (answer, error) {
 	req, err := http.NewRequest(http.MethodPost, url+"/hr/events", strings.NewReader(body))
 	if err != nil {
 		return answer{}, err
 	}
 	now := time.Now()
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set(hrevents.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
 	req.Header.Set(hrevents.HeaderSignature, hrevents.Sign(hrSecret, now, []byte(body)))
 	resp, err := c.Do(req)
@@ -445,4 +458,170 @@ func testTemporalOutage(t *testing.T, bin, cli string) {
 	require.NoError(t, rx.Stop())
 	assert.Contains(t, rx.Logs(), "Temporal is not reachable yet")
 	assert.Contains(t, rx.Logs(), "Connected to Temporal")
+}
+
+// leaverFor picks the n-th seeded user with active grants and gives them the test's own employee
+// id in the test's simulator, so HR and Atomicwork agree on who leaves.
+func leaverFor(t *testing.T, e *env, n int) (atomicwork.User, map[string]any) {
+	t.Helper()
+	for _, u := range e.sim.Users() {
+		if u.IsDeleted || u.EmployeeID == "" || u.Email == "" || len(activeGrantsOf(e.sim, u.ID)) == 0 {
+			continue
+		}
+		if n--; n >= 0 {
+			continue
+		}
+		id := employeeID(t, u.EmployeeID)
+		_, err := e.sim.Client(t).PatchUser(context.Background(), u.ID, atomicwork.UserInput{EmployeeID: id})
+		require.NoError(t, err)
+		u.EmployeeID = id
+		return u, map[string]any{"employee_id": id, "email": u.Email, "timezone": "America/New_York"}
+	}
+	t.Fatal("the demo dataset has a user with an employee id and active grants")
+	return atomicwork.User{}, nil
+}
+
+// offboardingStatus polls the status query until check passes.
+func offboardingStatus(t *testing.T, e *env, workflowID string, check func(c *assert.CollectT, st workflows.OffboardingStatus)) {
+	t.Helper()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		v, err := e.client.QueryWorkflow(context.Background(), workflowID, "", workflows.QueryStatus)
+		require.NoError(c, err)
+		var st workflows.OffboardingStatus
+		require.NoError(c, v.Get(&st))
+		check(c, st)
+	}, time.Minute, 200*time.Millisecond)
+}
+
+// scheduledOn waits until the offboarding is scheduled to end access on lastDay.
+func scheduledOn(t *testing.T, e *env, workflowID, lastDay, tz string) {
+	t.Helper()
+	want, err := workflows.EndOfWorkingDay(lastDay, "", tz)
+	require.NoError(t, err)
+	offboardingStatus(t, e, workflowID, func(c *assert.CollectT, st workflows.OffboardingStatus) {
+		assert.Equal(c, workflows.StageOffScheduled, st.Stage)
+		assert.True(c, want.Equal(st.ScheduledAt), "scheduled at %s, want %s", st.ScheduledAt, want)
+	})
+}
+
+func testEventIDReused(t *testing.T, bin string) {
+	e := newEnv(t, atomicworktest.Options{}, activities.Policy{})
+	rx := receiverFor(t, bin, e)
+	leaver, emp := leaverFor(t, e, 0)
+	now := time.Now().UTC()
+	first := hrEvent{ID: "evt-reused", Type: hrevents.TypeTerminated, OccurredAt: now.Add(-time.Minute), Employee: withField(emp, "last_working_day", day(now, 20))}
+	got, err := deliver(http.DefaultClient, rx.URL, first.body())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusAccepted, got.Status, "%+v", got)
+	scheduledOn(t, e, got.WorkflowID, day(now, 20), "America/New_York")
+
+	other := first
+	other.Employee = withField(emp, "last_working_day", day(now, 2))
+	reused, err := deliver(http.DefaultClient, rx.URL, other.body())
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusConflict, reused.Status)
+	assert.Equal(t, hrevents.CodeEventIDReused, reused.Code)
+	assert.Contains(t, reused.Error, "evt-reused")
+	assert.Empty(t, reused.RetryAfter)
+	scheduledOn(t, e, got.WorkflowID, day(now, 20), "America/New_York")
+	assert.NotEmpty(t, activeGrantsOf(e.sim, leaver.ID), "nothing was revoked")
+
+	again, err := deliver(http.DefaultClient, rx.URL, first.body())
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, again.Status)
+	assert.True(t, again.Duplicate)
+}
+
+func testNotJSON(t *testing.T, bin string) {
+	e := newEnv(t, atomicworktest.Options{}, activities.Policy{})
+	rx := receiverFor(t, bin, e)
+	in := hire(960, day(time.Now().UTC(), 30))
+	body := hrEvent{ID: "evt-form", Type: hrevents.TypeHired, OccurredAt: time.Now().UTC(), Employee: hireEmployee(in)}.body()
+	got, err := deliverAs(http.DefaultClient, rx.URL, body, "application/x-www-form-urlencoded")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusUnsupportedMediaType, got.Status)
+	assert.Equal(t, hrevents.CodeUnsupportedMediaType, got.Code)
+	assert.Contains(t, got.Error, "application/json")
+	_, err = e.client.DescribeWorkflow(context.Background(), workflows.OnboardingID(in.EmployeeID), "")
+	var notFound *serviceerror.NotFound
+	require.ErrorAs(t, err, &notFound, "nothing was started")
+}
+
+// testStaleChangeIgnored passes once the workflows refuse stale changes with STALE_HR_CHANGE.
+func testStaleChangeIgnored(t *testing.T, bin string) {
+	e := newEnv(t, atomicworktest.Options{}, activities.Policy{})
+	rx := receiverFor(t, bin, e)
+	_, emp := leaverFor(t, e, 0)
+	now := time.Now().UTC()
+	newer := hrEvent{ID: "evt-newer", Type: hrevents.TypeTerminated, OccurredAt: now.Add(-time.Minute), Employee: withField(emp, "last_working_day", day(now, 20))}
+	got, err := deliver(http.DefaultClient, rx.URL, newer.body())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusAccepted, got.Status, "%+v", got)
+	scheduledOn(t, e, got.WorkflowID, day(now, 20), "America/New_York")
+
+	older := hrEvent{ID: "evt-older", Type: hrevents.TypeTerminationChanged, OccurredAt: now.Add(-time.Hour), Employee: withField(emp, "last_working_day", day(now, 25))}
+	stale, err := deliver(http.DefaultClient, rx.URL, older.body())
+	require.NoError(t, err)
+	assert.Equal(t, answer{Status: http.StatusOK, WorkflowID: got.WorkflowID, RunID: got.RunID, Outcome: hrevents.ResultIgnored, Note: stale.Note}, stale)
+	assert.Contains(t, stale.Note, "HR decided a newer change")
+	scheduledOn(t, e, got.WorkflowID, day(now, 20), "America/New_York")
+}
+
+// testLongPastLastDayIsHeld passes once the offboarding workflow has its held stage.
+func testLongPastLastDayIsHeld(t *testing.T, bin string) {
+	e := newEnv(t, atomicworktest.Options{}, activities.Policy{})
+	rx := receiverFor(t, bin, e)
+	now := time.Now().UTC()
+	requireHeld := func(workflowID string, leaver atomicwork.User, grants int) {
+		t.Helper()
+		offboardingStatus(t, e, workflowID, func(c *assert.CollectT, st workflows.OffboardingStatus) {
+			assert.Equal(c, workflows.StageOffHeld, st.Stage)
+			assert.Contains(c, st.Hold, "(more than "+hrevents.MaxPastDaysVar+"=30)")
+		})
+		assert.Len(t, activeGrantsOf(e.sim, leaver.ID), grants, "a held offboarding revokes nothing")
+	}
+
+	t.Run("a new offboarding starts held", func(t *testing.T) {
+		leaver, emp := leaverFor(t, e, 0)
+		grants := len(activeGrantsOf(e.sim, leaver.ID))
+		ev := hrEvent{ID: "evt-long-past", Type: hrevents.TypeTerminated, OccurredAt: now, Employee: withField(emp, "last_working_day", day(now, -60))}
+		got, err := deliver(http.DefaultClient, rx.URL, ev.body())
+		require.NoError(t, err)
+		require.Equal(t, http.StatusAccepted, got.Status, "%+v", got)
+		assert.True(t, got.Held)
+		requireHeld(got.WorkflowID, leaver, grants)
+	})
+	t.Run("a scheduled offboarding moved long into the past is held", func(t *testing.T) {
+		leaver, emp := leaverFor(t, e, 1)
+		grants := len(activeGrantsOf(e.sim, leaver.ID))
+		first := hrEvent{ID: "evt-scheduled", Type: hrevents.TypeTerminated, OccurredAt: now.Add(-time.Hour), Employee: withField(emp, "last_working_day", day(now, 20))}
+		got, err := deliver(http.DefaultClient, rx.URL, first.body())
+		require.NoError(t, err)
+		require.Equal(t, http.StatusAccepted, got.Status, "%+v", got)
+		assert.False(t, got.Held)
+		scheduledOn(t, e, got.WorkflowID, day(now, 20), "America/New_York")
+
+		moved := hrEvent{ID: "evt-moved-back", Type: hrevents.TypeTerminationChanged, OccurredAt: now, Employee: withField(emp, "last_working_day", day(now, -400))}
+		held, err := deliver(http.DefaultClient, rx.URL, moved.body())
+		require.NoError(t, err)
+		require.Equal(t, http.StatusAccepted, held.Status, "%+v", held)
+		assert.True(t, held.Held)
+		assert.Equal(t, got.RunID, held.RunID)
+		requireHeld(got.WorkflowID, leaver, grants)
+	})
+}
+
+func testRecentPastLastDayOffboards(t *testing.T, bin string) {
+	e := newEnv(t, atomicworktest.Options{}, activities.Policy{})
+	rx := receiverFor(t, bin, e)
+	leaver, emp := leaverFor(t, e, 0)
+	now := time.Now().UTC()
+	ev := hrEvent{ID: "evt-retroactive", Type: hrevents.TypeTerminated, OccurredAt: now, Employee: withField(emp, "last_working_day", day(now, -3))}
+	got, err := deliver(http.DefaultClient, rx.URL, ev.body())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusAccepted, got.Status, "%+v", got)
+	assert.False(t, got.Held)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Empty(c, activeGrantsOf(e.sim, leaver.ID), "a retroactive termination within the limit offboards at once")
+	}, 2*time.Minute, 200*time.Millisecond)
 }

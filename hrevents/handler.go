@@ -51,6 +51,12 @@ type Config struct {
 }
 
 // Handler serves POST /hr/events: verify, parse, de-duplicate, route, answer.
+//
+// An event id seen before with another event is refused (409 EVENT_ID_REUSED) only while the
+// in-memory cache remembers it. After a restart (or once Remember newer ids pushed it out) the
+// reuse goes unseen: an update to the same running workflow gets Temporal's answer to the first
+// update with that id (the update id is the event id), so its new content is dropped; a start,
+// or an update to another workflow, is applied as a new event.
 type Handler struct {
 	verifier   *Verifier
 	router     *Router

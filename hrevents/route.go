@@ -188,7 +188,7 @@ func daysSince(day string, now time.Time) int {
 	return int(today.Sub(d).Hours() / 24)
 }
 
-// rehired cancels a pending offboarding (the employee never left) or, once access was removed,
+// rehired cancels a pending or held offboarding (the employee never left) or, once access was removed,
 // cancels the account's deletion during the grace period and onboards the employee again.
 func (r *Router) rehired(ctx context.Context, ev Event) (Outcome, error) {
 	offID := workflows.OffboardingID(ev.Employee.EmployeeID)
@@ -198,7 +198,7 @@ func (r *Router) rehired(ctx context.Context, ev Event) (Outcome, error) {
 	case errors.Is(err, ErrNotFound): // never offboarded by atomicflow: onboard
 	case err != nil:
 		return Outcome{}, err
-	case off.Running && (off.Stage == workflows.StageOffPlanning || off.Stage == workflows.StageOffScheduled):
+	case off.Running && (off.Stage == workflows.StageOffPlanning || off.Stage == workflows.StageOffScheduled || off.Stage == workflows.StageOffHeld):
 		return r.update(ctx, offID, Update{ev.ID, workflows.UpdateCancel, workflows.CancelRequest{Reason: reason}}, true)
 	case off.Running && off.Stage == workflows.StageOffGracePeriod:
 		out, err := r.update(ctx, offID, Update{ev.ID, workflows.UpdateRehire, workflows.RehireRequest{Reason: reason}}, true)

@@ -202,6 +202,13 @@ func TestRehired(t *testing.T) {
 		assert.Equal(t, workflows.UpdateCancel, f.latest(offID).updates[0].Name)
 		assert.Zero(t, f.countRuns(onID))
 	})
+	t.Run("held offboarding: cancelled, no onboarding", func(t *testing.T) {
+		f := newFake()
+		f.seed(offID, true, workflows.StageOffHeld, "", time.Time{})
+		mustRoute(t, f, newEvent(f, "evt-1", TypeRehired), ResultApplied)
+		assert.Equal(t, workflows.UpdateCancel, f.latest(offID).updates[0].Name, "nothing was revoked: withdraw it")
+		assert.Zero(t, f.countRuns(onID))
+	})
 	t.Run("grace period: rehire, then onboarding again", func(t *testing.T) {
 		f := newFake()
 		f.seed(offID, true, workflows.StageOffGracePeriod, "", time.Time{})

@@ -157,11 +157,11 @@ func TestListenHealthzFollowsTemporal(t *testing.T) {
 		var health map[string]string
 		require.NoError(c, json.Unmarshal([]byte(body), &health))
 		assert.Equal(c, "unreachable", health["temporal"])
-		assert.Contains(c, health["error"], "did not pass its health check")
+		assert.Contains(c, health["error"], "failed its health check")
 	}, 30*time.Second, 100*time.Millisecond)
 	down := runStarter(t, map[string]string{}, noDial(t), "healthcheck", healthz)
 	assert.Equal(t, 1, down.code)
-	assert.Contains(t, down.stderr, "503 Service Unavailable: Temporal (namespace default) did not pass its health check")
+	assert.Contains(t, down.stderr, "503 Service Unavailable: Temporal (namespace default) failed its health check")
 
 	stopListening()
 	select {
