@@ -52,7 +52,7 @@ func (e *env) startWorker(key string) worker.Worker {
 
 func TestRefusedKeyBlocksOffboardingUntilTheKeyWorks(t *testing.T) {
 	e := newEnvWithoutWorker(t)
-	leaver := newLeaver(t, e.sim, testEmployeeID(t, "B"))
+	leaver := newLeaver(t, e.sim, "B")
 	refused := e.startWorker(wrongKey)
 	noGrace := 0
 	run := e.startOffboarding(workflows.OffboardingInput{EmployeeID: leaver.EmployeeID, Email: leaver.Email,

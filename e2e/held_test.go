@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"strings"
 	"testing"
@@ -18,10 +19,13 @@ import (
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
-// newLeaver creates a user carrying employeeID, with two active grants and one assigned asset:
-// the test's own leaver, whose HR id and Atomicwork employee_id agree.
-func newLeaver(t *testing.T, sim *atomicworktest.Server, employeeID string) atomicwork.User {
+// newLeaver creates the test's own leaver, with two active grants and one assigned asset, whose
+// HR employee id (prefix plus a hash of the test's name, unique on the shared dev server) and
+// Atomicwork employee_id agree.
+func newLeaver(t *testing.T, sim *atomicworktest.Server, prefix string) atomicwork.User {
 	t.Helper()
+	sum := sha256.Sum256([]byte(t.Name()))
+	employeeID := fmt.Sprintf("%s-%x", prefix, sum[:3])
 	ctx, c := context.Background(), sim.Client(t)
 	u, err := c.CreateUser(ctx, atomicwork.UserInput{Email: strings.ToLower(employeeID) + "@example.com", FirstName: "Leaver",
 		LastName: employeeID, EmployeeID: employeeID})
@@ -84,7 +88,7 @@ func (e *env) awaitStage(ctx context.Context, workflowID, stage string) workflow
 
 func TestHeldOffboardingRevokesNothingUntilRevokeNow(t *testing.T) {
 	e := newEnv(t, atomicworktest.Options{}, activities.Policy{})
-	leaver := newLeaver(t, e.sim, testEmployeeID(t, "H"))
+	leaver := newLeaver(t, e.sim, "H")
 	noGrace := 0
 	lastDay := time.Now().UTC().AddDate(0, 0, -60).Format(time.DateOnly)
 	reason := fmt.Sprintf("HR last working day %s is 60 days past, more than 30", lastDay)

@@ -471,9 +471,7 @@ func leaverFor(t *testing.T, e *env, n int) (atomicwork.User, map[string]any) {
 		if n--; n >= 0 {
 			continue
 		}
-		id := employeeID(t, u.EmployeeID)
-		_, err := e.sim.Client(t).PatchUser(context.Background(), u.ID, atomicwork.UserInput{EmployeeID: id})
-		require.NoError(t, err)
+		id := employeeID(t, e.sim, u)
 		u.EmployeeID = id
 		return u, map[string]any{"employee_id": id, "email": u.Email, "timezone": "America/New_York"}
 	}

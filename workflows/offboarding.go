@@ -567,10 +567,13 @@ func (o *offboarding) validateHold(ctx workflow.Context, req HoldRequest) error 
 	if strings.TrimSpace(req.Reason) == "" {
 		return fmt.Errorf("a hold needs a reason: say why nothing may be revoked yet")
 	}
+	if err := staleChange(o.dateAsOf, req.AsOf); err != nil {
+		return err
+	}
 	if o.revokeNow {
 		return fmt.Errorf("the offboarding was asked to revoke at once: it can no longer be held; cancel it instead")
 	}
-	return staleChange(o.dateAsOf, req.AsOf)
+	return nil
 }
 
 // hold holds the run: the main loop moves it to StageOffHeld and notes why.
