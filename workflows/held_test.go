@@ -142,6 +142,41 @@ func (s *offboardingSuite) TestHoldGivenDuringARescheduleNoteIsKept() {
 	s.Empty(s.fake.revokedAt)
 }
 
+// A cancel or revoke_now accepted while a reschedule note is written applies at once, not at the
+// old timer (which here is weeks away).
+func (s *offboardingSuite) TestSteeringDuringARescheduleNoteAppliesAtOnce() {
+	for _, tc := range []struct {
+		name   string
+		update string
+		arg    any
+	}{
+		{"cancel", UpdateCancel, CancelRequest{Reason: "resignation withdrawn"}},
+		{"revoke now", UpdateRevokeNow, RevokeNowRequest{Reason: "security"}},
+	} {
+		s.Run(tc.name, func() {
+			s.env = s.NewTestWorkflowEnvironment()
+			s.env.SetStartTime(offStart)
+			s.env.RegisterActivity(&activities.Activities{})
+			s.fake = newFakeLeaver(s.env)
+			s.fake.slowNotes = map[string]time.Duration{"reschedule-1": time.Minute}
+			s.fake.mock()
+			s.env.RegisterDelayedCallback(func() { s.update(UpdateReschedule, RescheduleRequest{LastDay: "2026-02-20"}) }, time.Hour)
+			s.env.RegisterDelayedCallback(func() { s.update(tc.update, tc.arg) }, time.Hour+30*time.Second)
+			s.env.ExecuteWorkflow(Offboarding, leaverInput("2026-02-24", "Europe/Paris"))
+			r := s.result()
+			soon := offStart.Add(2 * time.Hour)
+			s.True(s.env.Now().Before(soon), "the run ended at %s: want right after the note (before %s), not at the old timer", s.env.Now(), soon)
+			if tc.update == UpdateCancel {
+				s.Equal(OutcomeCancelled, r.Outcome)
+				s.Empty(s.fake.revokedAt)
+				return
+			}
+			s.assertFullyOffboarded(r)
+			s.True(s.fake.revokedAt[0].Before(soon), "revoked at %s, want right after the note (before %s)", s.fake.revokedAt[0], soon)
+		})
+	}
+}
+
 func (s *offboardingSuite) TestHoldOverridesImmediateInput() {
 	in := heldInput()
 	in.Immediate = true

@@ -193,6 +193,9 @@ func (o *offboarding) waitUntilScheduled(ctx workflow.Context) error {
 			if err := o.note(ctx, fmt.Sprintf("reschedule-%d", noted), "<p>"+what+": access now ends "+html.EscapeString(o.when())+".</p>"); err != nil {
 				return err
 			}
+			if o.steeredDuringNote(ctx) {
+				return nil
+			}
 		}
 		wait := o.at.Sub(workflow.Now(ctx))
 		if wait <= 0 {
@@ -220,6 +223,19 @@ func (o *offboarding) waitUntilScheduled(ctx workflow.Context) error {
 		}
 	}
 	return nil
+}
+
+// steeredDuringNoteChange versions the check below: runs recorded before it waited for the timer.
+const steeredDuringNoteChange = "offboarding-steer-during-note"
+
+// steeredDuringNote reports a revoke_now or cancel accepted while a reschedule note was being
+// written: the wait that follows would not see it (it only watches later changes), and the
+// accepted change would wait for the old timer, days perhaps. Versioned only when it happens.
+func (o *offboarding) steeredDuringNote(ctx workflow.Context) bool {
+	if !o.revokeNow && o.cancelReason == "" {
+		return false
+	}
+	return workflow.GetVersion(ctx, steeredDuringNoteChange, workflow.DefaultVersion, 1) == 1
 }
 
 // holdChange versions holds: a run recorded before them ignored Hold.
