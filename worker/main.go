@@ -50,7 +50,8 @@ Often set:
   ATOMICFLOW_TASK_QUEUE     task queue to poll (default atomicflow)
   ATOMICFLOW_POLICY_FILE    provisioning policy (format: examples/policy.yaml)
   ATOMICWORK_RPS            the API's rate limit for the key (default 0: none)
-  ATOMICFLOW_START_WITHOUT_API=true   start even when Atomicwork cannot be reached
+  ATOMICFLOW_API_CHECK_WAIT how long the start-up check waits for Atomicwork (default 20s)
+  ATOMICFLOW_START_WITHOUT_API=true   start (with a warning) when Atomicwork does not answer
   LOG_FORMAT (json|text), LOG_LEVEL, METRICS_ADDR
 
 At start the worker checks each workspace key with one API call and the policy's names against

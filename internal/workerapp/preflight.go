@@ -80,6 +80,7 @@ func Preflight(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	pctx, cancel := context.WithTimeout(ctx, wait) // the key checks may have used up wctx
 	defer cancel()
 	checkPolicy(pctx, policyClient, cfg.Policy, logger)
+	logger.Info("Atomicwork keys checked", "BaseURL", cfg.BaseURL, "Workspaces", fmt.Sprint(sortedWorkspaces(cfg.Keys)))
 	return nil
 }
 
