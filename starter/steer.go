@@ -88,20 +88,35 @@ func steer(ctx context.Context, c client.Client, notes io.Writer, s steerFlags, 
 	return "", steerFailure(req, err)
 }
 
+// pollerFresh: a live worker polls again at least every minute (a long poll's length); one not
+// seen for longer is gone, although the server lists it for a few minutes more.
+const pollerFresh = 2 * time.Minute
+
 // workerPolls checks that a worker polls queue's workflow tasks, the ones that deliver updates.
 // Without one, the request is not sent unless send says so; then notes says when it applies.
 func workerPolls(ctx context.Context, c client.Client, queue string, send bool, notes io.Writer, update string) error {
 	tq, err := c.DescribeTaskQueue(ctx, queue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
-	switch {
-	case err != nil:
+	if err != nil {
 		return fmt.Errorf("cannot tell whether a worker polls task queue %s (%v): nothing was sent; retry", queue, err)
-	case len(tq.GetPollers()) > 0:
-		return nil
-	case !send:
-		return fmt.Errorf("no worker polls task queue %s: nothing was sent; start a worker and retry "+
-			"(or add --send-without-worker: the request then waits in Temporal and applies when a worker returns)", queue)
 	}
-	fmt.Fprintf(notes, "No worker polls task queue %s: sending %s anyway; it applies when a worker returns.\n", queue, update)
+	var last time.Time
+	for _, p := range tq.GetPollers() {
+		if t := p.GetLastAccessTime().AsTime(); t.After(last) {
+			last = t
+		}
+	}
+	gone := ""
+	switch {
+	case len(tq.GetPollers()) > 0 && time.Since(last) < pollerFresh:
+		return nil
+	case len(tq.GetPollers()) > 0:
+		gone = fmt.Sprintf(" (the last one polled %s ago)", time.Since(last).Round(time.Second))
+	}
+	if !send {
+		return fmt.Errorf("no worker polls task queue %s%s: nothing was sent; start a worker and retry "+
+			"(or add --send-without-worker: the request then waits in Temporal and applies when a worker returns)", queue, gone)
+	}
+	fmt.Fprintf(notes, "No worker polls task queue %s%s: sending %s anyway; it applies when a worker returns.\n", queue, gone, update)
 	return nil
 }
 
