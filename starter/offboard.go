@@ -182,7 +182,7 @@ func (f *offboardFlags) run(cmd *cobra.Command, a *app) error {
 
 	sctx, cancel := context.WithTimeout(ctx, f.timeout)
 	res, err := startOffboarding(sctx, conn.Client, a.taskQueue(), in, upd)
-	timedOut := sctx.Err() != nil
+	timedOut := sctx.Err() != nil || waitEnded(err)
 	cancel()
 	if err != nil && timedOut {
 		id := workflows.OffboardingID(in.EmployeeID)

@@ -78,11 +78,10 @@ func steer(ctx context.Context, c client.Client, notes io.Writer, s steerFlags, 
 	if err == nil {
 		err = h.Get(tctx, out)
 	}
-	var waitEnded *client.WorkflowUpdateServiceTimeoutOrCanceledError
 	switch {
 	case err == nil:
 		return h.RunID(), nil
-	case tctx.Err() != nil || errors.As(err, &waitEnded) || isDeadline(err):
+	case tctx.Err() != nil || waitEnded(err):
 		return "", stillPending(ctx, req, s.timeout, h != nil)
 	}
 	return "", steerFailure(req, err)
@@ -118,6 +117,13 @@ func workerPolls(ctx context.Context, c client.Client, queue string, send bool, 
 	}
 	fmt.Fprintf(notes, "No worker polls task queue %s%s: sending %s anyway; it applies when a worker returns.\n", queue, gone, update)
 	return nil
+}
+
+// waitEnded reports whether err only ends the wait for an update (the SDK's timeout or a
+// deadline): the update itself may still be delivered.
+func waitEnded(err error) bool {
+	var ended *client.WorkflowUpdateServiceTimeoutOrCanceledError
+	return errors.As(err, &ended) || isDeadline(err)
 }
 
 // stillPending says that a sent request may still apply. accepted: the workflow took it and was
