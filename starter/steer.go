@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 )
@@ -98,25 +99,34 @@ func workerPolls(ctx context.Context, c client.Client, queue string, send bool, 
 	if err != nil {
 		return fmt.Errorf("cannot tell whether a worker polls task queue %s (%v): nothing was sent; retry", queue, err)
 	}
+	live, gone := pollersLive(tq, time.Now())
+	switch {
+	case live:
+		return nil
+	case !send:
+		return fmt.Errorf("no worker polls task queue %s%s: nothing was sent; start a worker and retry "+
+			"(or add --send-without-worker: the request then waits in Temporal and applies when a worker returns)", queue, gone)
+	}
+	fmt.Fprintf(notes, "No worker polls task queue %s%s: sending %s anyway; it applies when a worker returns.\n", queue, gone, update)
+	return nil
+}
+
+// pollersLive reports whether a worker polled within pollerFresh of now; when only older
+// pollers are listed, gone says how long ago the last one polled.
+func pollersLive(tq *workflowservice.DescribeTaskQueueResponse, now time.Time) (live bool, gone string) {
+	if len(tq.GetPollers()) == 0 {
+		return false, ""
+	}
 	var last time.Time
 	for _, p := range tq.GetPollers() {
 		if t := p.GetLastAccessTime().AsTime(); t.After(last) {
 			last = t
 		}
 	}
-	gone := ""
-	switch {
-	case len(tq.GetPollers()) > 0 && time.Since(last) < pollerFresh:
-		return nil
-	case len(tq.GetPollers()) > 0:
-		gone = fmt.Sprintf(" (the last one polled %s ago)", time.Since(last).Round(time.Second))
+	if now.Sub(last) < pollerFresh {
+		return true, ""
 	}
-	if !send {
-		return fmt.Errorf("no worker polls task queue %s%s: nothing was sent; start a worker and retry "+
-			"(or add --send-without-worker: the request then waits in Temporal and applies when a worker returns)", queue, gone)
-	}
-	fmt.Fprintf(notes, "No worker polls task queue %s%s: sending %s anyway; it applies when a worker returns.\n", queue, gone, update)
-	return nil
+	return false, fmt.Sprintf(" (the last one polled %s ago)", now.Sub(last).Round(time.Second))
 }
 
 // waitEnded reports whether err only ends the wait for an update (the SDK's timeout or a
