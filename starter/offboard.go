@@ -50,8 +50,11 @@ run again, unless its termination was cancelled or the employee rehired: then th
 departure and starts a new run.
 
 The subcommands reschedule, now, cancel and rehire steer a running offboarding and print its new
-state. The workflow checks each request; a request it rejects (a date in the past, a rehire before
-anything was revoked) fails with its reason and changes nothing.`,
+state. The workflow checks each request; a request it rejects (a rehire before anything was
+revoked) exits 1 with its reason and changes nothing. Each waits at most --timeout for the
+workflow to accept: with no worker polling its task queue it sends nothing (unless
+--send-without-worker), and a request sent but not accepted in time may still apply: the command
+says so and exits 3 (check with starter status offboarding-<employee id>).`,
 		Example: `  starter offboard --employee-id E-01 --email employee01@example.com --last-day 2026-12-18 \
     --timezone America/Los_Angeles
 
@@ -182,7 +185,7 @@ func (f *offboardFlags) run(cmd *cobra.Command, a *app) error {
 
 	sctx, cancel := context.WithTimeout(ctx, f.timeout)
 	res, err := startOffboarding(sctx, conn.Client, a.taskQueue(), in, upd)
-	timedOut := sctx.Err() != nil
+	timedOut := sctx.Err() != nil || waitEnded(err)
 	cancel()
 	if err != nil && timedOut {
 		id := workflows.OffboardingID(in.EmployeeID)

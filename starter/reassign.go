@@ -305,9 +305,10 @@ func (w *watcher) whyNoProgress(ctx context.Context, timedOut bool, err error) s
 		queue = desc.GetWorkflowExecutionInfo().GetTaskQueue()
 	}
 	tq, terr := w.conn.DescribeTaskQueue(ctx, queue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
+	live, gone := pollersLive(tq, time.Now())
 	switch {
-	case terr == nil && len(tq.GetPollers()) == 0:
-		return fmt.Sprintf("no worker polls task queue %s: start one (make dev, or go run ./worker)", queue)
+	case terr == nil && !live:
+		return fmt.Sprintf("no worker polls task queue %s%s: start one (make dev, or go run ./worker)", queue, gone)
 	case terr == nil && timedOut:
 		return fmt.Sprintf("the progress query got no answer within 5s although a worker polls task queue %s: the worker is busy", queue)
 	}

@@ -121,7 +121,7 @@ func TestReassignAgainstTheWorker(t *testing.T) {
 	})
 
 	t.Run("no at the prompt cancels, yes moves", func(t *testing.T) {
-		args := []string{"reassign", "--asset-type", "Monitor", "--status", "IN_USE", "--to", "stock", "--confirm-above", "1"}
+		args := []string{"reassign", "--all", "--asset-type", "Monitor", "--status", "IN_USE", "--to", "stock", "--confirm-above", "1"}
 		r := runStarterCtx(ctx, t, env, "n\n", args...)
 		require.Equal(t, 0, r.code, r.stderr)
 		assert.Contains(t, r.stderr, "Move these")
@@ -197,7 +197,7 @@ func TestReassignAgainstTheWorker(t *testing.T) {
 
 		r = runStarter(t, env, dialTemporal, "reassign", "pause", "--batch-id", "nope")
 		assert.Equal(t, 1, r.code)
-		assert.Contains(t, r.stderr, "no running batch")
+		assert.Contains(t, r.stderr, "asset-reassignment-nope does not exist (never started in this namespace): nothing was sent")
 	})
 
 	t.Run("to stock with a progress bar", func(t *testing.T) {

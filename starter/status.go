@@ -155,8 +155,8 @@ func queryState(ctx context.Context, conn *connection, s *workflowSnapshot) (jso
 	if err != nil {
 		return nil, fmt.Sprintf("cannot tell whether a worker polls task queue %s: %v", s.TaskQueue, err)
 	}
-	if len(tq.GetPollers()) == 0 {
-		return nil, fmt.Sprintf("no worker polls task queue %s, so the %s query cannot be answered: start the worker (make dev, or go run ./worker with ATOMICFLOW_TASK_QUEUE=%s)", s.TaskQueue, s.Query, s.TaskQueue)
+	if live, gone := pollersLive(tq, time.Now()); !live {
+		return nil, fmt.Sprintf("no worker polls task queue %s%s, so the %s query cannot be answered: start the worker (make dev, or go run ./worker with ATOMICFLOW_TASK_QUEUE=%s)", s.TaskQueue, gone, s.Query, s.TaskQueue)
 	}
 	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()

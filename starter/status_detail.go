@@ -128,5 +128,5 @@ func orPlanning(stage, s string) string {
 // slowQuery says why a query timed out although a worker polls: the worker is busy.
 func slowQuery(query, queue string) string {
 	return fmt.Sprintf("the %s query got no answer within %s although a worker polls task queue %s: the worker is busy "+
-		"(or failing this workflow's tasks); retry in a moment, or look at the worker's logs", query, queryTimeout, queue)
+		"(or failing this workflow's tasks, or stopped a moment ago); retry in a moment, or look at the worker's logs", query, queryTimeout, queue)
 }

@@ -315,9 +315,12 @@ func TestListOnDevServer(t *testing.T) {
 		// Quotes are escaped: the value matches itself, and nothing else. (Values with '"' or '\'
 		// never match on the SQLite visibility store; escaping keeps them inside the literal too.)
 		assert.Equal(ct, []string{"onboarding-E'Q1"}, ids(ct, "--employee-id", "E'Q1"))
-		assert.Empty(ct, ids(ct, "--employee-id", `E-L1' OR EmployeeId != '`))
 		assert.Len(ct, ids(ct, "--limit", "2"), 2)
 	}, settle, 100*time.Millisecond)
+	// An id with a space is no employee id: refused before it reaches the query.
+	injected := runStarter(t, env, dialTemporal, "list", "--employee-id", `E-L1' OR EmployeeId != '`)
+	assert.Equal(t, 2, injected.code)
+	assert.Contains(t, injected.stderr, "--employee-id: employee id")
 
 	table := runStarter(t, env, dialTemporal, "list", "--employee-id", "E-L2")
 	require.Equal(t, 0, table.code, table.stderr)

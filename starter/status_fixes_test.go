@@ -14,6 +14,7 @@ import (
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/mocks"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/atomicflow/atomicflow/workflows"
 )
@@ -82,11 +83,19 @@ func TestStatusShowsHeldAndBlocked(t *testing.T) {
 func TestStatusOfASlowQueryOnABusyWorker(t *testing.T) {
 	c := mocks.NewClient(t)
 	c.On("DescribeTaskQueue", mock.Anything, "atomicflow", enumspb.TASK_QUEUE_TYPE_WORKFLOW).Return(
-		&workflowservice.DescribeTaskQueueResponse{Pollers: []*taskqueuepb.PollerInfo{{Identity: "worker@host"}}}, nil)
+		&workflowservice.DescribeTaskQueueResponse{Pollers: []*taskqueuepb.PollerInfo{{Identity: "worker@host", LastAccessTime: timestamppb.Now()}}}, nil)
 	c.On("QueryWorkflow", mock.Anything, "w", "r", workflows.QueryStatus).Return(nil, context.DeadlineExceeded)
 	_, why := queryState(context.Background(), &connection{Client: c}, &workflowSnapshot{WorkflowID: "w", RunID: "r", TaskQueue: "atomicflow", Query: workflows.QueryStatus})
 	assert.Contains(t, why, "the status query got no answer within 10s although a worker polls task queue atomicflow: the worker is busy")
 	assert.NotContains(t, why, "worker running?")
+}
+
+func TestStatusOfAWorkerGoneForMinutesDoesNotQuery(t *testing.T) {
+	c := mocks.NewClient(t) // no QueryWorkflow: it would wait for the gone worker
+	c.On("DescribeTaskQueue", mock.Anything, "atomicflow", enumspb.TASK_QUEUE_TYPE_WORKFLOW).Return(
+		&workflowservice.DescribeTaskQueueResponse{Pollers: []*taskqueuepb.PollerInfo{{Identity: "worker@host", LastAccessTime: timestamppb.New(time.Now().Add(-5 * time.Minute))}}}, nil)
+	_, why := queryState(context.Background(), &connection{Client: c}, &workflowSnapshot{WorkflowID: "w", RunID: "r", TaskQueue: "atomicflow", Query: workflows.QueryStatus})
+	assert.Regexp(t, `no worker polls task queue atomicflow \(the last one polled 5m\d+s ago\), so the status query cannot be answered`, why)
 }
 
 func TestStatusWithoutAWorkerReadsTheCurrentDateFromHistory(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 )
@@ -78,31 +79,61 @@ func steer(ctx context.Context, c client.Client, notes io.Writer, s steerFlags, 
 	if err == nil {
 		err = h.Get(tctx, out)
 	}
-	var waitEnded *client.WorkflowUpdateServiceTimeoutOrCanceledError
 	switch {
 	case err == nil:
 		return h.RunID(), nil
-	case tctx.Err() != nil || errors.As(err, &waitEnded) || isDeadline(err):
+	case tctx.Err() != nil || waitEnded(err):
 		return "", stillPending(ctx, req, s.timeout, h != nil)
 	}
 	return "", steerFailure(req, err)
 }
 
+// pollerFresh: a live worker polls again at least every minute (a long poll's length); one not
+// seen for longer is gone, although the server lists it for a few minutes more.
+const pollerFresh = 2 * time.Minute
+
 // workerPolls checks that a worker polls queue's workflow tasks, the ones that deliver updates.
 // Without one, the request is not sent unless send says so; then notes says when it applies.
 func workerPolls(ctx context.Context, c client.Client, queue string, send bool, notes io.Writer, update string) error {
 	tq, err := c.DescribeTaskQueue(ctx, queue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
-	switch {
-	case err != nil:
+	if err != nil {
 		return fmt.Errorf("cannot tell whether a worker polls task queue %s (%v): nothing was sent; retry", queue, err)
-	case len(tq.GetPollers()) > 0:
+	}
+	live, gone := pollersLive(tq, time.Now())
+	switch {
+	case live:
 		return nil
 	case !send:
-		return fmt.Errorf("no worker polls task queue %s: nothing was sent; start a worker and retry "+
-			"(or add --send-without-worker: the request then waits in Temporal and applies when a worker returns)", queue)
+		return fmt.Errorf("no worker polls task queue %s%s: nothing was sent; start a worker and retry "+
+			"(or add --send-without-worker: the request then waits in Temporal and applies when a worker returns)", queue, gone)
 	}
-	fmt.Fprintf(notes, "No worker polls task queue %s: sending %s anyway; it applies when a worker returns.\n", queue, update)
+	fmt.Fprintf(notes, "No worker polls task queue %s%s: sending %s anyway; it applies when a worker returns.\n", queue, gone, update)
 	return nil
+}
+
+// pollersLive reports whether a worker polled within pollerFresh of now; when only older
+// pollers are listed, gone says how long ago the last one polled.
+func pollersLive(tq *workflowservice.DescribeTaskQueueResponse, now time.Time) (live bool, gone string) {
+	if len(tq.GetPollers()) == 0 {
+		return false, ""
+	}
+	var last time.Time
+	for _, p := range tq.GetPollers() {
+		if t := p.GetLastAccessTime().AsTime(); t.After(last) {
+			last = t
+		}
+	}
+	if now.Sub(last) < pollerFresh {
+		return true, ""
+	}
+	return false, fmt.Sprintf(" (the last one polled %s ago)", now.Sub(last).Round(time.Second))
+}
+
+// waitEnded reports whether err only ends the wait for an update (the SDK's timeout or a
+// deadline): the update itself may still be delivered.
+func waitEnded(err error) bool {
+	var ended *client.WorkflowUpdateServiceTimeoutOrCanceledError
+	return errors.As(err, &ended) || isDeadline(err)
 }
 
 // stillPending says that a sent request may still apply. accepted: the workflow took it and was

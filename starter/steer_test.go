@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/mocks"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/atomicflow/atomicflow/workflows"
 )
@@ -41,7 +42,7 @@ func steerable(c *mocks.Client, pollers int) {
 	}, nil)
 	resp := &workflowservice.DescribeTaskQueueResponse{}
 	for range pollers {
-		resp.Pollers = append(resp.Pollers, &taskqueuepb.PollerInfo{Identity: "worker@host"})
+		resp.Pollers = append(resp.Pollers, &taskqueuepb.PollerInfo{Identity: "worker@host", LastAccessTime: timestamppb.Now()})
 	}
 	c.On("DescribeTaskQueue", mock.Anything, "atomicflow", enumspb.TASK_QUEUE_TYPE_WORKFLOW).Return(resp, nil)
 }
@@ -160,4 +161,18 @@ func TestOffboardWithoutAnAnswerSaysItWasSent(t *testing.T) {
 	assert.Equal(t, 3, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "the offboarding offboarding-E-01 (with reschedule) was sent, but no worker answered within 50ms: it applies when a worker gets to it")
 	assert.NotContains(t, r.stderr, "failed")
+}
+
+func TestSteeringTreatsAWorkerGoneForMinutesAsNone(t *testing.T) {
+	c := mocks.NewClient(t) // no UpdateWorkflow: nothing may be sent
+	c.On("DescribeWorkflowExecution", mock.Anything, "offboarding-E-01", "").Return(&workflowservice.DescribeWorkflowExecutionResponse{
+		WorkflowExecutionInfo: &workflowpb.WorkflowExecutionInfo{Status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, TaskQueue: "atomicflow"},
+	}, nil)
+	c.On("DescribeTaskQueue", mock.Anything, "atomicflow", enumspb.TASK_QUEUE_TYPE_WORKFLOW).Return(&workflowservice.DescribeTaskQueueResponse{
+		Pollers: []*taskqueuepb.PollerInfo{{Identity: "worker@host", LastAccessTime: timestamppb.New(time.Now().Add(-3 * time.Minute))}},
+	}, nil)
+	c.On("Close").Return()
+	r := runStarter(t, map[string]string{}, mockDial(c), "offboard", "cancel", "--employee-id", "E-01")
+	assert.Equal(t, 1, r.code, r.stderr)
+	assert.Regexp(t, `no worker polls task queue atomicflow \(the last one polled 3m\d+s ago\): nothing was sent`, r.stderr)
 }
