@@ -54,7 +54,7 @@ SIGINT or SIGTERM stops it after in-flight requests finish.`,
   temporal server start-dev --ui-codec-endpoint http://localhost:8081
 
   # The Temporal CLI ({namespace} is replaced by the CLI):
-  temporal workflow show --workflow-id onboarding-E-1001 \
+  temporal workflow show --workflow-id onboarding-E-2002 \
     --codec-endpoint 'http://localhost:8081/{namespace}' \
     --codec-auth "Bearer $ATOMICFLOW_CODEC_AUTH_TOKEN"`,
 		Args: cobra.NoArgs,

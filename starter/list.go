@@ -40,7 +40,7 @@ consistent: a workflow started a moment ago can take a second to appear.
 Stages look like onboarding.access, offboarding.scheduled, reassignment.running (see
 'starter status'). Runs started by a schedule are found with --scheduled-by <schedule id>.`,
 		Example: `  starter list --type onboarding --open
-  starter list --employee-id E-1001
+  starter list --employee-id E-2002
   starter list --stage offboarding.scheduled --json
   starter list --type reconciliation --scheduled-by nightly-reconciliation --limit 7`,
 		Args: cobra.NoArgs,

@@ -55,7 +55,7 @@ revoked) exits 1 with its reason and changes nothing. Each waits at most --timeo
 workflow to accept: with no worker polling its task queue it sends nothing (unless
 --send-without-worker), and a request sent but not accepted in time may still apply: the command
 says so and exits 3 (check with starter status offboarding-<employee id>).`,
-		Example: `  starter offboard --employee-id E-01 --email employee01@example.com --last-day 2026-12-18 \
+		Example: `  starter offboard --employee-id E-1004 --email ana.diaz@example.com --last-day 2026-12-18 \
     --timezone America/Los_Angeles
 
   # laptop and phone go to the manager; the account is deleted 7 days after the last day
@@ -518,8 +518,8 @@ the leaver is offboarded at once. The workflow rejects a reschedule after the re
 It waits at most --timeout for the workflow to accept. With no worker polling its task queue it
 sends nothing (unless --send-without-worker); a request sent but not accepted in time may still
 apply, and the command says so and exits 3.`,
-		Example: `  starter offboard reschedule --employee-id E-01 --last-day 2026-12-23
-  starter offboard reschedule --employee-id E-01 --last-day 2026-12-23 --end-of-day 12:00 --json`,
+		Example: `  starter offboard reschedule --employee-id E-1004 --last-day 2026-12-23
+  starter offboard reschedule --employee-id E-1004 --last-day 2026-12-23 --end-of-day 12:00 --json`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
 			return u.reschedule(cmd.Context(), a, req, allowPast)
@@ -582,8 +582,8 @@ func newOffboardNowCmd(a *app) *cobra.Command {
 		Short: "Offboard a running offboarding at once instead of at the end of the last day",
 		Long: `now revokes access and reclaims assets of a scheduled offboarding immediately, without waiting for
 the end of the last working day.`,
-		Example: `  starter offboard now --employee-id E-01
-  starter offboard now --employee-id E-01 --reason "left early" --json`,
+		Example: `  starter offboard now --employee-id E-1004
+  starter offboard now --employee-id E-1004 --reason "left early" --json`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
 			return u.send(cmd.Context(), a, workflows.UpdateRevokeNow, req, reasonCheck(req.Reason))
@@ -603,7 +603,7 @@ func newOffboardCancelCmd(a *app) *cobra.Command {
 		Long: `cancel ends a scheduled offboarding without revoking anything: the termination was withdrawn.
 The offboarding request is resolved with a note. The workflow rejects a cancel once revocation has
 begun (use rehire during the grace period instead).`,
-		Example: `  starter offboard cancel --employee-id E-01 --reason "resignation withdrawn"`,
+		Example: `  starter offboard cancel --employee-id E-1004 --reason "resignation withdrawn"`,
 		Args:    cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
 			return u.send(cmd.Context(), a, workflows.UpdateCancel, req, reasonCheck(req.Reason))
@@ -622,7 +622,7 @@ func newOffboardRehireCmd(a *app) *cobra.Command {
 		Short: "Rehire a leaver during the grace period: cancel the deletion and restore the account",
 		Long: `rehire, during the grace period after an offboarding, cancels the deletion of the account and
 restores it. Access and assets are not given back: onboard the employee again for those.`,
-		Example: `  starter offboard rehire --employee-id E-01 --reason "returning contractor"`,
+		Example: `  starter offboard rehire --employee-id E-1004 --reason "returning contractor"`,
 		Args:    cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
 			return u.send(cmd.Context(), a, workflows.UpdateRehire, req, reasonCheck(req.Reason))

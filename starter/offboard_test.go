@@ -77,7 +77,7 @@ func TestOffboardHelpShowsExamplesOnEveryCommand(t *testing.T) {
 		r := runStarter(t, map[string]string{}, noDial(t), append(cmd, "--help")...)
 		assert.Equal(t, 0, r.code, "%v", cmd)
 		assert.Contains(t, r.stdout, "Examples:", "%v", cmd)
-		assert.Contains(t, r.stdout, "starter "+joinArgs(cmd)+" --employee-id E-0", "%v", cmd)
+		assert.Contains(t, r.stdout, "starter "+joinArgs(cmd)+" --employee-id E-1004", "%v", cmd)
 	}
 }
 

@@ -47,7 +47,7 @@ The subcommands reschedule and cancel steer a running onboarding. Like moving it
 --timeout for the workflow to accept; with no worker polling its task queue they send nothing
 (unless --send-without-worker); a request sent but not accepted in time may still apply, and the
 command says so and exits 3.`,
-		Example: `  starter onboard --employee-id E-1001 --email ada@example.com --first-name Ada --last-name Lovelace \
+		Example: `  starter onboard --employee-id E-2002 --email ada@example.com --first-name Ada --last-name Lovelace \
     --start-date 2026-12-01 --department Engineering --title "Software Engineer" --timezone Europe/London
 
   # explicit access instead of the policy, and wait for day one to be ready

@@ -103,8 +103,8 @@ begun. A date more than 30 days before today is refused unless --allow-past.
 It waits at most --timeout for the workflow to accept. With no worker polling its task queue it
 sends nothing (unless --send-without-worker); a request sent but not accepted in time may still
 apply, and the command says so and exits 3.`,
-		Example: `  starter onboard reschedule --employee-id E-1001 --start-date 2026-12-14
-  starter onboard reschedule --employee-id E-1001 --start-date 2026-12-14 --timeout 30s --json`,
+		Example: `  starter onboard reschedule --employee-id E-2002 --start-date 2026-12-14
+  starter onboard reschedule --employee-id E-2002 --start-date 2026-12-14 --timeout 30s --json`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
 			var p flagProblems
@@ -136,7 +136,7 @@ leaving alone what the hire had before. The workflow rejects a cancel of a finis
 It waits at most --timeout for the workflow to accept. With no worker polling its task queue it
 sends nothing (unless --send-without-worker); a request sent but not accepted in time may still
 apply, and the command says so and exits 3.`,
-		Example: `  starter onboard cancel --employee-id E-1001 --reason "offer withdrawn"`,
+		Example: `  starter onboard cancel --employee-id E-2002 --reason "offer withdrawn"`,
 		Args:    cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
 			var p flagProblems

@@ -89,7 +89,7 @@ func TestHelpShowsAnExample(t *testing.T) {
 	r := runStarter(t, map[string]string{}, noDial(t), "onboard", "--help")
 	assert.Equal(t, 0, r.code)
 	assert.Contains(t, r.stdout, "Examples:")
-	assert.Contains(t, r.stdout, "starter onboard --employee-id E-1001")
+	assert.Contains(t, r.stdout, "starter onboard --employee-id E-2002")
 }
 
 func TestDevServerFlagsListTheContractAndTheServerConfig(t *testing.T) {

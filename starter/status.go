@@ -222,7 +222,7 @@ stage search attribute). A closed workflow shows how it ended and its result.
 
 Workflow ids: onboarding-<employee id>, offboarding-<employee id>, asset-reassignment-<batch id>,
 and <schedule id>-<time> for scheduled runs ('starter list' finds them).`,
-		Example: `  starter status onboarding-E-1001
+		Example: `  starter status onboarding-E-2002
   starter status offboarding-E-01 --json
   starter status asset-reassignment-leaver-E-01`,
 		Args: cobra.ExactArgs(1),
@@ -253,7 +253,7 @@ and <schedule id>-<time> for scheduled runs ('starter list' finds them).`,
 
 func checkWorkflowID(id string) error {
 	if strings.TrimSpace(id) == "" || strings.ContainsAny(id, "\t\r\n") {
-		return fmt.Errorf("workflow id %q is empty or has control characters: give an id such as onboarding-E-1001", id)
+		return fmt.Errorf("workflow id %q is empty or has control characters: give an id such as onboarding-E-2002", id)
 	}
 	return nil
 }

@@ -27,7 +27,7 @@ then prints how it ended. Without a worker it follows the stage search attribute
 Ctrl-C stops watching and never touches the workflow; 'starter watch <workflow-id>' reattaches.
 The exit code is 0 when the workflow completed (or you stopped watching), 1 when it failed, was
 cancelled, terminated or timed out.`,
-		Example: `  starter watch onboarding-E-1001
+		Example: `  starter watch onboarding-E-2002
   starter watch asset-reassignment-leaver-E-01`,
 		Args: cobra.ExactArgs(1),
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
