@@ -675,12 +675,12 @@ func printOffboardingState(w io.Writer, st workflows.OffboardingStatus) {
 	if st.UserID != 0 {
 		fmt.Fprintf(tw, "Atomicwork user:\t%d\n", st.UserID)
 	}
-	fmt.Fprintf(tw, "Request:\t%s\n", orNone(st.RequestID))
+	fmt.Fprintf(tw, "Request:\t%s\n", orPlanning(st.Stage, st.RequestID))
 	grants := make([]string, 0, len(st.Grants))
 	for _, g := range st.Grants {
 		grants = append(grants, fmt.Sprintf("%s (grant %d, %s)", g.Entitlement, g.GrantID, g.State))
 	}
-	fmt.Fprintf(tw, "Access:\t%s\n", orNone(strings.Join(grants, ", ")))
+	fmt.Fprintf(tw, "Access:\t%s\n", orPlanning(st.Stage, strings.Join(grants, ", ")))
 	assets := make([]string, 0, len(st.Assets))
 	for _, as := range st.Assets {
 		s := fmt.Sprintf("%s (asset %d, %s", as.Label, as.AssetID, as.State)
@@ -689,12 +689,18 @@ func printOffboardingState(w io.Writer, st workflows.OffboardingStatus) {
 		}
 		assets = append(assets, s+")")
 	}
-	fmt.Fprintf(tw, "Assets:\t%s\n", orNone(strings.Join(assets, ", ")))
+	fmt.Fprintf(tw, "Assets:\t%s\n", orPlanning(st.Stage, strings.Join(assets, ", ")))
 	if len(st.Escalations) > 0 {
 		fmt.Fprintf(tw, "Escalations:\t%s\n", strings.Join(st.Escalations, ", "))
 	}
 	if !st.DeleteAt.IsZero() {
 		fmt.Fprintf(tw, "Account deletion:\t%s\n", st.DeleteAt.UTC().Format(time.RFC3339))
+	}
+	if st.Hold != "" {
+		fmt.Fprintf(tw, "Held:\t%s (nothing is revoked until starter offboard now, or cancel)\n", st.Hold)
+	}
+	if st.Blocked != "" {
+		fmt.Fprintf(tw, "Blocked:\t%s\n", st.Blocked)
 	}
 	if st.Note != "" {
 		fmt.Fprintf(tw, "Note:\t%s\n", st.Note)

@@ -385,6 +385,32 @@ func TestOffboardSubcommandErrorsExit1(t *testing.T) {
 	})
 }
 
+// The answer of a start or an update made while the run still plans says so, not "none"; a held
+// or blocked run says why.
+func TestOffboardingStateWhilePlanningHeldOrBlocked(t *testing.T) {
+	var b bytes.Buffer
+	printOffboardingState(&b, workflows.OffboardingStatus{Stage: workflows.StageOffPlanning})
+	for _, field := range []string{"Request", "Access", "Assets"} {
+		assert.Regexp(t, field+`:\s+planning \(not known yet\)\n`, b.String())
+	}
+	b.Reset()
+	printOffboardingState(&b, workflows.OffboardingStatus{Stage: workflows.StageOffHeld, Hold: "HR last working day 2025-01-31 is 305 days in the past"})
+	assert.Regexp(t, `Held:\s+HR last working day 2025-01-31 is 305 days in the past \(nothing is revoked until starter offboard now, or cancel\)`, b.String())
+	assert.Regexp(t, `Access:\s+none\n`, b.String(), "planned: nothing to revoke is none")
+	b.Reset()
+	printOffboardingState(&b, workflows.OffboardingStatus{Stage: workflows.StageOffBlocked, Blocked: "ATOMICWORK_AUTH: the worker's key for workspace 1 is refused"})
+	assert.Regexp(t, `Blocked:\s+ATOMICWORK_AUTH: the worker's key for workspace 1 is refused`, b.String())
+}
+
+func TestOnboardingStateWhilePlanningOrBlocked(t *testing.T) {
+	var b bytes.Buffer
+	printOnboardingState(&b, workflows.OnboardingStatus{Stage: workflows.StagePlanning, StartDate: "2026-12-14"})
+	assert.Regexp(t, `Request:\s+planning \(not known yet\)\n`, b.String())
+	b.Reset()
+	printOnboardingState(&b, workflows.OnboardingStatus{Stage: workflows.StageBlocked, Blocked: "ATOMICWORK_AUTH: refused"})
+	assert.Regexp(t, `Blocked:\s+ATOMICWORK_AUTH: refused\n`, b.String())
+}
+
 func TestOffboardingStatePrintsEscalationsAndDeletion(t *testing.T) {
 	st := scheduledState
 	st.Stage = workflows.StageOffEscalated

@@ -161,7 +161,10 @@ func printOnboardingState(w io.Writer, st workflows.OnboardingStatus) {
 		fmt.Fprintf(tw, " = %s", st.DayOneAt.UTC().Format(time.RFC3339))
 	}
 	fmt.Fprintln(tw)
-	fmt.Fprintf(tw, "Request:\t%s\n", orNone(st.RequestID))
+	fmt.Fprintf(tw, "Request:\t%s\n", orPlanning(st.Stage, st.RequestID))
+	if st.Blocked != "" {
+		fmt.Fprintf(tw, "Blocked:\t%s\n", st.Blocked)
+	}
 	if st.Cancelled {
 		fmt.Fprintf(tw, "Cancelled:\t%s\n", orNone(st.CancelNote))
 	}
