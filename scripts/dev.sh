@@ -105,7 +105,8 @@ fi
 
 mkdir -p "$DEV/bin"
 say "building starter, worker and awsim into $DEV/bin"
-go build -o "$DEV/bin/" ./starter ./worker ./awsim
+# -buildvcs=auto: --version names the commit even where GOFLAGS turns stamping off.
+go build -buildvcs=auto -o "$DEV/bin/" ./starter ./worker ./awsim
 
 # The same flags as the tests' dev servers: the contract's search attributes and atomicflow's
 # dynamic config (internal/serverconfig).
