@@ -452,14 +452,7 @@ func (u *offboardUpdateFlags) check(p *flagProblems) {
 }
 
 // offboardUpdateResult is what a subcommand prints (its JSON is the --json output).
-type offboardUpdateResult struct {
-	WorkflowID string                      `json:"workflow_id"`
-	RunID      string                      `json:"run_id"`
-	Namespace  string                      `json:"namespace"`
-	UIURL      string                      `json:"ui_url"`
-	Update     string                      `json:"update"`
-	State      workflows.OffboardingStatus `json:"state"`
-}
+type offboardUpdateResult = steerResult[workflows.OffboardingStatus]
 
 // send checks the flags (check adds the subcommand's own), then sends one update to the running
 // offboarding under the steering rules and prints its new state.
@@ -482,25 +475,8 @@ func (u *offboardUpdateFlags) send(ctx context.Context, a *app, name string, arg
 
 // sendOn is send on an open connection.
 func (u *offboardUpdateFlags) sendOn(ctx context.Context, a *app, conn *connection, name string, arg any) error {
-	id := workflows.OffboardingID(u.employeeID)
-	res := offboardUpdateResult{
-		WorkflowID: id,
-		Namespace:  conn.Namespace,
-		UIURL:      workflowURL(a.env("ATOMICFLOW_UI_URL", defaultUIURL), conn.Namespace, id),
-		Update:     name,
-	}
-	runID, err := steer(ctx, conn.Client, a.stderr, u.steer, steerRequest{"offboarding", id, name, arg}, &res.State)
-	if err != nil {
-		return err
-	}
-	res.RunID = runID
-	if u.json {
-		return writeJSON(a.stdout, res)
-	}
-	fmt.Fprintf(a.stdout, "%s (run %s) accepted %s.\n", res.WorkflowID, res.RunID, name)
-	printOffboardingState(a.stdout, res.State)
-	fmt.Fprintf(a.stdout, "Temporal UI: %s\n", res.UIURL)
-	return nil
+	req := steerRequest{"offboarding", workflows.OffboardingID(u.employeeID), name, arg}
+	return steerAndPrint(ctx, a, conn, u.steer, u.json, req, printOffboardingState)
 }
 
 func newOffboardRescheduleCmd(a *app) *cobra.Command {

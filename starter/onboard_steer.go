@@ -51,16 +51,6 @@ func (u *onboardSteerFlags) bind(cmd *cobra.Command) {
 	_ = cmd.MarkFlagRequired("employee-id") // cannot fail: the flag exists
 }
 
-// onboardSteerResult is what a subcommand prints (its JSON is the --json output).
-type onboardSteerResult struct {
-	WorkflowID string                     `json:"workflow_id"`
-	RunID      string                     `json:"run_id"`
-	Namespace  string                     `json:"namespace"`
-	UIURL      string                     `json:"ui_url"`
-	Update     string                     `json:"update"`
-	State      workflows.OnboardingStatus `json:"state"`
-}
-
 // send checks the shared flags and p's own problems, then sends one update to the running
 // onboarding under the steering rules and prints its new state.
 func (u *onboardSteerFlags) send(ctx context.Context, a *app, p flagProblems, name string, arg any) error {
@@ -74,19 +64,8 @@ func (u *onboardSteerFlags) send(ctx context.Context, a *app, p flagProblems, na
 		return err
 	}
 	defer conn.Close()
-	id := workflows.OnboardingID(u.employeeID)
-	res := onboardSteerResult{WorkflowID: id, Namespace: conn.Namespace, Update: name,
-		UIURL: workflowURL(a.env("ATOMICFLOW_UI_URL", defaultUIURL), conn.Namespace, id)}
-	if res.RunID, err = steer(ctx, conn.Client, a.stderr, u.steer, steerRequest{"onboarding", id, name, arg}, &res.State); err != nil {
-		return err
-	}
-	if u.json {
-		return writeJSON(a.stdout, res)
-	}
-	fmt.Fprintf(a.stdout, "%s (run %s) accepted %s.\n", res.WorkflowID, res.RunID, name)
-	printOnboardingState(a.stdout, res.State)
-	fmt.Fprintf(a.stdout, "Temporal UI: %s\n", res.UIURL)
-	return nil
+	req := steerRequest{"onboarding", workflows.OnboardingID(u.employeeID), name, arg}
+	return steerAndPrint(ctx, a, conn, u.steer, u.json, req, printOnboardingState)
 }
 
 func newOnboardRescheduleCmd(a *app) *cobra.Command {

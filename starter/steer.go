@@ -42,6 +42,36 @@ func (s *steerFlags) check() string {
 	return ""
 }
 
+// steerResult is what a steering command prints (its JSON is the --json output); State is the
+// workflow's status after the update.
+type steerResult[S any] struct {
+	WorkflowID string `json:"workflow_id"`
+	RunID      string `json:"run_id"`
+	Namespace  string `json:"namespace"`
+	UIURL      string `json:"ui_url"`
+	Update     string `json:"update"`
+	State      S      `json:"state"`
+}
+
+// steerAndPrint sends req on conn under the steering rules, then prints the workflow's new state
+// (printState) or, with asJSON, the whole result.
+func steerAndPrint[S any](ctx context.Context, a *app, conn *connection, s steerFlags, asJSON bool, req steerRequest, printState func(io.Writer, S)) error {
+	res := steerResult[S]{WorkflowID: req.workflowID, Namespace: conn.Namespace, Update: req.update,
+		UIURL: workflowURL(a.env("ATOMICFLOW_UI_URL", defaultUIURL), conn.Namespace, req.workflowID)}
+	runID, err := steer(ctx, conn.Client, a.stderr, s, req, &res.State)
+	if err != nil {
+		return err
+	}
+	res.RunID = runID
+	if asJSON {
+		return writeJSON(a.stdout, res)
+	}
+	fmt.Fprintf(a.stdout, "%s (run %s) accepted %s.\n", res.WorkflowID, res.RunID, req.update)
+	printState(a.stdout, res.State)
+	fmt.Fprintf(a.stdout, "Temporal UI: %s\n", res.UIURL)
+	return nil
+}
+
 // steerRequest is one update: what (the workflow, for messages), its id, name and argument.
 type steerRequest struct {
 	what       string // "offboarding", "onboarding", "batch"
