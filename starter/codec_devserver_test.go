@@ -24,11 +24,9 @@ import (
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
-// TestOnboardWithCodec: with ATOMICFLOW_CODEC_KEYS set, the starter encrypts the onboarding's
-// input and summary, and decrypts the result and the failure a worker with the same key wrote.
-func TestOnboardWithCodec(t *testing.T) {
-	srv := devserver.ForTest(t)
-	queue := "starter-codec"
+// startCodecWorker runs stubOnboarding on queue with a client that encrypts with codecKey.
+func startCodecWorker(t *testing.T, srv *testsuite.DevServer, queue string) {
+	t.Helper()
 	ring, err := codec.ParseKeys("k1:"+codecKey, "")
 	require.NoError(t, err)
 	opts := client.Options{HostPort: srv.FrontendHostPort(), Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))}
@@ -40,6 +38,14 @@ func TestOnboardWithCodec(t *testing.T) {
 	w.RegisterWorkflowWithOptions(stubOnboarding, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowName})
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
+}
+
+// TestOnboardWithCodec: with ATOMICFLOW_CODEC_KEYS set, the starter encrypts the onboarding's
+// input and summary, and decrypts the result and the failure a worker with the same key wrote.
+func TestOnboardWithCodec(t *testing.T) {
+	srv := devserver.ForTest(t)
+	queue := "starter-codec"
+	startCodecWorker(t, srv, queue)
 
 	env := devEnv(srv, queue)
 	env[codec.EnvKeys] = "k1:" + codecKey

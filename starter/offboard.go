@@ -432,18 +432,9 @@ func updateFailure(workflowID, update string, err error, after string) error {
 // Subcommands: reschedule, now, cancel, rehire.
 
 // offboardUpdateFlags are the flags every subcommand shares.
-type offboardUpdateFlags struct {
-	employeeID string
-	json       bool
-	steer      steerFlags
-}
+type offboardUpdateFlags struct{ employeeSteerFlags }
 
-func (u *offboardUpdateFlags) bind(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&u.employeeID, "employee-id", "", "HR employee id of the leaver (required)")
-	cmd.Flags().BoolVar(&u.json, "json", false, "print JSON instead of text")
-	u.steer.bind(cmd)
-	_ = cmd.MarkFlagRequired("employee-id") // cannot fail: the flag exists
-}
+func (u *offboardUpdateFlags) bind(cmd *cobra.Command) { u.employeeSteerFlags.bind(cmd, "leaver") }
 
 // check applies the shared field rules to the flags every subcommand has.
 func (u *offboardUpdateFlags) check(p *flagProblems) {

@@ -38,18 +38,9 @@ func (f *onboardFlags) moveRunning(ctx context.Context, a *app, conn *connection
 }
 
 // onboardSteerFlags are the flags the onboarding subcommands share.
-type onboardSteerFlags struct {
-	employeeID string
-	json       bool
-	steer      steerFlags
-}
+type onboardSteerFlags struct{ employeeSteerFlags }
 
-func (u *onboardSteerFlags) bind(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&u.employeeID, "employee-id", "", "HR employee id of the hire (required)")
-	cmd.Flags().BoolVar(&u.json, "json", false, "print JSON instead of text")
-	u.steer.bind(cmd)
-	_ = cmd.MarkFlagRequired("employee-id") // cannot fail: the flag exists
-}
+func (u *onboardSteerFlags) bind(cmd *cobra.Command) { u.employeeSteerFlags.bind(cmd, "hire") }
 
 // send checks the shared flags and p's own problems, then sends one update to the running
 // onboarding under the steering rules and prints its new state.

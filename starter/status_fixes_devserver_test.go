@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -11,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -26,17 +24,7 @@ import (
 func TestStatusOfEncryptedRunsWithoutKeys(t *testing.T) {
 	srv := devserver.ForTest(t)
 	queue := "starter-status-codec"
-	ring, err := codec.ParseKeys("k1:"+codecKey, "")
-	require.NoError(t, err)
-	opts := client.Options{HostPort: srv.FrontendHostPort(), Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))}
-	codec.Apply(&opts, ring)
-	wc, err := client.Dial(opts)
-	require.NoError(t, err)
-	t.Cleanup(wc.Close)
-	w := worker.New(wc, queue, worker.Options{})
-	w.RegisterWorkflowWithOptions(stubOnboarding, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowName})
-	require.NoError(t, w.Start())
-	t.Cleanup(w.Stop)
+	startCodecWorker(t, srv, queue)
 
 	keyed := devEnv(srv, queue)
 	keyed[codec.EnvKeys] = "k1:" + codecKey

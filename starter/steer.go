@@ -42,6 +42,21 @@ func (s *steerFlags) check() string {
 	return ""
 }
 
+// employeeSteerFlags are the flags of the commands that steer one employee's run; person names
+// the employee in the help ("leaver", "hire").
+type employeeSteerFlags struct {
+	employeeID string
+	json       bool
+	steer      steerFlags
+}
+
+func (u *employeeSteerFlags) bind(cmd *cobra.Command, person string) {
+	cmd.Flags().StringVar(&u.employeeID, "employee-id", "", "HR employee id of the "+person+" (required)")
+	cmd.Flags().BoolVar(&u.json, "json", false, "print JSON instead of text")
+	u.steer.bind(cmd)
+	_ = cmd.MarkFlagRequired("employee-id") // cannot fail: the flag exists
+}
+
 // steerResult is what a steering command prints (its JSON is the --json output); State is the
 // workflow's status after the update.
 type steerResult[S any] struct {
