@@ -39,7 +39,7 @@ const (
 	dispositionUser    = "user"
 )
 
-// LookupLeaver finds the leaver by email and resolves the recipient of their assets. An unknown
+// LookupLeaver finds the leaver (by employee id, then by email: see findEmployee) and resolves the recipient of their assets. An unknown
 // leaver, one carrying another employee id, a leaver without a manager for the manager
 // disposition, or an unknown recipient is a permanent error: nothing has been revoked yet. A
 // leaver without an employee id is claimed for this one (the only write), so that a second
@@ -49,9 +49,9 @@ func (a *Activities) LookupLeaver(ctx context.Context, req LeaverRequest) (Leave
 	if err != nil {
 		return Leaver{}, err
 	}
-	u, err := c.LookupUserByEmail(ctx, req.Email)
+	u, err := findEmployee(ctx, c, req.EmployeeID, req.Email)
 	if atomicwork.IsNotFound(err) {
-		return Leaver{}, nonRetryable(ErrUnknownUser, "no Atomicwork user has the leaver's email: check the email (nothing was changed)")
+		return Leaver{}, nonRetryable(ErrUnknownUser, "no Atomicwork user has the leaver's employee id or email: check both (nothing was changed)")
 	}
 	if err != nil {
 		return Leaver{}, toTemporal(err)

@@ -3,6 +3,9 @@ package activities
 import (
 	"context"
 	"fmt"
+	"strings"
+
+	"go.temporal.io/sdk/activity"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 )
@@ -147,23 +150,106 @@ func employeeIDFree(ctx context.Context, c *atomicwork.Client, employeeID string
 	return nil
 }
 
+// userByEmployeeID returns the one user that carries this HR employee id, nil if none: a not
+// deleted one before a soft-deleted one. Two users with it are refused: which one is the employee
+// is for a person to say.
+func userByEmployeeID(ctx context.Context, c *atomicwork.Client, employeeID string) (*atomicwork.User, error) {
+	if employeeID == "" {
+		return nil, nil
+	}
+	for _, deleted := range []bool{false, true} {
+		var found []atomicwork.User
+		for u, err := range c.ListUsers(ctx, atomicwork.UserListOptions{EmployeeID: employeeID, IsDeleted: deleted}) {
+			if err != nil {
+				return nil, toTemporal(err)
+			}
+			if u.EmployeeID == employeeID { // the filter is an exact match; checked, not trusted
+				found = append(found, u)
+			}
+		}
+		switch {
+		case len(found) > 1:
+			return nil, nonRetryable(ErrEmployeeIDMismatch, fmt.Sprintf(
+				"employee_id %q is carried by the Atomicwork users %d and %d: keep it on the employee's own user only "+
+					"(clear or correct it on the other in Atomicwork), then start again (nothing was changed)",
+				employeeID, found[0].ID, found[1].ID))
+		case len(found) == 1:
+			return &found[0], nil
+		}
+	}
+	return nil, nil
+}
+
+// emailChanged logs, without either email, that the employee's user was found by employee id
+// under another email than the HR record's: it is the right person, whose email changed.
+func emailChanged(ctx context.Context, u *atomicwork.User, email string) {
+	if strings.EqualFold(u.Email, email) || !activity.IsActivity(ctx) {
+		return
+	}
+	activity.GetLogger(ctx).Info("Found the employee's Atomicwork user by employee id; its email differs from the HR record's",
+		"AtomicworkUserId", u.ID, "EmployeeId", u.EmployeeID)
+}
+
+// findEmployee finds an HR employee's user: by employee id first, so that an email changed in
+// Atomicwork still finds the person, then by email (the caller checks that user's employee id
+// with sameEmployee). Found by neither is the email lookup's 404 (atomicwork.IsNotFound). A user
+// found by employee id while another user has the HR email is refused: the two records disagree.
+func findEmployee(ctx context.Context, c *atomicwork.Client, employeeID, email string) (*atomicwork.User, error) {
+	u, err := userByEmployeeID(ctx, c, employeeID)
+	if err != nil {
+		return nil, err
+	}
+	if u == nil {
+		return c.LookupUserByEmail(ctx, email)
+	}
+	if strings.EqualFold(u.Email, email) {
+		return u, nil
+	}
+	other, err := c.LookupUserByEmail(ctx, email)
+	switch {
+	case atomicwork.IsNotFound(err):
+		emailChanged(ctx, u, email)
+		return u, nil
+	case err != nil:
+		return nil, toTemporal(err)
+	case other.ID != u.ID:
+		return nil, nonRetryable(ErrEmployeeIDMismatch, fmt.Sprintf(
+			"employee_id %q belongs to the Atomicwork user %d, but the HR record's email to the user %d: check the email "+
+				"and the employee id in the HR record, or correct those users in Atomicwork, then start again (nothing was changed)",
+			employeeID, u.ID, other.ID))
+	}
+	return u, nil
+}
+
 // DeactivateUserRequest takes back a user an onboarding created.
 type DeactivateUserRequest struct {
 	WorkspaceID int64  `json:"workspace_id,omitempty"`
 	Email       string `json:"email"`
+	// EmployeeID finds the user first, whatever its email is now; empty in requests recorded
+	// before it, which look up by email only.
+	EmployeeID string `json:"employee_id,omitempty"`
 	// WorkflowID is the onboarding's id: only a user it created (see EnsureUser) is deactivated.
 	WorkflowID string `json:"workflow_id"`
 }
 
-// DeactivateUser soft-deletes (restorably) the user with this email if this workflow created it,
-// marking the employment status CANCELLED. A user that existed before, is absent or is already
-// deleted is left as it is, so the step is safe to retry and safe after an interrupted create.
+// DeactivateUser soft-deletes (restorably) the employee's user, found by employee id and else by
+// email, if this workflow created it, marking the employment status CANCELLED. A user that
+// existed before, is absent or is already deleted is left as it is, so the step is safe to retry
+// and safe after an interrupted create.
 func (a *Activities) DeactivateUser(ctx context.Context, req DeactivateUserRequest) error {
 	c, err := a.client(req.WorkspaceID)
 	if err != nil {
 		return err
 	}
-	u, err := c.LookupUserByEmail(ctx, req.Email)
+	u, err := userByEmployeeID(ctx, c, req.EmployeeID)
+	if err != nil {
+		return err
+	}
+	if u != nil {
+		emailChanged(ctx, u, req.Email)
+	} else {
+		u, err = c.LookupUserByEmail(ctx, req.Email)
+	}
 	switch {
 	case atomicwork.IsNotFound(err):
 		return nil
