@@ -1,0 +1,55 @@
+package e2e
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/atomicflow/atomicflow/activities"
+	"github.com/atomicflow/atomicflow/atomicwork"
+	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
+	"github.com/atomicflow/atomicflow/workflows"
+)
+
+// TestOffboardingAfterAnEmailChangeInAtomicwork: the leaver's email was changed in Atomicwork
+// after the HR record was written; the offboarding finds the leaver by employee id and takes
+// every access and asset back (it used to fail at planning with UNKNOWN_USER, access kept).
+func TestOffboardingAfterAnEmailChangeInAtomicwork(t *testing.T) {
+	e := newEnv(t, atomicworktest.Options{}, activities.Policy{})
+	leaver := leaverWithAccess(t, e.sim)
+	held := assetsOf(e.sim, leaver.ID)
+	id := employeeID(t, e.sim, leaver)
+	const renamed = "renamed.leaver@example.com"
+	_, err := e.sim.Client(t).PatchUser(context.Background(), leaver.ID, atomicwork.UserInput{Email: renamed})
+	require.NoError(t, err)
+	_, stale := e.sim.UserByEmail(leaver.Email)
+	require.False(t, stale, "no Atomicwork user has the HR record's email any more")
+
+	run := e.startOffboarding(workflows.OffboardingInput{EmployeeID: id, Email: leaver.Email,
+		LastDay: time.Now().UTC().Format(time.DateOnly), TimeZone: "UTC", Assets: workflows.AssetsReturn,
+		Immediate: true, GracePeriod: time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
+	defer cancel()
+	var res workflows.OffboardingResult
+	err = run.Get(ctx, &res)
+	t.Logf("offboarding after the email change: result %+v, error %v", res, err)
+	require.NoError(t, err, "the leaver is found by employee id")
+
+	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
+	assert.Equal(t, leaver.ID, res.UserID)
+	assert.Empty(t, activeGrantsOf(e.sim, leaver.ID), "the leaver keeps no access")
+	assert.Empty(t, assetsOf(e.sim, leaver.ID), "the leaver keeps no asset")
+	for _, a := range held {
+		assert.Equal(t, atomicwork.AssetAvailable, assetByID(e.sim, a.ID).StatusValue(atomicwork.FieldStatus), "asset %d back in stock", a.ID)
+	}
+	u, ok := e.sim.UserByEmail(renamed)
+	require.True(t, ok)
+	assert.Equal(t, leaver.ID, u.ID)
+	assert.Equal(t, id, u.EmployeeID)
+	assert.Equal(t, "TERMINATED", u.EmploymentStatus)
+	assert.True(t, u.IsDeleted, "deleted after the grace period")
+	e.requireNoKeyLeak(run.GetID(), run.GetRunID())
+}
