@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -99,4 +100,54 @@ func TestDeactivateUserFindsTheHireAfterAnEmailChange(t *testing.T) {
 	ana := simUser(t, sim, "ana.diaz@example.com")
 	require.NoError(t, acts.DeactivateUser(ctx, DeactivateUserRequest{Email: req.Email, EmployeeID: ana.EmployeeID, WorkflowID: req.WorkflowID}))
 	assert.Equal(t, ana, simUser(t, sim, ana.Email))
+}
+
+// TestScanDriftFindsALeaverWhoseEmailChanged pins why reconciliation needs no lookup by employee
+// id: it finds leavers by their state (deleted or TERMINATED) and works on user ids, so a changed
+// email hides no drift. (A guard: this passed before the employee-id lookups too.)
+func TestScanDriftFindsALeaverWhoseEmailChanged(t *testing.T) {
+	acts, sim := newActivities(t, atomicworktest.Options{})
+	ctx := context.Background()
+	u := seededLeaver(t, sim)
+	_, err := sim.Client(t).UpdateUser(ctx, u.ID, atomicwork.UserInput{EmploymentStatus: employmentTerminated, TerminatedOn: "2026-10-31"})
+	require.NoError(t, err)
+	changeEmail(t, sim, u.ID, "renamed.leaver@example.com")
+
+	scan, err := acts.ScanDrift(ctx, DriftScanRequest{Now: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), StaleAfter: 24 * time.Hour})
+	require.NoError(t, err)
+	var grants, assets int
+	for _, g := range append(scan.Grants, scan.Handling...) {
+		if g.UserID == u.ID {
+			grants++
+		}
+	}
+	for _, a := range scan.Assets {
+		if a.UserID == u.ID {
+			assets++
+		}
+	}
+	assert.Equal(t, len(activeGrantsOf(sim, u.ID)), grants, "every active grant of the leaver is drift")
+	assert.Equal(t, len(assetsHeldBy(sim, u.ID)), assets, "every asset of the leaver is drift")
+	assert.NotZero(t, grants)
+	assert.NotZero(t, assets)
+}
+
+func activeGrantsOf(sim *atomicworktest.Server, userID int64) []atomicwork.Grant {
+	var out []atomicwork.Grant
+	for _, g := range sim.Grants() {
+		if g.User != nil && g.User.ID == userID && g.Active() {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func assetsHeldBy(sim *atomicworktest.Server, userID int64) []atomicwork.Asset {
+	var out []atomicwork.Asset
+	for _, a := range sim.Assets() {
+		if a.AssigneeID(atomicwork.FieldAssignedTo) == userID {
+			out = append(out, a)
+		}
+	}
+	return out
 }

@@ -53,3 +53,44 @@ func TestOffboardingAfterAnEmailChangeInAtomicwork(t *testing.T) {
 	assert.True(t, u.IsDeleted, "deleted after the grace period")
 	e.requireNoKeyLeak(run.GetID(), run.GetRunID())
 }
+
+// TestCancelledOnboardingAfterAnEmailChangeInAtomicwork: the hire's email was changed in
+// Atomicwork while the onboarding waited for day one; withdrawing the offer still deactivates the
+// account the onboarding created (it used to stay active: the email lookup found nobody).
+func TestCancelledOnboardingAfterAnEmailChangeInAtomicwork(t *testing.T) {
+	e := newEnv(t, atomicworktest.Options{}, activities.Policy{})
+	in := hire(1, time.Now().UTC().Add(30*24*time.Hour).Format(time.DateOnly))
+	in.EmployeeID = testEmployeeID(t, in.EmployeeID)
+	in.Entitlements, in.AssetTypes = []string{"okta-base"}, []string{"Laptop"}
+	keepAvailable(t, e.sim, "Laptop", 1)
+	e.startOnboarding(in)
+	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
+	defer cancel()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		st, err := e.status(ctx, workflows.OnboardingID(in.EmployeeID))
+		if assert.NoError(c, err) {
+			assert.Equal(c, workflows.StageWaitingStart, st.Stage)
+		}
+	}, runDeadline, 250*time.Millisecond)
+
+	created, ok := e.sim.UserByEmail(in.Email)
+	require.True(t, ok)
+	const renamed = "renamed.hire@example.com"
+	_, err := e.sim.Client(t).PatchUser(ctx, created.ID, atomicwork.UserInput{Email: renamed})
+	require.NoError(t, err)
+
+	require.NoError(t, e.client.CancelWorkflow(ctx, workflows.OnboardingID(in.EmployeeID), ""))
+	var res workflows.OnboardingResult
+	require.NoError(t, e.client.GetWorkflow(ctx, workflows.OnboardingID(in.EmployeeID), "").Get(ctx, &res))
+	assert.Equal(t, workflows.OutcomeCancelled, res.Outcome)
+
+	u, ok := e.sim.UserByEmail(renamed)
+	require.True(t, ok)
+	assert.Equal(t, created.ID, u.ID)
+	assert.True(t, u.IsDeleted, "the cancelled hire's account is not left active")
+	assert.Equal(t, "CANCELLED", u.EmploymentStatus)
+	assert.Empty(t, assetsOf(e.sim, u.ID), "the laptop went back to stock")
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Empty(c, activeGrantsOf(e.sim, u.ID), "no grant of the cancelled hire stays active")
+	}, runDeadline, 250*time.Millisecond)
+}
