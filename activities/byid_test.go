@@ -1,14 +1,18 @@
 package activities
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
@@ -150,4 +154,27 @@ func assetsHeldBy(sim *atomicworktest.Server, userID int64) []atomicwork.Asset {
 		}
 	}
 	return out
+}
+
+// TestFoundByEmployeeIDLogsNoEmail: the info line that says the user was found under another
+// email names the user and employee ids only.
+func TestFoundByEmployeeIDLogsNoEmail(t *testing.T) {
+	acts, sim := newActivities(t, atomicworktest.Options{})
+	u := seededLeaver(t, sim)
+	changeEmail(t, sim, u.ID, "renamed.leaver@example.com")
+
+	var buf bytes.Buffer
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(acts)
+	v, err := env.ExecuteActivity(acts.LookupLeaver, LeaverRequest{Email: u.Email, EmployeeID: u.EmployeeID, Disposition: "return"})
+	require.NoError(t, err)
+	var l Leaver
+	require.NoError(t, v.Get(&l))
+	assert.Equal(t, u.ID, l.UserID)
+
+	assert.Contains(t, buf.String(), "Found the employee's Atomicwork user by employee id")
+	assert.Contains(t, buf.String(), fmt.Sprintf("AtomicworkUserId=%d", u.ID))
+	assert.NotContains(t, buf.String(), "@", "logs carry no email")
 }
