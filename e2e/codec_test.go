@@ -43,7 +43,7 @@ var (
 	codecKeyB = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xB2}, codec.KeySize))
 )
 
-const codecToken = "e2e-codec-token-7c0ffee"
+const codecToken = "e2e-codec-token-7c0ffee-0123456789abcdef"
 
 func keyring(t *testing.T, spec string) *codec.Keyring {
 	t.Helper()
