@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	failurepb "go.temporal.io/api/failure/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -42,7 +43,7 @@ var (
 	codecKeyB = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xB2}, codec.KeySize))
 )
 
-const codecToken = "e2e-codec-token-7c0ffee"
+const codecToken = "e2e-codec-token-7c0ffee-0123456789abcdef"
 
 func keyring(t *testing.T, spec string) *codec.Keyring {
 	t.Helper()
@@ -330,4 +331,49 @@ func decodedTextLenient(out string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestCodecEncryptsLocalActivityFailures: the bulk reassignment reads through local activities,
+// whose failures Temporal records in MarkerRecorded events. With the codec on, a failed read (an
+// unknown asset type) leaves no clear failure text in any marker, nor anywhere in the history.
+func TestCodecEncryptsLocalActivityFailures(t *testing.T) {
+	e, _ := newCodecEnv(t, atomicworktest.Options{}, keyring(t, "2026-01:"+codecKeyA))
+	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
+	assetType := "Zeppelin-Quillfeather-" + suffix
+	run := startReassignment(t, e.client, e.queue, workflows.ReassignmentInput{
+		BatchID: "codec-la-" + suffix, Selector: workflows.AssetSelector{AssetType: assetType},
+		Target: workflows.AssetTarget{Stock: true}, Confirmed: true})
+
+	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
+	defer cancel()
+	err := run.Get(ctx, nil)
+	require.Error(t, err, "an unknown asset type fails the batch")
+	assert.Contains(t, err.Error(), assetType, "a client with the codec decodes the failure")
+
+	history := e.history(run.GetID(), run.GetRunID())
+	failures := localActivityMarkerFailures(t, history)
+	require.NotEmpty(t, failures, "the failed read must have left a local-activity marker with a failure")
+	for _, f := range failures {
+		for c := f; c != nil; c = c.GetCause() {
+			assert.Equal(t, "Encoded failure", c.GetMessage(), "a local-activity marker's failure (or cause) is in clear text")
+			assert.Empty(t, c.GetStackTrace())
+			assert.NotNil(t, c.GetEncodedAttributes())
+		}
+	}
+	requireNoClearText(t, history, []string{assetType, apiKey, codecKeyA})
+}
+
+// localActivityMarkerFailures returns the failure of every local-activity marker in a history.
+func localActivityMarkerFailures(t *testing.T, history []byte) []*failurepb.Failure {
+	t.Helper()
+	var h historypb.History
+	require.NoError(t, protojson.Unmarshal(history, &h))
+	var out []*failurepb.Failure
+	for _, ev := range h.Events {
+		m := ev.GetMarkerRecordedEventAttributes()
+		if m.GetMarkerName() == "LocalActivity" && m.GetFailure() != nil {
+			out = append(out, m.GetFailure())
+		}
+	}
+	return out
 }

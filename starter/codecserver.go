@@ -24,8 +24,9 @@ const (
 // newCodecServerCmd serves the payload codec over HTTP for Temporal UI and the Temporal CLI.
 func newCodecServerCmd(a *app) *cobra.Command {
 	var (
-		addr    string
-		origins []string
+		addr       string
+		origins    []string
+		sessionTTL time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "codec-server",
@@ -36,11 +37,14 @@ decoded inputs, results and failures in Temporal UI and the Temporal CLI. Tempor
 ever stores ciphertext.
 
 It reads the same keys as the worker (ATOMICFLOW_CODEC_KEYS or ATOMICFLOW_CODEC_KEYS_FILE, and
-ATOMICFLOW_CODEC_PRIMARY) and requires ATOMICFLOW_CODEC_AUTH_TOKEN: every request must send
-"Authorization: Bearer <token>". Browsers cannot attach that header from Temporal UI, so an
-operator signs in once at http://<addr>/login with the token; the UI then calls with the session
-cookie (Temporal UI server: TEMPORAL_CODEC_INCLUDE_CREDENTIALS=true). Only the --ui-origin
-origins get CORS headers. GET /healthz answers without a token.
+ATOMICFLOW_CODEC_PRIMARY) and requires ATOMICFLOW_CODEC_AUTH_TOKEN, at least 32 characters
+(make one with: openssl rand -hex 32): every request must send "Authorization: Bearer <token>".
+Browsers cannot attach that header from Temporal UI, so an operator signs in once at
+http://<addr>/login with the token; the UI then calls with the session cookie (Temporal UI
+server: TEMPORAL_CODEC_INCLUDE_CREDENTIALS=true). A session is a random id that the server ends
+after --session-ttl, at POST /logout (the sign-out button at /login) or when it restarts. Wrong
+tokens are logged and throttled per client address (10 at once, then one per 6 s: 429 with
+Retry-After). Only the --ui-origin origins get CORS headers. GET /healthz answers without a token.
 
 Serve it on 127.0.0.1 or behind TLS: whoever holds the token can decrypt.
 SIGINT or SIGTERM stops it after in-flight requests finish.`,
@@ -61,7 +65,11 @@ SIGINT or SIGTERM stops it after in-flight requests finish.`,
 	}
 	cmd.Flags().StringVar(&addr, "addr", defaultCodecAddr, "listen `host:port`")
 	cmd.Flags().StringSliceVar(&origins, "ui-origin", []string{defaultUIURL}, "Temporal UI `origin` (scheme://host:port) allowed to call from a browser; repeat or comma-separate for several")
+	cmd.Flags().DurationVar(&sessionTTL, "session-ttl", codec.DefaultSessionTTL, "how long a browser stays signed in after /login")
 	cmd.RunE = runE(func(cmd *cobra.Command, _ []string) error {
+		if sessionTTL <= 0 {
+			return usageError{fmt.Errorf("--session-ttl %s is not positive: use e.g. --session-ttl 8h", sessionTTL)}
+		}
 		ring, err := codec.FromEnv(a.lookup)
 		if err != nil {
 			return usageError{err}
@@ -69,9 +77,12 @@ SIGINT or SIGTERM stops it after in-flight requests finish.`,
 		if ring == nil {
 			return usageError{fmt.Errorf("no payload encryption key: set %s (or %s) to the worker's keys", codec.EnvKeys, codec.EnvKeysFile)}
 		}
+		logger := slog.New(slog.NewTextHandler(a.stderr, nil))
 		h, err := codec.NewHTTPHandler(codec.New(ring), codec.ServerOptions{
 			Token:          a.env(codec.EnvAuthToken, ""),
 			AllowedOrigins: origins,
+			SessionTTL:     sessionTTL,
+			Logger:         logger,
 		})
 		if err != nil {
 			return usageError{errors.New(strings.TrimPrefix(err.Error(), "codec server: "))}
@@ -79,18 +90,17 @@ SIGINT or SIGTERM stops it after in-flight requests finish.`,
 		if _, _, err := net.SplitHostPort(addr); err != nil {
 			return usageError{fmt.Errorf("--addr %q is not host:port: use e.g. 127.0.0.1:8081", addr)}
 		}
-		return serveCodec(cmd.Context(), a, addr, origins, ring, h)
+		return serveCodec(cmd.Context(), a, logger, addr, origins, ring, h)
 	})
 	return cmd
 }
 
 // serveCodec serves h on addr until ctx ends, then shuts down gracefully.
-func serveCodec(ctx context.Context, a *app, addr string, origins []string, ring *codec.Keyring, h http.Handler) error {
+func serveCodec(ctx context.Context, a *app, logger *slog.Logger, addr string, origins []string, ring *codec.Keyring, h http.Handler) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w: choose a free --addr", addr, err)
 	}
-	logger := slog.New(slog.NewTextHandler(a.stderr, nil))
 	srv := &http.Server{
 		Handler:           logRequests(logger, h),
 		ReadHeaderTimeout: codecReadHeaderTimeout,

@@ -26,7 +26,10 @@ import (
 // codecKey is a distinctive base64 AES-256 key; the tests look for it in every output.
 var codecKey = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x3e}, codec.KeySize))
 
-const codecToken = "starter-codec-token-5f1e"
+const codecToken = "starter-codec-token-5f1e-0123456789abcdef"
+
+// shortCodecToken is one character short of codec.MinTokenLen.
+const shortCodecToken = "starter-short-token-0123456789a"
 
 func TestCodecServerConfigurationErrorsExit2(t *testing.T) {
 	for _, tc := range []struct {
@@ -41,6 +44,9 @@ func TestCodecServerConfigurationErrorsExit2(t *testing.T) {
 		{"bad origin", map[string]string{codec.EnvKeys: "k1:" + codecKey, codec.EnvAuthToken: codecToken}, []string{"--ui-origin", "localhost:8233"}, "scheme://host[:port]"},
 		{"bad addr", map[string]string{codec.EnvKeys: "k1:" + codecKey, codec.EnvAuthToken: codecToken}, []string{"--addr", "8081"}, "--addr \"8081\" is not host:port"},
 		{"argument", map[string]string{codec.EnvKeys: "k1:" + codecKey, codec.EnvAuthToken: codecToken}, []string{"extra"}, "unknown command"},
+		{"short token", map[string]string{codec.EnvKeys: "k1:" + codecKey, codec.EnvAuthToken: shortCodecToken}, nil,
+			"ATOMICFLOW_CODEC_AUTH_TOKEN is 31 characters long, too short to resist guessing: use at least 32 random characters, e.g. export ATOMICFLOW_CODEC_AUTH_TOKEN=$(openssl rand -hex 32)"},
+		{"bad session ttl", map[string]string{codec.EnvKeys: "k1:" + codecKey, codec.EnvAuthToken: codecToken}, []string{"--session-ttl", "0s"}, "--session-ttl 0s is not positive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runStarter(t, tc.env, noDial(t), append([]string{"codec-server"}, tc.args...)...)
@@ -48,6 +54,7 @@ func TestCodecServerConfigurationErrorsExit2(t *testing.T) {
 			assert.Contains(t, r.stderr, tc.want)
 			assert.NotContains(t, r.stderr, codecKey)
 			assert.NotContains(t, r.stderr, codecToken)
+			assert.NotContains(t, r.stderr, shortCodecToken)
 		})
 	}
 }
@@ -56,7 +63,8 @@ func TestCodecServerHelp(t *testing.T) {
 	r := runStarter(t, map[string]string{}, noDial(t), "codec-server", "--help")
 	require.Equal(t, 0, r.code, r.stderr)
 	for _, want := range []string{"--addr", "127.0.0.1:8081", "--ui-origin", "http://localhost:8233",
-		"temporal server start-dev --ui-codec-endpoint", "--codec-endpoint", "--codec-auth \"Bearer", "ATOMICFLOW_CODEC_AUTH_TOKEN", "/login"} {
+		"temporal server start-dev --ui-codec-endpoint", "--codec-endpoint", "--codec-auth \"Bearer", "ATOMICFLOW_CODEC_AUTH_TOKEN", "/login",
+		"--session-ttl", "8h0m0s", "/logout", "openssl rand -hex 32", "throttled"} {
 		assert.Contains(t, r.stdout, want)
 	}
 }
@@ -111,7 +119,8 @@ func TestCodecServerServesAndStops(t *testing.T) {
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayload(decoded.Payloads[0], &got))
 	assert.Equal(t, "Ada Lovelace", got["name"])
 
-	code, out = call("Bearer wrong")
+	const wrongToken = "Bearer wrong-but-long-enough-0123456789abcdef"
+	code, out = call(wrongToken)
 	assert.Equal(t, http.StatusUnauthorized, code)
 	assert.NotContains(t, out, "Lovelace")
 
@@ -126,6 +135,8 @@ func TestCodecServerServesAndStops(t *testing.T) {
 	logs := stderr.String()
 	assert.Contains(t, logs, "Status=200")
 	assert.Contains(t, logs, "Status=401")
+	assert.Contains(t, logs, `msg="codec authentication failed" Client=127.0.0.1 Path=/default/decode Reason="wrong bearer token"`)
+	assert.NotContains(t, logs, strings.TrimPrefix(wrongToken, "Bearer "))
 	for _, s := range []string{stdout.String(), logs} {
 		assert.NotContains(t, s, codecKey)
 		assert.NotContains(t, s, codecToken)

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	commonpb "go.temporal.io/api/common/v1"
+	failurepb "go.temporal.io/api/failure/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
@@ -145,7 +146,20 @@ func DataConverter(ring *Keyring) converter.DataConverter {
 // FailureConverter returns a failure converter that moves failure messages and stack traces into
 // an attributes payload encoded with dc, so they are encrypted too when dc encrypts.
 func FailureConverter(dc converter.DataConverter) converter.FailureConverter {
-	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc, EncodeCommonAttributes: true})
+	return copyingFailureConverter{temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc, EncodeCommonAttributes: true})}
+}
+
+// copyingFailureConverter decodes a copy of each failure. The SDK's default converter decodes the
+// failure it is given in place, and a local activity's failure is the very one the worker then
+// records in its MarkerRecorded command: decoded in place, the marker reached Temporal with the
+// clear message beside its encrypted attributes.
+type copyingFailureConverter struct{ converter.FailureConverter }
+
+func (c copyingFailureConverter) FailureToError(f *failurepb.Failure) error {
+	if f == nil {
+		return nil
+	}
+	return c.FailureConverter.FailureToError(proto.Clone(f).(*failurepb.Failure))
 }
 
 // Apply sets opts' data and failure converters to encrypt with ring. A nil ring leaves opts as

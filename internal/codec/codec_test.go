@@ -263,3 +263,27 @@ func TestApplyAndFailureConverter(t *testing.T) {
 	require.True(t, errors.As(back, &appErr))
 	assert.Equal(t, "NO_STOCK", appErr.Type(), "the error type stays readable (it is not PII)")
 }
+
+// TestFailureToErrorLeavesItsFailureEncoded: the worker records a local activity's failure in its
+// marker after decoding it to an error; decoding must not write the clear message back into it.
+func TestFailureToErrorLeavesItsFailureEncoded(t *testing.T) {
+	_, a := key('a')
+	ring, err := ParseKeys("k1:"+a, "")
+	require.NoError(t, err)
+	fc := FailureConverter(DataConverter(ring))
+	f := fc.ErrorToFailure(temporal.NewApplicationErrorWithCause("no asset type named Zeppelin for Ada Lovelace", "UNKNOWN_NAME",
+		temporal.NewApplicationError("cause for Ada Lovelace", "CAUSE")))
+
+	back := fc.FailureToError(f)
+	assert.Contains(t, back.Error(), "no asset type named Zeppelin for Ada Lovelace")
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, back, &appErr)
+	assert.Equal(t, "UNKNOWN_NAME", appErr.Type())
+	require.ErrorContains(t, errors.Unwrap(back), "cause for Ada Lovelace")
+	for c := f; c != nil; c = c.GetCause() {
+		assert.Equal(t, "Encoded failure", c.GetMessage(), "the failure (or its cause) was decoded in place")
+		assert.Empty(t, c.GetStackTrace())
+		assert.NotNil(t, c.GetEncodedAttributes())
+	}
+	assert.Nil(t, fc.FailureToError(nil))
+}

@@ -1,14 +1,16 @@
 package codec
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"errors"
+	"fmt"
 	"html/template"
+	"io"
+	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +36,17 @@ type ServerOptions struct {
 	AllowedOrigins []string
 	// MaxBodyBytes bounds a request body; DefaultMaxBodyBytes when zero.
 	MaxBodyBytes int64
+	// SessionTTL is how long a /login session lasts; DefaultSessionTTL when zero.
+	SessionTTL time.Duration
+	// AuthFailureBurst wrong tokens a client address may send at once, earning one more back
+	// every AuthFailureInterval; DefaultAuthFailureBurst and DefaultAuthFailureInterval when zero.
+	AuthFailureBurst    int
+	AuthFailureInterval time.Duration
+	// Logger gets one line per failed authentication (client address, path, reason; never a
+	// token or a session id); nil discards them.
+	Logger *slog.Logger
+
+	now func() time.Time // tests move the clock
 }
 
 // NewHTTPHandler serves Temporal's codec-server protocol for c: POST /encode and /decode (also
@@ -42,34 +55,60 @@ type ServerOptions struct {
 //
 // Temporal UI cannot attach a fixed token to its codec calls (it passes only an OIDC user's
 // access token), so a browser proves the token once instead: GET /login shows a form, and a POST
-// with the right token sets an HttpOnly, SameSite=Strict cookie derived from it (not the token
-// itself). Temporal UI then calls with credentials (TEMPORAL_CODEC_INCLUDE_CREDENTIALS=true).
-// Changing the token invalidates every cookie.
+// with the right token starts a server-side session (a random id, expiring after SessionTTL) in
+// an HttpOnly, SameSite=Strict cookie, Secure behind TLS. Temporal UI then calls with credentials
+// (TEMPORAL_CODEC_INCLUDE_CREDENTIALS=true). POST /logout ends the session; a restart ends all.
+// Wrong tokens are throttled per client address (429 with Retry-After) and logged.
 func NewHTTPHandler(c *Codec, opts ServerOptions) (http.Handler, error) {
 	if c == nil {
 		return nil, errors.New("codec server: no codec")
 	}
-	if strings.TrimSpace(opts.Token) == "" {
-		return nil, errors.New("codec server: " + EnvAuthToken + " is not set: set it to a long random string (e.g. `openssl rand -hex 32`)")
+	token := strings.TrimSpace(opts.Token)
+	if token == "" {
+		return nil, errors.New("codec server: " + EnvAuthToken + " is not set: set it to a long random string, e.g. export " + EnvAuthToken + "=$(openssl rand -hex 32)")
+	}
+	if len(token) < MinTokenLen {
+		return nil, fmt.Errorf("codec server: %s is %d characters long, too short to resist guessing: use at least %d random characters, e.g. export %s=$(openssl rand -hex 32)",
+			EnvAuthToken, len(token), MinTokenLen, EnvAuthToken)
 	}
 	for _, o := range opts.AllowedOrigins {
 		if err := checkOrigin(o); err != nil {
 			return nil, err
 		}
 	}
-	if opts.MaxBodyBytes <= 0 {
-		opts.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	tokenDigest := sha256.Sum256([]byte(opts.Token))
-	mac := hmac.New(sha256.New, []byte(opts.Token))
-	mac.Write([]byte("atomicflow codec session v1"))
+	opts = withDefaults(opts)
 	return &server{
 		codec:       converter.NewPayloadCodecHTTPHandler(c),
-		tokenDigest: tokenDigest,
-		session:     hex.EncodeToString(mac.Sum(nil)),
+		tokenDigest: sha256.Sum256([]byte(token)),
+		sessions:    newSessions(opts.SessionTTL),
+		throttle:    newThrottle(opts.AuthFailureBurst, opts.AuthFailureInterval),
+		logger:      opts.Logger,
+		now:         opts.now,
 		origins:     slices.Clone(opts.AllowedOrigins),
 		maxBody:     opts.MaxBodyBytes,
 	}, nil
+}
+
+func withDefaults(opts ServerOptions) ServerOptions {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = DefaultSessionTTL
+	}
+	if opts.AuthFailureBurst <= 0 {
+		opts.AuthFailureBurst = DefaultAuthFailureBurst
+	}
+	if opts.AuthFailureInterval <= 0 {
+		opts.AuthFailureInterval = DefaultAuthFailureInterval
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.now == nil {
+		opts.now = time.Now
+	}
+	return opts
 }
 
 // checkOrigin accepts scheme://host[:port] with nothing after it: browsers send exactly that.
@@ -84,7 +123,10 @@ func checkOrigin(o string) error {
 type server struct {
 	codec       http.Handler
 	tokenDigest [sha256.Size]byte
-	session     string
+	sessions    *sessions
+	throttle    *throttle
+	logger      *slog.Logger
+	now         func() time.Time
 	origins     []string
 	maxBody     int64
 }
@@ -105,10 +147,15 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	case r.URL.Path == "/login":
 		s.login(w, r)
+	case r.URL.Path == "/logout":
+		s.logout(w, r)
 	case r.Method == http.MethodPost && (strings.HasSuffix(r.URL.Path, "/encode") || strings.HasSuffix(r.URL.Path, "/decode")):
-		if !s.authorized(r) {
+		if s.refuseThrottled(w, r) {
+			return
+		}
+		if problem := s.authenticate(r); problem != "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="atomicflow codec server"`)
-			http.Error(w, "missing or wrong token: send Authorization: Bearer <"+EnvAuthToken+"> (Temporal CLI: --codec-auth \"Bearer <token>\"), or sign in at /login from the browser", http.StatusUnauthorized)
+			http.Error(w, problem+": send Authorization: Bearer <"+EnvAuthToken+"> (Temporal CLI: --codec-auth \"Bearer <token>\"), or sign in at /login from the browser", http.StatusUnauthorized)
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
@@ -137,21 +184,50 @@ func orNone(s string) string {
 	return s
 }
 
-// authorized accepts "Authorization: Bearer <token>" or the session cookie, both compared in
-// constant time.
-func (s *server) authorized(r *http.Request) bool {
+// authenticate checks "Authorization: Bearer <token>" (compared in constant time) or the session
+// cookie, and returns what is wrong, or "" when the request may proceed. A wrong token costs the
+// client one attempt; every failure that presented a credential is logged.
+func (s *server) authenticate(r *http.Request) string {
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, token, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return false
+		if ok && strings.EqualFold(scheme, "Bearer") && s.tokenMatches(token) {
+			return ""
 		}
-		got := sha256.Sum256([]byte(strings.TrimSpace(token)))
-		return subtle.ConstantTimeCompare(got[:], s.tokenDigest[:]) == 1
+		s.wrongToken(r, "wrong bearer token")
+		return "wrong token"
 	}
-	if c, err := r.Cookie(SessionCookie); err == nil {
-		return subtle.ConstantTimeCompare([]byte(c.Value), []byte(s.session)) == 1
+	c, err := r.Cookie(SessionCookie)
+	if err != nil {
+		return "missing token"
 	}
-	return false
+	if s.sessions.valid(c.Value, s.now()) {
+		return ""
+	}
+	s.logger.Warn("codec authentication failed", "Client", clientAddr(r), "Path", r.URL.Path, "Reason", "unknown or expired session")
+	return "your sign-in expired or was ended"
+}
+
+func (s *server) tokenMatches(token string) bool {
+	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
+	return subtle.ConstantTimeCompare(got[:], s.tokenDigest[:]) == 1
+}
+
+// wrongToken charges and logs a wrong token.
+func (s *server) wrongToken(r *http.Request, reason string) {
+	client := clientAddr(r)
+	blocked := s.throttle.fail(client, s.now())
+	s.logger.Warn("codec authentication failed", "Client", client, "Path", r.URL.Path, "Reason", reason, "Throttled", blocked)
+}
+
+// refuseThrottled answers 429 to a client that has used up its attempts, before any token check.
+func (s *server) refuseThrottled(w http.ResponseWriter, r *http.Request) bool {
+	if !s.throttle.blocked(clientAddr(r), s.now()) {
+		return false
+	}
+	secs := int(s.throttle.interval.Round(time.Second) / time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+	http.Error(w, "too many wrong tokens from your address: wait "+strconv.Itoa(max(secs, 1))+" s and try again with the right "+EnvAuthToken, http.StatusTooManyRequests)
+	return true
 }
 
 var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
@@ -159,42 +235,77 @@ var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 <body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
 <h1>atomicflow codec server</h1>
 {{if .OK}}<p>Signed in. Temporal UI in this browser now shows decoded payloads; reload its page.</p>
-{{else}}{{if .Failed}}<p style="color: #b00">Wrong token.</p>{{end}}
+<form method="post" action="/logout"><button>Sign out</button></form>
+{{else}}{{if .Failed}}<p style="color: #b00">Wrong token.</p>{{end}}{{if .Out}}<p>Signed out.</p>{{end}}
 <p>Enter the codec server's token (ATOMICFLOW_CODEC_AUTH_TOKEN) so that Temporal UI, in this browser, can decode payloads.</p>
 <form method="post" action="/login"><input type="password" name="token" autocomplete="off" size="48" autofocus> <button>Sign in</button></form>
 {{end}}</body></html>
 `))
 
-// sessionTTL is how long a browser stays signed in.
-const sessionTTL = 12 * time.Hour
+type loginState struct{ OK, Failed, Out bool }
 
-func (s *server) login(w http.ResponseWriter, r *http.Request) {
+func pageHeaders(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Frame-Options", "DENY")
+}
+
+func (s *server) login(w http.ResponseWriter, r *http.Request) {
+	pageHeaders(w)
 	switch r.Method {
 	case http.MethodGet:
-		_ = loginPage.Execute(w, struct{ OK, Failed bool }{})
+		c, err := r.Cookie(SessionCookie)
+		_ = loginPage.Execute(w, loginState{OK: err == nil && s.sessions.valid(c.Value, s.now())})
 	case http.MethodPost:
+		if s.refuseThrottled(w, r) {
+			return
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, 4096)
 		token := ""
 		if err := r.ParseForm(); err == nil {
 			token = r.PostForm.Get("token")
 		}
-		got := sha256.Sum256([]byte(strings.TrimSpace(token)))
-		if subtle.ConstantTimeCompare(got[:], s.tokenDigest[:]) != 1 {
+		if !s.tokenMatches(token) {
+			s.wrongToken(r, "wrong token at sign-in")
 			w.WriteHeader(http.StatusUnauthorized)
-			_ = loginPage.Execute(w, struct{ OK, Failed bool }{Failed: true})
+			_ = loginPage.Execute(w, loginState{Failed: true})
 			return
 		}
-		http.SetCookie(w, &http.Cookie{
-			Name: SessionCookie, Value: s.session, Path: "/", MaxAge: int(sessionTTL / time.Second),
-			HttpOnly: true, SameSite: http.SameSiteStrictMode,
-			Secure: r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"),
-		})
-		_ = loginPage.Execute(w, struct{ OK, Failed bool }{OK: true})
+		id, err := s.sessions.create(s.now())
+		if err != nil {
+			http.Error(w, "cannot start a session: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		http.SetCookie(w, s.cookie(r, id, int(s.sessions.ttl/time.Second)))
+		_ = loginPage.Execute(w, loginState{OK: true})
 	default:
 		w.Header().Set("Allow", "GET, POST")
 		http.Error(w, "use GET or POST", http.StatusMethodNotAllowed)
+	}
+}
+
+// logout ends the request's session on the server and clears its cookie. It is a POST, and the
+// cookie is SameSite=Strict, so another site cannot sign an operator out.
+func (s *server) logout(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		http.Error(w, "use POST (the sign-out button at /login)", http.StatusMethodNotAllowed)
+		return
+	}
+	if c, err := r.Cookie(SessionCookie); err == nil {
+		s.sessions.end(c.Value)
+	}
+	http.SetCookie(w, s.cookie(r, "", -1))
+	pageHeaders(w)
+	_ = loginPage.Execute(w, loginState{Out: true})
+}
+
+// cookie is the session cookie: Secure when the request came over TLS (directly or through a
+// proxy that says so), so a browser never sends it over plain HTTP there.
+func (s *server) cookie(r *http.Request, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name: SessionCookie, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"),
 	}
 }
