@@ -76,7 +76,7 @@ command says so and exits 3.`,
 	for _, name := range []string{"employee-id", "email", "first-name", "last-name", "start-date"} {
 		_ = cmd.MarkFlagRequired(name) // cannot fail: the flags exist
 	}
-	cmd.AddCommand(newOnboardRescheduleCmd(a), newOnboardCancelCmd(a))
+	cmd.AddCommand(newOnboardRescheduleCmd(a), newOnboardCancelCmd(a), newOnboardRetryCmd(a))
 	return cmd
 }
 

@@ -122,6 +122,30 @@ apply, and the command says so and exits 3.`,
 	return cmd
 }
 
+func newOnboardRetryCmd(a *app) *cobra.Command {
+	u := &onboardSteerFlags{}
+	cmd := &cobra.Command{
+		Use:   "retry --employee-id ID",
+		Short: "Run again the step a blocked onboarding failed on",
+		Long: `retry runs again the step an onboarding is blocked on: a step that failed for good (a grant the
+API refused, an entitlement withdrawn after planning, ...) holds the run in onboarding.blocked, with
+a note on the onboarding request, until an operator fixes the cause and retries, or cancels (which
+undoes what the onboarding did). If the step fails again, the run blocks again with a new note.
+The workflow rejects a retry of an onboarding that is not blocked on a failed step.
+
+It waits at most --timeout for the workflow to accept. With no worker polling its task queue it
+sends nothing (unless --send-without-worker); a request sent but not accepted in time may still
+apply, and the command says so and exits 3.`,
+		Example: `  starter onboard retry --employee-id E-2002`,
+		Args:    cobra.NoArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			return u.send(cmd.Context(), a, flagProblems{}, workflows.UpdateRetry, workflows.RetryRequest{})
+		}),
+	}
+	u.bind(cmd)
+	return cmd
+}
+
 // printOnboardingState prints the status an onboarding update returns.
 func printOnboardingState(w io.Writer, st workflows.OnboardingStatus) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -132,6 +156,9 @@ func printOnboardingState(w io.Writer, st workflows.OnboardingStatus) {
 	}
 	fmt.Fprintln(tw)
 	fmt.Fprintf(tw, "Request:\t%s\n", orPlanning(st.Stage, st.RequestID))
+	if st.Failed != nil {
+		fmt.Fprintf(tw, "Failed step:\t%s\n", failedStep(st.Failed))
+	}
 	if st.Blocked != "" {
 		fmt.Fprintf(tw, "Blocked:\t%s\n", st.Blocked)
 	}

@@ -319,6 +319,11 @@ func printSnapshot(w io.Writer, s *workflowSnapshot) {
 // reschedule moves; status shows the current one instead (live state, or history).
 func datedKind(kind string) bool { return kind == "onboarding" || kind == "offboarding" }
 
+// failedStep is an onboarding step that failed for good: the step and its error.
+func failedStep(f *workflows.StepFailure) string {
+	return f.Step + ": " + f.Error
+}
+
 // stateLines are a query's answer: the fields that matter for each kind.
 func stateLines(kind string, raw json.RawMessage) []line {
 	switch kind {
@@ -333,6 +338,9 @@ func stateLines(kind string, raw json.RawMessage) []line {
 				line{"Done", orNone(strings.Join(st.Done, ", "))}, line{"Pending", orPlanning(st.Stage, strings.Join(st.Pending, ", "))})
 			if st.Waiting != "" {
 				out = append(out, line{"Waiting", st.Waiting})
+			}
+			if st.Failed != nil {
+				out = append(out, line{"Failed step", failedStep(st.Failed)})
 			}
 			if st.Blocked != "" {
 				out = append(out, line{"Blocked", st.Blocked})
@@ -429,6 +437,9 @@ func resultLines(kind string, raw json.RawMessage) []line {
 			add("Outcome", r.Outcome)
 			if r.Reason != "" {
 				add("Reason", r.Reason)
+			}
+			if r.Failed != nil {
+				add("Failed step", failedStep(r.Failed))
 			}
 			add("Atomicwork user", fmt.Sprint(r.UserID))
 			add("Request", orNone(r.RequestID))

@@ -37,6 +37,9 @@ type keyBlocking struct {
 	stage        *string // the run's status.Stage
 	blocked      *string // the run's status.Blocked
 	setStage     func(workflow.Context, string)
+	// stepFailed, when set, takes a step's failure other than a refused key or a cancellation
+	// (executeStep): nil runs the step again, an error ends the step with it.
+	stepFailed func(ctx workflow.Context, step string, err error) error
 	// from is the stage the run was blocked in, "" while it is not blocked.
 	from string
 }
@@ -55,8 +58,17 @@ func (b *keyBlocking) execute(ctx workflow.Context, activity any, args ...any) *
 	return &blockingFuture{b: b, actx: ctx, activity: activity, args: args, future: workflow.ExecuteActivity(ctx, activity, args...)}
 }
 
+// executeStep is execute for a step whose permanent failure waits for an operator (stepFailed)
+// instead of ending the run half done.
+func (b *keyBlocking) executeStep(ctx workflow.Context, activity any, args ...any) *blockingFuture {
+	f := b.execute(ctx, activity, args...)
+	f.failed = b.stepFailed
+	return f
+}
+
 type blockingFuture struct {
 	b        *keyBlocking
+	failed   func(ctx workflow.Context, step string, err error) error
 	actx     workflow.Context // carries the activity options
 	activity any
 	args     []any
@@ -68,6 +80,14 @@ func (f *blockingFuture) Get(ctx workflow.Context, out any) error {
 	var since time.Time
 	for {
 		err := f.future.Get(ctx, out)
+		if f.stepFails(err) {
+			if err := f.failed(ctx, workflow.GetActivityOptions(f.actx).Summary, err); err != nil {
+				f.b.unblock(ctx)
+				return err
+			}
+			f.future = workflow.ExecuteActivity(f.actx, f.activity, f.args...)
+			continue
+		}
 		refused := keyRefused(err)
 		if refused == nil {
 			f.b.unblock(ctx)
@@ -85,13 +105,19 @@ func (f *blockingFuture) Get(ctx workflow.Context, out any) error {
 				f.b.refusal(refused), shortDuration(blockedFor), keyFix), activities.ErrAtomicworkAuth, err)
 		}
 		wait := authRetryWait(blockedFor)
-		f.b.block(ctx, refused)
+		f.b.block(ctx, f.b.reason(refused))
 		if err := workflow.NewTimerWithOptions(ctx, wait, workflow.TimerOptions{Summary: "key refused: retry in " + shortDuration(wait)}).Get(ctx, nil); err != nil {
-			f.b.from, *f.b.blocked = "", "" // cancelled: what comes next sets the stage
+			f.b.cancelled()
 			return err
 		}
 		f.future = workflow.ExecuteActivity(f.actx, f.activity, f.args...)
 	}
+}
+
+// stepFails reports whether err is a step's failure for stepFailed: not a cancellation (what
+// comes next compensates), not a refused key (retried here).
+func (f *blockingFuture) stepFails(err error) bool {
+	return err != nil && f.failed != nil && !temporal.IsCanceledError(err) && keyRefused(err) == nil
 }
 
 // authRetryWait is the wait before the next try, after blockedFor blocked.
@@ -108,12 +134,17 @@ func authRetryWait(blockedFor time.Duration) time.Duration {
 
 // block moves the run to its blocked stage and says why; retries only refresh the reason, so
 // they add no search-attribute update to the history.
-func (b *keyBlocking) block(ctx workflow.Context, refused *temporal.ApplicationError) {
-	*b.blocked = b.reason(refused)
+func (b *keyBlocking) block(ctx workflow.Context, reason string) {
+	*b.blocked = reason
 	if b.from == "" {
 		b.from = *b.stage
 		b.setStage(ctx, b.blockedStage)
 	}
+}
+
+// cancelled ends a block without restoring the stage: what comes next (compensation) sets it.
+func (b *keyBlocking) cancelled() {
+	b.from, *b.blocked = "", ""
 }
 
 // unblock restores the stage the run was blocked in.

@@ -28,6 +28,9 @@ const (
 	UpdateSetStartDate = "set_start_date"
 	// UpdateCancel cancels a workflow with compensation (CancelRequest).
 	UpdateCancel = "cancel"
+	// UpdateRetry runs again the step an onboarding is blocked on (RetryRequest); the answer is
+	// the status.
+	UpdateRetry = "retry"
 )
 
 // Search attributes: opaque ids only, never names or emails (they are not encrypted).
@@ -60,7 +63,8 @@ const (
 	StageCompensating    = "onboarding.compensating"
 	StageCancelled       = "onboarding.cancelled"
 	// StageBlocked: an API call is refused for the worker's key (401/403, ATOMICWORK_AUTH); the
-	// run retries slowly and resumes by itself when the key works again.
+	// run retries slowly and resumes by itself when the key works again. Also: a step failed for
+	// good (OnboardingStatus.Failed); the run waits for UpdateRetry or UpdateCancel.
 	StageBlocked = "onboarding.blocked"
 )
 
@@ -127,9 +131,24 @@ type OnboardingStatus struct {
 	Waiting    string           `json:"waiting,omitempty"`
 	Cancelled  bool             `json:"cancelled"`
 	CancelNote string           `json:"cancel_note,omitempty"`
-	// Blocked is the error that holds the run in StageBlocked (the key is refused), "" otherwise.
+	// Blocked is the error that holds the run in StageBlocked (the key is refused, or Failed), ""
+	// otherwise.
 	Blocked string `json:"blocked,omitempty"`
+	// Failed is the step the run is blocked on, until retried.
+	Failed *StepFailure `json:"failed,omitempty"`
 }
+
+// StepFailure is an onboarding step that failed for a reason other than a cancellation: the run
+// waits for an operator to retry it or cancel the onboarding.
+type StepFailure struct {
+	Step  string `json:"step"`
+	Error string `json:"error"`
+	// Note is the marker of the note on the request that records the failure, "" if none could be added.
+	Note string `json:"note,omitempty"`
+}
+
+// RetryRequest is the argument of the retry update.
+type RetryRequest struct{}
 
 // OnboardingResult is what a finished onboarding did. A cancelled onboarding is a result, not an error.
 type OnboardingResult struct {
@@ -139,6 +158,8 @@ type OnboardingResult struct {
 	Grants    []activities.GrantRef        `json:"grants"`
 	Assets    []activities.AssetAssignment `json:"assets"`
 	Reason    string                       `json:"reason,omitempty"`
+	// Failed is the step the run was blocked on when it was cancelled.
+	Failed *StepFailure `json:"failed,omitempty"`
 }
 
 // Outcomes of OnboardingResult.

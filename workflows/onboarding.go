@@ -46,8 +46,12 @@ type onboarding struct {
 	// update that arrives with the start runs before run does.
 	runCtx    workflow.Context
 	cancelRun workflow.CancelFunc
-	// calls runs the activities: a refused key blocks the run instead of failing it.
+	// calls runs the activities: a refused key blocks the run instead of failing it, and so does
+	// a step's permanent failure (step) until an operator retries or cancels.
 	calls *keyBlocking
+	// failures counts the step failures, for their notes' markers; retry is the operator's go.
+	failures int
+	retry    bool
 
 	user    activities.UserRef
 	request activities.RequestRef
@@ -81,7 +85,7 @@ func newOnboarding(ctx workflow.Context, in OnboardingInput) (*onboarding, error
 	}
 	o.runCtx, o.cancelRun = workflow.WithCancel(ctx)
 	o.calls = &keyBlocking{blockedStage: StageBlocked, workspaceID: in.WorkspaceID,
-		stage: &o.status.Stage, blocked: &o.status.Blocked, setStage: o.setStage}
+		stage: &o.status.Stage, blocked: &o.status.Blocked, setStage: o.setStage, stepFailed: o.stepFailed}
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (OnboardingStatus, error) {
 		return o.status, nil
 	}); err != nil {
@@ -93,6 +97,10 @@ func newOnboarding(ctx workflow.Context, in OnboardingInput) (*onboarding, error
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel, o.cancel,
 		workflow.UpdateHandlerOptions{Validator: o.validateCancel}); err != nil {
+		return nil, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRetry, o.retryStep,
+		workflow.UpdateHandlerOptions{Validator: o.validateRetry}); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -158,7 +166,7 @@ func (o *onboarding) provision(ctx workflow.Context) error {
 				". Access granted by this onboarding was revoked and its equipment returned to stock.</p>",
 		}).Get(ctx, nil)
 	})
-	if err := o.execute(apiCall(ctx, "open the onboarding request"), acts.EnsureRequest, activities.EnsureRequestRequest{
+	if err := o.step(ctx, "open the onboarding request", acts.EnsureRequest, activities.EnsureRequestRequest{
 		WorkspaceID: o.in.WorkspaceID, Marker: activities.Marker(o.id, "request"), RequesterID: o.user.UserID,
 		Subject:     fmt.Sprintf("New hire onboarding: %s %s (%s), starts %s", o.in.FirstName, o.in.LastName, o.in.EmployeeID, o.in.StartDate),
 		Description: o.planHTML(plan), CatalogItem: onboardingCatalogItem,
@@ -181,7 +189,7 @@ func (o *onboarding) provision(ctx workflow.Context) error {
 				Reason: "onboarding cancelled: " + o.cancelReason}).Get(ctx, nil)
 		})
 		var g activities.GrantRef
-		if err := o.execute(apiCall(ctx, "grant "+e.Name), acts.EnsureGrant, activities.GrantRequest{
+		if err := o.step(ctx, "grant "+e.Name, acts.EnsureGrant, activities.GrantRequest{
 			WorkspaceID: o.in.WorkspaceID, UserID: o.user.UserID, EntitlementID: e.ID, Entitlement: e.Name, Since: o.since,
 		}).Get(ctx, &g); err != nil {
 			return err
@@ -221,7 +229,7 @@ func (o *onboarding) provision(ctx workflow.Context) error {
 		html.EscapeString(o.in.FirstName), html.EscapeString(strings.Join(o.status.Done, ", ")))); err != nil {
 		return err
 	}
-	return o.execute(apiCall(ctx, "resolve the onboarding request"), acts.ResolveRequest, activities.ResolveRequestRequest{
+	return o.step(ctx, "resolve the onboarding request", acts.ResolveRequest, activities.ResolveRequestRequest{
 		WorkspaceID: o.in.WorkspaceID, DisplayID: o.request.DisplayID,
 	}).Get(ctx, nil)
 }
@@ -231,7 +239,7 @@ func (o *onboarding) assignAsset(ctx workflow.Context, t activities.PlannedAsset
 	wait := assetRetryFirst
 	for noted := false; ; {
 		var a activities.AssetAssignment
-		if err := o.execute(apiCall(ctx, "assign a "+t.Name), acts.AssignAsset, activities.AssignAssetRequest{
+		if err := o.step(ctx, "assign a "+t.Name, acts.AssignAsset, activities.AssignAssetRequest{
 			WorkspaceID: o.in.WorkspaceID, UserID: o.user.UserID, AssetTypeID: t.ID, AssetTypeName: t.Name, Since: o.since,
 		}).Get(ctx, &a); err != nil {
 			return a, err
@@ -344,17 +352,109 @@ func (o *onboarding) compensate(ctx workflow.Context) error {
 	return errors.Join(errs...)
 }
 
-// note adds a marked note to the onboarding request, once; ctx carries the activity options.
+// note adds a marked note to the onboarding request, once, as a step; ctx carries the activity options.
 func (o *onboarding) note(ctx workflow.Context, step, body string) error {
-	return o.execute(ctx, acts.AddNote, activities.NoteRequest{
-		WorkspaceID: o.in.WorkspaceID, DisplayID: o.request.DisplayID, Marker: activities.Marker(o.id, step),
-		Description: body, Private: true,
-	}).Get(ctx, nil)
+	return o.calls.executeStep(ctx, acts.AddNote, o.noteRequest(step, body)).Get(ctx, nil)
+}
+
+func (o *onboarding) noteRequest(step, body string) activities.NoteRequest {
+	return activities.NoteRequest{WorkspaceID: o.in.WorkspaceID, DisplayID: o.request.DisplayID,
+		Marker: activities.Marker(o.id, step), Description: body, Private: true}
 }
 
 // execute runs an activity; a refused key blocks the run until it works again.
 func (o *onboarding) execute(ctx workflow.Context, activity any, args ...any) *blockingFuture {
 	return o.calls.execute(ctx, activity, args...)
+}
+
+// step runs the activity of a provisioning step (summary names it): a refused key blocks the
+// run, and so does a failure for good, until an operator retries the step or cancels.
+func (o *onboarding) step(ctx workflow.Context, summary string, activity any, args ...any) *blockingFuture {
+	return o.calls.executeStep(apiCall(ctx, summary), activity, args...)
+}
+
+// stepFailuresBlockChange versions the blocking on a failed step: histories recorded before it
+// failed the run, leaving what was done in place.
+const stepFailuresBlockChange = "step-failures-block"
+
+// stepFailed notes a step's failure on the request and holds the run in StageBlocked until an
+// operator retries the step (nil) or cancels the onboarding (the cancellation, then compensation).
+func (o *onboarding) stepFailed(ctx workflow.Context, step string, err error) error {
+	if workflow.GetVersion(ctx, stepFailuresBlockChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return err
+	}
+	o.failures++
+	failure := &StepFailure{Step: step, Error: errorText(err)}
+	o.logger.Error("Onboarding step failed: blocked until an operator retries or cancels", "Step", step, "Error", err)
+	noted, nerr := o.noteFailure(ctx, failure)
+	if temporal.IsCanceledError(nerr) {
+		return nerr
+	}
+	if nerr == nil {
+		failure.Note = noted
+	}
+	o.status.Failed, o.retry = failure, false
+	o.calls.block(ctx, o.failureReason(failure, nerr))
+	if err := workflow.Await(ctx, func() bool { return o.retry }); err != nil {
+		o.calls.cancelled()
+		return err
+	}
+	o.status.Failed = nil
+	o.calls.unblock(ctx)
+	return nil
+}
+
+// noteFailure records a failed step on the request (once per failure: the marker is the
+// failure's number) and returns the note's marker; with no request yet there is nothing to note on.
+func (o *onboarding) noteFailure(ctx workflow.Context, f *StepFailure) (string, error) {
+	if o.request.DisplayID == "" {
+		return "", errors.New("no onboarding request exists yet to note it on")
+	}
+	step := fmt.Sprintf("failed-%d", o.failures)
+	id := html.EscapeString(o.in.EmployeeID)
+	body := fmt.Sprintf("<p>Onboarding blocked: the step %q failed: %s. Nothing more is done until an operator "+
+		"fixes the cause and runs <code>starter onboard retry --employee-id %s</code>, or undoes what this onboarding did "+
+		"with <code>starter onboard cancel --employee-id %s --reason TEXT</code>.</p>",
+		html.EscapeString(f.Step), html.EscapeString(f.Error), id, id)
+	err := o.execute(apiCall(ctx, "note the failed step"), acts.AddNote, o.noteRequest(step, body)).Get(ctx, nil)
+	return activities.Marker(o.id, step), err
+}
+
+// failureReason is status.Blocked for a failed step: what failed, where it is noted, and what to do.
+func (o *onboarding) failureReason(f *StepFailure, noteErr error) string {
+	where := "noted on request " + o.request.DisplayID
+	if noteErr != nil {
+		where = "not noted on the request (" + errorText(noteErr) + ")"
+	}
+	return fmt.Sprintf("step %q failed: %s; %s. Fix the cause, then run: starter onboard retry --employee-id %s; "+
+		"or undo what was done: starter onboard cancel --employee-id %s --reason TEXT", f.Step, f.Error, where, o.in.EmployeeID, o.in.EmployeeID)
+}
+
+// validateRetry accepts a retry only while the run waits on a failed step.
+func (o *onboarding) validateRetry(ctx workflow.Context, _ RetryRequest) error {
+	if o.status.Failed == nil || o.status.Cancelled {
+		return fmt.Errorf("the onboarding is not blocked on a failed step (stage %s): there is nothing to retry", o.status.Stage)
+	}
+	return nil
+}
+
+func (o *onboarding) retryStep(ctx workflow.Context, _ RetryRequest) (OnboardingStatus, error) {
+	o.retry = true
+	o.logger.Info("Retrying the failed step", "Step", o.status.Failed.Step)
+	return o.status, nil
+}
+
+// errorText is an activity failure as an operator reads it: the error type and its message.
+func errorText(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() != "" {
+		return appErr.Type() + ": " + appErr.Message()
+	}
+	var timeout *temporal.TimeoutError
+	if errors.As(err, &timeout) {
+		return "the step did not finish in time (" + timeout.Error() + ")"
+	}
+	return err.Error()
 }
 
 // setStage records a stage in the status, the search attributes and the UI's current details.
@@ -400,7 +500,7 @@ func (o *onboarding) details() string {
 
 func (o *onboarding) result(outcome string) OnboardingResult {
 	return OnboardingResult{Outcome: outcome, UserID: o.user.UserID, RequestID: o.request.DisplayID,
-		Grants: o.grants, Assets: o.assets, Reason: o.cancelReason}
+		Grants: o.grants, Assets: o.assets, Reason: o.cancelReason, Failed: o.status.Failed}
 }
 
 // planHTML is the plan as a request note.
