@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,7 +25,12 @@ const (
 	DefaultTimeout    = 5 * time.Second
 	DefaultRetryAfter = 30 * time.Second
 	DefaultRemember   = 10_000
+	// DefaultMaxInFlight bounds the bodies held at once: with MaxBodyBytes each, 32 MiB.
+	DefaultMaxInFlight = 32
 )
+
+// CodeBusy (503): every body slot is taken; the delivery was not read.
+const CodeBusy = "receiver_busy"
 
 // Config configures a Handler; Secrets, Temporal, Logger and Metrics are required.
 type Config struct {
@@ -46,6 +52,9 @@ type Config struct {
 	// MaxPastDays: a termination whose last working day ended more than this many days ago is
 	// held, not offboarded at once (DefaultMaxPastDays when zero).
 	MaxPastDays int
+	// MaxInFlight is how many bodies are read and parsed at once (DefaultMaxInFlight when zero);
+	// a delivery over it is answered 503 with Retry-After at once, unread.
+	MaxInFlight int
 	// Now is the clock of signatures and dates (time.Now when nil).
 	Now func() time.Time
 }
@@ -65,6 +74,8 @@ type Handler struct {
 	logger     *slog.Logger
 	timeout    time.Duration
 	retryAfter time.Duration
+	// slots holds one token per body being read and parsed.
+	slots chan struct{}
 }
 
 // NewHandler checks cfg and registers the metrics.
@@ -83,7 +94,8 @@ func NewHandler(cfg Config) (*Handler, error) {
 	return &Handler{
 		verifier: v, router: NewRouter(cfg.Temporal, cfg.Now, orDefault(cfg.MaxPastDays, DefaultMaxPastDays)), metrics: m, logger: cfg.Logger,
 		timeout: orDefault(cfg.Timeout, DefaultTimeout), retryAfter: orDefault(cfg.RetryAfter, DefaultRetryAfter),
-		seen: newSeen(orDefault(cfg.Remember, DefaultRemember)),
+		seen:  newSeen(orDefault(cfg.Remember, DefaultRemember)),
+		slots: make(chan struct{}, orDefault(cfg.MaxInFlight, DefaultMaxInFlight)),
 	}, nil
 }
 
@@ -115,18 +127,7 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, d *delivery) (O
 	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
 		return Outcome{}, err
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		return Outcome{}, &Problem{Status: http.StatusRequestEntityTooLarge, Code: CodeBodyTooLarge, Message: "the body is larger than 1 MiB"}
-	case err != nil:
-		return Outcome{}, badRequest(CodeUnreadableBody, "the body could not be read")
-	}
-	if err := h.verifier.Verify(r.Header.Get(HeaderTimestamp), r.Header.Get(HeaderSignature), body); err != nil {
-		return Outcome{}, err
-	}
-	ev, err := Parse(body)
+	ev, err := h.readEvent(w, r)
 	if ev.Type != "" {
 		d.typ = ev.Type
 	}
@@ -153,6 +154,47 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, d *delivery) (O
 	}
 	return out, err
 }
+
+// bodies are the buffers bodies are read into, MaxBodyBytes+1 each (one byte more tells a body
+// over the limit), reused so a burst of large bodies does not become garbage per delivery.
+var bodies = sync.Pool{New: func() any { b := make([]byte, MaxBodyBytes+1); return &b }}
+
+// readEvent verifies the signature headers, then, holding a slot, reads the body at most
+// MaxBodyBytes into a pooled buffer and the HMACs at once, checks the signature and parses it.
+// An unsigned delivery, one declaring a larger body and one finding no free slot are answered
+// without reading the body.
+func (h *Handler) readEvent(w http.ResponseWriter, r *http.Request) (Event, error) {
+	signed, err := h.verifier.Begin(r.Header.Get(HeaderTimestamp), r.Header.Get(HeaderSignature))
+	if err != nil {
+		return Event{}, err
+	}
+	if r.ContentLength > MaxBodyBytes {
+		return Event{}, errTooLarge
+	}
+	select {
+	case h.slots <- struct{}{}:
+		defer func() { <-h.slots }()
+	default:
+		return Event{}, &Problem{Status: http.StatusServiceUnavailable, Code: CodeBusy,
+			Message: "the receiver is reading as many deliveries as it may at once; nothing was read: deliver it again after Retry-After seconds"}
+	}
+	buf := bodies.Get().(*[]byte)
+	defer bodies.Put(buf)
+	n, err := io.ReadFull(io.TeeReader(http.MaxBytesReader(w, r.Body, MaxBodyBytes), signed), *buf)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return Event{}, errTooLarge
+	case err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF):
+		return Event{}, badRequest(CodeUnreadableBody, "the body could not be read")
+	}
+	if err := signed.Check(); err != nil {
+		return Event{}, err
+	}
+	return Parse((*buf)[:n]) // Parse copies what it keeps: the buffer is reused
+}
+
+var errTooLarge = &Problem{Status: http.StatusRequestEntityTooLarge, Code: CodeBodyTooLarge, Message: "the body is larger than 1 MiB: send one event per delivery"}
 
 // checkContentType admits application/json, in UTF-8 (the only encoding of JSON, RFC 8259).
 func checkContentType(header string) error {
