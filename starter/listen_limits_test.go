@@ -116,4 +116,3 @@ func TestListenBadLimitsExit2NamingTheVariable(t *testing.T) {
 		assert.Contains(t, r.stderr, hrReadTimeoutVar+"=5s is shorter than "+hrReadHeaderTimeoutVar)
 	})
 }
-
