@@ -25,7 +25,7 @@ const (
 	DefaultTimeout    = 5 * time.Second
 	DefaultRetryAfter = 30 * time.Second
 	DefaultRemember   = 10_000
-	// DefaultMaxInFlight bounds the bodies held at once: with MaxBodyBytes each, 32 MiB.
+	// DefaultMaxInFlight bounds the large bodies held at once: with MaxBodyBytes each, 32 MiB.
 	DefaultMaxInFlight = 32
 )
 
@@ -52,8 +52,8 @@ type Config struct {
 	// MaxPastDays: a termination whose last working day ended more than this many days ago is
 	// held, not offboarded at once (DefaultMaxPastDays when zero).
 	MaxPastDays int
-	// MaxInFlight is how many bodies are read and parsed at once (DefaultMaxInFlight when zero);
-	// a delivery over it is answered 503 with Retry-After at once, unread.
+	// MaxInFlight is how many bodies over SmallBodyBytes are read at once (DefaultMaxInFlight
+	// when zero); a large delivery over it is answered 503 with Retry-After at once, unread.
 	MaxInFlight int
 	// Now is the clock of signatures and dates (time.Now when nil).
 	Now func() time.Time
@@ -74,7 +74,7 @@ type Handler struct {
 	logger     *slog.Logger
 	timeout    time.Duration
 	retryAfter time.Duration
-	// slots holds one token per body being read and parsed.
+	// slots holds one token per large body being read and parsed.
 	slots chan struct{}
 }
 
@@ -155,14 +155,22 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, d *delivery) (O
 	return out, err
 }
 
-// bodies are the buffers bodies are read into, MaxBodyBytes+1 each (one byte more tells a body
-// over the limit), reused so a burst of large bodies does not become garbage per delivery.
-var bodies = sync.Pool{New: func() any { b := make([]byte, MaxBodyBytes+1); return &b }}
+// SmallBodyBytes: a body up to this size (every real HR event) is read into a small buffer
+// without a slot, so large bodies holding every slot do not keep valid deliveries out; the
+// connection cap bounds these buffers.
+const SmallBodyBytes = 16 << 10
 
-// readEvent verifies the signature headers, then, holding a slot, reads the body at most
-// MaxBodyBytes into a pooled buffer and the HMACs at once, checks the signature and parses it.
-// An unsigned delivery, one declaring a larger body and one finding no free slot are answered
-// without reading the body.
+// Body buffers, reused so a burst of deliveries does not become garbage per delivery. A large one
+// has one byte more than MaxBodyBytes, which tells a body over the limit.
+var (
+	smallBodies = sync.Pool{New: func() any { b := make([]byte, SmallBodyBytes); return &b }}
+	largeBodies = sync.Pool{New: func() any { b := make([]byte, MaxBodyBytes+1); return &b }}
+)
+
+// readEvent verifies the signature headers, reads the body at most MaxBodyBytes into a pooled
+// buffer and the HMACs at once, checks the signature and parses the event. A body over
+// SmallBodyBytes is read holding one of MaxInFlight slots. An unsigned delivery, one declaring a
+// body over the limit and a large one finding no free slot are answered without reading the body.
 func (h *Handler) readEvent(w http.ResponseWriter, r *http.Request) (Event, error) {
 	signed, err := h.verifier.Begin(r.Header.Get(HeaderTimestamp), r.Header.Get(HeaderSignature))
 	if err != nil {
@@ -171,27 +179,44 @@ func (h *Handler) readEvent(w http.ResponseWriter, r *http.Request) (Event, erro
 	if r.ContentLength > MaxBodyBytes {
 		return Event{}, errTooLarge
 	}
+	src := io.TeeReader(http.MaxBytesReader(w, r.Body, MaxBodyBytes), signed)
+	small := smallBodies.Get().(*[]byte)
+	defer smallBodies.Put(small)
+	n := 0
+	if r.ContentLength <= SmallBodyBytes { // small or unknown (-1): start small
+		if n, err = io.ReadFull(src, *small); err != nil || int64(n) == r.ContentLength {
+			return finishBody(signed, (*small)[:n], err)
+		}
+	}
+	// A large body: declared so, or an unknown length that filled the small buffer.
 	select {
 	case h.slots <- struct{}{}:
 		defer func() { <-h.slots }()
 	default:
 		return Event{}, &Problem{Status: http.StatusServiceUnavailable, Code: CodeBusy,
-			Message: "the receiver is reading as many deliveries as it may at once; nothing was read: deliver it again after Retry-After seconds"}
+			Message: "the receiver is reading as many large deliveries as it may at once: deliver it again after Retry-After seconds"}
 	}
-	buf := bodies.Get().(*[]byte)
-	defer bodies.Put(buf)
-	n, err := io.ReadFull(io.TeeReader(http.MaxBytesReader(w, r.Body, MaxBodyBytes), signed), *buf)
+	large := largeBodies.Get().(*[]byte)
+	defer largeBodies.Put(large)
+	copy(*large, (*small)[:n])
+	m, err := io.ReadFull(src, (*large)[n:])
+	return finishBody(signed, (*large)[:n+m], err)
+}
+
+// finishBody judges how the body's read ended, then checks the signature and parses body, which
+// Parse copies from (the buffer is reused).
+func finishBody(signed *Signed, body []byte, readErr error) (Event, error) {
 	var tooLarge *http.MaxBytesError
 	switch {
-	case errors.As(err, &tooLarge):
+	case errors.As(readErr, &tooLarge):
 		return Event{}, errTooLarge
-	case err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF):
+	case readErr != nil && !errors.Is(readErr, io.ErrUnexpectedEOF) && !errors.Is(readErr, io.EOF):
 		return Event{}, badRequest(CodeUnreadableBody, "the body could not be read")
 	}
 	if err := signed.Check(); err != nil {
 		return Event{}, err
 	}
-	return Parse((*buf)[:n]) // Parse copies what it keeps: the buffer is reused
+	return Parse(body)
 }
 
 var errTooLarge = &Problem{Status: http.StatusRequestEntityTooLarge, Code: CodeBodyTooLarge, Message: "the body is larger than 1 MiB: send one event per delivery"}

@@ -106,7 +106,7 @@ func (b *blockingBody) Read([]byte) (int, error) {
 	return 0, io.EOF
 }
 
-func TestDeliveriesOverTheInFlightCapAre503AtOnce(t *testing.T) {
+func TestLargeDeliveriesOverTheInFlightCapAre503AtOnceSmallOnesStillServed(t *testing.T) {
 	f := newFake()
 	h, err := NewHandler(Config{Secrets: []string{secretA}, Temporal: f, Metrics: prometheus.NewRegistry(),
 		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return f.clock }, MaxInFlight: 1, RetryAfter: 7 * time.Second})
@@ -116,22 +116,41 @@ func TestDeliveriesOverTheInFlightCapAre503AtOnce(t *testing.T) {
 	first := make(chan int, 1)
 	go func() {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, limitsRequest(f, slow, -1, forged))
+		h.ServeHTTP(rec, limitsRequest(f, slow, MaxBodyBytes, forged))
 		first <- rec.Code
 	}()
-	<-slow.started // the only slot is taken
+	<-slow.started // a large body, still arriving, holds the only slot
 
-	body := eventJSON("evt-2", TypeHired, nil)
+	large := &countingReader{left: 4 * SmallBodyBytes}
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, limitsRequest(f, strings.NewReader(body), -1, Sign(secretA, f.clock, []byte(body))))
+	h.ServeHTTP(rec, limitsRequest(f, large, 4*SmallBodyBytes, forged))
 	require.Equal(t, http.StatusServiceUnavailable, rec.Code, rec.Body.String())
 	assert.Equal(t, "7", rec.Header().Get("Retry-After"))
 	assert.Equal(t, CodeBusy, decodeBody(t, rec)["code"])
-	assert.Empty(t, f.calls, "a delivery over the cap reached Temporal")
+	assert.Zero(t, large.read.Load(), "a large delivery over the cap was read")
+
+	chunked := &countingReader{left: 4 * SmallBodyBytes}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, limitsRequest(f, chunked, -1, forged))
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code, "an unknown length past the small buffer needs a slot: %s", rec.Body.String())
+	assert.Equal(t, int64(SmallBodyBytes), chunked.read.Load(), "only the small buffer was read")
+
+	for i, declared := range []bool{false, true} { // chunked, and with its Content-Length
+		body := eventJSON("evt-small-"+strconv.Itoa(i), TypeHired, map[string]any{"employee_id": "E-" + strconv.Itoa(i)})
+		req := limitsRequest(f, io.MultiReader(strings.NewReader(body)), -1, Sign(secretA, f.clock, []byte(body)))
+		if declared {
+			req.ContentLength = int64(len(body))
+		}
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		assert.Equal(t, http.StatusAccepted, rec.Code, "a small delivery needs no slot: %s", rec.Body.String())
+	}
 
 	close(slow.release)
 	assert.Equal(t, http.StatusUnauthorized, <-first, "the slow (forged) delivery is answered once its body ends")
+	body := eventJSON("evt-large", TypeHired, map[string]any{"employee_id": "E-9"})
+	padded := body[:len(body)-1] + strings.Repeat(" ", 2*SmallBodyBytes) + "}"
 	rec = httptest.NewRecorder()
-	h.ServeHTTP(rec, limitsRequest(f, strings.NewReader(body), int64(len(body)), Sign(secretA, f.clock, []byte(body))))
-	assert.Equal(t, http.StatusAccepted, rec.Code, "the slot is free again: %s", rec.Body.String())
+	h.ServeHTTP(rec, limitsRequest(f, strings.NewReader(padded), int64(len(padded)), Sign(secretA, f.clock, []byte(padded))))
+	assert.Equal(t, http.StatusAccepted, rec.Code, "the slot is free again, and a large body is signed over all of it: %s", rec.Body.String())
 }
