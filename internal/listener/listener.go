@@ -67,7 +67,7 @@ func Start(ctx context.Context, bin string, env map[string]string, args ...strin
 	select {
 	case a := <-addr:
 		p.URL = "http://" + a.Addr
-		if a.MetricsAddr != "off" {
+		if a.MetricsAddr != "" && a.MetricsAddr != "off" { // "": a receiver serving /metrics beside /hr/events
 			p.MetricsURL = "http://" + a.MetricsAddr
 		}
 		return p, nil
