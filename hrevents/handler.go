@@ -25,8 +25,9 @@ const (
 	DefaultTimeout    = 5 * time.Second
 	DefaultRetryAfter = 30 * time.Second
 	DefaultRemember   = 10_000
-	// DefaultMaxInFlight bounds the large bodies held at once: with MaxBodyBytes each, 32 MiB.
-	DefaultMaxInFlight = 32
+	// DefaultMaxInFlight bounds the large bodies held at once: with MaxBodyBytes each, 8 MiB.
+	// Real events are far smaller than SmallBodyBytes and need no slot.
+	DefaultMaxInFlight = 8
 )
 
 // CodeBusy (503): every body slot is taken; the delivery was not read.
@@ -180,13 +181,15 @@ func (h *Handler) readEvent(w http.ResponseWriter, r *http.Request) (Event, erro
 		return Event{}, errTooLarge
 	}
 	src := io.TeeReader(http.MaxBytesReader(w, r.Body, MaxBodyBytes), signed)
-	small := smallBodies.Get().(*[]byte)
-	defer smallBodies.Put(small)
-	n := 0
+	var head []byte                        // what the small buffer read of a body of unknown length
 	if r.ContentLength <= SmallBodyBytes { // small or unknown (-1): start small
-		if n, err = io.ReadFull(src, *small); err != nil || int64(n) == r.ContentLength {
+		small := smallBodies.Get().(*[]byte)
+		defer smallBodies.Put(small)
+		n, err := io.ReadFull(src, *small)
+		if err != nil || int64(n) == r.ContentLength {
 			return finishBody(signed, (*small)[:n], err)
 		}
+		head = *small
 	}
 	// A large body: declared so, or an unknown length that filled the small buffer.
 	select {
@@ -198,7 +201,7 @@ func (h *Handler) readEvent(w http.ResponseWriter, r *http.Request) (Event, erro
 	}
 	large := largeBodies.Get().(*[]byte)
 	defer largeBodies.Put(large)
-	copy(*large, (*small)[:n])
+	n := copy(*large, head)
 	m, err := io.ReadFull(src, (*large)[n:])
 	return finishBody(signed, (*large)[:n+m], err)
 }

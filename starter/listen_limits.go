@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/net/netutil"
+
+	"github.com/atomicflow/atomicflow/hrevents"
 )
 
 // The receiver's limits: the only component exposed beyond the host must not be pushed out of
@@ -25,7 +27,7 @@ const (
 // listenLimits are the receiver's connection and time limits, read from the environment.
 type listenLimits struct {
 	maxConnections    int           // open connections; more wait in the kernel's backlog
-	maxInFlight       int           // bodies read at once; more are answered 503
+	maxInFlight       int           // bodies over 16 KiB read at once; more are answered 503
 	readHeaderTimeout time.Duration // a client still sending its headers after this is cut
 	readTimeout       time.Duration // ... and its headers and body
 	idleTimeout       time.Duration // a kept-alive connection with no request is closed
@@ -37,7 +39,7 @@ func readListenLimits(a *app) (listenLimits, error) {
 	r := limitReader{a: a}
 	l := listenLimits{
 		maxConnections:    r.count(hrMaxConnectionsVar, 1024, 1, 1<<20),
-		maxInFlight:       r.count(hrMaxInFlightVar, 32, 1, 4096),
+		maxInFlight:       r.count(hrMaxInFlightVar, hrevents.DefaultMaxInFlight, 1, 4096),
 		readHeaderTimeout: r.duration(hrReadHeaderTimeoutVar, 5*time.Second),
 		readTimeout:       r.duration(hrReadTimeoutVar, 15*time.Second),
 		idleTimeout:       r.duration(hrIdleTimeoutVar, time.Minute),
