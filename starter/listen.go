@@ -37,9 +37,16 @@ func newListenCmd(a *app) *cobra.Command {
 		Use:   "listen [--addr 127.0.0.1:8089]",
 		Short: "Receive signed HR webhooks and start or steer onboardings and offboardings",
 		Long: `listen is the HR webhook receiver. It serves POST /hr/events in atomicflow's generic format
-(HR-EVENTS.md), GET /healthz and GET /metrics (Prometheus). /healthz answers 200 while Temporal
+(HR-EVENTS.md) and GET /healthz; GET /metrics (Prometheus) is served on ` + hrMetricsAddrVar + `
+(default 127.0.0.1:9091, loopback only; off: not at all). /healthz answers 200 while Temporal
 passes its health check (checked at most once a second, 2s deadline) and 503 naming what failed
 otherwise, so a load balancer sends deliveries elsewhere; ` + "`starter healthcheck URL`" + ` exits 1 then.
+
+Limits, each with a safe default (a bad value exits 2 naming it): ` + hrMaxConnectionsVar + ` (1024
+connections; more wait to be accepted), ` + hrReadHeaderTimeoutVar + ` (5s) and ` + hrReadTimeoutVar + `
+(15s: headers and body) cut slow clients, ` + hrIdleTimeoutVar + ` (60s) closes idle connections, and
+` + hrMaxInFlightVar + ` (8) bodies over 16 KiB are read at once; one more is answered 503 with
+Retry-After, unread. Signature headers are checked before the body is read; a body over 1 MiB is 413.
 
 Every delivery is signed: X-Atomicflow-Timestamp is the Unix time of sending and
 X-Atomicflow-Signature is v1=<hex HMAC-SHA256 of "<timestamp>.<raw body>"> with one of the
