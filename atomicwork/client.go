@@ -59,10 +59,27 @@ type Config struct {
 	Transport http.RoundTripper
 }
 
-// String prints the configuration with the key redacted.
+// String prints the configuration with the key and the URL's secrets redacted.
 func (c Config) String() string {
 	return fmt.Sprintf("atomicwork.Config{BaseURL:%q APIKey:%s WorkspaceID:%d Timeout:%s}",
-		c.BaseURL, redact(c.APIKey), c.WorkspaceID, c.Timeout)
+		RedactURL(c.BaseURL), redact(c.APIKey), c.WorkspaceID, c.Timeout)
+}
+
+// RedactURL is how a base URL may be logged or put in an error: its password (or a user name
+// without one, which may be a token) masked and its query and fragment dropped, since either may
+// carry a token. An unparsable URL is not repeated at all.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(an unparsable URL)"
+	}
+	if u.User != nil {
+		if _, hasPassword := u.User.Password(); !hasPassword {
+			u.User = url.User("xxxxx")
+		}
+	}
+	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
+	return u.Redacted()
 }
 
 // GoString keeps %#v from printing the key.
@@ -91,7 +108,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	u, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("atomicwork: base URL %q is not an http(s) URL: use e.g. https://acme.atomicwork.com", cfg.BaseURL)
+		return nil, fmt.Errorf("atomicwork: base URL %q is not an http(s) URL: use e.g. https://acme.atomicwork.com", RedactURL(cfg.BaseURL))
 	}
 	if strings.TrimSpace(cfg.APIKey) == "" {
 		return nil, errors.New("atomicwork: API key is empty: create one under Settings → Integrations → API Keys")
@@ -138,7 +155,7 @@ func New(cfg Config) (*Client, error) {
 
 // String describes the client without its key.
 func (c *Client) String() string {
-	return fmt.Sprintf("atomicwork.Client{BaseURL:%q WorkspaceID:%d}", c.baseURL, c.workspaceID)
+	return fmt.Sprintf("atomicwork.Client{BaseURL:%q WorkspaceID:%d}", RedactURL(c.baseURL), c.workspaceID)
 }
 
 // GoString keeps %#v from printing the key.

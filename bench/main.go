@@ -5,6 +5,7 @@
 //	go run ./bench offboarding --runs 50
 //	go run ./bench reassign --assets 2000 --rps 200
 //	go run ./bench webhook --deliveries 1000 --senders 16
+//	go run ./bench webhook --abuse --slow 500 --large 300
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"time"
 
 	"github.com/atomicflow/atomicflow/workflows"
 )
@@ -83,8 +85,21 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		deliveries := fs.Int("deliveries", 1000, "deliveries per row (at most 10000: the receiver remembers as many)")
 		senders := fs.Int("senders", 16, "concurrent senders")
 		temporalBin := fs.String("temporal", "bin/temporal", "Temporal CLI used for the dev server (make tools)")
+		abuse := fs.Bool("abuse", false, "measure the receiver under hostile clients instead: RSS and valid deliveries' latency")
+		a := abuseOptions{}
+		fs.IntVar(&a.slow, "slow", 500, "with --abuse: slow (slowloris) connections")
+		fs.IntVar(&a.large, "large", 300, "with --abuse: concurrent senders of 1 MiB forged-signature bodies")
+		fs.DurationVar(&a.duration, "duration", 20*time.Second, "with --abuse: how long valid deliveries are measured")
+		fs.StringVar(&a.starter, "starter", "", "with --abuse: the starter binary to measure (default: build this tree's)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
+		}
+		if *abuse {
+			if a.slow < 0 || a.large < 0 || a.duration < time.Second {
+				return fmt.Errorf("--slow and --large must be 0 or more and --duration at least 1s")
+			}
+			a.temporalBin = *temporalBin
+			return benchWebhookAbuse(ctx, out, a)
 		}
 		if *deliveries < 1 || *deliveries > 10_000 || *senders < 1 {
 			return fmt.Errorf("--deliveries must be 1 to 10000 and --senders at least 1")

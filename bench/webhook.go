@@ -14,6 +14,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -31,42 +32,13 @@ const benchSecret = "bench-webhook-secret-0123456789"
 // baseline: what the receiver costs on top of Temporal). A worker that runs the workflows, not
 // their activities, answers the updates.
 func benchWebhook(ctx context.Context, out io.Writer, n, senders int, temporalBin string) error {
-	if _, err := os.Stat(temporalBin); err != nil {
-		return fmt.Errorf("%s is missing: run `make tools` first", temporalBin)
-	}
-	srv, err := devserver.Start(ctx, temporalBin)
+	rig, err := startWebhookRig(ctx, temporalBin, "")
 	if err != nil {
 		return err
 	}
-	defer srv.Stop()
-	const queue = "bench-webhook"
-	w := worker.New(srv.Client(), queue, worker.Options{})
-	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.Offboarding, workflow.RegisterOptions{Name: workflows.OffboardingWorkflowName})
-	if err := w.Start(); err != nil {
-		return err
-	}
-	defer w.Stop()
-
-	dir, err := os.MkdirTemp("", "bench-webhook")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	bin, err := listener.Build(ctx, dir)
-	if err != nil {
-		return err
-	}
-	rx, err := listener.Start(ctx, bin, map[string]string{"TEMPORAL_ADDRESS": srv.FrontendHostPort(),
-		"ATOMICFLOW_TASK_QUEUE": queue, "ATOMICFLOW_HR_SECRETS": benchSecret})
-	if err != nil {
-		return err
-	}
-	defer rx.Stop()
+	defer rig.close()
+	srv, rx, queue := rig.srv, rig.rx, rig.queue
 	c := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: senders}}
-	if err := waitConnected(ctx, c, rx.URL); err != nil {
-		return err
-	}
 
 	hires, terminations := make([]string, n), make([]string, n)
 	startDate := time.Now().UTC().AddDate(0, 1, 0).Format(time.DateOnly)
@@ -102,6 +74,63 @@ func benchWebhook(ctx context.Context, out io.Writer, n, senders int, temporalBi
 			ms(percentile(r.latencies, 50)), ms(percentile(r.latencies, 99)), ms(percentile(r.latencies, 100)), len(r.latencies)-r.accepted)
 	}
 	return nil
+}
+
+// webhookRig is a dev server, a worker that runs the workflows (not their activities) and a
+// `starter listen` in front of them, connected.
+type webhookRig struct {
+	srv    *testsuite.DevServer
+	rx     *listener.Process
+	queue  string
+	closer []func()
+}
+
+// startWebhookRig starts the rig; starterBin is the starter binary to run, "" to build this tree's.
+func startWebhookRig(ctx context.Context, temporalBin, starterBin string) (rig *webhookRig, err error) {
+	if _, err := os.Stat(temporalBin); err != nil {
+		return nil, fmt.Errorf("%s is missing: run `make tools` first", temporalBin)
+	}
+	rig = &webhookRig{queue: "bench-webhook"}
+	defer func() {
+		if err != nil {
+			rig.close()
+		}
+	}()
+	if rig.srv, err = devserver.Start(ctx, temporalBin); err != nil {
+		return nil, err
+	}
+	rig.closer = append(rig.closer, func() { _ = rig.srv.Stop() })
+	w := worker.New(rig.srv.Client(), rig.queue, worker.Options{})
+	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.Offboarding, workflow.RegisterOptions{Name: workflows.OffboardingWorkflowName})
+	if err := w.Start(); err != nil {
+		return nil, err
+	}
+	rig.closer = append(rig.closer, w.Stop)
+	if starterBin == "" {
+		dir, err := os.MkdirTemp("", "bench-webhook")
+		if err != nil {
+			return nil, err
+		}
+		rig.closer = append(rig.closer, func() { _ = os.RemoveAll(dir) })
+		if starterBin, err = listener.Build(ctx, dir); err != nil {
+			return nil, err
+		}
+	}
+	rig.rx, err = listener.Start(ctx, starterBin, map[string]string{"TEMPORAL_ADDRESS": rig.srv.FrontendHostPort(),
+		"ATOMICFLOW_TASK_QUEUE": rig.queue, "ATOMICFLOW_HR_SECRETS": benchSecret})
+	if err != nil {
+		return nil, err
+	}
+	rig.closer = append(rig.closer, func() { _ = rig.rx.Stop() })
+	return rig, waitConnected(ctx, http.DefaultClient, rig.rx.URL)
+}
+
+// close stops what was started, the last first.
+func (r *webhookRig) close() {
+	for i := len(r.closer) - 1; i >= 0; i-- {
+		r.closer[i]()
+	}
 }
 
 type webhookRow struct {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,7 +25,13 @@ const (
 	DefaultTimeout    = 5 * time.Second
 	DefaultRetryAfter = 30 * time.Second
 	DefaultRemember   = 10_000
+	// DefaultMaxInFlight bounds the large bodies held at once: with MaxBodyBytes each, 8 MiB.
+	// Real events are far smaller than SmallBodyBytes and need no slot.
+	DefaultMaxInFlight = 8
 )
+
+// CodeBusy (503): every body slot is taken; the delivery was not read.
+const CodeBusy = "receiver_busy"
 
 // Config configures a Handler; Secrets, Temporal, Logger and Metrics are required.
 type Config struct {
@@ -46,6 +53,9 @@ type Config struct {
 	// MaxPastDays: a termination whose last working day ended more than this many days ago is
 	// held, not offboarded at once (DefaultMaxPastDays when zero).
 	MaxPastDays int
+	// MaxInFlight is how many bodies over SmallBodyBytes are read at once (DefaultMaxInFlight
+	// when zero); a large delivery over it is answered 503 with Retry-After at once, unread.
+	MaxInFlight int
 	// Now is the clock of signatures and dates (time.Now when nil).
 	Now func() time.Time
 }
@@ -65,6 +75,8 @@ type Handler struct {
 	logger     *slog.Logger
 	timeout    time.Duration
 	retryAfter time.Duration
+	// slots holds one token per large body being read and parsed.
+	slots chan struct{}
 }
 
 // NewHandler checks cfg and registers the metrics.
@@ -83,7 +95,8 @@ func NewHandler(cfg Config) (*Handler, error) {
 	return &Handler{
 		verifier: v, router: NewRouter(cfg.Temporal, cfg.Now, orDefault(cfg.MaxPastDays, DefaultMaxPastDays)), metrics: m, logger: cfg.Logger,
 		timeout: orDefault(cfg.Timeout, DefaultTimeout), retryAfter: orDefault(cfg.RetryAfter, DefaultRetryAfter),
-		seen: newSeen(orDefault(cfg.Remember, DefaultRemember)),
+		seen:  newSeen(orDefault(cfg.Remember, DefaultRemember)),
+		slots: make(chan struct{}, orDefault(cfg.MaxInFlight, DefaultMaxInFlight)),
 	}, nil
 }
 
@@ -115,18 +128,7 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, d *delivery) (O
 	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
 		return Outcome{}, err
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		return Outcome{}, &Problem{Status: http.StatusRequestEntityTooLarge, Code: CodeBodyTooLarge, Message: "the body is larger than 1 MiB"}
-	case err != nil:
-		return Outcome{}, badRequest(CodeUnreadableBody, "the body could not be read")
-	}
-	if err := h.verifier.Verify(r.Header.Get(HeaderTimestamp), r.Header.Get(HeaderSignature), body); err != nil {
-		return Outcome{}, err
-	}
-	ev, err := Parse(body)
+	ev, err := h.readEvent(w, r)
 	if ev.Type != "" {
 		d.typ = ev.Type
 	}
@@ -153,6 +155,74 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, d *delivery) (O
 	}
 	return out, err
 }
+
+// SmallBodyBytes: a body up to this size (every real HR event) is read into a small buffer
+// without a slot, so large bodies holding every slot do not keep valid deliveries out; the
+// connection cap bounds these buffers.
+const SmallBodyBytes = 16 << 10
+
+// Body buffers, reused so a burst of deliveries does not become garbage per delivery. A large one
+// has one byte more than MaxBodyBytes, which tells a body over the limit.
+var (
+	smallBodies = sync.Pool{New: func() any { b := make([]byte, SmallBodyBytes); return &b }}
+	largeBodies = sync.Pool{New: func() any { b := make([]byte, MaxBodyBytes+1); return &b }}
+)
+
+// readEvent verifies the signature headers, reads the body at most MaxBodyBytes into a pooled
+// buffer and the HMACs at once, checks the signature and parses the event. A body over
+// SmallBodyBytes is read holding one of MaxInFlight slots. An unsigned delivery, one declaring a
+// body over the limit and a large one finding no free slot are answered without reading the body.
+func (h *Handler) readEvent(w http.ResponseWriter, r *http.Request) (Event, error) {
+	signed, err := h.verifier.Begin(r.Header.Get(HeaderTimestamp), r.Header.Get(HeaderSignature))
+	if err != nil {
+		return Event{}, err
+	}
+	if r.ContentLength > MaxBodyBytes {
+		return Event{}, errTooLarge
+	}
+	src := io.TeeReader(http.MaxBytesReader(w, r.Body, MaxBodyBytes), signed)
+	var head []byte                        // what the small buffer read of a body of unknown length
+	if r.ContentLength <= SmallBodyBytes { // small or unknown (-1): start small
+		small := smallBodies.Get().(*[]byte)
+		defer smallBodies.Put(small)
+		n, err := io.ReadFull(src, *small)
+		if err != nil || int64(n) == r.ContentLength {
+			return finishBody(signed, (*small)[:n], err)
+		}
+		head = *small
+	}
+	// A large body: declared so, or an unknown length that filled the small buffer.
+	select {
+	case h.slots <- struct{}{}:
+		defer func() { <-h.slots }()
+	default:
+		return Event{}, &Problem{Status: http.StatusServiceUnavailable, Code: CodeBusy,
+			Message: "the receiver is reading as many large deliveries as it may at once: deliver it again after Retry-After seconds"}
+	}
+	large := largeBodies.Get().(*[]byte)
+	defer largeBodies.Put(large)
+	n := copy(*large, head)
+	m, err := io.ReadFull(src, (*large)[n:])
+	return finishBody(signed, (*large)[:n+m], err)
+}
+
+// finishBody judges how the body's read ended, then checks the signature and parses body, which
+// Parse copies from (the buffer is reused).
+func finishBody(signed *Signed, body []byte, readErr error) (Event, error) {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(readErr, &tooLarge):
+		return Event{}, errTooLarge
+	case readErr != nil && !errors.Is(readErr, io.ErrUnexpectedEOF) && !errors.Is(readErr, io.EOF):
+		return Event{}, badRequest(CodeUnreadableBody, "the body could not be read")
+	}
+	if err := signed.Check(); err != nil {
+		return Event{}, err
+	}
+	return Parse(body)
+}
+
+var errTooLarge = &Problem{Status: http.StatusRequestEntityTooLarge, Code: CodeBodyTooLarge, Message: "the body is larger than 1 MiB: send one event per delivery"}
 
 // checkContentType admits application/json, in UTF-8 (the only encoding of JSON, RFC 8259).
 func checkContentType(header string) error {

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -19,7 +18,7 @@ import (
 // and `starter healthcheck` says why.
 func TestHealthzIs503UntilTemporalIsReached(t *testing.T) {
 	link := newTemporalLink(&app{}, "q", slog.New(slog.DiscardHandler))
-	srv := httptest.NewServer(listenMux(http.NotFoundHandler(), prometheus.NewRegistry(), link))
+	srv := httptest.NewServer(listenMux(http.NotFoundHandler(), link))
 	defer srv.Close()
 
 	resp, err := http.Get(srv.URL + "/healthz")

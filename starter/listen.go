@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
+	"golang.org/x/net/netutil"
 
 	"github.com/atomicflow/atomicflow/hrevents"
 )
@@ -36,9 +37,16 @@ func newListenCmd(a *app) *cobra.Command {
 		Use:   "listen [--addr 127.0.0.1:8089]",
 		Short: "Receive signed HR webhooks and start or steer onboardings and offboardings",
 		Long: `listen is the HR webhook receiver. It serves POST /hr/events in atomicflow's generic format
-(HR-EVENTS.md), GET /healthz and GET /metrics (Prometheus). /healthz answers 200 while Temporal
+(HR-EVENTS.md) and GET /healthz; GET /metrics (Prometheus) is served on ` + hrMetricsAddrVar + `
+(default 127.0.0.1:9091, loopback only; off: not at all). /healthz answers 200 while Temporal
 passes its health check (checked at most once a second, 2s deadline) and 503 naming what failed
 otherwise, so a load balancer sends deliveries elsewhere; ` + "`starter healthcheck URL`" + ` exits 1 then.
+
+Limits, each with a safe default (a bad value exits 2 naming it): ` + hrMaxConnectionsVar + ` (1024
+connections; more wait to be accepted), ` + hrReadHeaderTimeoutVar + ` (5s) and ` + hrReadTimeoutVar + `
+(15s: headers and body) cut slow clients, ` + hrIdleTimeoutVar + ` (60s) closes idle connections, and
+` + hrMaxInFlightVar + ` (8) bodies over 16 KiB are read at once; one more is answered 503 with
+Retry-After, unread. Signature headers are checked before the body is read; a body over 1 MiB is 413.
 
 Every delivery is signed: X-Atomicflow-Timestamp is the Unix time of sending and
 X-Atomicflow-Signature is v1=<hex HMAC-SHA256 of "<timestamp>.<raw body>"> with one of the
@@ -123,11 +131,15 @@ func (f *listenFlags) run(ctx context.Context, a *app) error {
 	if err != nil {
 		return err
 	}
+	limits, err := readListenLimits(a)
+	if err != nil {
+		return err
+	}
 	logger := slog.New(slog.NewJSONHandler(a.stderr, nil))
 	link := newTemporalLink(a, a.taskQueue(), logger)
 	reg := prometheus.NewRegistry()
 	h, err := hrevents.NewHandler(hrevents.Config{Secrets: secrets, Temporal: link, Logger: logger, Metrics: reg,
-		Timeout: f.timeout, RetryAfter: f.retryAfter, MaxPastDays: maxPastDays})
+		Timeout: f.timeout, RetryAfter: f.retryAfter, MaxPastDays: maxPastDays, MaxInFlight: limits.maxInFlight})
 	if err != nil {
 		return usageError{fmt.Errorf("%s: %w", hrSecretsVar, err)}
 	}
@@ -135,13 +147,12 @@ func (f *listenFlags) run(ctx context.Context, a *app) error {
 	if err != nil {
 		return usageError{fmt.Errorf("--addr: cannot listen on %s: %w: choose a free host:port", f.addr, err)}
 	}
-	srv := &http.Server{
-		Handler:           listenMux(h, reg, link),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      f.timeout + 30*time.Second,
-		IdleTimeout:       2 * time.Minute,
+	defer ln.Close()
+	metrics, err := listenMetrics(limits.metricsAddr, reg)
+	if err != nil {
+		return err
 	}
+	srv := limits.server(listenMux(h, link), f.timeout)
 
 	dialCtx, stopDialing := context.WithCancel(ctx)
 	dialed := make(chan error, 1)
@@ -153,9 +164,18 @@ func (f *listenFlags) run(ctx context.Context, a *app) error {
 		link.close()
 	}()
 
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	logger.Info("Listening for HR events", "Addr", ln.Addr().String(), "Path", "/hr/events", "Secrets", len(secrets))
+	served := make(chan error, 2) // the receiver's and the metrics' servers
+	go func() { served <- srv.Serve(limits.listener(ln)) }()
+	if metrics != nil {
+		defer metrics.srv.Close()
+		go func() {
+			if err := metrics.serve(); err != nil {
+				served <- err
+			}
+		}()
+	}
+	logger.Info("Listening for HR events", "Addr", ln.Addr().String(), "Path", "/hr/events", "Secrets", len(secrets),
+		"MetricsAddr", metrics.addr(), "MaxConnections", limits.maxConnections, "MaxInFlight", limits.maxInFlight)
 	if err := waitForStop(ctx, served, dialed); err != nil {
 		_ = srv.Close()
 		return err
@@ -189,8 +209,8 @@ func waitForStop(ctx context.Context, served, dialed <-chan error) error {
 	}
 }
 
-// listenMux routes the receiver's three paths.
-func listenMux(events http.Handler, reg *prometheus.Registry, link *temporalLink) *http.ServeMux {
+// listenMux routes the receiver's two public paths; /metrics is served elsewhere (listenMetrics).
+func listenMux(events http.Handler, link *temporalLink) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/hr/events", events)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -207,6 +227,42 @@ func listenMux(events http.Handler, reg *prometheus.Registry, link *temporalLink
 		}
 		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "temporal": "connected"})
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return mux
+}
+
+// metricsServer serves /metrics on its own address, by default loopback only: the delivery
+// counts are for the operator's Prometheus, not for whoever can reach /hr/events.
+type metricsServer struct {
+	ln  net.Listener
+	srv *http.Server
+}
+
+// listenMetrics listens on addr; nil when addr is "" (off).
+func listenMetrics(addr string, reg *prometheus.Registry) (*metricsServer, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("%s: cannot listen on %s: %w: choose a free host:port (default 127.0.0.1:9091), or off", hrMetricsAddrVar, addr, err)}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return &metricsServer{ln: ln, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute}}, nil
+}
+
+func (m *metricsServer) serve() error {
+	if err := m.srv.Serve(netutil.LimitListener(m.ln, 16)); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("%s: %w", hrMetricsAddrVar, err)
+	}
+	return nil
+}
+
+// addr is where it serves, or "off".
+func (m *metricsServer) addr() string {
+	if m == nil {
+		return "off"
+	}
+	return m.ln.Addr().String()
 }

@@ -50,6 +50,7 @@ func TestListenStartsOnboardingsAndStopsGracefully(t *testing.T) {
 	srv := devserver.ForTest(t)
 	env := devEnv(srv, "listen-devserver")
 	env[hrSecretsVar] = "old-secret-0123456789, " + hrSecret // rotating: both are accepted
+	env[hrMetricsAddrVar] = "127.0.0.1:0"
 	var stderr syncbuf.Buffer
 	a := &app{stdout: io.Discard, stderr: &stderr, dial: dialTemporal, lookup: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -57,12 +58,12 @@ func TestListenStartsOnboardingsAndStopsGracefully(t *testing.T) {
 	done := make(chan int, 1)
 	go func() { done <- execute(ctx, []string{"listen", "--addr", "127.0.0.1:0"}, a) }()
 
-	addr := regexp.MustCompile(`"Addr":"(127\.0\.0\.1:\d+)"`)
-	var base string
+	addr := regexp.MustCompile(`"Addr":"(127\.0\.0\.1:\d+)".*"MetricsAddr":"(127\.0\.0\.1:\d+)"`)
+	var base, metricsBase string
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		m := addr.FindStringSubmatch(stderr.String())
-		require.Len(c, m, 2, "stderr: %s", stderr.String())
-		base = "http://" + m[1]
+		require.Len(c, m, 3, "stderr: %s", stderr.String())
+		base, metricsBase = "http://"+m[1], "http://"+m[2]
 	}, settle, 20*time.Millisecond)
 
 	body := `{"event_id":"evt-listen-1","type":"employee.hired","occurred_at":"2026-11-20T09:30:00Z","employee":{
@@ -93,7 +94,9 @@ func TestListenStartsOnboardingsAndStopsGracefully(t *testing.T) {
 	code, health := get(t, base+"/healthz")
 	assert.Equal(t, http.StatusOK, code)
 	assert.JSONEq(t, `{"status":"ok","temporal":"connected"}`, health)
-	code, metrics := get(t, base+"/metrics")
+	code, _ = get(t, base+"/metrics")
+	assert.Equal(t, http.StatusNotFound, code, "/metrics is not served beside /hr/events")
+	code, metrics := get(t, metricsBase+"/metrics")
 	assert.Equal(t, http.StatusOK, code)
 	assert.Contains(t, metrics, `atomicflow_hr_deliveries_total{outcome="applied",type="employee.hired"} 1`)
 	assert.Contains(t, metrics, `atomicflow_hr_deliveries_total{outcome="duplicate",type="employee.hired"} 1`)
@@ -127,6 +130,7 @@ func TestListenHealthzFollowsTemporal(t *testing.T) {
 	}()
 	env := devEnv(srv, "listen-health")
 	env[hrSecretsVar] = hrSecret
+	env[hrMetricsAddrVar] = "off"
 	var stderr syncbuf.Buffer
 	a := &app{stdout: io.Discard, stderr: &stderr, dial: dialTemporal, lookup: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
 	listenCtx, stopListening := context.WithCancel(ctx)

@@ -31,19 +31,25 @@ func Build(ctx context.Context, dir string) (string, error) {
 // Process is a running `starter listen`.
 type Process struct {
 	// URL is where it serves, e.g. http://127.0.0.1:41234; events go to URL + "/hr/events".
-	URL     string
-	cmd     *exec.Cmd
-	logs    *logBuffer
-	done    chan error
-	stop    sync.Once
-	stopErr error
+	URL string
+	// MetricsURL is where it serves /metrics (its own address), e.g. http://127.0.0.1:41235.
+	MetricsURL string
+	cmd        *exec.Cmd
+	logs       *logBuffer
+	done       chan error
+	stop       sync.Once
+	stopErr    error
 }
 
 // Start runs `bin listen --addr 127.0.0.1:0 args...` with env as its whole environment (plus
-// PATH and HOME, and no temporal.toml), and waits until it listens.
+// PATH and HOME, and no temporal.toml; /metrics on a free loopback port unless env sets
+// ATOMICFLOW_HR_METRICS_ADDR), and waits until it listens.
 func Start(ctx context.Context, bin string, env map[string]string, args ...string) (*Process, error) {
 	cmd := exec.Command(bin, append([]string{"listen", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TEMPORAL_CONFIG_FILE=/dev/null"}
+	if _, ok := env["ATOMICFLOW_HR_METRICS_ADDR"]; !ok {
+		cmd.Env = append(cmd.Env, "ATOMICFLOW_HR_METRICS_ADDR=127.0.0.1:0") // tests and benches run side by side
+	}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -55,12 +61,15 @@ func Start(ctx context.Context, bin string, env map[string]string, args ...strin
 		return nil, err
 	}
 	p := &Process{cmd: cmd, logs: &logBuffer{}, done: make(chan error, 1)}
-	addr := make(chan string, 1)
+	addr := make(chan addrs, 1)
 	go p.read(stderr, addr)
 	go func() { p.done <- cmd.Wait() }()
 	select {
 	case a := <-addr:
-		p.URL = "http://" + a
+		p.URL = "http://" + a.Addr
+		if a.MetricsAddr != "" && a.MetricsAddr != "off" { // "": a receiver serving /metrics beside /hr/events
+			p.MetricsURL = "http://" + a.MetricsAddr
+		}
 		return p, nil
 	case err := <-p.done:
 		return nil, fmt.Errorf("starter listen exited at start (%v):\n%s", err, p.Logs())
@@ -70,16 +79,22 @@ func Start(ctx context.Context, bin string, env map[string]string, args ...strin
 	}
 }
 
-// read keeps the log and reports the address of the "Listening for HR events" line.
-func (p *Process) read(r io.Reader, addr chan<- string) {
+// addrs are the addresses of the "Listening for HR events" line.
+type addrs struct{ Addr, MetricsAddr string }
+
+// read keeps the log and reports the addresses of the "Listening for HR events" line.
+func (p *Process) read(r io.Reader, addr chan<- addrs) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
 		line := sc.Bytes()
 		p.logs.write(line)
-		var entry struct{ Msg, Addr string }
+		var entry struct {
+			Msg string
+			addrs
+		}
 		if json.Unmarshal(line, &entry) == nil && entry.Msg == "Listening for HR events" {
-			addr <- entry.Addr
+			addr <- entry.addrs
 		}
 	}
 }
@@ -105,6 +120,9 @@ func (p *Process) terminate() error {
 		return errors.New("starter listen did not stop within 30s of SIGTERM")
 	}
 }
+
+// PID is the process id, e.g. to read its memory in /proc.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
 
 // Logs returns what it logged so far.
 func (p *Process) Logs() string { return p.logs.String() }

@@ -83,7 +83,7 @@ func (c Config) String() string {
 	slices.Sort(ws)
 	return fmt.Sprintf("workerapp.Config{Temporal:%s/%s TaskQueue:%q BaseURL:%q DefaultWorkspace:%d Keys:[REDACTED for workspaces %v] Timeout:%s RPS:%g Policy:%d rule(s) APICheckWait:%s StartWithoutAPI:%t StopTimeout:%s LogFormat:%q LogLevel:%s MetricsAddr:%q Codec:%s}",
 		orDefault(c.Temporal.HostPort, client.DefaultHostPort), orDefault(c.Temporal.Namespace, client.DefaultNamespace),
-		c.TaskQueue, c.BaseURL, c.DefaultWorkspace, ws, c.Timeout, c.RPS, len(c.Policy.Rules),
+		c.TaskQueue, atomicwork.RedactURL(c.BaseURL), c.DefaultWorkspace, ws, c.Timeout, c.RPS, len(c.Policy.Rules),
 		c.APICheckWait, c.StartWithoutAPI, c.StopTimeout, c.LogFormat, c.LogLevel, c.MetricsAddr, c.Codec)
 }
 
@@ -172,7 +172,7 @@ func (l *loader) baseURL(name string) string {
 	}
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		l.fail(name, "%q is not an http(s) URL: use e.g. https://acme.atomicwork.com", v)
+		l.fail(name, "%q is not an http(s) URL: use e.g. https://acme.atomicwork.com", atomicwork.RedactURL(v))
 	}
 	return v
 }

@@ -71,16 +71,16 @@ func Preflight(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if unanswered != nil {
 		if !cfg.StartWithoutAPI {
 			return &ConfigError{Problems: []string{fmt.Sprintf("ATOMICWORK_BASE_URL: Atomicwork at %s did not answer within %s (%v): "+
-				"check the URL and the network, or set ATOMICFLOW_START_WITHOUT_API=true to start anyway", cfg.BaseURL, wait, unanswered)}}
+				"check the URL and the network, or set ATOMICFLOW_START_WITHOUT_API=true to start anyway", atomicwork.RedactURL(cfg.BaseURL), wait, unanswered)}}
 		}
 		logger.Warn("Atomicwork did not answer; starting anyway (ATOMICFLOW_START_WITHOUT_API=true): runs retry until it does, keys and policy names are unchecked",
-			"BaseURL", cfg.BaseURL, "Waited", wait.String(), "Error", unanswered.Error())
+			"BaseURL", atomicwork.RedactURL(cfg.BaseURL), "Waited", wait.String(), "Error", unanswered.Error())
 		return nil
 	}
 	pctx, cancel := context.WithTimeout(ctx, wait) // the key checks may have used up wctx
 	defer cancel()
 	checkPolicy(pctx, policyClient, cfg.Policy, logger)
-	logger.Info("Atomicwork keys checked", "BaseURL", cfg.BaseURL, "Workspaces", fmt.Sprint(sortedWorkspaces(cfg.Keys)))
+	logger.Info("Atomicwork keys checked", "BaseURL", atomicwork.RedactURL(cfg.BaseURL), "Workspaces", fmt.Sprint(sortedWorkspaces(cfg.Keys)))
 	return nil
 }
 
@@ -93,13 +93,13 @@ func keyProblem(cfg Config, ws int64, err error) string {
 	switch atomicwork.StatusOf(err) {
 	case http.StatusUnauthorized:
 		return fmt.Sprintf("%s: Atomicwork at %s refused the key of workspace %d (HTTP 401): the key is wrong, revoked or rotated: "+
-			"put the workspace's current key (Settings → Integrations → API Keys) in %s", variable, cfg.BaseURL, ws, variable)
+			"put the workspace's current key (Settings → Integrations → API Keys) in %s", variable, atomicwork.RedactURL(cfg.BaseURL), ws, variable)
 	case http.StatusForbidden:
 		return fmt.Sprintf("%s: the key of workspace %d may not access workspace %d (HTTP 403): "+
 			"give each workspace its own key in %s, or fix ATOMICWORK_WORKSPACE_ID", variable, ws, ws, variable)
 	case http.StatusNotFound:
 		return fmt.Sprintf("%s: Atomicwork at %s has no workspace %d (HTTP 404): use an id from GET /api/v1/workspaces, "+
-			"or check ATOMICWORK_BASE_URL", variable, cfg.BaseURL, ws)
+			"or check ATOMICWORK_BASE_URL", variable, atomicwork.RedactURL(cfg.BaseURL), ws)
 	}
 	return fmt.Sprintf("%s: reading workspace %d with its key failed: %v", variable, ws, err)
 }
