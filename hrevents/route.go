@@ -201,7 +201,7 @@ func (r *Router) offboardAgain(ctx context.Context, ev Event, prev RunInfo) (boo
 	}
 	id := workflows.OffboardingID(ev.Employee.EmployeeID)
 	return false, notYet(id + " has completed and no rehire has reached atomicflow since: a termination decided after it " +
-		"offboards once its employee.rehired has been delivered; deliver this event again after it")
+		"offboards once its employee.rehired has been delivered; deliver this event again after it (without a rehire, the employee was offboarded already)")
 }
 
 // latestOnboarding describes onboarding-<employeeID>'s latest run; the zero RunInfo when there is none.
