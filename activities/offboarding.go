@@ -312,7 +312,7 @@ func (a *Activities) DeleteLeaver(ctx context.Context, req UserRequest) error {
 }
 
 // RestoreLeaver undoes an offboarding's account changes for a rehire: the account is restored if
-// deleted and its employment status is ACTIVE again.
+// deleted, its employment status is ACTIVE again and terminated_on is cleared.
 func (a *Activities) RestoreLeaver(ctx context.Context, req UserRequest) error {
 	c, u, err := a.user(ctx, req.WorkspaceID, req.UserID)
 	if err != nil {
@@ -323,11 +323,7 @@ func (a *Activities) RestoreLeaver(ctx context.Context, req UserRequest) error {
 			return toTemporal(err)
 		}
 	}
-	if u.EmploymentStatus == employmentActive {
-		return nil
-	}
-	_, err = c.PatchUser(ctx, req.UserID, atomicwork.UserInput{EmploymentStatus: employmentActive})
-	return toTemporal(err)
+	return reactivate(ctx, c, u)
 }
 
 // EscalationRequest opens (once) an IT request for access that could not be removed.

@@ -197,8 +197,11 @@ func TestTerminationDeleteAndRestoreAreIdempotent(t *testing.T) {
 	assert.True(t, got.IsDeleted)
 
 	require.NoError(t, acts.RestoreLeaver(ctx, UserRequest{UserID: u.ID}))
+	restored := sim.Stats().WritesApplied
 	require.NoError(t, acts.RestoreLeaver(ctx, UserRequest{UserID: u.ID}))
+	assert.Equal(t, restored, sim.Stats().WritesApplied, "restored already: nothing to write again")
 	got, _ = sim.UserByEmail(u.Email)
 	assert.False(t, got.IsDeleted)
 	assert.Equal(t, "ACTIVE", got.EmploymentStatus)
+	assert.Nil(t, got.TerminatedOn, "a rehired employee has no termination date")
 }

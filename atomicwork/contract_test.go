@@ -170,6 +170,10 @@ func exercises(sim *atomicworktest.Server) map[string]func(context.Context, *ato
 			_, err := c.PatchUser(ctx, userID, atomicwork.UserInput{Title: "Senior Engineer"})
 			return err
 		},
+		"ReactivateUser": func(ctx context.Context, c *atomicwork.Client) error {
+			_, err := c.ReactivateUser(ctx, userID)
+			return err
+		},
 		"DeleteUser":  func(ctx context.Context, c *atomicwork.Client) error { return c.DeleteUser(ctx, userID) },
 		"RestoreUser": func(ctx context.Context, c *atomicwork.Client) error { return c.RestoreUser(ctx, userID) },
 		"RestoreUserByEmail": func(ctx context.Context, c *atomicwork.Client) error {
@@ -311,7 +315,7 @@ func exercises(sim *atomicworktest.Server) map[string]func(context.Context, *ato
 // order runs the exercises so that each finds what earlier ones created.
 var order = []string{
 	"ListWorkspaces", "GetWorkspace", "CreateUser", "LookupUserByEmail", "GetUser", "ListUsers", "UpdateUser", "PatchUser",
-	"DeleteUser", "RestoreUser", "RestoreUserByEmail", "CreateRequest", "ListCatalogItems", "CatalogItemFields",
+	"ReactivateUser", "DeleteUser", "RestoreUser", "RestoreUserByEmail", "CreateRequest", "ListCatalogItems", "CatalogItemFields",
 	"CreateItemRequest", "GetRequest", "AddNote", "ListNotes", "PatchRequest", "ListRequests", "ListApps", "ListEntitlements",
 	"CreateGrant", "ListGrants", "GrantsByID", "RevokeGrant", "GrantHistory", "ListAssetsPage", "ListAssets", "ListUserAssets", "GetAsset",
 	"SetAssignment", "UpdateAsset", "CreateAsset", "AssetTypeFormFields", "DiscoverAssetFields", "FormOptions", "AssetTypeID",

@@ -28,6 +28,7 @@ type fakeRun struct {
 	stage    string
 	outcome  string
 	closedAt time.Time
+	started  time.Time
 	input    any
 	updates  []Update
 }
@@ -70,7 +71,7 @@ func (f *fakeTemporal) start(id, stage string, in any, rerun bool) (*fakeRun, er
 	case r != nil && r.outcome != "failed" && !rerun:
 		return r, ErrClosed
 	}
-	r = &fakeRun{id: fmt.Sprintf("run-%d", len(f.runs[id])+1), running: true, stage: stage, input: in}
+	r = &fakeRun{id: fmt.Sprintf("run-%d", len(f.runs[id])+1), running: true, stage: stage, input: in, started: f.clock}
 	f.runs[id] = append(f.runs[id], r)
 	return r, nil
 }
@@ -139,7 +140,7 @@ func (f *fakeTemporal) Describe(_ context.Context, id string) (RunInfo, error) {
 	if r == nil {
 		return RunInfo{}, ErrNotFound
 	}
-	return RunInfo{RunID: r.id, Running: r.running, Stage: r.stage, ClosedAt: r.closedAt, Outcome: r.outcome}, nil
+	return RunInfo{RunID: r.id, Running: r.running, Stage: r.stage, StartedAt: r.started, ClosedAt: r.closedAt, Outcome: r.outcome}, nil
 }
 
 // countRunsStarted counts the runs starts created (seeded ones aside).

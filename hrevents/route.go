@@ -46,7 +46,8 @@ const MaxPastDaysVar = "ATOMICFLOW_HR_MAX_PAST_DAYS"
 // Router turns events into workflow starts and updates on the deterministic ids
 // onboarding-<employee id> and offboarding-<employee id>.
 //
-// Out-of-order deliveries follow three rules:
+// Out-of-order deliveries follow four rules. Each is decided from Temporal's state and the event
+// alone, so a restarted receiver answers a redelivery as the first delivery was answered.
 //
 //  1. Dates: the newest decision wins. Every date change carries the event's occurred_at, and the
 //     workflow refuses a change older than the one it applied (workflows' AsOf and
@@ -55,13 +56,27 @@ const MaxPastDaysVar = "ATOMICFLOW_HR_MAX_PAST_DAYS"
 //  2. An event for a workflow that has not started yet (a cancellation, or a change of a hire whose
 //     start date is still ahead) is answered 409 with Retry-After, never 2xx: the HR system
 //     delivers it again after the event that starts the workflow. 2xx would drop it.
-//  3. A closed run is followed by a new one only for a new decision: a hire after a cancelled
-//     onboarding, a termination after a cancelled or rehired offboarding, or a rehire, each when
-//     the event occurred after that run closed. A late event that occurred before is ignored.
+//  3. A closed run is followed by a new one only for a new decision, one that occurred after that
+//     run closed: a hire after a cancelled onboarding, a rehire, or a termination after an
+//     offboarding whose employee stayed (cancelled), came back during its grace period (rehired)
+//     or was rehired since it completed (an onboarding-<id> run started after it closed: a
+//     boomerang). A late event that occurred before is ignored. A termination that occurred after
+//     a completed offboarding, with no rehire seen since, is answered 409: the rehire it follows
+//     may still be on its way.
+//  4. A rehire answers a termination. A rehire that occurred after the latest onboarding-<id> run
+//     started, while no offboarding has started since that run did (none exists, or the latest
+//     one is older), came before its termination: it is answered 409, and once
+//     the termination has started its offboarding, the rehire cancels it (or rehires during the
+//     grace period). A rehire for an employee atomicflow never onboarded nor offboarded onboards;
+//     one that occurred before the onboarding-<id> run started is that run's own (a redelivery).
 //
-// Limit: updates go to the latest run of an id. An old event delivered again after a new run
-// started, and after the receiver forgot its id (a restart), reaches the new run; Temporal
-// de-duplicates update ids per run only.
+// Limits: a termination decided between a completed offboarding's close and its rehire (a late
+// correction of that offboarding) offboards again once the rehire has reached atomicflow; the
+// rehire's own occurred_at is not kept, so the router cannot tell. A rehire for an employee
+// atomicflow has no run for is onboarded even if its termination is still on its way. Updates go
+// to the latest run of an id: an old event delivered again after a new run started, and after the
+// receiver forgot its id (a restart), reaches the new run; Temporal de-duplicates update ids per
+// run only.
 type Router struct {
 	temporal    Temporal
 	now         func() time.Time
@@ -148,8 +163,11 @@ func (r *Router) offboard(ctx context.Context, ev Event, u Update, hold string) 
 		if derr != nil {
 			return Outcome{}, derr
 		}
-		employeeStayed := prev.Outcome == workflows.OutcomeCancelled || prev.Outcome == workflows.OutcomeRehired
-		if !employeeStayed || !prev.ClosedAt.Before(ev.OccurredAt) {
+		again, derr := r.offboardAgain(ctx, ev, prev)
+		if derr != nil {
+			return Outcome{}, derr
+		}
+		if !again {
 			return ignored(workflows.OffboardingID(in.EmployeeID), prev.RunID, "the offboarding already ran (outcome "+prev.Outcome+"): it is not run again"), nil
 		}
 		run, err = r.temporal.UpdateWithStartOffboarding(ctx, in, u, true)
@@ -157,6 +175,42 @@ func (r *Router) offboard(ctx context.Context, ev Event, u Update, hold string) 
 	out, err := result(run, err)
 	out.Held = hold != "" && out.Result == ResultApplied
 	return out, err
+}
+
+// offboardAgain says whether the termination ev follows the closed offboarding prev with a new
+// run (rule 3): a decision taken after prev closed, for an employee who stayed, came back in the
+// grace period, or was rehired since. With no rehire seen since a completed one, the answer is a
+// 409 Problem.
+func (r *Router) offboardAgain(ctx context.Context, ev Event, prev RunInfo) (bool, error) {
+	if !prev.ClosedAt.Before(ev.OccurredAt) {
+		return false, nil // an event of that run, delivered late
+	}
+	switch prev.Outcome {
+	case workflows.OutcomeCancelled, workflows.OutcomeRehired:
+		return true, nil
+	case workflows.OutcomeCompleted:
+	default:
+		return false, nil
+	}
+	on, err := r.latestOnboarding(ctx, ev.Employee.EmployeeID)
+	if err != nil {
+		return false, err
+	}
+	if on.StartedAt.After(prev.ClosedAt) {
+		return true, nil // a boomerang: rehired after the offboarding closed
+	}
+	id := workflows.OffboardingID(ev.Employee.EmployeeID)
+	return false, notYet(id + " has completed and no rehire has reached atomicflow since: a termination decided after it " +
+		"offboards once its employee.rehired has been delivered; deliver this event again after it (without a rehire, the employee was offboarded already)")
+}
+
+// latestOnboarding describes onboarding-<employeeID>'s latest run; the zero RunInfo when there is none.
+func (r *Router) latestOnboarding(ctx context.Context, employeeID string) (RunInfo, error) {
+	on, err := r.temporal.Describe(ctx, workflows.OnboardingID(employeeID))
+	if errors.Is(err, ErrNotFound) {
+		return RunInfo{}, nil
+	}
+	return on, err
 }
 
 // lastDayUpdate moves the offboarding to the event's last working day, or offboards now when that
@@ -189,13 +243,14 @@ func daysSince(day string, now time.Time) int {
 }
 
 // rehired cancels a pending or held offboarding (the employee never left) or, once access was removed,
-// cancels the account's deletion during the grace period and onboards the employee again.
+// cancels the account's deletion during the grace period and onboards the employee again. A rehire
+// that came before its termination is answered 409 (rule 4).
 func (r *Router) rehired(ctx context.Context, ev Event) (Outcome, error) {
 	offID := workflows.OffboardingID(ev.Employee.EmployeeID)
 	reason := "rehired in the HR system (event " + ev.ID + ")"
 	off, err := r.temporal.Describe(ctx, offID)
 	switch {
-	case errors.Is(err, ErrNotFound): // never offboarded by atomicflow: onboard
+	case errors.Is(err, ErrNotFound): // no offboarding: onboard, unless the employee is onboarded
 	case err != nil:
 		return Outcome{}, err
 	case off.Running && (off.Stage == workflows.StageOffPlanning || off.Stage == workflows.StageOffScheduled || off.Stage == workflows.StageOffHeld):
@@ -205,12 +260,36 @@ func (r *Router) rehired(ctx context.Context, ev Event) (Outcome, error) {
 		if err != nil || out.Result != ResultApplied {
 			return out, err
 		}
+		return r.onboard(ctx, ev, func(RunInfo) bool { return true })
 	case off.Running:
 		return Outcome{}, notYet("the offboarding is removing access (stage " + off.Stage + "); a rehire applies once it reaches its grace period")
 	case off.Outcome == workflows.OutcomeCancelled:
 		return ignored(offID, off.RunID, "the offboarding was cancelled before anything was revoked: nothing to restore"), nil
 	}
+	if err := r.beforeItsTermination(ctx, ev, off.StartedAt); err != nil {
+		return Outcome{}, err
+	}
 	return r.onboard(ctx, ev, func(RunInfo) bool { return true })
+}
+
+// beforeItsTermination answers 409 for a rehire ev that occurred after the latest onboarding run
+// started, when that run started after the last offboarding did (offStarted, zero when none
+// ran; a rehire's onboarding starts during its offboarding's grace period or after it): the
+// employee is employed, and the termination this rehire answers has not arrived. A cancelled
+// onboarding employs no one.
+func (r *Router) beforeItsTermination(ctx context.Context, ev Event, offStarted time.Time) error {
+	on, err := r.latestOnboarding(ctx, ev.Employee.EmployeeID)
+	switch {
+	case err != nil:
+		return err
+	case on.RunID == "", !on.StartedAt.After(offStarted), !ev.OccurredAt.After(on.StartedAt):
+		return nil
+	case !on.Running && on.Outcome == workflows.OutcomeCancelled:
+		return nil
+	}
+	id := ev.Employee.EmployeeID
+	return notYet(workflows.OnboardingID(id) + " has run and no offboarding has started since: this rehire answers a termination " +
+		"that has not reached atomicflow; deliver it again after that employee.terminated (" + workflows.OffboardingID(id) + " then exists)")
 }
 
 // update sends u to the running workflow id. When none runs, early says whether the workflow

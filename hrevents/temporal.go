@@ -44,6 +44,9 @@ type RunInfo struct {
 	Running bool
 	// Stage is the run's LifecycleStage search attribute.
 	Stage string
+	// StartedAt is when the run started: a rehire's onboarding run tells when atomicflow learnt
+	// of the rehire.
+	StartedAt time.Time
 	// ClosedAt and Outcome describe a closed run. Outcome is the result's outcome (completed,
 	// cancelled, rehired), or the status of a run that did not complete (failed, terminated, ...).
 	ClosedAt time.Time

@@ -89,7 +89,8 @@ func (t hrTemporal) Describe(ctx context.Context, workflowID string) (hrevents.R
 	if err != nil {
 		return hrevents.RunInfo{}, classify(workflowID, err)
 	}
-	info := hrevents.RunInfo{RunID: d.WorkflowExecution.RunID, Running: d.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING}
+	info := hrevents.RunInfo{RunID: d.WorkflowExecution.RunID, Running: d.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
+		StartedAt: d.WorkflowStartTime}
 	info.Stage, _ = d.TypedSearchAttributes.GetKeyword(workflows.LifecycleStageKey)
 	if info.Running {
 		return info, nil

@@ -58,6 +58,9 @@ func TestHRTemporalMapsTemporalsAnswers(t *testing.T) {
 	assert.Contains(t, rejected.Reason, "YYYY-MM-DD")
 	info, err := tc.Describe(ctx, id)
 	require.NoError(t, err)
+	started := info.StartedAt
+	assert.WithinDuration(t, time.Now(), started, runDeadline, "the run started during this test")
+	info.StartedAt = time.Time{}
 	assert.Equal(t, hrevents.RunInfo{RunID: run.RunID, Running: true, Stage: workflows.StagePlanning}, info)
 
 	upd, err := tc.Update(ctx, id, hrevents.Update{ID: "evt-2", Name: workflows.UpdateCancel, Arg: workflows.CancelRequest{Reason: "offer withdrawn"}})
@@ -69,6 +72,7 @@ func TestHRTemporalMapsTemporalsAnswers(t *testing.T) {
 	assert.False(t, info.Running)
 	assert.Equal(t, workflows.OutcomeCancelled, info.Outcome)
 	assert.WithinDuration(t, time.Now(), info.ClosedAt, runDeadline, "the run closed during this test")
+	assert.Equal(t, started, info.StartedAt, "a closed run keeps its start time")
 
 	redelivered, err := tc.Update(ctx, id, hrevents.Update{ID: "evt-2", Name: workflows.UpdateCancel, Arg: workflows.CancelRequest{}})
 	require.NoError(t, err, "a known update id gets its first answer, even from a closed run")
