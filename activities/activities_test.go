@@ -106,6 +106,38 @@ func TestEnsureUserRestoresSoftDeleted(t *testing.T) {
 	assert.False(t, u.IsDeleted)
 }
 
+// A rehire onboarded on the account an offboarding terminated and deleted gets it back active,
+// without its termination date, so the reconciliation does not treat her as a leaver; a retry
+// after a lost answer converges.
+func TestEnsureUserReactivatesAFormerLeaver(t *testing.T) {
+	acts, sim := newActivities(t, atomicworktest.Options{})
+	ctx := context.Background()
+	var leaver atomicwork.User
+	for _, u := range sim.Users() {
+		if !u.IsDeleted && u.EmployeeID != "" && u.Email != "" {
+			leaver = u
+			break
+		}
+	}
+	require.NoError(t, acts.RecordTermination(ctx, TerminationRequest{UserID: leaver.ID, TerminatedOn: "2026-10-30"}))
+	require.NoError(t, acts.DeleteLeaver(ctx, UserRequest{UserID: leaver.ID}))
+	req := userReq("onboarding-" + leaver.EmployeeID)
+	req.Email, req.EmployeeID = leaver.Email, leaver.EmployeeID
+	sim.SetFaults(atomicworktest.Faults{Seed: 3, WriteThen500: 0.5})
+	var ref UserRef
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		var err error
+		ref, err = acts.EnsureUser(ctx, req)
+		assert.NoError(c, err)
+	}, time.Minute, 10*time.Millisecond, "retries converge")
+	sim.SetFaults(atomicworktest.Faults{})
+	assert.Equal(t, leaver.ID, ref.UserID)
+	u, _ := sim.UserByEmail(leaver.Email)
+	assert.False(t, u.IsDeleted)
+	assert.Equal(t, "ACTIVE", u.EmploymentStatus)
+	assert.Nil(t, u.TerminatedOn, "a rehire has no termination date")
+}
+
 func TestEnsureUserUnknownManagerIsPermanent(t *testing.T) {
 	acts, sim := newActivities(t, atomicworktest.Options{})
 	before := len(sim.Users())

@@ -85,7 +85,8 @@ func (a *Activities) EnsureUser(ctx context.Context, req EnsureUserRequest) (Use
 }
 
 // existingUser adopts the user found by email: only if it is the same employee (checked before
-// any write), restoring it if soft-deleted and recording the employee id if it has none.
+// any write), restoring it if soft-deleted, making a former leaver active again and recording the
+// employee id if it has none.
 func (a *Activities) existingUser(ctx context.Context, c *atomicwork.Client, u *atomicwork.User, req EnsureUserRequest) (UserRef, error) {
 	if err := sameEmployee(u, req.EmployeeID); err != nil {
 		return UserRef{}, err
@@ -97,10 +98,23 @@ func (a *Activities) existingUser(ctx context.Context, c *atomicwork.Client, u *
 		}
 		ref.Restored = true
 	}
+	// A rehire's account still says TERMINATED with its terminated_on: the nightly reconciliation
+	// would take the new access away again.
+	if formerLeaver(u) {
+		if err := reactivate(ctx, c, u); err != nil {
+			return UserRef{}, err
+		}
+	}
 	if err := claimEmployeeID(ctx, c, u, req.EmployeeID); err != nil {
 		return UserRef{}, err
 	}
 	return ref, nil
+}
+
+// formerLeaver: an offboarding terminated the user, or an onboarding was withdrawn; any other
+// status (an invited or pre-hire account, say) is left as HR and Atomicwork set it.
+func formerLeaver(u *atomicwork.User) bool {
+	return u.EmploymentStatus == employmentTerminated || u.EmploymentStatus == employmentCancelled || u.TerminatedOn != nil
 }
 
 // sameEmployee refuses a user that carries another HR employee id than the run's. An empty
