@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -40,8 +41,10 @@ func (k *keepAliveInbound) ExecuteActivity(ctx context.Context, in *interceptor.
 	actx, cancel := ignoreCancelRequests(ctx)
 	defer cancel()
 	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { beat(ctx, info.HeartbeatTimeout/4, done) })
+	defer wg.Wait() // no beat after the activity returned
 	defer close(done)
-	go beat(ctx, info.HeartbeatTimeout/4, done)
 	return k.Next.ExecuteActivity(actx, in)
 }
 
