@@ -6,6 +6,7 @@
 //	go run ./bench reassign --assets 2000 --rps 200
 //	go run ./bench webhook --deliveries 1000 --senders 16
 //	go run ./bench webhook --abuse --slow 500 --large 300
+//	go run ./bench crash --runs 3 --before /tmp/worker-main
 package main
 
 import (
@@ -31,7 +32,7 @@ func main() {
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("name a benchmark: onboarding, offboarding, reassign or webhook")
+		return fmt.Errorf("name a benchmark: onboarding, offboarding, reassign, webhook or crash")
 	}
 	switch args[0] {
 	case "onboarding":
@@ -105,6 +106,20 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return fmt.Errorf("--deliveries must be 1 to 10000 and --senders at least 1")
 		}
 		return benchWebhook(ctx, out, *deliveries, *senders, *temporalBin)
+	case "crash":
+		fs := flag.NewFlagSet("crash", flag.ContinueOnError)
+		var o crashOptions
+		fs.IntVar(&o.runs, "runs", 3, "kills per worker binary")
+		fs.DurationVar(&o.latency, "latency", time.Second, "added to every simulator request, so that an activity is in flight when its worker is killed")
+		fs.StringVar(&o.before, "before", "", "a worker binary to measure too, e.g. built from main (go build -o /tmp/worker-main ./worker there)")
+		fs.StringVar(&o.temporalBin, "temporal", "bin/temporal", "Temporal CLI used for the dev server (make tools)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if o.runs < 1 || o.latency <= 0 {
+			return fmt.Errorf("--runs must be at least 1 and --latency positive")
+		}
+		return benchCrash(ctx, out, o)
 	}
-	return fmt.Errorf("unknown benchmark %q: use onboarding, offboarding, reassign or webhook", args[0])
+	return fmt.Errorf("unknown benchmark %q: use onboarding, offboarding, reassign, webhook or crash", args[0])
 }

@@ -12,7 +12,9 @@ import (
 )
 
 // Activity-option profiles. Every activity call uses one: StartToClose bounds one attempt (a few
-// API calls under the client's 30 s timeout), ScheduleToClose bounds all retries together.
+// API calls under the client's 30 s timeout), ScheduleToClose bounds all retries together, and
+// HeartbeatTimeout notices a dead worker (activities.NewKeepAlive beats while an attempt runs):
+// its attempt is retried elsewhere after seconds, not after the StartToClose.
 // Permanent API errors are non-retryable ApplicationErrors and stop at once; 429s come back with
 // NextRetryDelay = Retry-After, which overrides the backoff below.
 
@@ -21,6 +23,7 @@ func apiCall(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    2 * time.Minute,
 		ScheduleToCloseTimeout: 2 * time.Hour,
+		HeartbeatTimeout:       apiHeartbeat,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Second,
 			BackoffCoefficient:     2,
@@ -38,6 +41,7 @@ func compensation(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    2 * time.Minute,
 		ScheduleToCloseTimeout: 24 * time.Hour,
+		HeartbeatTimeout:       apiHeartbeat,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Second,
 			BackoffCoefficient:     2,
@@ -47,6 +51,10 @@ func compensation(ctx workflow.Context, summary string) workflow.Context {
 		Summary: summary,
 	})
 }
+
+// apiHeartbeat is how long an attempt may go without a heartbeat before Temporal retries it:
+// the dead time after a worker dies. The keep-alive beats four times within it.
+const apiHeartbeat = 10 * time.Second
 
 // nonRetryableTypes repeats, as a safety net, the error types activities already mark non-retryable.
 var nonRetryableTypes = []string{

@@ -43,7 +43,7 @@ func NewWorker(c client.Client, cfg Config) (worker.Worker, error) {
 	}
 	w := worker.New(c, queue, worker.Options{WorkerStopTimeout: cfg.StopTimeout,
 		TaskQueueActivitiesPerSecond: ActivitiesPerSecond(cfg.RPS),
-		Interceptors:                 []interceptor.WorkerInterceptor{telemetry.NewWorkerInterceptor()}})
+		Interceptors:                 []interceptor.WorkerInterceptor{telemetry.NewWorkerInterceptor(), activities.NewKeepAlive()}})
 	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.Offboarding, workflow.RegisterOptions{Name: workflows.OffboardingWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.Reconciliation, workflow.RegisterOptions{Name: workflows.ReconciliationWorkflowName})
