@@ -130,30 +130,10 @@ func TestScanDriftFindsALeaverWhoseEmailChanged(t *testing.T) {
 			assets++
 		}
 	}
-	assert.Equal(t, len(activeGrantsOf(sim, u.ID)), grants, "every active grant of the leaver is drift")
-	assert.Equal(t, len(assetsHeldBy(sim, u.ID)), assets, "every asset of the leaver is drift")
+	assert.Equal(t, len(sim.ActiveGrantsOf(u.ID)), grants, "every active grant of the leaver is drift")
+	assert.Equal(t, len(sim.AssetsOf(u.ID)), assets, "every asset of the leaver is drift")
 	assert.NotZero(t, grants)
 	assert.NotZero(t, assets)
-}
-
-func activeGrantsOf(sim *atomicworktest.Server, userID int64) []atomicwork.Grant {
-	var out []atomicwork.Grant
-	for _, g := range sim.Grants() {
-		if g.User != nil && g.User.ID == userID && g.Active() {
-			out = append(out, g)
-		}
-	}
-	return out
-}
-
-func assetsHeldBy(sim *atomicworktest.Server, userID int64) []atomicwork.Asset {
-	var out []atomicwork.Asset
-	for _, a := range sim.Assets() {
-		if a.AssigneeID(atomicwork.FieldAssignedTo) == userID {
-			out = append(out, a)
-		}
-	}
-	return out
 }
 
 // TestFoundByEmployeeIDLogsNoEmail: the info line that says the user was found under another

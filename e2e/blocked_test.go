@@ -64,7 +64,7 @@ func TestRefusedKeyBlocksOffboardingUntilTheKeyWorks(t *testing.T) {
 	t.Logf("blocked: %+v", st)
 	assert.Contains(t, st.Blocked, activities.ErrAtomicworkAuth+": ")
 	assert.Contains(t, st.Blocked, "the worker's key for the default workspace (ATOMICWORK_WORKSPACE_ID) is refused: fix ATOMICWORK_API_KEY or ATOMICWORK_KEYS_FILE")
-	assert.Len(t, activeGrantsOf(e.sim, leaver.ID), 2, "nothing can be revoked with a refused key")
+	assert.Len(t, e.sim.ActiveGrantsOf(leaver.ID), 2, "nothing can be revoked with a refused key")
 
 	// The operator fixes the key and restarts the worker: the run goes on by itself.
 	refused.Stop()
@@ -72,8 +72,8 @@ func TestRefusedKeyBlocksOffboardingUntilTheKeyWorks(t *testing.T) {
 	var res workflows.OffboardingResult
 	require.NoError(t, run.Get(ctx, &res), "the run completes once the key works")
 	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
-	assert.Empty(t, activeGrantsOf(e.sim, leaver.ID), "the leaver keeps no access")
-	assert.Empty(t, assetsOf(e.sim, leaver.ID), "the leaver keeps no asset")
+	assert.Empty(t, e.sim.ActiveGrantsOf(leaver.ID), "the leaver keeps no access")
+	assert.Empty(t, e.sim.AssetsOf(leaver.ID), "the leaver keeps no asset")
 	st, err := e.offboardingStatus(ctx, run.GetID())
 	require.NoError(t, err)
 	assert.Equal(t, workflows.StageOffCompleted, st.Stage)

@@ -45,7 +45,7 @@ func TestBoomerangIsOffboardedAgain(t *testing.T) {
 	require.NoError(t, firstRun.Get(ctx, &first))
 	require.Equal(t, workflows.OutcomeCompleted, first.Outcome)
 	require.True(t, first.Deleted)
-	require.Empty(t, activeGrantsOf(e.sim, leaver.ID))
+	require.Empty(t, e.sim.ActiveGrantsOf(leaver.ID))
 
 	// The rehire onboards the employee again: the account is restored and granted access.
 	person := map[string]any{"employee_id": id, "email": leaver.Email, "first_name": "Boomerang", "last_name": "Rehire",
@@ -57,7 +57,7 @@ func TestBoomerangIsOffboardedAgain(t *testing.T) {
 	var onboarded workflows.OnboardingResult
 	require.NoError(t, e.client.GetWorkflow(ctx, rehired.WorkflowID, rehired.RunID).Get(ctx, &onboarded))
 	require.Equal(t, workflows.OutcomeCompleted, onboarded.Outcome)
-	require.NotEmpty(t, activeGrantsOf(e.sim, leaver.ID), "the rehire gave access back")
+	require.NotEmpty(t, e.sim.ActiveGrantsOf(leaver.ID), "the rehire gave access back")
 
 	// The first termination, delivered late, decided before the rehire: it changes nothing.
 	late := send(hrEvent{ID: "evt-term-1", Type: hrevents.TypeTerminated, OccurredAt: fired.Add(-time.Hour),
@@ -79,7 +79,7 @@ func TestBoomerangIsOffboardedAgain(t *testing.T) {
 	assert.Equal(t, workflows.OffboardingID(id), again.WorkflowID)
 	assert.NotEqual(t, firstRun.GetRunID(), again.RunID, "a new run")
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		assert.Empty(c, activeGrantsOf(e.sim, leaver.ID), "the boomerang keeps no access")
+		assert.Empty(c, e.sim.ActiveGrantsOf(leaver.ID), "the boomerang keeps no access")
 		st, err := e.offboardingStatus(ctx, again.WorkflowID)
 		require.NoError(c, err)
 		assert.Equal(c, workflows.StageOffGracePeriod, st.Stage)

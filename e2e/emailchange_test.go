@@ -20,7 +20,7 @@ import (
 func TestOffboardingAfterAnEmailChangeInAtomicwork(t *testing.T) {
 	e := newEnv(t, atomicworktest.Options{}, activities.Policy{})
 	leaver := leaverWithAccess(t, e.sim)
-	held := assetsOf(e.sim, leaver.ID)
+	held := e.sim.AssetsOf(leaver.ID)
 	id := employeeID(t, e.sim, leaver)
 	const renamed = "renamed.leaver@example.com"
 	_, err := e.sim.Client(t).PatchUser(context.Background(), leaver.ID, atomicwork.UserInput{Email: renamed})
@@ -40,8 +40,8 @@ func TestOffboardingAfterAnEmailChangeInAtomicwork(t *testing.T) {
 
 	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
 	assert.Equal(t, leaver.ID, res.UserID)
-	assert.Empty(t, activeGrantsOf(e.sim, leaver.ID), "the leaver keeps no access")
-	assert.Empty(t, assetsOf(e.sim, leaver.ID), "the leaver keeps no asset")
+	assert.Empty(t, e.sim.ActiveGrantsOf(leaver.ID), "the leaver keeps no access")
+	assert.Empty(t, e.sim.AssetsOf(leaver.ID), "the leaver keeps no asset")
 	for _, a := range held {
 		assert.Equal(t, atomicwork.AssetAvailable, assetByID(e.sim, a.ID).StatusValue(atomicwork.FieldStatus), "asset %d back in stock", a.ID)
 	}
@@ -89,8 +89,8 @@ func TestCancelledOnboardingAfterAnEmailChangeInAtomicwork(t *testing.T) {
 	assert.Equal(t, created.ID, u.ID)
 	assert.True(t, u.IsDeleted, "the cancelled hire's account is not left active")
 	assert.Equal(t, "CANCELLED", u.EmploymentStatus)
-	assert.Empty(t, assetsOf(e.sim, u.ID), "the laptop went back to stock")
+	assert.Empty(t, e.sim.AssetsOf(u.ID), "the laptop went back to stock")
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		assert.Empty(c, activeGrantsOf(e.sim, u.ID), "no grant of the cancelled hire stays active")
+		assert.Empty(c, e.sim.ActiveGrantsOf(u.ID), "no grant of the cancelled hire stays active")
 	}, runDeadline, 250*time.Millisecond)
 }

@@ -139,7 +139,7 @@ func TestFailedGrantBlocksOnboardingAndCancelUndoesEverything(t *testing.T) {
 	u, ok := e.sim.UserByEmail(in.Email)
 	require.True(t, ok)
 	assert.False(t, u.IsDeleted, "blocked, not undone: the operator decides")
-	assert.Len(t, activeGrantsOf(e.sim, u.ID), 1, "okta-base stays granted while blocked")
+	assert.Len(t, e.sim.ActiveGrantsOf(u.ID), 1, "okta-base stays granted while blocked")
 
 	// A retry while the entitlement is still withdrawn fails again and blocks again, noted again.
 	e.onboardingUpdate(run.GetID(), workflows.UpdateRetry, workflows.RetryRequest{})
@@ -156,11 +156,11 @@ func TestFailedGrantBlocksOnboardingAndCancelUndoesEverything(t *testing.T) {
 
 	// Final state: nothing of the onboarding is left active, and the request says why.
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		assert.Empty(c, activeGrantsOf(e.sim, u.ID), "no grant of the cancelled hire is active")
+		assert.Empty(c, e.sim.ActiveGrantsOf(u.ID), "no grant of the cancelled hire is active")
 	}, settle, 100*time.Millisecond)
 	u, _ = e.sim.UserByEmail(in.Email)
 	assert.True(t, u.IsDeleted, "the user this onboarding created is deactivated")
-	assert.Empty(t, assetsOf(e.sim, u.ID))
+	assert.Empty(t, e.sim.AssetsOf(u.ID))
 	var req atomicwork.Request
 	for _, r := range e.sim.Requests() {
 		if r.DisplayID == res.RequestID {

@@ -41,8 +41,8 @@ func newLeaver(t *testing.T, sim *atomicworktest.Server, prefix string) atomicwo
 			break
 		}
 	}
-	require.Len(t, activeGrantsOf(sim, u.ID), 2)
-	require.Len(t, assetsOf(sim, u.ID), 1)
+	require.Len(t, sim.ActiveGrantsOf(u.ID), 2)
+	require.Len(t, sim.AssetsOf(u.ID), 1)
 	return *u
 }
 
@@ -109,8 +109,8 @@ func TestHeldOffboardingRevokesNothingUntilRevokeNow(t *testing.T) {
 	assert.Contains(t, held, reason)
 	assert.Contains(t, held, "starter offboard now --employee-id "+leaver.EmployeeID)
 	// Held: the run waits on no timer and nothing is in flight, so this is the end state until an operator acts.
-	assert.Len(t, activeGrantsOf(e.sim, leaver.ID), 2, "a held offboarding revokes nothing")
-	assert.Len(t, assetsOf(e.sim, leaver.ID), 1, "a held offboarding reclaims nothing")
+	assert.Len(t, e.sim.ActiveGrantsOf(leaver.ID), 2, "a held offboarding revokes nothing")
+	assert.Len(t, e.sim.AssetsOf(leaver.ID), 1, "a held offboarding reclaims nothing")
 
 	h, err := e.client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: run.GetID(), UpdateName: workflows.UpdateRevokeNow,
 		Args: []any{workflows.RevokeNowRequest{Reason: "checked with HR"}}, WaitForStage: client.WorkflowUpdateStageCompleted})
@@ -119,8 +119,8 @@ func TestHeldOffboardingRevokesNothingUntilRevokeNow(t *testing.T) {
 	var res workflows.OffboardingResult
 	require.NoError(t, run.Get(ctx, &res))
 	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
-	assert.Empty(t, activeGrantsOf(e.sim, leaver.ID), "revoke_now offboards the held leaver")
-	assert.Empty(t, assetsOf(e.sim, leaver.ID))
+	assert.Empty(t, e.sim.ActiveGrantsOf(leaver.ID), "revoke_now offboards the held leaver")
+	assert.Empty(t, e.sim.AssetsOf(leaver.ID))
 	e.requireNoKeyLeak(run.GetID(), run.GetRunID())
 	recordHistory(t, e, run.GetID(), run.GetRunID(), "offboarding-held.json")
 }

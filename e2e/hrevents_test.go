@@ -465,7 +465,7 @@ func testTemporalOutage(t *testing.T, bin, cli string) {
 func leaverFor(t *testing.T, e *env, n int) (atomicwork.User, map[string]any) {
 	t.Helper()
 	for _, u := range e.sim.Users() {
-		if u.IsDeleted || u.EmployeeID == "" || u.Email == "" || len(activeGrantsOf(e.sim, u.ID)) == 0 {
+		if u.IsDeleted || u.EmployeeID == "" || u.Email == "" || len(e.sim.ActiveGrantsOf(u.ID)) == 0 {
 			continue
 		}
 		if n--; n >= 0 {
@@ -522,7 +522,7 @@ func testEventIDReused(t *testing.T, bin string) {
 	assert.Contains(t, reused.Error, "evt-reused")
 	assert.Empty(t, reused.RetryAfter)
 	scheduledOn(t, e, got.WorkflowID, day(now, 20), "America/New_York")
-	assert.NotEmpty(t, activeGrantsOf(e.sim, leaver.ID), "nothing was revoked")
+	assert.NotEmpty(t, e.sim.ActiveGrantsOf(leaver.ID), "nothing was revoked")
 
 	again, err := deliver(http.DefaultClient, rx.URL, first.body())
 	require.NoError(t, err)
@@ -576,12 +576,12 @@ func testLongPastLastDayIsHeld(t *testing.T, bin string) {
 			assert.Equal(c, workflows.StageOffHeld, st.Stage)
 			assert.Contains(c, st.Hold, "(more than "+hrevents.MaxPastDaysVar+"=30)")
 		})
-		assert.Len(t, activeGrantsOf(e.sim, leaver.ID), grants, "a held offboarding revokes nothing")
+		assert.Len(t, e.sim.ActiveGrantsOf(leaver.ID), grants, "a held offboarding revokes nothing")
 	}
 
 	t.Run("a new offboarding starts held", func(t *testing.T) {
 		leaver, emp := leaverFor(t, e, 0)
-		grants := len(activeGrantsOf(e.sim, leaver.ID))
+		grants := len(e.sim.ActiveGrantsOf(leaver.ID))
 		ev := hrEvent{ID: "evt-long-past", Type: hrevents.TypeTerminated, OccurredAt: now, Employee: withField(emp, "last_working_day", day(now, -60))}
 		got, err := deliver(http.DefaultClient, rx.URL, ev.body())
 		require.NoError(t, err)
@@ -591,7 +591,7 @@ func testLongPastLastDayIsHeld(t *testing.T, bin string) {
 	})
 	t.Run("a scheduled offboarding moved long into the past is held", func(t *testing.T) {
 		leaver, emp := leaverFor(t, e, 1)
-		grants := len(activeGrantsOf(e.sim, leaver.ID))
+		grants := len(e.sim.ActiveGrantsOf(leaver.ID))
 		first := hrEvent{ID: "evt-scheduled", Type: hrevents.TypeTerminated, OccurredAt: now.Add(-time.Hour), Employee: withField(emp, "last_working_day", day(now, 20))}
 		got, err := deliver(http.DefaultClient, rx.URL, first.body())
 		require.NoError(t, err)
@@ -620,6 +620,6 @@ func testRecentPastLastDayOffboards(t *testing.T, bin string) {
 	require.Equal(t, http.StatusAccepted, got.Status, "%+v", got)
 	assert.False(t, got.Held)
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		assert.Empty(c, activeGrantsOf(e.sim, leaver.ID), "a retroactive termination within the limit offboards at once")
+		assert.Empty(c, e.sim.ActiveGrantsOf(leaver.ID), "a retroactive termination within the limit offboards at once")
 	}, 2*time.Minute, 200*time.Millisecond)
 }

@@ -19,7 +19,7 @@ import (
 func TestOffboardingUnderAnotherEmployeeIDRevokesNothing(t *testing.T) {
 	e := newEnv(t, atomicworktest.Options{}, activities.Policy{})
 	leaver := leaverWithAccess(t, e.sim)
-	grants, assets := activeGrantsOf(e.sim, leaver.ID), assetsOf(e.sim, leaver.ID)
+	grants, assets := e.sim.ActiveGrantsOf(leaver.ID), e.sim.AssetsOf(leaver.ID)
 	users, requests := e.sim.Users(), e.sim.Requests()
 
 	wrong := testEmployeeID(t, "E-TYPO")
@@ -37,8 +37,8 @@ func TestOffboardingUnderAnotherEmployeeIDRevokesNothing(t *testing.T) {
 	assert.Contains(t, appErr.Error(), wrong)
 	assert.NotContains(t, err.Error(), leaver.Email)
 
-	assert.Equal(t, grants, activeGrantsOf(e.sim, leaver.ID), "every grant untouched")
-	assert.Equal(t, assets, assetsOf(e.sim, leaver.ID), "every asset untouched")
+	assert.Equal(t, grants, e.sim.ActiveGrantsOf(leaver.ID), "every grant untouched")
+	assert.Equal(t, assets, e.sim.AssetsOf(leaver.ID), "every asset untouched")
 	assert.Equal(t, users, e.sim.Users(), "no user changed, nobody claimed")
 	assert.Equal(t, requests, e.sim.Requests(), "no request opened")
 	e.requireNoKeyLeak(run.GetID(), run.GetRunID())

@@ -40,7 +40,7 @@ func leaverWithAccess(t *testing.T, sim *atomicworktest.Server) atomicwork.User 
 	t.Helper()
 	var leaver atomicwork.User
 	for _, u := range sim.Users() {
-		if !u.IsDeleted && u.Manager != nil && len(activeGrantsOf(sim, u.ID)) == 3 && len(assetsOf(sim, u.ID)) == 1 {
+		if !u.IsDeleted && u.Manager != nil && len(sim.ActiveGrantsOf(u.ID)) == 3 && len(sim.AssetsOf(u.ID)) == 1 {
 			leaver = u
 			break
 		}
@@ -54,28 +54,8 @@ func leaverWithAccess(t *testing.T, sim *atomicworktest.Server) atomicwork.User 
 			break
 		}
 	}
-	require.Len(t, assetsOf(sim, leaver.ID), 2)
+	require.Len(t, sim.AssetsOf(leaver.ID), 2)
 	return leaver
-}
-
-func activeGrantsOf(sim *atomicworktest.Server, userID int64) []atomicwork.Grant {
-	var out []atomicwork.Grant
-	for _, g := range sim.Grants() {
-		if g.User != nil && g.User.ID == userID && g.Active() {
-			out = append(out, g)
-		}
-	}
-	return out
-}
-
-func assetsOf(sim *atomicworktest.Server, userID int64) []atomicwork.Asset {
-	var out []atomicwork.Asset
-	for _, a := range sim.Assets() {
-		if a.AssigneeID(atomicwork.FieldAssignedTo) == userID {
-			out = append(out, a)
-		}
-	}
-	return out
 }
 
 func TestOffboardingEndToEnd(t *testing.T) {
@@ -89,7 +69,7 @@ func TestOffboardingEndToEnd(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, atomicworktest.Options{RevocationDelay: 300 * time.Millisecond}, activities.Policy{})
 			leaver := leaverWithAccess(t, e.sim)
-			held := assetsOf(e.sim, leaver.ID)
+			held := e.sim.AssetsOf(leaver.ID)
 			id := employeeID(t, e.sim, leaver)
 			e.sim.SetFaults(tc.faults)
 
@@ -104,7 +84,7 @@ func TestOffboardingEndToEnd(t *testing.T) {
 
 			assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
 			assert.True(t, res.Deleted)
-			assert.Empty(t, activeGrantsOf(e.sim, leaver.ID), "the leaver keeps no access")
+			assert.Empty(t, e.sim.ActiveGrantsOf(leaver.ID), "the leaver keeps no access")
 			for _, a := range held {
 				now := assetByID(e.sim, a.ID)
 				assert.Equal(t, leaver.Manager.ID, now.AssigneeID(atomicwork.FieldAssignedTo), "asset %d goes to the manager", a.ID)
@@ -192,14 +172,14 @@ func TestFiftyOffboardingsInTheSameMinute(t *testing.T) {
 			assert.Equal(ct, workflows.StageOffGracePeriod, st.Stage, u.EmployeeID)
 		}, runDeadline, 500*time.Millisecond)
 		cancel()
-		assert.Empty(t, activeGrantsOf(e.sim, u.ID), "%s keeps access", u.EmployeeID)
+		assert.Empty(t, e.sim.ActiveGrantsOf(u.ID), "%s keeps access", u.EmployeeID)
 		for _, g := range e.sim.Grants() {
 			if g.User != nil && g.User.ID == u.ID && g.Status == atomicwork.GrantRevoked && g.RevocationStatus != nil {
 				assert.False(t, g.UpdatedAt.Before(at), "%s: access removed at %s, before the scheduled %s", u.EmployeeID, g.UpdatedAt, at)
 			}
 		}
 	}
-	assert.Len(t, activeGrantsOf(e.sim, cancelled.ID), 1, "nothing is revoked for a cancelled offboarding")
+	assert.Len(t, e.sim.ActiveGrantsOf(cancelled.ID), 1, "nothing is revoked for a cancelled offboarding")
 }
 
 func assetByID(sim *atomicworktest.Server, id int64) atomicwork.Asset {

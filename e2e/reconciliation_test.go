@@ -26,7 +26,7 @@ func seedDrift(t *testing.T, sim *atomicworktest.Server) (leavers []int64, stale
 		if len(leavers) == 2 {
 			break
 		}
-		if u.IsDeleted || len(activeGrantsOf(sim, u.ID)) == 0 || len(assetsOf(sim, u.ID)) == 0 || strings.Contains(u.Email, "manager") {
+		if u.IsDeleted || len(sim.ActiveGrantsOf(u.ID)) == 0 || len(sim.AssetsOf(u.ID)) == 0 || strings.Contains(u.Email, "manager") {
 			continue
 		}
 		if len(leavers) == 0 {
@@ -75,8 +75,8 @@ func TestReconciliationDryRunFixThenNothing(t *testing.T) {
 	leavers, stale := seedDrift(t, e.sim)
 	var assets, grants int
 	for _, uid := range leavers {
-		assets += len(assetsOf(e.sim, uid))
-		grants += len(activeGrantsOf(e.sim, uid))
+		assets += len(e.sim.AssetsOf(uid))
+		grants += len(e.sim.ActiveGrantsOf(uid))
 	}
 	writesBefore := e.sim.Stats().WritesApplied
 
@@ -93,8 +93,8 @@ func TestReconciliationDryRunFixThenNothing(t *testing.T) {
 	assert.Zero(t, fix.Failed)
 	require.NotEmpty(t, fix.RequestID, "a summary request when anything was fixed")
 	for _, uid := range leavers {
-		assert.Empty(t, assetsOf(e.sim, uid), "user %d still holds assets", uid)
-		assert.Empty(t, activeGrantsOf(e.sim, uid), "user %d still holds grants", uid)
+		assert.Empty(t, e.sim.AssetsOf(uid), "user %d still holds assets", uid)
+		assert.Empty(t, e.sim.ActiveGrantsOf(uid), "user %d still holds grants", uid)
 	}
 	var staleNotes, summaries int
 	for _, n := range e.sim.Notes(stale) {

@@ -74,6 +74,28 @@ func (h *Handler) Assets() []atomicwork.Asset {
 	return out
 }
 
+// ActiveGrantsOf returns the user's grants that are still active: what a leaver must not keep.
+func (h *Handler) ActiveGrantsOf(userID int64) []atomicwork.Grant {
+	var out []atomicwork.Grant
+	for _, g := range h.Grants() {
+		if g.User != nil && g.User.ID == userID && g.Active() {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// AssetsOf returns the assets assigned to the user.
+func (h *Handler) AssetsOf(userID int64) []atomicwork.Asset {
+	var out []atomicwork.Asset
+	for _, a := range h.Assets() {
+		if a.AssigneeID(atomicwork.FieldAssignedTo) == userID {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // AssetTypeID returns the id of the asset type named name (any case), 0 when there is none.
 func (h *Handler) AssetTypeID(name string) int64 {
 	var id int64
