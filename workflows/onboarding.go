@@ -114,7 +114,7 @@ func (o *onboarding) run(ctx workflow.Context) (OnboardingResult, error) {
 		o.setStage(ctx, StageCompleted)
 		return o.result(OutcomeCompleted), nil
 	}
-	if !temporal.IsCanceledError(err) {
+	if !o.endedByCancel(ctx, err) {
 		o.logger.Error("Onboarding failed", "Stage", o.status.Stage, "Error", err)
 		return o.result(""), err
 	}
@@ -130,6 +130,23 @@ func (o *onboarding) run(ctx workflow.Context) (OnboardingResult, error) {
 	o.setStage(dctx, StageCancelled)
 	return o.result(OutcomeCancelled), nil
 }
+
+// cancelWinsChange versions endedByCancel: runs recorded before it failed in that race.
+const cancelWinsChange = "onboarding-cancel-wins-failed-step"
+
+// endedByCancel reports whether provisioning ended because of a cancellation. A step in flight when
+// the cancel arrives may end with its attempt's failure instead of a cancellation (the server does
+// not retry an activity whose cancellation was requested): the operator asked to undo, so that
+// failure ends the run like the cancellation it raced with. Versioned only when it happens.
+func (o *onboarding) endedByCancel(ctx workflow.Context, err error) bool {
+	if temporal.IsCanceledError(err) {
+		return true
+	}
+	return cancelRaced(err, o.cancelReason) && workflow.GetVersion(ctx, cancelWinsChange, workflow.DefaultVersion, 1) == 1
+}
+
+// cancelRaced: a failure while a cancel was asked for.
+func cancelRaced(err error, cancelReason string) bool { return err != nil && cancelReason != "" }
 
 // provision runs the steps in order; each one is idempotent, so a replayed or retried step converges.
 func (o *onboarding) provision(ctx workflow.Context) error {

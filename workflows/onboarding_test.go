@@ -379,3 +379,13 @@ func TestOnboardingInputValidate(t *testing.T) {
 		})
 	}
 }
+
+// A step's failure counts as the cancellation it raced with only once a cancel was asked for; the
+// run-level path (the server reports the failure of an activity whose cancellation was requested)
+// is exercised on the dev server by starter's TestHRTemporalMapsTemporalsAnswers under load.
+func TestCancelRaced(t *testing.T) {
+	failed := temporal.NewApplicationError("unable to find activityType=ResolvePlan", "ActivityNotRegisteredError")
+	assert.True(t, cancelRaced(failed, "offer withdrawn"))
+	assert.False(t, cancelRaced(failed, ""), "a failure without a cancel is a failure")
+	assert.False(t, cancelRaced(nil, "offer withdrawn"))
+}
