@@ -86,6 +86,8 @@ func TestWorkerMetrics(t *testing.T) {
 		assert.Equal(ct, float64(throttled), sumMetric(text, "atomicflow_atomicwork_rate_limited_total"), "every 429")
 		assert.Equal(ct, 1.0, sumMetric(text, "atomicflow_workflows_completed_total", `workflow_type="Onboarding"`, `outcome="completed"`))
 		assert.Positive(ct, sumMetric(text, "atomicflow_activity_retry_delay_seconds_count", `error_type="ATOMICWORK_RATE_LIMITED"`))
+		// The SDK's own scope reports on its interval too: on a busy machine after ours.
+		assert.Positive(ct, sumMetric(text, "temporal_workflow_completed_total"), "the SDK's metrics are served beside ours")
 	}, settle, 250*time.Millisecond)
 
 	for class, n := range byClass {
@@ -96,7 +98,6 @@ func TestWorkerMetrics(t *testing.T) {
 	n := sumMetric(text, "atomicflow_activity_retry_delay_seconds_count")
 	assert.LessOrEqual(t, n, float64(throttled), "at most one delay per 429")
 	assert.InDelta(t, n, sumMetric(text, "atomicflow_activity_retry_delay_seconds_sum"), 1e-9)
-	assert.Positive(t, sumMetric(text, "temporal_workflow_completed_total"), "the SDK's metrics are served beside ours")
 	assert.NotContains(t, text, in.Email)
 	assert.NotContains(t, text, apiKey)
 	t.Logf("%d API calls, %d 429s, %g retry delays", calls, throttled, n)
