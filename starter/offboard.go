@@ -436,12 +436,6 @@ type offboardUpdateFlags struct{ employeeSteerFlags }
 
 func (u *offboardUpdateFlags) bind(cmd *cobra.Command) { u.employeeSteerFlags.bind(cmd, "leaver") }
 
-// check applies the shared field rules to the flags every subcommand has.
-func (u *offboardUpdateFlags) check(p *flagProblems) {
-	p.add("--employee-id", workflows.EmployeeIDProblem(u.employeeID))
-	p.add("--timeout", u.steer.check())
-}
-
 // offboardUpdateResult is what a subcommand prints (its JSON is the --json output).
 type offboardUpdateResult = steerResult[workflows.OffboardingStatus]
 
@@ -449,25 +443,20 @@ type offboardUpdateResult = steerResult[workflows.OffboardingStatus]
 // offboarding under the steering rules and prints its new state.
 func (u *offboardUpdateFlags) send(ctx context.Context, a *app, name string, arg any, check func(*flagProblems)) error {
 	var p flagProblems
-	u.check(&p)
 	if check != nil {
 		check(&p)
 	}
-	if err := p.err(); err != nil {
-		return err
-	}
-	conn, err := a.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return u.sendOn(ctx, a, conn, name, arg)
+	return checkAndSteer(ctx, a, &u.employeeSteerFlags, p, u.request(name, arg), printOffboardingState)
+}
+
+// request is the update name with arg to the leaver's offboarding.
+func (u *offboardUpdateFlags) request(name string, arg any) steerRequest {
+	return steerRequest{"offboarding", workflows.OffboardingID(u.employeeID), name, arg}
 }
 
 // sendOn is send on an open connection.
 func (u *offboardUpdateFlags) sendOn(ctx context.Context, a *app, conn *connection, name string, arg any) error {
-	req := steerRequest{"offboarding", workflows.OffboardingID(u.employeeID), name, arg}
-	return steerAndPrint(ctx, a, conn, u.steer, u.json, req, printOffboardingState)
+	return steerAndPrint(ctx, a, conn, u.steer, u.json, u.request(name, arg), printOffboardingState)
 }
 
 func newOffboardRescheduleCmd(a *app) *cobra.Command {

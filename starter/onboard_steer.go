@@ -45,18 +45,8 @@ func (u *onboardSteerFlags) bind(cmd *cobra.Command) { u.employeeSteerFlags.bind
 // send checks the shared flags and p's own problems, then sends one update to the running
 // onboarding under the steering rules and prints its new state.
 func (u *onboardSteerFlags) send(ctx context.Context, a *app, p flagProblems, name string, arg any) error {
-	p.add("--employee-id", workflows.EmployeeIDProblem(u.employeeID))
-	p.add("--timeout", u.steer.check())
-	if err := p.err(); err != nil {
-		return err
-	}
-	conn, err := a.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
 	req := steerRequest{"onboarding", workflows.OnboardingID(u.employeeID), name, arg}
-	return steerAndPrint(ctx, a, conn, u.steer, u.json, req, printOnboardingState)
+	return checkAndSteer(ctx, a, &u.employeeSteerFlags, p, req, printOnboardingState)
 }
 
 func newOnboardRescheduleCmd(a *app) *cobra.Command {

@@ -13,6 +13,8 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/atomicflow/atomicflow/workflows"
 )
 
 // Steering: one update to a running workflow, bounded by --timeout, that says exactly what
@@ -55,6 +57,27 @@ func (u *employeeSteerFlags) bind(cmd *cobra.Command, person string) {
 	cmd.Flags().BoolVar(&u.json, "json", false, "print JSON instead of text")
 	u.steer.bind(cmd)
 	_ = cmd.MarkFlagRequired("employee-id") // cannot fail: the flag exists
+}
+
+// check adds the problems of the flags every employee steering command has.
+func (u *employeeSteerFlags) check(p *flagProblems) {
+	p.add("--employee-id", workflows.EmployeeIDProblem(u.employeeID))
+	p.add("--timeout", u.steer.check())
+}
+
+// checkAndSteer reports the shared flags' problems with p's (the subcommand's own), or connects
+// and sends req under the steering rules, printing the workflow's new state.
+func checkAndSteer[S any](ctx context.Context, a *app, u *employeeSteerFlags, p flagProblems, req steerRequest, printState func(io.Writer, S)) error {
+	u.check(&p)
+	if err := p.err(); err != nil {
+		return err
+	}
+	conn, err := a.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return steerAndPrint(ctx, a, conn, u.steer, u.json, req, printState)
 }
 
 // steerResult is what a steering command prints (its JSON is the --json output); State is the
