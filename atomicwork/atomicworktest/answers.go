@@ -16,7 +16,9 @@ type answerPlan struct {
 	unknownFields, emptyPage, shortPage, integralFloats bool
 }
 
-func (a answerPlan) any() bool { return a.unknownFields || a.emptyPage || a.shortPage || a.integralFloats }
+func (a answerPlan) any() bool {
+	return a.unknownFields || a.emptyPage || a.shortPage || a.integralFloats
+}
 
 // unknownField is what unknown_fields adds: a name no client knows, with an object value, so a
 // client that rejects unknown fields or expects scalars notices.
