@@ -311,3 +311,49 @@ func TestAnswerModesLeaveOlderSequencesAlone(t *testing.T) {
 	faults.ListOrder = ListOrderIDDesc
 	assert.Equal(t, before, mwFaultSequence(t, NewServer(t, Options{Faults: faults}), 40))
 }
+
+// Every paginated list follows list_order, so no list the client reads hides an id order.
+func TestListOrderAppliesToEveryList(t *testing.T) {
+	s, c := newSim(t, Options{ExtraAssets: 3})
+	bo := mustUser(t, s.Handler, DefaultExtraAssetsAssignee)
+	rq := ok[atomicwork.Request](t, c.do(http.MethodPost, "/api/v1/requests", map[string]any{"subject": "Order", "requester": bo.ID}))
+	for _, d := range []string{"first", "second"} {
+		ok[atomicwork.Note](t, c.do(http.MethodPost, "/api/v1/requests/"+rq.DisplayID+"/notes", map[string]any{"description": d}))
+	}
+	items := ok[atomicwork.Page[atomicwork.CatalogItem]](t, c.get("/api/v1/workspaces/1/catalogue/items"))
+	require.NotEmpty(t, items.Data)
+	s.SetFaults(Faults{ListOrder: ListOrderIDDesc})
+
+	for _, l := range []struct {
+		method, path string
+		atLeast      int
+	}{
+		{http.MethodGet, "/api/v1/workspaces?page=1", 1},
+		{http.MethodGet, "/api/v1/users/list?page=1", 2},
+		{http.MethodGet, "/api/v1/workspaces/1/catalogue/items?page=1", 2},
+		{http.MethodGet, "/api/v1/forms/ASSET/status/options", 2},
+		{http.MethodPost, "/api/v1/requests/list?page=1", 1},
+		{http.MethodPost, "/api/v1/workspaces/1/requests/list?page=1", 1},
+		{http.MethodGet, "/api/v1/requests/" + rq.DisplayID + "/notes?page=1", 2},
+		{http.MethodGet, "/api/v1/iga/apps", 2},
+		{http.MethodGet, "/api/v1/iga/entitlements", 2},
+		{http.MethodPost, "/api/v1/iga/grants/list", 2},
+		{http.MethodGet, "/api/v1/assets/attributes?page_size=100", 2},
+		{http.MethodPost, "/api/v1/assets/list?page=1", 2},
+		{http.MethodGet, "/api/v1/assets/users/" + id(bo.ID) + "/list?page=1", 2},
+	} {
+		var body any
+		if l.method == http.MethodPost {
+			body = []any{}
+		}
+		env := ok[envelope[struct {
+			ID int64 `json:"id"`
+		}]](t, c.do(l.method, l.path, body))
+		ids := make([]int64, len(env.Data))
+		for i, d := range env.Data {
+			ids[i] = d.ID
+		}
+		assert.GreaterOrEqual(t, len(ids), l.atLeast, l.path)
+		assert.True(t, slices.IsSortedFunc(ids, func(a, b int64) int { return int(b - a) }), "%s: %v", l.path, ids)
+	}
+}
