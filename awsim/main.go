@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -164,6 +165,14 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	fs.Float64Var(&o.Faults.Stall, "stall", 0, "`probability` (0..1) that an API request hangs for --stall-for, then answers normally")
 	fs.DurationVar(&o.Faults.StallFor, "stall-for", 35*time.Second, "how long a stalled request hangs (longer than the client's 30s timeout)")
 	fs.Float64Var(&o.Faults.MalformedJSON, "malformed-json", 0, "`probability` (0..1) that a 2xx answer's body is cut in half so it does not parse")
+	fs.Float64Var(&o.Faults.UnknownFields, "unknown-fields", 0, "`probability` (0..1) that a 2xx JSON answer gets an unknown field (x_sim_future) at the top and in each data item")
+	fs.Float64Var(&o.Faults.EmptyPage, "empty-page", 0, "`probability` (0..1) that a list page before the last answers data [] (counts unchanged)")
+	fs.Float64Var(&o.Faults.ShortPage, "short-page", 0, "`probability` (0..1) that a list page before the last loses its last item (counts unchanged)")
+	fs.StringVar(&o.Faults.ListOrder, "list-order", "", "`order` of lists that ask for no sort: id_asc (default), id_desc, or shuffled (a permutation fixed by --seed)")
+	fs.Float64Var(&o.Faults.IntegralFloats, "integral-floats", 0, "`probability` (0..1) that a 2xx JSON answer writes its integers as N.0 (1002.0)")
+	fs.Float64Var(&o.Faults.RateLimitNoRetryAfter, "fail-429-no-retry-after", 0, "`probability` (0..1) that an API request answers 429 without Retry-After, without touching state")
+	fs.Float64Var(&o.Faults.HTMLServerError, "fail-html-5xx", 0, "`probability` (0..1) that an API request answers 502 with a proxy's HTML page, without touching state")
+	fs.Float64Var(&o.Faults.Reset, "fail-reset", 0, "`probability` (0..1) that an API request's connection is closed without an answer, before it is applied")
 	fs.Int64Var(&o.Faults.Seed, "seed", 0, "seed of the faults and of --revocation-failure: the same seed and the same requests give the same outcomes")
 	fs.DurationVar(&o.RevocationDelay, "revocation-delay", 0, "how long deprovisioning takes after a revoke with skip_deprovisioning=false (0 = done on the next read)")
 	failRevocation := fs.String("fail-revocation", "", "comma-separated entitlement `names` whose deprovisioning ends FAILED")
@@ -213,6 +222,13 @@ func validate(cfg config) error {
 		{"fail-write-then-500", o.Faults.WriteThen500},
 		{"stall", o.Faults.Stall},
 		{"malformed-json", o.Faults.MalformedJSON},
+		{"unknown-fields", o.Faults.UnknownFields},
+		{"empty-page", o.Faults.EmptyPage},
+		{"short-page", o.Faults.ShortPage},
+		{"integral-floats", o.Faults.IntegralFloats},
+		{"fail-429-no-retry-after", o.Faults.RateLimitNoRetryAfter},
+		{"fail-html-5xx", o.Faults.HTMLServerError},
+		{"fail-reset", o.Faults.Reset},
 		{"revocation-failure", o.RevocationFailure},
 	} {
 		if !(p.v >= 0 && p.v <= 1) {
@@ -242,6 +258,8 @@ func validate(cfg config) error {
 		return fmt.Errorf("--extra-assets must not be negative, got %d", o.ExtraAssets)
 	case o.ExtraAssetsAssignee != "" && !strings.Contains(o.ExtraAssetsAssignee, "@"):
 		return fmt.Errorf("--extra-assets-assignee must be a user's email, got %q", o.ExtraAssetsAssignee)
+	case !slices.Contains([]string{"", atomicworktest.ListOrderIDAsc, atomicworktest.ListOrderIDDesc, atomicworktest.ListOrderShuffled}, o.Faults.ListOrder):
+		return fmt.Errorf("--list-order must be id_asc, id_desc or shuffled, got %q", o.Faults.ListOrder)
 	case cfg.logFormat != "text" && cfg.logFormat != "json":
 		return fmt.Errorf("--log-format must be text or json, got %q", cfg.logFormat)
 	}

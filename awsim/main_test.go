@@ -178,6 +178,14 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{[]string{"--fail-write-then-500", "2"}, "--fail-write-then-500 must be a probability"},
 		{[]string{"--stall", "NaN"}, "--stall must be a probability"},
 		{[]string{"--malformed-json", "7"}, "--malformed-json must be a probability"},
+		{[]string{"--unknown-fields", "2"}, "--unknown-fields must be a probability"},
+		{[]string{"--empty-page", "-1"}, "--empty-page must be a probability"},
+		{[]string{"--short-page", "NaN"}, "--short-page must be a probability"},
+		{[]string{"--integral-floats", "1.01"}, "--integral-floats must be a probability"},
+		{[]string{"--fail-429-no-retry-after", "3"}, "--fail-429-no-retry-after must be a probability"},
+		{[]string{"--fail-html-5xx", "-0.5"}, "--fail-html-5xx must be a probability"},
+		{[]string{"--fail-reset", "9"}, "--fail-reset must be a probability"},
+		{[]string{"--list-order", "newest"}, `--list-order must be id_asc, id_desc or shuffled, got "newest"`},
 		{[]string{"--revocation-failure", "1.1"}, "--revocation-failure must be a probability between 0 and 1, got 1.1"},
 		{[]string{"--revocation-failure", "NaN"}, "--revocation-failure must be a probability"},
 		{[]string{"--latency", "-1s"}, "--latency must not be negative"},
@@ -211,6 +219,8 @@ func TestRunHelp(t *testing.T) {
 	require.NoError(t, run(context.Background(), []string{"--help"}, &stdout, &stderr))
 	for _, name := range []string{"-addr", "-api-key", "-rps", "-burst", "-latency", "-fail-5xx", "-fail-429",
 		"-fail-write-then-500", "-stall", "-stall-for", "-malformed-json", "-seed", "-revocation-delay",
+		"-unknown-fields", "-empty-page", "-short-page", "-list-order", "-integral-floats", "-fail-429-no-retry-after",
+		"-fail-html-5xx", "-fail-reset",
 		"-fail-revocation", "-revocation-failure", "-extra-assets", "-extra-assets-assignee", "-strict", "-log-format", "-quiet", "-state-file", "-version", "/_sim/stats"} {
 		assert.Contains(t, stdout.String(), name)
 	}
@@ -232,9 +242,14 @@ func TestRunReportsABusyAddress(t *testing.T) {
 func TestParseFlagsFillsOptions(t *testing.T) {
 	cfg, err := parseFlags([]string{"--seed", "7", "--fail-revocation", " Okta Admins, ,GitHub ", "--extra-assets", "50",
 		"--extra-assets-assignee", "ada@example.com", "--strict", "--revocation-delay", "2s", "--latency", "5ms",
-		"--revocation-failure", "0.25"}, io.Discard)
+		"--revocation-failure", "0.25", "--unknown-fields", "0.1", "--empty-page", "0.2", "--short-page", "0.3",
+		"--list-order", "shuffled", "--integral-floats", "0.4", "--fail-429-no-retry-after", "0.5", "--fail-html-5xx", "0.6",
+		"--fail-reset", "0.7"}, io.Discard)
 	require.NoError(t, err)
 	o := cfg.opts
+	assert.Equal(t, atomicworktest.Faults{Seed: 7, Latency: 5 * time.Millisecond, StallFor: 35 * time.Second,
+		UnknownFields: 0.1, EmptyPage: 0.2, ShortPage: 0.3, ListOrder: atomicworktest.ListOrderShuffled, IntegralFloats: 0.4,
+		RateLimitNoRetryAfter: 0.5, HTMLServerError: 0.6, Reset: 0.7}, o.Faults)
 	assert.Equal(t, int64(7), o.Faults.Seed)
 	assert.Equal(t, []string{"Okta Admins", "GitHub"}, o.FailRevocationOf)
 	assert.Equal(t, 50, o.ExtraAssets)

@@ -54,16 +54,14 @@ type call struct {
 	home   int64  // the key's home workspace
 	ws     int64  // workspace in scope: X-Workspace-Id, else the home workspace
 	strict bool
+	order  listOrder // of lists without an explicit sort (Faults.ListOrder)
 }
 
 // maxBody bounds request bodies; real payloads are a few kilobytes.
 const maxBody = 1 << 20
 
-// Envelope codes for statuses API-NOTES §5.7 does not name.
-const (
-	codeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
-	codeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE" // 415, API-NOTES §7 Q24
-)
+// API-NOTES §5.7 names one code per status class: a 4xx it does not list (405, 413, 415) is an
+// invalid request, BAD_REQUEST, and every 5xx is INTERNAL_ERROR, so clients see only §5.7's codes.
 
 func newCore(opts Options) *core {
 	devKey := DevKey
@@ -243,7 +241,7 @@ func (c *core) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if len(allowed) > 0 {
 			slices.Sort(allowed)
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
-			writeError(w, http.StatusMethodNotAllowed, codeMethodNotAllowed,
+			writeError(w, http.StatusMethodNotAllowed, atomicwork.CodeBadRequest,
 				fmt.Sprintf("Method %s is not allowed on %s: use %s", r.Method, r.URL.Path, strings.Join(allowed, " or ")))
 			return
 		}
@@ -283,7 +281,7 @@ func (c *core) newCall(r *http.Request, rt *route, params map[string]string) (*c
 	if !ok {
 		return nil, &apiError{http.StatusUnauthorized, atomicwork.CodeUnauthorized, "Invalid API key"}
 	}
-	x := &call{params: params, query: r.URL.Query(), home: home, ws: home, strict: c.opts.Strict}
+	x := &call{params: params, query: r.URL.Query(), home: home, ws: home, strict: c.opts.Strict, order: listOrderOf(r.Context())}
 	if h := strings.TrimSpace(r.Header.Get("X-Workspace-Id")); h != "" && !rt.discovery {
 		id, err := strconv.ParseInt(h, 10, 64)
 		if err != nil {
@@ -321,7 +319,7 @@ func readBody(r *http.Request) ([]byte, error) {
 	ct := r.Header.Get("Content-Type")
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-		return nil, &apiError{http.StatusUnsupportedMediaType, codeUnsupportedMediaType,
+		return nil, &apiError{http.StatusUnsupportedMediaType, atomicwork.CodeBadRequest,
 			fmt.Sprintf("Content-Type %q is not supported: send the body as application/json", ct)}
 	}
 	return b, nil

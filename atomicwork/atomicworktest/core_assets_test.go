@@ -83,7 +83,7 @@ func TestAssetTypesAndForms(t *testing.T) {
 	fails(t, c.get("/api/v1/forms/ASSET/asset_type/options?workspace_id=2"), http.StatusForbidden, atomicwork.CodeForbidden)
 	fails(t, c.get("/api/v1/forms/ASSET/asset_type/options?workspace_id=it"), http.StatusBadRequest, atomicwork.CodeBadRequest)
 
-	fields := ok[[]atomicwork.FieldDefinition](t, c.get("/api/v1/assets/types/"+id(laptop)+"/form-fields"))
+	fields := wholeListOf[atomicwork.FieldDefinition](t, c.get("/api/v1/assets/types/"+id(laptop)+"/form-fields"))
 	keys := map[string]atomicwork.FieldDefinition{}
 	for _, f := range fields {
 		keys[f.ReferenceKey] = f
@@ -100,7 +100,12 @@ func TestAssetTypesAndForms(t *testing.T) {
 
 	attrs := ok[atomicwork.Page[atomicwork.FieldDefinition]](t, c.get("/api/v1/assets/attributes?page=1&page_size=2"))
 	assert.Equal(t, 2, attrs.PageSize)
-	assert.Equal(t, 4, attrs.TotalCount, "one definition per reference key")
+	assert.Equal(t, 5, attrs.TotalCount, "the id, then one definition per reference key")
+	sortable := map[string]bool{}
+	for _, a := range ok[envelope[attributeDef]](t, c.get("/api/v1/assets/attributes?page_size=100")).Data {
+		sortable[a.ReferenceKey] = a.Sortable
+	}
+	assert.Equal(t, map[string]bool{"id": true, "display_name": true, "serial_number": false, "assigned_to": false, "status": false}, sortable)
 	narrowed := ok[atomicwork.Page[atomicwork.FieldDefinition]](t, c.get("/api/v1/assets/attributes?asset_type="+id(laptop)+"&search_key=assign"))
 	require.Len(t, narrowed.Data, 1)
 	assert.Equal(t, keys["assigned_to"], narrowed.Data[0])

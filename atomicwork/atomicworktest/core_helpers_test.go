@@ -166,3 +166,23 @@ func mustUser(t *testing.T, h *Handler, email string) atomicwork.User {
 	require.True(t, found, "demo user %s", email)
 	return u
 }
+
+// envelope is the list envelope decoded strictly: unlike atomicwork.Page, it does not accept a
+// bare array, so a test sees the answer's real shape.
+type envelope[T any] struct {
+	Page          int     `json:"page"`
+	PageSize      int     `json:"page_size"`
+	TotalPages    int     `json:"total_pages"`
+	TotalCount    int     `json:"total_count"`
+	NextPageToken *string `json:"next_page_token"`
+	Data          []T     `json:"data"`
+}
+
+// wholeListOf requires an unpaginated list answered as one page of the envelope, and returns its items.
+func wholeListOf[T any](t *testing.T, r response) []T {
+	t.Helper()
+	env := ok[envelope[T]](t, r)
+	require.NotNil(t, env.Data, "body: %s", r.body)
+	require.Equal(t, envelope[T]{Page: 1, PageSize: len(env.Data), TotalPages: min(1, len(env.Data)), TotalCount: len(env.Data), Data: env.Data}, env)
+	return env.Data
+}

@@ -53,7 +53,7 @@ func TestCatalogue(t *testing.T) {
 	fails(t, c.get("/api/v1/workspaces/1/catalogue/items?is_published=perhaps"), http.StatusBadRequest, atomicwork.CodeBadRequest)
 	assert.Empty(t, ok[atomicwork.Page[atomicwork.CatalogItem]](t, c.withKey(HRKey).get("/api/v1/workspaces/2/catalogue/items")).Data)
 
-	fields := ok[[]atomicwork.FieldDefinition](t, c.get("/api/v1/catalogue-items/"+id(item.ID)+"/fields"))
+	fields := wholeListOf[atomicwork.FieldDefinition](t, c.get("/api/v1/catalogue-items/"+id(item.ID)+"/fields"))
 	require.Len(t, fields, 2)
 	assert.Equal(t, "employee", fields[0].ReferenceKey)
 	assert.Equal(t, "ENTITY_REFERENCE", fields[0].Type)
@@ -64,13 +64,13 @@ func TestCatalogue(t *testing.T) {
 	assert.True(t, fields[1].RequiredField)
 
 	onboarding := published.Data[0]
-	fields = ok[[]atomicwork.FieldDefinition](t, c.get("/api/v1/catalogue-items/"+id(onboarding.ID)+"/fields"))
+	fields = wholeListOf[atomicwork.FieldDefinition](t, c.get("/api/v1/catalogue-items/"+id(onboarding.ID)+"/fields"))
 	required := map[string]bool{}
 	for _, f := range fields {
 		required[f.ReferenceKey] = f.RequiredField
 	}
 	assert.Equal(t, map[string]bool{"employee_name": true, "start_date": true, "department": false, "manager": false}, required)
-	found := ok[[]atomicwork.FieldDefinition](t, c.get("/api/v1/catalogue-items/"+id(onboarding.ID)+"/fields?search_key=date"))
+	found := wholeListOf[atomicwork.FieldDefinition](t, c.get("/api/v1/catalogue-items/"+id(onboarding.ID)+"/fields?search_key=date"))
 	require.Len(t, found, 1)
 	assert.Equal(t, "start_date", found[0].ReferenceKey)
 	fails(t, c.get("/api/v1/catalogue-items/999/fields"), http.StatusNotFound, atomicwork.CodeNotFound)

@@ -89,7 +89,7 @@ func TestUnknownPathIs404AndWrongMethodIs405(t *testing.T) {
 	fails(t, c.get("/api/v1/users/invite/extra/segments"), http.StatusNotFound, atomicwork.CodeNotFound)
 
 	r := c.do(http.MethodDelete, "/api/v1/assets/8001", nil)
-	msg := fails(t, r, http.StatusMethodNotAllowed, codeMethodNotAllowed)
+	msg := fails(t, r, http.StatusMethodNotAllowed, atomicwork.CodeBadRequest)
 	assert.Equal(t, "GET, PUT", r.header.Get("Allow"))
 	assert.Contains(t, msg, "GET or PUT")
 }
@@ -150,9 +150,9 @@ func TestBodiesMustBeJSON(t *testing.T) {
 	s, c := newSim(t, Options{})
 	before := takeSnapshot(s.Handler)
 	r := c.send(http.MethodPost, "/api/v1/users", []byte("email=a@example.com"), "application/x-www-form-urlencoded")
-	fails(t, r, http.StatusUnsupportedMediaType, codeUnsupportedMediaType)
+	fails(t, r, http.StatusUnsupportedMediaType, atomicwork.CodeBadRequest)
 	r = c.send(http.MethodPost, "/api/v1/users", []byte(`{"email":"a@example.com","first_name":"A"}`), "")
-	fails(t, r, http.StatusUnsupportedMediaType, codeUnsupportedMediaType)
+	fails(t, r, http.StatusUnsupportedMediaType, atomicwork.CodeBadRequest)
 	// A charset parameter and an empty body without a type are fine.
 	r = c.send(http.MethodPost, "/api/v1/assets/list", []byte(`[]`), "application/json; charset=utf-8")
 	ok[atomicwork.Page[atomicwork.Asset]](t, r)

@@ -22,6 +22,14 @@ const (
 	FaultWriteThen500  = "write_then_500"
 	FaultStall         = "stall"
 	FaultMalformedJSON = "malformed_json"
+
+	FaultUnknownFields         = "unknown_fields"
+	FaultEmptyPage             = "empty_page"
+	FaultShortPage             = "short_page"
+	FaultIntegralFloats        = "integral_floats"
+	FaultRateLimitNoRetryAfter = "rate_limit_no_retry_after"
+	FaultHTMLServerError       = "html_5xx"
+	FaultReset                 = "reset"
 )
 
 // Validate reports the first probability outside 0..1 or negative duration, naming its JSON field.
@@ -35,6 +43,13 @@ func (f Faults) Validate() error {
 		{FaultWriteThen500, f.WriteThen500},
 		{FaultStall, f.Stall},
 		{FaultMalformedJSON, f.MalformedJSON},
+		{FaultUnknownFields, f.UnknownFields},
+		{FaultEmptyPage, f.EmptyPage},
+		{FaultShortPage, f.ShortPage},
+		{FaultIntegralFloats, f.IntegralFloats},
+		{FaultRateLimitNoRetryAfter, f.RateLimitNoRetryAfter},
+		{FaultHTMLServerError, f.HTMLServerError},
+		{FaultReset, f.Reset},
 	} {
 		if !(p.v >= 0 && p.v <= 1) { // also rejects NaN
 			return fmt.Errorf("faults: %s must be a probability between 0 and 1, got %v", p.name, p.v)
@@ -45,6 +60,11 @@ func (f Faults) Validate() error {
 	}
 	if f.StallFor < 0 {
 		return fmt.Errorf("faults: stall_for must not be negative, got %s", f.StallFor)
+	}
+	switch f.ListOrder {
+	case "", ListOrderIDAsc, ListOrderIDDesc, ListOrderShuffled:
+	default:
+		return fmt.Errorf("faults: list_order must be %q, %q or %q (or empty for %[1]q), got %q", ListOrderIDAsc, ListOrderIDDesc, ListOrderShuffled, f.ListOrder)
 	}
 	if f.Stall > 0 && f.StallFor == 0 {
 		return fmt.Errorf("faults: stall is %v but stall_for is 0: set stall_for to how long a stalled request hangs, e.g. \"35s\"", f.Stall)
@@ -62,6 +82,15 @@ type faultsJSON struct {
 	Stall         float64      `json:"stall"`
 	StallFor      jsonDuration `json:"stall_for"`
 	MalformedJSON float64      `json:"malformed_json"`
+
+	UnknownFields         float64 `json:"unknown_fields"`
+	EmptyPage             float64 `json:"empty_page"`
+	ShortPage             float64 `json:"short_page"`
+	ListOrder             string  `json:"list_order"`
+	IntegralFloats        float64 `json:"integral_floats"`
+	RateLimitNoRetryAfter float64 `json:"rate_limit_no_retry_after"`
+	HTMLServerError       float64 `json:"html_5xx"`
+	Reset                 float64 `json:"reset"`
 }
 
 // MarshalJSON writes durations as Go duration strings ("200ms"), which people can read and type.
@@ -70,6 +99,9 @@ func (f Faults) MarshalJSON() ([]byte, error) {
 		Seed: f.Seed, ServerError: f.ServerError, RateLimit: f.RateLimit, WriteThen500: f.WriteThen500,
 		Latency: jsonDuration(f.Latency), Stall: f.Stall, StallFor: jsonDuration(f.StallFor),
 		MalformedJSON: f.MalformedJSON,
+		UnknownFields: f.UnknownFields, EmptyPage: f.EmptyPage, ShortPage: f.ShortPage, ListOrder: f.ListOrder,
+		IntegralFloats: f.IntegralFloats, RateLimitNoRetryAfter: f.RateLimitNoRetryAfter,
+		HTMLServerError: f.HTMLServerError, Reset: f.Reset,
 	})
 }
 
@@ -86,6 +118,9 @@ func (f *Faults) UnmarshalJSON(b []byte) error {
 		Seed: in.Seed, ServerError: in.ServerError, RateLimit: in.RateLimit, WriteThen500: in.WriteThen500,
 		Latency: time.Duration(in.Latency), Stall: in.Stall, StallFor: time.Duration(in.StallFor),
 		MalformedJSON: in.MalformedJSON,
+		UnknownFields: in.UnknownFields, EmptyPage: in.EmptyPage, ShortPage: in.ShortPage, ListOrder: in.ListOrder,
+		IntegralFloats: in.IntegralFloats, RateLimitNoRetryAfter: in.RateLimitNoRetryAfter,
+		HTMLServerError: in.HTMLServerError, Reset: in.Reset,
 	}
 	return nil
 }
@@ -140,7 +175,8 @@ func (fi *faultInjector) get() Faults {
 func (fi *faultInjector) restart() { fi.set(fi.get()) }
 
 // faultPlan is what was drawn for one request; whether a drawn fault applies (only writes get
-// write_then_500, only 2xx answers get malformed_json) is decided when serving.
+// write_then_500, only 2xx answers get malformed_json and the answer modes, only list pages
+// before the last get empty_page and short_page) is decided when serving.
 type faultPlan struct {
 	latency      time.Duration
 	stallFor     time.Duration // 0: no stall
@@ -148,6 +184,16 @@ type faultPlan struct {
 	serverError  bool
 	writeThen500 bool
 	malformed    bool
+
+	reset, rateLimitNoRetryAfter, html5xx bool
+	answer                                answerPlan
+	order                                 listOrder
+}
+
+// answerModes reports whether any answer mode may be drawn.
+func (f Faults) answerModes() bool {
+	return f.UnknownFields > 0 || f.EmptyPage > 0 || f.ShortPage > 0 || f.IntegralFloats > 0 ||
+		f.RateLimitNoRetryAfter > 0 || f.HTMLServerError > 0 || f.Reset > 0
 }
 
 // draw takes the same number of values for every request, whatever its kind and whichever faults
@@ -164,11 +210,27 @@ func (fi *faultInjector) draw() faultPlan {
 	p.serverError = hit(fi.cfg.ServerError)
 	p.writeThen500 = hit(fi.cfg.WriteThen500)
 	p.malformed = hit(fi.cfg.MalformedJSON)
+	p.order = listOrder{mode: fi.cfg.ListOrder, seed: fi.cfg.Seed}
+	// Only when an answer mode is set, so the faults above keep the sequence a seed gave them
+	// before the answer modes existed; the count is still the same for every request.
+	if !fi.cfg.answerModes() {
+		return p
+	}
+	p.reset = hit(fi.cfg.Reset)
+	p.rateLimitNoRetryAfter = hit(fi.cfg.RateLimitNoRetryAfter)
+	p.html5xx = hit(fi.cfg.HTMLServerError)
+	p.answer = answerPlan{
+		unknownFields:  hit(fi.cfg.UnknownFields),
+		emptyPage:      hit(fi.cfg.EmptyPage),
+		shortPage:      hit(fi.cfg.ShortPage),
+		integralFloats: hit(fi.cfg.IntegralFloats),
+	}
 	return p
 }
 
-// serveWithFaults applies the drawn faults in a fixed order: latency, stall, rate limit, server
-// error, then write-then-500 and malformed JSON around the core's answer.
+// serveWithFaults applies the drawn faults in a fixed order: latency, stall, reset, rate limit
+// (with, then without Retry-After), server error (JSON 503, then HTML 502), then around the
+// core's answer write-then-500, the answer modes and malformed JSON.
 func (h *Handler) serveWithFaults(w http.ResponseWriter, r *http.Request, c *apiCall) {
 	p := h.faults.draw()
 	if p.latency > 0 || p.stallFor > 0 {
@@ -193,9 +255,19 @@ func (h *Handler) serveWithFaults(w http.ResponseWriter, r *http.Request, c *api
 			return
 		}
 	}
+	if p.reset {
+		c.injected(h.stats, FaultReset)
+		resetConnection(w)
+		return
+	}
 	if p.rateLimit {
 		c.injected(h.stats, FaultRateLimit)
 		writeRateLimited(w, time.Second)
+		return
+	}
+	if p.rateLimitNoRetryAfter {
+		c.injected(h.stats, FaultRateLimitNoRetryAfter)
+		writeError(w, http.StatusTooManyRequests, atomicwork.CodeRateLimited, "Too many requests")
 		return
 	}
 	if p.serverError {
@@ -203,8 +275,14 @@ func (h *Handler) serveWithFaults(w http.ResponseWriter, r *http.Request, c *api
 		writeError(w, http.StatusServiceUnavailable, atomicwork.CodeInternal, "Service unavailable (simulated fault): retry later")
 		return
 	}
+	if p.html5xx {
+		c.injected(h.stats, FaultHTMLServerError)
+		writeProxyPage(w)
+		return
+	}
+	r = r.WithContext(withListOrder(r.Context(), p.order))
 	writeThen500 := p.writeThen500 && c.write
-	if !writeThen500 && !p.malformed {
+	if !writeThen500 && !p.malformed && !p.answer.any() {
 		h.serveCore(w, r, c)
 		return
 	}
@@ -219,7 +297,10 @@ func (h *Handler) serveWithFaults(w http.ResponseWriter, r *http.Request, c *api
 		c.injected(h.stats, FaultWriteThen500)
 		writeError(w, http.StatusInternalServerError, atomicwork.CodeInternal, "Internal server error (simulated fault): the change may have been applied")
 		return
-	case p.malformed && ok:
+	case ok:
+		body = p.answer.rewrite(body, func(name string) { c.injected(h.stats, name) })
+	}
+	if p.malformed && ok {
 		c.injected(h.stats, FaultMalformedJSON)
 		body = body[:len(body)/2]
 	}

@@ -209,8 +209,12 @@ func hasPathPrefix(path, prefix string) bool {
 // statusWriter remembers the status a handler answered with.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status   int
+	noAnswer bool // the connection was closed without an answer (FaultReset)
 }
+
+// Unwrap lets http.ResponseController reach the connection, for FaultReset.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
@@ -226,8 +230,12 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// code is the status sent, 200 when the handler wrote nothing (as net/http does).
+// code is the status sent, 200 when the handler wrote nothing (as net/http does), 0 when the
+// connection was closed without an answer.
 func (w *statusWriter) code() int {
+	if w.noAnswer {
+		return 0
+	}
 	if w.status == 0 {
 		return http.StatusOK
 	}

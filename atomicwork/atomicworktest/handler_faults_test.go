@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"testing"
 	"time"
@@ -197,6 +198,10 @@ func TestFaultsValidate(t *testing.T) {
 		"negative latency":    {Faults{Latency: -time.Second}, "latency must not be negative"},
 		"negative stall_for":  {Faults{StallFor: -time.Second}, "stall_for must not be negative"},
 		"stall without time":  {Faults{Stall: 0.5}, "set stall_for"},
+		"reset above 1":       {Faults{Reset: 1.1}, "reset must be a probability"},
+		"NaN html_5xx":        {Faults{HTMLServerError: math.NaN()}, "html_5xx must be a probability"},
+		"negative short page": {Faults{ShortPage: -1}, "short_page must be a probability"},
+		"unknown list order":  {Faults{ListOrder: "random"}, `list_order must be "id_asc", "id_desc" or "shuffled"`},
 	} {
 		err := tc.f.Validate()
 		if assert.Error(t, err, name) {
@@ -208,11 +213,14 @@ func TestFaultsValidate(t *testing.T) {
 }
 
 func TestFaultsJSON(t *testing.T) {
-	f := Faults{Seed: 3, ServerError: 0.1, WriteThen500: 0.2, Latency: 200 * time.Millisecond, Stall: 0.05, StallFor: 35 * time.Second}
+	f := Faults{Seed: 3, ServerError: 0.1, WriteThen500: 0.2, Latency: 200 * time.Millisecond, Stall: 0.05, StallFor: 35 * time.Second,
+		UnknownFields: 0.1, EmptyPage: 0.2, ShortPage: 0.3, ListOrder: ListOrderShuffled, IntegralFloats: 0.4,
+		RateLimitNoRetryAfter: 0.5, HTMLServerError: 0.6, Reset: 0.7}
 	b, err := json.Marshal(f)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"seed":3,"server_error":0.1,"rate_limit":0,"write_then_500":0.2,"latency":"200ms",
-		"stall":0.05,"stall_for":"35s","malformed_json":0}`, string(b))
+		"stall":0.05,"stall_for":"35s","malformed_json":0,"unknown_fields":0.1,"empty_page":0.2,"short_page":0.3,
+		"list_order":"shuffled","integral_floats":0.4,"rate_limit_no_retry_after":0.5,"html_5xx":0.6,"reset":0.7}`, string(b))
 
 	var back Faults
 	require.NoError(t, json.Unmarshal(b, &back))

@@ -60,13 +60,24 @@ func TestOpsFaults(t *testing.T) {
 	resp, body := mwDo(t, srv, http.MethodGet, "/_sim/faults", "", nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.JSONEq(t, `{"seed":0,"server_error":0,"rate_limit":0,"write_then_500":0,"latency":"0s",
-		"stall":0,"stall_for":"0s","malformed_json":0}`, string(body))
+		"stall":0,"stall_for":"0s","malformed_json":0,"unknown_fields":0,"empty_page":0,"short_page":0,
+		"list_order":"","integral_floats":0,"rate_limit_no_retry_after":0,"html_5xx":0,"reset":0}`, string(body))
 
 	resp, body = mwPostRaw(t, srv, "/_sim/faults", `{"seed":9,"server_error":1,"latency":"1ms"}`)
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
 	assert.JSONEq(t, `{"seed":9,"server_error":1,"rate_limit":0,"write_then_500":0,"latency":"1ms",
-		"stall":0,"stall_for":"0s","malformed_json":0}`, string(body))
+		"stall":0,"stall_for":"0s","malformed_json":0,"unknown_fields":0,"empty_page":0,"short_page":0,
+		"list_order":"","integral_floats":0,"rate_limit_no_retry_after":0,"html_5xx":0,"reset":0}`, string(body))
 	assert.Equal(t, Faults{Seed: 9, ServerError: 1, Latency: 1e6}, srv.Faults())
+
+	resp, body = mwPostRaw(t, srv, "/_sim/faults", `{"reset":0.5,"list_order":"id_desc","html_5xx":1}`)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	assert.Equal(t, Faults{Reset: 0.5, ListOrder: ListOrderIDDesc, HTMLServerError: 1}, srv.Faults())
+	resp, body = mwPostRaw(t, srv, "/_sim/faults", `{"list_order":"newest"}`)
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode, "%s", body)
+	assert.Contains(t, mwEnvelope(t, body).Error, `list_order must be "id_asc", "id_desc" or "shuffled"`)
+	resp, body = mwPostRaw(t, srv, "/_sim/faults", `{"seed":9,"server_error":1,"latency":"1ms"}`)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
 
 	resp, _ = mwDo(t, srv, http.MethodGet, mwListUsers, DevKey, nil)
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
@@ -147,7 +158,7 @@ func TestOpsUnknownEndpointAndMethod(t *testing.T) {
 	resp, body = mwDo(t, srv, http.MethodGet, "/_sim/reset", "", nil)
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
 	assert.Equal(t, "POST", resp.Header.Get("Allow"))
-	assert.Equal(t, codeMethodNotAllowed, mwEnvelope(t, body).Code)
+	assert.Equal(t, atomicwork.CodeBadRequest, mwEnvelope(t, body).Code)
 
 	resp, _ = mwDo(t, srv, http.MethodDelete, "/_sim/faults", "", nil)
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)

@@ -96,7 +96,7 @@ func rejectOps(w http.ResponseWriter, r *http.Request) string {
 	}
 	if len(allowed) > 0 {
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
-		writeError(w, http.StatusMethodNotAllowed, codeMethodNotAllowed,
+		writeError(w, http.StatusMethodNotAllowed, atomicwork.CodeBadRequest,
 			fmt.Sprintf("%s takes %s, not %s", r.URL.Path, strings.Join(allowed, " or "), r.Method))
 		return ""
 	}

@@ -230,6 +230,9 @@ func (c *core) listAssets(x *call) (any, error) {
 		return nil, err
 	}
 	rows := filter(c.st.assets.rows, func(a *asset) bool { return a.workspace == x.ws && match(a) })
+	if err := sortAssets(x, rows, &p); err != nil {
+		return nil, err
+	}
 	return paginate(rows, p, c.st.renderAsset), nil
 }
 
@@ -252,7 +255,8 @@ func (c *core) listUserAssets(x *call) (any, error) {
 	return paginate(rows, p, c.st.renderAsset), nil
 }
 
-// listAssetTypeFields answers the type's field definitions as a bare array (API-NOTES §2.6).
+// listAssetTypeFields answers the type's field definitions, all on one page of the list envelope
+// (openapi.yaml declares an object; API-NOTES §2.6).
 func (c *core) listAssetTypeFields(x *call) (any, error) {
 	id, err := x.idParam("asset_type_id")
 	if err != nil {
@@ -262,11 +266,11 @@ func (c *core) listAssetTypeFields(x *call) (any, error) {
 	if !ok {
 		return nil, errNotFound("asset type %d not found", id)
 	}
-	return renderFields(t.fields), nil
+	return wholeList(renderFields(t.fields)), nil
 }
 
 // listAssetAttributes pages the field definitions of one type (asset_type) or, without it,
-// one definition per reference key across types.
+// one definition per reference key across types, after the asset id (sortable, not a form field).
 func (c *core) listAssetAttributes(x *call) (any, error) {
 	p, err := x.readPage(pageSize, maxPerPage)
 	if err != nil {
@@ -276,13 +280,13 @@ func (c *core) listAssetAttributes(x *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var defs []atomicwork.FieldDefinition
+	defs := []atomicwork.FieldDefinition{idAttribute}
 	if typeID != 0 {
 		t, ok := c.st.assetTypes.get(typeID)
 		if !ok {
 			return nil, errNotFound("asset type %d not found", typeID)
 		}
-		defs = t.fields
+		defs = append(defs, t.fields...)
 	} else {
 		for _, t := range c.st.assetTypes.rows {
 			for _, f := range t.fields {
@@ -296,5 +300,5 @@ func (c *core) listAssetAttributes(x *call) (any, error) {
 	defs = filter(defs, func(f atomicwork.FieldDefinition) bool {
 		return containsFold(f.DisplayName, search) || containsFold(f.ReferenceKey, search)
 	})
-	return paginate(renderFields(defs), p, func(f atomicwork.FieldDefinition) atomicwork.FieldDefinition { return f }), nil
+	return paginate(renderAttributes(defs), p, func(f attributeDef) attributeDef { return f }), nil
 }

@@ -257,6 +257,8 @@ func (c *core) grantHistory(x *call) (any, error) {
 	default:
 		return nil, errBadRequest("sort_order must be CREATED_AT_ASC, CREATED_AT_DESC, UPDATED_AT_ASC or UPDATED_AT_DESC, got %q", order)
 	}
+	p.order = listOrder{} // the spec documents this list's default order: newest first
+
 	return paginate(events, p, func(e atomicwork.GrantEvent) atomicwork.GrantEvent {
 		e.EventBy = clonePtr(e.EventBy)
 		return e

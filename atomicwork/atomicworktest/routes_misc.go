@@ -99,16 +99,17 @@ func (c *core) getCatalogItem(x *call) (any, error) {
 	return renderCatalogItem(it), nil
 }
 
-// listCatalogFields answers the item's field definitions as a bare array (API-NOTES §2.3).
+// listCatalogFields answers the item's field definitions, all on one page of the list envelope
+// (openapi.yaml declares an object; API-NOTES §2.3).
 func (c *core) listCatalogFields(x *call) (any, error) {
 	it, err := c.catalogItem(x, "item_id", x.ws)
 	if err != nil {
 		return nil, err
 	}
 	search := x.query.Get("search_key")
-	return renderFields(filter(it.fields, func(f atomicwork.FieldDefinition) bool {
+	return wholeList(renderFields(filter(it.fields, func(f atomicwork.FieldDefinition) bool {
 		return containsFold(f.DisplayName, search) || containsFold(f.ReferenceKey, search)
-	})), nil
+	}))), nil
 }
 
 // catalogItem finds the item named by a path parameter among the items of workspace ws.

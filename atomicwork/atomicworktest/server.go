@@ -74,16 +74,39 @@ type Faults struct {
 	StallFor time.Duration `json:"stall_for"`
 	// MalformedJSON truncates a successful response body so it no longer parses.
 	MalformedJSON float64 `json:"malformed_json"`
+
+	// Answer modes: legal answers of a real API that clients must survive.
+
+	// UnknownFields adds unknown fields (x_sim_future) to the top-level object of a successful
+	// JSON answer and to each of its data items.
+	UnknownFields float64 `json:"unknown_fields"`
+	// EmptyPage answers a list page that is not the last one with data [] (counts unchanged).
+	EmptyPage float64 `json:"empty_page"`
+	// ShortPage drops the last item of a list page that is not the last one (counts unchanged).
+	ShortPage float64 `json:"short_page"`
+	// ListOrder is the order of lists that ask for no explicit sort: "" or ListOrderIDAsc (by
+	// ascending id), ListOrderIDDesc, or ListOrderShuffled (a permutation fixed by Seed). A setting,
+	// not a counted fault.
+	ListOrder string `json:"list_order"`
+	// IntegralFloats writes the integers of a successful JSON answer as N.0 (1002.0).
+	IntegralFloats float64 `json:"integral_floats"`
+	// RateLimitNoRetryAfter answers 429 without Retry-After, without touching state.
+	RateLimitNoRetryAfter float64 `json:"rate_limit_no_retry_after"`
+	// HTMLServerError answers 502 with a proxy's HTML page, without touching state.
+	HTMLServerError float64 `json:"html_5xx"`
+	// Reset closes the connection without an answer, before the request is applied.
+	Reset float64 `json:"reset"`
 }
 
 // Stats counts what the simulator saw, for tests and GET /_sim/stats.
 type Stats struct {
-	// Calls maps "METHOD /api/v1/pattern" to status code to count.
+	// Calls maps "METHOD /api/v1/pattern" to status code to count; status 0 counts connections
+	// closed without an answer (reset).
 	Calls map[string]map[int]int `json:"calls"`
 	// WritesApplied counts mutating calls whose change was applied (including WriteThen500 ones).
 	WritesApplied int `json:"writes_applied"`
-	// FaultsInjected maps a fault name (server_error, rate_limit, write_then_500, stall, malformed_json)
-	// to its count; RateLimited counts 429s from the token bucket.
+	// FaultsInjected maps a fault name (the Fault* constants, as in Faults' JSON) to how often it
+	// was applied; RateLimited counts 429s from the token bucket.
 	FaultsInjected map[string]int `json:"faults_injected"`
 	RateLimited    int            `json:"rate_limited"`
 }
