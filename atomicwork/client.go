@@ -57,6 +57,8 @@ type Config struct {
 	StatusField   string
 	// Transport replaces the HTTP transport (tests record requests with it).
 	Transport http.RoundTripper
+	// Pacer, when set, is waited on before every call and told every answer (pacer.go).
+	Pacer Pacer
 }
 
 // String prints the configuration with the key and the URL's secrets redacted.
@@ -99,6 +101,7 @@ type Client struct {
 	workspaceID   int64
 	assigneeField string
 	statusField   string
+	pacer         Pacer
 }
 
 // New validates cfg and returns a client.
@@ -150,6 +153,7 @@ func New(cfg Config) (*Client, error) {
 		workspaceID:   cfg.WorkspaceID,
 		assigneeField: cfg.AssigneeField,
 		statusField:   cfg.StatusField,
+		pacer:         cfg.Pacer,
 	}, nil
 }
 
@@ -225,7 +229,11 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	if cl.body != nil {
 		req.SetHeader("Content-Type", "application/json").SetBody(cl.body)
 	}
+	if err := c.wait(ctx, cl); err != nil {
+		return err
+	}
 	resp, err := req.Execute(cl.method, cl.path.real)
+	c.observe(resp, err)
 	if err != nil {
 		return &TransportError{Op: cl.op, Method: cl.method, Path: cl.path.public, Err: scrubURLError(err, cl.path.public)}
 	}

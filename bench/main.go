@@ -4,6 +4,7 @@
 //	go run ./bench onboarding --runs 20
 //	go run ./bench offboarding --runs 50
 //	go run ./bench reassign --assets 2000 --rps 200
+//	go run ./bench layoff --leavers 200 --rps 50
 //	go run ./bench webhook --deliveries 1000 --senders 16
 //	go run ./bench webhook --abuse --slow 500 --large 300
 //	go run ./bench crash --runs 3 --before /tmp/worker-main
@@ -32,7 +33,7 @@ func main() {
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("name a benchmark: onboarding, offboarding, reassign, webhook or crash")
+		return fmt.Errorf("name a benchmark: onboarding, offboarding, reassign, layoff, webhook or crash")
 	}
 	switch args[0] {
 	case "onboarding":
@@ -81,6 +82,18 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return fmt.Errorf("--simulator must be process or in-process, got %q", o.simulator)
 		}
 		return benchReassign(ctx, out, o)
+	case "layoff":
+		fs := flag.NewFlagSet("layoff", flag.ContinueOnError)
+		leavers := fs.Int("leavers", 200, "leavers offboarded at the same instant")
+		rps := fs.Float64("rps", 50, "the simulator's rate limit (requests/s), and the worker's ATOMICWORK_RPS in the first row")
+		temporalBin := fs.String("temporal", "bin/temporal", "Temporal CLI used for the dev server (make tools)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if *leavers < 1 || *rps <= 0 {
+			return fmt.Errorf("--leavers must be at least 1 and --rps positive")
+		}
+		return benchLayoff(ctx, out, *leavers, *rps, *temporalBin)
 	case "webhook":
 		fs := flag.NewFlagSet("webhook", flag.ContinueOnError)
 		deliveries := fs.Int("deliveries", 1000, "deliveries per row (at most 10000: the receiver remembers as many)")
@@ -121,5 +134,5 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		return benchCrash(ctx, out, o)
 	}
-	return fmt.Errorf("unknown benchmark %q: use onboarding, offboarding, reassign, webhook or crash", args[0])
+	return fmt.Errorf("unknown benchmark %q: use onboarding, offboarding, reassign, layoff, webhook or crash", args[0])
 }

@@ -49,7 +49,8 @@ Often set:
   TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_PROFILE (as the Temporal CLI)
   ATOMICFLOW_TASK_QUEUE     task queue to poll (default atomicflow)
   ATOMICFLOW_POLICY_FILE    provisioning policy (format: examples/policy.yaml)
-  ATOMICWORK_RPS            the API's rate limit for the key (default 0: none)
+  ATOMICWORK_RPS            the API's rate limit for the key: calls are paced to it (default 0:
+                            unknown, the pace is learned from 429s and Retry-After)
   ATOMICFLOW_API_CHECK_WAIT how long the start-up check waits for Atomicwork (default 20s)
   ATOMICFLOW_START_WITHOUT_API=true   start (with a warning) when Atomicwork does not answer
   LOG_FORMAT (json|text), LOG_LEVEL, METRICS_ADDR

@@ -52,9 +52,10 @@ type Config struct {
 	StartWithoutAPI bool
 	// Timeout bounds each Atomicwork HTTP call; the client's default when zero.
 	Timeout time.Duration
-	// RPS is the Atomicwork API's rate limit for the key, in requests per second across all workers
-	// (ATOMICWORK_RPS); 0 means unlimited. The worker turns it into the task queue's activity rate
-	// (ActivitiesPerSecond), which the Temporal server enforces for every worker of the queue.
+	// RPS is the Atomicwork API's rate limit for the key, in requests per second (ATOMICWORK_RPS);
+	// 0 means not known. Each key's pacer never exceeds it (newClients; without it, the pacer
+	// learns the rate from 429s), and the task queue's activity rate (ActivitiesPerSecond), which
+	// the Temporal server enforces for every worker of the queue, is its ceiling across workers.
 	RPS float64
 	// Policy says what a new hire gets by department and title; empty = only what inputs name.
 	Policy activities.Policy

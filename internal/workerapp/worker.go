@@ -12,7 +12,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/atomicflow/atomicflow/activities"
-	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/internal/telemetry"
 	"github.com/atomicflow/atomicflow/workflows"
 )
@@ -23,15 +22,9 @@ const metricsShutdownTimeout = 5 * time.Second
 // NewWorker returns a worker on cfg.TaskQueue with atomicflow's workflows and activities
 // registered: one Atomicwork client per workspace of cfg.Keys. The caller starts and stops it.
 func NewWorker(c client.Client, cfg Config) (worker.Worker, error) {
-	clients := make(map[int64]*atomicwork.Client, len(cfg.Keys))
-	transport := telemetry.NewTransport(nil, cfg.Metrics) // one connection pool, calls counted
-	for ws, key := range cfg.Keys {
-		ac, err := atomicwork.New(atomicwork.Config{BaseURL: cfg.BaseURL, APIKey: key, WorkspaceID: ws, Timeout: cfg.Timeout,
-			Transport: transport})
-		if err != nil {
-			return nil, fmt.Errorf("workspace %d: %w", ws, err)
-		}
-		clients[ws] = ac
+	clients, err := newClients(cfg, telemetry.NewTransport(nil, cfg.Metrics)) // one connection pool, calls counted
+	if err != nil {
+		return nil, err
 	}
 	acts, err := activities.New(clients, cfg.DefaultWorkspace, cfg.Policy)
 	if err != nil {
@@ -52,30 +45,34 @@ func NewWorker(c client.Client, cfg Config) (worker.Worker, error) {
 	return w, nil
 }
 
-// rpsHeadroom keeps the activity rate a little under the API's limit: the page activities' list
-// calls and the token bucket's rounding then stay within it, so 429s stay rare.
-const rpsHeadroom = 0.95
-
 // ActivitiesPerSecond is the task queue's activity rate for an Atomicwork limit of rps requests per
-// second (0 = unlimited). The server enforces it for the whole task queue, so it holds across any
-// number of worker processes, each of which must be given the same ATOMICWORK_RPS. It assumes an
-// activity makes activities.ReassignCallsPerAsset calls, as the bulk reassignment's per-asset
-// activities do; activities that make more are rare, and their 429s are retried after Retry-After.
+// second (0 = unlimited): the ceiling across every worker process of the queue (each must be given
+// the same ATOMICWORK_RPS), which the Temporal server enforces. Calls are paced by each worker's
+// pacer (newClients), so the ceiling only has to assume what every activity makes at least, one
+// call: one-call activities (revocations) get the API's whole limit, where the former assumption
+// of two calls held them to half of it, and several workers' one-call activities stay within it
+// together. Activities making more calls rely on each worker's pacer, and across workers on its
+// AIMD backing off from the 429s.
 func ActivitiesPerSecond(rps float64) float64 {
 	if rps <= 0 {
 		return 0
 	}
-	return rps * rpsHeadroom / activities.ReassignCallsPerAsset
+	return rps
 }
 
-// ReassignMode is how this worker's bulk reassignments move assets. With a rate limit
-// (ATOMICWORK_RPS) one activity per asset: the server's task-queue rate then paces every read
-// and write across all worker processes, and the API is the bottleneck anyway (93% of its limit
-// measured), while a range's in-activity concurrency would fire calls that the per-activity rate
-// cannot see. Without a limit, ranges: each moves up to a thousand assets in one activity, as
-// fast as a plain concurrent loop, with no per-asset bookkeeping in the history.
+// minRangeRPS is the lowest ATOMICWORK_RPS at which bulk reassignments move assets in ranges: a
+// range at the most concurrency then finishes the assets in flight when its budget ends within
+// 10 of the 30 seconds its attempt has beyond the budget (workflows' rangeCall).
+const minRangeRPS = workflows.MaxReassignConcurrency * activities.ReassignCallsPerAsset / 10
+
+// ReassignMode is how this worker's bulk reassignments move assets: in ranges (each moves up to a
+// thousand assets in one activity, as fast as a plain concurrent loop, with no per-asset
+// bookkeeping in the history), now that the worker's pacer paces each call of a range, which the
+// task queue's activity rate cannot see. Only a limit too low for a range to finish its assets in
+// flight in time (under minRangeRPS) keeps one activity per asset, where the API is the
+// bottleneck anyway. A run keeps the mode it started with (a side effect in its history).
 func ReassignMode(rps float64) workflows.ReassignMode {
-	if rps > 0 {
+	if rps > 0 && rps < minRangeRPS {
 		return workflows.ReassignPerAsset
 	}
 	return workflows.ReassignInRanges
