@@ -401,7 +401,7 @@ func TestReassignmentDryRunConfirmPauseResume(t *testing.T) {
 // TestReassignmentSurvivesWorkerKill runs the worker as a process, kills it (SIGKILL) in the middle
 // of a batch and starts another: every asset ends in stock, none is written after it got there,
 // and the report's counts match the simulator's. Both ways of moving assets: one activity per
-// asset (a worker with ATOMICWORK_RPS) and ranges (without; the simulator is slowed so that the
+// asset (a worker with an ATOMICWORK_RPS under workerapp's minRangeRPS) and ranges (without; the simulator is slowed so that the
 // kill lands inside a range, whose heartbeat then times out and whose retry resumes it).
 func TestReassignmentSurvivesWorkerKill(t *testing.T) {
 	srv := devServer(t)
@@ -411,7 +411,7 @@ func TestReassignmentSurvivesWorkerKill(t *testing.T) {
 		env     []string
 		latency time.Duration
 	}{
-		{"per-asset", []string{"ATOMICWORK_RPS=300"}, 0},
+		{"per-asset", []string{"ATOMICWORK_RPS=39"}, 0}, // under minRangeRPS (40): one activity per asset
 		{"ranges", nil, 40 * time.Millisecond},
 	} {
 		t.Run(mode.name, func(t *testing.T) {

@@ -27,8 +27,8 @@ import (
 // Concurrency is a sliding window: at most Concurrency ReassignAsset activities are pending at
 // once (MaxReassignConcurrency, far under the server's 2,000), refilled as each one completes,
 // from a buffer of asset ids that the page activity refills ahead of need. One activity per
-// asset keeps retries per asset (Retry-After honoured by Temporal) and the task-queue rate limit
-// exact (one activity = one read + one write, see workerapp's ATOMICWORK_RPS).
+// asset keeps retries per asset (Retry-After honoured by Temporal): for a rate limit so low that a
+// range could not finish its assets in flight in time (workerapp's ReassignMode).
 //
 // A worker without a rate limit registers NewReassignment(ReassignInRanges) instead: see there.
 func Reassignment(ctx workflow.Context, in ReassignmentInput) (ReassignmentReport, error) {
@@ -40,13 +40,13 @@ type ReassignMode int
 
 const (
 	// ReassignPerAsset runs one ReassignAsset activity per asset, paced by the task queue's
-	// activity rate (ATOMICWORK_RPS): for an API with a rate limit.
+	// activity rate and the worker's call pacer: for an API with a very low rate limit.
 	ReassignPerAsset ReassignMode = iota
 	// ReassignInRanges lists up to ReassignRangeSize ids at a time (from rangesV2Change on, each
 	// range lists the next one's) and moves them with one ReassignRange activity at a time,
 	// Concurrency at a time within ReassignRangeBudget, resuming from its heartbeat when retried:
-	// for an API without a rate limit, where the bookkeeping of one activity per asset would be
-	// the bottleneck.
+	// for an API without a rate limit or with one the worker's call pacer keeps (each call of a
+	// range is paced), where the bookkeeping of one activity per asset would be the bottleneck.
 	ReassignInRanges
 )
 
