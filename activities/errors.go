@@ -45,8 +45,9 @@ func AboutTheKey(errType string) bool {
 }
 
 // toTemporal maps a client error to the error Temporal should see: permanent answers (a read's
-// unparseable 2xx included) become non-retryable ApplicationErrors, 429s carry Retry-After as NextRetryDelay, everything else is
-// retryable. It must be returned as is, never wrapped: wrapping drops NextRetryDelay and NonRetryable.
+// unparseable 2xx included) become non-retryable ApplicationErrors, 429s carry Retry-After as
+// NextRetryDelay, everything else (an incomplete listing included) is retryable. It must be
+// returned as is, never wrapped: wrapping drops NextRetryDelay and NonRetryable.
 func toTemporal(err error) error {
 	if err == nil {
 		return nil

@@ -251,6 +251,7 @@ func TestNonIntegralOrNonNumericIDIsAPermanentDecodeError(t *testing.T) {
 		"a string":       `{"id":"abc","email":"ana.diaz@example.com"}`,
 		"a fraction ref": `{"id":1,"manager":7.5,"email":"ana.diaz@example.com"}`,
 		"too big":        `{"id":9223372036854775808.0,"email":"ana.diaz@example.com"}`,
+		"a time":         `{"id":1,"created_at":"ana.diaz@example.com"}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := stubClient(t, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, body) })
