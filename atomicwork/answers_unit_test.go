@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -44,24 +45,24 @@ func TestOffsetListingGoesOnPastEmptyAndShortPages(t *testing.T) {
 			1: `{"page":1,"page_size":2,"total_pages":3,"data":[{"id":1},{"id":2}]}`,
 			2: `{"page":2,"page_size":2,"total_pages":3,"data":[]}`,
 			3: `{"page":3,"page_size":2,"total_pages":3,"data":[{"id":5},{"id":6}]}`,
-		}, []int64{1, 2, 5, 6}, 3},
+		}, []int64{1, 2, 5, 6}, 4}, // page 2 fetched twice
 		"short page before total_pages": {map[int]string{
 			1: `{"page":1,"page_size":2,"total_pages":3,"data":[{"id":1}]}`,
 			2: `{"page":2,"page_size":2,"total_pages":3,"data":[{"id":3},{"id":4}]}`,
 			3: `{"page":3,"page_size":2,"total_pages":3,"data":[{"id":5}]}`,
-		}, []int64{1, 3, 4, 5}, 3},
+		}, []int64{1, 3, 4, 5}, 4}, // page 1 fetched twice; page 3 is the last
 		"empty page before total_count items, no total_pages": {map[int]string{
 			1: `{"page_size":2,"total_count":6,"data":[{"id":1},{"id":2}]}`,
 			2: `{"page_size":2,"total_count":6,"data":[]}`,
 			3: `{"page_size":2,"total_count":6,"data":[{"id":3},{"id":4}]}`,
 			4: `{"page_size":2,"total_count":6,"data":[{"id":5},{"id":6}]}`,
-		}, []int64{1, 2, 3, 4, 5, 6}, 4},
+		}, []int64{1, 2, 3, 4, 5, 6}, 5}, // page 2 fetched twice
 		// Asked for 2 a page, the server sends 1 without saying so: every page looks short.
 		"server pages smaller than asked, total_count only": {map[int]string{
 			1: `{"total_count":3,"data":[{"id":1}]}`,
 			2: `{"total_count":3,"data":[{"id":2}]}`,
 			3: `{"total_count":3,"data":[{"id":3}]}`,
-		}, []int64{1, 2, 3}, 3},
+		}, []int64{1, 2, 3}, 3}, // no page_size: short pages are not known to be cut
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -106,7 +107,7 @@ func TestOffsetListingShortOfTotalCountIsIncomplete(t *testing.T) {
 	})
 	_, err = Collect(c.ListUsers(context.Background(), UserListOptions{PerPage: 2}))
 	assertIncomplete(t, err, "users.list", "/api/v1/users/list", 3, 4)
-	assert.Equal(t, int32(3), calls.Load())
+	assert.Equal(t, int32(5), calls.Load(), "pages 2 and 3 fetched twice each, then it ends")
 }
 
 func TestOffsetListingEmptyPagesForeverIsBounded(t *testing.T) {
@@ -115,7 +116,7 @@ func TestOffsetListingEmptyPagesForeverIsBounded(t *testing.T) {
 	})
 	_, err := Collect(c.ListUsers(context.Background(), UserListOptions{PerPage: 2}))
 	assertIncomplete(t, err, "users.list", "/api/v1/users/list", 0, 2000000)
-	assert.Equal(t, int32(maxEmptyRun), calls.Load())
+	assert.Equal(t, int32(2*maxEmptyRun), calls.Load(), "each empty page fetched twice")
 }
 
 // tokenGrants answers grants/list with pages[token], counting the calls.
@@ -148,7 +149,7 @@ func TestTokenListingGoesOnPastEmptyPages(t *testing.T) {
 	grants, err := Collect(c.ListGrants(context.Background(), nil))
 	require.NoError(t, err)
 	assert.Equal(t, []int64{1, 2, 3}, grantIDs(grants))
-	assert.Equal(t, int32(4), calls.Load())
+	assert.Equal(t, int32(6), calls.Load(), "each empty page fetched twice")
 }
 
 func TestTokenListingShortOfTotalCountIsIncomplete(t *testing.T) {
@@ -169,7 +170,53 @@ func TestTokenListingEmptyPagesForeverIsBounded(t *testing.T) {
 	})
 	_, err := Collect(c.ListGrants(context.Background(), nil))
 	assertIncomplete(t, err, "iga.list-grants", "/api/v1/iga/grants/list", 0, 0)
-	assert.Equal(t, int32(maxEmptyRun), calls.Load())
+	assert.Equal(t, int32(2*maxEmptyRun), calls.Load(), "each empty page fetched twice")
+}
+
+// glitchy answers full pages, except that the first answer to each request in cut is cut.
+func glitchy(cut map[string]string, full func(key string) string) func(key string) string {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	return func(key string) string {
+		mu.Lock()
+		defer mu.Unlock()
+		if c, ok := cut[key]; ok && !seen[key] {
+			seen[key] = true
+			return c
+		}
+		return full(key)
+	}
+}
+
+func TestCutPageIsFetchedOnceMoreAndKeptWhole(t *testing.T) {
+	offset := glitchy(map[string]string{
+		"1": `{"page":1,"page_size":2,"total_pages":3,"total_count":6,"data":[{"id":1}]}`,
+		"2": `{"page":2,"page_size":2,"total_pages":3,"total_count":6,"data":[]}`,
+		"3": `{"page":3,"page_size":2,"total_pages":3,"total_count":6,"data":[{"id":5}]}`,
+	}, func(p string) string {
+		n := atoi(p)
+		return fmt.Sprintf(`{"page":%d,"page_size":2,"total_pages":3,"total_count":6,"data":[{"id":%d},{"id":%d}]}`, n, 2*n-1, 2*n)
+	})
+	c, calls := pagedUsers(t, func(p int) string { return offset(fmt.Sprint(p)) })
+	users, err := Collect(c.ListUsers(context.Background(), UserListOptions{PerPage: 2}))
+	require.NoError(t, err)
+	assert.Equal(t, []int64{1, 2, 3, 4, 5, 6}, userIDs(users), "every item once")
+	assert.Equal(t, int32(6), calls.Load())
+
+	token := glitchy(map[string]string{
+		"b": `{"total_count":4,"page_size":2,"data":[],"next_page_token":"c"}`,
+		"c": `{"total_count":4,"page_size":2,"data":[{"id":3}]}`,
+	}, func(tok string) string {
+		return map[string]string{
+			"":  `{"total_count":4,"page_size":2,"data":[{"id":1}],"next_page_token":"b"}`,
+			"b": `{"total_count":4,"page_size":2,"data":[{"id":2}],"next_page_token":"c"}`,
+			"c": `{"total_count":4,"page_size":2,"data":[{"id":3},{"id":4}]}`,
+		}[tok]
+	})
+	gc, _ := tokenGrants(t, token)
+	grants, err := Collect(gc.ListGrants(context.Background(), nil))
+	require.NoError(t, err)
+	assert.Equal(t, []int64{1, 2, 3, 4}, grantIDs(grants))
 }
 
 func assertIncomplete(t *testing.T, err error, op, path string, read, total int) {

@@ -94,8 +94,9 @@ func (p *Page[T]) incomplete(read int, why string) error {
 // fetchPage fetches one offset page: page numbers start at 1.
 type fetchPage[T any] func(ctx context.Context, page, perPage int) (*Page[T], error)
 
-// offsetPages iterates every item of a page/per_page list. A failed page yields (zero, err) once
-// and ends the iteration; so does a listing that ends short of its total_count
+// offsetPages iterates every item of a page/per_page list. A page that holds fewer items than the
+// envelope promises is fetched once more (fullPage). A failed page yields (zero, err) once and
+// ends the iteration; so does a listing that ends short of its total_count
 // (*IncompleteListingError), after yielding what it read.
 func offsetPages[T any](ctx context.Context, perPage int, fetch fetchPage[T]) iter.Seq2[T, error] {
 	perPage = clampPerPage(perPage)
@@ -103,7 +104,8 @@ func offsetPages[T any](ctx context.Context, perPage int, fetch fetchPage[T]) it
 		var zero T
 		read, emptyRun := 0, 0
 		for n := 1; ; n++ {
-			p, err := fetch(ctx, n, perPage)
+			p, err := fullPage(func() (*Page[T], error) { return fetch(ctx, n, perPage) },
+				func(p *Page[T]) bool { return p.offsetCut(n, perPage, read) })
 			if err != nil {
 				yield(zero, err)
 				return
@@ -129,12 +131,50 @@ func offsetPages[T any](ctx context.Context, perPage int, fetch fetchPage[T]) it
 	}
 }
 
+// fullPage fetches a page, and once more when cut says it holds fewer items than its envelope
+// promises: an answer cut on the way (or served by a lagging replica) often comes back whole. It
+// keeps the fuller answer; nothing is yielded before, so nothing is yielded twice.
+func fullPage[T any](fetch func() (*Page[T], error), cut func(*Page[T]) bool) (*Page[T], error) {
+	p, err := fetch()
+	if err != nil || !cut(p) {
+		return p, err
+	}
+	again, err := fetch()
+	if err != nil || len(again.Data) < len(p.Data) {
+		return p, nil // the first answer stands; counts still tell if the listing ends short
+	}
+	return again, nil
+}
+
+// offsetCut reports an offset page, fetched after read items, that holds fewer items than the
+// envelope promises: empty or shorter than its page_size while more pages follow, or the last
+// page with total_count not reached.
+func (p *Page[T]) offsetCut(n, perPage, read int) bool {
+	after := read + len(p.Data)
+	if p.more(n, perPage, after) {
+		return len(p.Data) == 0 || p.shortOfSize()
+	}
+	return p.TotalCount > 0 && after < p.TotalCount
+}
+
+// tokenCut is offsetCut for a cursor page: empty or short while a new token follows, or the last
+// one with total_count not reached.
+func (p *Page[T]) tokenCut(read int, seen map[string]bool) bool {
+	if p.NextPageToken != nil && !seen[*p.NextPageToken] {
+		return len(p.Data) == 0 || p.shortOfSize()
+	}
+	return p.TotalCount > 0 && read+len(p.Data) < p.TotalCount
+}
+
+// shortOfSize reports a page with fewer items than the page_size it declares.
+func (p *Page[T]) shortOfSize() bool { return p.PageSize > 0 && len(p.Data) < p.PageSize }
+
 // fetchToken fetches one cursor page; token is "" for the first page.
 type fetchToken[T any] func(ctx context.Context, token string, perPage int) (*Page[T], error)
 
 // tokenPages iterates every item of a next_page_token list, following the token while there is
-// one, also after an empty page. A repeated token would loop forever: it ends the listing.
-// Errors end the iteration as in offsetPages.
+// one, also after an empty page (fetched once more first, as in offsetPages). A repeated token
+// would loop forever: it ends the listing. Errors end the iteration as in offsetPages.
 func tokenPages[T any](ctx context.Context, perPage int, fetch fetchToken[T]) iter.Seq2[T, error] {
 	perPage = clampPerPage(perPage)
 	return func(yield func(T, error) bool) {
@@ -143,7 +183,8 @@ func tokenPages[T any](ctx context.Context, perPage int, fetch fetchToken[T]) it
 		seen := map[string]bool{}
 		read, emptyRun := 0, 0
 		for {
-			p, err := fetch(ctx, token, perPage)
+			p, err := fullPage(func() (*Page[T], error) { return fetch(ctx, token, perPage) },
+				func(p *Page[T]) bool { return p.tokenCut(read, seen) })
 			if err != nil {
 				yield(zero, err)
 				return
