@@ -18,13 +18,18 @@ const (
 	ErrNotFound      = "ATOMICWORK_NOT_FOUND"     // 404
 	ErrConflict      = "ATOMICWORK_CONFLICT"      // 409 that a re-read could not resolve
 	ErrRateLimited   = "ATOMICWORK_RATE_LIMITED"  // 429: retried after Retry-After
-	ErrUnavailable   = "ATOMICWORK_UNAVAILABLE"   // 5xx, network, timeouts, unparseable answers: retried
+	ErrUnavailable   = "ATOMICWORK_UNAVAILABLE"   // 5xx, network, timeouts, a write's unparseable answer: retried
 	ErrPermanent     = "ATOMICWORK_PERMANENT"     // another permanent API answer
 	ErrInvalidInput  = "INVALID_INPUT"            // the activity input itself is unusable
 	ErrUnknownName   = "UNKNOWN_NAME"             // an entitlement, asset type or user the API does not know
 	ErrNoWorkspace   = "NO_KEY_FOR_WORKSPACE"     // the worker holds no key for the workspace
 	ErrUnknownUser   = "UNKNOWN_USER"             // an email with no Atomicwork user
 	ErrStateConflict = "ATOMICWORK_STATE_CHANGED" // the API state moved under us; retry re-reads
+	// ErrUnparseable: a 2xx answer to a read that did not decode, fetched twice: retrying cannot help.
+	ErrUnparseable = "ATOMICWORK_UNPARSEABLE"
+	// ErrIncompleteListing: a listing ended with fewer items than it announced: retried, never
+	// taken as "there are no more".
+	ErrIncompleteListing = "ATOMICWORK_INCOMPLETE_LISTING"
 	// ErrEmployeeIDMismatch: the Atomicwork user found by email carries another HR employee id.
 	// Nothing is written: adopting someone else's account would grant or revoke the wrong person.
 	ErrEmployeeIDMismatch = "EMPLOYEE_ID_MISMATCH"
@@ -39,9 +44,10 @@ func AboutTheKey(errType string) bool {
 	return errType == ErrUnauthorized || errType == ErrNoWorkspace
 }
 
-// toTemporal maps a client error to the error Temporal should see: permanent answers become
-// non-retryable ApplicationErrors, 429s carry Retry-After as NextRetryDelay, everything else is
-// retryable. It must be returned as is, never wrapped: wrapping drops NextRetryDelay and NonRetryable.
+// toTemporal maps a client error to the error Temporal should see: permanent answers (a read's
+// unparseable 2xx included) become non-retryable ApplicationErrors, 429s carry Retry-After as
+// NextRetryDelay, everything else (an incomplete listing included) is retryable. It must be
+// returned as is, never wrapped: wrapping drops NextRetryDelay and NonRetryable.
 func toTemporal(err error) error {
 	if err == nil {
 		return nil
@@ -53,6 +59,9 @@ func toTemporal(err error) error {
 	msg := err.Error()
 	switch atomicwork.Classify(err) {
 	case atomicwork.Transient:
+		if errors.Is(err, atomicwork.ErrIncompleteListing) {
+			return temporal.NewApplicationError(msg, ErrIncompleteListing)
+		}
 		if atomicwork.IsRateLimited(err) {
 			return temporal.NewApplicationErrorWithOptions(msg, ErrRateLimited,
 				temporal.ApplicationErrorOptions{NextRetryDelay: atomicwork.RetryAfterOf(err)})
@@ -64,6 +73,10 @@ func toTemporal(err error) error {
 	var nf *atomicwork.NotFoundError
 	if errors.As(err, &nf) {
 		return temporal.NewNonRetryableApplicationError(msg, ErrUnknownName, nil)
+	}
+	var decErr *atomicwork.DecodeError
+	if errors.As(err, &decErr) {
+		return temporal.NewNonRetryableApplicationError(msg, ErrUnparseable, nil)
 	}
 	return temporal.NewNonRetryableApplicationError(msg, permanentType(atomicwork.StatusOf(err)), nil)
 }

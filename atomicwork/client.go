@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -217,8 +218,32 @@ func Operation(r *http.Request) string {
 	return op
 }
 
-// do performs a call and decodes a 2xx body into out (when non-nil).
+// do performs a call and decodes a 2xx body into out (when non-nil). A read whose 2xx body does
+// not decode is fetched once more (a truncated body can be a glitch on the way); if that fails to
+// decode too, the *DecodeError is permanent. A write is never re-sent: its answer is lost, not
+// its effect, and the caller's retry re-reads before writing again.
 func (c *Client) do(ctx context.Context, cl call, out any) error {
+	err := c.once(ctx, cl, out)
+	var decErr *DecodeError
+	if !errors.As(err, &decErr) || !cl.isRead() {
+		return err
+	}
+	reflect.ValueOf(out).Elem().SetZero() // nothing of the bad body may leak into the good one
+	err = c.once(ctx, cl, out)
+	if errors.As(err, &decErr) {
+		decErr.Refetched = true
+	}
+	return err
+}
+
+// isRead reports a call that changes nothing: a GET, or one of the POST .../list searches whose
+// body is a filter.
+func (cl call) isRead() bool {
+	return cl.method == http.MethodGet || (cl.method == http.MethodPost && strings.HasSuffix(cl.path.public, "/list"))
+}
+
+// once sends a call one time.
+func (c *Client) once(ctx context.Context, cl call, out any) error {
 	req := c.http.R().SetContext(context.WithValue(ctx, operationKey{}, cl.op))
 	if !cl.noWorkspace && c.workspaceID != 0 {
 		req.SetHeader("X-Workspace-Id", strconv.FormatInt(c.workspaceID, 10))
@@ -247,14 +272,19 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	if err := decodeBody(resp.Body(), out); err != nil {
 		return &DecodeError{Op: cl.op, Method: cl.method, Path: cl.path.public, StatusCode: status, Err: err}
 	}
+	if pd, ok := out.(pageDecoder); ok {
+		pd.setSource(cl)
+	}
 	return nil
 }
 
 // decodeBody unmarshals a 2xx body, tolerating singletons wrapped in {"data": ...} (API-NOTES §7 Q1).
+// Integral numbers written as floats (1002.0, 1.002e3) decode into integer fields (integralNumbers).
 func decodeBody(body []byte, out any) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return errors.New("empty body")
 	}
+	body = integralNumbers(body)
 	if _, isPage := out.(pageDecoder); isPage {
 		return json.Unmarshal(body, out)
 	}

@@ -993,7 +993,7 @@ func TestFaultWriteThen500LeavesTheWriteAppliedAndTheRetryConflicts(t *testing.T
 	assert.Equal(t, stored.ID, found.ID)
 }
 
-func TestFaultMalformedJSONIsATransientDecodeError(t *testing.T) {
+func TestFaultMalformedJSONReadIsFetchedAgainThenPermanent(t *testing.T) {
 	sim, c := newSim(t, atomicworktest.Options{})
 	ana := simUser(t, sim, "ana.diaz@example.com")
 	sim.SetFaults(atomicworktest.Faults{MalformedJSON: 1})
@@ -1010,10 +1010,28 @@ func TestFaultMalformedJSONIsATransientDecodeError(t *testing.T) {
 		require.ErrorAs(t, err, &decodeErr, op)
 		assert.Equal(t, op, decodeErr.Op)
 		assert.Equal(t, http.StatusOK, decodeErr.StatusCode)
+		assert.True(t, decodeErr.Refetched, "%s: a read is fetched once more before giving up", op)
 		assert.Contains(t, err.Error(), op, "the error names the operation")
-		assert.Equal(t, atomicwork.Transient, atomicwork.Classify(err), op)
+		assert.NotContains(t, err.Error(), ana.Email, "the error does not repeat the body")
+		assert.Equal(t, atomicwork.Permanent, atomicwork.Classify(err), op)
 	}
 	assert.Len(t, listErrs, 1, "an unreadable page yields one error and ends the iteration")
+	assert.Equal(t, 4, sim.Stats().FaultsInjected[atomicworktest.FaultMalformedJSON], "each read was sent twice, no more")
+}
+
+func TestFaultMalformedJSONWriteIsNotResentAndStaysTransient(t *testing.T) {
+	sim, c := newSim(t, atomicworktest.Options{})
+	sim.SetFaults(atomicworktest.Faults{MalformedJSON: 1})
+	_, err := c.CreateUser(t.Context(), atomicwork.UserInput{Email: "lost.answer@example.com", FirstName: "Lost"})
+	sim.SetFaults(atomicworktest.Faults{})
+
+	var decodeErr *atomicwork.DecodeError
+	require.ErrorAs(t, err, &decodeErr)
+	assert.False(t, decodeErr.Refetched)
+	assert.Equal(t, atomicwork.Transient, atomicwork.Classify(err), "the write's effect is there, only its answer is lost: the caller re-reads")
+	assert.Equal(t, 1, sim.Stats().FaultsInjected[atomicworktest.FaultMalformedJSON], "a write is sent once")
+	_, exists := sim.UserByEmail("lost.answer@example.com")
+	assert.True(t, exists)
 }
 
 func TestFaultStallEndsInAPromptTransientTimeout(t *testing.T) {

@@ -209,7 +209,9 @@ func TestNonJSONErrorBody(t *testing.T) {
 }
 
 func TestUnparseable2xxNamesOperation(t *testing.T) {
+	var calls atomic.Int32
 	c := stubClient(t, func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
 		fmt.Fprint(w, `{"id": 12, "display_id": "ITSR-`)
 	})
 	_, err := c.GetRequest(context.Background(), "ITSR-1")
@@ -217,7 +219,10 @@ func TestUnparseable2xxNamesOperation(t *testing.T) {
 	var de *DecodeError
 	require.ErrorAs(t, err, &de)
 	assert.Contains(t, err.Error(), "requests.get")
-	assert.Equal(t, Transient, Classify(err))
+	assert.Contains(t, err.Error(), "GET /api/v1/requests/ITSR-1")
+	assert.Contains(t, err.Error(), "not valid JSON", "the error says what failed to decode")
+	assert.Equal(t, int32(2), calls.Load(), "a read is fetched once more")
+	assert.Equal(t, Permanent, Classify(err), "unparseable twice: retrying cannot help")
 
 	c = stubClient(t, func(w http.ResponseWriter, r *http.Request) {})
 	_, err = c.GetRequest(context.Background(), "ITSR-1")

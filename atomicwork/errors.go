@@ -53,20 +53,75 @@ func (e *TransportError) Error() string {
 
 func (e *TransportError) Unwrap() error { return e.Err }
 
-// DecodeError is a 2xx answer whose body could not be parsed.
+// DecodeError is a 2xx answer whose body could not be parsed. Err says what failed to decode;
+// Error() names it without repeating the body (which may hold emails).
 type DecodeError struct {
 	Op         string
 	Method     string
 	Path       string
 	StatusCode int
 	Err        error
+	// Refetched is set on a read fetched twice, failing to decode both times: the answer is not a
+	// glitch on the way, and Classify counts it permanent. A write's lost answer stays transient.
+	Refetched bool
 }
 
 func (e *DecodeError) Error() string {
-	return fmt.Sprintf("atomicwork %s: %s %s: HTTP %d with an unparseable body: %v", e.Op, e.Method, e.Path, e.StatusCode, e.Err)
+	again := ""
+	if e.Refetched {
+		again = ", twice"
+	}
+	return fmt.Sprintf("atomicwork %s: %s %s: HTTP %d with an unparseable body%s: %s", e.Op, e.Method, e.Path, e.StatusCode, again, decodeProblem(e.Err))
+}
+
+// decodeProblem says what failed to decode without quoting the body: a JSON type error names the
+// field and the kind of value, a syntax error its offset; a time's parse error would quote the value.
+func decodeProblem(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	var timeErr *time.ParseError
+	switch {
+	case errors.As(err, &typeErr):
+		return strings.TrimPrefix(typeErr.Error(), "json: ")
+	case errors.As(err, &syntaxErr):
+		return fmt.Sprintf("not valid JSON at byte %d: %s", syntaxErr.Offset, syntaxErr.Error())
+	case errors.As(err, &timeErr):
+		return "a time that is not RFC 3339"
+	case err == nil:
+		return "unknown problem"
+	}
+	return err.Error()
 }
 
 func (e *DecodeError) Unwrap() error { return e.Err }
+
+// IncompleteListingError is a listing that ended with fewer items than its envelope announced
+// (total_count), or that kept answering empty pages with more to come. The items it yielded are
+// real but not all of them: conclude nothing ("no laptop left", "nothing assigned") from it; list
+// again. Classify counts it transient.
+type IncompleteListingError struct {
+	Op     string
+	Method string
+	Path   string
+	Read   int // items yielded
+	Total  int // the last page's total_count; 0 when the envelope gave none
+	Reason string
+}
+
+func (e *IncompleteListingError) Error() string {
+	total := "an unknown number"
+	if e.Total > 0 {
+		total = strconv.Itoa(e.Total)
+	}
+	return fmt.Sprintf("atomicwork %s: %s %s: the listing is incomplete: %d of %s items read (%s): list again",
+		e.Op, e.Method, e.Path, e.Read, total, e.Reason)
+}
+
+// ErrIncompleteListing matches every *IncompleteListingError with errors.Is.
+var ErrIncompleteListing = errors.New("atomicwork: incomplete listing")
+
+// Is makes errors.Is(err, ErrIncompleteListing) true.
+func (e *IncompleteListingError) Is(target error) bool { return target == ErrIncompleteListing }
 
 // maxSnippet bounds how much of a non-JSON error body goes into an error message.
 const maxSnippet = 200
@@ -157,7 +212,9 @@ func (c Class) String() string {
 }
 
 // Classify is the one HTTP-error classifier (DESIGN.md): 400/401/403/404/409/422 and other 4xx are
-// permanent; 408/425/429, 5xx, network errors, timeouts and unparseable 2xx bodies are transient.
+// permanent; 408/425/429, 5xx, network errors, timeouts and incomplete listings are transient. An
+// unparseable 2xx body is permanent when a fresh read got one again (DecodeError.Refetched), and
+// transient for a write, whose caller re-reads before writing again.
 func Classify(err error) Class {
 	var apiErr *APIError
 	var decErr *DecodeError
@@ -166,6 +223,11 @@ func Classify(err error) Class {
 	case errors.As(err, &apiErr):
 		return classifyStatus(apiErr.StatusCode)
 	case errors.As(err, &decErr):
+		if decErr.Refetched {
+			return Permanent
+		}
+		return Transient
+	case errors.Is(err, ErrIncompleteListing):
 		return Transient
 	case errors.Is(err, context.Canceled):
 		return Canceled

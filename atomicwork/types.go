@@ -3,6 +3,7 @@ package atomicwork
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -482,12 +483,22 @@ type Page[T any] struct {
 	TotalCount    int     `json:"total_count"`
 	NextPageToken *string `json:"next_page_token"`
 	Data          []T     `json:"data"`
+	source        listSource
 }
 
+// parseID reads a reference given as a bare number or a numeric string, 1002.0 included. Its
+// error does not repeat the value, which may be anything (an email).
 func parseID(b []byte) (int64, error) {
 	s := strings.Trim(string(b), `"`)
 	if s == "null" || s == "" {
 		return 0, nil
 	}
-	return strconv.ParseInt(s, 10, 64)
+	if plain, ok := integralLiteral(s); ok {
+		s = plain
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, errors.New("a reference that is neither an object nor an integer id")
+	}
+	return id, nil
 }
