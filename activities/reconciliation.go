@@ -162,7 +162,7 @@ func (s *scan) run(ctx context.Context) error {
 	return nil
 }
 
-// update changes the progress and heartbeats it (the SDK throttles the calls).
+// update changes the progress under the lock the heartbeat goroutine reads it with.
 func (s *scan) update(change func(*scanProgress)) {
 	s.mu.Lock()
 	change(&s.p)
