@@ -174,7 +174,7 @@ func availableAsset(t *testing.T, sim *reconSim) atomicwork.Asset {
 // A scan whose attempt fails on the third leaver's listing resumes on retry from its heartbeat:
 // the user listings and the first two leavers are not read again, and the result is what a clean
 // scan finds.
-func TestScanDriftResumesAfterAFaultOnThePage3(t *testing.T) {
+func TestScanDriftResumesAfterAFaultOnTheThirdLeaver(t *testing.T) {
 	sim := newReconSim(t, reconStart)
 	acts, c := sim.activities(t)
 	sim.seededLeavers(t, c, 4, "2026-10-31")
