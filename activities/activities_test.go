@@ -138,6 +138,33 @@ func TestEnsureUserReactivatesAFormerLeaver(t *testing.T) {
 	assert.Nil(t, u.TerminatedOn, "a rehire has no termination date")
 }
 
+// A restored account is a live one: whatever employment status it was deleted with (here one no
+// offboarding sets), onboarding the employee on it makes it ACTIVE without terminated_on.
+func TestEnsureUserRestoresSoftDeletedAsActive(t *testing.T) {
+	acts, sim := newActivities(t, atomicworktest.Options{})
+	ctx := context.Background()
+	var u atomicwork.User
+	for _, c := range sim.Users() {
+		if !c.IsDeleted && c.EmployeeID != "" && !strings.Contains(c.Email, "manager") {
+			u = c
+			break
+		}
+	}
+	_, err := sim.Client(t).PatchUser(ctx, u.ID, atomicwork.UserInput{EmploymentStatus: "INACTIVE"})
+	require.NoError(t, err)
+	require.NoError(t, sim.Client(t).DeleteUser(ctx, u.ID))
+	req := userReq("onboarding-" + u.EmployeeID)
+	req.Email, req.EmployeeID = u.Email, u.EmployeeID
+
+	ref, err := acts.EnsureUser(ctx, req)
+	require.NoError(t, err)
+	assert.Equal(t, UserRef{UserID: u.ID, Restored: true}, ref)
+	got, _ := sim.UserByEmail(u.Email)
+	assert.False(t, got.IsDeleted)
+	assert.Equal(t, employmentActive, got.EmploymentStatus, "a restored account is a live account")
+	assert.Nil(t, got.TerminatedOn)
+}
+
 func TestEnsureUserUnknownManagerIsPermanent(t *testing.T) {
 	acts, sim := newActivities(t, atomicworktest.Options{})
 	before := len(sim.Users())

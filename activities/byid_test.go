@@ -113,7 +113,8 @@ func TestScanDriftFindsALeaverWhoseEmailChanged(t *testing.T) {
 	acts, sim := newActivities(t, atomicworktest.Options{})
 	ctx := context.Background()
 	u := seededLeaver(t, sim)
-	_, err := sim.Client(t).UpdateUser(ctx, u.ID, atomicwork.UserInput{EmploymentStatus: employmentTerminated, TerminatedOn: "2026-10-31"})
+	// Terminated today: the seeded grants and assets (seeded now) predate it, so they are drift.
+	_, err := sim.Client(t).UpdateUser(ctx, u.ID, atomicwork.UserInput{EmploymentStatus: employmentTerminated, TerminatedOn: time.Now().UTC().Format(time.DateOnly)})
 	require.NoError(t, err)
 	changeEmail(t, sim, u.ID, "renamed.leaver@example.com")
 

@@ -19,7 +19,7 @@ func NewKeepAlive() interceptor.WorkerInterceptor { return &keepAlive{} }
 
 // heartbeatsItself lists the activities that heartbeat with progress details: a detail-less
 // beat from here would overwrite the details their retry resumes from.
-var heartbeatsItself = map[string]bool{"ReassignRange": true}
+var heartbeatsItself = map[string]bool{"ReassignRange": true, "ScanDrift": true}
 
 type keepAlive struct {
 	interceptor.WorkerInterceptorBase

@@ -98,9 +98,10 @@ func (a *Activities) existingUser(ctx context.Context, c *atomicwork.Client, u *
 		}
 		ref.Restored = true
 	}
-	// A rehire's account still says TERMINATED with its terminated_on: the nightly reconciliation
-	// would take the new access away again.
-	if formerLeaver(u) {
+	// A rehire's account still says TERMINATED with its terminated_on, and a restored account is
+	// a live one whatever status it kept: else the nightly reconciliation would take the new
+	// access away again.
+	if ref.Restored || formerLeaver(u) {
 		if err := reactivate(ctx, c, u); err != nil {
 			return UserRef{}, err
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/atomicflow/atomicflow/hrevents"
 	"github.com/atomicflow/atomicflow/internal/devserver"
 	"github.com/atomicflow/atomicflow/internal/listener"
+	"github.com/atomicflow/atomicflow/internal/workerapp"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -29,8 +30,8 @@ const benchSecret = "bench-webhook-secret-0123456789"
 // benchWebhook measures the real `starter listen` binary in front of a dev server: deliveries
 // accepted per second and their latency (send to answer), with a fixed number of concurrent
 // senders, for each kind of delivery, next to the same starts made directly with the SDK (the
-// baseline: what the receiver costs on top of Temporal). A worker that runs the workflows, not
-// their activities, answers the updates.
+// baseline: what the receiver costs on top of Temporal). Every HR event type has a row. A worker
+// that runs the workflows, not their activities, answers the updates.
 func benchWebhook(ctx context.Context, out io.Writer, n, senders int, temporalBin string) error {
 	rig, err := startWebhookRig(ctx, temporalBin, "")
 	if err != nil {
@@ -40,23 +41,33 @@ func benchWebhook(ctx context.Context, out io.Writer, n, senders int, temporalBi
 	srv, rx, queue := rig.srv, rig.rx, rig.queue
 	c := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: senders}}
 
-	hires, terminations := make([]string, n), make([]string, n)
 	startDate := time.Now().UTC().AddDate(0, 1, 0).Format(time.DateOnly)
 	lastDay := time.Now().UTC().AddDate(0, 0, 20).Format(time.DateOnly)
-	for i := range n {
-		hires[i] = fmt.Sprintf(`{"event_id":"evt-hire-%d","type":"employee.hired","occurred_at":"%s","employee":{"employee_id":"B-H%d",`+
-			`"email":"bench.hire%d@example.com","first_name":"Bench","last_name":"Hire","timezone":"UTC","start_date":"%s"}}`,
-			i, time.Now().UTC().Format(time.RFC3339), i, i, startDate)
-		terminations[i] = fmt.Sprintf(`{"event_id":"evt-term-%d","type":"employee.terminated","occurred_at":"%s","employee":{"employee_id":"B-T%d",`+
-			`"email":"bench.leaver%d@example.com","timezone":"UTC","last_working_day":"%s"}}`,
-			i, time.Now().UTC().Format(time.RFC3339), i, i, lastDay)
+	events := func(typ, employee, fields string) []string {
+		out := make([]string, n)
+		for i := range n {
+			id := fmt.Sprintf(employee, i)
+			out[i] = fmt.Sprintf(`{"event_id":"evt-%s-%s","type":"%s","occurred_at":"%s","employee":{"employee_id":"%s",`+
+				`"email":"%s@example.com","first_name":"Bench","last_name":"Employee","timezone":"UTC"%s}}`,
+				typ, id, typ, time.Now().UTC().Format(time.RFC3339Nano), id, strings.ToLower(id), fields)
+		}
+		return out
 	}
+	later := func(days int) string { return time.Now().UTC().AddDate(0, 0, days).Format(time.DateOnly) }
+	hires := events("employee.hired", "B-H%d", `,"start_date":"`+startDate+`"`)
 	post := func(body string) (time.Duration, bool) { return deliverSigned(ctx, c, rx.URL, body) }
 	// Terminations first: their answer waits for the worker, which the hires' first workflow
-	// tasks keep busy afterwards (as they do for the baseline's starts).
+	// tasks keep busy afterwards (as they do for the baseline's starts). Every event type of
+	// HR-EVENTS.md has a row; each acts on the runs the rows before it started.
 	rows := []webhookRow{
-		measure("employee.terminated: Update-with-Start of an offboarding", terminations, senders, post),
+		measure("employee.terminated: Update-with-Start of an offboarding", events("employee.terminated", "B-T%d", `,"last_working_day":"`+lastDay+`"`), senders, post),
+		measure("employee.termination_changed: Update-with-Start, moves the date", events("employee.termination_changed", "B-T%d", `,"last_working_day":"`+later(25)+`"`), senders, post),
+		measure("employee.access_revoked_immediately: Update-with-Start, offboard now", events("employee.access_revoked_immediately", "B-R%d", ""), senders, post),
+		measure("employee.termination_cancelled: update cancels the offboarding", events("employee.termination_cancelled", "B-T%d", ""), senders, post),
 		measure("employee.hired: starts an onboarding", hires, senders, post),
+		measure("employee.updated: update moves the start date", events("employee.updated", "B-H%d", `,"start_date":"`+later(35)+`"`), senders, post),
+		measure("employee.hire_cancelled: update cancels the onboarding", events("employee.hire_cancelled", "B-H%d", ""), senders, post),
+		measure("employee.rehired: no offboarding ran, starts an onboarding", events("employee.rehired", "B-X%d", `,"start_date":"`+startDate+`"`), senders, post),
 		measure("baseline: the same starts with the SDK, no HTTP", indexes(n), senders, func(i string) (time.Duration, bool) {
 			return startDirectly(ctx, srv.Client(), queue, i, startDate)
 		}),
@@ -100,7 +111,9 @@ func startWebhookRig(ctx context.Context, temporalBin, starterBin string) (rig *
 		return nil, err
 	}
 	rig.closer = append(rig.closer, func() { _ = rig.srv.Stop() })
-	w := worker.New(rig.srv.Client(), rig.queue, worker.Options{})
+	// The production worker's pollers; no activity poller: the workflows' activities are not
+	// registered (their tasks wait, which the answers measured here do not).
+	w := worker.New(rig.srv.Client(), rig.queue, workerapp.WithPollers(worker.Options{LocalActivityWorkerOnly: true}))
 	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.Offboarding, workflow.RegisterOptions{Name: workflows.OffboardingWorkflowName})
 	if err := w.Start(); err != nil {

@@ -30,7 +30,9 @@ func seedDrift(t *testing.T, sim *atomicworktest.Server) (leavers []int64, stale
 			continue
 		}
 		if len(leavers) == 0 {
-			_, err := c.UpdateUser(ctx, u.ID, atomicwork.UserInput{EmploymentStatus: "TERMINATED", TerminatedOn: "2026-10-31"})
+			// Terminated today: her grants and assets, seeded now, predate it and are hers as a
+			// leaver (reconciliation leaves alone what was given after terminated_on).
+			_, err := c.UpdateUser(ctx, u.ID, atomicwork.UserInput{EmploymentStatus: "TERMINATED", TerminatedOn: time.Now().UTC().Format(time.DateOnly)})
 			require.NoError(t, err)
 		} else {
 			require.NoError(t, c.DeleteUser(ctx, u.ID))

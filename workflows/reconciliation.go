@@ -78,6 +78,14 @@ func (r *reconciliation) run(ctx workflow.Context) (ReconciliationReport, error)
 		r.add(Drift{Kind: DriftGrantOfLeaver, UserID: g.UserID, ID: g.GrantID,
 			Detail: "revocation " + strings.ToLower(g.Revocation) + ": already being handled, left alone"})
 	}
+	for _, n := range scan.NewSinceLeft {
+		kind := DriftGrantOfLeaver
+		if n.Kind == "asset" {
+			kind = DriftAssetOfLeaver
+		}
+		r.add(Drift{Kind: kind, UserID: n.UserID, ID: n.ID,
+			Detail: n.Kind + " given or changed after the user's terminated_on (a rehire's?): left alone, check the user's status"})
+	}
 	for _, s := range scan.StaleOnboardings {
 		r.add(Drift{Kind: DriftStaleOnboarding, UserID: s.UserID, Request: s.DisplayID,
 			Detail: fmt.Sprintf("open %d days after the start date %s", s.DaysLate, s.StartDate)})

@@ -95,6 +95,25 @@ func (s *reconciliationSuite) TestFixesThroughIdempotentPathsAndReports() {
 	}
 }
 
+// Access given after the user's terminated_on (a rehire whose account still looks terminated)
+// is reported, never revoked nor reclaimed: no RevokeGrant, no reassignment (either would run the
+// unmocked activity or child and fail the test).
+func (s *reconciliationSuite) TestAccessGivenAfterTerminatedOnIsReportedNotRevoked() {
+	s.env.OnActivity(acts.ScanDrift, mock.Anything, mock.Anything).Return(activities.DriftScan{
+		NewSinceLeft: []activities.NewAccess{{Kind: "grant", ID: 3009, UserID: 14}, {Kind: "asset", ID: 8009, UserID: 14}},
+	}, nil).Once()
+	s.env.ExecuteWorkflow(Reconciliation, ReconciliationInput{ReportTo: "it.manager@example.com"})
+	r := s.report()
+	s.Require().Len(r.Drift, 2)
+	s.Zero(r.Fixed)
+	s.Zero(r.Failed)
+	s.Equal(Drift{Kind: DriftGrantOfLeaver, UserID: 14, ID: 3009, Detail: r.Drift[0].Detail}, r.Drift[0])
+	s.Equal(Drift{Kind: DriftAssetOfLeaver, UserID: 14, ID: 8009, Detail: r.Drift[1].Detail}, r.Drift[1])
+	for _, d := range r.Drift {
+		s.Contains(d.Detail, "left alone")
+	}
+}
+
 func (s *reconciliationSuite) TestNothingFoundDoesNothing() {
 	s.env.OnActivity(acts.ScanDrift, mock.Anything, mock.Anything).Return(activities.DriftScan{}, nil).Once()
 	s.env.ExecuteWorkflow(Reconciliation, ReconciliationInput{ReportTo: "it.manager@example.com"})

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
@@ -146,4 +147,19 @@ func scrape(c assert.TestingT, url string) string {
 	assert.NoError(c, err)
 	assert.Equal(c, http.StatusOK, resp.StatusCode)
 	return string(body)
+}
+
+// The worker's workflow and activity pollers autoscale (the SDK's fixed two workflow-task
+// pollers cap Update-with-Start answers): no fixed poller count, which the SDK refuses beside a
+// poller behaviour, and the rest of the options as configured.
+func TestWorkerOptionsAutoscalePollers(t *testing.T) {
+	o := workerOptions(Config{StopTimeout: 7 * time.Second, RPS: 20})
+	autoscaling := worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{})
+	assert.Equal(t, autoscaling, o.WorkflowTaskPollerBehavior)
+	assert.Equal(t, autoscaling, o.ActivityTaskPollerBehavior)
+	assert.Zero(t, o.MaxConcurrentWorkflowTaskPollers)
+	assert.Zero(t, o.MaxConcurrentActivityTaskPollers)
+	assert.Equal(t, 7*time.Second, o.WorkerStopTimeout)
+	assert.Equal(t, ActivitiesPerSecond(20), o.TaskQueueActivitiesPerSecond)
+	assert.Len(t, o.Interceptors, 2)
 }
