@@ -1,7 +1,9 @@
 package activities
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"sync"
 	"time"
 
@@ -14,7 +16,9 @@ import (
 // timeout while it runs, so that Temporal notices a dead worker within that timeout instead of
 // the attempt's StartToClose. It beats from a goroutine: one API call may itself outlast the
 // heartbeat timeout (the client's timeout is 30 s), and a hung activity is still cut by its
-// StartToClose. Give it to worker.Options.Interceptors.
+// StartToClose. Its beats carry the activity's progress (saveProgress), which a retry resumes
+// from, and it sets a transient failure's retry delay from the attempts that failed in a row
+// without progress (retryDelay). Give it to worker.Options.Interceptors.
 func NewKeepAlive() interceptor.WorkerInterceptor { return &keepAlive{} }
 
 // heartbeatsItself lists the activities that heartbeat with progress details: a detail-less
@@ -35,22 +39,33 @@ type keepAliveInbound struct {
 
 func (k *keepAliveInbound) ExecuteActivity(ctx context.Context, in *interceptor.ExecuteActivityInput) (any, error) {
 	info := activity.GetInfo(ctx)
-	if info.IsLocalActivity || info.HeartbeatTimeout <= 0 || heartbeatsItself[info.ActivityType.Name] {
+	if info.IsLocalActivity || heartbeatsItself[info.ActivityType.Name] {
 		return k.Next.ExecuteActivity(ctx, in)
 	}
-	actx, cancel := ignoreCancelRequests(ctx)
+	p := resumeAttempt(ctx)
+	actx, cancel := ignoreCancelRequests(context.WithValue(ctx, progressKey{}, p))
 	defer cancel()
 	done := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() { beat(ctx, info.HeartbeatTimeout/4, done) })
-	defer wg.Wait() // no beat after the activity returned
-	defer close(done)
-	return k.Next.ExecuteActivity(actx, in)
+	if info.HeartbeatTimeout > 0 {
+		wg.Go(func() { beat(ctx, p, info.HeartbeatTimeout/4, done) })
+	}
+	res, err := func() (any, error) {
+		defer wg.Wait() // no beat after the activity returned
+		defer close(done)
+		return k.Next.ExecuteActivity(actx, in)
+	}()
+	if err != nil {
+		err = p.failed(ctx, err)
+	}
+	return res, err
 }
 
-// beat heartbeats every interval until done. The first beat waits an interval too: the server's
-// heartbeat timer runs from the attempt's start, and a short activity then costs no heartbeat call.
-func beat(ctx context.Context, interval time.Duration, done <-chan struct{}) {
+// beat heartbeats every interval until done, with the attempt's progress so that a keep-alive
+// beat never overwrites what the activity recorded. The first beat waits an interval too: the
+// server's heartbeat timer runs from the attempt's start, and a short activity then costs no
+// heartbeat call.
+func beat(ctx context.Context, p *progress, interval time.Duration, done <-chan struct{}) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -60,9 +75,90 @@ func beat(ctx context.Context, interval time.Duration, done <-chan struct{}) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			activity.RecordHeartbeat(ctx)
+			activity.RecordHeartbeat(ctx, p.snapshot())
 		}
 	}
+}
+
+// progressBeat is the heartbeat details of the activities the keep-alive runs: what the activity
+// recorded as done (saveProgress), and how many attempts in a row failed transiently without
+// recording anything new, which sets the delay before the next one (see retryDelay).
+type progressBeat struct {
+	Done   json.RawMessage `json:"done,omitempty"`
+	Stalls int             `json:"stalls,omitempty"`
+}
+
+// progress is one attempt's view of its progressBeat.
+type progress struct {
+	mu   sync.Mutex
+	beat progressBeat
+}
+
+type progressKey struct{}
+
+// resumeAttempt starts an attempt from the details the previous one left; details it cannot read
+// (none, or another shape) start from nothing, which only costs reads again.
+func resumeAttempt(ctx context.Context) *progress {
+	p := &progress{}
+	if activity.HasHeartbeatDetails(ctx) {
+		var b progressBeat
+		if activity.GetHeartbeatDetails(ctx, &b) == nil {
+			p.beat = b
+		}
+	}
+	return p
+}
+
+func (p *progress) snapshot() progressBeat {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.beat
+}
+
+// failed records how many attempts in a row failed transiently without progress (this one
+// included) and gives a transient failure its retry delay from that count.
+func (p *progress) failed(ctx context.Context, err error) error {
+	if !transient(err) {
+		return err
+	}
+	p.mu.Lock()
+	p.beat.Stalls++
+	b := p.beat
+	p.mu.Unlock()
+	activity.RecordHeartbeat(ctx, b) // flushed with the failure, read by the next attempt
+	return withRetryDelay(err, b.Stalls)
+}
+
+// loadProgress decodes what earlier attempts of this activity recorded with saveProgress into
+// v; false when there is nothing (a first attempt, or outside the keep-alive).
+func loadProgress(ctx context.Context, v any) bool {
+	p, ok := ctx.Value(progressKey{}).(*progress)
+	if !ok {
+		return false
+	}
+	b := p.snapshot()
+	return len(b.Done) > 0 && json.Unmarshal(b.Done, v) == nil
+}
+
+// saveProgress records v, the activity's whole progress so far, in its heartbeat details: a
+// retry resumes from it (loadProgress). Record only what stays true: a write proven done, or a
+// read that cannot change within the run.
+func saveProgress(ctx context.Context, v any) {
+	p, ok := ctx.Value(progressKey{}).(*progress)
+	if !ok {
+		return
+	}
+	done, err := json.Marshal(v)
+	if err != nil {
+		return // progress types are plain structs; an attempt without it only repeats reads
+	}
+	p.mu.Lock()
+	if !bytes.Equal(done, p.beat.Done) {
+		p.beat.Done, p.beat.Stalls = done, 0 // progress: the next failure is the first in a row
+	}
+	b := p.beat
+	p.mu.Unlock()
+	activity.RecordHeartbeat(ctx, b)
 }
 
 // ignoreCancelRequests returns ctx without the cancellation a heartbeat response delivers when

@@ -76,3 +76,61 @@ func TestKeepAliveHeartbeatsForActivitiesThatDoNot(t *testing.T) {
 		})
 	}
 }
+
+// stepProgress is the progress of progressStep.
+type stepProgress struct {
+	Done int `json:"done"`
+}
+
+// The keep-alive carries an activity's progress from one attempt to the next, its own beats
+// included, and counts the attempts in a row that failed transiently without progress.
+func TestKeepAliveCarriesProgressAndCountsStalls(t *testing.T) {
+	// Per attempt: whether it saves progress, then how it ends.
+	script := []struct {
+		advance bool
+		err     error
+	}{
+		{true, temporal.NewApplicationError("503", ErrUnavailable)},
+		{false, temporal.NewApplicationError("503", ErrUnavailable)},
+		{false, temporal.NewApplicationError("429", ErrRateLimited)},
+		{true, temporal.NewApplicationError("503", ErrUnavailable)},
+		{true, nil},
+	}
+	var seen []int // the progress each attempt resumed from
+	progressStep := func(ctx context.Context) error {
+		n := int(activity.GetInfo(ctx).Attempt) - 1
+		var p stepProgress
+		loadProgress(ctx, &p)
+		seen = append(seen, p.Done)
+		if script[n].advance {
+			p.Done++
+			saveProgress(ctx, p)
+		}
+		time.Sleep(250 * time.Millisecond) // the keep-alive beats (every 100 ms) in between
+		return script[n].err
+	}
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{NewKeepAlive()}})
+	env.RegisterWorkflow(progressFlow)
+	env.RegisterActivityWithOptions(progressStep, activity.RegisterOptions{Name: "ProgressStep"})
+	stalls := map[int32]int{} // by attempt: the count its last heartbeat recorded
+	env.SetOnActivityHeartbeatListener(func(info *activity.Info, details converter.EncodedValues) {
+		var b progressBeat
+		if details.HasValues() && details.Get(&b) == nil {
+			stalls[info.Attempt] = b.Stalls
+		}
+	})
+	env.ExecuteWorkflow(progressFlow)
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	assert.Equal(t, []int{0, 1, 1, 1, 2}, seen, "each attempt resumes from the last progress saved")
+	assert.Equal(t, map[int32]int{1: 1, 2: 2, 3: 3, 4: 1, 5: 0}, stalls,
+		"failures in a row without progress, reset by progress")
+}
+
+func progressFlow(ctx workflow.Context) error {
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute, HeartbeatTimeout: 400 * time.Millisecond,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Millisecond, MaximumAttempts: 5}}), "ProgressStep").Get(ctx, nil)
+}
