@@ -1,6 +1,8 @@
 package activities
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -21,32 +23,42 @@ import (
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 )
 
-// scriptedAPI sits in front of the simulator: it logs every call and answers 429 without
-// Retry-After to the calls its rule picks (n counts calls from 1).
+// scriptedAPI sits in front of the simulator: it logs every call and lets its rule answer the
+// calls it picks instead of the simulator (n counts calls from 1; a nil answer passes the call on).
 type scriptedAPI struct {
 	next  http.Handler
-	rule  func(n int, r *http.Request) bool
+	rule  func(n int, r *http.Request, body string) http.HandlerFunc
 	mu    sync.Mutex
 	calls []loggedCall
 }
 
 type loggedCall struct {
-	key     string // "METHOD /path"
-	limited bool   // answered 429 by the script
+	key      string // "METHOD /path"
+	answered bool   // answered by the script
 }
 
 func (s *scriptedAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	s.mu.Lock()
-	limited := s.rule != nil && s.rule(len(s.calls)+1, r)
-	s.calls = append(s.calls, loggedCall{key: r.Method + " " + r.URL.Path, limited: limited})
+	var answer http.HandlerFunc
+	if s.rule != nil {
+		answer = s.rule(len(s.calls)+1, r, string(body))
+	}
+	s.calls = append(s.calls, loggedCall{key: r.Method + " " + r.URL.Path, answered: answer != nil})
 	s.mu.Unlock()
-	if limited {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusTooManyRequests)
-		_, _ = w.Write([]byte(`{"error":"Too many requests (test script)","code":"RATE_LIMITED"}`))
+	if answer != nil {
+		answer(w, r)
 		return
 	}
 	s.next.ServeHTTP(w, r)
+}
+
+// tooManyRequests answers 429 without Retry-After.
+func tooManyRequests(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusTooManyRequests)
+	_, _ = w.Write([]byte(`{"error":"Too many requests (test script)","code":"RATE_LIMITED"}`))
 }
 
 func (s *scriptedAPI) log() []loggedCall {
@@ -56,7 +68,7 @@ func (s *scriptedAPI) log() []loggedCall {
 }
 
 // scriptedActivities are activities over the simulator behind a scriptedAPI.
-func scriptedActivities(t *testing.T, rule func(n int, r *http.Request) bool) (*Activities, *atomicworktest.Handler, *scriptedAPI) {
+func scriptedActivities(t *testing.T, rule func(n int, r *http.Request, body string) http.HandlerFunc) (*Activities, *atomicworktest.Handler, *scriptedAPI) {
 	t.Helper()
 	sim := atomicworktest.NewHandler(atomicworktest.Options{})
 	api := &scriptedAPI{next: sim, rule: rule}
@@ -80,7 +92,7 @@ func retriedFlow(ctx workflow.Context, name string, in any) (any, error) {
 
 // runRetried runs the activity fn under name through Temporal's test environment with the
 // worker's keep-alive interceptor, so that attempts pass their heartbeat details on as on a worker.
-func runRetried(t *testing.T, name string, fn any, in any) {
+func runRetried(t *testing.T, name string, fn any, in any, out any) {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
@@ -90,19 +102,20 @@ func runRetried(t *testing.T, name string, fn any, in any) {
 	env.ExecuteWorkflow(retriedFlow, name, in)
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
+	require.NoError(t, env.GetWorkflowResult(out))
 }
 
-// redoneReads lists the successful GETs and list POSTs before the first scripted 429 that were
-// sent again after it.
+// redoneReads lists the calls answered by the simulator before the first scripted answer that
+// were sent again after it, but for those whose key contains except.
 func redoneReads(calls []loggedCall, except string) []string {
 	var before map[string]bool
 	var redone []string
 	for _, c := range calls {
 		switch {
-		case before == nil && c.limited:
+		case before == nil && c.answered:
 			before = map[string]bool{}
 			for _, b := range calls {
-				if b.limited {
+				if b.answered {
 					break
 				}
 				before[b.key] = true
@@ -127,19 +140,22 @@ func TestEnsureRequestResumesAfterA429(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hits := 0
-			acts, sim, api := scriptedActivities(t, func(_ int, r *http.Request) bool {
+			acts, sim, api := scriptedActivities(t, func(_ int, r *http.Request, _ string) http.HandlerFunc {
 				if tc.hit(r) {
-					hits++
-					return hits <= 2 // two attempts in a row end on it
+					if hits++; hits <= 2 { // two attempts in a row end on it
+						return tooManyRequests
+					}
 				}
-				return false
+				return nil
 			})
 			requester, ok := sim.UserByEmail("it.manager@example.com")
 			require.True(t, ok)
 			marker := Marker("onboarding-E-1", "request")
+			var ref RequestRef
 			runRetried(t, "EnsureRequest", acts.EnsureRequest, EnsureRequestRequest{
 				Marker: marker, Subject: "New hire", Description: "plan", RequesterID: requester.ID,
-				CatalogItem: "New Hire Onboarding", ItemFields: map[string]any{"employee_name": "New Hire", "start_date": "2026-12-01"}})
+				CatalogItem: "New Hire Onboarding", ItemFields: map[string]any{"employee_name": "New Hire", "start_date": "2026-12-01"}}, &ref)
+			assert.True(t, ref.FromCatalog)
 
 			mine := 0
 			for _, r := range sim.Requests() {
