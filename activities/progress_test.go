@@ -169,3 +169,54 @@ func TestEnsureRequestResumesAfterA429(t *testing.T) {
 		})
 	}
 }
+
+// A retried EnsureUser still reports the restore an earlier attempt did, whichever call after it
+// failed, and reuses the manager lookup it finished.
+func TestEnsureUserKeepsItsRestoreAcrossAttempts(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		answer http.HandlerFunc
+	}{
+		{"429 after the restore", tooManyRequests},
+		{"restore applied, answer lost", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadGateway)
+			_, _ = w.Write([]byte(`{"error":"bad gateway (test script)","code":"INTERNAL"}`))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var sim *atomicworktest.Handler
+			restored, failed := false, false
+			acts, sim, _ := scriptedActivities(t, func(_ int, r *http.Request, _ string) http.HandlerFunc {
+				switch {
+				case strings.HasSuffix(r.URL.Path, "/restore") && tc.name != "429 after the restore" && !failed:
+					failed = true
+					sim.ServeHTTP(httptest.NewRecorder(), r) // applied, then the answer is lost
+					return tc.answer
+				case strings.HasSuffix(r.URL.Path, "/restore"):
+					restored = true
+				case restored && !failed:
+					failed = true
+					return tc.answer
+				}
+				return nil
+			})
+			var deleted atomicwork.User
+			for _, u := range sim.Users() {
+				if u.IsDeleted && u.EmployeeID != "" {
+					deleted = u
+				}
+			}
+			require.NotZero(t, deleted.ID, "the demo dataset has a soft-deleted user")
+			req := userReq("onboarding-" + deleted.EmployeeID)
+			req.Email, req.EmployeeID = deleted.Email, deleted.EmployeeID
+			var ref UserRef
+			runRetried(t, "EnsureUser", acts.EnsureUser, req, &ref)
+
+			require.True(t, failed, "the script failed a call after the restore")
+			assert.Equal(t, UserRef{UserID: deleted.ID, Restored: true}, ref)
+			u, _ := sim.UserByEmail(deleted.Email)
+			assert.False(t, u.IsDeleted)
+		})
+	}
+}
