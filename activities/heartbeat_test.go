@@ -77,7 +77,7 @@ func TestKeepAliveHeartbeatsForActivitiesThatDoNot(t *testing.T) {
 	}
 }
 
-// stepProgress is the progress of progressStep.
+// stepProgress is the progress of the test steps.
 type stepProgress struct {
 	Done int `json:"done"`
 }
@@ -85,19 +85,14 @@ type stepProgress struct {
 // The keep-alive carries an activity's progress from one attempt to the next, its own beats
 // included, and counts the attempts in a row that failed transiently without progress.
 func TestKeepAliveCarriesProgressAndCountsStalls(t *testing.T) {
-	// Per attempt: whether it saves progress, then how it ends.
+	limited := temporal.NewApplicationError("429", ErrRateLimited)
+	// Per attempt: whether it saves progress, then how it ends (429s: no quick retry).
 	script := []struct {
 		advance bool
 		err     error
-	}{
-		{true, temporal.NewApplicationError("503", ErrUnavailable)},
-		{false, temporal.NewApplicationError("503", ErrUnavailable)},
-		{false, temporal.NewApplicationError("429", ErrRateLimited)},
-		{true, temporal.NewApplicationError("503", ErrUnavailable)},
-		{true, nil},
-	}
+	}{{true, limited}, {false, limited}, {false, limited}, {true, limited}, {true, nil}}
 	var seen []int // the progress each attempt resumed from
-	progressStep := func(ctx context.Context) error {
+	step := func(ctx context.Context) error {
 		n := int(activity.GetInfo(ctx).Attempt) - 1
 		var p stepProgress
 		loadProgress(ctx, &p)
@@ -109,11 +104,7 @@ func TestKeepAliveCarriesProgressAndCountsStalls(t *testing.T) {
 		time.Sleep(250 * time.Millisecond) // the keep-alive beats (every 100 ms) in between
 		return script[n].err
 	}
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestWorkflowEnvironment()
-	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{NewKeepAlive()}})
-	env.RegisterWorkflow(progressFlow)
-	env.RegisterActivityWithOptions(progressStep, activity.RegisterOptions{Name: "ProgressStep"})
+	env := progressEnv(step)
 	stalls := map[int32]int{} // by attempt: the count its last heartbeat recorded
 	env.SetOnActivityHeartbeatListener(func(info *activity.Info, details converter.EncodedValues) {
 		var b progressBeat
@@ -127,6 +118,41 @@ func TestKeepAliveCarriesProgressAndCountsStalls(t *testing.T) {
 	assert.Equal(t, []int{0, 1, 1, 1, 2}, seen, "each attempt resumes from the last progress saved")
 	assert.Equal(t, map[int32]int{1: 1, 2: 2, 3: 3, 4: 1, 5: 0}, stalls,
 		"failures in a row without progress, reset by progress")
+}
+
+// A 5xx is retried within the attempt, a few times, from the progress saved; then Temporal retries.
+func TestKeepAliveRetriesA5xxWithinTheAttempt(t *testing.T) {
+	type call struct {
+		attempt int32
+		resumed int
+	}
+	var calls []call
+	step := func(ctx context.Context) error {
+		var p stepProgress
+		loadProgress(ctx, &p)
+		calls = append(calls, call{activity.GetInfo(ctx).Attempt, p.Done})
+		if len(calls) == 1 {
+			saveProgress(ctx, stepProgress{Done: 1})
+		}
+		if len(calls) <= 5 {
+			return temporal.NewApplicationError("503", ErrUnavailable)
+		}
+		return nil
+	}
+	env := progressEnv(step)
+	env.ExecuteWorkflow(progressFlow)
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	assert.Equal(t, []call{{1, 0}, {1, 1}, {1, 1}, {1, 1}, {2, 1}, {2, 1}}, calls)
+}
+
+func progressEnv(step func(context.Context) error) *testsuite.TestWorkflowEnvironment {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{NewKeepAlive()}})
+	env.RegisterWorkflow(progressFlow)
+	env.RegisterActivityWithOptions(step, activity.RegisterOptions{Name: "ProgressStep"})
+	return env
 }
 
 func progressFlow(ctx workflow.Context) error {

@@ -114,8 +114,8 @@ func benchOnboardingTransient(ctx context.Context, out io.Writer, runs int, shar
 	// Drawn independently per request: 1-(1-p)^2 = share.
 	p := 1 - math.Sqrt(1-share)
 	var clean, faulty []time.Duration
-	var ratios []float64
-	injected := 0
+	var ratios, beyond []float64
+	injected, limited := 0, 0
 	for i := range runs {
 		in := benchHire(i)
 		wd.sim.Reset()
@@ -131,20 +131,32 @@ func benchOnboardingTransient(ctx context.Context, out io.Writer, runs int, shar
 			return fmt.Errorf("run %d with transient answers: %w", i, err)
 		}
 		st := wd.sim.Stats()
-		injected += st.FaultsInjected[atomicworktest.FaultServerError] + st.FaultsInjected[atomicworktest.FaultRateLimit]
+		n429 := st.FaultsInjected[atomicworktest.FaultRateLimit]
+		injected += st.FaultsInjected[atomicworktest.FaultServerError] + n429
+		limited += n429
 		clean, faulty = append(clean, c), append(faulty, f)
 		ratios = append(ratios, float64(f)/float64(c))
+		// Each 429 says Retry-After: 1 s, which the worker honours: no retry policy can beat that.
+		beyond = append(beyond, float64(f-time.Duration(n429)*time.Second)/float64(c))
 	}
 	wd.sim.SetFaults(atomicworktest.Faults{})
 
 	fmt.Fprintf(out, "onboarding workflow run time on the server, %d onboardings, each clean then with %.0f%% transient answers "+
-		"(503 and 429 with Retry-After: 1 s, %d injected in all)\n\n", runs, share*100, injected)
+		"(503 and 429 with Retry-After: 1 s, %d injected in all, %d of them 429s)\n\n", runs, share*100, injected, limited)
 	fmt.Fprintln(out, "| | median | max |")
 	fmt.Fprintln(out, "|---|---|---|")
 	fmt.Fprintf(out, "| clean | %s | %s |\n", ms(percentile(clean, 50)), ms(slices.Max(clean)))
 	fmt.Fprintf(out, "| transient | %s | %s |\n", ms(percentile(faulty, 50)), ms(slices.Max(faulty)))
-	slices.Sort(ratios)
-	fmt.Fprintf(out, "| transient / clean, per onboarding | %.1fx | %.1fx |\n", ratios[(len(ratios)-1)/2], ratios[len(ratios)-1])
+	for _, r := range []struct {
+		name string
+		xs   []float64
+	}{
+		{"transient / clean, per onboarding", ratios},
+		{"(transient - 1 s per 429's Retry-After) / clean, per onboarding", beyond},
+	} {
+		slices.Sort(r.xs)
+		fmt.Fprintf(out, "| %s | %.1fx | %.1fx |\n", r.name, r.xs[(len(r.xs)-1)/2], r.xs[len(r.xs)-1])
+	}
 	return nil
 }
 
