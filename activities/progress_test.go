@@ -277,3 +277,43 @@ func TestListAccessResumesAfterA429(t *testing.T) {
 	assert.Len(t, got.Assets, len(sim.AssetsOf(user.ID)))
 	assert.Empty(t, redoneReads(api.log(), "POST /api/v1/assets/list"), "the grant listing was sent again")
 }
+
+// Requests opened one after another from the same catalogue item resolve it once per worker;
+// a create the API refuses drops it, so that the next try reads the item again.
+func TestEnsureRequestReusesTheCatalogueItem(t *testing.T) {
+	refuse := false
+	acts, sim, api := scriptedActivities(t, func(_ int, r *http.Request, _ string) http.HandlerFunc {
+		if refuse && strings.Contains(r.URL.Path, "/requests/items/") {
+			refuse = false
+			return func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write([]byte(`{"error":"item_fields.badge is required (test script)","code":"VALIDATION_ERROR"}`))
+			}
+		}
+		return nil
+	})
+	requester, ok := sim.UserByEmail("it.manager@example.com")
+	require.True(t, ok)
+	open := func(step string) error {
+		_, err := acts.EnsureRequest(context.Background(), EnsureRequestRequest{
+			Marker: Marker("offboarding-E-1", step), Subject: "Leaver", Description: "plan", RequesterID: requester.ID,
+			CatalogItem: "New Hire Onboarding", ItemFields: map[string]any{"employee_name": "New Hire", "start_date": "2026-12-01"}})
+		return err
+	}
+	itemReads := func() (n int) {
+		for _, c := range api.log() {
+			if strings.HasSuffix(c.key, "/fields") {
+				n++
+			}
+		}
+		return n
+	}
+	require.NoError(t, open("a"))
+	require.NoError(t, open("b"))
+	assert.Equal(t, 1, itemReads(), "the second request reuses the item")
+	refuse = true
+	require.Error(t, open("c"))
+	require.NoError(t, open("c"))
+	assert.Equal(t, 2, itemReads(), "a refused create reads the item again")
+}

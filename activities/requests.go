@@ -3,6 +3,8 @@ package activities
 import (
 	"context"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 )
@@ -51,11 +53,15 @@ func (a *Activities) EnsureRequest(ctx context.Context, req EnsureRequestRequest
 		WorkspaceID: c.WorkspaceID(),
 	}
 	if req.CatalogItem != "" {
+		key := catalogueKey{c.WorkspaceID(), strings.ToLower(req.CatalogItem)}
 		var p requestProgress
-		loadProgress(ctx, &p)
+		if !loadProgress(ctx, &p) {
+			p, _ = a.catalogue.get(key)
+		}
 		if err := resolveCatalogItem(ctx, c, req.CatalogItem, &p); err != nil {
 			return RequestRef{}, err
 		}
+		a.catalogue.put(key, p)
 		if p.ItemID != 0 {
 			in.ItemFields = map[string]any{}
 			for _, key := range p.Fields {
@@ -65,6 +71,9 @@ func (a *Activities) EnsureRequest(ctx context.Context, req EnsureRequestRequest
 			}
 			r, err := c.CreateItemRequest(ctx, p.ItemID, in)
 			if err != nil {
+				if atomicwork.Classify(err) == atomicwork.Permanent {
+					a.catalogue.drop(key) // the item may have changed: the next try reads it again
+				}
 				return RequestRef{}, toTemporal(err)
 			}
 			return RequestRef{DisplayID: r.DisplayID, FromCatalog: true}, nil
@@ -85,6 +94,57 @@ type requestProgress struct {
 	ItemID       int64 `json:"item_id,omitempty"` // 0 once searched: no such published item
 	// Fields are the item's field reference keys; nil until read.
 	Fields []string `json:"fields"`
+}
+
+// catalogueTTL is how long a worker reuses a catalogue item resolved by name: on a layoff day
+// hundreds of requests are opened from the same item within minutes, and an edited item is
+// seen again after at most this long (at once after a refused create).
+const catalogueTTL = time.Minute
+
+type catalogueKey struct {
+	workspaceID int64
+	name        string // lower case
+}
+
+// catalogueCache holds resolved catalogue items (requestProgress of a complete resolve) by
+// workspace and name, for catalogueTTL.
+type catalogueCache struct {
+	mu      sync.Mutex
+	entries map[catalogueKey]catalogueEntry
+}
+
+type catalogueEntry struct {
+	item    requestProgress
+	expires time.Time
+}
+
+func (cc *catalogueCache) get(k catalogueKey) (requestProgress, bool) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	e, ok := cc.entries[k]
+	if !ok || time.Now().After(e.expires) {
+		return requestProgress{}, false
+	}
+	return e.item, true
+}
+
+// put keeps p from now on unless an unexpired entry is there already.
+func (cc *catalogueCache) put(k catalogueKey, p requestProgress) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if e, ok := cc.entries[k]; ok && time.Now().Before(e.expires) {
+		return
+	}
+	if cc.entries == nil {
+		cc.entries = map[catalogueKey]catalogueEntry{}
+	}
+	cc.entries[k] = catalogueEntry{item: p, expires: time.Now().Add(catalogueTTL)}
+}
+
+func (cc *catalogueCache) drop(k catalogueKey) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	delete(cc.entries, k)
 }
 
 // resolveCatalogItem completes p with the published catalogue item of that exact name and its
