@@ -93,7 +93,9 @@ func permanentType(status int) string {
 // behind by its earlier bad luck. Each further attempt without progress doubles the wait. A
 // 429's Retry-After always wins.
 const (
-	// unavailableBase: a 5xx or a reset is most often one bad answer; the next one is fine.
+	// unavailableBase: a 5xx or a reset is most often one bad answer; the next one is fine. (The
+	// keep-alive has already retried it within the attempt, and the server waits about a second
+	// at least before any activity retry, measured: this asks for the soonest.)
 	unavailableBase = 100 * time.Millisecond
 	// unavailableMax caps it as the retry policies' MaximumInterval does (workflows/options.go):
 	// an outage still backs off to once a minute.

@@ -68,7 +68,7 @@ func (k *keepAliveInbound) ExecuteActivity(ctx context.Context, in *interceptor.
 // 1.29: a 10 ms NextRetryDelay took 1.08 s), while one bad answer is mostly followed by good
 // ones; the activity resumes from the progress it saved, and every activity is check-then-act,
 // as for Temporal's retries. A 429 is not retried here: it waits, for Retry-After or a second.
-var quickRetries = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}
+var quickRetries = []time.Duration{25 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}
 
 // quickRetryRoom is the time an attempt must have left for a quick retry: one API call's timeout.
 const quickRetryRoom = 30 * time.Second

@@ -143,7 +143,7 @@ func TestKeepAliveRetriesA5xxWithinTheAttempt(t *testing.T) {
 	env.ExecuteWorkflow(progressFlow)
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
-	assert.Equal(t, []call{{1, 0}, {1, 1}, {1, 1}, {1, 1}, {2, 1}, {2, 1}}, calls)
+	assert.Equal(t, []call{{1, 0}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {2, 1}}, calls)
 }
 
 func progressEnv(step func(context.Context) error) *testsuite.TestWorkflowEnvironment {
