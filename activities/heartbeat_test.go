@@ -106,10 +106,14 @@ func TestKeepAliveCarriesProgressAndCountsStalls(t *testing.T) {
 	}
 	env := progressEnv(step)
 	stalls := map[int32]int{} // by attempt: the count its last heartbeat recorded
+	bare := 0                 // beats without the progress attempt 1 saved, after it
 	env.SetOnActivityHeartbeatListener(func(info *activity.Info, details converter.EncodedValues) {
 		var b progressBeat
 		if details.HasValues() && details.Get(&b) == nil {
 			stalls[info.Attempt] = b.Stalls
+		}
+		if info.Attempt > 1 && len(b.Done) == 0 {
+			bare++
 		}
 	})
 	env.ExecuteWorkflow(progressFlow)
@@ -118,6 +122,7 @@ func TestKeepAliveCarriesProgressAndCountsStalls(t *testing.T) {
 	assert.Equal(t, []int{0, 1, 1, 1, 2}, seen, "each attempt resumes from the last progress saved")
 	assert.Equal(t, map[int32]int{1: 1, 2: 2, 3: 3, 4: 1, 5: 0}, stalls,
 		"failures in a row without progress, reset by progress")
+	assert.Zero(t, bare, "a keep-alive beat wiped the progress")
 }
 
 // A 5xx is retried within the attempt, a few times, from the progress saved; then Temporal retries.
