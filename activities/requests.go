@@ -56,7 +56,7 @@ func (a *Activities) EnsureRequest(ctx context.Context, req EnsureRequestRequest
 		key := catalogueKey{c.WorkspaceID(), strings.ToLower(req.CatalogItem)}
 		var p requestProgress
 		if !loadProgress(ctx, &p) {
-			p, _ = a.catalogue.get(key)
+			p = a.catalogue.get(key)
 		}
 		if err := resolveCatalogItem(ctx, c, req.CatalogItem, &p); err != nil {
 			return RequestRef{}, err
@@ -64,9 +64,9 @@ func (a *Activities) EnsureRequest(ctx context.Context, req EnsureRequestRequest
 		a.catalogue.put(key, p)
 		if p.ItemID != 0 {
 			in.ItemFields = map[string]any{}
-			for _, key := range p.Fields {
-				if v, ok := req.ItemFields[key]; ok {
-					in.ItemFields[key] = v
+			for _, ref := range p.Fields {
+				if v, ok := req.ItemFields[ref]; ok {
+					in.ItemFields[ref] = v
 				}
 			}
 			r, err := c.CreateItemRequest(ctx, p.ItemID, in)
@@ -118,14 +118,15 @@ type catalogueEntry struct {
 	expires time.Time
 }
 
-func (cc *catalogueCache) get(k catalogueKey) (requestProgress, bool) {
+// get returns the unexpired entry, or nothing resolved yet.
+func (cc *catalogueCache) get(k catalogueKey) requestProgress {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	e, ok := cc.entries[k]
 	if !ok || time.Now().After(e.expires) {
-		return requestProgress{}, false
+		return requestProgress{}
 	}
-	return e.item, true
+	return e.item
 }
 
 // put keeps p from now on unless an unexpired entry is there already.
