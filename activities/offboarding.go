@@ -56,7 +56,7 @@ func (a *Activities) LookupLeaver(ctx context.Context, req LeaverRequest) (Leave
 			return Leaver{}, toTemporal(err)
 		}
 	} else {
-		if u, p.Leaver, err = a.resolveLeaver(ctx, c, req); err != nil {
+		if u, p.Leaver, err = resolveLeaver(ctx, c, req); err != nil {
 			return Leaver{}, err
 		}
 		saveProgress(ctx, p)
@@ -74,7 +74,7 @@ type leaverProgress struct {
 }
 
 // resolveLeaver finds and checks the leaver and the recipient of their assets; it writes nothing.
-func (a *Activities) resolveLeaver(ctx context.Context, c *atomicwork.Client, req LeaverRequest) (*atomicwork.User, Leaver, error) {
+func resolveLeaver(ctx context.Context, c *atomicwork.Client, req LeaverRequest) (*atomicwork.User, Leaver, error) {
 	u, err := findEmployee(ctx, c, req.EmployeeID, req.Email)
 	if atomicwork.IsNotFound(err) {
 		return nil, Leaver{}, nonRetryable(ErrUnknownUser, "no Atomicwork user has the leaver's employee id or email: check both (nothing was changed)")
