@@ -55,6 +55,9 @@ func (k *keepAliveInbound) ExecuteActivity(ctx context.Context, in *interceptor.
 	res, err := func() (any, error) {
 		defer wg.Wait() // no beat after the activity returned
 		defer close(done)
+		if countsAttempts[info.ActivityType.Name] {
+			return k.Next.ExecuteActivity(actx, in)
+		}
 		return runQuickRetries(actx, func() (any, error) { return k.Next.ExecuteActivity(actx, in) })
 	}()
 	if err != nil {
@@ -69,6 +72,11 @@ func (k *keepAliveInbound) ExecuteActivity(ctx context.Context, in *interceptor.
 // ones; the activity resumes from the progress it saved, and every activity is check-then-act,
 // as for Temporal's retries. A 429 is not retried here: it waits, for Retry-After or a second.
 var quickRetries = []time.Duration{25 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}
+
+// countsAttempts lists the activities that tell an earlier write whose answer was lost from the
+// attempt number (ReassignAsset: "moved" rather than "already"): a run again within the attempt
+// would misreport it, so only Temporal retries them.
+var countsAttempts = map[string]bool{"ReassignAsset": true}
 
 // quickRetryRoom is the time an attempt must have left for a quick retry: one API call's timeout.
 const quickRetryRoom = 30 * time.Second

@@ -71,7 +71,12 @@ func (s *scriptedAPI) log() []loggedCall {
 // scriptedActivities are activities over the simulator behind a scriptedAPI.
 func scriptedActivities(t *testing.T, rule func(n int, r *http.Request, body string) http.HandlerFunc) (*Activities, *atomicworktest.Handler, *scriptedAPI) {
 	t.Helper()
-	sim := atomicworktest.NewHandler(atomicworktest.Options{})
+	return scriptedActivitiesWith(t, atomicworktest.Options{}, rule)
+}
+
+func scriptedActivitiesWith(t *testing.T, opts atomicworktest.Options, rule func(n int, r *http.Request, body string) http.HandlerFunc) (*Activities, *atomicworktest.Handler, *scriptedAPI) {
+	t.Helper()
+	sim := atomicworktest.NewHandler(opts)
 	api := &scriptedAPI{next: sim, rule: rule}
 	srv := httptest.NewServer(api)
 	t.Cleanup(func() { srv.Close(); sim.Close() })
@@ -316,4 +321,36 @@ func TestEnsureRequestReusesTheCatalogueItem(t *testing.T) {
 	require.Error(t, open("c"))
 	require.NoError(t, open("c"))
 	assert.Equal(t, 2, itemReads(), "a refused create reads the item again")
+}
+
+// ReassignAsset tells a lost answer from the attempt number: after "write applied, answer lost"
+// it is retried by Temporal, not within the attempt, and reports the asset moved.
+func TestReassignAssetIsNotRetriedWithinTheAttempt(t *testing.T) {
+	var sim *atomicworktest.Handler
+	lost := false
+	acts, sim, _ := scriptedActivitiesWith(t, atomicworktest.Options{ExtraAssets: 1}, func(_ int, r *http.Request, _ string) http.HandlerFunc {
+		if r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/api/v1/assets/") && !lost {
+			lost = true
+			sim.ServeHTTP(httptest.NewRecorder(), r)
+			return func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadGateway)
+				_, _ = w.Write([]byte(`{"error":"bad gateway (test script)","code":"INTERNAL"}`))
+			}
+		}
+		return nil
+	})
+	from, ok := sim.UserByEmail(bo)
+	require.True(t, ok)
+	to, ok := sim.UserByEmail("ana.diaz@example.com")
+	require.True(t, ok)
+	held := sim.AssetsOf(from.ID)
+	require.NotEmpty(t, held)
+
+	var got ReassignAssetResult
+	runRetried(t, "ReassignAsset", acts.ReassignAsset, ReassignAssetRequest{AssetID: held[0].ID, Filter: AssetFilter{AssigneeID: from.ID},
+		TargetUserID: to.ID, Status: atomicwork.AssetInUse, Since: time.Now().Add(-time.Minute)}, &got)
+
+	require.True(t, lost)
+	assert.Equal(t, AssetMoved, got.Outcome)
 }
