@@ -20,6 +20,8 @@ type Activities struct {
 	// assetLocks serialises "pick an available asset and claim it" per workspace and asset type
 	// within this worker, since the API offers no conditional write (see AssignAsset).
 	assetLocks keyedMutex
+	// catalogue reuses catalogue items resolved by name for a minute (see EnsureRequest).
+	catalogue catalogueCache
 }
 
 // New returns the activities over one client per workspace. defaultWorkspace serves inputs with

@@ -66,8 +66,8 @@ func (a *Activities) AssignAsset(ctx context.Context, req AssignAssetRequest) (A
 		return out, nil
 	}
 
-	free, err := c.ListAssetsPage(ctx, atomicwork.Filters{}.
-		IsAnyOf("status", atomicwork.AssetAvailable).IsAnyOf("type_id", req.AssetTypeID), 1, candidatesPerTry)
+	available := atomicwork.Filters{}.IsAnyOf("status", atomicwork.AssetAvailable).IsAnyOf("type_id", req.AssetTypeID)
+	free, err := c.ListAssetsPage(ctx, available, 1, candidatesPerTry)
 	if err != nil {
 		return out, toTemporal(err)
 	}
@@ -81,10 +81,12 @@ func (a *Activities) AssignAsset(ctx context.Context, req AssignAssetRequest) (A
 			return nil
 		},
 	}
+	taken := map[int64]bool{}
 	for _, candidate := range free.Data {
 		_, _, err := c.SetAssignment(ctx, candidate.ID, claim)
 		switch {
 		case errors.Is(err, errTaken), atomicwork.IsNotFound(err):
+			taken[candidate.ID] = true
 			continue
 		case err != nil:
 			return out, toTemporal(err)
@@ -98,8 +100,35 @@ func (a *Activities) AssignAsset(ctx context.Context, req AssignAssetRequest) (A
 			out.Assigned, out.AssetID, out.Label = true, got.ID, got.Label
 			return out, nil
 		}
+		taken[candidate.ID] = true
 	}
-	return out, nil // none available now; the workflow notes it and retries later
+	// None available now: the workflow notes it and retries later, so the conclusion is checked.
+	return out, confirmNoneAvailable(ctx, c, available, free, taken, req.AssetTypeName)
+}
+
+// confirmNoneAvailable verifies "no asset of the type is available" before the workflow tells the
+// request so and waits: the listing, whose candidates were all taken (or which had none), must
+// not contradict its own total_count, and a second query must find no asset but those taken. A
+// contradiction is a retryable error: an empty page is no proof of an empty stock.
+func confirmNoneAvailable(ctx context.Context, c *atomicwork.Client, available atomicwork.Filters,
+	listed *atomicwork.Page[atomicwork.Asset], taken map[int64]bool, typeName string) error {
+	if len(listed.Data) == 0 && listed.TotalCount > 0 {
+		return retryable(ErrUnavailable, fmt.Sprintf(
+			"the listing of available %s assets came back empty but counts %d: retrying the listing", typeName, listed.TotalCount))
+	}
+	again, err := c.ListAssetsPage(ctx, available, 1, 1)
+	if err != nil {
+		return toTemporal(err)
+	}
+	switch {
+	case len(again.Data) > 0 && !taken[again.Data[0].ID]:
+		return retryable(ErrUnavailable, fmt.Sprintf(
+			"asset %d is available after a listing that offered no %s asset to claim: retrying with a fresh listing", again.Data[0].ID, typeName))
+	case len(again.Data) == 0 && again.TotalCount > 0:
+		return retryable(ErrUnavailable, fmt.Sprintf(
+			"a count of available %s assets came back empty but counts %d: retrying the listing", typeName, again.TotalCount))
+	}
+	return nil
 }
 
 // UndoAssetRequest returns an asset a workflow may have assigned.

@@ -3,6 +3,7 @@ package activities
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -97,6 +98,67 @@ func permanentType(status int) string {
 		return ErrInvalidInput
 	}
 	return ErrPermanent
+}
+
+// Retry delays of transient failures, from the attempts in a row that failed without progress
+// (see progress.failed): the first retry after progress waits the base again, however many
+// attempts came before, so that a step that gets further on each attempt is not left a minute
+// behind by its earlier bad luck. Each further attempt without progress doubles the wait. A
+// 429's Retry-After always wins.
+const (
+	// unavailableBase: a 5xx or a reset is most often one bad answer; the next one is fine. (The
+	// keep-alive has already retried it within the attempt, and the server waits about a second
+	// at least before any activity retry, measured: this asks for the soonest.)
+	unavailableBase = 100 * time.Millisecond
+	// unavailableMax caps it as the retry policies' MaximumInterval does (workflows/options.go):
+	// an outage still backs off to once a minute.
+	unavailableMax = time.Minute
+	// A 429 without Retry-After did not say how long: 1 s, 2 s, 4 s, capped at 10 s, since the
+	// worker's pacer, not this wait, is what slows the worker down.
+	rateLimitedBase = time.Second
+	rateLimitedMax  = 10 * time.Second
+)
+
+// retryDelay is the wait before the next attempt after stalls attempts in a row (1 or more)
+// failed with a transient error of errType (ErrRateLimited or ErrUnavailable) without progress;
+// retryAfter is the 429's Retry-After (0: none). Without jitter: the delays stay deterministic,
+// and the workers' pacer spreads the load.
+func retryDelay(errType string, retryAfter time.Duration, stalls int) time.Duration {
+	if errType == ErrRateLimited && retryAfter > 0 {
+		return retryAfter
+	}
+	d, limit := unavailableBase, unavailableMax
+	if errType == ErrRateLimited {
+		d, limit = rateLimitedBase, rateLimitedMax
+	}
+	for i := 1; i < stalls && d < limit; i++ {
+		d *= 2
+	}
+	return min(d, limit)
+}
+
+// transient reports a retryable failure of the API or the network (not a state conflict or a
+// permanent answer), whose retry delay retryDelay sets.
+func transient(err error) bool {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.NonRetryable() {
+		return false
+	}
+	return appErr.Type() == ErrRateLimited || appErr.Type() == ErrUnavailable
+}
+
+// withRetryDelay returns the transient failure err with its NextRetryDelay set by retryDelay.
+// The error is rebuilt, not wrapped: Temporal reads the delay from the outermost error only.
+func withRetryDelay(err error, stalls int) error {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) {
+		return err
+	}
+	return temporal.NewApplicationErrorWithOptions(appErr.Message(), appErr.Type(), temporal.ApplicationErrorOptions{
+		Cause:          errors.Unwrap(appErr),
+		NextRetryDelay: retryDelay(appErr.Type(), appErr.NextRetryDelay(), stalls),
+		Category:       appErr.Category(),
+	})
 }
 
 // retryable is a failure of the given type that Temporal retries.

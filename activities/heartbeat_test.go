@@ -76,3 +76,92 @@ func TestKeepAliveHeartbeatsForActivitiesThatDoNot(t *testing.T) {
 		})
 	}
 }
+
+// stepProgress is the progress of the test steps.
+type stepProgress struct {
+	Done int `json:"done"`
+}
+
+// The keep-alive carries an activity's progress from one attempt to the next, its own beats
+// included, and counts the attempts in a row that failed transiently without progress.
+func TestKeepAliveCarriesProgressAndCountsStalls(t *testing.T) {
+	limited := temporal.NewApplicationError("429", ErrRateLimited)
+	// Per attempt: whether it saves progress, then how it ends (429s: no quick retry).
+	script := []struct {
+		advance bool
+		err     error
+	}{{true, limited}, {false, limited}, {false, limited}, {true, limited}, {true, nil}}
+	var seen []int // the progress each attempt resumed from
+	step := func(ctx context.Context) error {
+		n := int(activity.GetInfo(ctx).Attempt) - 1
+		var p stepProgress
+		loadProgress(ctx, &p)
+		seen = append(seen, p.Done)
+		if script[n].advance {
+			p.Done++
+			saveProgress(ctx, p)
+		}
+		time.Sleep(250 * time.Millisecond) // the keep-alive beats (every 100 ms) in between
+		return script[n].err
+	}
+	env := progressEnv(step)
+	stalls := map[int32]int{} // by attempt: the count its last heartbeat recorded
+	bare := 0                 // beats without the progress attempt 1 saved, after it
+	env.SetOnActivityHeartbeatListener(func(info *activity.Info, details converter.EncodedValues) {
+		var b progressBeat
+		if details.HasValues() && details.Get(&b) == nil {
+			stalls[info.Attempt] = b.Stalls
+		}
+		if info.Attempt > 1 && len(b.Done) == 0 {
+			bare++
+		}
+	})
+	env.ExecuteWorkflow(progressFlow)
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	assert.Equal(t, []int{0, 1, 1, 1, 2}, seen, "each attempt resumes from the last progress saved")
+	assert.Equal(t, map[int32]int{1: 1, 2: 2, 3: 3, 4: 1, 5: 0}, stalls,
+		"failures in a row without progress, reset by progress")
+	assert.Zero(t, bare, "a keep-alive beat wiped the progress")
+}
+
+// A 5xx is retried within the attempt, a few times, from the progress saved; then Temporal retries.
+func TestKeepAliveRetriesA5xxWithinTheAttempt(t *testing.T) {
+	type call struct {
+		attempt int32
+		resumed int
+	}
+	var calls []call
+	step := func(ctx context.Context) error {
+		var p stepProgress
+		loadProgress(ctx, &p)
+		calls = append(calls, call{activity.GetInfo(ctx).Attempt, p.Done})
+		if len(calls) == 1 {
+			saveProgress(ctx, stepProgress{Done: 1})
+		}
+		if len(calls) <= 5 {
+			return temporal.NewApplicationError("503", ErrUnavailable)
+		}
+		return nil
+	}
+	env := progressEnv(step)
+	env.ExecuteWorkflow(progressFlow)
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	assert.Equal(t, []call{{1, 0}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {2, 1}}, calls)
+}
+
+func progressEnv(step func(context.Context) error) *testsuite.TestWorkflowEnvironment {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{NewKeepAlive()}})
+	env.RegisterWorkflow(progressFlow)
+	env.RegisterActivityWithOptions(step, activity.RegisterOptions{Name: "ProgressStep"})
+	return env
+}
+
+func progressFlow(ctx workflow.Context) error {
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute, HeartbeatTimeout: 400 * time.Millisecond,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Millisecond, MaximumAttempts: 5}}), "ProgressStep").Get(ctx, nil)
+}

@@ -49,40 +49,63 @@ func (a *Activities) LookupLeaver(ctx context.Context, req LeaverRequest) (Leave
 	if err != nil {
 		return Leaver{}, err
 	}
+	var p leaverProgress
+	var u *atomicwork.User
+	if loadProgress(ctx, &p) && p.Leaver.UserID != 0 {
+		if u, err = c.GetUser(ctx, p.Leaver.UserID); err != nil {
+			return Leaver{}, toTemporal(err)
+		}
+	} else {
+		if u, p.Leaver, err = resolveLeaver(ctx, c, req); err != nil {
+			return Leaver{}, err
+		}
+		saveProgress(ctx, p)
+	}
+	if err := claimEmployeeID(ctx, c, u, req.EmployeeID); err != nil {
+		return Leaver{}, err
+	}
+	return p.Leaver, nil
+}
+
+// leaverProgress is what LookupLeaver keeps across its attempts: the leaver and recipient found
+// and checked, reads that do not change within a run. Only the employee id claim is left then.
+type leaverProgress struct {
+	Leaver Leaver `json:"leaver"`
+}
+
+// resolveLeaver finds and checks the leaver and the recipient of their assets; it writes nothing.
+func resolveLeaver(ctx context.Context, c *atomicwork.Client, req LeaverRequest) (*atomicwork.User, Leaver, error) {
 	u, err := findEmployee(ctx, c, req.EmployeeID, req.Email)
 	if atomicwork.IsNotFound(err) {
-		return Leaver{}, nonRetryable(ErrUnknownUser, "no Atomicwork user has the leaver's employee id or email: check both (nothing was changed)")
+		return nil, Leaver{}, nonRetryable(ErrUnknownUser, "no Atomicwork user has the leaver's employee id or email: check both (nothing was changed)")
 	}
 	if err != nil {
-		return Leaver{}, toTemporal(err)
+		return nil, Leaver{}, toTemporal(err)
 	}
 	if err := sameEmployee(u, req.EmployeeID); err != nil {
-		return Leaver{}, err
+		return nil, Leaver{}, err
 	}
 	out := Leaver{UserID: u.ID}
 	switch req.Disposition {
 	case dispositionManager:
 		if u.Manager == nil || u.Manager.ID == 0 {
-			return Leaver{}, nonRetryable(ErrInvalidInput, fmt.Sprintf("user %d has no manager in Atomicwork: choose --assets return or user:<email>", u.ID))
+			return nil, Leaver{}, nonRetryable(ErrInvalidInput, fmt.Sprintf("user %d has no manager in Atomicwork: choose --assets return or user:<email>", u.ID))
 		}
 		out.RecipientID = u.Manager.ID
 	case dispositionUser:
 		r, err := c.LookupUserByEmail(ctx, req.RecipientEmail)
 		if atomicwork.IsNotFound(err) {
-			return Leaver{}, nonRetryable(ErrUnknownUser, "no Atomicwork user has the recipient's email: check the assets recipient (nothing was changed)")
+			return nil, Leaver{}, nonRetryable(ErrUnknownUser, "no Atomicwork user has the recipient's email: check the assets recipient (nothing was changed)")
 		}
 		if err != nil {
-			return Leaver{}, toTemporal(err)
+			return nil, Leaver{}, toTemporal(err)
 		}
 		if r.ID == u.ID {
-			return Leaver{}, nonRetryable(ErrInvalidInput, "the assets recipient is the leaver: choose another recipient")
+			return nil, Leaver{}, nonRetryable(ErrInvalidInput, "the assets recipient is the leaver: choose another recipient")
 		}
 		out.RecipientID = r.ID
 	}
-	if err := claimEmployeeID(ctx, c, u, req.EmployeeID); err != nil {
-		return Leaver{}, err
-	}
-	return out, nil
+	return u, out, nil
 }
 
 // AccessRequest asks what a user holds.
@@ -118,15 +141,16 @@ func (a *Activities) ListAccess(ctx context.Context, req AccessRequest) (Access,
 	if err != nil {
 		return Access{}, err
 	}
-	out := Access{Grants: []HeldGrant{}, Assets: []HeldAsset{}}
-	for g, err := range c.ListGrants(ctx, atomicwork.Filters{}.IsAnyOf("user", req.UserID).IsAnyOf("status", atomicwork.GrantBucketActive)) {
+	var out Access
+	if !loadProgress(ctx, &out) || out.Grants == nil {
+		grants, err := activeGrantsOf(ctx, c, req.UserID)
 		if err != nil {
-			return Access{}, toTemporal(err)
+			return Access{}, err
 		}
-		if g.Active() {
-			out.Grants = append(out.Grants, heldGrant(g))
-		}
+		out.Grants = grants
+		saveProgress(ctx, out) // a retry lists the assets only
 	}
+	out.Assets = []HeldAsset{}
 	assets, err := atomicwork.Collect(c.ListAssets(ctx, atomicwork.Filters{}.IsAnyOf("assigned_to_id", req.UserID)))
 	if err != nil {
 		return Access{}, toTemporal(err)
@@ -136,6 +160,20 @@ func (a *Activities) ListAccess(ctx context.Context, req AccessRequest) (Access,
 	}
 	slices.SortFunc(out.Grants, func(x, y HeldGrant) int { return int(x.GrantID - y.GrantID) })
 	slices.SortFunc(out.Assets, func(x, y HeldAsset) int { return int(x.AssetID - y.AssetID) })
+	return out, nil
+}
+
+// activeGrantsOf lists the user's active grants (never nil).
+func activeGrantsOf(ctx context.Context, c *atomicwork.Client, userID int64) ([]HeldGrant, error) {
+	out := []HeldGrant{}
+	for g, err := range c.ListGrants(ctx, atomicwork.Filters{}.IsAnyOf("user", userID).IsAnyOf("status", atomicwork.GrantBucketActive)) {
+		if err != nil {
+			return nil, toTemporal(err)
+		}
+		if g.Active() {
+			out = append(out, heldGrant(g))
+		}
+	}
 	return out, nil
 }
 

@@ -3,6 +3,8 @@ package activities
 import (
 	"context"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 )
@@ -51,19 +53,27 @@ func (a *Activities) EnsureRequest(ctx context.Context, req EnsureRequestRequest
 		WorkspaceID: c.WorkspaceID(),
 	}
 	if req.CatalogItem != "" {
-		item, fields, err := catalogItem(ctx, c, req.CatalogItem)
-		if err != nil {
+		key := catalogueKey{c.WorkspaceID(), strings.ToLower(req.CatalogItem)}
+		var p requestProgress
+		if !loadProgress(ctx, &p) {
+			p = a.catalogue.get(key)
+		}
+		if err := resolveCatalogItem(ctx, c, req.CatalogItem, &p); err != nil {
 			return RequestRef{}, err
 		}
-		if item != nil {
+		a.catalogue.put(key, p)
+		if p.ItemID != 0 {
 			in.ItemFields = map[string]any{}
-			for _, f := range fields {
-				if v, ok := req.ItemFields[f.ReferenceKey]; ok {
-					in.ItemFields[f.ReferenceKey] = v
+			for _, ref := range p.Fields {
+				if v, ok := req.ItemFields[ref]; ok {
+					in.ItemFields[ref] = v
 				}
 			}
-			r, err := c.CreateItemRequest(ctx, item.ID, in)
+			r, err := c.CreateItemRequest(ctx, p.ItemID, in)
 			if err != nil {
+				if atomicwork.Classify(err) == atomicwork.Permanent {
+					a.catalogue.drop(key) // the item may have changed: the next try reads it again
+				}
 				return RequestRef{}, toTemporal(err)
 			}
 			return RequestRef{DisplayID: r.DisplayID, FromCatalog: true}, nil
@@ -74,6 +84,97 @@ func (a *Activities) EnsureRequest(ctx context.Context, req EnsureRequestRequest
 		return RequestRef{}, toTemporal(err)
 	}
 	return RequestRef{DisplayID: r.DisplayID}, nil
+}
+
+// requestProgress is what EnsureRequest keeps across its attempts: the catalogue lookups, which
+// do not change within a run. The marker search is redone by every attempt: it is what proves
+// that no earlier attempt's create went through.
+type requestProgress struct {
+	ItemSearched bool  `json:"item_searched,omitempty"`
+	ItemID       int64 `json:"item_id,omitempty"` // 0 once searched: no such published item
+	// Fields are the item's field reference keys; nil until read.
+	Fields []string `json:"fields"`
+}
+
+// catalogueTTL is how long a worker reuses a catalogue item resolved by name: on a layoff day
+// hundreds of requests are opened from the same item within minutes, and an edited item is
+// seen again after at most this long (at once after a refused create).
+const catalogueTTL = time.Minute
+
+type catalogueKey struct {
+	workspaceID int64
+	name        string // lower case
+}
+
+// catalogueCache holds resolved catalogue items (requestProgress of a complete resolve) by
+// workspace and name, for catalogueTTL.
+type catalogueCache struct {
+	mu      sync.Mutex
+	entries map[catalogueKey]catalogueEntry
+}
+
+type catalogueEntry struct {
+	item    requestProgress
+	expires time.Time
+}
+
+// get returns the unexpired entry, or nothing resolved yet.
+func (cc *catalogueCache) get(k catalogueKey) requestProgress {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	e, ok := cc.entries[k]
+	if !ok || time.Now().After(e.expires) {
+		return requestProgress{}
+	}
+	return e.item
+}
+
+// put keeps p from now on unless an unexpired entry is there already.
+func (cc *catalogueCache) put(k catalogueKey, p requestProgress) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if e, ok := cc.entries[k]; ok && time.Now().Before(e.expires) {
+		return
+	}
+	if cc.entries == nil {
+		cc.entries = map[catalogueKey]catalogueEntry{}
+	}
+	cc.entries[k] = catalogueEntry{item: p, expires: time.Now().Add(catalogueTTL)}
+}
+
+func (cc *catalogueCache) drop(k catalogueKey) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	delete(cc.entries, k)
+}
+
+// resolveCatalogItem completes p with the published catalogue item of that exact name and its
+// field keys, reading only what earlier attempts did not, and saves each read as progress.
+func resolveCatalogItem(ctx context.Context, c *atomicwork.Client, name string, p *requestProgress) error {
+	if !p.ItemSearched {
+		item, err := findCatalogItem(ctx, c, name)
+		if err != nil {
+			return err
+		}
+		p.ItemSearched = true
+		if item != nil {
+			p.ItemID = item.ID
+		}
+		saveProgress(ctx, p)
+	}
+	if p.ItemID == 0 || p.Fields != nil {
+		return nil
+	}
+	fields, err := c.CatalogItemFields(ctx, p.ItemID)
+	if err != nil {
+		return toTemporal(err)
+	}
+	p.Fields = make([]string, 0, len(fields))
+	for _, f := range fields {
+		p.Fields = append(p.Fields, f.ReferenceKey)
+	}
+	saveProgress(ctx, p)
+	return nil
 }
 
 // findRequest returns the requester's request whose subject ends with the marker, or nil.
@@ -100,24 +201,20 @@ func requestRef(r *atomicwork.Request) RequestRef {
 // markerTag is how a marker appears at the end of a subject.
 func markerTag(marker string) string { return "[" + marker + "]" }
 
-// catalogItem finds a published catalog item by exact name and its fields; nil when absent.
-func catalogItem(ctx context.Context, c *atomicwork.Client, name string) (*atomicwork.CatalogItem, []atomicwork.FieldDefinition, error) {
+// findCatalogItem finds a published catalog item by exact name; nil when absent.
+func findCatalogItem(ctx context.Context, c *atomicwork.Client, name string) (*atomicwork.CatalogItem, error) {
 	if c.WorkspaceID() == 0 {
-		return nil, nil, nil // catalog items live under a workspace path
+		return nil, nil // catalog items live under a workspace path
 	}
 	for item, err := range c.ListCatalogItems(ctx, c.WorkspaceID(), atomicwork.CatalogItemListOptions{SearchKey: name, PublishedOnly: true}) {
 		if err != nil {
-			return nil, nil, toTemporal(err)
+			return nil, toTemporal(err)
 		}
 		if strings.EqualFold(item.Name, name) {
-			fields, err := c.CatalogItemFields(ctx, item.ID)
-			if err != nil {
-				return nil, nil, toTemporal(err)
-			}
-			return &item, fields, nil
+			return &item, nil
 		}
 	}
-	return nil, nil, nil
+	return nil, nil
 }
 
 // NoteRequest adds one note, once.

@@ -43,10 +43,12 @@ func (a *Activities) EnsureUser(ctx context.Context, req EnsureUserRequest) (Use
 	if err != nil {
 		return UserRef{}, err
 	}
+	var p userProgress
+	loadProgress(ctx, &p)
 	u, err := c.LookupUserByEmail(ctx, req.Email)
 	switch {
 	case err == nil:
-		return a.existingUser(ctx, c, u, req)
+		return a.existingUser(ctx, c, u, req, &p)
 	case !atomicwork.IsNotFound(err):
 		return UserRef{}, toTemporal(err)
 	}
@@ -60,14 +62,10 @@ func (a *Activities) EnsureUser(ctx context.Context, req EnsureUserRequest) (Use
 		CustomFields: map[string]any{createdByField: req.WorkflowID},
 	}
 	if req.ManagerEmail != "" {
-		m, err := c.LookupUserByEmail(ctx, req.ManagerEmail)
-		if err != nil {
-			if atomicwork.IsNotFound(err) {
-				return UserRef{}, nonRetryable(ErrUnknownUser, "the manager email matches no Atomicwork user: fix the manager email or create the manager first")
-			}
-			return UserRef{}, toTemporal(err)
+		if err := resolveManager(ctx, c, req.ManagerEmail, &p); err != nil {
+			return UserRef{}, err
 		}
-		in.Manager = &m.ID
+		in.Manager = &p.ManagerID
 	}
 	created, err := c.CreateUser(ctx, in)
 	if atomicwork.IsConflict(err) {
@@ -76,7 +74,7 @@ func (a *Activities) EnsureUser(ctx context.Context, req EnsureUserRequest) (Use
 		if err != nil {
 			return UserRef{}, toTemporal(err)
 		}
-		return a.existingUser(ctx, c, u, req)
+		return a.existingUser(ctx, c, u, req, &p)
 	}
 	if err != nil {
 		return UserRef{}, toTemporal(err)
@@ -84,19 +82,46 @@ func (a *Activities) EnsureUser(ctx context.Context, req EnsureUserRequest) (Use
 	return UserRef{UserID: created.ID, Created: true}, nil
 }
 
+// userProgress is what EnsureUser keeps across its attempts: the soft-deleted user it restored
+// or sent the restore for (a retry finds that user live and could not tell) and the manager's id, a read that does not change within a
+// run. The user's own lookup is redone: it is what proves whether an earlier create went through.
+type userProgress struct {
+	RestoredID int64 `json:"restored_id,omitempty"`
+	ManagerID  int64 `json:"manager_id,omitempty"`
+}
+
+// resolveManager sets p.ManagerID from the manager's email unless an earlier attempt did.
+func resolveManager(ctx context.Context, c *atomicwork.Client, email string, p *userProgress) error {
+	if p.ManagerID != 0 {
+		return nil
+	}
+	m, err := c.LookupUserByEmail(ctx, email)
+	if err != nil {
+		if atomicwork.IsNotFound(err) {
+			return nonRetryable(ErrUnknownUser, "the manager email matches no Atomicwork user: fix the manager email or create the manager first")
+		}
+		return toTemporal(err)
+	}
+	p.ManagerID = m.ID
+	saveProgress(ctx, p)
+	return nil
+}
+
 // existingUser adopts the user found by email: only if it is the same employee (checked before
 // any write), restoring it if soft-deleted, making a former leaver active again and recording the
 // employee id if it has none.
-func (a *Activities) existingUser(ctx context.Context, c *atomicwork.Client, u *atomicwork.User, req EnsureUserRequest) (UserRef, error) {
+func (a *Activities) existingUser(ctx context.Context, c *atomicwork.Client, u *atomicwork.User, req EnsureUserRequest, p *userProgress) (UserRef, error) {
 	if err := sameEmployee(u, req.EmployeeID); err != nil {
 		return UserRef{}, err
 	}
-	ref := UserRef{UserID: u.ID, Created: u.CustomFields[createdByField] == req.WorkflowID}
+	ref := UserRef{UserID: u.ID, Created: u.CustomFields[createdByField] == req.WorkflowID, Restored: p.RestoredID == u.ID}
 	if u.IsDeleted {
+		// Saved before the write: a retry after a lost answer finds the user live, restored by us.
+		ref.Restored, p.RestoredID = true, u.ID
+		saveProgress(ctx, p)
 		if err := c.RestoreUser(ctx, u.ID); err != nil {
 			return UserRef{}, toTemporal(err)
 		}
-		ref.Restored = true
 	}
 	// A rehire's account still says TERMINATED with its terminated_on, and a restored account is
 	// a live one whatever status it kept: else the nightly reconciliation would take the new

@@ -2,6 +2,7 @@
 // side by side in one run (machines here are shared and noisy), never asserted in tests.
 //
 //	go run ./bench onboarding --runs 20
+//	go run ./bench onboarding --runs 10 --transient 0.2
 //	go run ./bench offboarding --runs 50
 //	go run ./bench reassign --assets 2000 --rps 200
 //	go run ./bench layoff --leavers 200 --rps 50
@@ -40,11 +41,18 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fs := flag.NewFlagSet("onboarding", flag.ContinueOnError)
 		runs := fs.Int("runs", 20, "onboardings to time, one after another")
 		temporalBin := fs.String("temporal", "bin/temporal", "Temporal CLI used for the dev server (make tools)")
+		transient := fs.Float64("transient", 0, "share of API answers that are transient faults (half 503, half 429), e.g. 0.2: times each onboarding clean and with them")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
 		if *runs < 1 {
 			return fmt.Errorf("--runs must be at least 1")
+		}
+		if !(*transient >= 0 && *transient < 1) {
+			return fmt.Errorf("--transient must be a share from 0 up to (not including) 1, got %v", *transient)
+		}
+		if *transient > 0 {
+			return benchOnboardingTransient(ctx, out, *runs, *transient, *temporalBin)
 		}
 		return benchOnboarding(ctx, out, *runs, *temporalBin)
 	case "offboarding":

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"time"
 
@@ -33,13 +34,8 @@ func benchOnboarding(ctx context.Context, out io.Writer, runs int, temporalBin s
 	}
 
 	var script, flow, flowServer []time.Duration
-	dayOne := time.Now().UTC().Add(-24 * time.Hour).Format(time.DateOnly)
 	for i := range runs {
-		in := workflows.OnboardingInput{
-			EmployeeID: fmt.Sprintf("B-%d", i), Email: fmt.Sprintf("bench%d@example.com", i), FirstName: "Bench", LastName: fmt.Sprint(i),
-			Department: "Engineering", TimeZone: "UTC", StartDate: dayOne,
-			Entitlements: []string{"okta-base", "github-engineering"}, AssetTypes: []string{"Laptop", "Monitor"},
-		}
+		in := benchHire(i)
 		sim.Reset()
 		d, err := timeScript(ctx, acts, in)
 		if err != nil {
@@ -48,25 +44,11 @@ func benchOnboarding(ctx context.Context, out io.Writer, runs int, temporalBin s
 		script = append(script, d)
 
 		sim.Reset()
-		start := time.Now()
-		run, err := srvClient.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID: workflows.OnboardingID(in.EmployeeID), TaskQueue: queue,
-			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		}, workflows.OnboardingWorkflowName, in)
+		wall, server, err := timeWorkflow(ctx, srvClient, queue, in)
 		if err != nil {
-			return err
-		}
-		var res workflows.OnboardingResult
-		if err := run.Get(ctx, &res); err != nil {
 			return fmt.Errorf("workflow run %d: %w", i, err)
 		}
-		flow = append(flow, time.Since(start))
-		desc, err := srvClient.DescribeWorkflowExecution(ctx, run.GetID(), run.GetRunID())
-		if err != nil {
-			return err
-		}
-		info := desc.GetWorkflowExecutionInfo()
-		flowServer = append(flowServer, info.GetCloseTime().AsTime().Sub(info.GetStartTime().AsTime()))
+		flow, flowServer = append(flow, wall), append(flowServer, server)
 	}
 
 	fmt.Fprintf(out, "onboarding end to end, %d runs each, alternating, zero simulator latency, 2 entitlements + 2 asset types\n\n", runs)
@@ -83,6 +65,97 @@ func benchOnboarding(ctx context.Context, out io.Writer, runs int, temporalBin s
 	} {
 		fmt.Fprintf(out, "| %s | %s | %s | %s | %s | %.1fx |\n", row.name, ms(percentile(row.ds, 50)), ms(percentile(row.ds, 90)),
 			ms(slices.Min(row.ds)), ms(slices.Max(row.ds)), float64(percentile(row.ds, 50))/float64(base))
+	}
+	return nil
+}
+
+// benchHire is the i-th onboarding: day one already reached, 2 entitlements and 2 asset types.
+func benchHire(i int) workflows.OnboardingInput {
+	return workflows.OnboardingInput{
+		EmployeeID: fmt.Sprintf("B-%d", i), Email: fmt.Sprintf("bench%d@example.com", i), FirstName: "Bench", LastName: fmt.Sprint(i),
+		Department: "Engineering", TimeZone: "UTC", StartDate: time.Now().UTC().Add(-24 * time.Hour).Format(time.DateOnly),
+		Entitlements: []string{"okta-base", "github-engineering"}, AssetTypes: []string{"Laptop", "Monitor"},
+	}
+}
+
+// timeWorkflow runs one onboarding workflow to its result: the caller's wall time and the
+// server's run time (start to close event).
+func timeWorkflow(ctx context.Context, c client.Client, queue string, in workflows.OnboardingInput) (wall, server time.Duration, err error) {
+	start := time.Now()
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflows.OnboardingID(in.EmployeeID), TaskQueue: queue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+	}, workflows.OnboardingWorkflowName, in)
+	if err != nil {
+		return 0, 0, err
+	}
+	var res workflows.OnboardingResult
+	if err := run.Get(ctx, &res); err != nil {
+		return 0, 0, err
+	}
+	wall = time.Since(start)
+	desc, err := c.DescribeWorkflowExecution(ctx, run.GetID(), run.GetRunID())
+	if err != nil {
+		return 0, 0, err
+	}
+	info := desc.GetWorkflowExecutionInfo()
+	return wall, info.GetCloseTime().AsTime().Sub(info.GetStartTime().AsTime()), nil
+}
+
+// benchOnboardingTransient times each onboarding twice on the same fresh simulator: clean, then
+// with a share of answers turned into transient faults (503 and 429 with Retry-After: 1 s, half
+// each, seeded by the run), and prints the ratio per onboarding.
+func benchOnboardingTransient(ctx context.Context, out io.Writer, runs int, share float64, temporalBin string) error {
+	wd, err := newWorld(ctx, temporalBin, "bench-onboarding")
+	if err != nil {
+		return err
+	}
+	defer wd.close()
+	// Drawn independently per request: 1-(1-p)^2 = share.
+	p := 1 - math.Sqrt(1-share)
+	var clean, faulty []time.Duration
+	var ratios, beyond []float64
+	injected, limited := 0, 0
+	for i := range runs {
+		in := benchHire(i)
+		wd.sim.Reset()
+		wd.sim.SetFaults(atomicworktest.Faults{})
+		_, c, err := timeWorkflow(ctx, wd.client, wd.queue, in)
+		if err != nil {
+			return fmt.Errorf("clean run %d: %w", i, err)
+		}
+		wd.sim.Reset()
+		wd.sim.SetFaults(atomicworktest.Faults{Seed: int64(i + 1), ServerError: p, RateLimit: p})
+		_, f, err := timeWorkflow(ctx, wd.client, wd.queue, in)
+		if err != nil {
+			return fmt.Errorf("run %d with transient answers: %w", i, err)
+		}
+		st := wd.sim.Stats()
+		n429 := st.FaultsInjected[atomicworktest.FaultRateLimit]
+		injected += st.FaultsInjected[atomicworktest.FaultServerError] + n429
+		limited += n429
+		clean, faulty = append(clean, c), append(faulty, f)
+		ratios = append(ratios, float64(f)/float64(c))
+		// Each 429 says Retry-After: 1 s, which the worker honours: no retry policy can beat that.
+		beyond = append(beyond, float64(f-time.Duration(n429)*time.Second)/float64(c))
+	}
+	wd.sim.SetFaults(atomicworktest.Faults{})
+
+	fmt.Fprintf(out, "onboarding workflow run time on the server, %d onboardings, each clean then with %.0f%% transient answers "+
+		"(503 and 429 with Retry-After: 1 s, %d injected in all, %d of them 429s)\n\n", runs, share*100, injected, limited)
+	fmt.Fprintln(out, "| | median | max |")
+	fmt.Fprintln(out, "|---|---|---|")
+	fmt.Fprintf(out, "| clean | %s | %s |\n", ms(percentile(clean, 50)), ms(slices.Max(clean)))
+	fmt.Fprintf(out, "| transient | %s | %s |\n", ms(percentile(faulty, 50)), ms(slices.Max(faulty)))
+	for _, r := range []struct {
+		name string
+		xs   []float64
+	}{
+		{"transient / clean, per onboarding", ratios},
+		{"(transient - 1 s per 429's Retry-After) / clean, per onboarding", beyond},
+	} {
+		slices.Sort(r.xs)
+		fmt.Fprintf(out, "| %s | %.1fx | %.1fx |\n", r.name, r.xs[(len(r.xs)-1)/2], r.xs[len(r.xs)-1])
 	}
 	return nil
 }

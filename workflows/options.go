@@ -15,8 +15,12 @@ import (
 // API calls under the client's 30 s timeout), ScheduleToClose bounds all retries together, and
 // HeartbeatTimeout notices a dead worker (activities.NewKeepAlive beats while an attempt runs):
 // its attempt is retried elsewhere after seconds, not after the StartToClose.
-// Permanent API errors are non-retryable ApplicationErrors and stop at once; 429s come back with
-// NextRetryDelay = Retry-After, which overrides the backoff below.
+// Permanent API errors are non-retryable ApplicationErrors and stop at once. Transient API errors
+// never use the backoff below: the keep-alive retries a 5xx or network error within the attempt,
+// then sets NextRetryDelay (which overrides the backoff) to a 429's Retry-After, or to a short
+// base doubled only by the attempts in a row that made no progress (activities.retryDelay), so
+// that a step that gets further each attempt is not left a minute behind. The backoff below is
+// for the rest: state conflicts, timeouts, a dead worker.
 
 // apiCall is a short check-then-act step over a few API calls.
 func apiCall(ctx workflow.Context, summary string) workflow.Context {
