@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -22,7 +23,7 @@ import (
 const ReassignCallsPerAsset = 2
 
 // ErrAssetOrder is the error type of a list answer whose assets are not in ascending id order,
-// which the keyset cursor of NextAssetPage relies on.
+// or of an API that refuses to sort them so, which the keyset cursor of NextAssetPage relies on.
 const ErrAssetOrder = "ATOMICWORK_ASSET_ORDER"
 
 // maxPageProbes bounds the list calls of one NextAssetPage while the selection moves under it.
@@ -311,7 +312,7 @@ func followingPages(ctx context.Context, c *atomicwork.Client, filters atomicwor
 		for i := range into {
 			g.Go(func() error {
 				p, perPage := pageOf(i)
-				pg, err := c.ListAssetsPage(gctx, filters, p, perPage)
+				pg, err := listByID(gctx, c, filters, p, perPage)
 				into[i] = pg
 				return err
 			})
@@ -351,14 +352,11 @@ func nextAssetPage(ctx context.Context, c *atomicwork.Client, filters atomicwork
 	out := AssetPage{}
 	for out.Calls < maxPageProbes {
 		out.Calls++
-		pg, err := c.ListAssetsPage(ctx, filters, p, size)
+		pg, err := listByID(ctx, c, filters, p, size)
 		if err != nil {
-			return AssetPage{}, nil, toTemporal(err)
-		}
-		items := pg.Data
-		if err := ascending(items); err != nil {
 			return AssetPage{}, nil, err
 		}
+		items := pg.Data
 		j := 0 // items at or below the cursor, a prefix
 		for j < len(items) && items[j].ID <= after {
 			j++
@@ -380,9 +378,9 @@ func nextAssetPage(ctx context.Context, c *atomicwork.Client, filters atomicwork
 		case j == 0 && p > 1:
 			// The page starts above the cursor: assets just before it may be unhandled too.
 			out.Calls++
-			prev, err := c.ListAssetsPage(ctx, filters, (p-1)*size, 1)
+			prev, err := listByID(ctx, c, filters, (p-1)*size, 1)
 			if err != nil {
-				return AssetPage{}, nil, toTemporal(err)
+				return AssetPage{}, nil, err
 			}
 			if len(prev.Data) == 1 && prev.Data[0].ID <= after {
 				return pageAfter(items, p, 0, out.Calls), pg, nil
@@ -401,6 +399,27 @@ func pageAfter(items []atomicwork.Asset, page, offset, calls int) AssetPage {
 		ids = append(ids, it.ID)
 	}
 	return AssetPage{AssetIDs: ids, Page: page, Offset: offset, Calls: calls}
+}
+
+// listByID lists a page in ascending id order, which the keyset cursor needs: it asks for that
+// order (sort=id:ASC) and checks it. An API that refuses the sort (400, while the same call
+// without it answers) or answers in another order gets ErrAssetOrder, on which the workflow
+// goes on without the cursor (reassignment rounds of VerifyReassignment).
+func listByID(ctx context.Context, c *atomicwork.Client, filters atomicwork.Filters, page, size int) (*atomicwork.Page[atomicwork.Asset], error) {
+	pg, err := c.ListAssetsPage(ctx, filters, page, size, atomicwork.SortAssetsByID)
+	if atomicwork.StatusOf(err) == http.StatusBadRequest {
+		if _, plain := c.ListAssetsPage(ctx, filters, page, size); plain == nil {
+			return nil, nonRetryable(ErrAssetOrder, fmt.Sprintf("the assets list refuses sort=%s, which the reassignment's cursor needs: %v",
+				atomicwork.SortAssetsByID, err))
+		}
+	}
+	if err != nil {
+		return nil, toTemporal(err)
+	}
+	if err := ascending(pg.Data); err != nil {
+		return nil, err
+	}
+	return pg, nil
 }
 
 func ascending(items []atomicwork.Asset) error {
