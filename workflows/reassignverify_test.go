@@ -76,43 +76,52 @@ func (l *listFaults) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // TestReassignmentOverListAnswersThatBrokeIt runs the batch with the real activities over the
 // simulator: a listing that an empty page before the last ended after its first page (the
-// batch reported completed with 100 of 302 done), and lists the cursor cannot use. Each ends
+// batch reported completed with 100 of 301 done), and lists the cursor cannot use. Each ends
 // completed with every asset of the leaver in stock, and no pause.
 func TestReassignmentOverListAnswersThatBrokeIt(t *testing.T) {
-	for name, faults := range map[string]*listFaults{
-		"an empty page before the last": {emptyOnce: true},
-		"descending pages":              {reverse: true},
-		"sort refused":                  {refuseSort: true},
-	} {
-		t.Run(name, func(t *testing.T) {
-			h := atomicworktest.NewHandler(atomicworktest.Options{ExtraAssets: 300})
-			faults.next = h
-			srv := httptest.NewServer(faults)
-			t.Cleanup(func() {
-				srv.Close()
-				h.Close()
-			})
-			c, err := atomicwork.New(atomicwork.Config{BaseURL: srv.URL, APIKey: atomicworktest.DevKey, WorkspaceID: atomicworktest.ITWorkspaceID})
-			require.NoError(t, err)
-			a, err := activities.New(map[int64]*atomicwork.Client{atomicworktest.ITWorkspaceID: c}, atomicworktest.ITWorkspaceID, activities.Policy{})
-			require.NoError(t, err)
-			bo, ok := h.UserByEmail(atomicworktest.DefaultExtraAssetsAssignee)
-			require.True(t, ok)
-			held := len(h.AssetsOf(bo.ID))
-			require.Greater(t, held, 200)
-
-			var s testsuite.WorkflowTestSuite
-			env := s.NewTestWorkflowEnvironment()
-			env.RegisterActivity(a)
-			env.RegisterWorkflowWithOptions(Reassignment, workflow.RegisterOptions{Name: ReassignmentWorkflowName})
-			env.SetTestTimeout(time.Minute) // real HTTP calls; a paused batch would never end
-			env.ExecuteWorkflow(Reassignment, ReassignmentInput{BatchID: "leaver", Selector: AssetSelector{AssigneeEmail: bo.Email},
-				Target: AssetTarget{Stock: true}, Confirmed: true, Concurrency: 20})
-			rep := completedResult[ReassignmentReport](require.New(t), env)
-			assert.Equal(t, OutcomeCompleted, rep.Outcome)
-			assert.Zero(t, len(h.AssetsOf(bo.ID)), "every asset of the leaver moved")
-			assert.Equal(t, held, rep.Done, "each once")
-			assert.Zero(t, rep.Unfinished)
-		})
+	for _, mode := range []struct {
+		name string
+		mode ReassignMode
+	}{{"per asset", ReassignPerAsset}, {"in ranges", ReassignInRanges}} {
+		for name, faults := range map[string]func() *listFaults{
+			"an empty page before the last": func() *listFaults { return &listFaults{emptyOnce: true} },
+			"descending pages":              func() *listFaults { return &listFaults{reverse: true} },
+			"sort refused":                  func() *listFaults { return &listFaults{refuseSort: true} },
+		} {
+			t.Run(mode.name+"/"+name, func(t *testing.T) { reassignOver(t, mode.mode, faults()) })
+		}
 	}
+}
+
+// reassignOver runs a leaver's batch in mode over the simulator behind faults and checks the end.
+func reassignOver(t *testing.T, mode ReassignMode, faults *listFaults) {
+	h := atomicworktest.NewHandler(atomicworktest.Options{ExtraAssets: 300})
+	faults.next = h
+	srv := httptest.NewServer(faults)
+	t.Cleanup(func() {
+		srv.Close()
+		h.Close()
+	})
+	c, err := atomicwork.New(atomicwork.Config{BaseURL: srv.URL, APIKey: atomicworktest.DevKey, WorkspaceID: atomicworktest.ITWorkspaceID})
+	require.NoError(t, err)
+	a, err := activities.New(map[int64]*atomicwork.Client{atomicworktest.ITWorkspaceID: c}, atomicworktest.ITWorkspaceID, activities.Policy{})
+	require.NoError(t, err)
+	bo, ok := h.UserByEmail(atomicworktest.DefaultExtraAssetsAssignee)
+	require.True(t, ok)
+	held := len(h.AssetsOf(bo.ID))
+	require.Greater(t, held, 200)
+
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterActivity(a)
+	wf := NewReassignment(mode)
+	env.RegisterWorkflowWithOptions(wf, workflow.RegisterOptions{Name: ReassignmentWorkflowName})
+	env.SetTestTimeout(time.Minute) // real HTTP calls; a paused batch would never end
+	env.ExecuteWorkflow(wf, ReassignmentInput{BatchID: "leaver", Selector: AssetSelector{AssigneeEmail: bo.Email},
+		Target: AssetTarget{Stock: true}, Confirmed: true, Concurrency: 20})
+	rep := completedResult[ReassignmentReport](require.New(t), env)
+	assert.Equal(t, OutcomeCompleted, rep.Outcome)
+	assert.Zero(t, len(h.AssetsOf(bo.ID)), "every asset of the leaver moved")
+	assert.Equal(t, held, rep.Done, "each once")
+	assert.Zero(t, rep.Unfinished)
 }
