@@ -455,8 +455,8 @@ func (r *reassignment) verify() (bool, error) {
 		r.note(fmt.Sprintf("verification %d still found %d assets matching the selector and not at the target: the batch ends incomplete", r.st.Verifications, res.Remaining))
 		return false, nil
 	}
-	r.note(fmt.Sprintf("verification %d found %d assets still matching the selector and not at the target: moving them (round %d)",
-		r.st.Verifications, res.Remaining, r.st.Verifications))
+	r.note(fmt.Sprintf("verification %d found %d assets still matching the selector and not at the target: moving them",
+		r.st.Verifications, res.Remaining))
 	r.st.Recheck, r.st.After, r.st.Page = res.AssetIDs, 0, 1
 	r.fetchAfter, r.fetchPage, r.exhausted, r.buffer = 0, 1, false, nil
 	r.st.Total = max(r.st.Total, r.processed()+res.Remaining)

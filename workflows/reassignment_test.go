@@ -51,6 +51,7 @@ type reassignSuite struct {
 	// verifyReqs the requests it got.
 	verifyAnswers []activities.VerifyReassignmentResult
 	verifyReqs    []activities.VerifyReassignmentRequest
+	verifyErr     error // when set, the next verification fails with it
 }
 
 func TestReassignment(t *testing.T) { suite.Run(t, new(reassignSuite)) }
@@ -61,12 +62,16 @@ func (s *reassignSuite) SetupTest() {
 	s.env.RegisterActivity(&activities.Activities{})
 	s.env.RegisterWorkflowWithOptions(Reassignment, workflow.RegisterOptions{Name: ReassignmentWorkflowName})
 	s.started, s.startAt, s.maxFlyin, s.flying = nil, nil, 0, 0
-	s.verifyAnswers, s.verifyReqs = nil, nil
+	s.verifyAnswers, s.verifyReqs, s.verifyErr = nil, nil, nil
 	s.env.OnActivity(acts.VerifyReassignment, mock.Anything, mock.Anything).Maybe().
 		Return(func(_ context.Context, req activities.VerifyReassignmentRequest) (activities.VerifyReassignmentResult, error) {
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			s.verifyReqs = append(s.verifyReqs, req)
+			if err := s.verifyErr; err != nil {
+				s.verifyErr = nil
+				return activities.VerifyReassignmentResult{}, err
+			}
 			if len(s.verifyAnswers) == 0 {
 				return activities.VerifyReassignmentResult{}, nil
 			}
@@ -1027,4 +1032,25 @@ func (s *reassignSuite) TestExplicitAssetIDsAreVerifiedEach() {
 	s.Equal(int64(20), s.started[3], "20 again after the first verification")
 	s.Require().Len(s.verifyReqs, 2)
 	s.Equal([]int64{10, 20, 30}, s.verifyReqs[0].AssetIDs)
+}
+
+// TestAVerificationThatFailsPausesUntilResumed: a batch that cannot verify does not complete:
+// it pauses, and on resume verifies again.
+func (s *reassignSuite) TestAVerificationThatFailsPausesUntilResumed() {
+	s.expectPlan(3)
+	s.expectPages(0, ids(1, 3))
+	s.expectMoves(0, moved)
+	s.verifyErr = temporal.NewNonRetryableApplicationError("HTTP 403", activities.ErrForbidden, nil)
+	var p ReassignmentProgress
+	s.env.RegisterDelayedCallback(func() {
+		p = s.progress()
+		s.mustAccept(UpdateResume, ResumeRequest{})
+	}, time.Hour)
+	s.env.ExecuteWorkflow(Reassignment, reassignInput())
+	r := s.report()
+	s.Equal(OutcomeCompleted, r.Outcome)
+	s.Equal(StageReassignPaused, p.Stage)
+	s.Contains(p.PauseReason, "verifying what the selector still holds failed: HTTP 403")
+	s.Equal(1, r.Verifications, "the one that answered")
+	s.Len(s.verifyReqs, 2)
 }
