@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 )
@@ -12,6 +13,14 @@ import (
 // maxVerifyPages bounds the pages one verification reads (a million assets at 100 a page): an
 // API whose total_pages keeps growing cannot keep it listing for ever.
 const maxVerifyPages = 10_000
+
+// A verification reads many pages (or ids) in one activity: a transient answer is retried in
+// place, after Retry-After or a short backoff, so that what was read is kept, up to
+// verifyCallTries tries per call; then the activity fails and Temporal retries it whole.
+const (
+	verifyCallTries = 6
+	verifyBackoff   = 500 * time.Millisecond
+)
 
 // emptyPageRereads is how many times an empty page before the last is read again before the
 // verification goes on past it (the batch's next verification looks again).
@@ -99,8 +108,11 @@ func (v *verification) check(a *atomicwork.Asset) {
 // readEach reads every explicit id; a deleted asset is not to do.
 func (v *verification) readEach(ctx context.Context) error {
 	for _, id := range v.req.AssetIDs {
-		v.out.Calls++
-		a, err := v.c.GetAsset(ctx, id)
+		var a *atomicwork.Asset
+		err := v.call(ctx, func() (err error) {
+			a, err = v.c.GetAsset(ctx, id)
+			return err
+		})
 		switch {
 		case atomicwork.IsNotFound(err):
 		case err != nil:
@@ -154,15 +166,39 @@ func pagesOf(pg *atomicwork.Page[atomicwork.Asset], size int) int {
 
 // page lists page p, sorted by id unless the API refused that (400 to the sorted call only).
 func (v *verification) page(ctx context.Context, filters atomicwork.Filters, p, size int) (*atomicwork.Page[atomicwork.Asset], error) {
-	v.out.Calls++
+	var pg *atomicwork.Page[atomicwork.Asset]
+	list := func(sort ...string) func() error {
+		return func() (err error) {
+			pg, err = v.c.ListAssetsPage(ctx, filters, p, size, sort...)
+			return err
+		}
+	}
 	if !v.out.Unsorted {
-		pg, err := v.c.ListAssetsPage(ctx, filters, p, size, atomicwork.SortAssetsByID)
+		err := v.call(ctx, list(atomicwork.SortAssetsByID))
 		if atomicwork.StatusOf(err) != http.StatusBadRequest {
 			return pg, toTemporal(err)
 		}
 		v.out.Unsorted = true
-		v.out.Calls++
 	}
-	pg, err := v.c.ListAssetsPage(ctx, filters, p, size)
-	return pg, toTemporal(err)
+	return pg, toTemporal(v.call(ctx, list()))
+}
+
+// call makes one API call, retrying transient answers in place (see verifyCallTries).
+func (v *verification) call(ctx context.Context, fn func() error) error {
+	for try := 1; ; try++ {
+		v.out.Calls++
+		err := fn()
+		if err == nil || atomicwork.Classify(err) != atomicwork.Transient || try == verifyCallTries {
+			return err
+		}
+		wait := atomicwork.RetryAfterOf(err)
+		if wait <= 0 {
+			wait = verifyBackoff << (try - 1)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }

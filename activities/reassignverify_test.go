@@ -29,6 +29,7 @@ type listAnswers struct {
 	emptyPage  int  // this page (of more than one) comes back once with no data, totals unchanged
 	reverse    bool // pages come back in descending id order
 	refuseSort bool // a sort parameter gets 400
+	fail503    int  // this page answers 503 once
 	sorts      []string
 }
 
@@ -40,7 +41,15 @@ func (l *listAnswers) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	l.mu.Lock()
 	l.sorts = append(l.sorts, r.URL.Query().Get("sort"))
 	empty, reverse, refuse := l.emptyPage, l.reverse, l.refuseSort
+	fail := l.fail503 > 0 && r.URL.Query().Get("page") == strconv.Itoa(l.fail503)
+	if fail {
+		l.fail503 = 0
+	}
 	l.mu.Unlock()
+	if fail {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
 	if refuse && r.URL.Query().Has("sort") {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
@@ -205,4 +214,19 @@ func TestVerifyReassignmentOfASelectionThatStays(t *testing.T) {
 	assert.Equal(t, 1, res.Remaining)
 	assert.Equal(t, laptops[:1], res.AssetIDs)
 	assert.Equal(t, 3, res.Calls)
+}
+
+// TestVerifyReassignmentRetriesATransientAnswerInPlace: a 503 in the middle of the selection
+// costs a call, not the pages already read, nor the activity.
+func TestVerifyReassignmentRetriesATransientAnswerInPlace(t *testing.T) {
+	acts, sim, l := alteredActivities(t, atomicworktest.Options{ExtraAssets: 250})
+	boID := userID(t, sim, bo)
+	held := assetsOf(sim, boID)
+	pages := (len(held) + atomicwork.MaxPerPage - 1) / atomicwork.MaxPerPage
+	require.GreaterOrEqual(t, pages, 3)
+	l.fail503 = 2
+	res, err := acts.VerifyReassignment(context.Background(), VerifyReassignmentRequest{Filter: AssetFilter{AssigneeID: boID}, Max: 1})
+	require.NoError(t, err)
+	assert.Equal(t, len(held), res.Remaining)
+	assert.Equal(t, pages+1, res.Calls, "each page once, and page 2 again")
 }
