@@ -277,7 +277,7 @@ func listAfter(ctx context.Context, c *atomicwork.Client, req AssetPageRequest) 
 	case err != nil:
 		return AssetPage{}, err
 	case out.Done || len(out.AssetIDs) >= req.Max:
-	case len(last.Data) < size:
+	case lastPage(last, out.Page, size):
 		out.Done = true // the selection's last page, as read: nothing above it
 	default:
 		// Page and Offset stay the first page's, which with all the ids gives the next hint.
@@ -363,15 +363,16 @@ func nextAssetPage(ctx context.Context, c *atomicwork.Client, filters atomicwork
 		}
 		switch {
 		case len(items) == 0:
-			if p == 1 {
+			if p == 1 && lastPage(pg, p, size) {
 				return AssetPage{Page: p, Done: true, Calls: out.Calls}, pg, nil
 			}
+			// An empty page 1 of a selection that has more (an API's legal hiccup) is read again.
 			// The selection shrank below page p: go back to its last page. (What an earlier call
 			// saw of a lower page may be stale by now: writes in flight keep moving assets.)
 			p = max(1, min(p-1, (pg.TotalCount+size-1)/size))
 		case j == len(items):
 			// One answer, one instant: the last page all at or below the cursor means nothing is above it.
-			if len(items) < size || (pg.TotalPages > 0 && p >= pg.TotalPages) {
+			if lastPage(pg, p, size) {
 				return AssetPage{Page: p, Offset: j, Done: true, Calls: out.Calls}, pg, nil
 			}
 			p++
@@ -391,6 +392,16 @@ func nextAssetPage(ctx context.Context, c *atomicwork.Client, filters atomicwork
 		}
 	}
 	return AssetPage{}, nil, fmt.Errorf("the selection kept moving for %d list calls while looking for the assets after %d; retrying", out.Calls, after)
+}
+
+// lastPage reports whether page p (of size) is the selection's last in its answer: as the
+// answer's total_pages (or total_count) says when it gives one, else when the page is short.
+// An empty or short page before the last is legal and ends nothing.
+func lastPage(pg *atomicwork.Page[atomicwork.Asset], p, size int) bool {
+	if n := max(pg.TotalPages, (pg.TotalCount+size-1)/size); n > 0 {
+		return p >= n
+	}
+	return len(pg.Data) < size
 }
 
 func pageAfter(items []atomicwork.Asset, page, offset, calls int) AssetPage {

@@ -230,3 +230,31 @@ func TestVerifyReassignmentRetriesATransientAnswerInPlace(t *testing.T) {
 	assert.Equal(t, len(held), res.Remaining)
 	assert.Equal(t, pages+1, res.Calls, "each page once, and page 2 again")
 }
+
+// TestNextAssetPageReadsPastAnEmptyPageBeforeTheLast: the listing of the issue (an assignee
+// selection emptied by the batch's writes, page 1 coming back empty once while total_pages says
+// more) goes on instead of ending after its first page.
+func TestNextAssetPageReadsPastAnEmptyPageBeforeTheLast(t *testing.T) {
+	for _, lst := range listings {
+		t.Run(lst.name, func(t *testing.T) {
+			acts, sim, l := alteredActivities(t, atomicworktest.Options{ExtraAssets: 100})
+			c := sim.Client(t)
+			boID := userID(t, sim, bo)
+			want := assetsOf(sim, boID)
+			listed := 0
+			got, _ := pageAll(t, acts, AssetFilter{AssigneeID: boID}, 10, lst.max, func(p AssetPage) int { return p.Page },
+				func(ids []int64) {
+					for _, id := range ids {
+						_, _, err := c.SetAssignment(context.Background(), id, atomicwork.Assignment{Status: atomicwork.AssetAvailable})
+						require.NoError(t, err)
+					}
+					if listed++; listed == 1 {
+						l.mu.Lock()
+						l.emptyPage = 1 // the next answer of page 1
+						l.mu.Unlock()
+					}
+				})
+			assert.Equal(t, want, got, "every asset of Bo once, in id order")
+		})
+	}
+}
