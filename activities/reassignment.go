@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -22,7 +23,7 @@ import (
 const ReassignCallsPerAsset = 2
 
 // ErrAssetOrder is the error type of a list answer whose assets are not in ascending id order,
-// which the keyset cursor of NextAssetPage relies on.
+// or of an API that refuses to sort them so, which the keyset cursor of NextAssetPage relies on.
 const ErrAssetOrder = "ATOMICWORK_ASSET_ORDER"
 
 // maxPageProbes bounds the list calls of one NextAssetPage while the selection moves under it.
@@ -276,7 +277,7 @@ func listAfter(ctx context.Context, c *atomicwork.Client, req AssetPageRequest) 
 	case err != nil:
 		return AssetPage{}, err
 	case out.Done || len(out.AssetIDs) >= req.Max:
-	case len(last.Data) < size:
+	case lastPage(last, out.Page, size):
 		out.Done = true // the selection's last page, as read: nothing above it
 	default:
 		// Page and Offset stay the first page's, which with all the ids gives the next hint.
@@ -311,7 +312,7 @@ func followingPages(ctx context.Context, c *atomicwork.Client, filters atomicwor
 		for i := range into {
 			g.Go(func() error {
 				p, perPage := pageOf(i)
-				pg, err := c.ListAssetsPage(gctx, filters, p, perPage)
+				pg, err := listByID(gctx, c, filters, p, perPage)
 				into[i] = pg
 				return err
 			})
@@ -351,38 +352,36 @@ func nextAssetPage(ctx context.Context, c *atomicwork.Client, filters atomicwork
 	out := AssetPage{}
 	for out.Calls < maxPageProbes {
 		out.Calls++
-		pg, err := c.ListAssetsPage(ctx, filters, p, size)
+		pg, err := listByID(ctx, c, filters, p, size)
 		if err != nil {
-			return AssetPage{}, nil, toTemporal(err)
-		}
-		items := pg.Data
-		if err := ascending(items); err != nil {
 			return AssetPage{}, nil, err
 		}
+		items := pg.Data
 		j := 0 // items at or below the cursor, a prefix
 		for j < len(items) && items[j].ID <= after {
 			j++
 		}
 		switch {
 		case len(items) == 0:
-			if p == 1 {
+			if p == 1 && lastPage(pg, p, size) {
 				return AssetPage{Page: p, Done: true, Calls: out.Calls}, pg, nil
 			}
+			// An empty page 1 of a selection that has more (an API's legal hiccup) is read again.
 			// The selection shrank below page p: go back to its last page. (What an earlier call
 			// saw of a lower page may be stale by now: writes in flight keep moving assets.)
 			p = max(1, min(p-1, (pg.TotalCount+size-1)/size))
 		case j == len(items):
 			// One answer, one instant: the last page all at or below the cursor means nothing is above it.
-			if len(items) < size || (pg.TotalPages > 0 && p >= pg.TotalPages) {
+			if lastPage(pg, p, size) {
 				return AssetPage{Page: p, Offset: j, Done: true, Calls: out.Calls}, pg, nil
 			}
 			p++
 		case j == 0 && p > 1:
 			// The page starts above the cursor: assets just before it may be unhandled too.
 			out.Calls++
-			prev, err := c.ListAssetsPage(ctx, filters, (p-1)*size, 1)
+			prev, err := listByID(ctx, c, filters, (p-1)*size, 1)
 			if err != nil {
-				return AssetPage{}, nil, toTemporal(err)
+				return AssetPage{}, nil, err
 			}
 			if len(prev.Data) == 1 && prev.Data[0].ID <= after {
 				return pageAfter(items, p, 0, out.Calls), pg, nil
@@ -395,12 +394,43 @@ func nextAssetPage(ctx context.Context, c *atomicwork.Client, filters atomicwork
 	return AssetPage{}, nil, fmt.Errorf("the selection kept moving for %d list calls while looking for the assets after %d; retrying", out.Calls, after)
 }
 
+// lastPage reports whether page p (of size) is the selection's last in its answer: as the
+// answer's total_pages (or total_count) says when it gives one, else when the page is short.
+// An empty or short page before the last is legal and ends nothing.
+func lastPage(pg *atomicwork.Page[atomicwork.Asset], p, size int) bool {
+	if n := max(pg.TotalPages, (pg.TotalCount+size-1)/size); n > 0 {
+		return p >= n
+	}
+	return len(pg.Data) < size
+}
+
 func pageAfter(items []atomicwork.Asset, page, offset, calls int) AssetPage {
 	ids := make([]int64, 0, len(items)-offset)
 	for _, it := range items[offset:] {
 		ids = append(ids, it.ID)
 	}
 	return AssetPage{AssetIDs: ids, Page: page, Offset: offset, Calls: calls}
+}
+
+// listByID lists a page in ascending id order, which the keyset cursor needs: it asks for that
+// order (sort=id:ASC) and checks it. An API that refuses the sort (400, while the same call
+// without it answers) or answers in another order gets ErrAssetOrder, on which the workflow
+// goes on without the cursor (reassignment rounds of VerifyReassignment).
+func listByID(ctx context.Context, c *atomicwork.Client, filters atomicwork.Filters, page, size int) (*atomicwork.Page[atomicwork.Asset], error) {
+	pg, err := c.ListAssetsPage(ctx, filters, page, size, atomicwork.SortAssetsByID)
+	if atomicwork.StatusOf(err) == http.StatusBadRequest {
+		if _, plain := c.ListAssetsPage(ctx, filters, page, size); plain == nil {
+			return nil, nonRetryable(ErrAssetOrder, fmt.Sprintf("the assets list refuses sort=%s, which the reassignment's cursor needs: %v",
+				atomicwork.SortAssetsByID, err))
+		}
+	}
+	if err != nil {
+		return nil, toTemporal(err)
+	}
+	if err := ascending(pg.Data); err != nil {
+		return nil, err
+	}
+	return pg, nil
 }
 
 func ascending(items []atomicwork.Asset) error {

@@ -194,7 +194,8 @@ func TestReassignmentThousandAssetsUnderFaults(t *testing.T) {
 // TestReassignmentRangesListAhead: without a rate limit, the reads run in the workflow task and a
 // range lists the next range's ids once its own have ended. A range ends on its time budget
 // (workflows.ReassignRangeBudget), so how many ranges 1,500 assets take depends on the machine's
-// speed; what does not is asserted: the ranges are the only activities and the only writers, each
+// speed; what does not is asserted: the ranges are the only activities (with the verification
+// before completed) and the only writers, each
 // asset ends in exactly one range and is written exactly once, the reads are local activities, and
 // the first range lists the ids after its own so that no page activity runs between ranges. It
 // records the replay fixture of ranges that list ahead.
@@ -221,7 +222,9 @@ func TestReassignmentRangesListAhead(t *testing.T) {
 
 	hist := readRangeHistory(t, e, run.GetID(), firstRun, rep)
 	t.Logf("%d assets in %d ranges over %d runs; local activities %v", len(held), len(hist.requests), rep.Runs, hist.local)
-	assert.Equal(t, []string{"ReassignRange"}, slices.Sorted(maps.Keys(hist.activities)), "the writes are the only activities")
+	assert.Equal(t, []string{"ReassignRange", "VerifyReassignment"}, slices.Sorted(maps.Keys(hist.activities)),
+		"the writes are the only activities, with the verification before completed")
+	assert.Equal(t, 1, hist.activities["VerifyReassignment"], "verified once: it found nothing left")
 	assert.GreaterOrEqual(t, hist.activities["ReassignRange"], 2, "a range takes at most %d assets",
 		workflows.ReassignRangeSize+workflows.ReassignRangeTail)
 	assert.Equal(t, 1, hist.local["ResolveReassignment"], "resolved once, in the workflow task")

@@ -348,6 +348,12 @@ func describe(p workflows.ReassignmentProgress) string {
 	if p.Stage == workflows.StageReassignCancelling {
 		parts = append(parts, "cancelling")
 	}
+	if p.Stage == workflows.StageReassignVerifying {
+		parts = append(parts, "verifying")
+	}
+	if p.Unfinished > 0 {
+		parts = append(parts, fmt.Sprintf("verification %d found %d still to do", p.Verifications, p.Unfinished))
+	}
 	return strings.Join(parts, ", ")
 }
 
@@ -467,10 +473,18 @@ func (w *watcher) finish(ctx context.Context, rep workflows.ReassignmentReport, 
 	switch {
 	case w.res.Status == statusFailed:
 		return fmt.Errorf("%s failed: %s", w.res.WorkflowID, w.res.Failure)
+	case rep.Outcome == workflows.OutcomeIncomplete:
+		return fmt.Errorf("%s is incomplete: %s", w.res.WorkflowID, unfinishedText(rep.Unfinished, rep.Verifications))
 	case rep.Failed > 0:
 		return fmt.Errorf("%d of %d assets failed (listed in the report): fix them and run the same command again", rep.Failed, rep.Total)
 	}
 	return nil
+}
+
+// unfinishedText says what an incomplete batch left: the count, and what to do.
+func unfinishedText(n, verifications int) string {
+	return fmt.Sprintf("%d assets still match the selector and are not at the target after %d verification(s): check them, then run the same command again",
+		n, verifications)
 }
 
 func printReassignReport(out io.Writer, r workflows.ReassignmentReport) {
@@ -492,6 +506,12 @@ func printReassignReport(out io.Writer, r workflows.ReassignmentReport) {
 		fmt.Fprintf(tw, ", %d not processed", r.NotProcessed)
 	}
 	fmt.Fprintln(tw)
+	if r.Outcome == workflows.OutcomeIncomplete {
+		fmt.Fprintf(tw, "Still to do:\t%s\n", unfinishedText(r.Unfinished, r.Verifications))
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(tw, "Note:\t%s\n", n)
+	}
 	fmt.Fprintf(tw, "Time:\t%s running, %.1f assets/s, %d run(s)\n", (time.Duration(r.ActiveSeconds) * time.Second).String(), r.Rate, r.Runs)
 	_ = tw.Flush()
 	if r.Failed == 0 {

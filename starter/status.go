@@ -410,6 +410,12 @@ func stateLines(kind string, raw json.RawMessage) []line {
 			if p.Paused {
 				out = append(out, line{"Paused", orNone(p.PauseReason)})
 			}
+			if p.Verifications > 0 {
+				out = append(out, line{"Verified", fmt.Sprintf("%d time(s); the last found %d assets still matching and not at the target", p.Verifications, p.Unfinished)})
+			}
+			for _, n := range p.Notes {
+				out = append(out, line{"Note", n})
+			}
 			if !p.Confirmed && p.Stage == workflows.StageReassignConfirming {
 				out = append(out, line{"Confirmation", fmt.Sprintf("needed (more than %d assets match)", p.ConfirmAbove)})
 			}
@@ -423,7 +429,21 @@ func stateLines(kind string, raw json.RawMessage) []line {
 }
 
 func progressText(p workflows.ReassignmentProgress) string {
-	return fmt.Sprintf("%d of %d done, %d skipped, %d failed, %d remaining", p.Done, p.Total, p.Skipped, p.Failed, p.Remaining)
+	s := fmt.Sprintf("%d of %d done, %d skipped, %d failed, %d remaining", p.Done, p.Total, p.Skipped, p.Failed, p.Remaining)
+	if p.Unfinished > 0 {
+		s += fmt.Sprintf(", %d found still to do by verification %d", p.Unfinished, p.Verifications)
+	}
+	return s
+}
+
+// unfinishedResult is the error of a completed workflow whose result says work remains: a
+// reassignment that ended incomplete. Nil otherwise.
+func unfinishedResult(workflowID, kind string, raw json.RawMessage) error {
+	var r workflows.ReassignmentReport
+	if kind != "reassignment" || json.Unmarshal(raw, &r) != nil || r.Outcome != workflows.OutcomeIncomplete {
+		return nil
+	}
+	return fmt.Errorf("%s is incomplete: %s", workflowID, unfinishedText(r.Unfinished, r.Verifications))
 }
 
 // resultLines are a completed workflow's result, indented under "Result:".
@@ -489,6 +509,12 @@ func resultLines(kind string, raw json.RawMessage) []line {
 				add("Reason", r.Reason)
 			}
 			add("Assets", fmt.Sprintf("%d of %d done, %d skipped, %d failed, %d not processed", r.Done, r.Total, r.Skipped, r.Failed, r.NotProcessed))
+			if r.Outcome == workflows.OutcomeIncomplete {
+				add("Still to do", unfinishedText(r.Unfinished, r.Verifications))
+			}
+			for _, n := range r.Notes {
+				add("Note", n)
+			}
 			for _, f := range r.Failures {
 				add("Failed", fmt.Sprintf("asset %d: %s [%s]", f.AssetID, f.Reason, f.Type))
 			}

@@ -111,7 +111,8 @@ func watchWorkflow(ctx context.Context, a *app, conn *connection, id string, int
 	}
 }
 
-// watchEnded prints how the workflow ended; anything but completed is an error (exit 1).
+// watchEnded prints how the workflow ended; anything but completed is an error (exit 1), and so
+// is a completed batch that reports assets still to do.
 func watchEnded(ctx context.Context, w io.Writer, conn *connection, s *workflowSnapshot) error {
 	readOutcome(ctx, conn, s)
 	printEvent(w, s.WorkflowID+" "+s.Status)
@@ -119,7 +120,7 @@ func watchEnded(ctx context.Context, w io.Writer, conn *connection, s *workflowS
 		writeLines(w, append([]line{{"Result", ""}}, resultLines(s.Kind, s.Result)...))
 	}
 	if s.Status == "completed" {
-		return nil
+		return unfinishedResult(s.WorkflowID, s.Kind, s.Result)
 	}
 	if s.Failure != "" {
 		return fmt.Errorf("%s %s: %s", s.WorkflowID, s.Status, s.Failure)

@@ -546,10 +546,19 @@ const (
 	StageReassignCompleted  = "reassignment.completed"
 	StageReassignCancelled  = "reassignment.cancelled"
 	StageReassignDryRun     = "reassignment.dry-run"
+	// StageReassignVerifying: the batch counts what its selector still holds that is not at the target.
+	StageReassignVerifying = "reassignment.verifying"
+	// StageReassignIncomplete: the batch ended with assets still to do (see OutcomeIncomplete).
+	StageReassignIncomplete = "reassignment.incomplete"
 )
 
 // OutcomeDryRun ends a dry run: the plan, nothing written.
 const OutcomeDryRun = "dry-run"
+
+// OutcomeIncomplete ends a batch whose verifications kept finding assets that match the
+// selector and are not at the target (ReassignmentReport.Unfinished counts them): it stopped
+// after VerifyStallRounds verifications without fewer of them, or MaxVerifyRounds in all.
+const OutcomeIncomplete = "incomplete"
 
 // Reassignment defaults and limits.
 const (
@@ -586,6 +595,15 @@ const (
 	DefaultAssetsPerRunInRanges = 20_000
 	// FailureStreakLimit pauses a batch whose last assets all failed: something is wrong for all.
 	FailureStreakLimit = 50
+	// A batch that has handled every asset it listed verifies its selector: the assets still
+	// matching and not at the target (failed ones apart) are moved in another round, up to
+	// ReassignVerifyBatch of them a round, and verified again; it ends incomplete after
+	// VerifyStallRounds verifications in a row without fewer of them, or MaxVerifyRounds in all.
+	ReassignVerifyBatch = 1000
+	VerifyStallRounds   = 2
+	MaxVerifyRounds     = 100
+	// MaxReassignNotes bounds the notes a batch keeps (the latest).
+	MaxReassignNotes = 10
 )
 
 // ReassignmentInput starts a batch. It carries emails and names (payloads are encrypted); the
@@ -662,6 +680,19 @@ type ReassignmentState struct {
 	StartedAt        time.Time            `json:"started_at"`
 	ActiveTime       time.Duration        `json:"active_time"`
 	History          []ReassignmentRunLog `json:"history,omitempty"`
+	// Recheck, in a round after a verification, is the assets it found still to do, ascending;
+	// the cursor After then runs over them instead of the listing.
+	Recheck []int64 `json:"recheck,omitempty"`
+	// Verifications counts the verifications; Unfinished is what the last one found (failed
+	// assets apart), and Stalls how many in a row found no fewer than the one before.
+	Verifications int `json:"verifications,omitempty"`
+	Unfinished    int `json:"unfinished,omitempty"`
+	Stalls        int `json:"stalls,omitempty"`
+	// Unordered: the assets list could not be had in id order, so the batch no longer lists
+	// with the cursor; it works in verification rounds only.
+	Unordered bool `json:"unordered,omitempty"`
+	// Notes say what the batch decided by itself (a slower mode, a verification round).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // ReassignmentRunLog is one finished run of a batch, for the report.
@@ -711,12 +742,17 @@ type ReassignmentProgress struct {
 	Run        int       `json:"run"`
 	StartedAt  time.Time `json:"started_at"`
 	AsOf       time.Time `json:"as_of"`
+	// Verifications counts the end-of-listing verifications so far; Unfinished is how many assets
+	// the last one found still matching and not at the target (failed ones apart).
+	Verifications int      `json:"verifications,omitempty"`
+	Unfinished    int      `json:"unfinished,omitempty"`
+	Notes         []string `json:"notes,omitempty"`
 }
 
 // ReassignmentReport is a finished batch. Cancelled and dry-run batches are results, not errors.
 type ReassignmentReport struct {
 	BatchID string                      `json:"batch_id"`
-	Outcome string                      `json:"outcome"` // completed, cancelled or dry-run
+	Outcome string                      `json:"outcome"` // completed, incomplete, cancelled or dry-run
 	Reason  string                      `json:"reason,omitempty"`
 	Plan    activities.ReassignmentPlan `json:"plan"`
 	Total   int                         `json:"total"`
@@ -728,6 +764,11 @@ type ReassignmentReport struct {
 	Failed           int `json:"failed"`
 	// NotProcessed is what a cancelled batch left (Total minus the rest).
 	NotProcessed int `json:"not_processed"`
+	// Unfinished is what the last verification found still matching the selector and not at the
+	// target, failed assets apart: 0 when completed, more when incomplete.
+	Unfinished    int      `json:"unfinished"`
+	Verifications int      `json:"verifications,omitempty"`
+	Notes         []string `json:"notes,omitempty"`
 	// Failures lists the failed assets with their reason, the first MaxReportedFailures of them;
 	// FailuresOmitted counts the rest, and FailureTypes counts all of them by error type.
 	Failures        []AssetFailure       `json:"failures"`

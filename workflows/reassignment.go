@@ -68,6 +68,7 @@ func NewReassignment(mode ReassignMode) func(workflow.Context, ReassignmentInput
 		if r.mode == ReassignInRanges {
 			r.rangesV2 = workflow.GetVersion(ctx, rangesV2Change, workflow.DefaultVersion, rangesV2Version) == rangesV2Version
 		}
+		r.verifies = workflow.GetVersion(ctx, reassignVerifyChange, workflow.DefaultVersion, reassignVerifyVersion) == reassignVerifyVersion
 		return r.run(ctx)
 	}
 }
@@ -94,6 +95,15 @@ const (
 	rangesV2Version = workflow.Version(1)
 )
 
+// The change that made a batch verify its selector before it completes (VerifyReassignment,
+// rounds over what is left, OutcomeIncomplete), and go on in those rounds instead of pausing
+// when the assets list cannot be had in id order (ErrAssetOrder). Runs recorded before it
+// complete when their listing ends, and pause on ErrAssetOrder.
+const (
+	reassignVerifyChange  = "reassign-verify"
+	reassignVerifyVersion = workflow.Version(1)
+)
+
 type reassignment struct {
 	in     ReassignmentInput // normalised; Continued moved to st
 	st     ReassignmentState // what the next run inherits
@@ -107,6 +117,8 @@ type reassignment struct {
 	// rangesV2 (rangesV2Change): a range that leaves less than a range's worth of ids in the
 	// buffer lists the next ids, the batch's last range takes a tail, and reads are local activities.
 	rangesV2 bool
+	// verifies (reassignVerifyChange): the batch verifies its selector before it completes.
+	verifies bool
 
 	// This run only.
 	inFlight    int     // assets started and not ended (ReassignInRanges: the range's most)
@@ -119,6 +131,7 @@ type reassignment struct {
 	dispatched  int       // assets started in this run
 	activeSince time.Time // start of the current running segment; zero when not running
 	cancelled   bool
+	incomplete  bool // the verifications did not converge
 	reason      string
 	changed     int // bumped by every completion and message: what the main loop waits on
 	upserted    bool
@@ -183,13 +196,30 @@ func (r *reassignment) run(ctx workflow.Context) (ReassignmentReport, error) {
 		}
 	}
 	r.setStage(r.work, r.wantedStage())
-	if err := r.process(); err != nil {
-		return ReassignmentReport{}, err
+	for {
+		if err := r.process(); err != nil {
+			return ReassignmentReport{}, err
+		}
+		if !r.verifies || r.cancelled || !r.finished() || r.capReached() {
+			break
+		}
+		again, err := r.verify()
+		if err != nil {
+			return ReassignmentReport{}, err
+		}
+		if !again {
+			break
+		}
 	}
 	r.pauseClock()
 	if r.cancelled {
 		r.setStage(r.work, StageReassignCancelled)
 		return r.report(OutcomeCancelled), nil
+	}
+	if r.incomplete {
+		r.setStage(r.work, StageReassignIncomplete)
+		r.logger.Warn("Reassignment incomplete", "Unfinished", r.st.Unfinished, "Verifications", r.st.Verifications, "Done", r.st.Done)
+		return r.report(OutcomeIncomplete), nil
 	}
 	if !r.finished() {
 		return ReassignmentReport{}, r.continueAsNew()
@@ -290,7 +320,7 @@ func (r *reassignment) refill() {
 	if r.fetching || r.exhausted || r.blocked() || len(r.buffer) >= r.bufferSize() {
 		return
 	}
-	if ids := r.in.Selector.AssetIDs; len(ids) > 0 {
+	if ids, ok := r.explicitIDs(); ok {
 		// An explicit list needs no listing: the next ids above the cursor (the list is sorted).
 		i, _ := slices.BinarySearch(ids, r.fetchAfter+1)
 		next := ids[i:min(i+max(ReassignPageSize, r.bufferSize()-len(r.buffer)), len(ids))]
@@ -311,7 +341,13 @@ func (r *reassignment) refill() {
 		err := f.Get(g, &page)
 		r.fetching = false
 		r.changed++
-		if err != nil {
+		var appErr *temporal.ApplicationError
+		switch {
+		case err == nil:
+		case r.verifies && errors.As(err, &appErr) && appErr.Type() == activities.ErrAssetOrder:
+			r.unordered(appErr.Message())
+			return
+		default:
 			r.autoPause(fmt.Sprintf("listing the assets after %d failed: %s", req.After, failureText(err)))
 			return
 		}
@@ -346,6 +382,94 @@ func (r *reassignment) takePage(page activities.AssetPage) {
 	r.exhausted = page.Done
 	r.fetchPage = activities.NextPageHint(page, len(page.AssetIDs), ReassignPageSize, r.writesLeaveSelection())
 	r.st.Page = page.Page
+}
+
+// explicitIDs is the ascending id list the cursor runs over instead of a listing: the
+// selector's ids, or in a round after a verification the ids it found (none left to list once
+// the list cannot be had in id order).
+func (r *reassignment) explicitIDs() ([]int64, bool) {
+	switch {
+	case len(r.st.Recheck) > 0 || r.st.Unordered:
+		return r.st.Recheck, true
+	case len(r.in.Selector.AssetIDs) > 0:
+		return r.in.Selector.AssetIDs, true
+	}
+	return nil, false
+}
+
+// unordered stops listing with the cursor, which needs ascending ids: the ids listed so far
+// are moved, and the rest in verification rounds (each reads the whole selection).
+func (r *reassignment) unordered(why string) {
+	r.st.Unordered, r.exhausted = true, true
+	r.note("the assets list cannot be had in id order (" + why + "): the batch goes on in rounds, each reading the whole selection, moving what is left and checking again (slower, no pause needed)")
+	r.logger.Warn("Reassignment goes on without the cursor", "Reason", why)
+}
+
+func (r *reassignment) note(n string) {
+	r.st.Notes = append(r.st.Notes, n)
+	if len(r.st.Notes) > MaxReassignNotes {
+		r.st.Notes = r.st.Notes[len(r.st.Notes)-MaxReassignNotes:]
+	}
+	r.details()
+}
+
+// verify counts what the selector still holds that is not at the target, once every listed
+// asset is handled. It reports whether another round is to run: then the cursor runs from the
+// start over the ids found. A batch whose verifications stop finding fewer ends incomplete.
+// A verification that fails after its retries pauses the batch; resuming verifies again.
+func (r *reassignment) verify() (bool, error) {
+	r.setStage(r.work, StageReassignVerifying)
+	var res activities.VerifyReassignmentResult
+	for {
+		req := activities.VerifyReassignmentRequest{WorkspaceID: r.in.WorkspaceID, Filter: r.filter(), AssetIDs: r.in.Selector.AssetIDs,
+			TargetUserID: r.st.Resolved.TargetUserID, Status: r.targetStatus(), Exclude: r.failedIDs(), Max: ReassignVerifyBatch}
+		err := workflow.ExecuteActivity(verifyCall(r.work), acts.VerifyReassignment, req).Get(r.work, &res)
+		if err == nil {
+			break
+		}
+		r.autoPause("verifying what the selector still holds failed: " + failureText(err))
+		r.setStage(r.work, r.wantedStage())
+		if err := workflow.Await(r.work, func() bool { return !r.st.Paused || r.cancelled }); err != nil {
+			return false, err
+		}
+		if r.cancelled {
+			return false, nil
+		}
+		r.setStage(r.work, StageReassignVerifying)
+	}
+	r.st.Verifications++
+	if r.st.Verifications > 1 && res.Remaining >= r.st.Unfinished {
+		r.st.Stalls++
+	} else {
+		r.st.Stalls = 0
+	}
+	r.st.Unfinished = res.Remaining
+	r.logger.Info("Reassignment verified", "Unfinished", res.Remaining, "Failed", res.Failed, "Verification", r.st.Verifications)
+	switch {
+	case res.Remaining == 0:
+		r.st.Recheck = nil
+		r.details()
+		return false, nil
+	case r.st.Stalls >= VerifyStallRounds || r.st.Verifications >= MaxVerifyRounds:
+		r.incomplete = true
+		r.note(fmt.Sprintf("verification %d still found %d assets matching the selector and not at the target: the batch ends incomplete", r.st.Verifications, res.Remaining))
+		return false, nil
+	}
+	r.note(fmt.Sprintf("verification %d found %d assets still matching the selector and not at the target: moving them",
+		r.st.Verifications, res.Remaining))
+	r.st.Recheck, r.st.After, r.st.Page = res.AssetIDs, 0, 1
+	r.fetchAfter, r.fetchPage, r.exhausted, r.buffer = 0, 1, false, nil
+	r.st.Total = max(r.st.Total, r.processed()+res.Remaining)
+	return true, nil
+}
+
+// failedIDs are the assets that failed for good (those listed in the report): not retried.
+func (r *reassignment) failedIDs() []int64 {
+	ids := make([]int64, len(r.st.Failures))
+	for i, f := range r.st.Failures {
+		ids[i] = f.AssetID
+	}
+	return ids
 }
 
 // dispatch starts assets while the window has room: queued-again ones first, then the buffer.
@@ -418,7 +542,7 @@ func (r *reassignment) startRange() {
 	r.ranging = true
 	r.inFlight += len(req.AssetIDs)
 	r.dispatched += len(req.AssetIDs)
-	if r.rangesV2 && len(r.buffer) < r.bufferSize() && !r.exhausted && !r.fetching && !r.blocked() && len(r.in.Selector.AssetIDs) == 0 {
+	if _, explicit := r.explicitIDs(); r.rangesV2 && len(r.buffer) < r.bufferSize() && !r.exhausted && !r.fetching && !r.blocked() && !explicit {
 		next := r.pageRequest()
 		req.Next, r.fetching = &next, true
 	}
@@ -706,6 +830,12 @@ func (r *reassignment) details() {
 	if p.PauseReason != "" {
 		b.WriteString("  \n**Paused:** " + p.PauseReason)
 	}
+	if p.Verifications > 0 {
+		b.WriteString(fmt.Sprintf("  \n**Verified:** %d time(s), %d still to do", p.Verifications, p.Unfinished))
+	}
+	if n := len(p.Notes); n > 0 {
+		b.WriteString("  \n**Note:** " + p.Notes[n-1])
+	}
 	workflow.SetCurrentDetails(r.work, b.String())
 }
 
@@ -716,6 +846,7 @@ func (r *reassignment) progress(ctx workflow.Context) ReassignmentProgress {
 		Done: r.st.Done, Skipped: r.skipped(), AlreadyAtTarget: r.st.AlreadyAtTarget, NoLongerMatching: r.st.NoLongerMatching,
 		Failed: r.st.Failed, InFlight: r.inFlight, Confirmed: r.st.Confirmed, ConfirmAbove: r.confirmAbove(),
 		Paused: r.st.Paused, PauseReason: r.st.PauseReason, Run: r.st.Runs, StartedAt: r.st.StartedAt, AsOf: now,
+		Verifications: r.st.Verifications, Unfinished: r.st.Unfinished, Notes: r.st.Notes,
 	}
 	if r.stage != StageReassignPlanning {
 		plan := r.st.Plan
@@ -743,6 +874,10 @@ func (r *reassignment) report(outcome string) ReassignmentReport {
 		Failed: r.st.Failed, NotProcessed: p.Remaining, Failures: r.st.Failures, FailuresOmitted: r.st.FailuresOmitted,
 		FailureTypes: r.st.FailureTypes, Runs: r.st.Runs, RunLog: r.st.History, StartedAt: r.st.StartedAt,
 		FinishedAt: workflow.Now(r.work), ActiveSeconds: r.st.ActiveTime.Seconds(), Rate: p.Rate,
+		Unfinished: r.st.Unfinished, Verifications: r.st.Verifications, Notes: r.st.Notes,
+	}
+	if outcome == OutcomeIncomplete {
+		rep.NotProcessed = max(rep.NotProcessed, r.st.Unfinished)
 	}
 	if rep.Failures == nil {
 		rep.Failures = []AssetFailure{}
@@ -754,7 +889,7 @@ func (r *reassignment) report(outcome string) ReassignmentReport {
 
 func (r *reassignment) closed() error {
 	switch r.stage {
-	case StageReassignCompleted, StageReassignCancelled, StageReassignDryRun:
+	case StageReassignCompleted, StageReassignCancelled, StageReassignDryRun, StageReassignIncomplete:
 		return fmt.Errorf("the batch is %s", strings.TrimPrefix(r.stage, "reassignment."))
 	case StageReassignCancelling:
 		return errors.New("the batch is being cancelled")
@@ -902,6 +1037,16 @@ func pageCall(ctx workflow.Context, summary string) workflow.Context {
 }
 
 func planCall(ctx workflow.Context, summary string) workflow.Context { return apiCall(ctx, summary) }
+
+// verifyCall reads a whole selection (a call per 100 assets), heartbeating (the worker's
+// keep-alive) so that a lost worker is noticed soon.
+func verifyCall(ctx workflow.Context) workflow.Context {
+	ctx = pageCall(ctx, "verify what the selector still holds")
+	opts := workflow.GetActivityOptions(ctx)
+	opts.StartToCloseTimeout = 15 * time.Minute
+	opts.RetryPolicy.NonRetryableErrorTypes = nonRetryableTypes
+	return workflow.WithActivityOptions(ctx, opts)
+}
 
 // Input: normalisation, validation and batch ids (plain functions, tested without Temporal).
 

@@ -47,6 +47,11 @@ type reassignSuite struct {
 	flying   int
 	updates  int
 	matching int64 // expectListing's assets 1..matching, which ranges list too when asked
+	// verifyAnswers are the answers of VerifyReassignment in turn (then: nothing left);
+	// verifyReqs the requests it got.
+	verifyAnswers []activities.VerifyReassignmentResult
+	verifyReqs    []activities.VerifyReassignmentRequest
+	verifyErr     error // when set, the next verification fails with it
 }
 
 func TestReassignment(t *testing.T) { suite.Run(t, new(reassignSuite)) }
@@ -57,6 +62,28 @@ func (s *reassignSuite) SetupTest() {
 	s.env.RegisterActivity(&activities.Activities{})
 	s.env.RegisterWorkflowWithOptions(Reassignment, workflow.RegisterOptions{Name: ReassignmentWorkflowName})
 	s.started, s.startAt, s.maxFlyin, s.flying = nil, nil, 0, 0
+	s.verifyAnswers, s.verifyReqs, s.verifyErr = nil, nil, nil
+	s.env.OnActivity(acts.VerifyReassignment, mock.Anything, mock.Anything).Maybe().
+		Return(func(_ context.Context, req activities.VerifyReassignmentRequest) (activities.VerifyReassignmentResult, error) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.verifyReqs = append(s.verifyReqs, req)
+			if err := s.verifyErr; err != nil {
+				s.verifyErr = nil
+				return activities.VerifyReassignmentResult{}, err
+			}
+			if len(s.verifyAnswers) == 0 {
+				return activities.VerifyReassignmentResult{}, nil
+			}
+			res := s.verifyAnswers[0]
+			s.verifyAnswers = s.verifyAnswers[1:]
+			return res, nil
+		})
+}
+
+// stillToDo is a verification that finds the given assets still to do.
+func stillToDo(ids []int64) activities.VerifyReassignmentResult {
+	return activities.VerifyReassignmentResult{Remaining: len(ids), AssetIDs: ids}
 }
 
 func (s *reassignSuite) AfterTest(_, _ string) { s.env.AssertExpectations(s.T()) }
@@ -874,4 +901,156 @@ func (s *reassignSuite) TestRangesContinueAsNewWithTheCursor() {
 	s.Equal(int64(1500), next.Continued.After)
 	s.Equal(1500, next.Continued.Done)
 	s.Empty(next.Continued.Requeue)
+}
+
+// TestAListingThatEndsEarlyIsFinishedByTheVerification: the listing ended after 100 of 302
+// assets (an empty page before the last); the verification finds the other 202, a round moves
+// them, and the next verification finds nothing: completed, every asset once.
+func (s *reassignSuite) TestAListingThatEndsEarlyIsFinishedByTheVerification() {
+	s.expectPlan(302)
+	s.expectPages(0, ids(1, 100))
+	s.expectMoves(time.Second, func(id int64) (string, error) {
+		if id == 150 {
+			return "", temporal.NewNonRetryableApplicationError("HTTP 403", activities.ErrForbidden, nil)
+		}
+		return activities.AssetMoved, nil
+	})
+	s.verifyAnswers = []activities.VerifyReassignmentResult{stillToDo(ids(101, 302))}
+	in := reassignInput()
+	in.Concurrency = 20
+	s.env.ExecuteWorkflow(Reassignment, in)
+	r := s.report()
+	s.Equal(OutcomeCompleted, r.Outcome)
+	s.Equal(301, r.Done)
+	s.Equal(1, r.Failed)
+	s.Equal(302, r.Total)
+	s.Zero(r.NotProcessed)
+	s.Zero(r.Unfinished)
+	s.Equal(2, r.Verifications)
+	s.Equal(ids(1, 302), sortedCopy(s.started), "every asset once")
+	s.Require().Len(s.verifyReqs, 2)
+	for _, req := range s.verifyReqs {
+		s.Equal(activities.AssetFilter{AssigneeID: boID}, req.Filter)
+		s.Equal("AVAILABLE", req.Status)
+		s.Equal(ReassignVerifyBatch, req.Max)
+	}
+	s.Empty(s.verifyReqs[0].Exclude)
+	s.Equal([]int64{150}, s.verifyReqs[1].Exclude, "a failed asset is not retried")
+	s.Require().NotEmpty(r.Notes)
+	s.Contains(r.Notes[0], "found 202 assets")
+}
+
+// TestAVerificationThatDoesNotConvergeEndsIncomplete: the same assets stay to do whatever the
+// rounds do (the list disagrees with the asset reads): the batch ends incomplete, with the count.
+func (s *reassignSuite) TestAVerificationThatDoesNotConvergeEndsIncomplete() {
+	s.expectPlan(10)
+	s.expectPages(0, ids(1, 10))
+	s.expectMoves(time.Second, func(id int64) (string, error) {
+		if id > 7 {
+			return activities.AssetNotMatching, nil
+		}
+		return activities.AssetMoved, nil
+	})
+	for range MaxVerifyRounds {
+		s.verifyAnswers = append(s.verifyAnswers, stillToDo(ids(8, 10)))
+	}
+	s.env.ExecuteWorkflow(Reassignment, reassignInput())
+	r := s.report()
+	s.Equal(OutcomeIncomplete, r.Outcome)
+	s.Equal(3, r.Unfinished)
+	s.GreaterOrEqual(r.NotProcessed, 3)
+	s.Equal(7, r.Done)
+	s.Equal(1+VerifyStallRounds, r.Verifications, "stopped after %d verifications without fewer", VerifyStallRounds)
+	s.Require().NotEmpty(r.Notes)
+	s.Contains(r.Notes[len(r.Notes)-1], "incomplete")
+	p := s.progress()
+	s.Equal(StageReassignIncomplete, p.Stage)
+	s.Equal(3, p.Unfinished)
+}
+
+// TestAnUnorderedListGoesOnInRoundsWithoutPausing: the list cannot be had in id order
+// (ErrAssetOrder): the batch does not pause for an operator; it moves what the verification
+// finds, round after round, with a note.
+func (s *reassignSuite) TestAnUnorderedListGoesOnInRoundsWithoutPausing() {
+	s.expectPlan(2500)
+	s.env.OnActivity(acts.NextAssetPage, mock.Anything, mock.Anything).
+		Return(activities.AssetPage{}, temporal.NewNonRetryableApplicationError("the assets list refuses sort=id:ASC", activities.ErrAssetOrder, nil)).Once()
+	s.expectMoves(0, moved)
+	s.verifyAnswers = []activities.VerifyReassignmentResult{
+		{Remaining: 2500, AssetIDs: ids(1, 1000)}, {Remaining: 1500, AssetIDs: ids(1001, 2000)}, {Remaining: 500, AssetIDs: ids(2001, 2500)},
+	}
+	var paused bool
+	s.env.RegisterDelayedCallback(func() { paused = s.progress().Paused }, time.Second)
+	in := reassignInput()
+	in.AssetsPerRun = 5000
+	s.env.ExecuteWorkflow(Reassignment, in)
+	r := s.report()
+	s.Equal(OutcomeCompleted, r.Outcome)
+	s.Equal(2500, r.Done)
+	s.Equal(ids(1, 2500), sortedCopy(s.started))
+	s.False(paused)
+	s.Equal(4, r.Verifications)
+	s.Require().NotEmpty(r.Notes)
+	s.Contains(r.Notes[0], "cannot be had in id order")
+	s.Contains(r.Notes[0], "refuses sort=id:ASC")
+}
+
+// TestRangesVerifyToo: in ranges the verification's assets go in ranges, never listed again.
+func (s *reassignSuite) TestRangesVerifyToo() {
+	s.expectPlan(1500)
+	pages := s.expectListing(1000) // the listing sees only the first 1000
+	reqs := s.expectRanges(0, movedAsset)
+	s.verifyAnswers = []activities.VerifyReassignmentResult{stillToDo(ids(1001, 1500))}
+	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), reassignInput())
+	r := s.report()
+	s.Equal(OutcomeCompleted, r.Outcome)
+	s.Equal(1500, r.Done)
+	s.Len(*pages, 1)
+	var all []int64
+	for _, req := range *reqs {
+		all = append(all, req.AssetIDs...)
+		if req.AssetIDs[0] > 1000 {
+			s.Nil(req.Next, "a round's ids are not listed")
+			s.False(req.Again)
+		}
+	}
+	s.Equal(ids(1, 1500), all)
+}
+
+// TestExplicitAssetIDsAreVerifiedEach: an --asset-ids batch verifies each of its ids.
+func (s *reassignSuite) TestExplicitAssetIDsAreVerifiedEach() {
+	s.env.OnActivity(acts.ResolveReassignment, mock.Anything, mock.Anything).Return(activities.ResolvedReassignment{}, nil).Once()
+	s.env.OnActivity(acts.PlanReassignment, mock.Anything, mock.Anything).Return(activities.ReassignmentPlan{Matched: 3}, nil).Once()
+	s.expectMoves(0, moved)
+	s.verifyAnswers = []activities.VerifyReassignmentResult{stillToDo([]int64{20})}
+	in := ReassignmentInput{BatchID: "ids", Selector: AssetSelector{AssetIDs: []int64{30, 10, 20}}, Target: AssetTarget{Stock: true}}
+	s.env.ExecuteWorkflow(Reassignment, in)
+	r := s.report()
+	s.Equal(OutcomeCompleted, r.Outcome)
+	s.Require().Len(s.started, 4)
+	s.ElementsMatch([]int64{10, 20, 30}, s.started[:3])
+	s.Equal(int64(20), s.started[3], "20 again after the first verification")
+	s.Require().Len(s.verifyReqs, 2)
+	s.Equal([]int64{10, 20, 30}, s.verifyReqs[0].AssetIDs)
+}
+
+// TestAVerificationThatFailsPausesUntilResumed: a batch that cannot verify does not complete:
+// it pauses, and on resume verifies again.
+func (s *reassignSuite) TestAVerificationThatFailsPausesUntilResumed() {
+	s.expectPlan(3)
+	s.expectPages(0, ids(1, 3))
+	s.expectMoves(0, moved)
+	s.verifyErr = temporal.NewNonRetryableApplicationError("HTTP 403", activities.ErrForbidden, nil)
+	var p ReassignmentProgress
+	s.env.RegisterDelayedCallback(func() {
+		p = s.progress()
+		s.mustAccept(UpdateResume, ResumeRequest{})
+	}, time.Hour)
+	s.env.ExecuteWorkflow(Reassignment, reassignInput())
+	r := s.report()
+	s.Equal(OutcomeCompleted, r.Outcome)
+	s.Equal(StageReassignPaused, p.Stage)
+	s.Contains(p.PauseReason, "verifying what the selector still holds failed: HTTP 403")
+	s.Equal(1, r.Verifications, "the one that answered")
+	s.Len(s.verifyReqs, 2)
 }
