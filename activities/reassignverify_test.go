@@ -95,8 +95,8 @@ func copyAnswer(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
 	_, _ = w.Write(rec.Body.Bytes())
 }
 
-// alteredActivities returns activities whose API answers go through a listAnswers over a simulator.
-func alteredActivities(t *testing.T, opts atomicworktest.Options) (*Activities, *atomicworktest.Server, *listAnswers) {
+// listAnswerActivities returns activities whose API answers go through a listAnswers over a simulator.
+func listAnswerActivities(t *testing.T, opts atomicworktest.Options) (*Activities, *atomicworktest.Server, *listAnswers) {
 	t.Helper()
 	h := atomicworktest.NewHandler(opts)
 	l := &listAnswers{next: h}
@@ -117,7 +117,7 @@ func alteredActivities(t *testing.T, opts atomicworktest.Options) (*Activities, 
 func TestNextAssetPageAsksForAscendingIDs(t *testing.T) {
 	for _, lst := range listings {
 		t.Run(lst.name, func(t *testing.T) {
-			acts, sim, l := alteredActivities(t, atomicworktest.Options{ExtraAssets: 60})
+			acts, sim, l := listAnswerActivities(t, atomicworktest.Options{ExtraAssets: 60})
 			boID := userID(t, sim, bo)
 			got, _ := pageAll(t, acts, AssetFilter{AssigneeID: boID}, 7, lst.max, func(p AssetPage) int { return p.Page }, func([]int64) {})
 			assert.Equal(t, assetsOf(sim, boID), got)
@@ -138,7 +138,7 @@ func TestNextAssetPageNamesAnOrderItCannotGet(t *testing.T) {
 		"both, refused": func(l *listAnswers) { l.refuseSort, l.reverse = true, true },
 	} {
 		t.Run(name, func(t *testing.T) {
-			acts, sim, l := alteredActivities(t, atomicworktest.Options{ExtraAssets: 30})
+			acts, sim, l := listAnswerActivities(t, atomicworktest.Options{ExtraAssets: 30})
 			alter(l)
 			_, err := acts.NextAssetPage(context.Background(), AssetPageRequest{Filter: AssetFilter{AssigneeID: userID(t, sim, bo)}, Page: 1, PageSize: 10})
 			require.Error(t, err)
@@ -161,7 +161,7 @@ func TestVerifyReassignmentCountsWhatIsLeft(t *testing.T) {
 		"sort refused":             func(l *listAnswers) { l.refuseSort = true },
 	} {
 		t.Run(name, func(t *testing.T) {
-			acts, sim, l := alteredActivities(t, atomicworktest.Options{ExtraAssets: 330})
+			acts, sim, l := listAnswerActivities(t, atomicworktest.Options{ExtraAssets: 330})
 			boID := userID(t, sim, bo)
 			held := assetsOf(sim, boID)
 			require.Greater(t, len(held), 3*atomicwork.MaxPerPage, "pages 2 and 3 are full")
@@ -187,7 +187,7 @@ func TestVerifyReassignmentCountsWhatIsLeft(t *testing.T) {
 // TestVerifyReassignmentOfASelectionThatStays: moving laptops to Ana keeps them laptops: only
 // those not at Ana count.
 func TestVerifyReassignmentOfASelectionThatStays(t *testing.T) {
-	acts, sim, _ := alteredActivities(t, atomicworktest.Options{ExtraAssets: 40})
+	acts, sim, _ := listAnswerActivities(t, atomicworktest.Options{ExtraAssets: 40})
 	laptop := sim.AssetTypeID("Laptop")
 	ana := userID(t, sim, "ana.diaz@example.com")
 	var laptops []int64
@@ -219,7 +219,7 @@ func TestVerifyReassignmentOfASelectionThatStays(t *testing.T) {
 // TestVerifyReassignmentRetriesATransientAnswerInPlace: a 503 in the middle of the selection
 // costs a call, not the pages already read, nor the activity.
 func TestVerifyReassignmentRetriesATransientAnswerInPlace(t *testing.T) {
-	acts, sim, l := alteredActivities(t, atomicworktest.Options{ExtraAssets: 250})
+	acts, sim, l := listAnswerActivities(t, atomicworktest.Options{ExtraAssets: 250})
 	boID := userID(t, sim, bo)
 	held := assetsOf(sim, boID)
 	pages := (len(held) + atomicwork.MaxPerPage - 1) / atomicwork.MaxPerPage
@@ -237,7 +237,7 @@ func TestVerifyReassignmentRetriesATransientAnswerInPlace(t *testing.T) {
 func TestNextAssetPageReadsPastAnEmptyPageBeforeTheLast(t *testing.T) {
 	for _, lst := range listings {
 		t.Run(lst.name, func(t *testing.T) {
-			acts, sim, l := alteredActivities(t, atomicworktest.Options{ExtraAssets: 100})
+			acts, sim, l := listAnswerActivities(t, atomicworktest.Options{ExtraAssets: 100})
 			c := sim.Client(t)
 			boID := userID(t, sim, bo)
 			want := assetsOf(sim, boID)
