@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -67,11 +68,11 @@ func TestEnsureUserRefusesAnotherEmployeesUser(t *testing.T) {
 	_, err = acts.EnsureUser(ctx, req)
 	requireMismatch(t, err, former.EmployeeID, "E-900")
 
-	// A new email under an employee id another user already carries would make a second account.
+	// The employee id finds one user and the email another (here a deleted one): the records disagree.
 	req = userReq("onboarding-" + ana.EmployeeID)
-	req.EmployeeID = ana.EmployeeID
+	req.Email, req.EmployeeID = former.Email, ana.EmployeeID
 	_, err = acts.EnsureUser(ctx, req)
-	requireMismatch(t, err, ana.EmployeeID)
+	requireMismatch(t, err, ana.EmployeeID, fmt.Sprint(ana.ID), fmt.Sprint(former.ID))
 
 	assert.Equal(t, before, sim.Users(), "a mismatch writes nothing: no restore, no create, no update")
 

@@ -37,7 +37,9 @@ type UserRef struct {
 	Restored bool `json:"restored"`
 }
 
-// EnsureUser finds the user by email, restores a soft-deleted one, or creates one.
+// EnsureUser finds the employee's user by employee id, then by email (see findEmployee), restores
+// a soft-deleted one, or creates one. A rehire whose email changed in HR keeps her account, which
+// takes the HR email: one HR employee, one Atomicwork user.
 func (a *Activities) EnsureUser(ctx context.Context, req EnsureUserRequest) (UserRef, error) {
 	c, err := a.client(req.WorkspaceID)
 	if err != nil {
@@ -45,17 +47,14 @@ func (a *Activities) EnsureUser(ctx context.Context, req EnsureUserRequest) (Use
 	}
 	var p userProgress
 	loadProgress(ctx, &p)
-	u, err := c.LookupUserByEmail(ctx, req.Email)
+	u, err := findEmployee(ctx, c, req.EmployeeID, req.Email)
 	switch {
 	case err == nil:
 		return a.existingUser(ctx, c, u, req, &p)
 	case !atomicwork.IsNotFound(err):
 		return UserRef{}, toTemporal(err)
 	}
-	if err := employeeIDFree(ctx, c, req.EmployeeID, 0); err != nil {
-		return UserRef{}, err
-	}
-
+	// Found by neither: no user, deleted or not, carries the employee id, so a create makes no twin.
 	in := atomicwork.UserInput{
 		Email: req.Email, FirstName: req.FirstName, LastName: req.LastName, Title: req.Title,
 		EmployeeID: req.EmployeeID, Timezone: req.TimeZone, JoinedOn: req.StartDate, Type: "EMPLOYEE",
@@ -107,9 +106,9 @@ func resolveManager(ctx context.Context, c *atomicwork.Client, email string, p *
 	return nil
 }
 
-// existingUser adopts the user found by email: only if it is the same employee (checked before
-// any write), restoring it if soft-deleted, making a former leaver active again and recording the
-// employee id if it has none.
+// existingUser adopts the user found: only if it is the same employee (checked before any write),
+// restoring it if soft-deleted, giving it the HR email if it was found by employee id under
+// another, making a former leaver active again and recording the employee id if it has none.
 func (a *Activities) existingUser(ctx context.Context, c *atomicwork.Client, u *atomicwork.User, req EnsureUserRequest, p *userProgress) (UserRef, error) {
 	if err := sameEmployee(u, req.EmployeeID); err != nil {
 		return UserRef{}, err
@@ -123,6 +122,9 @@ func (a *Activities) existingUser(ctx context.Context, c *atomicwork.Client, u *
 			return UserRef{}, toTemporal(err)
 		}
 	}
+	if err := takeEmail(ctx, c, u, req.Email); err != nil {
+		return UserRef{}, err
+	}
 	// A rehire's account still says TERMINATED with its terminated_on, and a restored account is
 	// a live one whatever status it kept: else the nightly reconciliation would take the new
 	// access away again.
@@ -135,6 +137,19 @@ func (a *Activities) existingUser(ctx context.Context, c *atomicwork.Client, u *
 		return UserRef{}, err
 	}
 	return ref, nil
+}
+
+// takeEmail gives the employee's user, found by employee id, the HR record's email, which
+// findEmployee checked no other user has. A retry after a lost answer finds the email taken.
+func takeEmail(ctx context.Context, c *atomicwork.Client, u *atomicwork.User, email string) error {
+	if strings.EqualFold(u.Email, email) {
+		return nil
+	}
+	if _, err := c.PatchUser(ctx, u.ID, atomicwork.UserInput{Email: email}); err != nil {
+		return toTemporal(err)
+	}
+	u.Email = email
+	return nil
 }
 
 // formerLeaver: an offboarding terminated the user, or an onboarding was withdrawn; any other

@@ -1,0 +1,77 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
+)
+
+// idsWithEmployeeID returns the ids of every user, deleted or not, that carries this employee id.
+func idsWithEmployeeID(sim *atomicworktest.Server, employeeID string) []int64 {
+	var out []int64
+	for _, u := range sim.Users() {
+		if u.EmployeeID == employeeID {
+			out = append(out, u.ID)
+		}
+	}
+	return out
+}
+
+// A rehire whose email changed in HR (same employee id, new email) is onboarded on the account
+// her offboarding left, now under the HR email: found by employee id, never refused as another
+// employee's and never given a second account. Lost answers converge.
+func TestEnsureUserReusesTheRehiresAccountUnderHerNewEmail(t *testing.T) {
+	for _, deleted := range []bool{true, false} {
+		t.Run(fmt.Sprintf("account deleted=%v", deleted), func(t *testing.T) {
+			acts, sim := newActivities(t, atomicworktest.Options{})
+			ctx := context.Background()
+			leaver := seededLeaver(t, sim)
+			require.NotEmpty(t, leaver.EmployeeID)
+			require.NoError(t, acts.RecordTermination(ctx, TerminationRequest{UserID: leaver.ID, TerminatedOn: "2026-10-30"}))
+			if deleted {
+				require.NoError(t, acts.DeleteLeaver(ctx, UserRequest{UserID: leaver.ID}))
+			}
+			accounts := len(sim.Users())
+
+			req := userReq("onboarding-" + leaver.EmployeeID)
+			req.Email, req.EmployeeID = "rehired.under.new.name@example.com", leaver.EmployeeID
+			sim.SetFaults(atomicworktest.Faults{Seed: 5, WriteThen500: 0.5})
+			var ref UserRef // every write applies then answers 500: each attempt gets one further
+			runRetried(t, "EnsureUser", acts.EnsureUser, req, &ref)
+			sim.SetFaults(atomicworktest.Faults{})
+
+			assert.Equal(t, UserRef{UserID: leaver.ID, Restored: deleted}, ref)
+			assert.Equal(t, accounts, len(sim.Users()), "no second account")
+			assert.Equal(t, []int64{leaver.ID}, idsWithEmployeeID(sim, leaver.EmployeeID), "one HR employee, one Atomicwork user")
+			got := simUser(t, sim, req.Email)
+			assert.Equal(t, leaver.ID, got.ID, "the account now has the HR email")
+			assert.False(t, got.IsDeleted)
+			assert.Equal(t, employmentActive, got.EmploymentStatus)
+			assert.Nil(t, got.TerminatedOn)
+			_, old := sim.UserByEmail(leaver.Email)
+			assert.False(t, old, "the old email is no longer the account's")
+		})
+	}
+}
+
+// The HR email already on another employee's user stays a refusal, whoever the employee id finds.
+// (A guard: this was refused before the employee-id-first lookup too.)
+func TestEnsureUserRefusesAnEmailOfAnotherEmployee(t *testing.T) {
+	acts, sim := newActivities(t, atomicworktest.Options{})
+	leaver := seededLeaver(t, sim)
+	other := simUser(t, sim, "bo.li@example.com")
+	require.NotEqual(t, other.ID, leaver.ID)
+	require.NotEqual(t, other.EmployeeID, leaver.EmployeeID)
+	before := sim.Users()
+
+	req := userReq("onboarding-" + leaver.EmployeeID)
+	req.Email, req.EmployeeID = other.Email, leaver.EmployeeID
+	_, err := acts.EnsureUser(context.Background(), req)
+	requireMismatch(t, err, leaver.EmployeeID, fmt.Sprint(leaver.ID), fmt.Sprint(other.ID))
+	assert.Equal(t, before, sim.Users(), "a refusal writes nothing")
+}
