@@ -42,6 +42,16 @@ var specErrata = []struct {
 	{"ApiV1WorkspacesWorkspaceIdRequestsListPostRequestBodyContentApplicationJsonSchemaItemsValuesItemsValue", "filter value is a scalar"},
 }
 
+// specReadings tighten a parameter the spec types as a bare string to the format its own
+// description gives, so that a value the description does not allow fails validation. The
+// simulator answers 400 for a field that GET /assets/attributes does not advertise as sortable.
+var specReadings = []struct {
+	path, method, param, pattern, reason string
+}{
+	{"/api/v1/assets/list", "post", "sort", `^[a-z_][a-z0-9_]*:(ASC|DESC)(,[a-z_][a-z0-9_]*:(ASC|DESC))*$`,
+		"comma-separated `field:DIRECTION` keys, as the description says (e.g. `display_name:ASC,created_at:DESC`)"},
+}
+
 // findSpec looks for shared/atomicwork/openapi.yaml beside the repository (../shared).
 func findSpec(t *testing.T) []byte {
 	t.Helper()
@@ -78,9 +88,31 @@ func patchedSpec(t *testing.T) []byte {
 		require.NoError(t, yaml.Unmarshal([]byte(`{type: [string, number, integer, boolean, "null"], description: "erratum: `+e.reason+`"}`), &scalar))
 		*s = *scalar.Content[0]
 	}
+	for _, r := range specReadings {
+		schema := mapValue(paramNode(mapValue(mapValue(mapValue(root.Content[0], "paths"), r.path), r.method), r.param), "schema")
+		require.NotNil(t, schema, "reading target %s %s ?%s is gone from the spec: drop or update the reading", r.method, r.path, r.param)
+		require.Equal(t, "string", mapValue(schema, "type").Value, "reading %s ?%s expects a string schema", r.path, r.param)
+		schema.Content = append(schema.Content,
+			&yaml.Node{Kind: yaml.ScalarNode, Value: "pattern"}, &yaml.Node{Kind: yaml.ScalarNode, Value: r.pattern},
+			&yaml.Node{Kind: yaml.ScalarNode, Value: "description"}, &yaml.Node{Kind: yaml.ScalarNode, Value: "reading: " + r.reason})
+	}
 	out, err := yaml.Marshal(&root)
 	require.NoError(t, err)
 	return out
+}
+
+// paramNode returns the operation's parameter named name, nil if none.
+func paramNode(op *yaml.Node, name string) *yaml.Node {
+	params := mapValue(op, "parameters")
+	if params == nil {
+		return nil
+	}
+	for _, p := range params.Content {
+		if v := mapValue(p, "name"); v != nil && v.Value == name {
+			return p
+		}
+	}
+	return nil
 }
 
 func mapValue(m *yaml.Node, key string) *yaml.Node {
@@ -265,7 +297,9 @@ func exercises(sim *atomicworktest.Server) map[string]func(context.Context, *ato
 			return err
 		},
 		"ListAssetsPage": func(ctx context.Context, c *atomicwork.Client) error {
-			p, err := c.ListAssetsPage(ctx, atomicwork.Filters{}.IsAnyOf("status", atomicwork.AssetAvailable).IsAnyOf("type_id", laptop), 1, 1)
+			// The keyset cursor's sort: the spec (with its reading) and the simulator must accept it.
+			p, err := c.ListAssetsPage(ctx, atomicwork.Filters{}.IsAnyOf("status", atomicwork.AssetAvailable).IsAnyOf("type_id", laptop), 1, 1,
+				atomicwork.SortAssetsByID)
 			if err == nil && len(p.Data) > 0 {
 				assetID = p.Data[0].ID
 			}
@@ -369,6 +403,7 @@ func TestContractClientRequestsMatchSpec(t *testing.T) {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	seen := map[string]bool{}
+	var sorts []string
 	for _, r := range rec.reqs {
 		req, err := http.NewRequest(r.method, strings.Replace(r.url, sim.URL, "https://acme.atomicwork.com", 1), bytes.NewReader(r.body))
 		require.NoError(t, err)
@@ -385,7 +420,9 @@ func TestContractClientRequestsMatchSpec(t *testing.T) {
 			t.Errorf("%s %s body=%s does not match the spec:\n%s", r.method, r.url, r.body, strings.Join(msgs, "\n"))
 		}
 		seen[r.method+" "+strings.SplitN(strings.TrimPrefix(r.url, sim.URL), "?", 2)[0]] = true
+		sorts = append(sorts, req.URL.Query()["sort"]...)
 	}
+	require.Contains(t, sorts, atomicwork.SortAssetsByID, "the keyset cursor's sort was sent, so the spec checked it")
 	t.Logf("validated %d requests on %d distinct method+path pairs", len(rec.reqs), len(seen))
 }
 
