@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -425,20 +426,24 @@ func (a Asset) StatusValue(key string) string {
 	return s
 }
 
-// AssigneeOf normalises an assignee form-field value to a user id (0 = unassigned).
+// AssigneeOf normalises an assignee form-field value to a user id (0 = unassigned). A value
+// that is no integer id (1002.5, "abc") is no assignee, never the id it would truncate to;
+// an integral one written as a float (1002.0, "1.002e3") is its id.
 func AssigneeOf(v any) int64 {
 	switch t := v.(type) {
 	case float64:
+		if t != math.Trunc(t) || t < math.MinInt64 || t >= math.MaxInt64 {
+			return 0 // a fraction, NaN, or beyond int64 (where the conversion is undefined)
+		}
 		return int64(t)
 	case int64:
 		return t
 	case int:
 		return int64(t)
 	case json.Number:
-		id, _ := t.Int64()
-		return id
+		return AssigneeOf(string(t))
 	case string:
-		id, _ := strconv.ParseInt(t, 10, 64)
+		id, _ := parseID([]byte(t))
 		return id
 	case map[string]any:
 		return AssigneeOf(t["id"])
