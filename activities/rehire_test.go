@@ -75,3 +75,18 @@ func TestEnsureUserRefusesAnEmailOfAnotherEmployee(t *testing.T) {
 	requireMismatch(t, err, leaver.EmployeeID, fmt.Sprint(leaver.ID), fmt.Sprint(other.ID))
 	assert.Equal(t, before, sim.Users(), "a refusal writes nothing")
 }
+
+// A live account under the employee id with another email is not renamed: an HR typo in the id
+// would otherwise take a colleague's account.
+func TestEnsureUserRefusesToRenameALiveAccount(t *testing.T) {
+	acts, sim := newActivities(t, atomicworktest.Options{})
+	live := seededLeaver(t, sim) // still active: nobody offboarded her
+	require.NotEmpty(t, live.EmployeeID)
+	before := sim.Users()
+
+	req := userReq("onboarding-" + live.EmployeeID)
+	req.Email, req.EmployeeID = "someone.else@example.com", live.EmployeeID
+	_, err := acts.EnsureUser(context.Background(), req)
+	requireMismatch(t, err, live.EmployeeID, fmt.Sprint(live.ID))
+	assert.Equal(t, before, sim.Users(), "a refusal writes nothing")
+}

@@ -114,6 +114,9 @@ func (a *Activities) existingUser(ctx context.Context, c *atomicwork.Client, u *
 		return UserRef{}, err
 	}
 	ref := UserRef{UserID: u.ID, Created: u.CustomFields[createdByField] == req.WorkflowID, Restored: p.RestoredID == u.ID}
+	if err := renameAllowed(u, req.Email, ref.Restored); err != nil {
+		return UserRef{}, err
+	}
 	if u.IsDeleted {
 		// Saved before the write: a retry after a lost answer finds the user live, restored by us.
 		ref.Restored, p.RestoredID = true, u.ID
@@ -137,6 +140,20 @@ func (a *Activities) existingUser(ctx context.Context, c *atomicwork.Client, u *
 		return UserRef{}, err
 	}
 	return ref, nil
+}
+
+// renameAllowed refuses to give a live colleague's account another email: only a former leaver's
+// account (deleted, terminated, or restored by this run) takes the rehire's new HR email. An
+// active account under the employee id with another email is more likely an HR typo in the id
+// than the same person starting again.
+func renameAllowed(u *atomicwork.User, email string, restored bool) error {
+	if strings.EqualFold(u.Email, email) || u.IsDeleted || restored || formerLeaver(u) {
+		return nil
+	}
+	return nonRetryable(ErrEmployeeIDMismatch, fmt.Sprintf(
+		"the Atomicwork user %d carries employee_id %q under another email and is not a former leaver: "+
+			"an onboarding does not rename a live account; check the employee id in the HR record, or change that "+
+			"user's email in Atomicwork if it really changed, then start again (nothing was changed)", u.ID, u.EmployeeID))
 }
 
 // takeEmail gives the employee's user, found by employee id, the HR record's email, which
