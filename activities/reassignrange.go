@@ -109,6 +109,7 @@ func (a *Activities) ReassignRange(ctx context.Context, req ReassignRangeRequest
 	for _, id := range r.res.Pending {
 		r.pending[id] = true
 	}
+	r.resumed = len(r.res.Assets)
 	return r.run(ctx)
 }
 
@@ -120,6 +121,7 @@ type rangeRun struct {
 
 	mu        sync.Mutex
 	res       ReassignRangeResult // Pending is rebuilt from pending by snapshot
+	resumed   int                 // assets of res ended by earlier attempts
 	pending   map[int64]bool
 	transient []error   // this attempt's errors of assets left pending
 	stop      error     // a permanent error of the range itself: nothing more starts
@@ -349,15 +351,24 @@ func (r *rangeRun) outcome(ctx context.Context, out ReassignRangeResult) error {
 	case ctx.Err() != nil:
 		return ctx.Err()
 	case len(r.transient) > 0:
-		return rangeRetryError(r.transient, out)
+		return rangeRetryError(r.transient, out, len(out.Assets) > r.resumed)
 	}
 	return nil
 }
 
+// progressRetry is the delay before the next attempt of a range whose attempt ended assets
+// and then had some fail: the API works, if flakily, and the policy's growing backoff (up to a
+// minute) would spend far longer waiting than the attempts take.
+const progressRetry = 200 * time.Millisecond
+
 // rangeRetryError: the first error's type and message, the largest NextRetryDelay (Retry-After)
-// of them all, and the progress as details.
-func rangeRetryError(errs []error, out ReassignRangeResult) error {
+// of them all (at least progressRetry when the attempt made progress, which keeps the policy's
+// backoff for attempts that end nothing), and the progress as details.
+func rangeRetryError(errs []error, out ReassignRangeResult, progressed bool) error {
 	var delay time.Duration
+	if progressed {
+		delay = progressRetry
+	}
 	errType, msg := ErrUnavailable, errs[0].Error()
 	for i, err := range errs {
 		var appErr *temporal.ApplicationError
