@@ -202,3 +202,27 @@ func TestReassignRangeHandsBackAPartialNextListing(t *testing.T) {
 	assert.False(t, res.Next.Done)
 	assert.Equal(t, 20, sim.Stats().WritesApplied, "only the range's own assets are written")
 }
+
+// TestPlanningRetriesFlakyReadsInline: resolving and planning a reassignment get through reads
+// that fail a few times, without a retry of the activity.
+func TestPlanningRetriesFlakyReadsInline(t *testing.T) {
+	sim := atomicworktest.NewServer(t, atomicworktest.Options{ExtraAssets: 20})
+	f := &failing{times: maxListTries - 1, fail: func(r *http.Request) (string, bool) {
+		return r.Method + " " + r.URL.String(), strings.HasPrefix(r.URL.Path, "/api/v1/") // every read fails, the first few times
+	}}
+	acts := failingActivities(t, sim, f)
+	boID := userID(t, sim, bo)
+
+	got, err := acts.ResolveReassignment(context.Background(), ResolveReassignmentRequest{AssigneeEmail: bo, AssetType: "Laptop", TargetEmail: ana})
+	require.NoError(t, err)
+	assert.Equal(t, ResolvedReassignment{AssigneeID: boID, AssetTypeID: sim.AssetTypeID("Laptop"), TargetUserID: userID(t, sim, ana)}, got)
+
+	plan, err := acts.PlanReassignment(context.Background(), PlanReassignmentRequest{Filter: AssetFilter{AssigneeID: boID}, SampleSize: 5})
+	require.NoError(t, err)
+	assert.Equal(t, len(assetsOf(sim, boID)), plan.Matched)
+	held := assetsOf(sim, boID)[:3]
+	plan, err = acts.PlanReassignment(context.Background(), PlanReassignmentRequest{AssetIDs: held, SampleSize: 5})
+	require.NoError(t, err)
+	require.Len(t, plan.Sample, 3)
+	assert.False(t, plan.Sample[0].Missing)
+}

@@ -128,7 +128,7 @@ func (a *Activities) ResolveReassignment(ctx context.Context, req ResolveReassig
 		out.TargetUserID = u.ID
 	}
 	if req.AssetType != "" {
-		id, err := c.AssetTypeID(ctx, req.AssetType)
+		id, _, err := readInline(ctx, func() (int64, error) { return c.AssetTypeID(ctx, req.AssetType) })
 		if err != nil {
 			return out, toTemporal(err)
 		}
@@ -139,7 +139,7 @@ func (a *Activities) ResolveReassignment(ctx context.Context, req ResolveReassig
 
 // lookupUser finds a user by email; who names the role in the error, which never holds the email.
 func lookupUser(ctx context.Context, c *atomicwork.Client, email, who string) (*atomicwork.User, error) {
-	u, err := c.LookupUserByEmail(ctx, email)
+	u, _, err := readInline(ctx, func() (*atomicwork.User, error) { return c.LookupUserByEmail(ctx, email) })
 	if atomicwork.IsNotFound(err) {
 		return nil, nonRetryable(ErrUnknownUser, fmt.Sprintf("%s has no Atomicwork account: check the email address", who))
 	}
@@ -186,7 +186,7 @@ func (a *Activities) PlanReassignment(ctx context.Context, req PlanReassignmentR
 	if len(req.AssetIDs) > 0 {
 		plan := ReassignmentPlan{Matched: len(req.AssetIDs)}
 		for _, id := range req.AssetIDs[:min(size, len(req.AssetIDs))] {
-			asset, err := c.GetAsset(ctx, id)
+			asset, _, err := readInline(ctx, func() (*atomicwork.Asset, error) { return c.GetAsset(ctx, id) })
 			switch {
 			case atomicwork.IsNotFound(err):
 				plan.Sample = append(plan.Sample, AssetSample{AssetID: id, Missing: true})
@@ -198,7 +198,7 @@ func (a *Activities) PlanReassignment(ctx context.Context, req PlanReassignmentR
 		}
 		return plan, nil
 	}
-	page, err := c.ListAssetsPage(ctx, req.Filter.filters(), 1, size)
+	page, _, err := listPage(ctx, c, req.Filter.filters(), 1, size)
 	if err != nil {
 		return ReassignmentPlan{}, toTemporal(err)
 	}
@@ -361,7 +361,7 @@ func readAll(ctx context.Context, c *atomicwork.Client, filters atomicwork.Filte
 	wg.Wait()
 }
 
-// Inline retries of one list call. A listing reads several pages, each with a probe: under a
+// Inline retries of one read (a list call above all). A listing reads several pages, each with a probe: under a
 // flaky API (a third of calls failing) all of them rarely succeed on the first try, and a
 // listing that fails as a whole is retried by Temporal from the start, with a growing backoff.
 // A few quick retries per call make a listing read all its pages nearly always; longer waits
@@ -371,18 +371,23 @@ const (
 	firstListRetry = 50 * time.Millisecond
 )
 
-// listPage is one list call, tried again up to maxListTries times on a transient error: after
-// a jittered backoff, or the Retry-After of a 429 when that is at most maxInlineWait. It returns
-// the last error, and how many calls it made.
+// listPage is one list call, tried again as readInline does.
 func listPage(ctx context.Context, c *atomicwork.Client, filters atomicwork.Filters, page, perPage int) (*atomicwork.Page[atomicwork.Asset], int, error) {
+	return readInline(ctx, func() (*atomicwork.Page[atomicwork.Asset], error) { return c.ListAssetsPage(ctx, filters, page, perPage) })
+}
+
+// readInline makes a read, tried again up to maxListTries times on a transient error: after a
+// jittered backoff, or the Retry-After of a 429 when that is at most maxInlineWait. It returns
+// the last error, and how many calls it made.
+func readInline[T any](ctx context.Context, read func() (T, error)) (T, int, error) {
 	for try := 1; ; try++ {
-		pg, err := c.ListAssetsPage(ctx, filters, page, perPage)
+		v, err := read()
 		if err == nil || try == maxListTries || atomicwork.Classify(err) != atomicwork.Transient || ctx.Err() != nil {
-			return pg, try, err
+			return v, try, err
 		}
 		wait := atomicwork.RetryAfterOf(err)
 		if wait > maxInlineWait {
-			return nil, try, err
+			return v, try, err
 		}
 		if wait == 0 {
 			wait = jitter(firstListRetry << (try - 1))
@@ -390,7 +395,7 @@ func listPage(ctx context.Context, c *atomicwork.Client, filters atomicwork.Filt
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
-			return nil, try, err
+			return v, try, err
 		}
 	}
 }
