@@ -373,7 +373,9 @@ const (
 
 // listPage is one list call, tried again as readInline does.
 func listPage(ctx context.Context, c *atomicwork.Client, filters atomicwork.Filters, page, perPage int) (*atomicwork.Page[atomicwork.Asset], int, error) {
-	return readInline(ctx, func() (*atomicwork.Page[atomicwork.Asset], error) { return c.ListAssetsPage(ctx, filters, page, perPage) })
+	return readInline(ctx, func() (*atomicwork.Page[atomicwork.Asset], error) {
+		return c.ListAssetsPage(ctx, filters, page, perPage)
+	})
 }
 
 // readInline makes a read, tried again up to maxListTries times on a transient error: after a
