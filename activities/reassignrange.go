@@ -127,6 +127,17 @@ type rangeRun struct {
 	stop      error     // a permanent error of the range itself: nothing more starts
 	notBefore time.Time // the latest end of a 429's Retry-After: the next attempt's earliest start
 	slowDown  bool      // a 429 asked for more than maxInlineWait: nothing more starts
+	later     []try     // tries waiting for their time (a backoff, a Retry-After)
+	started   int       // tries handed to the movers and not done
+	wake      chan struct{}
+}
+
+// try is one try of one asset: its n-th, not before at, after lastErr.
+type try struct {
+	id      int64
+	n       int
+	at      time.Time
+	lastErr error
 }
 
 // Inline retries of one asset's transient errors: a flaky answer costs a short wait for that
@@ -139,14 +150,18 @@ const (
 
 func (r *rangeRun) run(ctx context.Context) (ReassignRangeResult, error) {
 	deadline := time.Now().Add(r.req.Budget)
-	work := make(chan int64)
+	r.wake = make(chan struct{}, 1)
+	work := make(chan try)
 	var movers sync.WaitGroup
 	for range r.req.Concurrency {
 		movers.Go(func() {
-			for id := range work {
+			for t := range work {
 				if r.canStart(ctx, deadline) { // again: a stop may have come while it was handed over
-					r.move(ctx, id, deadline)
+					r.move(ctx, t, deadline)
+				} else {
+					r.leave(t)
 				}
+				r.done()
 			}
 		})
 	}
@@ -155,6 +170,7 @@ func (r *rangeRun) run(ctx context.Context) (ReassignRangeResult, error) {
 	r.feed(ctx, work, deadline)
 	close(work)
 	movers.Wait()
+	r.leaveLater()
 
 	out := r.snapshot()
 	err := r.outcome(ctx, out)
@@ -181,29 +197,105 @@ func (r *rangeRun) listNext(ctx context.Context) *AssetPage {
 	return &next
 }
 
-// feed hands the pending assets to the movers, in id order, until all have started, the
-// budget is spent, or something stops the range.
-func (r *rangeRun) feed(ctx context.Context, work chan<- int64, deadline time.Time) {
+// feed hands the pending assets to the movers, in id order, and their retries when their time
+// has come (a mover is never held by a wait), until all have ended or are left, the budget is
+// spent, or something stops the range.
+func (r *rangeRun) feed(ctx context.Context, work chan<- try, deadline time.Time) {
 	r.mu.Lock()
 	todo := slices.Sorted(maps.Keys(r.pending))
 	r.mu.Unlock()
-	for _, id := range todo {
-		if !r.send(ctx, work, id, deadline) {
+	for r.canStart(ctx, deadline) {
+		t, ok, until := r.next(&todo, deadline)
+		if ok {
+			select {
+			case work <- t:
+				continue
+			case <-ctx.Done():
+				r.leave(t)
+				r.done()
+				return
+			}
+		}
+		if until.IsZero() {
+			return // every asset ended or left, none in flight
+		}
+		select {
+		case <-r.wake:
+		case <-time.After(time.Until(until)):
+		case <-ctx.Done():
 			return
 		}
 	}
 }
 
-// send starts one asset unless the range must stop starting assets.
-func (r *rangeRun) send(ctx context.Context, work chan<- int64, id int64, deadline time.Time) bool {
-	if !r.canStart(ctx, deadline) {
-		return false
+// next is the next try to hand over: a retry whose time has come, else the next asset; or,
+// when there is none yet, until when to wait for one (zero: nothing more will come).
+func (r *rangeRun) next(todo *[]int64, deadline time.Time) (try, bool, time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := time.Now()
+	if i := slices.IndexFunc(r.later, func(t try) bool { return !t.at.After(now) }); i >= 0 {
+		t := r.later[i]
+		r.later = slices.Delete(r.later, i, i+1)
+		r.started++
+		return t, true, time.Time{}
 	}
+	if len(*todo) > 0 {
+		t := try{id: (*todo)[0], n: 1}
+		*todo = (*todo)[1:]
+		r.started++
+		return t, true, time.Time{}
+	}
+	if len(r.later) == 0 && r.started == 0 {
+		return try{}, false, time.Time{}
+	}
+	until := deadline // a mover may queue a retry meanwhile: it wakes the feeder
+	for _, t := range r.later {
+		until = minTime(until, t.at)
+	}
+	return try{}, false, until
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// retry queues asset t's next try, for when its wait is over.
+func (r *rangeRun) retry(t try) {
+	r.mu.Lock()
+	r.later = append(r.later, t)
+	r.mu.Unlock()
+}
+
+// done: a try handed over has ended (or was left); the feeder may have more to hand over.
+func (r *rangeRun) done() {
+	r.mu.Lock()
+	r.started--
+	r.mu.Unlock()
 	select {
-	case work <- id:
-		return true
-	case <-ctx.Done():
-		return false
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// leave keeps a try's asset pending, for the next attempt: a retry with its last error.
+func (r *rangeRun) leave(t try) {
+	if t.lastErr != nil {
+		r.fail(t.lastErr)
+	}
+}
+
+// leaveLater leaves the retries still waiting when the attempt ends.
+func (r *rangeRun) leaveLater() {
+	r.mu.Lock()
+	later := r.later
+	r.later = nil
+	r.mu.Unlock()
+	for _, t := range later {
+		r.leave(t)
 	}
 }
 
@@ -213,54 +305,45 @@ func (r *rangeRun) canStart(ctx context.Context, deadline time.Time) bool {
 	return r.stop == nil && !r.slowDown && ctx.Err() == nil && time.Now().Before(deadline)
 }
 
-// move reassigns one asset and records how it ended, or keeps it pending. A transient error is
-// tried again up to maxAssetTries, after a short jittered backoff, or Retry-After for a 429, as a
-// retry: a write applied whose answer was lost then counts as moved. A 429 holds back only its
-// own asset: under a flaky API that answers a fifth of all calls 429, holding every request of
-// the range back as long stalled it nearly all the time (bench reassign --faults heavy: 99 s
-// for 301 assets, against 31 s). A Retry-After beyond maxInlineWait (a real limit) stops the
-// range starting assets, and the next attempt starts after it. A retry that would start after
-// the budget is left to the next attempt: one asset's waits do not hold up the attempt's answer
-// while the other movers, past the budget, idle.
-func (r *rangeRun) move(ctx context.Context, id int64, deadline time.Time) {
-	req := ReassignAssetRequest{WorkspaceID: r.req.WorkspaceID, AssetID: id, Filter: r.req.Filter,
-		TargetUserID: r.req.TargetUserID, Status: r.req.Status, Since: r.req.Since, Again: r.req.Again}
-	for try := 1; ; try++ {
-		if ctx.Err() != nil {
-			r.fail(ctx.Err())
-			return
-		}
-		res, err := r.a.ReassignAsset(ctx, req)
-		var appErr *temporal.ApplicationError
-		switch {
-		case err == nil:
-			r.end(AssetResult{AssetID: id, Outcome: res.Outcome})
-			return
-		case errors.As(err, &appErr) && appErr.NonRetryable() && AboutTheKey(appErr.Type()):
-			r.fail(appErr)
-			return
-		case errors.As(err, &appErr) && appErr.NonRetryable():
-			r.end(AssetResult{AssetID: id, ErrorType: appErr.Type(), Error: appErr.Message()})
-			return
-		}
-		limited := errors.As(err, &appErr) && appErr.Type() == ErrRateLimited
-		wait := jitter(firstAssetRetry << (try - 1))
-		if limited {
-			wait = max(appErr.NextRetryDelay(), firstAssetRetry)
-			r.retryAfter(wait)
-		}
-		if try == maxAssetTries || wait > maxInlineWait || time.Now().Add(wait).After(deadline) {
-			r.fail(err)
-			return
-		}
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			r.fail(ctx.Err())
-			return
-		}
-		req.Again = true
+// move makes one try of an asset and records how it ended, or queues its next try, or keeps
+// it pending. A transient error is tried again up to maxAssetTries, after a short jittered
+// backoff, or Retry-After for a 429, as a retry: a write applied whose answer was lost then
+// counts as moved. The wait holds back only that asset (the mover takes others meanwhile):
+// under a flaky API that answers a fifth of all calls 429, holding every request of the range
+// back as long stalled it nearly all the time (bench reassign --faults heavy, 301 assets: 99 s;
+// a mover held by its asset's wait: 31 s). A Retry-After beyond maxInlineWait (a real limit)
+// stops the range starting assets, and the next attempt starts after it. A retry that would
+// start after the budget is left to the next attempt.
+func (r *rangeRun) move(ctx context.Context, t try, deadline time.Time) {
+	req := ReassignAssetRequest{WorkspaceID: r.req.WorkspaceID, AssetID: t.id, Filter: r.req.Filter,
+		TargetUserID: r.req.TargetUserID, Status: r.req.Status, Since: r.req.Since, Again: r.req.Again || t.n > 1}
+	res, err := r.a.ReassignAsset(ctx, req)
+	var appErr *temporal.ApplicationError
+	switch {
+	case err == nil:
+		r.end(AssetResult{AssetID: t.id, Outcome: res.Outcome})
+		return
+	case errors.As(err, &appErr) && appErr.NonRetryable() && AboutTheKey(appErr.Type()):
+		r.fail(appErr)
+		return
+	case errors.As(err, &appErr) && appErr.NonRetryable():
+		r.end(AssetResult{AssetID: t.id, ErrorType: appErr.Type(), Error: appErr.Message()})
+		return
+	case ctx.Err() != nil:
+		r.fail(ctx.Err())
+		return
 	}
+	limited := errors.As(err, &appErr) && appErr.Type() == ErrRateLimited
+	wait := jitter(firstAssetRetry << (t.n - 1))
+	if limited {
+		wait = max(appErr.NextRetryDelay(), firstAssetRetry)
+		r.retryAfter(wait)
+	}
+	if t.n == maxAssetTries || wait > maxInlineWait || time.Now().Add(wait).After(deadline) {
+		r.fail(err)
+		return
+	}
+	r.retry(try{id: t.id, n: t.n + 1, at: time.Now().Add(wait), lastErr: err})
 }
 
 // retryAfter records a 429's Retry-After d: the next attempt starts after it, and when it is
