@@ -86,7 +86,8 @@ func (req ReassignRangeRequest) validate() error {
 // ReassignRange moves one range of assets (see ReassignRangeRequest). An asset that ends is
 // recorded. A transient error (429, 5xx, timeout) is tried again a few times within the range
 // (see move); an asset that still fails stays pending, and the range then returns a retryable
-// error with the largest Retry-After as NextRetryDelay; Temporal's retry resumes from the
+// error whose NextRetryDelay is short when the attempt made progress, else what is left of a
+// Retry-After (see rangeRetryError); Temporal's retry resumes from the
 // heartbeat with the assets still pending, and (attempt > 1) counts one found at the target
 // since the batch began as moved. A rejected key or workspace stops the range with a
 // non-retryable error. Every error carries the progress as its details.
@@ -156,8 +157,8 @@ func (r *rangeRun) run(ctx context.Context) (ReassignRangeResult, error) {
 	for range r.req.Concurrency {
 		movers.Go(func() {
 			for t := range work {
-				if r.canStart(ctx, deadline) { // again: a stop may have come while it was handed over
-					r.move(ctx, t, deadline)
+				if r.canTry(ctx, t, deadline) { // again: a stop may have come while it was handed over
+					r.move(ctx, t)
 				} else {
 					r.leave(t)
 				}
@@ -204,7 +205,7 @@ func (r *rangeRun) feed(ctx context.Context, work chan<- try, deadline time.Time
 	r.mu.Lock()
 	todo := slices.Sorted(maps.Keys(r.pending))
 	r.mu.Unlock()
-	for r.canStart(ctx, deadline) {
+	for r.canGoOn(ctx) {
 		t, ok, until := r.next(&todo, deadline)
 		if ok {
 			select {
@@ -240,16 +241,16 @@ func (r *rangeRun) next(todo *[]int64, deadline time.Time) (try, bool, time.Time
 		r.started++
 		return t, true, time.Time{}
 	}
-	if len(*todo) > 0 {
+	if len(*todo) > 0 && now.Before(deadline) {
 		t := try{id: (*todo)[0], n: 1}
 		*todo = (*todo)[1:]
 		r.started++
 		return t, true, time.Time{}
 	}
 	if len(r.later) == 0 && r.started == 0 {
-		return try{}, false, time.Time{}
+		return try{}, false, time.Time{} // the rest, if any, is left by the budget
 	}
-	until := deadline // a mover may queue a retry meanwhile: it wakes the feeder
+	until := now.Add(maxInlineWait) // a mover may queue a retry meanwhile: it wakes the feeder
 	for _, t := range r.later {
 		until = minTime(until, t.at)
 	}
@@ -299,22 +300,27 @@ func (r *rangeRun) leaveLater() {
 	}
 }
 
-func (r *rangeRun) canStart(ctx context.Context, deadline time.Time) bool {
+// canTry: an asset starts within the budget; its retries go on after it (within maxInlineWait
+// each), unless something stops the range.
+func (r *rangeRun) canTry(ctx context.Context, t try, deadline time.Time) bool {
+	return r.canGoOn(ctx) && (t.n > 1 || time.Now().Before(deadline))
+}
+
+func (r *rangeRun) canGoOn(ctx context.Context) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.stop == nil && !r.slowDown && ctx.Err() == nil && time.Now().Before(deadline)
+	return r.stop == nil && !r.slowDown && ctx.Err() == nil
 }
 
 // move makes one try of an asset and records how it ended, or queues its next try, or keeps
 // it pending. A transient error is tried again up to maxAssetTries, after a short jittered
 // backoff, or Retry-After for a 429, as a retry: a write applied whose answer was lost then
-// counts as moved. The wait holds back only that asset (the mover takes others meanwhile):
-// under a flaky API that answers a fifth of all calls 429, holding every request of the range
+// counts as moved. The wait holds back only that asset: the mover takes others meanwhile.
+// Under a flaky API that answers a fifth of all calls 429, holding every request of the range
 // back as long stalled it nearly all the time (bench reassign --faults heavy, 301 assets: 99 s;
-// a mover held by its asset's wait: 31 s). A Retry-After beyond maxInlineWait (a real limit)
-// stops the range starting assets, and the next attempt starts after it. A retry that would
-// start after the budget is left to the next attempt.
-func (r *rangeRun) move(ctx context.Context, t try, deadline time.Time) {
+// with each mover held by its asset's waits 27 to 31 s; with neither 23 s). A Retry-After
+// beyond maxInlineWait (a real limit) stops the range, and the next attempt starts after it.
+func (r *rangeRun) move(ctx context.Context, t try) {
 	req := ReassignAssetRequest{WorkspaceID: r.req.WorkspaceID, AssetID: t.id, Filter: r.req.Filter,
 		TargetUserID: r.req.TargetUserID, Status: r.req.Status, Since: r.req.Since, Again: r.req.Again || t.n > 1}
 	res, err := r.a.ReassignAsset(ctx, req)
@@ -339,7 +345,7 @@ func (r *rangeRun) move(ctx context.Context, t try, deadline time.Time) {
 		wait = max(appErr.NextRetryDelay(), firstAssetRetry)
 		r.retryAfter(wait)
 	}
-	if t.n == maxAssetTries || wait > maxInlineWait || time.Now().Add(wait).After(deadline) {
+	if t.n == maxAssetTries || wait > maxInlineWait {
 		r.fail(err)
 		return
 	}

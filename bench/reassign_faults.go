@@ -99,11 +99,6 @@ func benchReassignFaults(ctx context.Context, out io.Writer, sim benchSim, srv *
 	}
 	if h.finished {
 		fmt.Fprintf(out, "\nheavy faults / fault-free wall time: %.1fx (median of %d rounds each; goal at most 5x)\n", h.wall.Seconds()/f.wall.Seconds(), o.repeat)
-		// Each 429 holds its asset back for its Retry-After (1 s): with concurrency assets in
-		// flight, the batch cannot take less than this, whatever else it does.
-		floor := time.Duration(h.rejected) * time.Second / time.Duration(o.concurrency)
-		fmt.Fprintf(out, "waiting out every 429's Retry-After alone takes %s (%d 429s x 1s / concurrency %d): %.1fx the fault-free time\n",
-			floor.Round(10*time.Millisecond), h.rejected, o.concurrency, floor.Seconds()/f.wall.Seconds())
 	} else {
 		fmt.Fprintf(out, "\nheavy faults: did not finish in %s, %d of %d moved\n", o.limit, h.assets, h.want)
 	}
