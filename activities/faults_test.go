@@ -19,11 +19,13 @@ import (
 )
 
 // failing is a client transport that answers 503 to the requests fail picks, up to times each
-// (0: always), and passes the others on.
+// (0: always), and passes the others on. With retryAfter set it answers 429 with that
+// Retry-After instead.
 type failing struct {
-	next  http.RoundTripper
-	fail  func(r *http.Request) (key string, ok bool)
-	times int
+	next       http.RoundTripper
+	fail       func(r *http.Request) (key string, ok bool)
+	times      int
+	retryAfter string
 
 	mu     sync.Mutex
 	failed map[string]int
@@ -38,6 +40,14 @@ func (f *failing) RoundTrip(r *http.Request) (*http.Response, error) {
 			f.failed[key] = n + 1
 		}
 		f.mu.Unlock()
+		if hit && f.retryAfter != "" {
+			if r.Body != nil {
+				_ = r.Body.Close()
+			}
+			return &http.Response{StatusCode: http.StatusTooManyRequests, Status: "429 Too Many Requests", Request: r,
+				Header: http.Header{"Content-Type": {"application/json"}, "Retry-After": {f.retryAfter}},
+				Body:   io.NopCloser(strings.NewReader(`{"error":"Too many requests","code":"RATE_LIMITED"}`))}, nil
+		}
 		if hit {
 			if r.Body != nil {
 				_ = r.Body.Close()
@@ -225,4 +235,25 @@ func TestPlanningRetriesFlakyReadsInline(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, plan.Sample, 3)
 	assert.False(t, plan.Sample[0].Missing)
+}
+
+// TestReassignRangeA429HoldsBackOnlyItsAsset: an asset answered 429 waits out its Retry-After
+// without holding back the range's other assets, nor its mover: with one mover and a budget
+// shorter than the wait, every other asset still moves in this attempt. The asset that keeps
+// getting 429s is left pending after its tries, with the rate limit as the range's error.
+func TestReassignRangeA429HoldsBackOnlyItsAsset(t *testing.T) {
+	sim := atomicworktest.NewServer(t, atomicworktest.Options{ExtraAssets: 10})
+	boID := userID(t, sim, bo)
+	held := assetsOf(sim, boID)[:10]
+	limited := "/api/v1/assets/" + strconv.FormatInt(held[0], 10)
+	f := &failing{retryAfter: "2", fail: func(r *http.Request) (string, bool) { return r.URL.Path, r.URL.Path == limited }}
+	acts := failingActivities(t, sim, f)
+
+	_, err := acts.ReassignRange(context.Background(), ReassignRangeRequest{AssetIDs: held, Filter: AssetFilter{AssigneeID: boID},
+		Status: atomicwork.AssetAvailable, Since: time.Now(), Concurrency: 1, Budget: 1500 * time.Millisecond})
+	_, progress := rangeError(t, err, ErrRateLimited, false)
+	assert.Equal(t, held[1:], endedIDs(progress.Assets), "the others moved while the first waited")
+	assert.Equal(t, held[:1], progress.Pending)
+	assert.Equal(t, maxAssetTries, f.failed[limited], "the limited asset was tried %d times", maxAssetTries)
+	assert.Equal(t, len(held)-1, sim.Stats().WritesApplied)
 }
