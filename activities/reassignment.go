@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 )
@@ -384,10 +385,10 @@ func listPage(ctx context.Context, c *atomicwork.Client, filters atomicwork.Filt
 func readInline[T any](ctx context.Context, read func() (T, error)) (T, int, error) {
 	for try := 1; ; try++ {
 		v, err := read()
-		if err == nil || try == maxListTries || atomicwork.Classify(err) != atomicwork.Transient || ctx.Err() != nil {
+		wait, transient := passesOnRetry(err)
+		if err == nil || try == maxListTries || !transient || ctx.Err() != nil {
 			return v, try, err
 		}
-		wait := atomicwork.RetryAfterOf(err)
 		if wait > maxInlineWait {
 			return v, try, err
 		}
@@ -400,6 +401,16 @@ func readInline[T any](ctx context.Context, read func() (T, error)) (T, int, err
 			return v, try, err
 		}
 	}
+}
+
+// passesOnRetry reports whether a read's error may pass on a retry, and its Retry-After: for a
+// client error as the client classifies it, for an activity error as toTemporal made it.
+func passesOnRetry(err error) (retryAfter time.Duration, ok bool) {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.NextRetryDelay(), !appErr.NonRetryable()
+	}
+	return atomicwork.RetryAfterOf(err), atomicwork.Classify(err) == atomicwork.Transient
 }
 
 // jitter is d give or take half, so that calls that failed together are not retried together.
