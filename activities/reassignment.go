@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
-	"golang.org/x/sync/errgroup"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 )
@@ -26,7 +28,7 @@ const ReassignCallsPerAsset = 2
 // or of an API that refuses to sort them so, which the keyset cursor of NextAssetPage relies on.
 const ErrAssetOrder = "ATOMICWORK_ASSET_ORDER"
 
-// maxPageProbes bounds the list calls of one NextAssetPage while the selection moves under it.
+// maxPageProbes bounds the pages one NextAssetPage reads while the selection moves under it.
 const maxPageProbes = 50
 
 // AssetFilter is a resolved selector: every set field must match (ids only, no emails or names).
@@ -128,7 +130,7 @@ func (a *Activities) ResolveReassignment(ctx context.Context, req ResolveReassig
 		out.TargetUserID = u.ID
 	}
 	if req.AssetType != "" {
-		id, err := c.AssetTypeID(ctx, req.AssetType)
+		id, _, err := readInline(ctx, func() (int64, error) { return c.AssetTypeID(ctx, req.AssetType) })
 		if err != nil {
 			return out, toTemporal(err)
 		}
@@ -139,7 +141,7 @@ func (a *Activities) ResolveReassignment(ctx context.Context, req ResolveReassig
 
 // lookupUser finds a user by email; who names the role in the error, which never holds the email.
 func lookupUser(ctx context.Context, c *atomicwork.Client, email, who string) (*atomicwork.User, error) {
-	u, err := c.LookupUserByEmail(ctx, email)
+	u, _, err := readInline(ctx, func() (*atomicwork.User, error) { return c.LookupUserByEmail(ctx, email) })
 	if atomicwork.IsNotFound(err) {
 		return nil, nonRetryable(ErrUnknownUser, fmt.Sprintf("%s has no Atomicwork account: check the email address", who))
 	}
@@ -186,7 +188,7 @@ func (a *Activities) PlanReassignment(ctx context.Context, req PlanReassignmentR
 	if len(req.AssetIDs) > 0 {
 		plan := ReassignmentPlan{Matched: len(req.AssetIDs)}
 		for _, id := range req.AssetIDs[:min(size, len(req.AssetIDs))] {
-			asset, err := c.GetAsset(ctx, id)
+			asset, _, err := readInline(ctx, func() (*atomicwork.Asset, error) { return c.GetAsset(ctx, id) })
 			switch {
 			case atomicwork.IsNotFound(err):
 				plan.Sample = append(plan.Sample, AssetSample{AssetID: id, Missing: true})
@@ -198,7 +200,7 @@ func (a *Activities) PlanReassignment(ctx context.Context, req PlanReassignmentR
 		}
 		return plan, nil
 	}
-	page, err := c.ListAssetsPage(ctx, req.Filter.filters(), 1, size)
+	page, _, err := listPage(ctx, c, req.Filter.filters(), 1, size)
 	if err != nil {
 		return ReassignmentPlan{}, toTemporal(err)
 	}
@@ -285,11 +287,11 @@ func listAfter(ctx context.Context, c *atomicwork.Client, req AssetPageRequest) 
 		if last.TotalCount > 0 {
 			pages = max(1, min(pages, (last.TotalCount+size-1)/size-out.Page))
 		}
-		more, done, err := followingPages(ctx, c, filters, out.Page, pages, size, out.AssetIDs[len(out.AssetIDs)-1])
+		more, done, calls, err := followingPages(ctx, c, filters, out.Page, pages, size, out.AssetIDs[len(out.AssetIDs)-1])
 		if err != nil {
 			return AssetPage{}, err
 		}
-		out.AssetIDs, out.Done, out.Calls = append(out.AssetIDs, more...), done, out.Calls+2*pages // a page and its probe each
+		out.AssetIDs, out.Done, out.Calls = append(out.AssetIDs, more...), done, out.Calls+calls
 	}
 	if req.Max > 0 && len(out.AssetIDs) > req.Max {
 		out.AssetIDs, out.Done = out.AssetIDs[:req.Max], false
@@ -301,48 +303,122 @@ func listAfter(ctx context.Context, c *atomicwork.Client, req AssetPageRequest) 
 // before each of them (a one-item probe, as in nextAssetPage), and returns their ids above prev,
 // the last id so far, up to the first page that does not provably join the one before it (its
 // probe is above the last id before it: assets slipped between the reads; the next listing
-// starts from there). done: a joined page was the selection's last. Two rounds of calls instead
-// of two calls per page one after another: on a fast API, listing a range's ids took longer than
-// a third of moving them.
-func followingPages(ctx context.Context, c *atomicwork.Client, filters atomicwork.Filters, page, n, size int, prev int64) (ids []int64, done bool, err error) {
-	pages := make([]*atomicwork.Page[atomicwork.Asset], n)
-	probes := make([]*atomicwork.Page[atomicwork.Asset], n)
-	read := func(into []*atomicwork.Page[atomicwork.Asset], pageOf func(i int) (int, int)) error {
-		g, gctx := errgroup.WithContext(ctx)
-		for i := range into {
-			g.Go(func() error {
-				p, perPage := pageOf(i)
-				pg, err := listByID(gctx, c, filters, p, perPage)
-				into[i] = pg
-				return err
-			})
-		}
-		return g.Wait()
-	}
-	if err := read(pages, func(i int) (int, int) { return page + 1 + i, size }); err != nil {
-		return nil, false, toTemporal(err)
+// starts from there) or could not be read (its list call or its probe's still failed after
+// their inline retries: what was joined before it is kept, and the next listing starts there).
+// done: a joined page was the selection's last. Two rounds of calls instead of two calls per
+// page one after another: on a fast API, listing a range's ids took longer than a third of
+// moving them.
+func followingPages(ctx context.Context, c *atomicwork.Client, filters atomicwork.Filters, page, n, size int, prev int64) (ids []int64, done bool, calls int, err error) {
+	pages := make([]listed, n)
+	readAll(ctx, c, filters, pages, func(i int) (int, int) { return page + 1 + i, size })
+	read := 0 // pages read, a prefix: the probes of the others are not needed
+	for read < n && pages[read].err == nil {
+		read++
 	}
 	// The asset just before page p is the one-item page (p-1)*size, read after page p.
-	if err := read(probes, func(i int) (int, int) { return (page + i) * size, 1 }); err != nil {
-		return nil, false, toTemporal(err)
+	probes := make([]listed, read)
+	readAll(ctx, c, filters, probes, func(i int) (int, int) { return (page + i) * size, 1 })
+	for _, l := range append(pages, probes...) {
+		calls += l.calls
 	}
-	for i, pg := range pages {
-		if err := ascending(pg.Data); err != nil {
-			return nil, false, err
+	if err := ctx.Err(); err != nil {
+		return nil, false, calls, err
+	}
+	if read < n {
+		if _, transient := passesOnRetry(pages[read].err); !transient {
+			return nil, false, calls, pages[read].err // an order the cursor cannot use: the workflow falls back
 		}
-		if len(probes[i].Data) != 1 || probes[i].Data[0].ID > prev {
-			return ids, false, nil
+	}
+	for i := range read {
+		pg := pages[i].page
+		if probes[i].err != nil || len(probes[i].page.Data) != 1 || probes[i].page.Data[0].ID > prev {
+			return ids, false, calls, nil
 		}
 		for _, it := range pg.Data {
 			if it.ID > prev {
 				ids, prev = append(ids, it.ID), it.ID
 			}
 		}
-		if len(pg.Data) < size {
-			return ids, true, nil
+		if lastPage(pg, page+1+i, size) {
+			return ids, true, calls, nil
 		}
 	}
-	return ids, false, nil
+	return ids, false, calls, nil
+}
+
+// listed is one list call's answer, or its error after the inline retries.
+type listed struct {
+	page  *atomicwork.Page[atomicwork.Asset]
+	calls int
+	err   error
+}
+
+// readAll makes the list calls of into at once, each with its inline retries (listPage).
+func readAll(ctx context.Context, c *atomicwork.Client, filters atomicwork.Filters, into []listed, pageOf func(i int) (int, int)) {
+	var wg sync.WaitGroup
+	for i := range into {
+		wg.Go(func() {
+			p, perPage := pageOf(i)
+			into[i].page, into[i].calls, into[i].err = listPage(ctx, c, filters, p, perPage)
+		})
+	}
+	wg.Wait()
+}
+
+// Inline retries of one read (a list call above all). A listing reads several pages, each with a probe: under a
+// flaky API (a third of calls failing) all of them rarely succeed on the first try, and a
+// listing that fails as a whole is retried by Temporal from the start, with a growing backoff.
+// A few quick retries per call make a listing read all its pages nearly always; longer waits
+// (a Retry-After beyond maxInlineWait) are left to Temporal.
+const (
+	maxListTries   = 4
+	firstListRetry = 50 * time.Millisecond
+)
+
+// listPage is one list call, tried again as readInline does.
+func listPage(ctx context.Context, c *atomicwork.Client, filters atomicwork.Filters, page, perPage int) (*atomicwork.Page[atomicwork.Asset], int, error) {
+	return readInline(ctx, func() (*atomicwork.Page[atomicwork.Asset], error) {
+		return listByID(ctx, c, filters, page, perPage)
+	})
+}
+
+// readInline makes a read, tried again up to maxListTries times on a transient error: after a
+// jittered backoff, or the Retry-After of a 429 when that is at most maxInlineWait. It returns
+// the last error, and how many calls it made.
+func readInline[T any](ctx context.Context, read func() (T, error)) (T, int, error) {
+	for try := 1; ; try++ {
+		v, err := read()
+		wait, transient := passesOnRetry(err)
+		if err == nil || try == maxListTries || !transient || ctx.Err() != nil {
+			return v, try, err
+		}
+		if wait > maxInlineWait {
+			return v, try, err
+		}
+		if wait == 0 {
+			wait = jitter(firstListRetry << (try - 1))
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return v, try, err
+		}
+	}
+}
+
+// passesOnRetry reports whether a read's error may pass on a retry, and its Retry-After: for a
+// client error as the client classifies it, for an activity error as toTemporal made it.
+func passesOnRetry(err error) (retryAfter time.Duration, ok bool) {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.NextRetryDelay(), !appErr.NonRetryable()
+	}
+	return atomicwork.RetryAfterOf(err), atomicwork.Classify(err) == atomicwork.Transient
+}
+
+// jitter is d give or take half, so that calls that failed together are not retried together.
+func jitter(d time.Duration) time.Duration {
+	return d/2 + rand.N(d)
 }
 
 // nextAssetPage is NextAssetPage without Max: the matching assets with the smallest ids above
@@ -350,9 +426,9 @@ func followingPages(ctx context.Context, c *atomicwork.Client, filters atomicwor
 func nextAssetPage(ctx context.Context, c *atomicwork.Client, filters atomicwork.Filters, after int64, page, size int) (AssetPage, *atomicwork.Page[atomicwork.Asset], error) {
 	p := max(page, 1)
 	out := AssetPage{}
-	for out.Calls < maxPageProbes {
-		out.Calls++
-		pg, err := listByID(ctx, c, filters, p, size)
+	for probes := 0; probes < maxPageProbes; probes++ {
+		pg, calls, err := listPage(ctx, c, filters, p, size)
+		out.Calls += calls
 		if err != nil {
 			return AssetPage{}, nil, err
 		}
@@ -378,8 +454,8 @@ func nextAssetPage(ctx context.Context, c *atomicwork.Client, filters atomicwork
 			p++
 		case j == 0 && p > 1:
 			// The page starts above the cursor: assets just before it may be unhandled too.
-			out.Calls++
-			prev, err := listByID(ctx, c, filters, (p-1)*size, 1)
+			prev, calls, err := listPage(ctx, c, filters, (p-1)*size, 1)
+			out.Calls += calls
 			if err != nil {
 				return AssetPage{}, nil, err
 			}

@@ -6,6 +6,7 @@
 //	go run ./bench offboarding --runs 50
 //	go run ./bench reassign --assets 2000 --rps 200
 //	go run ./bench layoff --leavers 200 --rps 50
+//	go run ./bench reassign --faults heavy --assets 301 --repeat 3
 //	go run ./bench webhook --deliveries 1000 --senders 16
 //	go run ./bench webhook --abuse --slow 500 --large 300
 //	go run ./bench crash --runs 3 --before /tmp/worker-main
@@ -77,6 +78,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fs.IntVar(&o.repeat, "repeat", 7, "interleaved runs of each mode without a rate limit; each row is the median")
 		fs.StringVar(&o.temporalBin, "temporal", "bin/temporal", "Temporal CLI used for the dev server (make tools)")
 		fs.StringVar(&o.simulator, "simulator", "process", "where the simulator runs: process (an awsim process, as a real API is) or in-process (in the bench process, the old setup)")
+		fs.StringVar(&o.faults, "faults", "", "heavy: time the workflow (rate limit off) fault-free and under heavy seeded faults, side by side, instead of the modes")
+		fs.Int64Var(&o.seed, "seed", 1, "with --faults: the faults' seed")
+		fs.DurationVar(&o.limit, "limit", 10*time.Minute, "with --faults: a batch still running after this is stopped and reported unfinished")
 		partitions := fs.Int("partitions", 1, "task queue partitions of the dev server (its default is 4)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
@@ -85,6 +89,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			"--dynamic-config-value", fmt.Sprintf("matching.numTaskqueueWritePartitions=%d", *partitions)}
 		if o.assets < 1 || o.rps <= 0 || o.concurrency < 1 || o.concurrency > workflows.MaxReassignConcurrency || o.perRun < 0 || o.repeat < 1 {
 			return fmt.Errorf("--assets and --repeat must be at least 1, --per-run 0 or more, --rps positive, --concurrency 1 to %d", workflows.MaxReassignConcurrency)
+		}
+		if o.faults != "" && o.faults != "heavy" {
+			return fmt.Errorf("--faults must be heavy (or left out), got %q", o.faults)
+		}
+		if o.limit <= 0 {
+			return fmt.Errorf("--limit must be positive")
 		}
 		if o.simulator != "process" && o.simulator != "in-process" {
 			return fmt.Errorf("--simulator must be process or in-process, got %q", o.simulator)

@@ -43,6 +43,9 @@ type reassignOptions struct {
 	temporalBin string
 	simulator   string // "process" (an awsim process) or "in-process"
 	serverArgs  []string
+	faults      string        // "" or "heavy": measure the workflow fault-free and under these faults instead
+	seed        int64         // of the faults
+	limit       time.Duration // with faults: a run still going after this is stopped and reported unfinished
 }
 
 // reassignRow is one mode's measurement.
@@ -97,6 +100,9 @@ func benchReassign(ctx context.Context, out io.Writer, o reassignOptions) error 
 		return err
 	}
 	defer srv.Stop()
+	if o.faults != "" {
+		return benchReassignFaults(ctx, out, sim, srv, workerBin, o)
+	}
 
 	ac, err := atomicwork.New(atomicwork.Config{BaseURL: sim.URL(), APIKey: atomicworktest.DevKey, WorkspaceID: atomicworktest.ITWorkspaceID})
 	if err != nil {
@@ -260,6 +266,7 @@ type benchSim interface {
 	Reset(ctx context.Context) error
 	Stats(ctx context.Context) (atomicworktest.Stats, error)
 	SetRateLimit(ctx context.Context, rps float64) error
+	SetFaults(ctx context.Context, f atomicworktest.Faults) error
 	// HeldBy counts the assets assigned to userID.
 	HeldBy(ctx context.Context, userID int64) (int, error)
 	String() string // for the header line
@@ -287,6 +294,10 @@ func (s *inProcessSim) Stats(context.Context) (atomicworktest.Stats, error) {
 }
 func (s *inProcessSim) SetRateLimit(_ context.Context, rps float64) error {
 	s.h.SetRateLimit(rps, 0)
+	return nil
+}
+func (s *inProcessSim) SetFaults(_ context.Context, f atomicworktest.Faults) error {
+	s.h.SetFaults(f)
 	return nil
 }
 func (s *inProcessSim) HeldBy(_ context.Context, userID int64) (int, error) {
@@ -389,6 +400,10 @@ func (p *awsimProcess) Stats(ctx context.Context) (atomicworktest.Stats, error) 
 
 func (p *awsimProcess) SetRateLimit(ctx context.Context, rps float64) error {
 	return p.op(ctx, http.MethodPost, "/_sim/limits", map[string]any{"rps": rps, "burst": 0}, nil)
+}
+
+func (p *awsimProcess) SetFaults(ctx context.Context, f atomicworktest.Faults) error {
+	return p.op(ctx, http.MethodPost, "/_sim/faults", f, nil)
 }
 
 // HeldBy pages through the API, waiting out 429s: after a rate-limited mode the bucket is empty.
