@@ -200,7 +200,11 @@ func (a *Activities) PlanReassignment(ctx context.Context, req PlanReassignmentR
 		}
 		return plan, nil
 	}
-	page, _, err := listPage(ctx, c, req.Filter.filters(), 1, size)
+	// The plan counts and samples: any order will do, and a list that cannot be sorted is the
+	// cursor's problem (the workflow falls back), not the plan's.
+	page, _, err := readInline(ctx, func() (*atomicwork.Page[atomicwork.Asset], error) {
+		return c.ListAssetsPage(ctx, req.Filter.filters(), 1, size)
+	})
 	if err != nil {
 		return ReassignmentPlan{}, toTemporal(err)
 	}
@@ -375,7 +379,7 @@ const (
 	firstListRetry = 50 * time.Millisecond
 )
 
-// listPage is one list call, tried again as readInline does.
+// listPage is one list call of the keyset cursor (listByID), tried again as readInline does.
 func listPage(ctx context.Context, c *atomicwork.Client, filters atomicwork.Filters, page, perPage int) (*atomicwork.Page[atomicwork.Asset], int, error) {
 	return readInline(ctx, func() (*atomicwork.Page[atomicwork.Asset], error) {
 		return listByID(ctx, c, filters, page, perPage)
