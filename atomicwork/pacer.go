@@ -39,9 +39,22 @@ const (
 	// pacerGrace is the shortest pause after a 429: the answers of calls already on their way
 	// arrive meanwhile, so one overrun counts as one decrease, not one per call in flight.
 	pacerGrace = 250 * time.Millisecond
-	// The rate the API admitted is counted over the last second, in slots.
-	pacerSlots   = 10
-	pacerSlotLen = time.Second / pacerSlots
+	// Answers are counted in slots over the last pacerSlots*pacerSlotLen (5 s): the rate the API
+	// admitted over the last second of them, the share of 429s over all of them.
+	pacerSlots      = 50
+	pacerSlotLen    = 100 * time.Millisecond
+	pacerSecondSlot = int(time.Second / pacerSlotLen)
+	// After each decrease the pacer probes: if, over at least probeAnswers answers and probeFor,
+	// the share of 429s has not fallen to half of what it was (and is still probeNoise or more),
+	// slowing down does not cure them: they are refusals at random (an API's faults, a proxy),
+	// not the key's limit. The rate goes back to what it was, and for noiseMemory 429s up to that
+	// share (times noiseSlack) pause nobody and slow nothing (each refused call still waits its
+	// own Retry-After, in its retry); a probe that finds slowing down cured them forgets the noise.
+	probeAnswers = 10
+	probeFor     = time.Second
+	probeNoise   = 0.05
+	noiseSlack   = 1.5
+	noiseMemory  = time.Minute
 )
 
 // PacerOptions configure an AdaptivePacer.
@@ -59,7 +72,8 @@ type PacerOptions struct {
 // follows AIMD. A 429 pauses every caller for its Retry-After (at least pacerGrace), then sets
 // the rate to pacerDecrease times what the API admitted in the second before it; each answer
 // that is not a 429 adds to the rate, pacerIncrease of the decreased rate per second, up to
-// Max. It is safe for concurrent use.
+// Max. A probe after each decrease tells the key's limit from random refusals that slowing
+// down does not cure (see probeAnswers): those pause nobody. It is safe for concurrent use.
 type AdaptivePacer struct {
 	max    rate.Limit // rate.Inf without Max
 	onRate func(float64)
@@ -76,8 +90,25 @@ type AdaptivePacer struct {
 	admittedAt int // answers admitted from a second before the episode's first 429 until now
 	step       float64
 	grownAt    time.Time
-	slots      [pacerSlots]int
+	slots      [pacerSlots]answerCount
 	slotOf     [pacerSlots]int64 // which slot number each slot holds
+	// probe is the check after a decrease; noise the share of 429s it found slowing down does
+	// not cure, remembered until noiseUntil.
+	probe      probe
+	noise      float64
+	noiseUntil time.Time
+}
+
+// answerCount counts one slot's answers.
+type answerCount struct{ admitted, limited int }
+
+// probe is the check after a decrease: the rate and 429 share before it, the answers since.
+type probe struct {
+	active bool
+	from   time.Time
+	rate   rate.Limit
+	before float64 // the share of 429s when the episode began
+	answerCount
 }
 
 // NewAdaptivePacer returns a pacer at o.Max, or unlimited until the first 429 without it.
@@ -150,8 +181,21 @@ func (p *AdaptivePacer) Observe(status int, retryAfter time.Duration) {
 }
 
 func (p *AdaptivePacer) limited(now time.Time, retryAfter time.Duration) {
+	p.count(now, answerCount{limited: 1})
+	if p.probe.active {
+		p.probe.limited++
+		p.checkProbe(now)
+		return // the probe decides whether slowing down helps; it does not slow down further
+	}
+	if p.isNoise(now) {
+		return
+	}
 	if !p.overrun {
 		p.overrun, p.admittedAt = true, p.lastSecond(now)
+		p.probe = probe{rate: p.lim.Limit()}
+		if w := p.over(now, pacerSlots); w.admitted+w.limited >= probeAnswers {
+			p.probe.before = w.share() // too few answers say nothing about the share before
+		}
 	}
 	if until := now.Add(max(retryAfter, pacerGrace)); until.After(p.pausedUntil) {
 		p.pausedUntil = until
@@ -160,12 +204,11 @@ func (p *AdaptivePacer) limited(now time.Time, retryAfter time.Duration) {
 }
 
 func (p *AdaptivePacer) admitted(now time.Time) {
-	slot := now.UnixNano() / int64(pacerSlotLen)
-	i := slot % pacerSlots
-	if p.slotOf[i] != slot {
-		p.slotOf[i], p.slots[i] = slot, 0
+	p.count(now, answerCount{admitted: 1})
+	if p.probe.active {
+		p.probe.admitted++
+		p.checkProbe(now)
 	}
-	p.slots[i]++
 	if p.overrun {
 		p.admittedAt++ // sent before the episode began
 		return
@@ -173,16 +216,63 @@ func (p *AdaptivePacer) admitted(now time.Time) {
 	p.grow(now)
 }
 
-// lastSecond counts the answers admitted in the second up to now.
-func (p *AdaptivePacer) lastSecond(now time.Time) int {
+// count adds c to now's slot.
+func (p *AdaptivePacer) count(now time.Time, c answerCount) {
 	slot := now.UnixNano() / int64(pacerSlotLen)
-	n := 0
+	i := slot % pacerSlots
+	if p.slotOf[i] != slot {
+		p.slotOf[i], p.slots[i] = slot, answerCount{}
+	}
+	p.slots[i].admitted += c.admitted
+	p.slots[i].limited += c.limited
+}
+
+// over sums the answers of the last n slots up to now.
+func (p *AdaptivePacer) over(now time.Time, n int) answerCount {
+	slot := now.UnixNano() / int64(pacerSlotLen)
+	var sum answerCount
 	for i := range pacerSlots {
-		if s := p.slotOf[i]; s > slot-pacerSlots && s <= slot {
-			n += p.slots[i]
+		if s := p.slotOf[i]; s > slot-int64(n) && s <= slot {
+			sum.admitted += p.slots[i].admitted
+			sum.limited += p.slots[i].limited
 		}
 	}
-	return n
+	return sum
+}
+
+// lastSecond counts the answers admitted in the second up to now.
+func (p *AdaptivePacer) lastSecond(now time.Time) int { return p.over(now, pacerSecondSlot).admitted }
+
+// share is the share of 429s among the answers of the slots' window.
+func (p *AdaptivePacer) share(now time.Time) float64 { return p.over(now, pacerSlots).share() }
+
+func (c answerCount) share() float64 {
+	if c.admitted+c.limited == 0 {
+		return 0
+	}
+	return float64(c.limited) / float64(c.admitted+c.limited)
+}
+
+// isNoise reports whether the 429s of the window are no more than the share slowing down did
+// not cure.
+func (p *AdaptivePacer) isNoise(now time.Time) bool {
+	return p.noise > 0 && now.Before(p.noiseUntil) && p.share(now) <= p.noise*noiseSlack
+}
+
+// checkProbe ends the probe once it has enough answers: 429s that slowing down did not halve are
+// noise, and the rate before the decrease comes back; else they were the limit.
+func (p *AdaptivePacer) checkProbe(now time.Time) {
+	pr := p.probe
+	if pr.admitted+pr.limited < probeAnswers || now.Sub(pr.from) < probeFor {
+		return
+	}
+	p.probe.active = false
+	if after := pr.share(); after < probeNoise || 2*after < pr.before {
+		p.noise = 0 // slowing down cured them: the key's limit
+		return
+	}
+	p.noise, p.noiseUntil = pr.share(), now.Add(noiseMemory)
+	p.setLimiter(now, pr.rate)
 }
 
 // decrease ends a 429 episode: the rate becomes pacerDecrease times the lower of the rate in
@@ -192,9 +282,16 @@ func (p *AdaptivePacer) decrease(now time.Time) {
 	admitted := rate.Limit(p.admittedAt)
 	next := max(pacerMinRate, min(p.lim.Limit(), admitted)*pacerDecrease)
 	p.overrun = false
-	p.lim = rate.NewLimiter(next, burstFor(next))
+	p.setLimiter(now, next)
+	p.probe.active, p.probe.from, p.probe.answerCount = true, now, answerCount{}
+}
+
+// setLimiter puts the rate at r on a new limiter (the old one's queue of turns goes), from which
+// the additive increase starts.
+func (p *AdaptivePacer) setLimiter(now time.Time, r rate.Limit) {
+	p.lim = rate.NewLimiter(r, burstFor(r))
 	p.gen++
-	p.step = max(pacerMinStep, float64(next)*pacerIncrease)
+	p.step = max(pacerMinStep, float64(min(r, 1e9))*pacerIncrease)
 	p.grownAt = now
 	p.report()
 }

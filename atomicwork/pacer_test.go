@@ -3,6 +3,8 @@ package atomicwork
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -262,4 +264,58 @@ func TestAdaptivePacerWaitEndsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	assert.ErrorIs(t, p.Wait(ctx), context.Canceled)
+}
+
+// randomRefusals answers like an API with faults: a seeded share of 429s (Retry-After 1 s),
+// whatever the rate.
+func randomRefusals(share float64) func(time.Time) (int, time.Duration) {
+	r := rand.New(rand.NewPCG(13, 0))
+	return func(time.Time) (int, time.Duration) {
+		if r.Float64() < share {
+			return http.StatusTooManyRequests, time.Second
+		}
+		return http.StatusOK, 0
+	}
+}
+
+// 429s that slowing down does not reduce (an API's random refusals: issue 13's heavy faults) are
+// learnt as noise after one probe: the pacer goes back to its rate and pauses nobody for them,
+// where a pause of every caller and a decrease per refusal collapsed a worker to a call a second.
+func TestPacerLearnsThatRandomRefusalsAreNoLimit(t *testing.T) {
+	for _, max := range []float64{0, 200} {
+		t.Run(fmt.Sprintf("max %g", max), func(t *testing.T) {
+			clk := &fakeClock{t: epoch}
+			p := NewAdaptivePacer(PacerOptions{Max: max, Now: clk.Now})
+			drive(p, clk, 200, randomRefusals(0.2)) // the first refusals: a pause, a decrease, the probe
+			assert.Equal(t, max, p.Rate(), "back at the rate before the refusals")
+
+			start := clk.Now()
+			sent, limited := drive(p, clk, 4000, randomRefusals(0.2))
+			require.Greater(t, len(limited), 400, "the API kept refusing a fifth of the calls")
+			// Unpaced, 4,000 calls of 1 ms take 4 s; at 200/s they take 20 s.
+			ideal := time.Duration(float64(len(sent)) * float64(time.Millisecond))
+			if max > 0 {
+				ideal = time.Duration(float64(len(sent)) / max * float64(time.Second))
+			}
+			assert.Less(t, clk.Now().Sub(start), ideal*3/2, "random refusals slow the key by little")
+			assert.Equal(t, max, p.Rate())
+		})
+	}
+}
+
+// A real limit is still learnt after noise: a rate the API admits less of brings the 429 share
+// above the noise's, the pacer slows down, and its probe finds that slowing down cured them.
+func TestPacerStillLearnsALimitAfterNoise(t *testing.T) {
+	clk := &fakeClock{t: epoch}
+	p := NewAdaptivePacer(PacerOptions{Now: clk.Now})
+	drive(p, clk, 300, randomRefusals(0.2))
+	require.Zero(t, p.Rate(), "noise learnt: unlimited again")
+
+	const limit = 50
+	api := apiAt(limit)
+	_, learning := drive(p, clk, 1000, api)
+	require.NotEmpty(t, learning)
+	assert.Positive(t, p.Rate(), "the limit set a rate")
+	sent, limited := drive(p, clk, 3000, api)
+	assert.Less(t, float64(len(limited)), 0.01*float64(len(sent)), "under 1%% refused once the limit is learnt")
 }
