@@ -478,7 +478,7 @@ func nextAssetPage(ctx context.Context, c *atomicwork.Client, filters atomicwork
 // answer's total_pages (or total_count) says when it gives one, else when the page is short.
 // An empty or short page before the last is legal and ends nothing.
 func lastPage(pg *atomicwork.Page[atomicwork.Asset], p, size int) bool {
-	if n := max(pg.TotalPages, (pg.TotalCount+size-1)/size); n > 0 {
+	if n := pagesOf(pg, size); n > 0 {
 		return p >= n
 	}
 	return len(pg.Data) < size

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"time"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 )
@@ -13,14 +12,6 @@ import (
 // maxVerifyPages bounds the pages one verification reads (a million assets at 100 a page): an
 // API whose total_pages keeps growing cannot keep it listing for ever.
 const maxVerifyPages = 10_000
-
-// A verification reads many pages (or ids) in one activity: a transient answer is retried in
-// place, after Retry-After or a short backoff, so that what was read is kept, up to
-// verifyCallTries tries per call; then the activity fails and Temporal retries it whole.
-const (
-	verifyCallTries = 6
-	verifyBackoff   = 500 * time.Millisecond
-)
 
 // emptyPageRereads is how many times an empty page before the last is read again before the
 // verification goes on past it (the batch's next verification looks again).
@@ -183,22 +174,11 @@ func (v *verification) page(ctx context.Context, filters atomicwork.Filters, p, 
 	return pg, toTemporal(v.call(ctx, list()))
 }
 
-// call makes one API call, retrying transient answers in place (see verifyCallTries).
+// call makes one API call of the verification, which reads many pages (or ids) in one activity:
+// a transient answer is tried again in place as listings do (readInline), so that what was read
+// is kept; then the activity fails and Temporal retries it whole.
 func (v *verification) call(ctx context.Context, fn func() error) error {
-	for try := 1; ; try++ {
-		v.out.Calls++
-		err := fn()
-		if err == nil || atomicwork.Classify(err) != atomicwork.Transient || try == verifyCallTries {
-			return err
-		}
-		wait := atomicwork.RetryAfterOf(err)
-		if wait <= 0 {
-			wait = verifyBackoff << (try - 1)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-	}
+	_, calls, err := readInline(ctx, func() (struct{}, error) { return struct{}{}, fn() })
+	v.out.Calls += calls
+	return err
 }
