@@ -212,20 +212,26 @@ func measureMode(ctx context.Context, sim benchSim, userID int64, run func() (re
 	if err != nil {
 		return reassignRow{}, err
 	}
-	for _, byStatus := range stats.Calls {
-		for status, n := range byStatus {
-			row.requests += n
-			if status == http.StatusTooManyRequests {
-				row.rejected += n
-			}
-		}
-	}
+	row.requests, row.rejected = requestsOf(stats)
 	left, err := sim.HeldBy(ctx, userID)
 	if err != nil {
 		return reassignRow{}, err
 	}
 	row.assets = want - left
 	return row, nil
+}
+
+// requestsOf counts the simulator's requests and the 429s among them.
+func requestsOf(stats atomicworktest.Stats) (requests, rejected int) {
+	for _, byStatus := range stats.Calls {
+		for status, n := range byStatus {
+			requests += n
+			if status == http.StatusTooManyRequests {
+				rejected += n
+			}
+		}
+	}
+	return requests, rejected
 }
 
 func printReassignTable(out io.Writer, setting string, rows []reassignRow, rps float64) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"time"
 
@@ -142,14 +141,7 @@ func measureFaults(ctx context.Context, sim benchSim, w *benchWorker, userID int
 	if err != nil {
 		return faultsRow{}, err
 	}
-	for _, byStatus := range stats.Calls {
-		for status, n := range byStatus {
-			row.requests += n
-			if status == http.StatusTooManyRequests {
-				row.rejected += n
-			}
-		}
-	}
+	row.requests, row.rejected = requestsOf(stats)
 	row.writes, row.faults = stats.WritesApplied, stats.FaultsInjected
 	left, err := sim.HeldBy(ctx, userID)
 	if err != nil {
