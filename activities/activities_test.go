@@ -15,6 +15,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // These tests run the activities against the simulator, with its fault injection proving that
@@ -236,7 +237,7 @@ func TestEnsureGrantOnceAndUndo(t *testing.T) {
 	_, err := acts.EnsureGrant(ctx, req)
 	require.Error(t, err)
 	sim.SetFaults(atomicworktest.Faults{})
-	g := retry(t, 3, func() (GrantRef, error) { return acts.EnsureGrant(ctx, req) })
+	g := retry(t, 3, func() (lifecycle.GrantRef, error) { return acts.EnsureGrant(ctx, req) })
 	assert.False(t, g.Preexisting, "granted by this workflow's lost write")
 	assert.Equal(t, 1, activeGrants(sim, user.UserID, okta))
 
@@ -274,8 +275,8 @@ func TestResolvePlanPolicyAndUnknownNames(t *testing.T) {
 	ctx := context.Background()
 	plan, err := acts.ResolvePlan(ctx, PlanRequest{Department: "Engineering"})
 	require.NoError(t, err)
-	assert.Equal(t, []PlannedEntitlement{{Name: "okta-base", ID: sim.EntitlementID("okta-base")}, {Name: "github-engineering", ID: sim.EntitlementID("github-engineering")}}, plan.Entitlements)
-	assert.Equal(t, []PlannedAssetType{{Name: "Laptop", ID: sim.AssetTypeID("Laptop")}, {Name: "Monitor", ID: sim.AssetTypeID("Monitor")}}, plan.AssetTypes)
+	assert.Equal(t, []lifecycle.PlannedEntitlement{{Name: "okta-base", ID: sim.EntitlementID("okta-base")}, {Name: "github-engineering", ID: sim.EntitlementID("github-engineering")}}, plan.Entitlements)
+	assert.Equal(t, []lifecycle.PlannedAssetType{{Name: "Laptop", ID: sim.AssetTypeID("Laptop")}, {Name: "Monitor", ID: sim.AssetTypeID("Monitor")}}, plan.AssetTypes)
 	assert.Equal(t, "policy", plan.EntitlementsFrom)
 
 	plan, err = acts.ResolvePlan(ctx, PlanRequest{Department: "Engineering", Entitlements: []string{"slack-member"}, AssetTypes: []string{"phone"}})
@@ -309,7 +310,7 @@ func TestAssignAssetConvergesAndKeepsOtherFields(t *testing.T) {
 	_, err := acts.AssignAsset(ctx, req)
 	require.Error(t, err)
 	sim.SetFaults(atomicworktest.Faults{})
-	got := retry(t, 3, func() (AssetAssignment, error) { return acts.AssignAsset(ctx, req) })
+	got := retry(t, 3, func() (lifecycle.AssetAssignment, error) { return acts.AssignAsset(ctx, req) })
 	require.True(t, got.Assigned)
 	assert.False(t, got.Preexisting)
 
@@ -358,7 +359,7 @@ func TestAssignAssetNeverGivesOneLaptopTwice(t *testing.T) {
 	}
 
 	var wg sync.WaitGroup
-	results := make([]AssetAssignment, hires)
+	results := make([]lifecycle.AssetAssignment, hires)
 	for i, uid := range users {
 		wg.Go(func() {
 			r, err := acts.AssignAsset(ctx, AssignAssetRequest{UserID: uid, AssetTypeID: sim.AssetTypeID("Laptop"), AssetTypeName: "Laptop", Since: time.Now()})

@@ -11,7 +11,7 @@ import (
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // TestOffboardingAfterAnEmailChangeInAtomicwork: the leaver's email was changed in Atomicwork
@@ -28,17 +28,17 @@ func TestOffboardingAfterAnEmailChangeInAtomicwork(t *testing.T) {
 	_, stale := e.sim.UserByEmail(leaver.Email)
 	require.False(t, stale, "no Atomicwork user has the HR record's email any more")
 
-	run := e.startOffboarding(workflows.OffboardingInput{EmployeeID: id, Email: leaver.Email,
-		LastDay: time.Now().UTC().Format(time.DateOnly), TimeZone: "UTC", Assets: workflows.AssetsReturn,
+	run := e.startOffboarding(lifecycle.OffboardingInput{EmployeeID: id, Email: leaver.Email,
+		LastDay: time.Now().UTC().Format(time.DateOnly), TimeZone: "UTC", Assets: lifecycle.AssetsReturn,
 		Immediate: true, GracePeriod: time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
-	var res workflows.OffboardingResult
+	var res lifecycle.OffboardingResult
 	err = run.Get(ctx, &res)
 	t.Logf("offboarding after the email change: result %+v, error %v", res, err)
 	require.NoError(t, err, "the leaver is found by employee id")
 
-	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
+	assert.Equal(t, lifecycle.OutcomeCompleted, res.Outcome)
 	assert.Equal(t, leaver.ID, res.UserID)
 	assert.Empty(t, e.sim.ActiveGrantsOf(leaver.ID), "the leaver keeps no access")
 	assert.Empty(t, e.sim.AssetsOf(leaver.ID), "the leaver keeps no asset")
@@ -67,9 +67,9 @@ func TestCancelledOnboardingAfterAnEmailChangeInAtomicwork(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		st, err := e.status(ctx, workflows.OnboardingID(in.EmployeeID))
+		st, err := e.status(ctx, lifecycle.OnboardingID(in.EmployeeID))
 		if assert.NoError(c, err) {
-			assert.Equal(c, workflows.StageWaitingStart, st.Stage)
+			assert.Equal(c, lifecycle.StageWaitingStart, st.Stage)
 		}
 	}, runDeadline, 250*time.Millisecond)
 
@@ -79,10 +79,10 @@ func TestCancelledOnboardingAfterAnEmailChangeInAtomicwork(t *testing.T) {
 	_, err := e.sim.Client(t).PatchUser(ctx, created.ID, atomicwork.UserInput{Email: renamed})
 	require.NoError(t, err)
 
-	require.NoError(t, e.client.CancelWorkflow(ctx, workflows.OnboardingID(in.EmployeeID), ""))
-	var res workflows.OnboardingResult
-	require.NoError(t, e.client.GetWorkflow(ctx, workflows.OnboardingID(in.EmployeeID), "").Get(ctx, &res))
-	assert.Equal(t, workflows.OutcomeCancelled, res.Outcome)
+	require.NoError(t, e.client.CancelWorkflow(ctx, lifecycle.OnboardingID(in.EmployeeID), ""))
+	var res lifecycle.OnboardingResult
+	require.NoError(t, e.client.GetWorkflow(ctx, lifecycle.OnboardingID(in.EmployeeID), "").Get(ctx, &res))
+	assert.Equal(t, lifecycle.OutcomeCancelled, res.Outcome)
 
 	u, ok := e.sim.UserByEmail(renamed)
 	require.True(t, ok)

@@ -7,12 +7,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/spf13/cobra"
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
-
-	"github.com/atomicflow/atomicflow/workflows"
 )
 
 // listFlags are the list command's filters.
@@ -86,13 +85,13 @@ func (f *listFlags) query() (string, error) {
 		if err := checkQueryValue("--stage", f.stage); err != nil {
 			return "", err
 		}
-		conds = append(conds, workflows.LifecycleStageKey.GetName()+" = "+quoteQuery(f.stage))
+		conds = append(conds, lifecycle.LifecycleStageKey.GetName()+" = "+quoteQuery(f.stage))
 	}
 	if f.employeeID != "" {
-		if p := workflows.EmployeeIDProblem(f.employeeID); p != "" {
+		if p := lifecycle.EmployeeIDProblem(f.employeeID); p != "" {
 			return "", fmt.Errorf("--employee-id: %s", p)
 		}
-		conds = append(conds, workflows.EmployeeIDKey.GetName()+" = "+quoteQuery(f.employeeID))
+		conds = append(conds, lifecycle.EmployeeIDKey.GetName()+" = "+quoteQuery(f.employeeID))
 	}
 	if f.scheduledBy != "" {
 		if err := checkQueryValue("--scheduled-by", f.scheduledBy); err != nil {
@@ -203,8 +202,8 @@ func listWorkflows(ctx context.Context, conn *connection, query string, limit in
 				Type:       e.GetType().GetName(),
 				Status:     statusName(e.GetStatus()),
 				StartTime:  e.GetStartTime().AsTime(),
-				Stage:      keywordAttr(e.GetSearchAttributes(), workflows.LifecycleStageKey.GetName()),
-				EmployeeID: keywordAttr(e.GetSearchAttributes(), workflows.EmployeeIDKey.GetName()),
+				Stage:      keywordAttr(e.GetSearchAttributes(), lifecycle.LifecycleStageKey.GetName()),
+				EmployeeID: keywordAttr(e.GetSearchAttributes(), lifecycle.EmployeeIDKey.GetName()),
 			}
 			if e.GetCloseTime() != nil {
 				t := e.GetCloseTime().AsTime()

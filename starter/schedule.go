@@ -24,7 +24,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/atomicflow/atomicflow/internal/codec"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // Schedules: recurring jobs as Temporal Schedules, with fixed ids (DESIGN.md practice 9).
@@ -93,16 +93,16 @@ type schedWorkflow struct {
 // schedWorkflows are the workflows a schedule may start, by their flag and file name.
 var schedWorkflows = map[string]schedWorkflow{
 	"reconciliation": {
-		typeName: workflows.ReconciliationWorkflowName,
-		newInput: func() any { return &workflows.ReconciliationInput{} },
+		typeName: lifecycle.ReconciliationWorkflowName,
+		newInput: func() any { return &lifecycle.ReconciliationInput{} },
 		validate: func(v any) []string {
-			in := v.(*workflows.ReconciliationInput)
+			in := v.(*lifecycle.ReconciliationInput)
 			var problems []string
 			if in.WorkspaceID < 0 {
 				problems = append(problems, "input.workspace_id\x00is negative: use 0 for the worker's default workspace")
 			}
 			if in.StaleOnboardingDays < 0 {
-				problems = append(problems, fmt.Sprintf("input.stale_onboarding_days\x00is negative: use 0 for the default (%d days)", workflows.DefaultStaleOnboardingDays))
+				problems = append(problems, fmt.Sprintf("input.stale_onboarding_days\x00is negative: use 0 for the default (%d days)", lifecycle.DefaultStaleOnboardingDays))
 			}
 			if val, ok := v.(interface{ Validate() error }); ok && len(problems) == 0 {
 				if err := val.Validate(); err != nil {
@@ -113,18 +113,18 @@ var schedWorkflows = map[string]schedWorkflow{
 		},
 		summary: func(id string, v any) string {
 			s := "Reconciliation · schedule " + id
-			if v.(*workflows.ReconciliationInput).DryRun {
+			if v.(*lifecycle.ReconciliationInput).DryRun {
 				s += " · dry run"
 			}
 			return s
 		},
 		details: func(id string, v any) string {
-			in := v.(*workflows.ReconciliationInput)
+			in := v.(*lifecycle.ReconciliationInput)
 			ws := "the worker's default"
 			if in.WorkspaceID != 0 {
 				ws = fmt.Sprint(in.WorkspaceID)
 			}
-			days := workflows.DefaultStaleOnboardingDays
+			days := lifecycle.DefaultStaleOnboardingDays
 			if in.StaleOnboardingDays > 0 {
 				days = in.StaleOnboardingDays
 			}
@@ -136,7 +136,7 @@ var schedWorkflows = map[string]schedWorkflow{
 			b.WriteString("**Managed by:** `starter schedule`\n")
 			return b.String()
 		},
-		stage: workflows.StageReconScanning,
+		stage: lifecycle.StageReconScanning,
 	},
 }
 
@@ -191,7 +191,7 @@ func (s schedSource) build(label func(field string) string) (schedDef, error) {
 	d := schedDef{id: s.ID, paused: s.Paused, note: s.Note, pauseOnFailure: s.PauseOnFailure}
 
 	if !schedIDPattern.MatchString(s.ID) {
-		bad("id", fmt.Sprintf("%q is not a schedule id: use letters, digits, '.', '_' and '-' (at most 200), e.g. %s", s.ID, workflows.NightlyReconciliationScheduleID))
+		bad("id", fmt.Sprintf("%q is not a schedule id: use letters, digits, '.', '_' and '-' (at most 200), e.g. %s", s.ID, lifecycle.NightlyReconciliationScheduleID))
 	}
 	wf, ok := schedWorkflows[s.Workflow]
 	if !ok {
@@ -374,7 +374,7 @@ func (d schedDef) action(taskQueue string) *client.ScheduleWorkflowAction {
 		// Ids and settings only: the UI shows these to everyone.
 		StaticSummary:         d.wf.summary(d.id, d.input),
 		StaticDetails:         d.wf.details(d.id, d.input),
-		TypedSearchAttributes: temporal.NewSearchAttributes(workflows.LifecycleStageKey.ValueSet(d.wf.stage)),
+		TypedSearchAttributes: temporal.NewSearchAttributes(lifecycle.LifecycleStageKey.ValueSet(d.wf.stage)),
 	}
 }
 
@@ -457,7 +457,7 @@ func (d schedDef) actionDiff(got client.ScheduleAction, env schedEnv) []string {
 	if g.WorkflowExecutionTimeout != 0 || g.WorkflowRunTimeout != 0 || g.WorkflowTaskTimeout != 0 || g.RetryPolicy != nil || len(g.Memo) > 0 {
 		out = append(out, "workflow options")
 	}
-	stage, _ := g.TypedSearchAttributes.GetKeyword(workflows.LifecycleStageKey)
+	stage, _ := g.TypedSearchAttributes.GetKeyword(lifecycle.LifecycleStageKey)
 	if stage != d.wf.stage || g.TypedSearchAttributes.Size() != want.TypedSearchAttributes.Size() || len(g.UntypedSearchAttributes) > 0 {
 		out = append(out, "search attributes")
 	}
@@ -743,7 +743,7 @@ when the schedule already matches. Flags as for 'schedule create'.`
     --cron "45 1 * * *" --jitter 10m --catchup-window 2h`
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.src.ID, "id", "", "schedule id, fixed (required), e.g. "+workflows.NightlyReconciliationScheduleID)
+	fl.StringVar(&f.src.ID, "id", "", "schedule id, fixed (required), e.g. "+lifecycle.NightlyReconciliationScheduleID)
 	fl.StringVar(&f.src.Workflow, "workflow", "", "workflow to start: "+schedWorkflowNames()+" (required)")
 	fl.StringArrayVar((*[]string)(&f.src.Cron), "cron", nil, "cron `expression`, e.g. \"30 1 * * *\" (repeatable)")
 	fl.StringArrayVar(&f.calendars, "calendar", nil, "calendar spec as `JSON`, e.g. '{\"hour\":\"1\",\"minute\":\"30\"}' (repeatable)")
@@ -757,7 +757,7 @@ when the schedule already matches. Flags as for 'schedule create'.`
 	fl.StringVar(&f.src.Note, "note", "", "note shown with the schedule's state, e.g. why it is paused")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "reconciliation input: report drift without fixing it")
 	fl.Int64Var(&f.workspaceID, "workspace-id", 0, "reconciliation input: Atomicwork workspace id (default: the worker's default workspace)")
-	fl.IntVar(&f.staleOnboardingDays, "stale-onboarding-days", 0, fmt.Sprintf("reconciliation input: report onboarding requests open this many days after the start date (default %d)", workflows.DefaultStaleOnboardingDays))
+	fl.IntVar(&f.staleOnboardingDays, "stale-onboarding-days", 0, fmt.Sprintf("reconciliation input: report onboarding requests open this many days after the start date (default %d)", lifecycle.DefaultStaleOnboardingDays))
 	fl.BoolVar(&f.json, "json", false, "print JSON instead of text")
 	for _, name := range []string{"id", "workflow"} {
 		_ = cmd.MarkFlagRequired(name) // cannot fail: the flags exist

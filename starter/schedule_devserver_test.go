@@ -26,7 +26,7 @@ import (
 	"github.com/atomicflow/atomicflow/internal/codec"
 	"github.com/atomicflow/atomicflow/internal/devserver"
 	"github.com/atomicflow/atomicflow/internal/temporalenv"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // rpcCounter counts the starter's gRPC calls by method name (CreateSchedule, UpdateSchedule, ...).
@@ -145,7 +145,7 @@ func TestSchedulesOnDevServer(t *testing.T) {
 			require.Len(ct, found, 1)
 			assert.Equal(ct, "cron 15 3 * * * (UTC)", found[0].Spec)
 			assert.True(ct, found[0].Managed)
-			assert.Equal(ct, workflows.ReconciliationWorkflowName, found[0].Workflow)
+			assert.Equal(ct, lifecycle.ReconciliationWorkflowName, found[0].Workflow)
 		}, settle, 100*time.Millisecond)
 
 		d := runStarter(t, env, dialTemporal, "schedule", "describe", "--id", "s-create", "--json")
@@ -178,7 +178,7 @@ func TestSchedulesOnDevServer(t *testing.T) {
 		require.Equal(t, 0, first.code, first.stderr)
 		assert.Contains(t, first.stdout, "created   nightly-reconciliation")
 		assert.Contains(t, first.stdout, "1 created, 0 updated, 0 unchanged, 0 deleted.")
-		before := describeSchedule(t, c, workflows.NightlyReconciliationScheduleID)
+		before := describeSchedule(t, c, lifecycle.NightlyReconciliationScheduleID)
 
 		second := runStarter(t, env, rpc.dial, "schedule", "apply", "-f", shipped)
 		require.Equal(t, 0, second.code, second.stderr)
@@ -186,7 +186,7 @@ func TestSchedulesOnDevServer(t *testing.T) {
 		assert.Contains(t, second.stdout, "0 created, 0 updated, 1 unchanged, 0 deleted.")
 		assert.Equal(t, 1, rpc.get("CreateSchedule"))
 		assert.Equal(t, 0, rpc.get("UpdateSchedule"), "the second apply sends no update")
-		after := describeSchedule(t, c, workflows.NightlyReconciliationScheduleID)
+		after := describeSchedule(t, c, lifecycle.NightlyReconciliationScheduleID)
 		assert.Equal(t, before.Info.LastUpdateAt, after.Info.LastUpdateAt)
 		assert.Equal(t, before.Schedule.Spec, after.Schedule.Spec)
 
@@ -198,7 +198,7 @@ func TestSchedulesOnDevServer(t *testing.T) {
 		assert.Equal(t, time.Hour, s.Policy.CatchupWindow)
 		assert.Equal(t, "skip", overlapName(s.Policy.Overlap))
 		action := s.Action.(*client.ScheduleWorkflowAction)
-		assert.Equal(t, workflows.ReconciliationWorkflowName, action.Workflow)
+		assert.Equal(t, lifecycle.ReconciliationWorkflowName, action.Workflow)
 		assert.Equal(t, "sched-q", action.TaskQueue)
 		assert.Equal(t, "Reconciliation · schedule nightly-reconciliation", action.StaticSummary)
 
@@ -213,15 +213,15 @@ func TestSchedulesOnDevServer(t *testing.T) {
 		require.Equal(t, 0, upd.code, upd.stderr)
 		assert.Contains(t, upd.stdout, "updated   nightly-reconciliation (spec)")
 		assert.Equal(t, 1, rpc.get("UpdateSchedule"))
-		assert.Equal(t, 5*time.Minute, describeSchedule(t, c, workflows.NightlyReconciliationScheduleID).Schedule.Spec.Jitter)
+		assert.Equal(t, 5*time.Minute, describeSchedule(t, c, lifecycle.NightlyReconciliationScheduleID).Schedule.Spec.Jitter)
 
 		// Without 'paused' in the file, pausing belongs to operators: apply keeps it.
-		p := runStarter(t, env, dialTemporal, "schedule", "pause", "--id", workflows.NightlyReconciliationScheduleID, "--note", "incident 42")
+		p := runStarter(t, env, dialTemporal, "schedule", "pause", "--id", lifecycle.NightlyReconciliationScheduleID, "--note", "incident 42")
 		require.Equal(t, 0, p.code, p.stderr)
 		back := runStarter(t, env, rpc.dial, "schedule", "apply", "-f", shipped)
 		require.Equal(t, 0, back.code, back.stderr)
 		assert.Contains(t, back.stdout, "updated   nightly-reconciliation (spec)")
-		st := describeSchedule(t, c, workflows.NightlyReconciliationScheduleID).Schedule.State
+		st := describeSchedule(t, c, lifecycle.NightlyReconciliationScheduleID).Schedule.State
 		assert.True(t, st.Paused)
 		assert.Equal(t, "incident 42", st.Note)
 		again := runStarter(t, env, rpc.dial, "schedule", "apply", "-f", shipped)
@@ -232,7 +232,7 @@ func TestSchedulesOnDevServer(t *testing.T) {
 		un := runStarter(t, env, rpc.dial, "schedule", "apply", "-f", enforced)
 		require.Equal(t, 0, un.code, un.stderr)
 		assert.Contains(t, un.stdout, "updated   nightly-reconciliation (paused, note)")
-		st = describeSchedule(t, c, workflows.NightlyReconciliationScheduleID).Schedule.State
+		st = describeSchedule(t, c, lifecycle.NightlyReconciliationScheduleID).Schedule.State
 		assert.False(t, st.Paused)
 		assert.Equal(t, "managed in schedules.yaml", st.Note)
 		assert.Contains(t, runStarter(t, env, rpc.dial, "schedule", "apply", "-f", enforced).stdout, "unchanged nightly-reconciliation")
@@ -326,7 +326,7 @@ func TestSchedulesOnDevServer(t *testing.T) {
 			require.Len(ct, rows, 4)
 			for _, row := range rows {
 				assert.True(ct, strings.HasPrefix(row.WorkflowID, "s-steer-"), row.WorkflowID)
-				assert.Equal(ct, workflows.StageReconScanning, row.Stage, "scheduled runs start with their stage set")
+				assert.Equal(ct, lifecycle.StageReconScanning, row.Stage, "scheduled runs start with their stage set")
 			}
 		}, settle, 100*time.Millisecond)
 

@@ -7,12 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-
-	"github.com/atomicflow/atomicflow/workflows"
 )
 
 func r(start int, endStep ...int) client.ScheduleRange {
@@ -129,19 +128,19 @@ func TestScheduleSourceBuild(t *testing.T) {
 	d, err := schedSource{ID: "nightly-reconciliation", Workflow: "reconciliation", Cron: flexList{"30 1 * * *"},
 		Input: map[string]any{"dry_run": true, "stale_onboarding_days": 7}, Jitter: "10m"}.build(label)
 	require.NoError(t, err)
-	assert.Equal(t, &workflows.ReconciliationInput{DryRun: true, StaleOnboardingDays: 7}, d.input)
+	assert.Equal(t, &lifecycle.ReconciliationInput{DryRun: true, StaleOnboardingDays: 7}, d.input)
 	assert.Equal(t, enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, d.overlap, "overlap is explicit")
 	assert.Equal(t, time.Hour, d.catchupWindow, "the catch-up window is explicit, never the server's year")
 	assert.Equal(t, "UTC", d.spec.TimeZoneName)
 	assert.Equal(t, 10*time.Minute, d.spec.Jitter)
 	a := d.action("q")
 	assert.Equal(t, "nightly-reconciliation", a.ID)
-	assert.Equal(t, workflows.ReconciliationWorkflowName, a.Workflow)
+	assert.Equal(t, lifecycle.ReconciliationWorkflowName, a.Workflow)
 	assert.Equal(t, "q", a.TaskQueue)
 	assert.Equal(t, "Reconciliation · schedule nightly-reconciliation · dry run", a.StaticSummary)
-	stage, ok := a.TypedSearchAttributes.GetKeyword(workflows.LifecycleStageKey)
+	stage, ok := a.TypedSearchAttributes.GetKeyword(lifecycle.LifecycleStageKey)
 	assert.True(t, ok)
-	assert.Equal(t, workflows.StageReconScanning, stage)
+	assert.Equal(t, lifecycle.StageReconScanning, stage)
 	assert.Equal(t, map[string]any{managedMemoKey: managedMemoValue}, d.options("q").Memo)
 
 	_, err = schedSource{ID: "x", Workflow: "reconciliation", Cron: flexList{"0 0 * * *"}, Input: map[string]any{"dry_runs": true}}.build(label)
@@ -177,8 +176,8 @@ func TestShippedSchedulesFileIsValid(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, defs, 1)
 	d := defs[0]
-	assert.Equal(t, workflows.NightlyReconciliationScheduleID, d.id)
-	assert.Equal(t, workflows.ReconciliationWorkflowName, d.wf.typeName)
+	assert.Equal(t, lifecycle.NightlyReconciliationScheduleID, d.id)
+	assert.Equal(t, lifecycle.ReconciliationWorkflowName, d.wf.typeName)
 	assert.Equal(t, "30 1 * * *", cronText(d.spec.Calendars[0]))
 	assert.Equal(t, "UTC", d.spec.TimeZoneName)
 	assert.Equal(t, 10*time.Minute, d.spec.Jitter)

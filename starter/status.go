@@ -12,13 +12,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
-
-	"github.com/atomicflow/atomicflow/workflows"
 )
 
 // workflowKind is one of atomicflow's workflow types, as status, list and watch know it.
@@ -29,10 +28,10 @@ type workflowKind struct {
 }
 
 var workflowKinds = []workflowKind{
-	{"onboarding", workflows.OnboardingWorkflowName, workflows.QueryStatus},
-	{"offboarding", workflows.OffboardingWorkflowName, workflows.QueryStatus},
-	{"reassignment", workflows.ReassignmentWorkflowName, workflows.QueryProgress},
-	{"reconciliation", workflows.ReconciliationWorkflowName, workflows.QueryStatus},
+	{"onboarding", lifecycle.OnboardingWorkflowName, lifecycle.QueryStatus},
+	{"offboarding", lifecycle.OffboardingWorkflowName, lifecycle.QueryStatus},
+	{"reassignment", lifecycle.ReassignmentWorkflowName, lifecycle.QueryProgress},
+	{"reconciliation", lifecycle.ReconciliationWorkflowName, lifecycle.QueryStatus},
 }
 
 // kindOfType returns the kind of a workflow type; unknown types get the status query.
@@ -42,7 +41,7 @@ func kindOfType(typeName string) workflowKind {
 			return k
 		}
 	}
-	return workflowKind{name: "", typeName: typeName, query: workflows.QueryStatus}
+	return workflowKind{name: "", typeName: typeName, query: lifecycle.QueryStatus}
 }
 
 // scheduledByKey is the system search attribute naming the schedule that started a run.
@@ -126,8 +125,8 @@ func takeSnapshot(ctx context.Context, a *app, conn *connection, id string, with
 		UIURL:      workflowURL(a.env("ATOMICFLOW_UI_URL", defaultUIURL), conn.Namespace, id),
 		Query:      kind.query,
 	}
-	s.Stage, _ = desc.TypedSearchAttributes.GetKeyword(workflows.LifecycleStageKey)
-	s.EmployeeID, _ = desc.TypedSearchAttributes.GetKeyword(workflows.EmployeeIDKey)
+	s.Stage, _ = desc.TypedSearchAttributes.GetKeyword(lifecycle.LifecycleStageKey)
+	s.EmployeeID, _ = desc.TypedSearchAttributes.GetKeyword(lifecycle.EmployeeIDKey)
 	s.ScheduledBy, _ = desc.TypedSearchAttributes.GetKeyword(scheduledByKey)
 	s.Summary, _ = desc.GetStaticSummary() // informative only
 
@@ -320,7 +319,7 @@ func printSnapshot(w io.Writer, s *workflowSnapshot) {
 func datedKind(kind string) bool { return kind == "onboarding" || kind == "offboarding" }
 
 // failedStep is an onboarding step that failed for good: the step and its error.
-func failedStep(f *workflows.StepFailure) string {
+func failedStep(f *lifecycle.StepFailure) string {
 	return f.Step + ": " + f.Error
 }
 
@@ -328,7 +327,7 @@ func failedStep(f *workflows.StepFailure) string {
 func stateLines(kind string, raw json.RawMessage) []line {
 	switch kind {
 	case "onboarding":
-		var st workflows.OnboardingStatus
+		var st lifecycle.OnboardingStatus
 		if json.Unmarshal(raw, &st) == nil {
 			out := []line{{"Stage", st.Stage}, {"Day one", fmt.Sprintf("%s (%s)", orNone(st.StartDate), zoneName(st.TimeZone))}}
 			if st.UserID != 0 {
@@ -351,7 +350,7 @@ func stateLines(kind string, raw json.RawMessage) []line {
 			return out
 		}
 	case "offboarding":
-		var st workflows.OffboardingStatus
+		var st lifecycle.OffboardingStatus
 		if json.Unmarshal(raw, &st) == nil {
 			out := []line{{"Stage", st.Stage}}
 			if !st.ScheduledAt.IsZero() {
@@ -392,7 +391,7 @@ func stateLines(kind string, raw json.RawMessage) []line {
 			return out
 		}
 	case "reassignment":
-		var p workflows.ReassignmentProgress
+		var p lifecycle.ReassignmentProgress
 		if json.Unmarshal(raw, &p) == nil {
 			out := []line{{"Stage", p.Stage}, {"Progress", progressText(p)}}
 			if p.Plan == nil && isPlanning(p.Stage) {
@@ -416,7 +415,7 @@ func stateLines(kind string, raw json.RawMessage) []line {
 			for _, n := range p.Notes {
 				out = append(out, line{"Note", n})
 			}
-			if !p.Confirmed && p.Stage == workflows.StageReassignConfirming {
+			if !p.Confirmed && p.Stage == lifecycle.StageReassignConfirming {
 				out = append(out, line{"Confirmation", fmt.Sprintf("needed (more than %d assets match)", p.ConfirmAbove)})
 			}
 			if p.DryRun {
@@ -428,7 +427,7 @@ func stateLines(kind string, raw json.RawMessage) []line {
 	return genericLines(raw, "")
 }
 
-func progressText(p workflows.ReassignmentProgress) string {
+func progressText(p lifecycle.ReassignmentProgress) string {
 	s := fmt.Sprintf("%d of %d done, %d skipped, %d failed, %d remaining", p.Done, p.Total, p.Skipped, p.Failed, p.Remaining)
 	if p.Unfinished > 0 {
 		s += fmt.Sprintf(", %d found still to do by verification %d", p.Unfinished, p.Verifications)
@@ -439,8 +438,8 @@ func progressText(p workflows.ReassignmentProgress) string {
 // unfinishedResult is the error of a completed workflow whose result says work remains: a
 // reassignment that ended incomplete. Nil otherwise.
 func unfinishedResult(workflowID, kind string, raw json.RawMessage) error {
-	var r workflows.ReassignmentReport
-	if kind != "reassignment" || json.Unmarshal(raw, &r) != nil || r.Outcome != workflows.OutcomeIncomplete {
+	var r lifecycle.ReassignmentReport
+	if kind != "reassignment" || json.Unmarshal(raw, &r) != nil || r.Outcome != lifecycle.OutcomeIncomplete {
 		return nil
 	}
 	return fmt.Errorf("%s is incomplete: %s", workflowID, unfinishedText(r.Unfinished, r.Verifications))
@@ -452,7 +451,7 @@ func resultLines(kind string, raw json.RawMessage) []line {
 	add := func(label, value string) { out = append(out, line{"  " + label, value}) }
 	switch kind {
 	case "onboarding":
-		var r workflows.OnboardingResult
+		var r lifecycle.OnboardingResult
 		if json.Unmarshal(raw, &r) == nil {
 			add("Outcome", r.Outcome)
 			if r.Reason != "" {
@@ -480,7 +479,7 @@ func resultLines(kind string, raw json.RawMessage) []line {
 			return out
 		}
 	case "offboarding":
-		var r workflows.OffboardingResult
+		var r lifecycle.OffboardingResult
 		if json.Unmarshal(raw, &r) == nil {
 			add("Outcome", r.Outcome)
 			if r.Reason != "" {
@@ -502,14 +501,14 @@ func resultLines(kind string, raw json.RawMessage) []line {
 			return out
 		}
 	case "reassignment":
-		var r workflows.ReassignmentReport
+		var r lifecycle.ReassignmentReport
 		if json.Unmarshal(raw, &r) == nil {
 			add("Outcome", r.Outcome)
 			if r.Reason != "" {
 				add("Reason", r.Reason)
 			}
 			add("Assets", fmt.Sprintf("%d of %d done, %d skipped, %d failed, %d not processed", r.Done, r.Total, r.Skipped, r.Failed, r.NotProcessed))
-			if r.Outcome == workflows.OutcomeIncomplete {
+			if r.Outcome == lifecycle.OutcomeIncomplete {
 				add("Still to do", unfinishedText(r.Unfinished, r.Verifications))
 			}
 			for _, n := range r.Notes {
@@ -525,7 +524,7 @@ func resultLines(kind string, raw json.RawMessage) []line {
 			return out
 		}
 	case "reconciliation":
-		var r workflows.ReconciliationReport
+		var r lifecycle.ReconciliationReport
 		if json.Unmarshal(raw, &r) == nil {
 			add("Dry run", fmt.Sprint(r.DryRun))
 			add("Drift", fmt.Sprintf("%d found, %d fixed, %d failed", len(r.Drift), r.Fixed, r.Failed))

@@ -7,10 +7,9 @@ import (
 	"sort"
 	"time"
 
+	"github.com/atomicflow/atomicflow/lifecycle"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/converter"
-
-	"github.com/atomicflow/atomicflow/workflows"
 )
 
 // What status adds to a workflow's describe and query: the activities that keep failing, the
@@ -114,7 +113,7 @@ func historyDate(ctx context.Context, conn *connection, kind, id string) (label,
 const planning = "planning (not known yet)"
 
 func isPlanning(stage string) bool {
-	return stage == workflows.StagePlanning || stage == workflows.StageOffPlanning || stage == workflows.StageReassignPlanning
+	return stage == lifecycle.StagePlanning || stage == lifecycle.StageOffPlanning || stage == lifecycle.StageReassignPlanning
 }
 
 // orPlanning is orNone, except while the run still plans: then nothing is not "none".

@@ -7,14 +7,13 @@ import (
 	"io"
 	"time"
 
+	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
-
-	"github.com/atomicflow/atomicflow/workflows"
 )
 
 // Steering: one update to a running workflow, bounded by --timeout, that says exactly what
@@ -61,7 +60,7 @@ func (u *employeeSteerFlags) bind(cmd *cobra.Command, person string) {
 
 // check adds the problems of the flags every employee steering command has.
 func (u *employeeSteerFlags) check(p *flagProblems) {
-	p.add("--employee-id", workflows.EmployeeIDProblem(u.employeeID))
+	p.add("--employee-id", lifecycle.EmployeeIDProblem(u.employeeID))
 	p.add("--timeout", u.steer.check())
 }
 

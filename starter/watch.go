@@ -10,9 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/spf13/cobra"
-
-	"github.com/atomicflow/atomicflow/workflows"
 )
 
 func newWatchCmd(a *app) *cobra.Command {
@@ -145,7 +144,7 @@ func factsOf(s *workflowSnapshot) []fact {
 	}
 	switch s.Kind {
 	case "onboarding":
-		var st workflows.OnboardingStatus
+		var st lifecycle.OnboardingStatus
 		if json.Unmarshal(s.State, &st) == nil {
 			for _, d := range st.Done {
 				out = append(out, fact{"done:" + d, "done", d})
@@ -162,7 +161,7 @@ func factsOf(s *workflowSnapshot) []fact {
 			return out
 		}
 	case "offboarding":
-		var st workflows.OffboardingStatus
+		var st lifecycle.OffboardingStatus
 		if json.Unmarshal(s.State, &st) == nil {
 			if !st.ScheduledAt.IsZero() {
 				out = append(out, fact{"scheduled", "access ends", st.ScheduledAt.UTC().Format(time.RFC3339)})
@@ -179,7 +178,7 @@ func factsOf(s *workflowSnapshot) []fact {
 			return out
 		}
 	case "reassignment":
-		var p workflows.ReassignmentProgress
+		var p lifecycle.ReassignmentProgress
 		if json.Unmarshal(s.State, &p) == nil {
 			out = append(out, fact{"progress", "progress", progressText(p)})
 			if p.Paused {

@@ -32,7 +32,7 @@ const (
 // keyBlocking runs a lifecycle workflow's activities so that one refused for the worker's key
 // blocks the run: it holds the run's stage while blocked.
 type keyBlocking struct {
-	blockedStage string // StageBlocked or StageOffBlocked
+	blockedStage string // lifecycle.StageBlocked or lifecycle.StageOffBlocked
 	workspaceID  int64
 	stage        *string // the run's status.Stage
 	blocked      *string // the run's status.Blocked

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -15,9 +16,9 @@ var recorded = []struct {
 	workflow any
 	glob     string
 }{
-	{OnboardingWorkflowName, Onboarding, "onboarding-*.json"},
-	{OffboardingWorkflowName, Offboarding, "offboarding-*.json"},
-	{ReassignmentWorkflowName, Reassignment, "reassignment-*.json"},
+	{lifecycle.OnboardingWorkflowName, Onboarding, "onboarding-*.json"},
+	{lifecycle.OffboardingWorkflowName, Offboarding, "offboarding-*.json"},
+	{lifecycle.ReassignmentWorkflowName, Reassignment, "reassignment-*.json"},
 }
 
 // TestReplayRecordedHistories replays histories recorded from real runs (the e2e tests record
