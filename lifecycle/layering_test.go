@@ -6,9 +6,10 @@ import (
 	"testing"
 )
 
-// TestStartersLinkNoWorkerCode keeps the CLI and the webhook receiver free of worker code: they
-// reach runs through this contract, and an import of workflows, activities or the API client
-// (with resty) would put Atomicwork-calling code into binaries that must never hold the key.
+// TestStartersLinkNoWorkerCode keeps the CLI, the webhook receiver and the package that starts
+// their runs free of worker code: they reach runs through this contract, and an import of
+// workflows, activities or the API client (with resty) would put Atomicwork-calling code into
+// binaries that must never hold the key.
 func TestStartersLinkNoWorkerCode(t *testing.T) {
 	forbidden := []string{
 		"github.com/atomicflow/atomicflow/workflows",
@@ -16,7 +17,7 @@ func TestStartersLinkNoWorkerCode(t *testing.T) {
 		"github.com/atomicflow/atomicflow/atomicwork",
 		"github.com/go-resty/resty/v2",
 	}
-	for _, pkg := range []string{"../starter", "../hrevents", "."} {
+	for _, pkg := range []string{"../starter", "../hrevents", "../runs", "."} {
 		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
 		if err != nil {
 			t.Fatalf("go list -deps %s: %v\n%s", pkg, err, out)
