@@ -1,7 +1,7 @@
 // Package hrevents receives HR webhooks in atomicflow's generic format (HR-EVENTS.md): it
 // verifies their signatures, parses and validates each into one Event type, and routes it to
-// workflow starts and updates on the deterministic workflow ids. It knows Temporal only through
-// the Temporal interface, which the starter implements.
+// workflow starts and updates on the deterministic workflow ids. It reaches Temporal only through
+// the Runs port, which runs.Temporal implements.
 package hrevents
 
 import (

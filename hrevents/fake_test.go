@@ -7,12 +7,14 @@ import (
 	"time"
 
 	"github.com/atomicflow/atomicflow/lifecycle"
+	"github.com/atomicflow/atomicflow/runs"
 )
 
-// fakeTemporal keeps runs per workflow id the way Temporal does for our start options: a start
-// reaches the running run (USE_EXISTING), a closed run blocks a new one unless it failed or rerun
-// allows it, and update ids are de-duplicated per run.
-type fakeTemporal struct {
+// fakeRuns keeps runs per workflow id the way Temporal does for runs' start options: a start
+// reaches the running run (USE_EXISTING), a closed run blocks a new one unless it failed or the
+// delivery runs it again, and update ids are de-duplicated per run. A new run begins in the stage
+// its start options set.
+type fakeRuns struct {
 	mu     sync.Mutex
 	runs   map[string][]*fakeRun
 	calls  []string
@@ -30,15 +32,15 @@ type fakeRun struct {
 	closedAt time.Time
 	started  time.Time
 	input    any
-	updates  []Update
+	updates  []runs.Update
 }
 
-func newFake() *fakeTemporal {
-	return &fakeTemporal{runs: map[string][]*fakeRun{}, clock: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)}
+func newFake() *fakeRuns {
+	return &fakeRuns{runs: map[string][]*fakeRun{}, clock: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)}
 }
 
 // latest is the workflow id's latest run, nil when none.
-func (f *fakeTemporal) latest(id string) *fakeRun {
+func (f *fakeRuns) latest(id string) *fakeRun {
 	if rs := f.runs[id]; len(rs) > 0 {
 		return rs[len(rs)-1]
 	}
@@ -46,7 +48,7 @@ func (f *fakeTemporal) latest(id string) *fakeRun {
 }
 
 // seed adds a run in the given state.
-func (f *fakeTemporal) seed(id string, running bool, stage, outcome string, closedAt time.Time) *fakeRun {
+func (f *fakeRuns) seed(id string, running bool, stage, outcome string, closedAt time.Time) *fakeRun {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r := &fakeRun{id: fmt.Sprintf("run-%d", len(f.runs[id])+1), running: running, stage: stage, outcome: outcome, closedAt: closedAt}
@@ -54,34 +56,75 @@ func (f *fakeTemporal) seed(id string, running bool, stage, outcome string, clos
 	return r
 }
 
-func (f *fakeTemporal) record(format string, args ...any) error {
+func (f *fakeRuns) record(format string, args ...any) error {
 	f.calls = append(f.calls, fmt.Sprintf(format, args...))
 	if f.down {
-		return fmt.Errorf("%w: connection refused", ErrUnavailable)
+		return fmt.Errorf("%w: connection refused", runs.ErrUnavailable)
 	}
 	return nil
 }
 
+func (f *fakeRuns) Deliver(_ context.Context, d runs.Delivery) (runs.Run, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := d.WorkflowID
+	var err error
+	switch {
+	case d.Start == nil:
+		err = f.record("update %s %s", id, d.Update.Name)
+	case d.Update == nil:
+		err = f.record("start %s rerun=%t", id, d.Again)
+	default:
+		err = f.record("update-with-start %s %s rerun=%t", id, d.Update.Name, d.Again)
+	}
+	if err != nil {
+		return runs.Run{}, err
+	}
+	var r *fakeRun
+	if d.Start == nil {
+		if r = f.latest(id); r == nil || !r.running {
+			return runs.Run{WorkflowID: id}, runs.ErrNotRunning
+		}
+	} else if r, err = f.start(d); r == nil {
+		return runs.Run{}, err
+	} else if err != nil {
+		return runs.Run{WorkflowID: id, RunID: r.id}, err
+	}
+	run := runs.Run{WorkflowID: id, RunID: r.id}
+	if d.Update == nil {
+		return run, nil
+	}
+	return run, f.apply(r, *d.Update)
+}
+
 // start returns the run a start reaches or creates.
-func (f *fakeTemporal) start(id, stage string, in any, rerun bool) (*fakeRun, error) {
-	r := f.latest(id)
+func (f *fakeRuns) start(d runs.Delivery) (*fakeRun, error) {
+	s, err := runs.StartOf(d.Start, "fake-queue")
+	if err != nil {
+		return nil, err
+	}
+	if s.ID() != d.WorkflowID {
+		return nil, fmt.Errorf("a delivery to %s carries the input of %s", d.WorkflowID, s.ID())
+	}
+	r := f.latest(d.WorkflowID)
 	switch {
 	case r != nil && r.running:
 		return r, nil
-	case r != nil && r.outcome != "failed" && !rerun:
-		return r, ErrClosed
+	case r != nil && r.outcome != "failed" && !d.Again:
+		return r, &runs.AlreadyRanError{WorkflowID: d.WorkflowID, RunID: r.id}
 	}
-	r = &fakeRun{id: fmt.Sprintf("run-%d", len(f.runs[id])+1), running: true, stage: stage, input: in, started: f.clock}
-	f.runs[id] = append(f.runs[id], r)
+	stage, _ := s.Options.TypedSearchAttributes.GetKeyword(lifecycle.LifecycleStageKey)
+	r = &fakeRun{id: fmt.Sprintf("run-%d", len(f.runs[d.WorkflowID])+1), running: true, stage: stage, input: d.Start, started: f.clock}
+	f.runs[d.WorkflowID] = append(f.runs[d.WorkflowID], r)
 	return r, nil
 }
 
-func (f *fakeTemporal) apply(r *fakeRun, u Update) error {
+func (f *fakeRuns) apply(r *fakeRun, u runs.Update) error {
 	if f.reject != "" {
-		return &RejectedError{Reason: f.reject}
+		return &runs.RejectedError{Reason: f.reject}
 	}
 	if f.stale != "" {
-		return &StaleError{Reason: f.stale}
+		return &runs.RejectedError{Reason: f.stale, Stale: true}
 	}
 	for _, prev := range r.updates {
 		if prev.ID == u.ID {
@@ -92,59 +135,21 @@ func (f *fakeTemporal) apply(r *fakeRun, u Update) error {
 	return nil
 }
 
-func (f *fakeTemporal) StartOnboarding(_ context.Context, in lifecycle.OnboardingInput, rerun bool) (Run, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	id := lifecycle.OnboardingID(in.EmployeeID)
-	if err := f.record("start %s rerun=%t", id, rerun); err != nil {
-		return Run{}, err
-	}
-	r, err := f.start(id, lifecycle.StagePlanning, in, rerun)
-	return Run{WorkflowID: id, RunID: r.id}, err
-}
-
-func (f *fakeTemporal) UpdateWithStartOffboarding(_ context.Context, in lifecycle.OffboardingInput, u Update, rerun bool) (Run, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	id := lifecycle.OffboardingID(in.EmployeeID)
-	if err := f.record("update-with-start %s %s rerun=%t", id, u.Name, rerun); err != nil {
-		return Run{}, err
-	}
-	r, err := f.start(id, lifecycle.StageOffPlanning, in, rerun)
-	if err != nil {
-		return Run{WorkflowID: id, RunID: r.id}, err
-	}
-	return Run{WorkflowID: id, RunID: r.id}, f.apply(r, u)
-}
-
-func (f *fakeTemporal) Update(_ context.Context, id string, u Update) (Run, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.record("update %s %s", id, u.Name); err != nil {
-		return Run{}, err
-	}
-	r := f.latest(id)
-	if r == nil || !r.running {
-		return Run{WorkflowID: id}, ErrNotRunning
-	}
-	return Run{WorkflowID: id, RunID: r.id}, f.apply(r, u)
-}
-
-func (f *fakeTemporal) Describe(_ context.Context, id string) (RunInfo, error) {
+func (f *fakeRuns) Latest(_ context.Context, id string) (runs.RunInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.record("describe %s", id); err != nil {
-		return RunInfo{}, err
+		return runs.RunInfo{}, err
 	}
 	r := f.latest(id)
 	if r == nil {
-		return RunInfo{}, ErrNotFound
+		return runs.RunInfo{}, runs.ErrNotFound
 	}
-	return RunInfo{RunID: r.id, Running: r.running, Stage: r.stage, StartedAt: r.started, ClosedAt: r.closedAt, Outcome: r.outcome}, nil
+	return runs.RunInfo{RunID: r.id, Running: r.running, Stage: r.stage, StartedAt: r.started, ClosedAt: r.closedAt, Outcome: r.outcome}, nil
 }
 
 // countRunsStarted counts the runs starts created (seeded ones aside).
-func (f *fakeTemporal) countRunsStarted() int {
+func (f *fakeRuns) countRunsStarted() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := 0
@@ -158,7 +163,7 @@ func (f *fakeTemporal) countRunsStarted() int {
 	return n
 }
 
-func (f *fakeTemporal) countRuns(id string) int {
+func (f *fakeRuns) countRuns(id string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.runs[id])

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/atomicflow/atomicflow/runs"
 )
 
 // MaxBodyBytes is the largest delivery accepted; a larger one is answered 413.
@@ -33,11 +35,12 @@ const (
 // CodeBusy (503): every body slot is taken; the delivery was not read.
 const CodeBusy = "receiver_busy"
 
-// Config configures a Handler; Secrets, Temporal, Logger and Metrics are required.
+// Config configures a Handler; Secrets, Runs, Logger and Metrics are required.
 type Config struct {
 	// Secrets are the webhook secrets: one, or two while they are rotated.
-	Secrets  []string
-	Temporal Temporal
+	Secrets []string
+	// Runs is how events reach Temporal.
+	Runs Runs
 	// Logger gets one line per delivery, without the body or anything personal.
 	Logger *slog.Logger
 	// Metrics is where the delivery metrics are registered (served at /metrics by the starter).
@@ -93,7 +96,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	return &Handler{
-		verifier: v, router: NewRouter(cfg.Temporal, cfg.Now, orDefault(cfg.MaxPastDays, DefaultMaxPastDays)), metrics: m, logger: cfg.Logger,
+		verifier: v, router: NewRouter(cfg.Runs, cfg.Now, orDefault(cfg.MaxPastDays, DefaultMaxPastDays)), metrics: m, logger: cfg.Logger,
 		timeout: orDefault(cfg.Timeout, DefaultTimeout), retryAfter: orDefault(cfg.RetryAfter, DefaultRetryAfter),
 		seen:  newSeen(orDefault(cfg.Remember, DefaultRemember)),
 		slots: make(chan struct{}, orDefault(cfg.MaxInFlight, DefaultMaxInFlight)),
@@ -291,7 +294,7 @@ func (h *Handler) problem(err error) *Problem {
 	switch {
 	case errors.As(err, &p):
 		return p
-	case errors.Is(err, ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, runs.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		return &Problem{Status: http.StatusServiceUnavailable, Code: CodeTemporalDown,
 			Message: "Temporal did not take the event in time; nothing was lost: deliver it again after Retry-After seconds"}
 	}

@@ -18,21 +18,22 @@ import (
 
 	"github.com/atomicflow/atomicflow/internal/syncbuf"
 	"github.com/atomicflow/atomicflow/lifecycle"
+	"github.com/atomicflow/atomicflow/runs"
 )
 
 // receiver is a Handler over the fake, signing with secretA at the fake's clock.
 type receiver struct {
 	t    *testing.T
 	h    *Handler
-	fake *fakeTemporal
+	fake *fakeRuns
 	logs *syncbuf.Buffer
 	reg  *prometheus.Registry
 }
 
-func newReceiver(t *testing.T, temporal Temporal, fake *fakeTemporal) *receiver {
+func newReceiver(t *testing.T, rs Runs, fake *fakeRuns) *receiver {
 	t.Helper()
 	logs, reg := &syncbuf.Buffer{}, prometheus.NewRegistry()
-	h, err := NewHandler(Config{Secrets: []string{secretA}, Temporal: temporal, Metrics: reg,
+	h, err := NewHandler(Config{Secrets: []string{secretA}, Runs: rs, Metrics: reg,
 		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Now: func() time.Time { return fake.clock }, Timeout: time.Second})
 	require.NoError(t, err)
 	return &receiver{t: t, h: h, fake: fake, logs: logs, reg: reg}
@@ -208,17 +209,17 @@ func TestTemporalDownIs503AndNothingIsLost(t *testing.T) {
 	assert.Equal(t, 1, f.countRuns("onboarding-E-1"))
 }
 
-// stuckTemporal never answers: the delivery's timeout must.
-type stuckTemporal struct{ fakeTemporal }
+// stuckRuns never answers a delivery: the delivery's timeout must.
+type stuckRuns struct{ fakeRuns }
 
-func (*stuckTemporal) StartOnboarding(ctx context.Context, _ lifecycle.OnboardingInput, _ bool) (Run, error) {
+func (*stuckRuns) Deliver(ctx context.Context, _ runs.Delivery) (runs.Run, error) {
 	<-ctx.Done()
-	return Run{}, ctx.Err()
+	return runs.Run{}, ctx.Err()
 }
 
 func TestSlowTemporalIs503(t *testing.T) {
 	f := newFake()
-	r := newReceiver(t, &stuckTemporal{}, f)
+	r := newReceiver(t, &stuckRuns{}, f)
 	rec := r.deliver(eventJSON("evt-1", TypeHired, nil))
 	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
 	assert.NotEmpty(t, rec.Header().Get("Retry-After"))

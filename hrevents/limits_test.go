@@ -35,7 +35,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func limitsRequest(f *fakeTemporal, body io.Reader, contentLength int64, signature string) *http.Request {
+func limitsRequest(f *fakeRuns, body io.Reader, contentLength int64, signature string) *http.Request {
 	req := httptest.NewRequest(http.MethodPost, "/hr/events", body)
 	req.ContentLength = contentLength
 	req.Header.Set("Content-Type", "application/json")
@@ -108,7 +108,7 @@ func (b *blockingBody) Read([]byte) (int, error) {
 
 func TestLargeDeliveriesOverTheInFlightCapAre503AtOnceSmallOnesStillServed(t *testing.T) {
 	f := newFake()
-	h, err := NewHandler(Config{Secrets: []string{secretA}, Temporal: f, Metrics: prometheus.NewRegistry(),
+	h, err := NewHandler(Config{Secrets: []string{secretA}, Runs: f, Metrics: prometheus.NewRegistry(),
 		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return f.clock }, MaxInFlight: 1, RetryAfter: 7 * time.Second})
 	require.NoError(t, err)
 

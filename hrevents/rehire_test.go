@@ -13,7 +13,7 @@ import (
 
 // boomerang seeds an offboarding that completed three days before the fake's clock and routes the
 // rehire that followed it; the fake's clock then moves a day on. It returns the offboarding's close.
-func boomerang(t *testing.T, f *fakeTemporal) time.Time {
+func boomerang(t *testing.T, f *fakeRuns) time.Time {
 	t.Helper()
 	closed := f.clock.Add(-72 * time.Hour)
 	off := f.seed(offID, false, lifecycle.StageOffCompleted, lifecycle.OutcomeCompleted, closed)

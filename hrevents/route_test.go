@@ -7,24 +7,25 @@ import (
 	"time"
 
 	"github.com/atomicflow/atomicflow/lifecycle"
+	"github.com/atomicflow/atomicflow/runs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // newEvent is a valid event of type typ for employee E-1, occurred an hour before the fake's clock.
-func newEvent(f *fakeTemporal, id, typ string) Event {
+func newEvent(f *fakeRuns, id, typ string) Event {
 	return Event{ID: id, Type: typ, OccurredAt: f.clock.Add(-time.Hour), Employee: Employee{
 		EmployeeID: "E-1", Email: "ana.diaz@example.com", FirstName: "Ana", LastName: "Diaz", TimeZone: "Europe/Berlin",
 		StartDate: "2026-12-01", LastWorkingDay: "2026-12-18",
 	}}
 }
 
-func route(t *testing.T, f *fakeTemporal, ev Event) (Outcome, error) {
+func route(t *testing.T, f *fakeRuns, ev Event) (Outcome, error) {
 	t.Helper()
 	return NewRouter(f, func() time.Time { return f.clock }, DefaultMaxPastDays).Route(context.Background(), ev)
 }
 
-func mustRoute(t *testing.T, f *fakeTemporal, ev Event, want string) Outcome {
+func mustRoute(t *testing.T, f *fakeRuns, ev Event, want string) Outcome {
 	t.Helper()
 	out, err := route(t, f, ev)
 	require.NoError(t, err)
@@ -33,7 +34,7 @@ func mustRoute(t *testing.T, f *fakeTemporal, ev Event, want string) Outcome {
 }
 
 // requireNotYet checks the 409 that makes the HR system deliver the event again.
-func requireNotYet(t *testing.T, f *fakeTemporal, ev Event) {
+func requireNotYet(t *testing.T, f *fakeRuns, ev Event) {
 	t.Helper()
 	_, err := route(t, f, ev)
 	var p *Problem
@@ -85,7 +86,7 @@ func TestUpdatedMovesTheStartDateOfARunningOnboarding(t *testing.T) {
 	ev := newEvent(f, "evt-2", TypeUpdated)
 	ev.Employee.StartDate = "2026-12-08"
 	mustRoute(t, f, ev, ResultApplied)
-	assert.Equal(t, []Update{{ID: "evt-2", Name: lifecycle.UpdateSetStartDate,
+	assert.Equal(t, []runs.Update{{ID: "evt-2", Name: lifecycle.UpdateSetStartDate,
 		Arg: lifecycle.SetStartDateRequest{StartDate: "2026-12-08", AsOf: ev.OccurredAt}}}, f.latest(onID).updates)
 }
 
@@ -129,7 +130,7 @@ func TestTerminatedAndChangesCarryTheirDecisionTime(t *testing.T) {
 
 	r := f.latest(offID)
 	assert.Equal(t, "2026-12-23", r.input.(lifecycle.OffboardingInput).LastDay)
-	assert.Equal(t, []Update{
+	assert.Equal(t, []runs.Update{
 		{ID: "evt-changed", Name: lifecycle.UpdateReschedule, Arg: lifecycle.RescheduleRequest{LastDay: "2026-12-23", AsOf: changed.OccurredAt}},
 		{ID: "evt-terminated", Name: lifecycle.UpdateReschedule, Arg: lifecycle.RescheduleRequest{LastDay: "2026-12-18", AsOf: terminated.OccurredAt}},
 	}, r.updates)
@@ -247,7 +248,7 @@ func TestTemporalUnavailable(t *testing.T) {
 	f := newFake()
 	f.down = true
 	_, err := route(t, f, newEvent(f, "evt-1", TypeHired))
-	require.ErrorIs(t, err, ErrUnavailable)
+	require.ErrorIs(t, err, runs.ErrUnavailable)
 }
 
 func TestStaleChangeIsIgnoredWithANote(t *testing.T) {
@@ -282,7 +283,7 @@ func TestLastDayPastTheLimitIsHeld(t *testing.T) {
 	reason := "HR last working day 2026-10-20 is 31 days in the past (more than ATOMICFLOW_HR_MAX_PAST_DAYS=30): " +
 		"confirm with `starter offboard now --employee-id E-1` or cancel with `starter offboard cancel --employee-id E-1`"
 	assert.Equal(t, reason, r.input.(lifecycle.OffboardingInput).Hold)
-	assert.Equal(t, []Update{{ID: "evt-old", Name: lifecycle.UpdateHold, Arg: lifecycle.HoldRequest{Reason: reason, AsOf: old.OccurredAt}}}, r.updates,
+	assert.Equal(t, []runs.Update{{ID: "evt-old", Name: lifecycle.UpdateHold, Arg: lifecycle.HoldRequest{Reason: reason, AsOf: old.OccurredAt}}}, r.updates,
 		"nothing is revoked: the start carries the hold, ordered like any date")
 }
 

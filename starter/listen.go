@@ -138,7 +138,7 @@ func (f *listenFlags) run(ctx context.Context, a *app) error {
 	logger := slog.New(slog.NewJSONHandler(a.stderr, nil))
 	link := newTemporalLink(a, a.taskQueue(), logger)
 	reg := prometheus.NewRegistry()
-	h, err := hrevents.NewHandler(hrevents.Config{Secrets: secrets, Temporal: link, Logger: logger, Metrics: reg,
+	h, err := hrevents.NewHandler(hrevents.Config{Secrets: secrets, Runs: link, Logger: logger, Metrics: reg,
 		Timeout: f.timeout, RetryAfter: f.retryAfter, MaxPastDays: maxPastDays, MaxInFlight: limits.maxInFlight})
 	if err != nil {
 		return usageError{fmt.Errorf("%s: %w", hrSecretsVar, err)}

@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/atomicflow/atomicflow/hrevents"
-	"github.com/atomicflow/atomicflow/lifecycle"
+	"github.com/atomicflow/atomicflow/runs"
 )
 
 // temporalLink is the receiver's way to Temporal. It dials in the background until Temporal
@@ -33,7 +33,7 @@ func newTemporalLink(a *app, queue string, logger *slog.Logger) *temporalLink {
 	return l
 }
 
-var _ hrevents.Temporal = (*temporalLink)(nil)
+var _ hrevents.Runs = (*temporalLink)(nil)
 
 // Reconnection backoff of connect.
 const (
@@ -125,42 +125,28 @@ func (l *temporalLink) close() {
 	}
 }
 
-func (l *temporalLink) temporal() (hrTemporal, error) {
+// runs is the receiver's way to the runs while connected; its starts name the HR receiver in the
+// UI.
+func (l *temporalLink) runs() (runs.Temporal, error) {
 	c := l.conn.Load()
 	if c == nil {
-		return hrTemporal{}, fmt.Errorf("%w: not connected to Temporal yet", hrevents.ErrUnavailable)
+		return runs.Temporal{}, fmt.Errorf("%w: not connected to Temporal yet", runs.ErrUnavailable)
 	}
-	return hrTemporal{c: c.Client, queue: l.queue}, nil
+	return runs.Temporal{Client: c.Client, TaskQueue: l.queue, StartedBy: runs.StartedByHR}, nil
 }
 
-func (l *temporalLink) StartOnboarding(ctx context.Context, in lifecycle.OnboardingInput, rerun bool) (hrevents.Run, error) {
-	t, err := l.temporal()
+func (l *temporalLink) Deliver(ctx context.Context, d runs.Delivery) (runs.Run, error) {
+	t, err := l.runs()
 	if err != nil {
-		return hrevents.Run{}, err
+		return runs.Run{}, err
 	}
-	return t.StartOnboarding(ctx, in, rerun)
+	return t.Deliver(ctx, d)
 }
 
-func (l *temporalLink) UpdateWithStartOffboarding(ctx context.Context, in lifecycle.OffboardingInput, u hrevents.Update, rerun bool) (hrevents.Run, error) {
-	t, err := l.temporal()
+func (l *temporalLink) Latest(ctx context.Context, workflowID string) (runs.RunInfo, error) {
+	t, err := l.runs()
 	if err != nil {
-		return hrevents.Run{}, err
+		return runs.RunInfo{}, err
 	}
-	return t.UpdateWithStartOffboarding(ctx, in, u, rerun)
-}
-
-func (l *temporalLink) Update(ctx context.Context, workflowID string, u hrevents.Update) (hrevents.Run, error) {
-	t, err := l.temporal()
-	if err != nil {
-		return hrevents.Run{}, err
-	}
-	return t.Update(ctx, workflowID, u)
-}
-
-func (l *temporalLink) Describe(ctx context.Context, workflowID string) (hrevents.RunInfo, error) {
-	t, err := l.temporal()
-	if err != nil {
-		return hrevents.RunInfo{}, err
-	}
-	return t.Describe(ctx, workflowID)
+	return t.Latest(ctx, workflowID)
 }

@@ -6,10 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/atomicflow/atomicflow/hrevents"
-	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 const hrSecret = "listen-test-secret-0123456789"
@@ -58,28 +56,4 @@ func TestListenHelpShowsHowToSign(t *testing.T) {
 	assert.Contains(t, r.stdout, "Examples:")
 	assert.Contains(t, r.stdout, "openssl dgst -sha256 -hmac")
 	assert.Contains(t, r.stdout, hrSecretsVar)
-}
-
-func TestStartedByListenRewritesTheStartersDetails(t *testing.T) {
-	on := onboardingStartOptions(lifecycle.OnboardingInput{EmployeeID: "E-1", StartDate: "2026-12-01"}, "q").StaticDetails
-	off := offboardingStartOptions(lifecycle.OffboardingInput{EmployeeID: "E-1", LastDay: "2026-12-18"}, "q").StaticDetails
-	for _, details := range []string{on, off} {
-		got := startedByListen(details)
-		assert.Contains(t, got, "**Started by:** `starter listen` (HR event)")
-		assert.NotContains(t, got, "`starter onboard`")
-		assert.NotContains(t, got, "`starter offboard`")
-	}
-}
-
-func TestUpdateOutcomeTellsAStaleChangeFromARejection(t *testing.T) {
-	stale := temporal.NewApplicationError("HR decided a newer change at 2026-11-20T11:00:00Z: this one changes nothing", lifecycle.ErrStaleChange)
-	var staleErr *hrevents.StaleError
-	require.ErrorAs(t, updateOutcome("offboarding-E-1", stale), &staleErr)
-	assert.Equal(t, "HR decided a newer change at 2026-11-20T11:00:00Z: this one changes nothing", staleErr.Reason)
-
-	refused := temporal.NewApplicationError("the offboarding is past its scheduled time", "")
-	var rejected *hrevents.RejectedError
-	require.ErrorAs(t, updateOutcome("offboarding-E-1", refused), &rejected)
-	assert.Equal(t, "the offboarding is past its scheduled time", rejected.Reason)
-	assert.NoError(t, updateOutcome("offboarding-E-1", nil))
 }
