@@ -5,17 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/atomicflow/atomicflow/lifecycle"
+	"github.com/atomicflow/atomicflow/runs"
 	"github.com/spf13/cobra"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 )
 
 // offboardFlags are the offboard command's flags; most input fields bind directly.
@@ -189,7 +187,7 @@ func (f *offboardFlags) run(cmd *cobra.Command, a *app) error {
 	if err != nil && timedOut {
 		id := lifecycle.OffboardingID(in.EmployeeID)
 		return pendingError{fmt.Errorf("the offboarding %s (with %s) was sent, but no worker answered within %s: it applies when a worker gets to it; "+
-			"check with: starter status %s (is a worker polling task queue %s?)", id, upd.name, f.timeout, id, a.taskQueue())}
+			"check with: starter status %s (is a worker polling task queue %s?)", id, upd.Name, f.timeout, id, a.taskQueue())}
 	}
 	if err != nil {
 		return err
@@ -229,24 +227,23 @@ func (f *offboardFlags) run(cmd *cobra.Command, a *app) error {
 	return nil
 }
 
-// offboardUpdate is the update an offboard command sends with its start: the flags' date as a
+// offboardingUpdate is the update an offboard command sends with its start: the flags' date as a
 // reschedule (a no-op for a run already scheduled then, or the one this call starts), or
-// revoke_now with --now or a last day that has already ended. note explains the latter.
-type offboardUpdate struct {
-	name string
-	arg  any
-}
-
-func offboardingUpdate(in lifecycle.OffboardingInput, now time.Time) (upd offboardUpdate, note string) {
+// revoke_now with --now or a last day that has already ended. note explains the latter. Its id is
+// left to the SDK, which keeps it across its own retries of the call; a repeated command sends a
+// new update, which the workflow answers as a no-op when it changes nothing. (An id derived from
+// the date would answer a move back to an earlier date, A → B → A, with the stale result of the
+// first A.)
+func offboardingUpdate(in lifecycle.OffboardingInput, now time.Time) (upd runs.Update, note string) {
 	if in.Immediate {
-		return offboardUpdate{lifecycle.UpdateRevokeNow, lifecycle.RevokeNowRequest{Reason: "starter offboard --now"}}, ""
+		return runs.Update{Name: lifecycle.UpdateRevokeNow, Arg: lifecycle.RevokeNowRequest{Reason: "starter offboard --now"}}, ""
 	}
 	at, _ := lifecycle.EndOfWorkingDay(in.LastDay, in.EndOfDay, in.TimeZone) // validated by the caller
 	if !at.After(now) {
 		reason := fmt.Sprintf("the last day %s ended at %s, before the command ran", in.LastDay, at.UTC().Format(time.RFC3339))
-		return offboardUpdate{lifecycle.UpdateRevokeNow, lifecycle.RevokeNowRequest{Reason: reason}}, reason + ": offboarding now."
+		return runs.Update{Name: lifecycle.UpdateRevokeNow, Arg: lifecycle.RevokeNowRequest{Reason: reason}}, reason + ": offboarding now."
 	}
-	return offboardUpdate{lifecycle.UpdateReschedule, lifecycle.RescheduleRequest{LastDay: in.LastDay, EndOfDay: endOfDay(in.EndOfDay)}}, ""
+	return runs.Update{Name: lifecycle.UpdateReschedule, Arg: lifecycle.RescheduleRequest{LastDay: in.LastDay, EndOfDay: endOfDay(in.EndOfDay)}}, ""
 }
 
 func endOfDay(v string) string {
@@ -283,128 +280,48 @@ type offboardResult struct {
 	Failure string                       `json:"failure,omitempty"`
 }
 
-// offboardingStartOptions are the start options of an offboarding: a deterministic id, a repeat
-// reaching the running run, and no redo of a completed one (see startOffboarding for the exception).
-func offboardingStartOptions(in lifecycle.OffboardingInput, taskQueue string) client.StartWorkflowOptions {
-	summary := fmt.Sprintf("Offboarding %s · last day %s %s", in.EmployeeID, in.LastDay, zoneName(in.TimeZone))
-	if in.Immediate {
-		summary += " · immediate"
-	}
-	return client.StartWorkflowOptions{
-		ID:                       lifecycle.OffboardingID(in.EmployeeID),
-		TaskQueue:                taskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			lifecycle.EmployeeIDKey.ValueSet(in.EmployeeID),
-			lifecycle.LifecycleStageKey.ValueSet(lifecycle.StageOffPlanning),
-		),
-		// The UI shows these unencrypted by default: ids, dates and settings only, never names or emails.
-		StaticSummary: summary,
-		StaticDetails: offboardingDetails(in),
-	}
-}
-
-func offboardingDetails(in lifecycle.OffboardingInput) string {
-	ws := "the worker's default"
-	if in.WorkspaceID != 0 {
-		ws = strconv.FormatInt(in.WorkspaceID, 10)
-	}
-	assets := in.Assets
-	switch assets {
-	case "":
-		assets = lifecycle.AssetsReturn
-	case lifecycle.AssetsUser:
-		assets = "to a named user" // the recipient's email stays in the (encrypted) input
-	}
-	grace := "never deleted"
-	if d := in.Grace(); d > 0 {
-		grace = "deleted " + formatGrace(d) + " after offboarding"
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "**Employee id:** %s  \n", in.EmployeeID)
-	fmt.Fprintf(&b, "**Last day:** %s, access ends %s (%s)  \n", in.LastDay, endOfDay(in.EndOfDay), zoneName(in.TimeZone))
-	if in.Immediate {
-		b.WriteString("**Immediate:** yes  \n")
-	}
-	fmt.Fprintf(&b, "**Assets:** %s  \n", assets)
-	fmt.Fprintf(&b, "**Account:** %s  \n", grace)
-	fmt.Fprintf(&b, "**Atomicwork workspace:** %s  \n", ws)
-	b.WriteString("**Started by:** `starter offboard`\n")
-	return b.String()
-}
-
-func formatGrace(d time.Duration) string {
-	if d%(24*time.Hour) == 0 {
-		days := int(d / (24 * time.Hour))
-		if days == 1 {
-			return "1 day"
-		}
-		return fmt.Sprintf("%d days", days)
-	}
-	return d.String()
-}
-
 // startOffboarding starts the offboarding with the update, or sends the update to the running
-// one (Update-with-Start), and returns the update's answer. The update id is left to the SDK, which
-// keeps it across its own retries of the call; a repeated command sends a new update, which the
-// workflow answers as a no-op when it changes nothing. (An id derived from the date would answer a
-// move back to an earlier date, A → B → A, with the stale result of the first A.)
-func startOffboarding(ctx context.Context, c client.Client, taskQueue string, in lifecycle.OffboardingInput, upd offboardUpdate) (offboardResult, error) {
-	opts := offboardingStartOptions(in, taskQueue)
-	res, err := updateWithStart(ctx, c, opts, in, upd)
-	var already *serviceerror.WorkflowExecutionAlreadyStarted
-	if !errors.As(err, &already) {
+// one (Update-with-Start), and returns the update's answer. A completed offboarding is followed
+// by a new run only under runs' rerun rules.
+func startOffboarding(ctx context.Context, c client.Client, taskQueue string, in lifecycle.OffboardingInput, upd runs.Update) (offboardResult, error) {
+	s := runs.Offboarding(in, taskQueue)
+	res, err := updateWithStart(ctx, c, s, upd)
+	var ran *runs.AlreadyRanError
+	if !errors.As(err, &ran) {
 		return res, err
 	}
-	// The last run completed. A cancelled termination or a rehire left the employee active, so this
-	// is a new departure; any other completed offboarding is not run again.
 	var prev lifecycle.OffboardingResult
-	if err := c.GetWorkflow(ctx, opts.ID, already.RunId).Get(ctx, &prev); err != nil {
-		return offboardResult{}, fmt.Errorf("%s ran before (run %s) and its result cannot be read: %w", opts.ID, already.RunId, err)
+	if err := c.GetWorkflow(ctx, ran.WorkflowID, ran.RunID).Get(ctx, &prev); err != nil {
+		return offboardResult{}, fmt.Errorf("%s ran before (run %s) and its result cannot be read: %w", ran.WorkflowID, ran.RunID, err)
 	}
-	if prev.Outcome == lifecycle.OutcomeCancelled || prev.Outcome == lifecycle.OutcomeRehired {
-		opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
-		return updateWithStart(ctx, c, opts, in, upd)
+	if runs.OffboardingMayRunAgain(prev.Outcome) {
+		return updateWithStart(ctx, c, s.Again(), upd)
 	}
-	return offboardResult{WorkflowID: opts.ID, RunID: already.RunId, AlreadyCompleted: true, Status: statusCompleted, Result: &prev}, nil
+	return offboardResult{WorkflowID: ran.WorkflowID, RunID: ran.RunID, AlreadyCompleted: true, Status: statusCompleted, Result: &prev}, nil
 }
 
-func updateWithStart(ctx context.Context, c client.Client, opts client.StartWorkflowOptions, in lifecycle.OffboardingInput, upd offboardUpdate) (offboardResult, error) {
-	ctx, report := withStartReport(ctx)
-	op := c.NewWithStartWorkflowOperation(opts, lifecycle.OffboardingWorkflowName, in)
-	h, err := c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: op,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateName:   upd.name,
-			Args:         []any{upd.arg},
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-		},
-	})
-	var already *serviceerror.WorkflowExecutionAlreadyStarted
+func updateWithStart(ctx context.Context, c client.Client, s runs.Start, upd runs.Update) (offboardResult, error) {
+	var st lifecycle.OffboardingStatus
+	run, err := runs.UpdateWithStart(ctx, c, s, upd, &st)
+	var ran *runs.AlreadyRanError
 	switch {
-	case errors.As(err, &already):
-		return offboardResult{}, already
-	case err != nil:
-		return offboardResult{}, fmt.Errorf("cannot start or reach %s: %w", opts.ID, err)
-	}
-	run, err := op.Get(ctx)
-	if err != nil {
-		return offboardResult{}, fmt.Errorf("cannot start or reach %s: %w", opts.ID, err)
+	case errors.As(err, &ran):
+		return offboardResult{}, err
+	case err != nil && run.RunID == "":
+		return offboardResult{}, fmt.Errorf("cannot start or reach %s: %w", s.ID(), err)
 	}
 	res := offboardResult{
-		WorkflowID:     run.GetID(),
-		RunID:          run.GetRunID(),
-		AlreadyRunning: report.seen && !report.started,
-		Update:         upd.name,
+		WorkflowID:     run.WorkflowID,
+		RunID:          run.RunID,
+		AlreadyRunning: run.AlreadyRunning,
+		Update:         upd.Name,
 		Status:         statusRunning,
 	}
-	var st lifecycle.OffboardingStatus
-	if err := h.Get(ctx, &st); err != nil {
+	if err != nil {
 		if res.AlreadyRunning {
-			return res, updateFailure(opts.ID, upd.name, err, "the offboarding goes on unchanged")
+			return res, updateFailure(s.ID(), upd.Name, err, "the offboarding goes on unchanged")
 		}
-		return res, updateFailure(opts.ID, upd.name, err, fmt.Sprintf("the offboarding started (run %s) with the input's own date", res.RunID))
+		return res, updateFailure(s.ID(), upd.Name, err, fmt.Sprintf("the offboarding started (run %s) with the input's own date", res.RunID))
 	}
 	res.State = &st
 	return res, nil
@@ -417,9 +334,9 @@ func waitOffboarding(ctx context.Context, c client.Client, res *offboardResult) 
 
 // updateFailure says why an update failed: the workflow's own reason when it rejected it.
 func updateFailure(workflowID, update string, err error, after string) error {
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		return fmt.Errorf("%s rejected %s: %s (%s)", workflowID, update, app.Message(), after)
+	var rejected *runs.RejectedError
+	if errors.As(err, &rejected) {
+		return fmt.Errorf("%s rejected %s: %s (%s)", workflowID, update, rejected.Reason, after)
 	}
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {

@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/atomicflow/atomicflow/lifecycle"
+	"github.com/atomicflow/atomicflow/runs"
 	"github.com/spf13/cobra"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 )
@@ -215,61 +213,19 @@ type onboardResult struct {
 	Failure string                      `json:"failure,omitempty"`
 }
 
-// onboardingStartOptions are the start options of an onboarding: a deterministic id, a repeat
-// reaching the running run, and no redo of a completed one.
-func onboardingStartOptions(in lifecycle.OnboardingInput, taskQueue string) client.StartWorkflowOptions {
-	return client.StartWorkflowOptions{
-		ID:                       lifecycle.OnboardingID(in.EmployeeID),
-		TaskQueue:                taskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
-		// A completed onboarding comes back as an error, told apart from a running one.
-		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			lifecycle.EmployeeIDKey.ValueSet(in.EmployeeID),
-			lifecycle.LifecycleStageKey.ValueSet(lifecycle.StagePlanning),
-		),
-		// The UI shows these unencrypted by default: ids and dates only, never names or emails.
-		StaticSummary: fmt.Sprintf("Onboarding %s · day one %s", in.EmployeeID, in.StartDate),
-		StaticDetails: onboardingDetails(in),
-	}
-}
-
-func onboardingDetails(in lifecycle.OnboardingInput) string {
-	ws := "the worker's default"
-	if in.WorkspaceID != 0 {
-		ws = strconv.FormatInt(in.WorkspaceID, 10)
-	}
-	tz := in.TimeZone
-	if tz == "" {
-		tz = "UTC"
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "**Employee id:** %s  \n", in.EmployeeID)
-	fmt.Fprintf(&b, "**Day one:** %s (%s)  \n", in.StartDate, tz)
-	fmt.Fprintf(&b, "**Atomicwork workspace:** %s  \n", ws)
-	b.WriteString("**Started by:** `starter onboard`\n")
-	return b.String()
-}
-
-// startOnboarding starts the onboarding or reaches the existing one.
+// startOnboarding starts the onboarding or reaches the existing one; a completed one is not run
+// again.
 func startOnboarding(ctx context.Context, c client.Client, taskQueue string, in lifecycle.OnboardingInput) (onboardResult, error) {
-	opts := onboardingStartOptions(in, taskQueue)
-	ctx, report := withStartReport(ctx)
-	run, err := c.ExecuteWorkflow(ctx, opts, lifecycle.OnboardingWorkflowName, in)
-	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	s := runs.Onboarding(in, taskQueue)
+	run, err := runs.Execute(ctx, c, s)
+	var ran *runs.AlreadyRanError
 	switch {
-	case errors.As(err, &already):
-		return onboardResult{WorkflowID: opts.ID, RunID: already.RunId, AlreadyCompleted: true, Status: statusCompleted}, nil
+	case errors.As(err, &ran):
+		return onboardResult{WorkflowID: ran.WorkflowID, RunID: ran.RunID, AlreadyCompleted: true, Status: statusCompleted}, nil
 	case err != nil:
-		return onboardResult{}, fmt.Errorf("cannot start %s: %w", opts.ID, err)
+		return onboardResult{}, fmt.Errorf("cannot start %s: %w", s.ID(), err)
 	}
-	return onboardResult{
-		WorkflowID:     run.GetID(),
-		RunID:          run.GetRunID(),
-		AlreadyRunning: report.seen && !report.started,
-		Status:         statusRunning,
-	}, nil
+	return onboardResult{WorkflowID: run.WorkflowID, RunID: run.RunID, AlreadyRunning: run.AlreadyRunning, Status: statusRunning}, nil
 }
 
 // waitOnboarding waits for the run's end and records its result or failure in res.

@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/atomicflow/atomicflow/lifecycle"
+	"github.com/atomicflow/atomicflow/runs"
 )
 
 // stdin is where the confirmation prompt reads its answer; tests replace it.
@@ -171,49 +172,24 @@ func (f *reassignFlags) run(ctx context.Context, a *app) error {
 	}
 	defer conn.Close()
 
-	opts := reassignStartOptions(in, a.taskQueue())
-	sctx, report := withStartReport(ctx)
-	run, err := conn.ExecuteWorkflow(sctx, opts, lifecycle.ReassignmentWorkflowName, in)
+	s := runs.Reassignment(in, a.taskQueue())
+	run, err := runs.Execute(ctx, conn.Client, s)
 	if err != nil {
-		return fmt.Errorf("cannot start %s: %w", opts.ID, err)
+		return fmt.Errorf("cannot start %s: %w", s.ID(), err)
 	}
 	w := &watcher{a: a, conn: conn, batchID: in.BatchID, yes: f.yes, json: f.json}
-	w.res = reassignResult{WorkflowID: run.GetID(), RunID: run.GetRunID(), BatchID: in.BatchID,
-		AlreadyRunning: report.seen && !report.started, Namespace: conn.Namespace,
-		UIURL: workflowURL(a.env("ATOMICFLOW_UI_URL", defaultUIURL), conn.Namespace, run.GetID())}
+	w.res = reassignResult{WorkflowID: run.WorkflowID, RunID: run.RunID, BatchID: in.BatchID,
+		AlreadyRunning: run.AlreadyRunning, Namespace: conn.Namespace,
+		UIURL: workflowURL(a.env("ATOMICFLOW_UI_URL", defaultUIURL), conn.Namespace, run.WorkflowID)}
 	if !f.json {
 		if w.res.AlreadyRunning {
-			fmt.Fprintf(a.stderr, "Batch %s is already running (run %s): watching it.\n", in.BatchID, run.GetRunID())
+			fmt.Fprintf(a.stderr, "Batch %s is already running (run %s): watching it.\n", in.BatchID, run.RunID)
 		} else {
-			fmt.Fprintf(a.stderr, "Started %s (run %s).\n", run.GetID(), run.GetRunID())
+			fmt.Fprintf(a.stderr, "Started %s (run %s).\n", run.WorkflowID, run.RunID)
 		}
 		fmt.Fprintf(a.stderr, "Temporal UI: %s\n", w.res.UIURL)
 	}
 	return w.watch(ctx)
-}
-
-// reassignStartOptions: a deterministic id, a repeat reaching the running batch, and a run after
-// the end starting afresh (it skips what already moved).
-func reassignStartOptions(in lifecycle.ReassignmentInput, taskQueue string) client.StartWorkflowOptions {
-	target := "stock"
-	if !in.Target.Stock {
-		target = "a user"
-	}
-	mode := ""
-	if in.DryRun {
-		mode = " (dry run)"
-	}
-	return client.StartWorkflowOptions{
-		ID:                       lifecycle.ReassignmentID(in.BatchID),
-		TaskQueue:                taskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes:    temporal.NewSearchAttributes(lifecycle.LifecycleStageKey.ValueSet(lifecycle.StageReassignPlanning)),
-		// The UI shows these unencrypted by default: the batch id and counts, never emails or names.
-		StaticSummary: fmt.Sprintf("Asset reassignment %s to %s%s", in.BatchID, target, mode),
-		StaticDetails: fmt.Sprintf("**Batch:** %s  \n**Target:** %s  \n**Concurrency:** %d  \n**Started by:** `starter reassign`\n",
-			in.BatchID, target, in.Concurrency),
-	}
 }
 
 // reassignResult is what reassign prints with --json.

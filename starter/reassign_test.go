@@ -19,6 +19,7 @@ import (
 	"github.com/atomicflow/atomicflow/internal/devserver"
 	"github.com/atomicflow/atomicflow/internal/workerapp"
 	"github.com/atomicflow/atomicflow/lifecycle"
+	"github.com/atomicflow/atomicflow/runs"
 )
 
 func TestReassignBadCommandLinesExit2BeforeDialing(t *testing.T) {
@@ -59,7 +60,7 @@ func TestReassignStartOptionsCarryNoEmail(t *testing.T) {
 	in, err := f.input()
 	require.NoError(t, err)
 	assert.Equal(t, lifecycle.DeriveBatchID(in), in.BatchID)
-	opts := reassignStartOptions(in, "q")
+	opts := runs.Reassignment(in, "q").Options
 	assert.Equal(t, "asset-reassignment-"+in.BatchID, opts.ID)
 	assert.Equal(t, enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, opts.WorkflowIDConflictPolicy)
 	for _, s := range []string{opts.ID, opts.StaticSummary, opts.StaticDetails} {
