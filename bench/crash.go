@@ -21,6 +21,7 @@ import (
 	"github.com/atomicflow/atomicflow/internal/deadtime"
 	"github.com/atomicflow/atomicflow/internal/devserver"
 	"github.com/atomicflow/atomicflow/lifecycle"
+	"github.com/atomicflow/atomicflow/runs"
 )
 
 // crashOptions are `bench crash`'s settings.
@@ -114,14 +115,13 @@ func crashOnce(ctx context.Context, c client.Client, hostPort, apiURL, bin, suff
 		FirstName: "Crash", LastName: suffix, Department: "Engineering", TimeZone: "UTC",
 		StartDate:    time.Now().UTC().Add(-24 * time.Hour).Format(time.DateOnly),
 		Entitlements: []string{"okta-base", "github-engineering"}, AssetTypes: []string{"Laptop"}}
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: lifecycle.OnboardingID(in.EmployeeID), TaskQueue: queue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL}, lifecycle.OnboardingWorkflowName, in)
+	run, err := runs.Execute(ctx, c, runs.Onboarding(in, queue))
 	if err != nil {
 		return 0, "", err
 	}
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	inFlight, err := deadtime.Started(rctx, c, run.GetID(), "EnsureUser")
+	inFlight, err := deadtime.Started(rctx, c, run.WorkflowID, "EnsureUser")
 	if err != nil {
 		return 0, "", err
 	}
@@ -136,12 +136,12 @@ func crashOnce(ctx context.Context, c client.Client, hostPort, apiURL, bin, suff
 	}
 	killed := time.Now()
 	_ = workers[victim].Wait()
-	next, err := deadtime.NextAttempt(rctx, c, run.GetID(), inFlight)
+	next, err := deadtime.NextAttempt(rctx, c, run.WorkflowID, inFlight)
 	if err != nil {
 		return 0, "", err
 	}
 	var res lifecycle.OnboardingResult
-	if err := run.Get(rctx, &res); err != nil {
+	if err := c.GetWorkflow(rctx, run.WorkflowID, run.RunID).Get(rctx, &res); err != nil {
 		return 0, "", fmt.Errorf("the onboarding after the kill: %w", err)
 	}
 	if res.Outcome != lifecycle.OutcomeCompleted {

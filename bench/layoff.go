@@ -8,13 +8,13 @@ import (
 	"os"
 	"time"
 
-	"go.temporal.io/sdk/client"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/internal/workerapp"
 	"github.com/atomicflow/atomicflow/lifecycle"
+	"github.com/atomicflow/atomicflow/runs"
 )
 
 // layoffEntitlements are what each leaver holds, besides one laptop.
@@ -93,8 +93,7 @@ func layoffRun(ctx context.Context, wd *world, prefix string, n int, rps, worker
 		g.Go(func() error {
 			in := lifecycle.OffboardingInput{EmployeeID: u.EmployeeID, Email: u.Email, LastDay: start.UTC().Format(time.DateOnly),
 				TimeZone: "UTC", Immediate: true, GracePeriod: time.Hour}
-			_, err := wd.client.ExecuteWorkflow(gctx, client.StartWorkflowOptions{ID: lifecycle.OffboardingID(u.EmployeeID), TaskQueue: queue},
-				lifecycle.OffboardingWorkflowName, in)
+			_, err := runs.Execute(gctx, wd.client, runs.Offboarding(in, queue))
 			return err
 		})
 	}

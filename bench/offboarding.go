@@ -13,6 +13,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/lifecycle"
+	"github.com/atomicflow/atomicflow/runs"
 )
 
 // benchOffboarding schedules n offboardings for the same minute and measures, from each run's
@@ -39,7 +40,7 @@ func benchOffboarding(ctx context.Context, out io.Writer, n int, temporalBin str
 		in := lifecycle.OffboardingInput{EmployeeID: u.EmployeeID, Email: u.Email, LastDay: at.Format(time.DateOnly),
 			EndOfDay: at.Format("15:04"), TimeZone: "UTC", GracePeriod: time.Hour}
 		ids[i] = lifecycle.OffboardingID(u.EmployeeID)
-		if _, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: ids[i], TaskQueue: queue}, lifecycle.OffboardingWorkflowName, in); err != nil {
+		if _, err := runs.Execute(ctx, c, runs.Offboarding(in, queue)); err != nil {
 			return err
 		}
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/internal/devserver"
 	"github.com/atomicflow/atomicflow/lifecycle"
+	"github.com/atomicflow/atomicflow/runs"
 )
 
 // reassignOptions are the reassign benchmark's flags.
@@ -601,13 +602,12 @@ func (w *benchWorker) reassign(ctx context.Context, o reassignOptions) (reassign
 		Selector: lifecycle.AssetSelector{AssigneeEmail: atomicworktest.DefaultExtraAssetsAssignee},
 		Target:   lifecycle.AssetTarget{Stock: true}, Confirmed: true, Concurrency: o.concurrency, AssetsPerRun: o.perRun}
 	start := time.Now()
-	run, err := w.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: lifecycle.ReassignmentID(in.BatchID), TaskQueue: w.queue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL}, lifecycle.ReassignmentWorkflowName, in)
+	run, err := runs.Execute(ctx, w.c, runs.Reassignment(in, w.queue))
 	if err != nil {
 		return reassignRow{}, err
 	}
 	var rep lifecycle.ReassignmentReport
-	if err := run.Get(ctx, &rep); err != nil {
+	if err := w.c.GetWorkflow(ctx, run.WorkflowID, run.RunID).Get(ctx, &rep); err != nil { // follows continue-as-new
 		b, _ := os.ReadFile(w.logs.Name())
 		return reassignRow{}, fmt.Errorf("%w (worker log: %s)", err, b)
 	}
@@ -620,7 +620,7 @@ func (w *benchWorker) reassign(ctx context.Context, o reassignOptions) (reassign
 		row.maxEvents = max(row.maxEvents, r.Events)
 		row.sumEvents += r.Events
 	}
-	desc, err := w.c.DescribeWorkflowExecution(ctx, run.GetID(), "")
+	desc, err := w.c.DescribeWorkflowExecution(ctx, run.WorkflowID, "")
 	if err != nil {
 		return row, err
 	}

@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
@@ -23,6 +22,7 @@ import (
 	"github.com/atomicflow/atomicflow/internal/listener"
 	"github.com/atomicflow/atomicflow/internal/workerapp"
 	"github.com/atomicflow/atomicflow/lifecycle"
+	"github.com/atomicflow/atomicflow/runs"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -204,15 +204,11 @@ func deliverSigned(ctx context.Context, c *http.Client, url, body string) (time.
 	return time.Since(start), resp.StatusCode < 300
 }
 
-// startDirectly is the baseline: the start a hire makes, from Go, with the same policies.
+// startDirectly is the baseline: the start a hire makes, from Go, with the same options.
 func startDirectly(ctx context.Context, c client.Client, queue, i, startDate string) (time.Duration, bool) {
 	start := time.Now()
 	in := lifecycle.OnboardingInput{EmployeeID: "B-D" + i, Email: "bench.direct" + i + "@example.com", FirstName: "Bench", StartDate: startDate}
-	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: lifecycle.OnboardingID(in.EmployeeID), TaskQueue: queue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
-	}, lifecycle.OnboardingWorkflowName, in)
+	_, err := runs.Execute(ctx, c, runs.Onboarding(in, queue).StartedBy(runs.StartedByHR))
 	return time.Since(start), err == nil
 }
 
