@@ -100,7 +100,7 @@ func newOffboarding(ctx workflow.Context, in lifecycle.OffboardingInput) (*offbo
 		workflow.UpdateHandlerOptions{Validator: o.validateReschedule}); err != nil {
 		return nil, err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, lifecycle.UpdateRevokeNow, o.now,
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, lifecycle.UpdateRevokeNow, o.revokeAtOnce,
 		workflow.UpdateHandlerOptions{Validator: o.validateRevokeNow}); err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func (o *offboarding) plan(ctx workflow.Context) error {
 		return err
 	}
 	o.track(access)
-	if err := o.execute(apiCall(ctx, "open the offboarding request"), acts.EnsureRequest, activities.EnsureRequestRequest{
+	if err := o.execute(apiCall(ctx, "open the offboarding request"), acts.EnsureRequest, activities.RequestToOpen{
 		WorkspaceID: o.in.WorkspaceID, Marker: activities.Marker(o.id, "request"), RequesterID: o.leaver.UserID,
 		Subject:     fmt.Sprintf("Employee offboarding: %s, last day %s", o.in.EmployeeID, o.in.LastDay),
 		Description: o.planHTML(access), CatalogItem: offboardingCatalogItem,
@@ -592,7 +592,8 @@ func (o *offboarding) hold(ctx workflow.Context, req lifecycle.HoldRequest) (lif
 	return o.status, nil
 }
 
-func (o *offboarding) now(ctx workflow.Context, req lifecycle.RevokeNowRequest) (lifecycle.OffboardingStatus, error) {
+// revokeAtOnce answers the revoke_now update: the leaver is offboarded now, not at the scheduled time.
+func (o *offboarding) revokeAtOnce(ctx workflow.Context, req lifecycle.RevokeNowRequest) (lifecycle.OffboardingStatus, error) {
 	if !newestIntent(&o.dateAsOf, req.AsOf) {
 		return o.status, nil // a passed HR date superseded by a newer change
 	}
@@ -741,7 +742,7 @@ func (o *offboarding) note(ctx workflow.Context, step, body string) error {
 }
 
 func (o *offboarding) resolveRequest(ctx workflow.Context) error {
-	return o.execute(apiCall(ctx, "resolve the offboarding request"), acts.ResolveRequest, activities.ResolveRequestRequest{
+	return o.execute(apiCall(ctx, "resolve the offboarding request"), acts.ResolveRequest, activities.RequestToResolve{
 		WorkspaceID: o.in.WorkspaceID, DisplayID: o.request.DisplayID,
 	}).Get(ctx, nil)
 }
