@@ -17,6 +17,8 @@ import (
 const offboardingCatalogItem = "Employee Offboarding"
 
 // Revocations are followed until settled; one still IN_PROGRESS past the deadline is escalated.
+// These values shape the history: changing one changes the timers and activities a run records,
+// so it needs workflow.GetVersion and a replay fixture.
 const (
 	revocationDeadline  = time.Hour
 	revocationPollFirst = 2 * time.Second
@@ -292,7 +294,7 @@ func (o *offboarding) offboard(ctx workflow.Context) error {
 		if round > cleanupRounds {
 			return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 				"after %d rounds user %d still holds %d grants and %d assets: something keeps giving them back; see request %s",
-				cleanupRounds, o.leaver.UserID, len(pending.Grants), len(pending.Assets), o.request.DisplayID), "OFFBOARDING_NOT_CONVERGING", nil)
+				cleanupRounds, o.leaver.UserID, len(pending.Grants), len(pending.Assets), o.request.DisplayID), activities.ErrNotConverging, nil)
 		}
 		o.setStage(ctx, lifecycle.StageOffRevoking)
 		if err := o.revoke(ctx, pending.Grants); err != nil {
@@ -430,7 +432,7 @@ func (o *offboarding) awaitEscalations(ctx workflow.Context) error {
 	o.track(access)
 	if len(access.Grants) > 0 || len(access.Assets) > 0 {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("escalations are resolved but user %d still holds %d grants and %d assets: see request %s",
-			o.leaver.UserID, len(access.Grants), len(access.Assets), o.request.DisplayID), "OFFBOARDING_NOT_CONVERGING", nil)
+			o.leaver.UserID, len(access.Grants), len(access.Assets), o.request.DisplayID), activities.ErrNotConverging, nil)
 	}
 	return nil
 }
