@@ -51,6 +51,8 @@ func TestOffboardingAfterAnEmailChangeInAtomicwork(t *testing.T) {
 	assert.Equal(t, id, u.EmployeeID)
 	assert.Equal(t, "TERMINATED", u.EmploymentStatus)
 	assert.True(t, u.IsDeleted, "deleted after the grace period")
+	assert.Len(t, notesWith(e.sim, res.RequestID, "/plan -->", "found by employee id"), 1,
+		"the plan on the request tells IT that the account's email is not the HR record's")
 	e.requireNoKeyLeak(run.GetID(), run.GetRunID())
 }
 

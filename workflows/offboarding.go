@@ -806,7 +806,12 @@ func (o *offboarding) details() string {
 
 func (o *offboarding) planHTML(access activities.Access) string {
 	var b strings.Builder
-	b.WriteString(fmt.Sprintf("<p>Offboarding plan for %s: access ends %s.</p><ul>", html.EscapeString(o.in.EmployeeID), html.EscapeString(o.when())))
+	b.WriteString(fmt.Sprintf("<p>Offboarding plan for %s: access ends %s.</p>", html.EscapeString(o.in.EmployeeID), html.EscapeString(o.when())))
+	if o.leaver.EmailDiffers {
+		b.WriteString(fmt.Sprintf("<p>User %d was found by employee id: its email in Atomicwork is not the one in the HR record. "+
+			"Check which is current; the offboarding goes on with this account.</p>", o.leaver.UserID))
+	}
+	b.WriteString("<ul>")
 	for _, g := range access.Grants {
 		b.WriteString(fmt.Sprintf("<li>Revoke grant %d (%s), with deprovisioning in the identity provider</li>", g.GrantID, html.EscapeString(g.Entitlement)))
 	}
