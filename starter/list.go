@@ -7,11 +7,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/spf13/cobra"
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // listFlags are the list command's filters.

@@ -8,12 +8,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // onboardFlags are the onboard command's flags; the input fields bind directly.

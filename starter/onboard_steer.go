@@ -8,8 +8,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/spf13/cobra"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // moveRunning moves the running onboarding res reached to the flags' start date, unless it

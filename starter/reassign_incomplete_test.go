@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // TestAnIncompleteBatchSaysSoEverywhere: the report printer, status's result lines and watch's

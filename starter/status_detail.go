@@ -7,9 +7,10 @@ import (
 	"sort"
 	"time"
 
-	"github.com/atomicflow/atomicflow/lifecycle"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/converter"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // What status adds to a workflow's describe and query: the activities that keep failing, the

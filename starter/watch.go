@@ -10,8 +10,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/spf13/cobra"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 func newWatchCmd(a *app) *cobra.Command {
