@@ -102,7 +102,7 @@ func TestEnsureUserRestoresSoftDeleted(t *testing.T) {
 	req.Email, req.EmployeeID = deleted.Email, deleted.EmployeeID
 	ref, err := acts.EnsureUser(context.Background(), req)
 	require.NoError(t, err)
-	assert.Equal(t, UserRef{UserID: deleted.ID, Restored: true}, ref)
+	assert.Equal(t, UserRef{UserID: deleted.ID, Restored: true, Adopted: adoptedAccount(&deleted)}, ref)
 	u, _ := sim.UserByEmail(deleted.Email)
 	assert.False(t, u.IsDeleted)
 }
@@ -159,7 +159,9 @@ func TestEnsureUserRestoresSoftDeletedAsActive(t *testing.T) {
 
 	ref, err := acts.EnsureUser(ctx, req)
 	require.NoError(t, err)
-	assert.Equal(t, UserRef{UserID: u.ID, Restored: true}, ref)
+	deletedInactive := u
+	deletedInactive.IsDeleted, deletedInactive.EmploymentStatus = true, "INACTIVE"
+	assert.Equal(t, UserRef{UserID: u.ID, Restored: true, Adopted: adoptedAccount(&deletedInactive)}, ref)
 	got, _ := sim.UserByEmail(u.Email)
 	assert.False(t, got.IsDeleted)
 	assert.Equal(t, employmentActive, got.EmploymentStatus, "a restored account is a live account")

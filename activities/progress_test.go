@@ -220,7 +220,7 @@ func TestEnsureUserKeepsItsRestoreAcrossAttempts(t *testing.T) {
 			runRetried(t, "EnsureUser", acts.EnsureUser, req, &ref)
 
 			require.True(t, failed, "the script failed a call after the restore")
-			assert.Equal(t, UserRef{UserID: deleted.ID, Restored: true}, ref)
+			assert.Equal(t, UserRef{UserID: deleted.ID, Restored: true, Adopted: adoptedAccount(&deleted)}, ref)
 			u, _ := sim.UserByEmail(deleted.Email)
 			assert.False(t, u.IsDeleted)
 		})

@@ -164,7 +164,8 @@ func (o *onboarding) provision(ctx workflow.Context) error {
 	o.setStage(ctx, lifecycle.StageAccount)
 	o.onCancel("deactivate the user if this onboarding created it", func(ctx workflow.Context) error {
 		return o.execute(ctx, acts.DeactivateUser, activities.DeactivateUserRequest{
-			WorkspaceID: o.in.WorkspaceID, Email: o.in.Email, EmployeeID: o.in.EmployeeID, WorkflowID: o.id}).Get(ctx, nil)
+			WorkspaceID: o.in.WorkspaceID, Email: o.in.Email, EmployeeID: o.in.EmployeeID, WorkflowID: o.id,
+			Adopted: o.user.Adopted}).Get(ctx, nil)
 	})
 	if err := o.execute(apiCall(ctx, "find, restore or create the user"), acts.EnsureUser, activities.EnsureUserRequest{
 		WorkspaceID: o.in.WorkspaceID, WorkflowID: o.id, Email: o.in.Email, FirstName: o.in.FirstName, LastName: o.in.LastName,
