@@ -3,10 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/spf13/cobra"
@@ -133,26 +130,4 @@ apply, and the command says so and exits 3.`,
 	}
 	u.bind(cmd)
 	return cmd
-}
-
-// printOnboardingState prints the status an onboarding update returns.
-func printOnboardingState(w io.Writer, st lifecycle.OnboardingStatus) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "Stage:\t%s\n", st.Stage)
-	fmt.Fprintf(tw, "Day one:\t%s (%s)", orNone(st.StartDate), zoneName(st.TimeZone))
-	if !st.DayOneAt.IsZero() {
-		fmt.Fprintf(tw, " = %s", st.DayOneAt.UTC().Format(time.RFC3339))
-	}
-	fmt.Fprintln(tw)
-	fmt.Fprintf(tw, "Request:\t%s\n", orPlanning(st.Stage, st.RequestID))
-	if st.Failed != nil {
-		fmt.Fprintf(tw, "Failed step:\t%s\n", failedStep(st.Failed))
-	}
-	if st.Blocked != "" {
-		fmt.Fprintf(tw, "Blocked:\t%s\n", st.Blocked)
-	}
-	if st.Cancelled {
-		fmt.Fprintf(tw, "Cancelled:\t%s\n", orNone(st.CancelNote))
-	}
-	_ = tw.Flush() // the writer is the terminal; nothing to do if it fails
 }

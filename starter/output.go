@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -60,18 +61,46 @@ func printResult(w io.Writer, res onboardResult) {
 	_ = tw.Flush() // the writer is the terminal; nothing to do if it fails
 }
 
-func heldBefore(preexisting bool) string {
-	if preexisting {
-		return ", held before"
-	}
-	return ""
-}
-
 func orNone(s string) string {
 	if s == "" {
 		return "none"
 	}
 	return s
+}
+
+// planning is what a plan still being made shows instead of "none".
+const planning = "planning (not known yet)"
+
+// orPlanning is orNone, except while the run still plans: then nothing is not "none".
+func orPlanning(stillPlanning bool, s string) string {
+	if s == "" && stillPlanning {
+		return planning
+	}
+	return orNone(s)
+}
+
+// line is one "Label: value" line; writeLines aligns a block of them.
+type line struct{ label, value string }
+
+func writeLines(w io.Writer, lines []line) {
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	for _, l := range lines {
+		fmt.Fprintf(tw, "%s:\t%s\n", l.label, l.value)
+	}
+	_ = tw.Flush() // a bytes.Buffer does not fail
+	for l := range strings.Lines(b.String()) {
+		fmt.Fprintln(w, strings.TrimRight(l, " \n"))
+	}
+}
+
+// indented are lines shown under a heading such as "Result:".
+func indented(lines []line) []line {
+	out := make([]line, len(lines))
+	for i, l := range lines {
+		out[i] = line{"  " + l.label, l.value}
+	}
+	return out
 }
 
 // writeJSON prints v as indented JSON.
