@@ -33,32 +33,9 @@ func printStarted(w io.Writer, res onboardResult) {
 
 // printResult prints a finished onboarding; a failure is reported by the exit path instead.
 func printResult(w io.Writer, res onboardResult) {
-	r := res.Result
-	if r == nil {
-		return
+	if res.Result != nil {
+		writeLines(w, onboardingResultLines(*res.Result))
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "Outcome:\t%s\n", r.Outcome)
-	if r.Reason != "" {
-		fmt.Fprintf(tw, "Reason:\t%s\n", r.Reason)
-	}
-	fmt.Fprintf(tw, "Atomicwork user:\t%d\n", r.UserID)
-	fmt.Fprintf(tw, "Request:\t%s\n", orNone(r.RequestID))
-	grants := make([]string, 0, len(r.Grants))
-	for _, g := range r.Grants {
-		grants = append(grants, fmt.Sprintf("%s (grant %d%s)", g.Entitlement, g.GrantID, heldBefore(g.Preexisting)))
-	}
-	fmt.Fprintf(tw, "Access:\t%s\n", orNone(strings.Join(grants, ", ")))
-	assets := make([]string, 0, len(r.Assets))
-	for _, as := range r.Assets {
-		if !as.Assigned {
-			assets = append(assets, as.AssetTypeName+": none assigned")
-			continue
-		}
-		assets = append(assets, fmt.Sprintf("%s %s (asset %d%s)", as.AssetTypeName, as.Label, as.AssetID, heldBefore(as.Preexisting)))
-	}
-	fmt.Fprintf(tw, "Assets:\t%s\n", orNone(strings.Join(assets, ", ")))
-	_ = tw.Flush() // the writer is the terminal; nothing to do if it fails
 }
 
 func orNone(s string) string {
