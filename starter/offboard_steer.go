@@ -126,7 +126,7 @@ func (u *offboardUpdateFlags) send(ctx context.Context, a *app, p flagProblems, 
 
 // request is the update name with arg to the leaver's offboarding.
 func (u *offboardUpdateFlags) request(name string, arg any) steerRequest {
-	return steerRequest{"offboarding", lifecycle.OffboardingID(u.employeeID), name, arg}
+	return steerRequest{lifecycle.OffboardingID(u.employeeID), name, arg}
 }
 
 // sendOn is send on an open connection.

@@ -22,7 +22,7 @@ func (f *onboardFlags) moveRunning(ctx context.Context, a *app, conn *connection
 		return nil
 	}
 	var st lifecycle.OnboardingStatus
-	req := steerRequest{"onboarding", res.WorkflowID, lifecycle.UpdateSetStartDate, lifecycle.SetStartDateRequest{StartDate: f.in.StartDate}}
+	req := steerRequest{res.WorkflowID, lifecycle.UpdateSetStartDate, lifecycle.SetStartDateRequest{StartDate: f.in.StartDate}}
 	if _, err := steer(ctx, conn.Client, a.stderr, f.steer, req, &st); err != nil {
 		return fmt.Errorf("%s is already running with start date %s; moving it to %s: %w", res.WorkflowID, date, f.in.StartDate, err)
 	}
@@ -41,7 +41,7 @@ func (u *onboardSteerFlags) bind(cmd *cobra.Command) { u.employeeSteerFlags.bind
 // send checks the shared flags and p's own problems, then sends one update to the running
 // onboarding under the steering rules and prints its new state.
 func (u *onboardSteerFlags) send(ctx context.Context, a *app, p flagProblems, name string, arg any) error {
-	req := steerRequest{"onboarding", lifecycle.OnboardingID(u.employeeID), name, arg}
+	req := steerRequest{lifecycle.OnboardingID(u.employeeID), name, arg}
 	return checkAndSteer(ctx, a, &u.employeeSteerFlags, p, req, printOnboardingState)
 }
 

@@ -484,7 +484,7 @@ func (w *watcher) finish(ctx context.Context, rep lifecycle.ReassignmentReport, 
 // sendUpdate sends an update to a batch under the steering rules and returns its answer.
 func sendUpdate(ctx context.Context, c client.Client, notes io.Writer, s steerFlags, workflowID, name string, arg any) (lifecycle.ReassignmentProgress, error) {
 	var p lifecycle.ReassignmentProgress
-	_, err := steer(ctx, c, notes, s, steerRequest{"batch", workflowID, name, arg}, &p)
+	_, err := steer(ctx, c, notes, s, steerRequest{workflowID, name, arg}, &p)
 	return p, err
 }
 
