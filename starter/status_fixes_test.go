@@ -106,7 +106,7 @@ func TestStatusWithoutAWorkerReadsTheCurrentDateFromHistory(t *testing.T) {
 		acceptedUpdate(t, lifecycle.UpdateRevokeNow, lifecycle.RevokeNowRequest{}),
 		// decided by HR before the one applied: the workflow ignores it, so does status
 		acceptedUpdate(t, lifecycle.UpdateReschedule, lifecycle.RescheduleRequest{LastDay: "2026-12-01", AsOf: hr.Add(-time.Hour)}))
-	label, date := historyDate(context.Background(), &connection{Client: c}, "offboarding", "offboarding-E-01")
+	label, date := offboardingKind.historyDate(context.Background(), &connection{Client: c}, "offboarding-E-01")
 	assert.Equal(t, "Last day", label)
 	assert.Equal(t, "2026-12-23", date)
 

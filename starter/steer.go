@@ -110,9 +110,8 @@ func steerAndPrint[S any](ctx context.Context, a *app, conn *connection, s steer
 	return nil
 }
 
-// steerRequest is one update: what (the workflow, for messages), its id, name and argument.
+// steerRequest is one update: the workflow it goes to, its name and argument.
 type steerRequest struct {
-	what       string // "offboarding", "onboarding", "batch"
 	workflowID string
 	update     string
 	arg        any
