@@ -9,8 +9,6 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/converter"
-
-	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // What status adds to a workflow's describe and query: the activities that keep failing, and

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 func newWatchCmd(a *app) *cobra.Command {
