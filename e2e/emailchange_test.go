@@ -68,12 +68,7 @@ func TestCancelledOnboardingAfterAnEmailChangeInAtomicwork(t *testing.T) {
 	e.startOnboarding(in)
 	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		st, err := e.status(ctx, lifecycle.OnboardingID(in.EmployeeID))
-		if assert.NoError(c, err) {
-			assert.Equal(c, lifecycle.StageWaitingStart, st.Stage)
-		}
-	}, runDeadline, 250*time.Millisecond)
+	e.awaitOnboardingStage(ctx, in.EmployeeID, lifecycle.StageWaitingStart)
 
 	created, ok := e.sim.UserByEmail(in.Email)
 	require.True(t, ok)
@@ -81,10 +76,7 @@ func TestCancelledOnboardingAfterAnEmailChangeInAtomicwork(t *testing.T) {
 	_, err := e.sim.Client(t).PatchUser(ctx, created.ID, atomicwork.UserInput{Email: renamed})
 	require.NoError(t, err)
 
-	require.NoError(t, e.client.CancelWorkflow(ctx, lifecycle.OnboardingID(in.EmployeeID), ""))
-	var res lifecycle.OnboardingResult
-	require.NoError(t, e.client.GetWorkflow(ctx, lifecycle.OnboardingID(in.EmployeeID), "").Get(ctx, &res))
-	assert.Equal(t, lifecycle.OutcomeCancelled, res.Outcome)
+	e.cancelOnboarding(ctx, in.EmployeeID)
 
 	u, ok := e.sim.UserByEmail(renamed)
 	require.True(t, ok)
@@ -118,21 +110,13 @@ func TestCancelledRehireOnboardingPutsTheAccountBack(t *testing.T) {
 	e.startOnboarding(in)
 	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		st, err := e.status(ctx, lifecycle.OnboardingID(in.EmployeeID))
-		if assert.NoError(c, err) {
-			assert.Equal(c, lifecycle.StageWaitingStart, st.Stage)
-		}
-	}, runDeadline, 250*time.Millisecond)
+	e.awaitOnboardingStage(ctx, in.EmployeeID, lifecycle.StageWaitingStart)
 	adopted, ok := e.sim.UserByEmail(in.Email)
 	require.True(t, ok)
 	require.Equal(t, former.ID, adopted.ID, "the rehire got her old account back")
 	require.False(t, adopted.IsDeleted)
 
-	require.NoError(t, e.client.CancelWorkflow(ctx, lifecycle.OnboardingID(in.EmployeeID), ""))
-	var res lifecycle.OnboardingResult
-	require.NoError(t, e.client.GetWorkflow(ctx, lifecycle.OnboardingID(in.EmployeeID), "").Get(ctx, &res))
-	assert.Equal(t, lifecycle.OutcomeCancelled, res.Outcome)
+	e.cancelOnboarding(ctx, in.EmployeeID)
 
 	u, ok := e.sim.UserByEmail(former.Email)
 	require.True(t, ok, "the account has its old email again")
@@ -147,4 +131,25 @@ func TestCancelledRehireOnboardingPutsTheAccountBack(t *testing.T) {
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		assert.Empty(c, e.sim.ActiveGrantsOf(u.ID), "no grant of the withdrawn rehire stays active")
 	}, runDeadline, 250*time.Millisecond)
+}
+
+// awaitOnboardingStage waits until the employee's onboarding reports the stage.
+func (e *env) awaitOnboardingStage(ctx context.Context, employeeID, stage string) {
+	e.t.Helper()
+	require.EventuallyWithT(e.t, func(c *assert.CollectT) {
+		st, err := e.status(ctx, lifecycle.OnboardingID(employeeID))
+		if assert.NoError(c, err) {
+			assert.Equal(c, stage, st.Stage)
+		}
+	}, runDeadline, 250*time.Millisecond)
+}
+
+// cancelOnboarding cancels the employee's onboarding and waits for its cancelled result.
+func (e *env) cancelOnboarding(ctx context.Context, employeeID string) {
+	e.t.Helper()
+	id := lifecycle.OnboardingID(employeeID)
+	require.NoError(e.t, e.client.CancelWorkflow(ctx, id, ""))
+	var res lifecycle.OnboardingResult
+	require.NoError(e.t, e.client.GetWorkflow(ctx, id, "").Get(ctx, &res))
+	assert.Equal(e.t, lifecycle.OutcomeCancelled, res.Outcome)
 }
