@@ -102,7 +102,7 @@ func TestEnsureUserRestoresSoftDeleted(t *testing.T) {
 	req.Email, req.EmployeeID = deleted.Email, deleted.EmployeeID
 	ref, err := acts.EnsureUser(context.Background(), req)
 	require.NoError(t, err)
-	assert.Equal(t, UserRef{UserID: deleted.ID, Restored: true}, ref)
+	assert.Equal(t, UserRef{UserID: deleted.ID, Restored: true, Adopted: adoptedAccount(&deleted)}, ref)
 	u, _ := sim.UserByEmail(deleted.Email)
 	assert.False(t, u.IsDeleted)
 }
@@ -159,7 +159,9 @@ func TestEnsureUserRestoresSoftDeletedAsActive(t *testing.T) {
 
 	ref, err := acts.EnsureUser(ctx, req)
 	require.NoError(t, err)
-	assert.Equal(t, UserRef{UserID: u.ID, Restored: true}, ref)
+	deletedInactive := u
+	deletedInactive.IsDeleted, deletedInactive.EmploymentStatus = true, "INACTIVE"
+	assert.Equal(t, UserRef{UserID: u.ID, Restored: true, Adopted: adoptedAccount(&deletedInactive)}, ref)
 	got, _ := sim.UserByEmail(u.Email)
 	assert.False(t, got.IsDeleted)
 	assert.Equal(t, employmentActive, got.EmploymentStatus, "a restored account is a live account")
@@ -185,7 +187,7 @@ func TestRequestNotesAndResolveAreIdempotent(t *testing.T) {
 	ctx := context.Background()
 	user := retry(t, 1, func() (UserRef, error) { return acts.EnsureUser(ctx, userReq("onboarding-E-900")) })
 	before := len(sim.Requests())
-	req := EnsureRequestRequest{Marker: Marker("onboarding-E-900", "request"), Subject: "New hire onboarding: New Hire (E-900)",
+	req := RequestToOpen{Marker: Marker("onboarding-E-900", "request"), Subject: "New hire onboarding: New Hire (E-900)",
 		Description: "<p>plan</p>", RequesterID: user.UserID, CatalogItem: "New Hire Onboarding",
 		ItemFields: map[string]any{"employee_name": "New Hire", "start_date": "2026-12-01", "not_a_field": "dropped"}}
 
@@ -206,9 +208,9 @@ func TestRequestNotesAndResolveAreIdempotent(t *testing.T) {
 	assert.Len(t, sim.Notes(ref.DisplayID), 1, "one note despite retries")
 
 	writesLost(sim)
-	require.Error(t, acts.ResolveRequest(ctx, ResolveRequestRequest{DisplayID: ref.DisplayID}))
+	require.Error(t, acts.ResolveRequest(ctx, RequestToResolve{DisplayID: ref.DisplayID}))
 	sim.SetFaults(atomicworktest.Faults{})
-	require.NoError(t, acts.ResolveRequest(ctx, ResolveRequestRequest{DisplayID: ref.DisplayID}))
+	require.NoError(t, acts.ResolveRequest(ctx, RequestToResolve{DisplayID: ref.DisplayID}))
 	for _, r := range sim.Requests() {
 		if r.DisplayID == ref.DisplayID {
 			assert.True(t, r.Status.Is(atomicwork.StatusResolved))
@@ -216,13 +218,13 @@ func TestRequestNotesAndResolveAreIdempotent(t *testing.T) {
 	}
 
 	// Closing finds the request by its marker, notes why once and leaves it resolved.
-	closeReq := CloseRequestRequest{Marker: req.Marker, RequesterID: user.UserID, NoteMarker: Marker("onboarding-E-900", "cancelled"), Note: "<p>offer withdrawn</p>"}
+	closeReq := RequestToClose{Marker: req.Marker, RequesterID: user.UserID, NoteMarker: Marker("onboarding-E-900", "cancelled"), Note: "<p>offer withdrawn</p>"}
 	require.NoError(t, acts.CloseRequest(ctx, closeReq))
 	require.NoError(t, acts.CloseRequest(ctx, closeReq))
 	assert.Len(t, sim.Notes(ref.DisplayID), 2)
 
 	// Closing a request that was never opened does nothing.
-	require.NoError(t, acts.CloseRequest(ctx, CloseRequestRequest{Marker: "atomicflow:none/request", RequesterID: user.UserID, NoteMarker: "x", Note: "x"}))
+	require.NoError(t, acts.CloseRequest(ctx, RequestToClose{Marker: "atomicflow:none/request", RequesterID: user.UserID, NoteMarker: "x", Note: "x"}))
 }
 
 func TestEnsureGrantOnceAndUndo(t *testing.T) {
@@ -429,7 +431,7 @@ func TestErrorMapping(t *testing.T) {
 	assert.False(t, appErr.NonRetryable())
 	sim.SetFaults(atomicworktest.Faults{})
 
-	err = acts.ResolveRequest(ctx, ResolveRequestRequest{DisplayID: "ITSR-999999"})
+	err = acts.ResolveRequest(ctx, RequestToResolve{DisplayID: "ITSR-999999"})
 	require.ErrorAs(t, err, &appErr)
 	assert.Equal(t, ErrNotFound, appErr.Type())
 	assert.True(t, appErr.NonRetryable())

@@ -171,7 +171,7 @@ func timeScript(ctx context.Context, acts *activities.Activities, in lifecycle.O
 	if err != nil {
 		return 0, err
 	}
-	req, err := acts.EnsureRequest(ctx, activities.EnsureRequestRequest{Marker: activities.Marker(wf, "request"), Subject: "bench",
+	req, err := acts.EnsureRequest(ctx, activities.RequestToOpen{Marker: activities.Marker(wf, "request"), Subject: "bench",
 		Description: "plan", RequesterID: user.UserID, CatalogItem: "New Hire Onboarding",
 		ItemFields: map[string]any{"employee_name": "Bench", "start_date": in.StartDate}})
 	if err != nil {
@@ -195,7 +195,7 @@ func timeScript(ctx context.Context, acts *activities.Activities, in lifecycle.O
 	if err := acts.AddNote(ctx, activities.NoteRequest{DisplayID: req.DisplayID, Marker: activities.Marker(wf, "day-one"), Description: "day one"}); err != nil {
 		return 0, err
 	}
-	if err := acts.ResolveRequest(ctx, activities.ResolveRequestRequest{DisplayID: req.DisplayID}); err != nil {
+	if err := acts.ResolveRequest(ctx, activities.RequestToResolve{DisplayID: req.DisplayID}); err != nil {
 		return 0, err
 	}
 	return time.Since(start), nil

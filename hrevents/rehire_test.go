@@ -6,9 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // boomerang seeds an offboarding that completed three days before the fake's clock and routes the

@@ -6,10 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atomicflow/atomicflow/lifecycle"
-	"github.com/atomicflow/atomicflow/runs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
+	"github.com/atomicflow/atomicflow/runs"
 )
 
 // newEvent is a valid event of type typ for employee E-1, occurred an hour before the fake's clock.

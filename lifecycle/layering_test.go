@@ -17,7 +17,7 @@ func TestStartersLinkNoWorkerCode(t *testing.T) {
 		"github.com/atomicflow/atomicflow/atomicwork",
 		"github.com/go-resty/resty/v2",
 	}
-	for _, pkg := range []string{"../starter", "../hrevents", "../runs", "."} {
+	for _, pkg := range []string{"../starter", "../hrevents", "../runs", "../schedule", "."} {
 		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
 		if err != nil {
 			t.Fatalf("go list -deps %s: %v\n%s", pkg, err, out)

@@ -7,11 +7,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/spf13/cobra"
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // listFlags are the list command's filters.
@@ -58,28 +59,15 @@ Stages look like onboarding.access, offboarding.scheduled, reassignment.running 
 	return cmd
 }
 
-func kindNames() string {
-	names := make([]string, len(workflowKinds))
-	for i, k := range workflowKinds {
-		names[i] = k.name
-	}
-	return strings.Join(names, ", ")
-}
-
 // query validates the filters and builds the visibility query.
 func (f *listFlags) query() (string, error) {
 	var conds []string
 	if f.kind != "" {
-		var typeName string
-		for _, k := range workflowKinds {
-			if k.name == f.kind {
-				typeName = k.typeName
-			}
-		}
-		if typeName == "" {
+		kind, ok := kindNamed(f.kind)
+		if !ok {
 			return "", fmt.Errorf("--type %q is not a workflow type: use %s", f.kind, kindNames())
 		}
-		conds = append(conds, "WorkflowType = "+quoteQuery(typeName))
+		conds = append(conds, "WorkflowType = "+quoteQuery(kind.typeName))
 	}
 	if f.stage != "" {
 		if err := checkQueryValue("--stage", f.stage); err != nil {

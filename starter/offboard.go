@@ -6,14 +6,14 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
-	"github.com/atomicflow/atomicflow/lifecycle"
-	"github.com/atomicflow/atomicflow/runs"
 	"github.com/spf13/cobra"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
+	"github.com/atomicflow/atomicflow/runs"
 )
 
 // offboardFlags are the offboard command's flags; most input fields bind directly.
@@ -85,7 +85,7 @@ says so and exits 3 (check with starter status offboarding-<employee id>).`,
 	for _, name := range []string{"employee-id", "email"} {
 		_ = cmd.MarkFlagRequired(name) // cannot fail: the flags exist
 	}
-	cmd.AddCommand(newOffboardRescheduleCmd(a), newOffboardNowCmd(a), newOffboardCancelCmd(a), newOffboardRehireCmd(a))
+	cmd.AddCommand(newOffboardSubcommands(a)...)
 	return cmd
 }
 
@@ -345,171 +345,6 @@ func updateFailure(workflowID, update string, err error, after string) error {
 	return fmt.Errorf("%s: %s failed: %w", workflowID, update, err)
 }
 
-// Subcommands: reschedule, now, cancel, rehire.
-
-// offboardUpdateFlags are the flags every subcommand shares.
-type offboardUpdateFlags struct{ employeeSteerFlags }
-
-func (u *offboardUpdateFlags) bind(cmd *cobra.Command) { u.employeeSteerFlags.bind(cmd, "leaver") }
-
-// offboardUpdateResult is what a subcommand prints (its JSON is the --json output).
-type offboardUpdateResult = steerResult[lifecycle.OffboardingStatus]
-
-// send checks the flags (check adds the subcommand's own), then sends one update to the running
-// offboarding under the steering rules and prints its new state.
-func (u *offboardUpdateFlags) send(ctx context.Context, a *app, name string, arg any, check func(*flagProblems)) error {
-	var p flagProblems
-	if check != nil {
-		check(&p)
-	}
-	return checkAndSteer(ctx, a, &u.employeeSteerFlags, p, u.request(name, arg), printOffboardingState)
-}
-
-// request is the update name with arg to the leaver's offboarding.
-func (u *offboardUpdateFlags) request(name string, arg any) steerRequest {
-	return steerRequest{"offboarding", lifecycle.OffboardingID(u.employeeID), name, arg}
-}
-
-// sendOn is send on an open connection.
-func (u *offboardUpdateFlags) sendOn(ctx context.Context, a *app, conn *connection, name string, arg any) error {
-	return steerAndPrint(ctx, a, conn, u.steer, u.json, u.request(name, arg), printOffboardingState)
-}
-
-func newOffboardRescheduleCmd(a *app) *cobra.Command {
-	u := &offboardUpdateFlags{}
-	var req lifecycle.RescheduleRequest
-	var allowPast bool
-	cmd := &cobra.Command{
-		Use:   "reschedule --employee-id ID --last-day YYYY-MM-DD",
-		Short: "Move a running offboarding to another last working day (earlier or later)",
-		Long: `reschedule moves the termination of a running offboarding: access ends at the end of the new
-last day, in the employee's time zone as the offboarding was started. A new end that has already
-passed (a day before today, or today after its end of day) is refused unless --allow-past: then
-the leaver is offboarded at once. The workflow rejects a reschedule after the revocation has begun.
-
-It waits at most --timeout for the workflow to accept. With no worker polling its task queue it
-sends nothing (unless --send-without-worker); a request sent but not accepted in time may still
-apply, and the command says so and exits 3.`,
-		Example: `  starter offboard reschedule --employee-id E-1004 --last-day 2026-12-23
-  starter offboard reschedule --employee-id E-1004 --last-day 2026-12-23 --end-of-day 12:00 --json`,
-		Args: cobra.NoArgs,
-		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			return u.reschedule(cmd.Context(), a, req, allowPast)
-		}),
-	}
-	u.bind(cmd)
-	cmd.Flags().StringVar(&req.LastDay, "last-day", "", "new last working day, YYYY-MM-DD (required)")
-	cmd.Flags().StringVar(&req.EndOfDay, "end-of-day", "", "when that day ends, HH:MM local time (default: as the offboarding was started)")
-	cmd.Flags().BoolVar(&allowPast, "allow-past", false, "accept a new end that has already passed: the leaver is offboarded at once")
-	_ = cmd.MarkFlagRequired("last-day") // cannot fail: the flag exists
-	return cmd
-}
-
-// reschedule checks the date in the running offboarding's own zone (read from its input, so no
-// worker is needed) and refuses one already past unless allowPast, which offboards at once.
-func (u *offboardUpdateFlags) reschedule(ctx context.Context, a *app, req lifecycle.RescheduleRequest, allowPast bool) error {
-	var p flagProblems
-	u.check(&p)
-	if _, err := lifecycle.EndOfWorkingDay(req.LastDay, "", ""); err != nil {
-		p.add("--last-day", err.Error())
-	}
-	if _, err := lifecycle.EndOfWorkingDay(time.DateOnly, req.EndOfDay, ""); err != nil {
-		p.add("--end-of-day", err.Error())
-	}
-	if err := p.err(); err != nil {
-		return err
-	}
-	conn, err := a.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	var in lifecycle.OffboardingInput
-	rctx, cancel := context.WithTimeout(ctx, u.steer.timeout)
-	defer cancel()
-	if err := runInput(rctx, conn, lifecycle.OffboardingID(u.employeeID), &in); err != nil {
-		var notFound *serviceerror.NotFound
-		if errors.As(err, &notFound) {
-			return u.sendOn(ctx, a, conn, lifecycle.UpdateReschedule, req) // which says it does not exist
-		}
-		return fmt.Errorf("cannot read the time zone of %s: %w; nothing was sent", lifecycle.OffboardingID(u.employeeID), err)
-	}
-	problem := pastRescheduleProblem(req, in.EndOfDay, in.TimeZone, a.clock())
-	switch {
-	case problem == "":
-		return u.sendOn(ctx, a, conn, lifecycle.UpdateReschedule, req)
-	case !allowPast:
-		return usageError{fmt.Errorf("--last-day: %s", problem)}
-	}
-	reason := fmt.Sprintf("rescheduled to last day %s, which has already ended", req.LastDay)
-	fmt.Fprintf(a.stderr, "Note: %s: offboarding now (--allow-past).\n", reason)
-	return u.sendOn(ctx, a, conn, lifecycle.UpdateRevokeNow, lifecycle.RevokeNowRequest{Reason: reason})
-}
-
-func newOffboardNowCmd(a *app) *cobra.Command {
-	u := &offboardUpdateFlags{}
-	var req lifecycle.RevokeNowRequest
-	cmd := &cobra.Command{
-		Use:   "now --employee-id ID",
-		Short: "Offboard a running offboarding at once instead of at the end of the last day",
-		Long: `now revokes access and reclaims assets of a scheduled offboarding immediately, without waiting for
-the end of the last working day.`,
-		Example: `  starter offboard now --employee-id E-1004
-  starter offboard now --employee-id E-1004 --reason "left early" --json`,
-		Args: cobra.NoArgs,
-		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			return u.send(cmd.Context(), a, lifecycle.UpdateRevokeNow, req, reasonCheck(req.Reason))
-		}),
-	}
-	u.bind(cmd)
-	cmd.Flags().StringVar(&req.Reason, "reason", "", "why, recorded on the offboarding request")
-	return cmd
-}
-
-func newOffboardCancelCmd(a *app) *cobra.Command {
-	u := &offboardUpdateFlags{}
-	var req lifecycle.CancelRequest
-	cmd := &cobra.Command{
-		Use:   "cancel --employee-id ID",
-		Short: "Cancel a scheduled offboarding: the termination was withdrawn",
-		Long: `cancel ends a scheduled offboarding without revoking anything: the termination was withdrawn.
-The offboarding request is resolved with a note. The workflow rejects a cancel once revocation has
-begun (use rehire during the grace period instead).`,
-		Example: `  starter offboard cancel --employee-id E-1004 --reason "resignation withdrawn"`,
-		Args:    cobra.NoArgs,
-		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			return u.send(cmd.Context(), a, lifecycle.UpdateCancel, req, reasonCheck(req.Reason))
-		}),
-	}
-	u.bind(cmd)
-	cmd.Flags().StringVar(&req.Reason, "reason", "", "why, recorded on the offboarding request")
-	return cmd
-}
-
-func newOffboardRehireCmd(a *app) *cobra.Command {
-	u := &offboardUpdateFlags{}
-	var req lifecycle.RehireRequest
-	cmd := &cobra.Command{
-		Use:   "rehire --employee-id ID",
-		Short: "Rehire a leaver during the grace period: cancel the deletion and restore the account",
-		Long: `rehire, during the grace period after an offboarding, cancels the deletion of the account and
-restores it. Access and assets are not given back: onboard the employee again for those.`,
-		Example: `  starter offboard rehire --employee-id E-1004 --reason "returning contractor"`,
-		Args:    cobra.NoArgs,
-		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			return u.send(cmd.Context(), a, lifecycle.UpdateRehire, req, reasonCheck(req.Reason))
-		}),
-	}
-	u.bind(cmd)
-	cmd.Flags().StringVar(&req.Reason, "reason", "", "why, recorded on the offboarding request")
-	return cmd
-}
-
-// reasonCheck applies the text rule to a --reason: it becomes a note on the request.
-func reasonCheck(reason string) func(*flagProblems) {
-	return func(p *flagProblems) { p.text("--reason", "reason", reason) }
-}
-
 // Printing.
 
 // printOffboardStarted says what the command did, the resulting schedule and where to watch it.
@@ -533,75 +368,9 @@ func printOffboardStarted(w io.Writer, res offboardResult) {
 	fmt.Fprintf(w, "Temporal UI: %s\n", res.UIURL)
 }
 
-// printOffboardingState prints the status an update or the status query returns.
-func printOffboardingState(w io.Writer, st lifecycle.OffboardingStatus) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "Stage:\t%s\n", st.Stage)
-	if !st.ScheduledAt.IsZero() {
-		local := st.ScheduledLocal
-		if local == "" {
-			local = "?"
-		}
-		fmt.Fprintf(tw, "Access ends:\t%s (%s) = %s\n", local, zoneName(st.TimeZone), st.ScheduledAt.UTC().Format(time.RFC3339))
-	}
-	if st.UserID != 0 {
-		fmt.Fprintf(tw, "Atomicwork user:\t%d\n", st.UserID)
-	}
-	fmt.Fprintf(tw, "Request:\t%s\n", orPlanning(st.Stage, st.RequestID))
-	grants := make([]string, 0, len(st.Grants))
-	for _, g := range st.Grants {
-		grants = append(grants, fmt.Sprintf("%s (grant %d, %s)", g.Entitlement, g.GrantID, g.State))
-	}
-	fmt.Fprintf(tw, "Access:\t%s\n", orPlanning(st.Stage, strings.Join(grants, ", ")))
-	assets := make([]string, 0, len(st.Assets))
-	for _, as := range st.Assets {
-		s := fmt.Sprintf("%s (asset %d, %s", as.Label, as.AssetID, as.State)
-		if as.ToUserID != 0 {
-			s += fmt.Sprintf(" to user %d", as.ToUserID)
-		}
-		assets = append(assets, s+")")
-	}
-	fmt.Fprintf(tw, "Assets:\t%s\n", orPlanning(st.Stage, strings.Join(assets, ", ")))
-	if len(st.Escalations) > 0 {
-		fmt.Fprintf(tw, "Escalations:\t%s\n", strings.Join(st.Escalations, ", "))
-	}
-	if !st.DeleteAt.IsZero() {
-		fmt.Fprintf(tw, "Account deletion:\t%s\n", st.DeleteAt.UTC().Format(time.RFC3339))
-	}
-	if st.Hold != "" {
-		fmt.Fprintf(tw, "Held:\t%s (nothing is revoked until starter offboard now, or cancel)\n", st.Hold)
-	}
-	if st.Blocked != "" {
-		fmt.Fprintf(tw, "Blocked:\t%s\n", st.Blocked)
-	}
-	if st.Note != "" {
-		fmt.Fprintf(tw, "Note:\t%s\n", st.Note)
-	}
-	_ = tw.Flush() // the writer is the terminal; nothing to do if it fails
-}
-
 // printOffboardResult prints a finished offboarding; a failure is reported by the exit path instead.
 func printOffboardResult(w io.Writer, r *lifecycle.OffboardingResult) {
-	if r == nil {
-		return
+	if r != nil {
+		writeLines(w, offboardingResultLines(*r))
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "Outcome:\t%s\n", r.Outcome)
-	if r.Reason != "" {
-		fmt.Fprintf(tw, "Reason:\t%s\n", r.Reason)
-	}
-	fmt.Fprintf(tw, "Atomicwork user:\t%d\n", r.UserID)
-	fmt.Fprintf(tw, "Request:\t%s\n", orNone(r.RequestID))
-	grants := make([]string, 0, len(r.Grants))
-	for _, g := range r.Grants {
-		grants = append(grants, fmt.Sprintf("%s (grant %d, %s)", g.Entitlement, g.GrantID, g.State))
-	}
-	fmt.Fprintf(tw, "Access:\t%s\n", orNone(strings.Join(grants, ", ")))
-	assets := make([]string, 0, len(r.Assets))
-	for _, as := range r.Assets {
-		assets = append(assets, fmt.Sprintf("%s (asset %d, %s)", as.Label, as.AssetID, as.State))
-	}
-	fmt.Fprintf(tw, "Assets:\t%s\n", orNone(strings.Join(assets, ", ")))
-	fmt.Fprintf(tw, "Account deleted:\t%t\n", r.Deleted)
-	_ = tw.Flush()
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
@@ -19,6 +18,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/mocks"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // A last day far in the future, so the command sends a reschedule rather than revoke_now.

@@ -7,11 +7,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/atomicflow/atomicflow/lifecycle"
-	"github.com/atomicflow/atomicflow/runs"
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
+	"github.com/atomicflow/atomicflow/runs"
 )
 
 // onboardFlags are the onboard command's flags; the input fields bind directly.

@@ -6,12 +6,13 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/mocks"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 func TestOnboardRetrySendsTheRetryUpdate(t *testing.T) {

@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
-	"text/tabwriter"
-	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/atomicflow/atomicflow/lifecycle"
-	"github.com/spf13/cobra"
 )
 
 // moveRunning moves the running onboarding res reached to the flags' start date, unless it
@@ -25,7 +23,7 @@ func (f *onboardFlags) moveRunning(ctx context.Context, a *app, conn *connection
 		return nil
 	}
 	var st lifecycle.OnboardingStatus
-	req := steerRequest{"onboarding", res.WorkflowID, lifecycle.UpdateSetStartDate, lifecycle.SetStartDateRequest{StartDate: f.in.StartDate}}
+	req := steerRequest{res.WorkflowID, lifecycle.UpdateSetStartDate, lifecycle.SetStartDateRequest{StartDate: f.in.StartDate}}
 	if _, err := steer(ctx, conn.Client, a.stderr, f.steer, req, &st); err != nil {
 		return fmt.Errorf("%s is already running with start date %s; moving it to %s: %w", res.WorkflowID, date, f.in.StartDate, err)
 	}
@@ -44,7 +42,7 @@ func (u *onboardSteerFlags) bind(cmd *cobra.Command) { u.employeeSteerFlags.bind
 // send checks the shared flags and p's own problems, then sends one update to the running
 // onboarding under the steering rules and prints its new state.
 func (u *onboardSteerFlags) send(ctx context.Context, a *app, p flagProblems, name string, arg any) error {
-	req := steerRequest{"onboarding", lifecycle.OnboardingID(u.employeeID), name, arg}
+	req := steerRequest{lifecycle.OnboardingID(u.employeeID), name, arg}
 	return checkAndSteer(ctx, a, &u.employeeSteerFlags, p, req, printOnboardingState)
 }
 
@@ -133,26 +131,4 @@ apply, and the command says so and exits 3.`,
 	}
 	u.bind(cmd)
 	return cmd
-}
-
-// printOnboardingState prints the status an onboarding update returns.
-func printOnboardingState(w io.Writer, st lifecycle.OnboardingStatus) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "Stage:\t%s\n", st.Stage)
-	fmt.Fprintf(tw, "Day one:\t%s (%s)", orNone(st.StartDate), zoneName(st.TimeZone))
-	if !st.DayOneAt.IsZero() {
-		fmt.Fprintf(tw, " = %s", st.DayOneAt.UTC().Format(time.RFC3339))
-	}
-	fmt.Fprintln(tw)
-	fmt.Fprintf(tw, "Request:\t%s\n", orPlanning(st.Stage, st.RequestID))
-	if st.Failed != nil {
-		fmt.Fprintf(tw, "Failed step:\t%s\n", failedStep(st.Failed))
-	}
-	if st.Blocked != "" {
-		fmt.Fprintf(tw, "Blocked:\t%s\n", st.Blocked)
-	}
-	if st.Cancelled {
-		fmt.Fprintf(tw, "Cancelled:\t%s\n", orNone(st.CancelNote))
-	}
-	_ = tw.Flush() // the writer is the terminal; nothing to do if it fails
 }

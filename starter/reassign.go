@@ -457,59 +457,10 @@ func (w *watcher) finish(ctx context.Context, rep lifecycle.ReassignmentReport, 
 	return nil
 }
 
-// unfinishedText says what an incomplete batch left: the count, and what to do.
-func unfinishedText(n, verifications int) string {
-	return fmt.Sprintf("%d assets still match the selector and are not at the target after %d verification(s): check them, then run the same command again",
-		n, verifications)
-}
-
-func printReassignReport(out io.Writer, r lifecycle.ReassignmentReport) {
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "Batch:\t%s\n", r.BatchID)
-	fmt.Fprintf(tw, "Outcome:\t%s\n", r.Outcome)
-	if r.Reason != "" {
-		fmt.Fprintf(tw, "Reason:\t%s\n", r.Reason)
-	}
-	if r.Outcome == lifecycle.OutcomeDryRun {
-		fmt.Fprintf(tw, "Would move:\t%d assets (nothing was written)\n", r.Total)
-		_ = tw.Flush()
-		printPlan(out, lifecycle.ReassignmentProgress{Total: r.Total, Plan: &r.Plan, ConfirmAbove: 0})
-		return
-	}
-	fmt.Fprintf(tw, "Assets:\t%d: %d moved, %d skipped (%d already at the target, %d no longer matching), %d failed",
-		r.Total, r.Done, r.Skipped, r.AlreadyAtTarget, r.NoLongerMatching, r.Failed)
-	if r.NotProcessed > 0 {
-		fmt.Fprintf(tw, ", %d not processed", r.NotProcessed)
-	}
-	fmt.Fprintln(tw)
-	if r.Outcome == lifecycle.OutcomeIncomplete {
-		fmt.Fprintf(tw, "Still to do:\t%s\n", unfinishedText(r.Unfinished, r.Verifications))
-	}
-	for _, n := range r.Notes {
-		fmt.Fprintf(tw, "Note:\t%s\n", n)
-	}
-	fmt.Fprintf(tw, "Time:\t%s running, %.1f assets/s, %d run(s)\n", (time.Duration(r.ActiveSeconds) * time.Second).String(), r.Rate, r.Runs)
-	_ = tw.Flush()
-	if r.Failed == 0 {
-		return
-	}
-	fmt.Fprintln(out, "Failures:")
-	for _, f := range r.Failures {
-		fmt.Fprintf(out, "  asset %d: %s: %s\n", f.AssetID, f.Type, f.Reason)
-	}
-	if r.FailuresOmitted > 0 {
-		fmt.Fprintf(out, "  ... and %d more, not listed (counts by type:", r.FailuresOmitted)
-		for _, c := range r.FailureTypes {
-			fmt.Fprintf(out, " %s %d", c.Type, c.Count)
-		}
-		fmt.Fprintln(out, ")")
-	}
-}
-
 // sendUpdate sends an update to a batch under the steering rules and returns its answer.
 func sendUpdate(ctx context.Context, c client.Client, notes io.Writer, s steerFlags, workflowID, name string, arg any) (lifecycle.ReassignmentProgress, error) {
 	var p lifecycle.ReassignmentProgress
-	_, err := steer(ctx, c, notes, s, steerRequest{"batch", workflowID, name, arg}, &p)
+	_, err := steer(ctx, c, notes, s, steerRequest{workflowID, name, arg}, &p)
 	return p, err
 }
 

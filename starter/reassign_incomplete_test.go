@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // TestAnIncompleteBatchSaysSoEverywhere: the report printer, status's result lines and watch's
@@ -25,15 +26,15 @@ func TestAnIncompleteBatchSaysSoEverywhere(t *testing.T) {
 
 	raw, err := json.Marshal(rep)
 	require.NoError(t, err)
-	assert.Contains(t, resultLines("reassignment", raw), line{"  Still to do", unfinishedText(202, 3)})
-	err = unfinishedResult("asset-reassignment-b-1", "reassignment", raw)
+	assert.Contains(t, reassignmentKind.resultLines(raw), line{"  Still to do", unfinishedText(202, 3)})
+	err = reassignmentKind.unfinishedResult("asset-reassignment-b-1", raw)
 	require.Error(t, err, "watch exits non-zero")
 	assert.Contains(t, err.Error(), "asset-reassignment-b-1 is incomplete: 202 assets")
 
 	rep.Outcome, rep.Unfinished, rep.NotProcessed, rep.Done = lifecycle.OutcomeCompleted, 0, 0, 302
 	raw, err = json.Marshal(rep)
 	require.NoError(t, err)
-	assert.NoError(t, unfinishedResult("asset-reassignment-b-1", "reassignment", raw))
+	assert.NoError(t, reassignmentKind.unfinishedResult("asset-reassignment-b-1", raw))
 	out.Reset()
 	printReassignReport(&out, rep)
 	assert.NotContains(t, out.String(), "Still to do")

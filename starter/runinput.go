@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/atomicflow/atomicflow/lifecycle"
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/converter"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // Reading a run's settings from its history, so a command knows them without a worker: the

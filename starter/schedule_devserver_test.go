@@ -27,6 +27,7 @@ import (
 	"github.com/atomicflow/atomicflow/internal/devserver"
 	"github.com/atomicflow/atomicflow/internal/temporalenv"
 	"github.com/atomicflow/atomicflow/lifecycle"
+	"github.com/atomicflow/atomicflow/schedule"
 )
 
 // rpcCounter counts the starter's gRPC calls by method name (CreateSchedule, UpdateSchedule, ...).
@@ -127,8 +128,8 @@ func TestSchedulesOnDevServer(t *testing.T) {
 
 		desc := describeSchedule(t, c, "s-create")
 		require.Len(t, desc.Schedule.Spec.Calendars, 1)
-		assert.Equal(t, "15 3 * * *", cronText(desc.Schedule.Spec.Calendars[0]))
-		assert.True(t, isManaged(desc.Memo, payloadReader(func(string) (string, bool) { return "", false })))
+		assert.Equal(t, "15 3 * * *", schedule.CronText(desc.Schedule.Spec.Calendars[0]))
+		assert.True(t, schedule.IsManaged(desc.Memo, payloadReader(func(string) (string, bool) { return "", false })))
 
 		// One schedule with that id, listed (listing is eventually consistent).
 		require.EventuallyWithT(t, func(ct *assert.CollectT) {
@@ -192,11 +193,11 @@ func TestSchedulesOnDevServer(t *testing.T) {
 
 		// What the shipped file asks for is what Temporal holds.
 		s := after.Schedule
-		assert.Equal(t, "30 1 * * *", cronText(s.Spec.Calendars[0]))
+		assert.Equal(t, "30 1 * * *", schedule.CronText(s.Spec.Calendars[0]))
 		assert.Equal(t, "UTC", s.Spec.TimeZoneName)
 		assert.Equal(t, 10*time.Minute, s.Spec.Jitter)
 		assert.Equal(t, time.Hour, s.Policy.CatchupWindow)
-		assert.Equal(t, "skip", overlapName(s.Policy.Overlap))
+		assert.Equal(t, "skip", schedule.OverlapName(s.Policy.Overlap))
 		action := s.Action.(*client.ScheduleWorkflowAction)
 		assert.Equal(t, lifecycle.ReconciliationWorkflowName, action.Workflow)
 		assert.Equal(t, "sched-q", action.TaskQueue)
@@ -254,7 +255,7 @@ func TestSchedulesOnDevServer(t *testing.T) {
 		// Temporal holds ciphertext only: the input and the ownership memo are encrypted.
 		raw, err := c.WorkflowService().DescribeSchedule(context.Background(), &workflowservice.DescribeScheduleRequest{Namespace: "default", ScheduleId: "enc-recon"})
 		require.NoError(t, err)
-		assert.Equal(t, codec.MetadataEncodingEncrypted, string(raw.GetMemo().GetFields()[managedMemoKey].GetMetadata()["encoding"]))
+		assert.Equal(t, codec.MetadataEncodingEncrypted, string(raw.GetMemo().GetFields()[schedule.ManagedMemoKey].GetMetadata()["encoding"]))
 		arg := raw.GetSchedule().GetAction().GetStartWorkflow().GetInput().GetPayloads()[0]
 		assert.Equal(t, codec.MetadataEncodingEncrypted, string(arg.GetMetadata()["encoding"]))
 		assert.NotContains(t, string(arg.GetData()), "dry_run")
@@ -340,34 +341,6 @@ func TestSchedulesOnDevServer(t *testing.T) {
 		assert.Equal(t, 1, gone.code)
 		assert.Contains(t, gone.stderr, `no schedule "s-steer": `)
 		assert.Equal(t, 1, runStarter(t, env, dialTemporal, "schedule", "trigger", "--id", "s-steer").code)
-	})
-
-	t.Run("the starter's cron parsing matches the server's", func(t *testing.T) {
-		crons := []string{"30 1 * * *", "0 12 * * MON-WED,FRI", "0 0 * * 7", "0 0 * * 3-7", "0 0 * * 1-7/2", "0 0 * * 0-7",
-			"*/15 9-17 * * 1-5", "5/20 * * * *", "0 9 1 jan,jul *", "0 0 1 1 * 2027", "0 0 1 1 * 2027-2030/2", "15 0 0 1 1 * *",
-			"@daily", "@weekly", "@monthly", "@yearly", "@hourly", "0 2 * * * # nightly", "0 0 * * sun", "0 0 * * tue-thu", "0 0 1-31/10 * *"}
-		var ours []client.ScheduleCalendarSpec
-		for _, cr := range crons {
-			cal, _, _, err := parseCron(cr)
-			require.NoError(t, err, cr)
-			ours = append(ours, *cal)
-		}
-		action := &client.ScheduleWorkflowAction{ID: "parity", Workflow: "Parity", TaskQueue: "parity-q"}
-		sc := c.ScheduleClient()
-		_, err := sc.Create(context.Background(), client.ScheduleOptions{ID: "parity-server", Spec: client.ScheduleSpec{CronExpressions: crons}, Action: action, Paused: true})
-		require.NoError(t, err)
-		_, err = sc.Create(context.Background(), client.ScheduleOptions{ID: "parity-ours", Spec: client.ScheduleSpec{Calendars: ours}, Action: action, Paused: true})
-		require.NoError(t, err)
-		server, mine := describeSchedule(t, c, "parity-server").Schedule.Spec, describeSchedule(t, c, "parity-ours").Schedule.Spec
-		require.Len(t, server.Calendars, len(crons))
-		for i, cr := range crons {
-			assert.Equal(t, normCalendars(server.Calendars[i:i+1]), normCalendars(mine.Calendars[i:i+1]), cr)
-		}
-		_, iv, _, err := parseCron("@every 90m/15m")
-		require.NoError(t, err)
-		_, err = sc.Create(context.Background(), client.ScheduleOptions{ID: "parity-every", Spec: client.ScheduleSpec{CronExpressions: []string{"@every 90m/15m"}}, Action: action, Paused: true})
-		require.NoError(t, err)
-		assert.Equal(t, []client.ScheduleIntervalSpec{*iv}, describeSchedule(t, c, "parity-every").Schedule.Spec.Intervals)
 	})
 
 	t.Run("apply --prune deletes only atomicflow's schedules", func(t *testing.T) {

@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // newRegisterSearchAttributesCmd registers the contract's search attributes on the namespace, so a

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
@@ -16,6 +15,8 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/mocks"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 func printed(t *testing.T, s *workflowSnapshot) string {
@@ -105,7 +106,7 @@ func TestStatusWithoutAWorkerReadsTheCurrentDateFromHistory(t *testing.T) {
 		acceptedUpdate(t, lifecycle.UpdateRevokeNow, lifecycle.RevokeNowRequest{}),
 		// decided by HR before the one applied: the workflow ignores it, so does status
 		acceptedUpdate(t, lifecycle.UpdateReschedule, lifecycle.RescheduleRequest{LastDay: "2026-12-01", AsOf: hr.Add(-time.Hour)}))
-	label, date := historyDate(context.Background(), &connection{Client: c}, "offboarding", "offboarding-E-01")
+	label, date := offboardingKind.historyDate(context.Background(), &connection{Client: c}, "offboarding-E-01")
 	assert.Equal(t, "Last day", label)
 	assert.Equal(t, "2026-12-23", date)
 

@@ -7,13 +7,14 @@ import (
 	"io"
 	"time"
 
-	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // Steering: one update to a running workflow, bounded by --timeout, that says exactly what
@@ -109,9 +110,8 @@ func steerAndPrint[S any](ctx context.Context, a *app, conn *connection, s steer
 	return nil
 }
 
-// steerRequest is one update: what (the workflow, for messages), its id, name and argument.
+// steerRequest is one update: the workflow it goes to, its name and argument.
 type steerRequest struct {
-	what       string // "offboarding", "onboarding", "batch"
 	workflowID string
 	update     string
 	arg        any

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
@@ -20,6 +19,8 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/mocks"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // runStarterAt is runStarter with the clock fixed at now.

@@ -14,7 +14,8 @@ import (
 
 // A refused key (401/403) blocks a lifecycle run instead of failing it: a leaver whose offboarding
 // failed would keep access. The run waits in its blocked stage, retries the same step and goes on
-// by itself once the key works again.
+// by itself once the key works again. The waits below shape the history: changing one changes
+// the timers a blocked run records, so it needs workflow.GetVersion and a replay fixture.
 const (
 	// authBlocksChange versions the blocking: histories recorded before it failed on a refused key.
 	authBlocksChange = "auth-blocks"

@@ -4,10 +4,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/stretchr/testify/assert"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 func TestNewestIntent(t *testing.T) {

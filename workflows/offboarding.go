@@ -17,6 +17,8 @@ import (
 const offboardingCatalogItem = "Employee Offboarding"
 
 // Revocations are followed until settled; one still IN_PROGRESS past the deadline is escalated.
+// These values shape the history: changing one changes the timers and activities a run records,
+// so it needs workflow.GetVersion and a replay fixture.
 const (
 	revocationDeadline  = time.Hour
 	revocationPollFirst = 2 * time.Second
@@ -100,7 +102,7 @@ func newOffboarding(ctx workflow.Context, in lifecycle.OffboardingInput) (*offbo
 		workflow.UpdateHandlerOptions{Validator: o.validateReschedule}); err != nil {
 		return nil, err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, lifecycle.UpdateRevokeNow, o.now,
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, lifecycle.UpdateRevokeNow, o.revokeAtOnce,
 		workflow.UpdateHandlerOptions{Validator: o.validateRevokeNow}); err != nil {
 		return nil, err
 	}
@@ -150,7 +152,7 @@ func (o *offboarding) plan(ctx workflow.Context) error {
 		return err
 	}
 	o.track(access)
-	if err := o.execute(apiCall(ctx, "open the offboarding request"), acts.EnsureRequest, activities.EnsureRequestRequest{
+	if err := o.execute(apiCall(ctx, "open the offboarding request"), acts.EnsureRequest, activities.RequestToOpen{
 		WorkspaceID: o.in.WorkspaceID, Marker: activities.Marker(o.id, "request"), RequesterID: o.leaver.UserID,
 		Subject:     fmt.Sprintf("Employee offboarding: %s, last day %s", o.in.EmployeeID, o.in.LastDay),
 		Description: o.planHTML(access), CatalogItem: offboardingCatalogItem,
@@ -292,7 +294,7 @@ func (o *offboarding) offboard(ctx workflow.Context) error {
 		if round > cleanupRounds {
 			return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 				"after %d rounds user %d still holds %d grants and %d assets: something keeps giving them back; see request %s",
-				cleanupRounds, o.leaver.UserID, len(pending.Grants), len(pending.Assets), o.request.DisplayID), "OFFBOARDING_NOT_CONVERGING", nil)
+				cleanupRounds, o.leaver.UserID, len(pending.Grants), len(pending.Assets), o.request.DisplayID), activities.ErrNotConverging, nil)
 		}
 		o.setStage(ctx, lifecycle.StageOffRevoking)
 		if err := o.revoke(ctx, pending.Grants); err != nil {
@@ -430,7 +432,7 @@ func (o *offboarding) awaitEscalations(ctx workflow.Context) error {
 	o.track(access)
 	if len(access.Grants) > 0 || len(access.Assets) > 0 {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("escalations are resolved but user %d still holds %d grants and %d assets: see request %s",
-			o.leaver.UserID, len(access.Grants), len(access.Assets), o.request.DisplayID), "OFFBOARDING_NOT_CONVERGING", nil)
+			o.leaver.UserID, len(access.Grants), len(access.Assets), o.request.DisplayID), activities.ErrNotConverging, nil)
 	}
 	return nil
 }
@@ -592,7 +594,8 @@ func (o *offboarding) hold(ctx workflow.Context, req lifecycle.HoldRequest) (lif
 	return o.status, nil
 }
 
-func (o *offboarding) now(ctx workflow.Context, req lifecycle.RevokeNowRequest) (lifecycle.OffboardingStatus, error) {
+// revokeAtOnce answers the revoke_now update: the leaver is offboarded now, not at the scheduled time.
+func (o *offboarding) revokeAtOnce(ctx workflow.Context, req lifecycle.RevokeNowRequest) (lifecycle.OffboardingStatus, error) {
 	if !newestIntent(&o.dateAsOf, req.AsOf) {
 		return o.status, nil // a passed HR date superseded by a newer change
 	}
@@ -741,7 +744,7 @@ func (o *offboarding) note(ctx workflow.Context, step, body string) error {
 }
 
 func (o *offboarding) resolveRequest(ctx workflow.Context) error {
-	return o.execute(apiCall(ctx, "resolve the offboarding request"), acts.ResolveRequest, activities.ResolveRequestRequest{
+	return o.execute(apiCall(ctx, "resolve the offboarding request"), acts.ResolveRequest, activities.RequestToResolve{
 		WorkspaceID: o.in.WorkspaceID, DisplayID: o.request.DisplayID,
 	}).Get(ctx, nil)
 }
@@ -803,7 +806,12 @@ func (o *offboarding) details() string {
 
 func (o *offboarding) planHTML(access activities.Access) string {
 	var b strings.Builder
-	b.WriteString(fmt.Sprintf("<p>Offboarding plan for %s: access ends %s.</p><ul>", html.EscapeString(o.in.EmployeeID), html.EscapeString(o.when())))
+	b.WriteString(fmt.Sprintf("<p>Offboarding plan for %s: access ends %s.</p>", html.EscapeString(o.in.EmployeeID), html.EscapeString(o.when())))
+	if o.leaver.EmailDiffers {
+		b.WriteString(fmt.Sprintf("<p>User %d was found by employee id: its email in Atomicwork is not the one in the HR record. "+
+			"Check which is current; the offboarding goes on with this account.</p>", o.leaver.UserID))
+	}
+	b.WriteString("<ul>")
 	for _, g := range access.Grants {
 		b.WriteString(fmt.Sprintf("<li>Revoke grant %d (%s), with deprovisioning in the identity provider</li>", g.GrantID, html.EscapeString(g.Entitlement)))
 	}

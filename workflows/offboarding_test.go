@@ -80,9 +80,9 @@ func (f *fakeLeaver) mock() {
 	e.OnActivity(acts.ListAccess, mock.Anything, activities.AccessRequest{UserID: 501}).Return(func(context.Context, activities.AccessRequest) (activities.Access, error) {
 		return f.access(), nil
 	})
-	e.OnActivity(acts.EnsureRequest, mock.Anything, mock.MatchedBy(func(r activities.EnsureRequestRequest) bool {
+	e.OnActivity(acts.EnsureRequest, mock.Anything, mock.MatchedBy(func(r activities.RequestToOpen) bool {
 		return r.CatalogItem == "Employee Offboarding" && r.RequesterID == 501 && strings.HasSuffix(r.Marker, "/request")
-	})).Return(func(context.Context, activities.EnsureRequestRequest) (activities.RequestRef, error) {
+	})).Return(func(context.Context, activities.RequestToOpen) (activities.RequestRef, error) {
 		if f.refuseRequests > 0 {
 			f.refuseRequests--
 			return activities.RequestRef{}, temporal.NewNonRetryableApplicationError("atomicwork requests.create: HTTP 401 UNAUTHORIZED", activities.ErrUnauthorized, nil)
@@ -138,7 +138,7 @@ func (f *fakeLeaver) mock() {
 		f.grants[r.GrantID] = lifecycle.RevocationCompleted
 		return nil
 	})
-	e.OnActivity(acts.ResolveRequest, mock.Anything, activities.ResolveRequestRequest{DisplayID: "ITSR-9"}).Return(func(context.Context, activities.ResolveRequestRequest) error {
+	e.OnActivity(acts.ResolveRequest, mock.Anything, activities.RequestToResolve{DisplayID: "ITSR-9"}).Return(func(context.Context, activities.RequestToResolve) error {
 		f.resolved++
 		return nil
 	})

@@ -164,7 +164,8 @@ func (o *onboarding) provision(ctx workflow.Context) error {
 	o.setStage(ctx, lifecycle.StageAccount)
 	o.onCancel("deactivate the user if this onboarding created it", func(ctx workflow.Context) error {
 		return o.execute(ctx, acts.DeactivateUser, activities.DeactivateUserRequest{
-			WorkspaceID: o.in.WorkspaceID, Email: o.in.Email, EmployeeID: o.in.EmployeeID, WorkflowID: o.id}).Get(ctx, nil)
+			WorkspaceID: o.in.WorkspaceID, Email: o.in.Email, EmployeeID: o.in.EmployeeID, WorkflowID: o.id,
+			Adopted: o.user.Adopted}).Get(ctx, nil)
 	})
 	if err := o.execute(apiCall(ctx, "find, restore or create the user"), acts.EnsureUser, activities.EnsureUserRequest{
 		WorkspaceID: o.in.WorkspaceID, WorkflowID: o.id, Email: o.in.Email, FirstName: o.in.FirstName, LastName: o.in.LastName,
@@ -177,14 +178,14 @@ func (o *onboarding) provision(ctx workflow.Context) error {
 
 	o.setStage(ctx, lifecycle.StageRequest)
 	o.onCancel("note the cancellation and resolve the request", func(ctx workflow.Context) error {
-		return o.execute(ctx, acts.CloseRequest, activities.CloseRequestRequest{
+		return o.execute(ctx, acts.CloseRequest, activities.RequestToClose{
 			WorkspaceID: o.in.WorkspaceID, Marker: activities.Marker(o.id, "request"), RequesterID: o.user.UserID,
 			NoteMarker: activities.Marker(o.id, "cancelled"),
 			Note: "<p>Onboarding cancelled: " + html.EscapeString(o.cancelReason) +
 				". Access granted by this onboarding was revoked and its equipment returned to stock.</p>",
 		}).Get(ctx, nil)
 	})
-	if err := o.step(ctx, "open the onboarding request", acts.EnsureRequest, activities.EnsureRequestRequest{
+	if err := o.step(ctx, "open the onboarding request", acts.EnsureRequest, activities.RequestToOpen{
 		WorkspaceID: o.in.WorkspaceID, Marker: activities.Marker(o.id, "request"), RequesterID: o.user.UserID,
 		Subject:     fmt.Sprintf("New hire onboarding: %s %s (%s), starts %s", o.in.FirstName, o.in.LastName, o.in.EmployeeID, o.in.StartDate),
 		Description: o.planHTML(plan), CatalogItem: onboardingCatalogItem,
@@ -247,7 +248,7 @@ func (o *onboarding) provision(ctx workflow.Context) error {
 		html.EscapeString(o.in.FirstName), html.EscapeString(strings.Join(o.status.Done, ", ")))); err != nil {
 		return err
 	}
-	return o.step(ctx, "resolve the onboarding request", acts.ResolveRequest, activities.ResolveRequestRequest{
+	return o.step(ctx, "resolve the onboarding request", acts.ResolveRequest, activities.RequestToResolve{
 		WorkspaceID: o.in.WorkspaceID, DisplayID: o.request.DisplayID,
 	}).Get(ctx, nil)
 }

@@ -70,7 +70,7 @@ func (s *onboardingSuite) happyMocks(skip ...string) {
 		})).Return(activities.UserRef{UserID: 501, Created: true}, nil).Once()
 	}
 	if !skipped("EnsureRequest") {
-		s.env.OnActivity(acts.EnsureRequest, mock.Anything, mock.MatchedBy(func(r activities.EnsureRequestRequest) bool {
+		s.env.OnActivity(acts.EnsureRequest, mock.Anything, mock.MatchedBy(func(r activities.RequestToOpen) bool {
 			return r.RequesterID == 501 && r.CatalogItem == "New Hire Onboarding" && strings.HasSuffix(r.Marker, "/request")
 		})).Return(activities.RequestRef{DisplayID: "ITSR-7", FromCatalog: true}, nil).Once()
 	}
@@ -90,7 +90,7 @@ func (s *onboardingSuite) happyMocks(skip ...string) {
 		s.env.OnActivity(acts.AddNote, mock.Anything, mock.MatchedBy(func(r activities.NoteRequest) bool { return strings.HasSuffix(r.Marker, "/day-one") })).Return(nil).Once()
 	}
 	if !skipped("ResolveRequest") {
-		s.env.OnActivity(acts.ResolveRequest, mock.Anything, activities.ResolveRequestRequest{DisplayID: "ITSR-7"}).Return(nil).Once()
+		s.env.OnActivity(acts.ResolveRequest, mock.Anything, activities.RequestToResolve{DisplayID: "ITSR-7"}).Return(nil).Once()
 	}
 }
 
@@ -105,7 +105,7 @@ func (s *onboardingSuite) status() lifecycle.OnboardingStatus {
 func (s *onboardingSuite) TestHappyPathWaitsForLocalMidnightOfStartDate() {
 	s.happyMocks("ResolveRequest")
 	dayOne := time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC) // 2026-12-01 00:00 Europe/Paris
-	s.env.OnActivity(acts.ResolveRequest, mock.Anything, activities.ResolveRequestRequest{DisplayID: "ITSR-7"}).
+	s.env.OnActivity(acts.ResolveRequest, mock.Anything, activities.RequestToResolve{DisplayID: "ITSR-7"}).
 		Run(func(mock.Arguments) { s.False(s.env.Now().Before(dayOne), "resolved before day one: %s", s.env.Now()) }).
 		Return(nil).Once()
 	var midway lifecycle.OnboardingStatus
@@ -280,7 +280,7 @@ func (s *onboardingSuite) expectCompensation(entitlements, assetTypes []int64, r
 		})).Return(nil).Once()
 	}
 	if request {
-		s.env.OnActivity(acts.CloseRequest, mock.Anything, mock.MatchedBy(func(r activities.CloseRequestRequest) bool {
+		s.env.OnActivity(acts.CloseRequest, mock.Anything, mock.MatchedBy(func(r activities.RequestToClose) bool {
 			return strings.HasSuffix(r.Marker, "/request") && strings.HasSuffix(r.NoteMarker, "/cancelled") &&
 				r.RequesterID == 501 && strings.Contains(r.Note, reason)
 		})).Return(nil).Once()

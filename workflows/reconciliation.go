@@ -187,7 +187,7 @@ func (r *reconciliation) summarise(ctx workflow.Context) error {
 		return err
 	}
 	var ref activities.RequestRef
-	if err := workflow.ExecuteActivity(apiCall(ctx, "open the reconciliation request"), acts.EnsureRequest, activities.EnsureRequestRequest{
+	if err := workflow.ExecuteActivity(apiCall(ctx, "open the reconciliation request"), acts.EnsureRequest, activities.RequestToOpen{
 		WorkspaceID: r.in.WorkspaceID, Marker: activities.Marker(r.id, "report"), RequesterID: owner,
 		Subject:     fmt.Sprintf("Reconciliation: %d fixed, %d failed", r.report.Fixed, r.report.Failed),
 		Description: "<p>atomicflow's reconciliation found drift in Atomicwork and fixed it; the summary is in the notes.</p>",
@@ -202,7 +202,7 @@ func (r *reconciliation) summarise(ctx workflow.Context) error {
 		return err
 	}
 	return workflow.ExecuteActivity(apiCall(ctx, "resolve the reconciliation request"), acts.ResolveRequest,
-		activities.ResolveRequestRequest{WorkspaceID: r.in.WorkspaceID, DisplayID: ref.DisplayID}).Get(ctx, nil)
+		activities.RequestToResolve{WorkspaceID: r.in.WorkspaceID, DisplayID: ref.DisplayID}).Get(ctx, nil)
 }
 
 func (r *reconciliation) add(d lifecycle.Drift) { r.report.Drift = append(r.report.Drift, d) }

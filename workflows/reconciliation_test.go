@@ -72,10 +72,10 @@ func (s *reconciliationSuite) TestFixesThroughIdempotentPathsAndReports() {
 		return r.DisplayID == "ITSR-4" && len(r.Description) > 0
 	})).Return(nil).Once()
 	s.env.OnActivity(acts.UserID, mock.Anything, activities.UserIDRequest{Email: "it.manager@example.com"}).Return(int64(1001), nil).Once()
-	s.env.OnActivity(acts.EnsureRequest, mock.Anything, mock.MatchedBy(func(r activities.EnsureRequestRequest) bool { return r.RequesterID == 1001 })).
+	s.env.OnActivity(acts.EnsureRequest, mock.Anything, mock.MatchedBy(func(r activities.RequestToOpen) bool { return r.RequesterID == 1001 })).
 		Return(activities.RequestRef{DisplayID: "ITSR-5"}, nil).Once()
 	s.env.OnActivity(acts.AddNote, mock.Anything, mock.MatchedBy(func(r activities.NoteRequest) bool { return r.DisplayID == "ITSR-5" })).Return(nil).Once()
-	s.env.OnActivity(acts.ResolveRequest, mock.Anything, activities.ResolveRequestRequest{DisplayID: "ITSR-5"}).Return(nil).Once()
+	s.env.OnActivity(acts.ResolveRequest, mock.Anything, activities.RequestToResolve{DisplayID: "ITSR-5"}).Return(nil).Once()
 
 	s.env.ExecuteWorkflow(Reconciliation, lifecycle.ReconciliationInput{ReportTo: "it.manager@example.com"})
 	r := s.report()

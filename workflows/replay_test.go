@@ -4,10 +4,11 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // recorded lists each workflow with the glob of its recorded histories in testdata/.

@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/atomicflow/atomicflow/lifecycle"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // staleChange refuses, in a date update's validator, an HR change decided at asOf before the

@@ -3,10 +3,11 @@ package workflows
 import (
 	"strconv"
 
-	"github.com/atomicflow/atomicflow/lifecycle"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // publishStage upserts the lifecycle stage and the ids known so far as search attributes, so
