@@ -6,13 +6,14 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/atomicflow/atomicflow/internal/codec"
-	"github.com/atomicflow/atomicflow/internal/temporalenv"
-	"github.com/atomicflow/atomicflow/runs"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"google.golang.org/grpc"
+
+	"github.com/atomicflow/atomicflow/internal/codec"
+	"github.com/atomicflow/atomicflow/internal/temporalenv"
+	"github.com/atomicflow/atomicflow/runs"
 )
 
 // connection is a Temporal client plus the namespace it talks to (for UI links).
