@@ -28,7 +28,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/internal/devserver"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -95,7 +95,7 @@ func benchReassign(ctx context.Context, out io.Writer, o reassignOptions) error 
 		}
 	}
 	defer sim.Close()
-	srv, err := devserver.Start(ctx, o.temporalBin, o.serverArgs...)
+	srv, err := testkit.StartDevServer(ctx, o.temporalBin, o.serverArgs...)
 	if err != nil {
 		return err
 	}

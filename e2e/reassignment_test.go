@@ -28,7 +28,7 @@ import (
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/internal/syncbuf"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -427,7 +427,7 @@ func TestReassignmentSurvivesWorkerKill(t *testing.T) {
 			held := heldBy(sim, boUser.ID)
 
 			queue := "e2e-kill-" + mode.name
-			logs := &syncbuf.Buffer{}
+			logs := &testkit.SyncBuffer{}
 			env := append([]string{
 				"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
 				"TEMPORAL_ADDRESS=" + srv.FrontendHostPort(), "TEMPORAL_NAMESPACE=default",
@@ -480,7 +480,7 @@ func buildWorker(t *testing.T) string {
 }
 
 // startWorker starts the worker process and waits until it polls; the test ends it by its pid.
-func startWorker(t *testing.T, bin string, env []string, logs *syncbuf.Buffer, nth int) *exec.Cmd {
+func startWorker(t *testing.T, bin string, env []string, logs *testkit.SyncBuffer, nth int) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin)
 	cmd.Env = env

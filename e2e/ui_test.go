@@ -17,8 +17,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/internal/devserver"
-	"github.com/atomicflow/atomicflow/internal/syncbuf"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -59,9 +58,9 @@ type uiRun struct {
 // run (and not the others), and that each run's page shows its summary and current details.
 func TestTemporalUIShowsRuns(t *testing.T) {
 	browser := requireChromium(t)
-	cli := devserver.RequireCLI(t)
+	cli := testkit.RequireTemporalCLI(t)
 	ctx, cancel := context.WithTimeout(context.Background(), settle)
-	srv, uiURL, err := devserver.StartWithUI(ctx, cli)
+	srv, uiURL, err := testkit.StartDevServerWithUI(ctx, cli)
 	cancel()
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Stop() })
@@ -170,7 +169,7 @@ func requireVisible(t *testing.T, e *env, r uiRun) {
 // background networking on a closed network) and an empty profile.
 func newBrowser(t *testing.T, path string) context.Context {
 	t.Helper()
-	var stderr syncbuf.Buffer
+	var stderr testkit.SyncBuffer
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(path),
 		chromedp.Headless,

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/atomicflow/atomicflow/internal/syncbuf"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -25,13 +25,13 @@ type receiver struct {
 	t    *testing.T
 	h    *Handler
 	fake *fakeTemporal
-	logs *syncbuf.Buffer
+	logs *testkit.SyncBuffer
 	reg  *prometheus.Registry
 }
 
 func newReceiver(t *testing.T, temporal Temporal, fake *fakeTemporal) *receiver {
 	t.Helper()
-	logs, reg := &syncbuf.Buffer{}, prometheus.NewRegistry()
+	logs, reg := &testkit.SyncBuffer{}, prometheus.NewRegistry()
 	h, err := NewHandler(Config{Secrets: []string{secretA}, Temporal: temporal, Metrics: reg,
 		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Now: func() time.Time { return fake.clock }, Timeout: time.Second})
 	require.NoError(t, err)

@@ -16,7 +16,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/internal/devserver"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/internal/workerapp"
 	"github.com/atomicflow/atomicflow/workflows"
 )
@@ -99,7 +99,7 @@ func decodeReassign(t *testing.T, r result) reassignResult {
 // simulator: progress to the end, the confirmation prompt, dry run, pause/resume/cancel, and
 // Ctrl-C on the watching CLI leaving the batch running.
 func TestReassignAgainstTheWorker(t *testing.T) {
-	srv := devserver.ForTest(t)
+	srv := testkit.NewDevServer(t)
 	sim := atomicworktest.NewServer(t, atomicworktest.Options{ExtraAssets: 60})
 	queue := "starter-reassign"
 	w, err := workerapp.NewWorker(srv.Client(), workerapp.Config{TaskQueue: queue, BaseURL: sim.URL,

@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/atomicflow/atomicflow/internal/devserver"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -44,7 +44,7 @@ func reschedulableOnboarding(ctx workflow.Context, in workflows.OnboardingInput)
 // TestSteeringWithoutAWorkerOnTheDevServer: a cancel with no worker returns at once and sends
 // nothing; sent anyway, it says it may still apply (exit 3), and it applies once a worker starts.
 func TestSteeringWithoutAWorkerOnTheDevServer(t *testing.T) {
-	srv := devserver.ForTest(t)
+	srv := testkit.NewDevServer(t)
 	queue := "starter-steer-offline"
 	env := devEnv(srv, queue)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -87,7 +87,7 @@ func TestSteeringWithoutAWorkerOnTheDevServer(t *testing.T) {
 // TestOnboardSteeringOnTheDevServer: onboard with another start date moves the running
 // onboarding, the same date sends nothing (no worker needed), reschedule and cancel steer it.
 func TestOnboardSteeringOnTheDevServer(t *testing.T) {
-	srv := devserver.ForTest(t)
+	srv := testkit.NewDevServer(t)
 	queue := "starter-onboard-steer"
 	env := devEnv(srv, queue)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -1,7 +1,4 @@
-// Package deadtime measures how long an activity stays unattended after its worker dies: from
-// the kill to its next attempt's start, read off the pending activities Temporal describes.
-// The e2e test and `bench crash` share it.
-package deadtime
+package testkit
 
 import (
 	"context"
@@ -17,18 +14,19 @@ import (
 // so an attempt is seen while it runs.
 const pollEvery = 50 * time.Millisecond
 
-// Started waits until an activity of activityType of the workflow's latest run is running.
-func Started(ctx context.Context, c client.Client, workflowID, activityType string) (*workflowpb.PendingActivityInfo, error) {
-	return poll(ctx, c, workflowID, func(a *workflowpb.PendingActivityInfo) bool {
+// WaitForActivityStart waits until an activity of activityType of the workflow's latest run is
+// running.
+func WaitForActivityStart(ctx context.Context, c client.Client, workflowID, activityType string) (*workflowpb.PendingActivityInfo, error) {
+	return pollPendingActivities(ctx, c, workflowID, func(a *workflowpb.PendingActivityInfo) bool {
 		return a.GetActivityType().GetName() == activityType && a.GetState() == enumspb.PENDING_ACTIVITY_STATE_STARTED
 	}, "no "+activityType+" activity started")
 }
 
-// NextAttempt waits until the activity runs an attempt after the one given (which was running
-// on the killed worker) and returns it: its LastStartedTime is the new attempt's start and its
-// LastFailure why the old attempt ended.
-func NextAttempt(ctx context.Context, c client.Client, workflowID string, killed *workflowpb.PendingActivityInfo) (*workflowpb.PendingActivityInfo, error) {
-	return poll(ctx, c, workflowID, func(a *workflowpb.PendingActivityInfo) bool {
+// WaitForNextAttempt waits until the activity runs an attempt after the one given (which was
+// running on the killed worker) and returns it: its LastStartedTime is the new attempt's start and
+// its LastFailure why the old attempt ended.
+func WaitForNextAttempt(ctx context.Context, c client.Client, workflowID string, killed *workflowpb.PendingActivityInfo) (*workflowpb.PendingActivityInfo, error) {
+	return pollPendingActivities(ctx, c, workflowID, func(a *workflowpb.PendingActivityInfo) bool {
 		return a.GetActivityId() == killed.GetActivityId() && a.GetAttempt() > killed.GetAttempt() &&
 			a.GetState() == enumspb.PENDING_ACTIVITY_STATE_STARTED
 	}, "activity "+killed.GetActivityId()+" was not retried")
@@ -43,7 +41,7 @@ func TimeoutType(a *workflowpb.PendingActivityInfo) string {
 	return info.GetTimeoutType().String()
 }
 
-func poll(ctx context.Context, c client.Client, workflowID string, match func(*workflowpb.PendingActivityInfo) bool, missing string) (*workflowpb.PendingActivityInfo, error) {
+func pollPendingActivities(ctx context.Context, c client.Client, workflowID string, match func(*workflowpb.PendingActivityInfo) bool, missing string) (*workflowpb.PendingActivityInfo, error) {
 	t := time.NewTicker(pollEvery)
 	defer t.Stop()
 	for {
