@@ -43,7 +43,7 @@ func benchCrash(ctx context.Context, out io.Writer, o crashOptions) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }() // a leftover in $TMPDIR is harmless
 	bins := []struct{ name, path string }{}
 	if o.before != "" {
 		bins = append(bins, struct{ name, path string }{"before: " + o.before, o.before})

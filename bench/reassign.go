@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"context"
@@ -79,7 +78,7 @@ func benchReassign(ctx context.Context, out io.Writer, o reassignOptions) error 
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
+	defer func() { _ = os.RemoveAll(tmp) }() // a leftover in $TMPDIR is harmless
 	workerBin, err := buildBinary(ctx, tmp, "worker")
 	if err != nil {
 		return err
@@ -99,7 +98,7 @@ func benchReassign(ctx context.Context, out io.Writer, o reassignOptions) error 
 	if err != nil {
 		return err
 	}
-	defer srv.Stop()
+	defer func() { _ = srv.Stop() }()
 	if o.faults != "" {
 		return benchReassignFaults(ctx, out, sim, srv, workerBin, o)
 	}
@@ -342,7 +341,7 @@ func startAwsim(ctx context.Context, dir string, opts atomicworktest.Options) (*
 	if err != nil {
 		return nil, err
 	}
-	defer logs.Close() // the child has its own copy
+	defer func() { _ = logs.Close() }() // the child has its own copy
 	cmd := exec.Command(bin, "--quiet", "--addr", "127.0.0.1:0", "--extra-assets", strconv.Itoa(opts.ExtraAssets),
 		"--latency", opts.Faults.Latency.String())
 	cmd.Stdout, cmd.Stderr = logs, logs
@@ -590,8 +589,8 @@ func (w *benchWorker) stop() {
 }
 
 func (w *benchWorker) removeLogs() {
-	w.logs.Close()
-	os.Remove(w.logs.Name())
+	_ = w.logs.Close()
+	_ = os.Remove(w.logs.Name())
 }
 
 // reassign runs one batch and reads the worker's peak RSS so far.
@@ -650,14 +649,12 @@ func waitForPollers(ctx context.Context, c client.Client, queue string) error {
 
 // peakRSS reads a process's peak resident set (VmHWM) in kB from /proc.
 func peakRSS(pid int) (int, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+	for line := range strings.Lines(string(status)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
 			return strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
 		}
 	}
