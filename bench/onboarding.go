@@ -94,11 +94,11 @@ func timeWorkflow(ctx context.Context, c client.Client, queue string, in workflo
 		return 0, 0, err
 	}
 	wall = time.Since(start)
-	desc, err := c.DescribeWorkflowExecution(ctx, run.GetID(), run.GetRunID())
+	desc, err := c.DescribeWorkflow(ctx, run.GetID(), run.GetRunID())
 	if err != nil {
 		return 0, 0, err
 	}
-	info := desc.GetWorkflowExecutionInfo()
+	info := desc.RawResponse.GetWorkflowExecutionInfo()
 	return wall, info.GetCloseTime().AsTime().Sub(info.GetStartTime().AsTime()), nil
 }
 

@@ -619,11 +619,11 @@ func (w *benchWorker) reassign(ctx context.Context, o reassignOptions) (reassign
 		row.maxEvents = max(row.maxEvents, r.Events)
 		row.sumEvents += r.Events
 	}
-	desc, err := w.c.DescribeWorkflowExecution(ctx, run.GetID(), "")
+	desc, err := w.c.DescribeWorkflow(ctx, run.GetID(), "")
 	if err != nil {
 		return row, err
 	}
-	last := int(desc.GetWorkflowExecutionInfo().GetHistoryLength())
+	last := desc.HistoryLength
 	row.maxEvents = max(row.maxEvents, last)
 	row.sumEvents += last
 	return row, nil

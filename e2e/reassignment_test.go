@@ -396,9 +396,9 @@ func TestReassignmentDryRunConfirmPauseResume(t *testing.T) {
 	checkHistories(t, e, e.client, id, rep, e.logs.String())
 
 	recordHistory(t, e, id, firstRun, "reassignment-continued.json")
-	desc, err := e.client.DescribeWorkflowExecution(ctx, id, "")
+	desc, err := e.client.DescribeWorkflow(ctx, id, "")
 	require.NoError(t, err)
-	recordHistory(t, e, id, desc.GetWorkflowExecutionInfo().GetExecution().GetRunId(), "reassignment-completed.json")
+	recordHistory(t, e, id, desc.WorkflowExecution.RunID, "reassignment-completed.json")
 }
 
 // TestReassignmentSurvivesWorkerKill runs the worker as a process, kills it (SIGKILL) in the middle

@@ -137,12 +137,12 @@ func completeOneOfEach(t *testing.T, e *env) []uiRun {
 	require.NoError(t, re.Get(ctx, &rep), "reassignment")
 	require.Equal(t, workflows.OutcomeCompleted, rep.Outcome)
 	require.Positive(t, rep.Done)
-	desc, err := e.client.DescribeWorkflowExecution(ctx, re.GetID(), "") // the last run, after any continue-as-new
+	desc, err := e.client.DescribeWorkflow(ctx, re.GetID(), "") // the last run, after any continue-as-new
 	require.NoError(t, err)
 	runs = append(runs, uiRun{
 		name:       "reassignment",
 		query:      fmt.Sprintf("LifecycleStage=%q AND WorkflowType=%q", workflows.StageReassignCompleted, workflows.ReassignmentWorkflowName),
-		workflowID: re.GetID(), runID: desc.GetWorkflowExecutionInfo().GetExecution().GetRunId(),
+		workflowID: re.GetID(), runID: desc.WorkflowExecution.RunID,
 		summary: "Asset reassignment " + batch.BatchID,
 		details: "Batch: " + batch.BatchID,
 	})

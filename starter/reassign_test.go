@@ -173,9 +173,9 @@ func TestReassignAgainstTheWorker(t *testing.T) {
 		w := <-done
 		assert.Equal(t, 1, w.code)
 		assert.Contains(t, w.stderr, "the batch goes on. Reattach: starter reassign watch --batch-id ctrl-c")
-		desc, err := srv.Client().DescribeWorkflowExecution(ctx, id, "")
+		desc, err := srv.Client().DescribeWorkflow(ctx, id, "")
 		require.NoError(t, err)
-		assert.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, desc.GetWorkflowExecutionInfo().GetStatus(), "Ctrl-C does not cancel the batch")
+		assert.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, desc.Status, "Ctrl-C does not cancel the batch")
 
 		r = runStarter(t, env, dialTemporal, "reassign", "cancel", "--batch-id", "ctrl-c", "--reason", "test over")
 		require.Equal(t, 0, r.code, r.stderr)

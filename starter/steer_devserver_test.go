@@ -54,9 +54,9 @@ func TestSteeringWithoutAWorkerOnTheDevServer(t *testing.T) {
 		workflows.OffboardingWorkflowName, workflows.OffboardingInput{EmployeeID: "E-77", Email: "e77@example.com", LastDay: "2099-12-18"})
 	require.NoError(t, err)
 	running := func() enumspb.WorkflowExecutionStatus {
-		desc, err := c.DescribeWorkflowExecution(ctx, workflows.OffboardingID("E-77"), "")
+		desc, err := c.DescribeWorkflow(ctx, workflows.OffboardingID("E-77"), "")
 		require.NoError(t, err)
-		return desc.GetWorkflowExecutionInfo().GetStatus()
+		return desc.Status
 	}
 
 	// A long --timeout: the answer comes from the poller check, not from waiting.

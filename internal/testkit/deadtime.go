@@ -45,14 +45,16 @@ func pollPendingActivities(ctx context.Context, c client.Client, workflowID stri
 	t := time.NewTicker(pollEvery)
 	defer t.Stop()
 	for {
-		desc, err := c.DescribeWorkflowExecution(ctx, workflowID, "")
-		if err != nil && ctx.Err() == nil {
-			return nil, fmt.Errorf("describe %s: %w", workflowID, err)
-		}
-		for _, a := range desc.GetPendingActivities() {
-			if match(a) {
-				return a, nil
+		desc, err := c.DescribeWorkflow(ctx, workflowID, "")
+		switch {
+		case err == nil:
+			for _, a := range desc.RawResponse.GetPendingActivities() {
+				if match(a) {
+					return a, nil
+				}
 			}
+		case ctx.Err() == nil:
+			return nil, fmt.Errorf("describe %s: %w", workflowID, err)
 		}
 		select {
 		case <-ctx.Done():
