@@ -10,7 +10,7 @@ STATICCHECK := $(CURDIR)/bin/staticcheck
 ERRCHECK_VERSION := v1.30.0
 ERRCHECK := $(CURDIR)/bin/errcheck
 
-.PHONY: test tools lint vet fmt build dev chromium
+.PHONY: test test-unit tools lint vet fmt build dev chromium
 
 ## tools: install the pinned Temporal CLI, workflowcheck, staticcheck and errcheck into ./bin when
 ## they are missing, and Debian's chromium for the UI test where apt-get can (it says so and goes
@@ -38,8 +38,15 @@ dev: tools
 	@scripts/dev.sh
 
 ## test: lint, then every test with the race detector (unit, contract, replay, e2e on the dev server).
+## This is what CI runs.
 test: tools lint
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+## test-unit: the fast local loop: every package but e2e/, with the race detector and -short, which
+## skips the tests that start a Temporal dev server or make dev's processes (starter's
+## *_devserver_test.go, workerapp's TestRun, scripts/); make test runs them. Needs no ./bin.
+test-unit:
+	$(GO) test -race -count=1 -short $$($(GO) list ./... | grep -v /e2e)
 
 ## lint: gofmt, go vet, staticcheck, errcheck (its exclusions, each with its reason, are in
 ## .errcheck-excludes) and workflowcheck (workflow determinism).

@@ -25,6 +25,9 @@ var pidLine = regexp.MustCompile(`dev: (temporal|awsim|worker) is pid (\d+)`)
 // as Ctrl-C does: tee dies with the rest, so the stop path writes to a closed pipe. All three
 // processes must still be stopped, and the simulator's last change must be in its state file.
 func TestDevStopsEverythingOnCtrlCUnderTee(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs make dev's processes: skipped under -short (make test-unit); make test runs it")
+	}
 	dev := t.TempDir()
 	log := filepath.Join(dev, "tee.log")
 	ports := freePorts(t, 3)

@@ -106,10 +106,15 @@ func freePort() (string, error) {
 	return port, err
 }
 
-// RequireTemporalCLI returns bin/temporal for a test. Without it the test fails when CI is set (a
-// missing install step must not pass as a skip) and is skipped elsewhere, saying what to run.
+// RequireTemporalCLI returns bin/temporal for a test that runs the dev server. Under -short (make
+// test-unit) the test is skipped: it is an integration test, and `make test` runs it. Without the
+// CLI the test fails when CI is set (a missing install step must not pass as a skip) and is skipped
+// elsewhere, saying what to run.
 func RequireTemporalCLI(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the Temporal dev server: skipped under -short (make test-unit); make test runs it")
+	}
 	cli, err := FindTemporalCLI()
 	if err != nil {
 		if os.Getenv("CI") != "" {
