@@ -17,7 +17,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/internal/testkit"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // TestOnboardingActivityOutlivesItsWorker kills (SIGKILL) the worker process while an onboarding's
@@ -68,9 +68,9 @@ func TestOnboardingActivityOutlivesItsWorker(t *testing.T) {
 		next.GetLastStartedTime().AsTime().Sub(killed).Round(100*time.Millisecond), inFlight.GetAttempt(), testkit.TimeoutType(next))
 	assert.Equal(t, enumspb.TIMEOUT_TYPE_HEARTBEAT.String(), testkit.TimeoutType(next), "the dead attempt must be noticed by its heartbeat timeout")
 
-	var res workflows.OnboardingResult
+	var res lifecycle.OnboardingResult
 	require.NoError(t, run.Get(ctx, &res))
-	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
+	assert.Equal(t, lifecycle.OutcomeCompleted, res.Outcome)
 	requireOnboarded(t, sim, in.Email, in.Entitlements, in.AssetTypes)
 	require.NotContains(t, logs.String(), apiKey)
 }

@@ -10,6 +10,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // recorded lists each workflow with the glob of its recorded histories in testdata/.
@@ -18,10 +20,10 @@ var recorded = []struct {
 	workflow any
 	glob     string
 }{
-	{OnboardingWorkflowName, Onboarding, "onboarding-*.json"},
-	{OffboardingWorkflowName, Offboarding, "offboarding-*.json"},
-	{ReassignmentWorkflowName, Reassignment, "reassignment-*.json"},
-	{ReconciliationWorkflowName, Reconciliation, "reconciliation-*.json"},
+	{lifecycle.OnboardingWorkflowName, Onboarding, "onboarding-*.json"},
+	{lifecycle.OffboardingWorkflowName, Offboarding, "offboarding-*.json"},
+	{lifecycle.ReassignmentWorkflowName, Reassignment, "reassignment-*.json"},
+	{lifecycle.ReconciliationWorkflowName, Reconciliation, "reconciliation-*.json"},
 }
 
 // TestReplayRecordedHistories replays histories recorded from real runs (the e2e tests record

@@ -20,7 +20,7 @@ import (
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/internal/testkit"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 func lazyClient(t *testing.T) client.Client {
@@ -77,7 +77,7 @@ func TestRun(t *testing.T) {
 	wctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	run, err := srv.Client().ExecuteWorkflow(wctx, client.StartWorkflowOptions{ID: "onboarding-invalid", TaskQueue: queue},
-		workflows.OnboardingWorkflowName, workflows.OnboardingInput{EmployeeID: "E-1"})
+		lifecycle.OnboardingWorkflowName, lifecycle.OnboardingInput{EmployeeID: "E-1"})
 	require.NoError(t, err)
 	err = run.Get(wctx, nil)
 	var appErr *temporal.ApplicationError
