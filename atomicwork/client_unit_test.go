@@ -264,6 +264,7 @@ func TestKeyNeverPrinted(t *testing.T) {
 	c, err := New(cfg)
 	require.NoError(t, err)
 	for _, s := range []string{
+		//lint:ignore S1025 each verb is a way a key could be printed, %s included
 		fmt.Sprint(cfg), fmt.Sprintf("%v", cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), fmt.Sprintf("%s", cfg),
 		fmt.Sprint(c), fmt.Sprintf("%v", c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c),
 		fmt.Sprintf("%+v", *c),

@@ -19,7 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/internal/syncbuf"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/internal/version"
 )
 
@@ -27,11 +27,11 @@ var addrRE = regexp.MustCompile(`on http://(127\.0\.0\.1:\d+)`)
 
 // startAwsim runs run() on a free port and returns the base URL, its stdout and a stop function
 // that cancels the context and returns run's result.
-func startAwsim(t *testing.T, args ...string) (baseURL string, stdout *syncbuf.Buffer, stop func() error) {
+func startAwsim(t *testing.T, args ...string) (baseURL string, stdout *testkit.SyncBuffer, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	stdout = &syncbuf.Buffer{}
-	var stderr syncbuf.Buffer
+	stdout = &testkit.SyncBuffer{}
+	var stderr testkit.SyncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, append([]string{"--addr", "127.0.0.1:0"}, args...), stdout, &stderr) }()
 

@@ -18,8 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/internal/deadtime"
-	"github.com/atomicflow/atomicflow/internal/devserver"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/atomicflow/atomicflow/runs"
 )
@@ -45,7 +44,7 @@ func benchCrash(ctx context.Context, out io.Writer, o crashOptions) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }() // a leftover in $TMPDIR is harmless
 	bins := []struct{ name, path string }{}
 	if o.before != "" {
 		bins = append(bins, struct{ name, path string }{"before: " + o.before, o.before})
@@ -60,7 +59,7 @@ func benchCrash(ctx context.Context, out io.Writer, o crashOptions) error {
 	api := httptest.NewServer(sim) // 127.0.0.1 only
 	defer api.Close()
 	defer sim.Close()
-	srv, err := devserver.Start(ctx, o.temporalBin)
+	srv, err := testkit.StartDevServer(ctx, o.temporalBin)
 	if err != nil {
 		return err
 	}
@@ -121,7 +120,7 @@ func crashOnce(ctx context.Context, c client.Client, hostPort, apiURL, bin, suff
 	}
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	inFlight, err := deadtime.Started(rctx, c, run.WorkflowID, "EnsureUser")
+	inFlight, err := testkit.WaitForActivityStart(rctx, c, run.WorkflowID, "EnsureUser")
 	if err != nil {
 		return 0, "", err
 	}
@@ -136,7 +135,7 @@ func crashOnce(ctx context.Context, c client.Client, hostPort, apiURL, bin, suff
 	}
 	killed := time.Now()
 	_ = workers[victim].Wait()
-	next, err := deadtime.NextAttempt(rctx, c, run.WorkflowID, inFlight)
+	next, err := testkit.WaitForNextAttempt(rctx, c, run.WorkflowID, inFlight)
 	if err != nil {
 		return 0, "", err
 	}
@@ -147,7 +146,7 @@ func crashOnce(ctx context.Context, c client.Client, hostPort, apiURL, bin, suff
 	if res.Outcome != lifecycle.OutcomeCompleted {
 		return 0, "", fmt.Errorf("the onboarding after the kill ended %s", res.Outcome)
 	}
-	return next.GetLastStartedTime().AsTime().Sub(killed), deadtime.TimeoutType(next), nil
+	return next.GetLastStartedTime().AsTime().Sub(killed), testkit.TimeoutType(next), nil
 }
 
 // startCrashWorker starts a worker process on queue and waits until it polls for activities.

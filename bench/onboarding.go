@@ -92,11 +92,11 @@ func timeWorkflow(ctx context.Context, c client.Client, queue string, in lifecyc
 		return 0, 0, err
 	}
 	wall = time.Since(start)
-	desc, err := c.DescribeWorkflowExecution(ctx, run.WorkflowID, run.RunID)
+	desc, err := c.DescribeWorkflow(ctx, run.WorkflowID, run.RunID)
 	if err != nil {
 		return 0, 0, err
 	}
-	info := desc.GetWorkflowExecutionInfo()
+	info := desc.RawResponse.GetWorkflowExecutionInfo()
 	return wall, info.GetCloseTime().AsTime().Sub(info.GetStartTime().AsTime()), nil
 }
 

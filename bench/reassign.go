@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"context"
@@ -28,7 +27,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/internal/devserver"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/atomicflow/atomicflow/runs"
 )
@@ -80,7 +79,7 @@ func benchReassign(ctx context.Context, out io.Writer, o reassignOptions) error 
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
+	defer func() { _ = os.RemoveAll(tmp) }() // a leftover in $TMPDIR is harmless
 	workerBin, err := buildBinary(ctx, tmp, "worker")
 	if err != nil {
 		return err
@@ -96,11 +95,11 @@ func benchReassign(ctx context.Context, out io.Writer, o reassignOptions) error 
 		}
 	}
 	defer sim.Close()
-	srv, err := devserver.Start(ctx, o.temporalBin, o.serverArgs...)
+	srv, err := testkit.StartDevServer(ctx, o.temporalBin, o.serverArgs...)
 	if err != nil {
 		return err
 	}
-	defer srv.Stop()
+	defer func() { _ = srv.Stop() }()
 	if o.faults != "" {
 		return benchReassignFaults(ctx, out, sim, srv, workerBin, o)
 	}
@@ -343,7 +342,7 @@ func startAwsim(ctx context.Context, dir string, opts atomicworktest.Options) (*
 	if err != nil {
 		return nil, err
 	}
-	defer logs.Close() // the child has its own copy
+	defer func() { _ = logs.Close() }() // the child has its own copy
 	cmd := exec.Command(bin, "--quiet", "--addr", "127.0.0.1:0", "--extra-assets", strconv.Itoa(opts.ExtraAssets),
 		"--latency", opts.Faults.Latency.String())
 	cmd.Stdout, cmd.Stderr = logs, logs
@@ -591,8 +590,8 @@ func (w *benchWorker) stop() {
 }
 
 func (w *benchWorker) removeLogs() {
-	w.logs.Close()
-	os.Remove(w.logs.Name())
+	_ = w.logs.Close()
+	_ = os.Remove(w.logs.Name())
 }
 
 // reassign runs one batch and reads the worker's peak RSS so far.
@@ -620,11 +619,11 @@ func (w *benchWorker) reassign(ctx context.Context, o reassignOptions) (reassign
 		row.maxEvents = max(row.maxEvents, r.Events)
 		row.sumEvents += r.Events
 	}
-	desc, err := w.c.DescribeWorkflowExecution(ctx, run.WorkflowID, "")
+	desc, err := w.c.DescribeWorkflow(ctx, run.WorkflowID, "")
 	if err != nil {
 		return row, err
 	}
-	last := int(desc.GetWorkflowExecutionInfo().GetHistoryLength())
+	last := desc.HistoryLength
 	row.maxEvents = max(row.maxEvents, last)
 	row.sumEvents += last
 	return row, nil
@@ -650,14 +649,12 @@ func waitForPollers(ctx context.Context, c client.Client, queue string) error {
 
 // peakRSS reads a process's peak resident set (VmHWM) in kB from /proc.
 func peakRSS(pid int) (int, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+	for line := range strings.Lines(string(status)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
 			return strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
 		}
 	}

@@ -18,8 +18,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/atomicflow/atomicflow/hrevents"
-	"github.com/atomicflow/atomicflow/internal/devserver"
-	"github.com/atomicflow/atomicflow/internal/listener"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/internal/workerapp"
 	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/atomicflow/atomicflow/runs"
@@ -92,7 +91,7 @@ func benchWebhook(ctx context.Context, out io.Writer, n, senders int, temporalBi
 // `starter listen` in front of them, connected.
 type webhookRig struct {
 	srv    *testsuite.DevServer
-	rx     *listener.Process
+	rx     *testkit.Listener
 	queue  string
 	closer []func()
 }
@@ -108,7 +107,7 @@ func startWebhookRig(ctx context.Context, temporalBin, starterBin string) (rig *
 			rig.close()
 		}
 	}()
-	if rig.srv, err = devserver.Start(ctx, temporalBin); err != nil {
+	if rig.srv, err = testkit.StartDevServer(ctx, temporalBin); err != nil {
 		return nil, err
 	}
 	rig.closer = append(rig.closer, func() { _ = rig.srv.Stop() })
@@ -127,11 +126,11 @@ func startWebhookRig(ctx context.Context, temporalBin, starterBin string) (rig *
 			return nil, err
 		}
 		rig.closer = append(rig.closer, func() { _ = os.RemoveAll(dir) })
-		if starterBin, err = listener.Build(ctx, dir); err != nil {
+		if starterBin, err = testkit.BuildStarter(ctx, dir); err != nil {
 			return nil, err
 		}
 	}
-	rig.rx, err = listener.Start(ctx, starterBin, map[string]string{"TEMPORAL_ADDRESS": rig.srv.FrontendHostPort(),
+	rig.rx, err = testkit.StartListener(ctx, starterBin, map[string]string{"TEMPORAL_ADDRESS": rig.srv.FrontendHostPort(),
 		"ATOMICFLOW_TASK_QUEUE": rig.queue, "ATOMICFLOW_HR_SECRETS": benchSecret})
 	if err != nil {
 		return nil, err

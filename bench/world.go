@@ -11,7 +11,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/internal/devserver"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/internal/workerapp"
 )
 
@@ -39,7 +39,7 @@ func newWorld(ctx context.Context, temporalBin, queue string) (*world, error) {
 			closers[i]()
 		}
 	}
-	srv, err := devserver.Start(ctx, temporalBin)
+	srv, err := testkit.StartDevServer(ctx, temporalBin)
 	if err != nil {
 		closeAll()
 		return nil, err

@@ -5,7 +5,6 @@ package deploy
 // and the services become healthy is not verified here (README.md, "Run in production").
 
 import (
-	"bufio"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -267,18 +266,15 @@ func publishedPort(t *testing.T, ports []string, container string) string {
 // envNames lists the variables set by an env-file template: KEY=... lines, commented out or not.
 func envNames(t *testing.T, file string) []string {
 	t.Helper()
-	f, err := os.Open(file)
+	template, err := os.ReadFile(file)
 	require.NoError(t, err, "%s: every env_file has a committed template", file)
-	defer f.Close()
 	var names []string
 	assign := regexp.MustCompile(`^#?([A-Z][A-Z0-9_]*)=`)
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if m := assign.FindStringSubmatch(strings.TrimSpace(sc.Text())); m != nil {
+	for line := range strings.Lines(string(template)) {
+		if m := assign.FindStringSubmatch(strings.TrimSpace(line)); m != nil {
 			names = append(names, m[1])
 		}
 	}
-	require.NoError(t, sc.Err())
 	return names
 }
 

@@ -14,7 +14,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/internal/syncbuf"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/internal/workerapp"
 	"github.com/atomicflow/atomicflow/lifecycle"
 )
@@ -27,7 +27,7 @@ func newEnvWithoutWorker(t *testing.T) *env {
 	t.Helper()
 	srv := devServer(t)
 	sim := atomicworktest.NewServer(t, atomicworktest.Options{APIKey: apiKey})
-	logs := &syncbuf.Buffer{}
+	logs := &testkit.SyncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c, err := client.Dial(client.Options{HostPort: srv.FrontendHostPort(), Logger: sdklog.NewStructuredLogger(logger)})
 	require.NoError(t, err)

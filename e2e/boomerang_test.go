@@ -11,8 +11,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/hrevents"
-	"github.com/atomicflow/atomicflow/internal/devserver"
-	"github.com/atomicflow/atomicflow/internal/listener"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
@@ -21,10 +20,10 @@ import (
 // first termination delivered late stays ignored, and a second rehire that overtook its
 // termination is answered 409 and starts nothing.
 func TestBoomerangIsOffboardedAgain(t *testing.T) {
-	devserver.RequireCLI(t)
+	testkit.RequireTemporalCLI(t)
 	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
-	bin, err := listener.Build(ctx, t.TempDir())
+	bin, err := testkit.BuildStarter(ctx, t.TempDir())
 	require.NoError(t, err)
 	e := newEnv(t, atomicworktest.Options{}, engineeringPolicy)
 	rx := receiverFor(t, bin, e)

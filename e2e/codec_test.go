@@ -31,8 +31,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/internal/codec"
-	"github.com/atomicflow/atomicflow/internal/devserver"
-	"github.com/atomicflow/atomicflow/internal/syncbuf"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/internal/workerapp"
 	"github.com/atomicflow/atomicflow/lifecycle"
 )
@@ -76,7 +75,7 @@ func newCodecEnv(t *testing.T, opts atomicworktest.Options, ring *codec.Keyring)
 	srv := devServer(t)
 	opts.APIKey = apiKey
 	sim := atomicworktest.NewServer(t, opts)
-	e := &env{t: t, sim: sim, queue: "e2e-" + t.Name(), logs: &syncbuf.Buffer{}}
+	e := &env{t: t, sim: sim, queue: "e2e-" + t.Name(), logs: &testkit.SyncBuffer{}}
 	var stop func()
 	e.client, stop = startCodecWorker(t, srv, e, ring)
 	return e, stop
@@ -223,7 +222,7 @@ func TestCodecKeepsPersonalDataOutOfTemporal(t *testing.T) {
 		args := append([]string{"workflow", "show", "--disable-config-file", "--disable-config-env",
 			"--address", devServer(t).FrontendHostPort(), "--namespace", "default",
 			"--workflow-id", run.GetID(), "--run-id", run.GetRunID(), "--output", "json"}, extra...)
-		out, err := exec.CommandContext(ctx, devserver.RequireCLI(t), args...).CombinedOutput()
+		out, err := exec.CommandContext(ctx, testkit.RequireTemporalCLI(t), args...).CombinedOutput()
 		return string(out), err
 	}
 	out, err := show("--codec-endpoint", cs.URL+"/{namespace}", "--codec-auth", "Bearer "+codecToken)

@@ -18,8 +18,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/internal/codec"
-	"github.com/atomicflow/atomicflow/internal/devserver"
-	"github.com/atomicflow/atomicflow/internal/syncbuf"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
@@ -62,7 +61,7 @@ func (r *recorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.Wri
 // docker-compose.yml sets it with TEMPORAL_CODEC_INCLUDE_CREDENTIALS.
 func TestTemporalUIDecodesThroughTheCodecServer(t *testing.T) {
 	browser := requireChromium(t)
-	cli := devserver.RequireCLI(t)
+	cli := testkit.RequireTemporalCLI(t)
 	ring := keyring(t, "ui:"+codecKeyA)
 
 	// The codec server's address must be known before the UI starts, and the UI's origin before
@@ -71,7 +70,7 @@ func TestTemporalUIDecodesThroughTheCodecServer(t *testing.T) {
 	require.NoError(t, err)
 	codecURL := "http://" + ln.Addr().String()
 	ctx, cancel := context.WithTimeout(context.Background(), settle)
-	srv, uiURL, err := devserver.StartWithUI(ctx, cli, "--ui-codec-endpoint", codecURL)
+	srv, uiURL, err := testkit.StartDevServerWithUI(ctx, cli, "--ui-codec-endpoint", codecURL)
 	cancel()
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Stop() })
@@ -83,7 +82,7 @@ func TestTemporalUIDecodesThroughTheCodecServer(t *testing.T) {
 	go func() { _ = hs.Serve(ln) }()
 	t.Cleanup(func() { _ = hs.Close() })
 
-	e := &env{t: t, sim: atomicworktest.NewServer(t, atomicworktest.Options{APIKey: apiKey}), queue: "e2e-" + t.Name(), logs: &syncbuf.Buffer{}}
+	e := &env{t: t, sim: atomicworktest.NewServer(t, atomicworktest.Options{APIKey: apiKey}), queue: "e2e-" + t.Name(), logs: &testkit.SyncBuffer{}}
 	e.client, _ = startCodecWorker(t, srv, e, ring)
 	in := secretHire(4)
 	run := e.startOnboarding(in)

@@ -16,8 +16,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/internal/deadtime"
-	"github.com/atomicflow/atomicflow/internal/syncbuf"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
@@ -37,7 +36,7 @@ func TestOnboardingActivityOutlivesItsWorker(t *testing.T) {
 	t.Cleanup(c.Close)
 
 	queue := "e2e-deadtime"
-	logs := &syncbuf.Buffer{}
+	logs := &testkit.SyncBuffer{}
 	workerEnv := []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
 		"TEMPORAL_ADDRESS=" + srv.FrontendHostPort(), "TEMPORAL_NAMESPACE=default",
@@ -56,18 +55,18 @@ func TestOnboardingActivityOutlivesItsWorker(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
-	inFlight, err := deadtime.Started(ctx, c, run.GetID(), "EnsureUser")
+	inFlight, err := testkit.WaitForActivityStart(ctx, c, run.GetID(), "EnsureUser")
 	require.NoError(t, err)
 	require.NoError(t, first.Process.Signal(syscall.SIGKILL)) // only the process this test started
 	killed := time.Now()
 	_ = first.Wait()
 	startWorker(t, bin, workerEnv, logs, 2)
 
-	next, err := deadtime.NextAttempt(ctx, c, run.GetID(), inFlight)
+	next, err := testkit.WaitForNextAttempt(ctx, c, run.GetID(), inFlight)
 	require.NoError(t, err)
 	t.Logf("dead time after the kill: %s (attempt %d ended by a %s timeout)",
-		next.GetLastStartedTime().AsTime().Sub(killed).Round(100*time.Millisecond), inFlight.GetAttempt(), deadtime.TimeoutType(next))
-	assert.Equal(t, enumspb.TIMEOUT_TYPE_HEARTBEAT.String(), deadtime.TimeoutType(next), "the dead attempt must be noticed by its heartbeat timeout")
+		next.GetLastStartedTime().AsTime().Sub(killed).Round(100*time.Millisecond), inFlight.GetAttempt(), testkit.TimeoutType(next))
+	assert.Equal(t, enumspb.TIMEOUT_TYPE_HEARTBEAT.String(), testkit.TimeoutType(next), "the dead attempt must be noticed by its heartbeat timeout")
 
 	var res lifecycle.OnboardingResult
 	require.NoError(t, run.Get(ctx, &res))

@@ -28,8 +28,7 @@ import (
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/internal/devserver"
-	"github.com/atomicflow/atomicflow/internal/syncbuf"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/internal/workerapp"
 	"github.com/atomicflow/atomicflow/lifecycle"
 )
@@ -47,8 +46,8 @@ var (
 // attributes registered. bin/temporal comes from `make tools`; under CI its absence fails the test.
 func devServer(t *testing.T) *testsuite.DevServer {
 	t.Helper()
-	cli := devserver.RequireCLI(t)
-	serverOnce.Do(func() { server, serverErr = devserver.Start(context.Background(), cli) })
+	cli := testkit.RequireTemporalCLI(t)
+	serverOnce.Do(func() { server, serverErr = testkit.StartDevServer(context.Background(), cli) })
 	require.NoError(t, serverErr)
 	return server
 }
@@ -67,7 +66,7 @@ type env struct {
 	sim    *atomicworktest.Server
 	client client.Client
 	queue  string
-	logs   *syncbuf.Buffer
+	logs   *testkit.SyncBuffer
 }
 
 func newEnv(t *testing.T, opts atomicworktest.Options, policy activities.Policy) *env {
@@ -81,7 +80,7 @@ func newEnvOn(t *testing.T, srv *testsuite.DevServer, opts atomicworktest.Option
 	opts.APIKey = apiKey
 	sim := atomicworktest.NewServer(t, opts)
 
-	logs := &syncbuf.Buffer{}
+	logs := &testkit.SyncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c, err := client.Dial(client.Options{HostPort: srv.FrontendHostPort(), Logger: sdklog.NewStructuredLogger(logger)})
 	require.NoError(t, err)

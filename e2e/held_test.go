@@ -48,12 +48,12 @@ func newLeaver(t *testing.T, sim *atomicworktest.Server, prefix string) atomicwo
 
 // stageOf is a workflow's LifecycleStage search attribute, as the server holds it now.
 func (e *env) stageOf(ctx context.Context, workflowID string) (string, error) {
-	d, err := e.client.DescribeWorkflowExecution(ctx, workflowID, "")
+	d, err := e.client.DescribeWorkflow(ctx, workflowID, "")
 	if err != nil {
 		return "", err
 	}
 	var stage string
-	p := d.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()[lifecycle.LifecycleStageKey.GetName()]
+	p := d.RawResponse.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()[lifecycle.LifecycleStageKey.GetName()]
 	if p == nil {
 		return "", nil
 	}

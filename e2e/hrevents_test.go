@@ -27,8 +27,7 @@ import (
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/hrevents"
-	"github.com/atomicflow/atomicflow/internal/devserver"
-	"github.com/atomicflow/atomicflow/internal/listener"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
@@ -36,10 +35,10 @@ const hrSecret = "e2e-hr-secret-0123456789abcdef"
 
 // TestHREvents runs the real `starter listen` binary in front of the dev server and a worker.
 func TestHREvents(t *testing.T) {
-	cli := devserver.RequireCLI(t)
+	cli := testkit.RequireTemporalCLI(t)
 	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
-	bin, err := listener.Build(ctx, t.TempDir())
+	bin, err := testkit.BuildStarter(ctx, t.TempDir())
 	require.NoError(t, err)
 
 	t.Run("a signed hire starts an onboarding that completes", func(t *testing.T) { testHireCompletes(t, bin) })
@@ -54,7 +53,7 @@ func TestHREvents(t *testing.T) {
 
 // receiverFor starts `starter listen` for an env's task queue on the package's dev server.
 // It returns once the receiver has reached Temporal (before, it answers 503).
-func receiverFor(t *testing.T, bin string, e *env, args ...string) *listener.Process {
+func receiverFor(t *testing.T, bin string, e *env, args ...string) *testkit.Listener {
 	t.Helper()
 	rx := startReceiver(t, bin, devServer(t).FrontendHostPort(), e.queue, args...)
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
@@ -68,11 +67,11 @@ func receiverFor(t *testing.T, bin string, e *env, args ...string) *listener.Pro
 	return rx
 }
 
-func startReceiver(t *testing.T, bin, temporalAddr, queue string, args ...string) *listener.Process {
+func startReceiver(t *testing.T, bin, temporalAddr, queue string, args ...string) *testkit.Listener {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), settle)
 	defer cancel()
-	rx, err := listener.Start(ctx, bin, map[string]string{"TEMPORAL_ADDRESS": temporalAddr, "ATOMICFLOW_TASK_QUEUE": queue,
+	rx, err := testkit.StartListener(ctx, bin, map[string]string{"TEMPORAL_ADDRESS": temporalAddr, "ATOMICFLOW_TASK_QUEUE": queue,
 		"ATOMICFLOW_HR_SECRETS": hrSecret}, args...)
 	require.NoError(t, err)
 	t.Cleanup(func() {
@@ -437,7 +436,7 @@ func testTemporalOutage(t *testing.T, bin, cli string) {
 	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath: cli, LogLevel: "error", SearchAttributes: devserver.SearchAttributes(),
+		ExistingPath: cli, LogLevel: "error", SearchAttributes: testkit.DevServerSearchAttributes(),
 		ClientOptions: &client.Options{HostPort: addr, Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))},
 	})
 	require.NoError(t, err)

@@ -18,7 +18,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/internal/syncbuf"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/internal/workerapp"
 	"github.com/atomicflow/atomicflow/lifecycle"
 )
@@ -33,7 +33,7 @@ func TestWorkerMetrics(t *testing.T) {
 		Faults: atomicworktest.Faults{Seed: 5, RateLimit: 0.15}})
 	addr := freeAddr(t)
 	queue := "e2e-metrics"
-	logs := &syncbuf.Buffer{}
+	logs := &testkit.SyncBuffer{}
 	cfg := workerapp.Config{
 		Temporal: client.Options{HostPort: srv.FrontendHostPort()}, TaskQueue: queue,
 		BaseURL: sim.URL, DefaultWorkspace: atomicworktest.ITWorkspaceID,

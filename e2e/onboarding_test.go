@@ -49,9 +49,9 @@ func TestOnboardingEndToEnd(t *testing.T) {
 
 	requireOnboarded(t, e.sim, in.Email, []string{"okta-base", "slack-member", "github-engineering"}, []string{"Laptop", "Monitor"})
 
-	desc, err := e.client.DescribeWorkflowExecution(ctx, run.GetID(), run.GetRunID())
+	desc, err := e.client.DescribeWorkflow(ctx, run.GetID(), run.GetRunID())
 	require.NoError(t, err)
-	sa := desc.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()
+	sa := desc.RawResponse.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()
 	require.Contains(t, sa, "LifecycleStage")
 	assert.Contains(t, string(sa["LifecycleStage"].GetData()), lifecycle.StageCompleted)
 	assert.Contains(t, string(sa["EmployeeId"].GetData()), in.EmployeeID)

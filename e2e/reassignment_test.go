@@ -28,7 +28,7 @@ import (
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/internal/syncbuf"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/atomicflow/atomicflow/workflows"
 )
@@ -397,9 +397,9 @@ func TestReassignmentDryRunConfirmPauseResume(t *testing.T) {
 	checkHistories(t, e, e.client, id, rep, e.logs.String())
 
 	recordHistory(t, e, id, firstRun, "reassignment-continued.json")
-	desc, err := e.client.DescribeWorkflowExecution(ctx, id, "")
+	desc, err := e.client.DescribeWorkflow(ctx, id, "")
 	require.NoError(t, err)
-	recordHistory(t, e, id, desc.GetWorkflowExecutionInfo().GetExecution().GetRunId(), "reassignment-completed.json")
+	recordHistory(t, e, id, desc.WorkflowExecution.RunID, "reassignment-completed.json")
 }
 
 // TestReassignmentSurvivesWorkerKill runs the worker as a process, kills it (SIGKILL) in the middle
@@ -428,7 +428,7 @@ func TestReassignmentSurvivesWorkerKill(t *testing.T) {
 			held := heldBy(sim, boUser.ID)
 
 			queue := "e2e-kill-" + mode.name
-			logs := &syncbuf.Buffer{}
+			logs := &testkit.SyncBuffer{}
 			env := append([]string{
 				"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
 				"TEMPORAL_ADDRESS=" + srv.FrontendHostPort(), "TEMPORAL_NAMESPACE=default",
@@ -481,7 +481,7 @@ func buildWorker(t *testing.T) string {
 }
 
 // startWorker starts the worker process and waits until it polls; the test ends it by its pid.
-func startWorker(t *testing.T, bin string, env []string, logs *syncbuf.Buffer, nth int) *exec.Cmd {
+func startWorker(t *testing.T, bin string, env []string, logs *testkit.SyncBuffer, nth int) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin)
 	cmd.Env = env

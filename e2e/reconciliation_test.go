@@ -111,6 +111,7 @@ func TestReconciliationDryRunFixThenNothing(t *testing.T) {
 	}
 	assert.Equal(t, 1, staleNotes)
 	assert.Equal(t, 1, summaries)
+	recordHistory(t, e, lifecycle.ReconciliationID("fix"), "", "reconciliation-fixed.json")
 
 	// The owner resolves the forgotten request; the next night finds nothing.
 	_, err := e.sim.Client(t).PatchRequest(context.Background(), stale, atomicwork.RequestPatch{Status: "Resolved"})

@@ -17,8 +17,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/internal/devserver"
-	"github.com/atomicflow/atomicflow/internal/syncbuf"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
@@ -59,9 +58,9 @@ type uiRun struct {
 // run (and not the others), and that each run's page shows its summary and current details.
 func TestTemporalUIShowsRuns(t *testing.T) {
 	browser := requireChromium(t)
-	cli := devserver.RequireCLI(t)
+	cli := testkit.RequireTemporalCLI(t)
 	ctx, cancel := context.WithTimeout(context.Background(), settle)
-	srv, uiURL, err := devserver.StartWithUI(ctx, cli)
+	srv, uiURL, err := testkit.StartDevServerWithUI(ctx, cli)
 	cancel()
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Stop() })
@@ -138,12 +137,12 @@ func completeOneOfEach(t *testing.T, e *env) []uiRun {
 	require.NoError(t, re.Get(ctx, &rep), "reassignment")
 	require.Equal(t, lifecycle.OutcomeCompleted, rep.Outcome)
 	require.Positive(t, rep.Done)
-	desc, err := e.client.DescribeWorkflowExecution(ctx, re.GetID(), "") // the last run, after any continue-as-new
+	desc, err := e.client.DescribeWorkflow(ctx, re.GetID(), "") // the last run, after any continue-as-new
 	require.NoError(t, err)
 	runs = append(runs, uiRun{
 		name:       "reassignment",
 		query:      fmt.Sprintf("LifecycleStage=%q AND WorkflowType=%q", lifecycle.StageReassignCompleted, lifecycle.ReassignmentWorkflowName),
-		workflowID: re.GetID(), runID: desc.GetWorkflowExecutionInfo().GetExecution().GetRunId(),
+		workflowID: re.GetID(), runID: desc.WorkflowExecution.RunID,
 		summary: "Asset reassignment " + batch.BatchID,
 		details: "Batch: " + batch.BatchID,
 	})
@@ -170,7 +169,7 @@ func requireVisible(t *testing.T, e *env, r uiRun) {
 // background networking on a closed network) and an empty profile.
 func newBrowser(t *testing.T, path string) context.Context {
 	t.Helper()
-	var stderr syncbuf.Buffer
+	var stderr testkit.SyncBuffer
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(path),
 		chromedp.Headless,

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/atomicflow/atomicflow/internal/syncbuf"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/atomicflow/atomicflow/runs"
 )
@@ -26,13 +26,13 @@ type receiver struct {
 	t    *testing.T
 	h    *Handler
 	fake *fakeRuns
-	logs *syncbuf.Buffer
+	logs *testkit.SyncBuffer
 	reg  *prometheus.Registry
 }
 
 func newReceiver(t *testing.T, rs Runs, fake *fakeRuns) *receiver {
 	t.Helper()
-	logs, reg := &syncbuf.Buffer{}, prometheus.NewRegistry()
+	logs, reg := &testkit.SyncBuffer{}, prometheus.NewRegistry()
 	h, err := NewHandler(Config{Secrets: []string{secretA}, Runs: rs, Metrics: reg,
 		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Now: func() time.Time { return fake.clock }, Timeout: time.Second})
 	require.NoError(t, err)

@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/atomicflow/atomicflow/internal/devserver"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/atomicflow/atomicflow/runs"
 	"github.com/atomicflow/atomicflow/workflows"
@@ -29,7 +29,7 @@ func update(workflowID string, u runs.Update) runs.Delivery {
 // TestTemporalMapsTemporalsAnswers runs the real workflows without activities: starts, updates
 // and their validators answer from the workflow task alone.
 func TestTemporalMapsTemporalsAnswers(t *testing.T) {
-	srv := devserver.ForTest(t)
+	srv := testkit.NewDevServer(t)
 	const queue = "runs-temporal"
 	w := worker.New(srv.Client(), queue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: lifecycle.OnboardingWorkflowName})

@@ -8,13 +8,13 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
-	"github.com/atomicflow/atomicflow/internal/devserver"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 )
 
 // The server turns cron strings into calendars itself: a schedule made from the strings and one
 // made from what parseCron gives must be described alike.
 func TestCronParsingMatchesTheServers(t *testing.T) {
-	srv := devserver.ForTest(t)
+	srv := testkit.NewDevServer(t)
 	ctx := context.Background()
 	sc := srv.Client().ScheduleClient()
 	describe := func(id string) *client.ScheduleSpec {

@@ -20,7 +20,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/atomicflow/atomicflow/internal/codec"
-	"github.com/atomicflow/atomicflow/internal/devserver"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
@@ -43,7 +43,7 @@ func startCodecWorker(t *testing.T, srv *testsuite.DevServer, queue string) {
 // TestOnboardWithCodec: with ATOMICFLOW_CODEC_KEYS set, the starter encrypts the onboarding's
 // input and summary, and decrypts the result and the failure a worker with the same key wrote.
 func TestOnboardWithCodec(t *testing.T) {
-	srv := devserver.ForTest(t)
+	srv := testkit.NewDevServer(t)
 	queue := "starter-codec"
 	startCodecWorker(t, srv, queue)
 
@@ -102,7 +102,7 @@ func TestOnboardWithCodec(t *testing.T) {
 // TestRegisterSearchAttributes runs the command docker-compose.yml's one-shot job runs, against a
 // server that has none of our attributes, twice.
 func TestRegisterSearchAttributes(t *testing.T) {
-	cli := devserver.RequireCLI(t)
+	cli := testkit.RequireTemporalCLI(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{

@@ -120,7 +120,9 @@ func serveCodec(ctx context.Context, a *app, logger *slog.Logger, addr string, o
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutting down: %w", err)
 	}
-	<-served // http.ErrServerClosed
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
+	}
 	fmt.Fprintln(a.stdout, "codec-server: stopped")
 	return nil
 }

@@ -20,7 +20,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/atomicflow/atomicflow/internal/codec"
-	"github.com/atomicflow/atomicflow/internal/syncbuf"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 )
 
 // codecKey is a distinctive base64 AES-256 key; the tests look for it in every output.
@@ -72,7 +72,7 @@ func TestCodecServerHelp(t *testing.T) {
 func TestCodecServerServesAndStops(t *testing.T) {
 	env := map[string]string{codec.EnvKeys: "k1:" + codecKey, codec.EnvAuthToken: codecToken,
 		"TEMPORAL_CONFIG_FILE": filepath.Join(t.TempDir(), "absent.toml")}
-	var stdout, stderr syncbuf.Buffer
+	var stdout, stderr testkit.SyncBuffer
 	a := &app{stdout: &stdout, stderr: &stderr, dial: noDial(t), lookup: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -167,7 +167,7 @@ func (f *listenFlags) run(ctx context.Context, a *app) error {
 	served := make(chan error, 2) // the receiver's and the metrics' servers
 	go func() { served <- srv.Serve(limits.listener(ln)) }()
 	if metrics != nil {
-		defer metrics.srv.Close()
+		defer func() { _ = metrics.srv.Close() }() // on the way out: nobody to tell
 		go func() {
 			if err := metrics.serve(); err != nil {
 				served <- err

@@ -15,8 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/atomicflow/atomicflow/hrevents"
-	"github.com/atomicflow/atomicflow/internal/devserver"
-	"github.com/atomicflow/atomicflow/internal/syncbuf"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 )
 
 // post sends body to url signed with secret now.
@@ -47,11 +46,11 @@ func get(t *testing.T, url string) (int, string) {
 }
 
 func TestListenStartsOnboardingsAndStopsGracefully(t *testing.T) {
-	srv := devserver.ForTest(t)
+	srv := testkit.NewDevServer(t)
 	env := devEnv(srv, "listen-devserver")
 	env[hrSecretsVar] = "old-secret-0123456789, " + hrSecret // rotating: both are accepted
 	env[hrMetricsAddrVar] = "127.0.0.1:0"
-	var stderr syncbuf.Buffer
+	var stderr testkit.SyncBuffer
 	a := &app{stdout: io.Discard, stderr: &stderr, dial: dialTemporal, lookup: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -120,7 +119,7 @@ func TestListenStartsOnboardingsAndStopsGracefully(t *testing.T) {
 func TestListenHealthzFollowsTemporal(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	srv, err := devserver.Start(ctx, devserver.RequireCLI(t))
+	srv, err := testkit.StartDevServer(ctx, testkit.RequireTemporalCLI(t))
 	require.NoError(t, err)
 	stopped := false
 	defer func() {
@@ -131,7 +130,7 @@ func TestListenHealthzFollowsTemporal(t *testing.T) {
 	env := devEnv(srv, "listen-health")
 	env[hrSecretsVar] = hrSecret
 	env[hrMetricsAddrVar] = "off"
-	var stderr syncbuf.Buffer
+	var stderr testkit.SyncBuffer
 	a := &app{stdout: io.Discard, stderr: &stderr, dial: dialTemporal, lookup: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
 	listenCtx, stopListening := context.WithCancel(ctx)
 	defer stopListening()

@@ -18,7 +18,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/atomicflow/atomicflow/hrevents"
-	"github.com/atomicflow/atomicflow/internal/devserver"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/atomicflow/atomicflow/runs"
 	"github.com/atomicflow/atomicflow/workflows"
@@ -28,7 +28,7 @@ import (
 // deliveries answered 5xx: an input that can never succeed must be a 4xx, and one Temporal takes
 // a 2xx. Only Temporal being unreachable may be a 5xx (503).
 func TestNoInputIsAnswered5xx(t *testing.T) {
-	srv := devserver.ForTest(t)
+	srv := testkit.NewDevServer(t)
 	const queue = "listen-hunt"
 	w := worker.New(srv.Client(), queue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: lifecycle.OnboardingWorkflowName})

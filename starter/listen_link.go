@@ -90,6 +90,7 @@ func (l *temporalLink) checkHealth() error {
 	ctx, cancel := context.WithTimeout(context.Background(), healthTimeout)
 	defer cancel()
 	if _, err := c.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		//lint:ignore ST1005 Temporal is a name, and this message is the command's output
 		return fmt.Errorf("Temporal (namespace %s) failed its health check (deadline %s): %w: deliveries are answered 503 until it passes: "+
 			"check that Temporal is up and reachable at TEMPORAL_ADDRESS", c.Namespace, healthTimeout, err)
 	}

@@ -13,7 +13,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/atomicflow/atomicflow/internal/devserver"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
@@ -119,7 +119,7 @@ func decodeOffboardUpdate(t *testing.T, r result) offboardUpdateResult {
 }
 
 func TestOffboardOnTheDevServer(t *testing.T) {
-	srv := devserver.ForTest(t)
+	srv := testkit.NewDevServer(t)
 	queue := "starter-offboard"
 	w := worker.New(srv.Client(), queue, worker.Options{})
 	w.RegisterWorkflowWithOptions(stubOffboarding, workflow.RegisterOptions{Name: lifecycle.OffboardingWorkflowName})
@@ -244,7 +244,7 @@ func TestOffboardOnTheDevServer(t *testing.T) {
 // TestOffboardCancelledThenScheduledAgain: a withdrawn termination completes the run with the
 // cancelled outcome, and a later offboard is a new departure.
 func TestOffboardCancelledThenScheduledAgain(t *testing.T) {
-	srv := devserver.ForTest(t)
+	srv := testkit.NewDevServer(t)
 	queue := "starter-offboard-cancel"
 	w := worker.New(srv.Client(), queue, worker.Options{})
 	w.RegisterWorkflowWithOptions(stubOffboarding, workflow.RegisterOptions{Name: lifecycle.OffboardingWorkflowName})

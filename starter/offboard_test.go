@@ -365,7 +365,7 @@ func TestOffboardSubcommandsSendTheirUpdate(t *testing.T) {
 func TestOffboardSubcommandErrorsExit1(t *testing.T) {
 	t.Run("not running", func(t *testing.T) {
 		c := mocks.NewClient(t)
-		c.On("DescribeWorkflowExecution", mock.Anything, "offboarding-E-09", "").Return(nil, serviceerror.NewNotFound("workflow not found"))
+		c.On("DescribeWorkflow", mock.Anything, "offboarding-E-09", "").Return(nil, serviceerror.NewNotFound("workflow not found"))
 		c.On("Close").Return()
 		r := runStarter(t, map[string]string{}, mockDial(c), "offboard", "now", "--employee-id", "E-09")
 		assert.Equal(t, 1, r.code)

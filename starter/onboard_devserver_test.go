@@ -14,7 +14,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/atomicflow/atomicflow/internal/devserver"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
@@ -34,7 +34,7 @@ func decode(t *testing.T, r result) onboardResult {
 
 // TestOnboardStartIsIdempotent needs no worker: it checks what the start itself does.
 func TestOnboardStartIsIdempotent(t *testing.T) {
-	srv := devserver.ForTest(t)
+	srv := testkit.NewDevServer(t)
 	env := devEnv(srv, "starter-idempotent")
 
 	first := runStarter(t, env, dialTemporal, with("--json")...)
@@ -77,7 +77,7 @@ func stubOnboarding(_ workflow.Context, in lifecycle.OnboardingInput) (lifecycle
 }
 
 func TestOnboardWait(t *testing.T) {
-	srv := devserver.ForTest(t)
+	srv := testkit.NewDevServer(t)
 	queue := "starter-wait"
 	w := worker.New(srv.Client(), queue, worker.Options{})
 	w.RegisterWorkflowWithOptions(stubOnboarding, workflow.RegisterOptions{Name: lifecycle.OnboardingWorkflowName})

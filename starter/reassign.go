@@ -277,8 +277,8 @@ func (w *watcher) poll(ctx context.Context) error {
 // whyNoProgress tells a busy worker (the query timed out although one polls) from none at all.
 func (w *watcher) whyNoProgress(ctx context.Context, timedOut bool, err error) string {
 	queue := w.a.taskQueue()
-	if desc, derr := w.conn.DescribeWorkflowExecution(ctx, w.res.WorkflowID, ""); derr == nil {
-		queue = desc.GetWorkflowExecutionInfo().GetTaskQueue()
+	if desc, derr := w.conn.DescribeWorkflow(ctx, w.res.WorkflowID, ""); derr == nil {
+		queue = desc.TaskQueueName
 	}
 	tq, terr := w.conn.DescribeTaskQueue(ctx, queue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
 	live, gone := pollersLive(tq, time.Now())
@@ -546,7 +546,7 @@ func newReassignWatchCmd(a *app) *cobra.Command {
 			}
 			defer conn.Close()
 			id := lifecycle.ReassignmentID(batchID)
-			desc, err := conn.DescribeWorkflowExecution(cmd.Context(), id, "")
+			desc, err := conn.DescribeWorkflow(cmd.Context(), id, "")
 			var notFound *serviceerror.NotFound
 			if errors.As(err, &notFound) {
 				return fmt.Errorf("no batch %s: check the id (starter reassign prints it)", batchID)
@@ -555,7 +555,7 @@ func newReassignWatchCmd(a *app) *cobra.Command {
 				return fmt.Errorf("cannot read %s: %w", id, err)
 			}
 			w := &watcher{a: a, conn: conn, batchID: batchID, yes: yes, json: asJSON}
-			w.res = reassignResult{WorkflowID: id, RunID: desc.GetWorkflowExecutionInfo().GetExecution().GetRunId(), BatchID: batchID,
+			w.res = reassignResult{WorkflowID: id, RunID: desc.WorkflowExecution.RunID, BatchID: batchID,
 				Namespace: conn.Namespace, UIURL: workflowURL(a.env("ATOMICFLOW_UI_URL", defaultUIURL), conn.Namespace, id)}
 			return w.watch(cmd.Context())
 		}),

@@ -16,7 +16,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/internal/devserver"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/internal/workerapp"
 	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/atomicflow/atomicflow/runs"
@@ -100,7 +100,7 @@ func decodeReassign(t *testing.T, r result) reassignResult {
 // simulator: progress to the end, the confirmation prompt, dry run, pause/resume/cancel, and
 // Ctrl-C on the watching CLI leaving the batch running.
 func TestReassignAgainstTheWorker(t *testing.T) {
-	srv := devserver.ForTest(t)
+	srv := testkit.NewDevServer(t)
 	sim := atomicworktest.NewServer(t, atomicworktest.Options{ExtraAssets: 60})
 	queue := "starter-reassign"
 	w, err := workerapp.NewWorker(srv.Client(), workerapp.Config{TaskQueue: queue, BaseURL: sim.URL,
@@ -174,9 +174,9 @@ func TestReassignAgainstTheWorker(t *testing.T) {
 		w := <-done
 		assert.Equal(t, 1, w.code)
 		assert.Contains(t, w.stderr, "the batch goes on. Reattach: starter reassign watch --batch-id ctrl-c")
-		desc, err := srv.Client().DescribeWorkflowExecution(ctx, id, "")
+		desc, err := srv.Client().DescribeWorkflow(ctx, id, "")
 		require.NoError(t, err)
-		assert.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, desc.GetWorkflowExecutionInfo().GetStatus(), "Ctrl-C does not cancel the batch")
+		assert.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, desc.Status, "Ctrl-C does not cancel the batch")
 
 		r = runStarter(t, env, dialTemporal, "reassign", "cancel", "--batch-id", "ctrl-c", "--reason", "test over")
 		require.Equal(t, 0, r.code, r.stderr)

@@ -130,8 +130,10 @@ func scheduleError(id, what string, err error) error {
 	case errors.As(err, &invalid):
 		msg := invalid.Error()
 		if strings.Contains(msg, "spec") {
+			//lint:ignore ST1005 Temporal is a name, and this message is the command's output
 			return fmt.Errorf("Temporal rejected the spec of schedule %q: %s: check --cron, --calendar, --interval and --time-zone (or the file's cron, calendar, interval and time_zone)", id, msg)
 		}
+		//lint:ignore ST1005 Temporal is a name, and this message is the command's output
 		return fmt.Errorf("Temporal rejected %s of schedule %q: %s", what, id, msg)
 	}
 	return fmt.Errorf("cannot %s schedule %q: %w", what, id, err)

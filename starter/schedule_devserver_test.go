@@ -24,8 +24,8 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/atomicflow/atomicflow/internal/codec"
-	"github.com/atomicflow/atomicflow/internal/devserver"
 	"github.com/atomicflow/atomicflow/internal/temporalenv"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/atomicflow/atomicflow/schedule"
 )
@@ -79,7 +79,7 @@ func scheduleServer(t *testing.T) *testsuite.DevServer {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), settle)
 	defer cancel()
-	srv, err := devserver.Start(ctx, devserver.RequireCLI(t), "--namespace", pruneNamespace)
+	srv, err := testkit.StartDevServer(ctx, testkit.RequireTemporalCLI(t), "--namespace", pruneNamespace)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Stop() })
 	return srv

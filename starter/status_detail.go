@@ -41,7 +41,7 @@ type retryingActivity struct {
 // retryingActivities reads the run's pending activities that are retrying, failure messages
 // decrypted with the connection's keys when it has them.
 func retryingActivities(ctx context.Context, conn *connection, id, runID string) []retryingActivity {
-	desc, err := conn.DescribeWorkflowExecution(ctx, id, runID)
+	desc, err := conn.DescribeWorkflow(ctx, id, runID)
 	if err != nil {
 		return nil // informative only: the describe above already answered
 	}
@@ -50,7 +50,7 @@ func retryingActivities(ctx context.Context, conn *connection, id, runID string)
 		dc = converter.GetDefaultDataConverter()
 	}
 	var out []retryingActivity
-	for _, pa := range desc.GetPendingActivities() {
+	for _, pa := range desc.RawResponse.GetPendingActivities() {
 		if pa.GetAttempt() <= 1 && pa.GetLastFailure() == nil {
 			continue
 		}

@@ -16,7 +16,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/atomicflow/atomicflow/internal/devserver"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
@@ -128,7 +128,7 @@ func signalAdvance(t *testing.T, c client.Client, id string) {
 }
 
 func TestStatusAndWatchOnDevServer(t *testing.T) {
-	srv := devserver.ForTest(t)
+	srv := testkit.NewDevServer(t)
 	c := srv.Client()
 	const queue = "views-q"
 	w := worker.New(c, queue, worker.Options{})
@@ -271,7 +271,7 @@ func TestStatusAndWatchOnDevServer(t *testing.T) {
 }
 
 func TestListOnDevServer(t *testing.T) {
-	srv := devserver.ForTest(t)
+	srv := testkit.NewDevServer(t)
 	c := srv.Client()
 	env := devEnv(srv, "list-q")
 	const queue = "list-nobody-q" // no worker: the runs just sit there, with their search attributes

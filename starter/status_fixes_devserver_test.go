@@ -15,14 +15,14 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/atomicflow/atomicflow/internal/codec"
-	"github.com/atomicflow/atomicflow/internal/devserver"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // TestStatusOfEncryptedRunsWithoutKeys: a run whose payloads are encrypted, read without the
 // keys, says which variable to set; its result is not shown as a failure.
 func TestStatusOfEncryptedRunsWithoutKeys(t *testing.T) {
-	srv := devserver.ForTest(t)
+	srv := testkit.NewDevServer(t)
 	queue := "starter-status-codec"
 	startCodecWorker(t, srv, queue)
 
@@ -56,7 +56,7 @@ func flakyWorkflow(ctx workflow.Context, _ lifecycle.OnboardingInput) (lifecycle
 // TestStatusShowsTheLastErrorOfARetryingActivity: not only "Pending", but which activity, its
 // attempt, its last error and its next try.
 func TestStatusShowsTheLastErrorOfARetryingActivity(t *testing.T) {
-	srv := devserver.ForTest(t)
+	srv := testkit.NewDevServer(t)
 	queue := "starter-status-flaky"
 	w := worker.New(srv.Client(), queue, worker.Options{})
 	w.RegisterWorkflowWithOptions(flakyWorkflow, workflow.RegisterOptions{Name: lifecycle.OnboardingWorkflowName})

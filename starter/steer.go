@@ -122,7 +122,7 @@ type steerRequest struct {
 func steer(ctx context.Context, c client.Client, notes io.Writer, s steerFlags, req steerRequest, out any) (string, error) {
 	tctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	desc, err := c.DescribeWorkflowExecution(tctx, req.workflowID, "")
+	desc, err := c.DescribeWorkflow(tctx, req.workflowID, "")
 	var notFound *serviceerror.NotFound
 	switch {
 	case errors.As(err, &notFound):
@@ -130,12 +130,11 @@ func steer(ctx context.Context, c client.Client, notes io.Writer, s steerFlags, 
 	case err != nil:
 		return "", fmt.Errorf("cannot read %s (%v): nothing was sent; check that Temporal is reachable and retry", req.workflowID, err)
 	}
-	info := desc.GetWorkflowExecutionInfo()
-	if st := info.GetStatus(); st != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+	if st := desc.Status; st != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		return "", fmt.Errorf("%s is %s, not running: nothing to %s; nothing was sent (starter status %s shows how it ended)",
 			req.workflowID, statusName(st), req.update, req.workflowID)
 	}
-	queue := info.GetTaskQueue()
+	queue := desc.TaskQueueName
 	if err := workerPolls(tctx, c, queue, s.sendWithoutWorker, notes, req.update); err != nil {
 		return "", err
 	}

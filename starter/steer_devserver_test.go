@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/atomicflow/atomicflow/internal/devserver"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
@@ -44,7 +44,7 @@ func reschedulableOnboarding(ctx workflow.Context, in lifecycle.OnboardingInput)
 // TestSteeringWithoutAWorkerOnTheDevServer: a cancel with no worker returns at once and sends
 // nothing; sent anyway, it says it may still apply (exit 3), and it applies once a worker starts.
 func TestSteeringWithoutAWorkerOnTheDevServer(t *testing.T) {
-	srv := devserver.ForTest(t)
+	srv := testkit.NewDevServer(t)
 	queue := "starter-steer-offline"
 	env := devEnv(srv, queue)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -54,9 +54,9 @@ func TestSteeringWithoutAWorkerOnTheDevServer(t *testing.T) {
 		lifecycle.OffboardingWorkflowName, lifecycle.OffboardingInput{EmployeeID: "E-77", Email: "e77@example.com", LastDay: "2099-12-18"})
 	require.NoError(t, err)
 	running := func() enumspb.WorkflowExecutionStatus {
-		desc, err := c.DescribeWorkflowExecution(ctx, lifecycle.OffboardingID("E-77"), "")
+		desc, err := c.DescribeWorkflow(ctx, lifecycle.OffboardingID("E-77"), "")
 		require.NoError(t, err)
-		return desc.GetWorkflowExecutionInfo().GetStatus()
+		return desc.Status
 	}
 
 	// A long --timeout: the answer comes from the poller check, not from waiting.
@@ -87,7 +87,7 @@ func TestSteeringWithoutAWorkerOnTheDevServer(t *testing.T) {
 // TestOnboardSteeringOnTheDevServer: onboard with another start date moves the running
 // onboarding, the same date sends nothing (no worker needed), reschedule and cancel steer it.
 func TestOnboardSteeringOnTheDevServer(t *testing.T) {
-	srv := devserver.ForTest(t)
+	srv := testkit.NewDevServer(t)
 	queue := "starter-onboard-steer"
 	env := devEnv(srv, queue)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

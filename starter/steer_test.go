@@ -13,7 +13,6 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	updatepb "go.temporal.io/api/update/v1"
-	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -37,8 +36,8 @@ func runStarterAt(t *testing.T, now time.Time, env map[string]string, dial dialF
 // steerable makes c describe workflowID as a running workflow on queue "atomicflow", polled by
 // pollers workers.
 func steerable(c *mocks.Client, pollers int) {
-	c.On("DescribeWorkflowExecution", mock.Anything, mock.Anything, "").Return(&workflowservice.DescribeWorkflowExecutionResponse{
-		WorkflowExecutionInfo: &workflowpb.WorkflowExecutionInfo{Status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, TaskQueue: "atomicflow"},
+	c.On("DescribeWorkflow", mock.Anything, mock.Anything, "").Return(&client.WorkflowExecutionDescription{
+		WorkflowExecutionMetadata: client.WorkflowExecutionMetadata{Status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, TaskQueueName: "atomicflow"},
 	}, nil)
 	resp := &workflowservice.DescribeTaskQueueResponse{}
 	for range pollers {
@@ -140,8 +139,8 @@ func TestSteeringSendsWithoutAWorkerWhenAsked(t *testing.T) {
 
 func TestSteeringAClosedWorkflowSendsNothing(t *testing.T) {
 	c := mocks.NewClient(t)
-	c.On("DescribeWorkflowExecution", mock.Anything, "offboarding-E-01", "").Return(&workflowservice.DescribeWorkflowExecutionResponse{
-		WorkflowExecutionInfo: &workflowpb.WorkflowExecutionInfo{Status: enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, TaskQueue: "atomicflow"},
+	c.On("DescribeWorkflow", mock.Anything, "offboarding-E-01", "").Return(&client.WorkflowExecutionDescription{
+		WorkflowExecutionMetadata: client.WorkflowExecutionMetadata{Status: enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, TaskQueueName: "atomicflow"},
 	}, nil)
 	c.On("Close").Return()
 	r := runStarter(t, map[string]string{}, mockDial(c), "offboard", "now", "--employee-id", "E-01")
@@ -165,8 +164,8 @@ func TestOffboardWithoutAnAnswerSaysItWasSent(t *testing.T) {
 
 func TestSteeringTreatsAWorkerGoneForMinutesAsNone(t *testing.T) {
 	c := mocks.NewClient(t) // no UpdateWorkflow: nothing may be sent
-	c.On("DescribeWorkflowExecution", mock.Anything, "offboarding-E-01", "").Return(&workflowservice.DescribeWorkflowExecutionResponse{
-		WorkflowExecutionInfo: &workflowpb.WorkflowExecutionInfo{Status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, TaskQueue: "atomicflow"},
+	c.On("DescribeWorkflow", mock.Anything, "offboarding-E-01", "").Return(&client.WorkflowExecutionDescription{
+		WorkflowExecutionMetadata: client.WorkflowExecutionMetadata{Status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, TaskQueueName: "atomicflow"},
 	}, nil)
 	c.On("DescribeTaskQueue", mock.Anything, "atomicflow", enumspb.TASK_QUEUE_TYPE_WORKFLOW).Return(&workflowservice.DescribeTaskQueueResponse{
 		Pollers: []*taskqueuepb.PollerInfo{{Identity: "worker@host", LastAccessTime: timestamppb.New(time.Now().Add(-3 * time.Minute))}},

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
-	"github.com/atomicflow/atomicflow/internal/syncbuf"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 )
 
 func TestHandlerUnknownPathIs404Envelope(t *testing.T) {
@@ -94,7 +94,7 @@ func TestCloseIsIdempotent(t *testing.T) {
 }
 
 func TestLoggingOneLinePerRequestWithoutKeyOrQuery(t *testing.T) {
-	var logs syncbuf.Buffer
+	var logs testkit.SyncBuffer
 	const key = "secret-test-key-4711"
 	srv := NewServer(t, Options{APIKey: key, Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Faults: Faults{MalformedJSON: 1}})
 

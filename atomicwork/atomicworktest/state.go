@@ -360,9 +360,9 @@ func syncDir(dir string) error {
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, fs.ErrInvalid) {
-		return err
+	err = d.Sync()
+	if cerr := d.Close(); err == nil || errors.Is(err, fs.ErrInvalid) {
+		err = cerr
 	}
-	return nil
+	return err
 }

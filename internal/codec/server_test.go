@@ -21,7 +21,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/atomicflow/atomicflow/internal/syncbuf"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 )
 
 const (
@@ -232,14 +232,14 @@ func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return 
 func (c *clock) add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
 
 // clockedHandler is a codec server handler with opts, on a test clock, logging into the returned buffer.
-func clockedHandler(t *testing.T, opts ServerOptions) (http.Handler, *Codec, *clock, *syncbuf.Buffer) {
+func clockedHandler(t *testing.T, opts ServerOptions) (http.Handler, *Codec, *clock, *testkit.SyncBuffer) {
 	t.Helper()
 	_, a := key('a')
 	ring, err := ParseKeys("k1:"+a, "")
 	require.NoError(t, err)
 	c := New(ring)
 	clk := &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
-	var logs syncbuf.Buffer
+	var logs testkit.SyncBuffer
 	opts.Token, opts.now, opts.Logger = testToken, clk.now, slog.New(slog.NewTextHandler(&logs, nil))
 	h, err := NewHTTPHandler(c, opts)
 	require.NoError(t, err)

@@ -26,6 +26,7 @@ func ClientOptions(lookup func(string) (string, bool)) (client.Options, error) {
 	}
 	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{EnvLookup: lookupEnv(lookup)})
 	if err != nil {
+		//lint:ignore ST1005 Temporal is a name, and this message is the command's output
 		return client.Options{}, fmt.Errorf("Temporal client configuration: %w: check temporal.toml, TEMPORAL_PROFILE and the TEMPORAL_* variables", err)
 	}
 	if opts.HostPort == "" {

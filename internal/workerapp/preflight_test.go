@@ -17,7 +17,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/internal/syncbuf"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 )
 
 // preflightConfig loads a configuration the way the binary does, so the key variables are known.
@@ -66,7 +66,7 @@ func TestPreflightRefusesAWrongKeyNamingItsVariable(t *testing.T) {
 			tc.env["ATOMICWORK_BASE_URL"] = sim.URL
 			tc.env["ATOMICWORK_WORKSPACE_ID"] = "1"
 			cfg := preflightConfig(t, tc.env)
-			logs := &syncbuf.Buffer{}
+			logs := &testkit.SyncBuffer{}
 			err := Preflight(context.Background(), cfg, NewLogger(logs, "text", slog.LevelInfo))
 			var ce *ConfigError
 			require.ErrorAs(t, err, &ce)
@@ -106,7 +106,7 @@ func TestPreflightGivesUpOnAnUnreachableAPIWithinTheWait(t *testing.T) {
 func TestPreflightStartsWithoutTheAPIWhenAskedTo(t *testing.T) {
 	cfg := preflightConfig(t, map[string]string{"ATOMICWORK_BASE_URL": closedURL(t), "ATOMICWORK_WORKSPACE_ID": "1",
 		"ATOMICWORK_API_KEY": testKey, "ATOMICFLOW_START_WITHOUT_API": "true", "ATOMICFLOW_API_CHECK_WAIT": "300ms"})
-	logs := &syncbuf.Buffer{}
+	logs := &testkit.SyncBuffer{}
 	require.NoError(t, Preflight(context.Background(), cfg, NewLogger(logs, "text", slog.LevelInfo)))
 	assert.Contains(t, logs.String(), "level=WARN")
 	assert.Contains(t, logs.String(), "starting anyway (ATOMICFLOW_START_WITHOUT_API=true)")
@@ -134,7 +134,7 @@ rules:
 `))
 	require.NoError(t, err)
 	cfg := Config{BaseURL: sim.URL, DefaultWorkspace: 1, Keys: map[int64]string{1: testKey}, Policy: policy}
-	logs := &syncbuf.Buffer{}
+	logs := &testkit.SyncBuffer{}
 	require.NoError(t, Preflight(context.Background(), cfg, NewLogger(logs, "json", slog.LevelInfo)), "unknown names warn, they do not stop the worker")
 
 	warnings := logLines(t, logs, "WARN")
@@ -152,7 +152,7 @@ rules:
 func TestPreflightWarnsAboutAnEmptyPolicy(t *testing.T) {
 	sim := atomicworktest.NewServer(t, atomicworktest.Options{APIKey: testKey})
 	cfg := Config{BaseURL: sim.URL, DefaultWorkspace: 1, Keys: map[int64]string{1: testKey}}
-	logs := &syncbuf.Buffer{}
+	logs := &testkit.SyncBuffer{}
 	require.NoError(t, Preflight(context.Background(), cfg, NewLogger(logs, "json", slog.LevelInfo)))
 	warnings := logLines(t, logs, "WARN")
 	require.Len(t, warnings, 1, logs.String())
@@ -183,7 +183,7 @@ func TestLoadConfigReadsTheStartUpCheckSettings(t *testing.T) {
 }
 
 // logLines returns the JSON log lines at level.
-func logLines(t *testing.T, logs *syncbuf.Buffer, level string) []map[string]any {
+func logLines(t *testing.T, logs *testkit.SyncBuffer, level string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {

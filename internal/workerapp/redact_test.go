@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/internal/syncbuf"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 )
 
 // withSecrets puts user:secret@ and ?token=secret into an http URL.
@@ -38,7 +38,7 @@ func TestTheBaseURLsSecretsAreNeverLogged(t *testing.T) {
 	require.Error(t, err)
 	texts = append(texts, err.Error())
 
-	logs := &syncbuf.Buffer{}
+	logs := &testkit.SyncBuffer{}
 	logger := NewLogger(logs, "json", slog.LevelDebug)
 	closed := withSecrets(t, closedURL(t))
 	down := Config{BaseURL: closed, DefaultWorkspace: 1, Keys: map[int64]string{1: testKey}, APICheckWait: 300 * time.Millisecond}

@@ -19,8 +19,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/internal/devserver"
-	"github.com/atomicflow/atomicflow/internal/syncbuf"
+	"github.com/atomicflow/atomicflow/internal/testkit"
 	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
@@ -57,7 +56,7 @@ func TestNewWorkerErrors(t *testing.T) {
 // TestRun runs the worker against a dev server: it serves the Onboarding workflow under its
 // registered name, exports metrics, never logs the key and stops cleanly when ctx ends.
 func TestRun(t *testing.T) {
-	srv := devserver.ForTest(t)
+	srv := testkit.NewDevServer(t)
 	sim := atomicworktest.NewServer(t, atomicworktest.Options{APIKey: testKey}) // the start-up check reads a workspace
 	queue := "workerapp-run"
 	cfg := Config{
@@ -69,7 +68,7 @@ func TestRun(t *testing.T) {
 		StopTimeout:      time.Second,
 		MetricsAddr:      "127.0.0.1:0",
 	}
-	logs := &syncbuf.Buffer{}
+	logs := &testkit.SyncBuffer{}
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	done := make(chan error, 1)
@@ -122,7 +121,7 @@ func TestRunReportsAnUnreachableServer(t *testing.T) {
 }
 
 // logField returns field of the first JSON log line with message msg.
-func logField(t *testing.T, logs *syncbuf.Buffer, msg, field string) string {
+func logField(t *testing.T, logs *testkit.SyncBuffer, msg, field string) string {
 	t.Helper()
 	sc := bufio.NewScanner(strings.NewReader(logs.String()))
 	for sc.Scan() {

@@ -1,6 +1,4 @@
-// Package devserver starts the Temporal CLI dev server (bin/temporal, from `make tools`) with
-// atomicflow's search attributes registered, for tests and benchmarks. It never downloads.
-package devserver
+package testkit
 
 import (
 	"context"
@@ -22,8 +20,9 @@ import (
 	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
-// SearchAttributes is every search attribute of the workflow contract, as a dev server registers them.
-func SearchAttributes() temporal.SearchAttributes {
+// DevServerSearchAttributes is every search attribute of the workflow contract, as a dev server
+// registers them.
+func DevServerSearchAttributes() temporal.SearchAttributes {
 	var updates []temporal.SearchAttributeUpdate
 	for _, k := range lifecycle.SearchAttributes() {
 		if kw, ok := k.(temporal.SearchAttributeKeyKeyword); ok {
@@ -33,8 +32,8 @@ func SearchAttributes() temporal.SearchAttributes {
 	return temporal.NewSearchAttributes(updates...)
 }
 
-// FindCLI returns bin/temporal of the module that contains the working directory.
-func FindCLI() (string, error) {
+// FindTemporalCLI returns bin/temporal of the module that contains the working directory.
+func FindTemporalCLI() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
@@ -56,33 +55,33 @@ func FindCLI() (string, error) {
 	return path, nil
 }
 
-// Start starts a dev server from the CLI at cli with our search attributes and quiet logs, without
-// the UI. extraArgs are passed to `temporal server start-dev`.
-func Start(ctx context.Context, cli string, extraArgs ...string) (*testsuite.DevServer, error) {
-	return start(ctx, cli, "", extraArgs)
+// StartDevServer starts a dev server from the CLI at cli with our search attributes and quiet logs,
+// without the UI. extraArgs are passed to `temporal server start-dev`.
+func StartDevServer(ctx context.Context, cli string, extraArgs ...string) (*testsuite.DevServer, error) {
+	return startDevServer(ctx, cli, "", extraArgs)
 }
 
-// StartWithUI is Start with Temporal UI served on a free loopback port (never a developer's
-// :8233), whose base URL it returns, e.g. http://127.0.0.1:41234.
-func StartWithUI(ctx context.Context, cli string, extraArgs ...string) (*testsuite.DevServer, string, error) {
+// StartDevServerWithUI is StartDevServer with Temporal UI served on a free loopback port (never a
+// developer's :8233), whose base URL it returns, e.g. http://127.0.0.1:41234.
+func StartDevServerWithUI(ctx context.Context, cli string, extraArgs ...string) (*testsuite.DevServer, string, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, "", fmt.Errorf("find a free port for Temporal UI: %w", err)
 	}
-	srv, err := start(ctx, cli, port, extraArgs)
+	srv, err := startDevServer(ctx, cli, port, extraArgs)
 	if err != nil {
 		return nil, "", err
 	}
 	return srv, "http://127.0.0.1:" + port, nil
 }
 
-// start runs the dev server; uiPort "" means no UI (--headless).
-func start(ctx context.Context, cli, uiPort string, extraArgs []string) (*testsuite.DevServer, error) {
+// startDevServer runs the dev server; uiPort "" means no UI (--headless).
+func startDevServer(ctx context.Context, cli, uiPort string, extraArgs []string) (*testsuite.DevServer, error) {
 	extraArgs = append(serverconfig.DevServerFlags(), extraArgs...)
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath:     cli,
 		LogLevel:         "error",
-		SearchAttributes: SearchAttributes(),
+		SearchAttributes: DevServerSearchAttributes(),
 		EnableUI:         uiPort != "",
 		UIPort:           uiPort,
 		ExtraArgs:        extraArgs,
@@ -107,11 +106,16 @@ func freePort() (string, error) {
 	return port, err
 }
 
-// RequireCLI returns bin/temporal for a test. Without it the test fails when CI is set (a
-// missing install step must not pass as a skip) and is skipped elsewhere, saying what to run.
-func RequireCLI(t testing.TB) string {
+// RequireTemporalCLI returns bin/temporal for a test that runs the dev server. Under -short (make
+// test-unit) the test is skipped: it is an integration test, and `make test` runs it. Without the
+// CLI the test fails when CI is set (a missing install step must not pass as a skip) and is skipped
+// elsewhere, saying what to run.
+func RequireTemporalCLI(t testing.TB) string {
 	t.Helper()
-	cli, err := FindCLI()
+	if testing.Short() {
+		t.Skip("runs the Temporal dev server: skipped under -short (make test-unit); make test runs it")
+	}
+	cli, err := FindTemporalCLI()
 	if err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("%v (CI is set: the e2e layer is required)", err)
@@ -121,12 +125,12 @@ func RequireCLI(t testing.TB) string {
 	return cli
 }
 
-// ForTest starts a dev server for one test and stops it when the test ends.
-func ForTest(t testing.TB) *testsuite.DevServer {
+// NewDevServer starts a dev server for one test and stops it when the test ends.
+func NewDevServer(t testing.TB) *testsuite.DevServer {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	srv, err := Start(ctx, RequireCLI(t))
+	srv, err := StartDevServer(ctx, RequireTemporalCLI(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,4 @@
-// Package listener runs `starter listen` as a child process, for end-to-end tests and the bench:
-// what they test and measure is the real binary, flags, environment and signals included.
-package listener
+package testkit
 
 import (
 	"bufio"
@@ -18,8 +16,8 @@ import (
 	"time"
 )
 
-// Build compiles the starter into dir and returns the binary's path.
-func Build(ctx context.Context, dir string) (string, error) {
+// BuildStarter compiles the starter into dir and returns the binary's path.
+func BuildStarter(ctx context.Context, dir string) (string, error) {
 	bin := filepath.Join(dir, "starter")
 	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/atomicflow/atomicflow/starter").CombinedOutput()
 	if err != nil {
@@ -28,8 +26,8 @@ func Build(ctx context.Context, dir string) (string, error) {
 	return bin, nil
 }
 
-// Process is a running `starter listen`.
-type Process struct {
+// Listener is a running `starter listen`.
+type Listener struct {
 	// URL is where it serves, e.g. http://127.0.0.1:41234; events go to URL + "/hr/events".
 	URL string
 	// MetricsURL is where it serves /metrics (its own address), e.g. http://127.0.0.1:41235.
@@ -41,10 +39,10 @@ type Process struct {
 	stopErr    error
 }
 
-// Start runs `bin listen --addr 127.0.0.1:0 args...` with env as its whole environment (plus
-// PATH and HOME, and no temporal.toml; /metrics on a free loopback port unless env sets
+// StartListener runs `bin listen --addr 127.0.0.1:0 args...` with env as its whole environment
+// (plus PATH and HOME, and no temporal.toml; /metrics on a free loopback port unless env sets
 // ATOMICFLOW_HR_METRICS_ADDR), and waits until it listens.
-func Start(ctx context.Context, bin string, env map[string]string, args ...string) (*Process, error) {
+func StartListener(ctx context.Context, bin string, env map[string]string, args ...string) (*Listener, error) {
 	cmd := exec.Command(bin, append([]string{"listen", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TEMPORAL_CONFIG_FILE=/dev/null"}
 	if _, ok := env["ATOMICFLOW_HR_METRICS_ADDR"]; !ok {
@@ -60,7 +58,7 @@ func Start(ctx context.Context, bin string, env map[string]string, args ...strin
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	p := &Process{cmd: cmd, logs: &logBuffer{}, done: make(chan error, 1)}
+	p := &Listener{cmd: cmd, logs: &logBuffer{}, done: make(chan error, 1)}
 	addr := make(chan addrs, 1)
 	go p.read(stderr, addr)
 	go func() { p.done <- cmd.Wait() }()
@@ -83,7 +81,7 @@ func Start(ctx context.Context, bin string, env map[string]string, args ...strin
 type addrs struct{ Addr, MetricsAddr string }
 
 // read keeps the log and reports the addresses of the "Listening for HR events" line.
-func (p *Process) read(r io.Reader, addr chan<- addrs) {
+func (p *Listener) read(r io.Reader, addr chan<- addrs) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
@@ -100,12 +98,12 @@ func (p *Process) read(r io.Reader, addr chan<- addrs) {
 }
 
 // Stop sends SIGTERM and waits for a clean exit; later calls return the first one's answer.
-func (p *Process) Stop() error {
+func (p *Listener) Stop() error {
 	p.stop.Do(func() { p.stopErr = p.terminate() })
 	return p.stopErr
 }
 
-func (p *Process) terminate() error {
+func (p *Listener) terminate() error {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return err
 	}
@@ -122,10 +120,10 @@ func (p *Process) terminate() error {
 }
 
 // PID is the process id, e.g. to read its memory in /proc.
-func (p *Process) PID() int { return p.cmd.Process.Pid }
+func (p *Listener) PID() int { return p.cmd.Process.Pid }
 
 // Logs returns what it logged so far.
-func (p *Process) Logs() string { return p.logs.String() }
+func (p *Listener) Logs() string { return p.logs.String() }
 
 type logBuffer struct {
 	mu sync.Mutex
