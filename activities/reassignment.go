@@ -19,11 +19,6 @@ import (
 // Bulk asset reassignment: resolve the request, plan it, page through what the selector matches
 // with an exact keyset cursor, and move one asset by read-modify-write.
 
-// ReassignCallsPerAsset is how many API calls ReassignAsset makes for an asset it moves (a read and
-// a write; one read for an asset already at the target). The worker divides ATOMICWORK_RPS by it
-// to get the task queue's activity rate.
-const ReassignCallsPerAsset = 2
-
 // ErrAssetOrder is the error type of a list answer whose assets are not in ascending id order,
 // or of an API that refuses to sort them so, which the keyset cursor of NextAssetPage relies on.
 const ErrAssetOrder = "ATOMICWORK_ASSET_ORDER"

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/atomicflow/atomicflow/activities"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // The buffer of listed asset ids ahead of the window: pages listed after the keyset cursor, or
@@ -34,7 +35,7 @@ func (r *reassignment) refill() {
 	}
 	r.fetching = true
 	req := r.pageRequest()
-	f := read(pageCall(r.work, fmt.Sprintf("list assets after %d", req.After)), r.rangesV2, acts.NextAssetPage, req)
+	f := read(pageCall(r.work, fmt.Sprintf("list assets after %d", req.After)), r.leanRanges, acts.NextAssetPage, req)
 	workflow.Go(r.work, func(g workflow.Context) {
 		var page activities.AssetPage
 		err := f.Get(g, &page)
@@ -43,7 +44,7 @@ func (r *reassignment) refill() {
 		var appErr *temporal.ApplicationError
 		switch {
 		case err == nil:
-		case r.verifies && errors.As(err, &appErr) && appErr.Type() == activities.ErrAssetOrder:
+		case r.verifiesSelection && errors.As(err, &appErr) && appErr.Type() == activities.ErrAssetOrder:
 			r.unordered(appErr.Message())
 			return
 		default:
@@ -60,13 +61,13 @@ func (r *reassignment) pageRequest() activities.AssetPageRequest {
 	req := activities.AssetPageRequest{WorkspaceID: r.in.WorkspaceID, Filter: r.filter(), After: r.fetchAfter,
 		Page: r.fetchPage, PageSize: ReassignPageSize}
 	switch {
-	case r.rangesV2:
+	case r.leanRanges:
 		req.Max = ReassignRangeSize + ReassignRangeTail // a range's worth of ids, and a tail
 		if r.writesLeaveSelection() {
 			// The listed ids not started yet are still in the selection, before the cursor.
 			req.Page += len(r.buffer) / ReassignPageSize
 		}
-	case r.mode == ReassignInRanges:
+	case r.mode == lifecycle.ReassignInRanges:
 		req.Max = ReassignRangeSize
 	}
 	return req
@@ -106,7 +107,7 @@ func (r *reassignment) unordered(why string) {
 
 // bufferSize is how many listed ids the buffer keeps ahead: a window's worth, or the next range.
 func (r *reassignment) bufferSize() int {
-	if r.mode == ReassignInRanges {
+	if r.mode == lifecycle.ReassignInRanges {
 		return ReassignRangeSize
 	}
 	return r.concurrency()

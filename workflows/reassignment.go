@@ -17,64 +17,46 @@ import (
 // retries, restarts and a second run over the same selector are harmless. Thousands of assets
 // go through continue-as-new runs that carry a cursor and counters, never the asset list.
 //
-// Concurrency is a sliding window: at most Concurrency ReassignAsset activities are pending at
-// once (lifecycle.MaxReassignConcurrency, far under the server's 2,000), refilled as each one completes,
-// from a buffer of asset ids that the page activity refills ahead of need. One activity per
-// asset keeps retries per asset (Retry-After honoured by Temporal): for a rate limit so low that a
-// range could not finish its assets in flight in time (workerapp's ReassignMode).
-//
-// A worker without a rate limit registers NewReassignment(ReassignInRanges) instead: see there.
+// Concurrency is a sliding window over a buffer of listed asset ids, which the listing refills
+// ahead of need. The input's Mode says what the window holds: per asset (lifecycle.ReassignPerAsset),
+// at most Concurrency ReassignAsset activities pending at once (lifecycle.MaxReassignConcurrency,
+// far under the server's 2,000), refilled as each one completes, each asset retried on its own
+// (Retry-After honoured by Temporal); in ranges (lifecycle.ReassignInRanges), one ReassignRange
+// activity at a time, which moves up to ReassignRangeSize assets Concurrency at a time within
+// ReassignRangeBudget and resumes from its heartbeat when retried, so that the bookkeeping of
+// one activity per asset is not the bottleneck.
 func Reassignment(ctx workflow.Context, in lifecycle.ReassignmentInput) (lifecycle.ReassignmentReport, error) {
-	return NewReassignment(ReassignPerAsset)(ctx, in)
-}
-
-// ReassignMode is how a worker's reassignment moves assets.
-type ReassignMode int
-
-const (
-	// ReassignPerAsset runs one ReassignAsset activity per asset, paced by the task queue's
-	// activity rate and the worker's call pacer: for an API with a very low rate limit.
-	ReassignPerAsset ReassignMode = iota
-	// ReassignInRanges lists up to ReassignRangeSize ids at a time (from rangesV2Change on, each
-	// range lists the next one's) and moves them with one ReassignRange activity at a time,
-	// Concurrency at a time within ReassignRangeBudget, resuming from its heartbeat when retried:
-	// for an API without a rate limit or with one the worker's call pacer keeps (each call of a
-	// range is paced), where the bookkeeping of one activity per asset would be the bottleneck.
-	ReassignInRanges
-)
-
-// NewReassignment returns the Reassignment workflow of a worker that moves assets in mode. Each
-// run records the worker's mode once (a side effect, behind the version reassignRangesVersion,
-// so that histories recorded before ranges replay unchanged as per-asset runs); the run keeps
-// it, and the next run takes the then current worker's.
-func NewReassignment(mode ReassignMode) func(workflow.Context, lifecycle.ReassignmentInput) (lifecycle.ReassignmentReport, error) {
-	return func(ctx workflow.Context, in lifecycle.ReassignmentInput) (lifecycle.ReassignmentReport, error) {
-		r, err := newReassignment(ctx, in)
-		if err != nil {
-			return lifecycle.ReassignmentReport{}, err
-		}
-		if workflow.GetVersion(ctx, reassignRangesChange, workflow.DefaultVersion, reassignRangesVersion) == reassignRangesVersion {
-			if err := workflow.SideEffect(ctx, func(workflow.Context) any { return mode }).Get(&r.mode); err != nil {
-				return lifecycle.ReassignmentReport{}, err
-			}
-		}
-		if r.mode == ReassignInRanges {
-			r.rangesV2 = workflow.GetVersion(ctx, rangesV2Change, workflow.DefaultVersion, rangesV2Version) == rangesV2Version
-		}
-		r.verifies = workflow.GetVersion(ctx, reassignVerifyChange, workflow.DefaultVersion, reassignVerifyVersion) == reassignVerifyVersion
-		return r.run(ctx)
+	r, err := newReassignment(ctx, in)
+	if err != nil {
+		return lifecycle.ReassignmentReport{}, err
 	}
+	if err := r.setMode(ctx); err != nil {
+		return lifecycle.ReassignmentReport{}, err
+	}
+	if r.mode == lifecycle.ReassignInRanges {
+		r.leanRanges = workflow.GetVersion(ctx, leanRangesChange, workflow.DefaultVersion, leanRangesVersion) == leanRangesVersion
+	}
+	r.verifiesSelection = workflow.GetVersion(ctx, reassignVerifyChange, workflow.DefaultVersion, reassignVerifyVersion) == reassignVerifyVersion
+	return r.run(ctx)
 }
 
-// The change that introduced ReassignRange (TEMPORAL-NOTES §10). It replaced the ReassignAssets
-// batches of change "reassign-batches", which was never deployed (only this repository's tests
-// and benchmarks ran it), so its recorded histories were replaced rather than kept replayable.
+// Each change below is a workflow.GetVersion change id (the string, recorded in histories, never
+// changes) and its versions. Changing what one gates, or adding a step, needs a new version and a
+// replay fixture in testdata/ recorded with it.
+
+// How a run's mode is decided, under the change id that introduced ReassignRange (TEMPORAL-NOTES
+// §10). DefaultVersion: recorded before ranges, every asset has its own activity.
+// modeOfWorkerVersion: the worker's environment chose the mode, recorded in a side effect.
+// modeInInputVersion: the input's Mode. (Ranges replaced the ReassignAssets batches of change
+// "reassign-batches", which was never deployed: its histories were replaced, not kept replayable.)
 const (
-	reassignRangesChange  = "reassign-ranges"
-	reassignRangesVersion = workflow.Version(1)
+	reassignModeChange  = "reassign-ranges"
+	modeOfWorkerVersion = workflow.Version(1)
+	modeInInputVersion  = workflow.Version(2)
 )
 
-// The second version of ranges (ReassignInRanges only), for a fast API where each activity and
+// The change that makes ranges lean (lifecycle.ReassignInRanges only): nothing runs between two
+// ranges that a range or the workflow task can do, for a fast API where each activity and
 // workflow task between ranges showed (about 5 ms each):
 //   - a range lists the next range's ids once its own have ended (ReassignRangeRequest.Next),
 //     instead of a page activity between two ranges, and the last range takes up to
@@ -84,8 +66,8 @@ const (
 //
 // Runs recorded before it list with page activities and read with activities.
 const (
-	rangesV2Change  = "reassign-ranges-v2"
-	rangesV2Version = workflow.Version(1)
+	leanRangesChange  = "reassign-ranges-v2"
+	leanRangesVersion = workflow.Version(1)
 )
 
 // The change that made a batch verify its selector before it completes (VerifyReassignment,
@@ -97,6 +79,47 @@ const (
 	reassignVerifyVersion = workflow.Version(1)
 )
 
+// setMode decides how this run moves its assets: as its input says, or as a run recorded before
+// that says in its history. The input then carries the mode, so that the runs this one
+// continues as keep it.
+func (r *reassignment) setMode(ctx workflow.Context) error {
+	switch workflow.GetVersion(ctx, reassignModeChange, workflow.DefaultVersion, modeInInputVersion) {
+	case workflow.DefaultVersion:
+		r.mode = lifecycle.ReassignPerAsset
+	case modeOfWorkerVersion:
+		mode, err := recordedWorkerMode(ctx, r.in.Mode)
+		if err != nil {
+			return err
+		}
+		r.mode = mode
+	default:
+		r.mode = r.in.Mode
+	}
+	r.in.Mode = r.mode
+	return nil
+}
+
+// recordedWorkerMode reads the side effect in which a run of modeOfWorkerVersion recorded its
+// worker's mode: 0 per asset, 1 in ranges. Only replays get here (a new run records
+// modeInInputVersion), so the value always comes from the history; the function, which would
+// record mode in that encoding, never runs.
+func recordedWorkerMode(ctx workflow.Context, mode lifecycle.ReassignMode) (lifecycle.ReassignMode, error) {
+	var recorded int
+	err := workflow.SideEffect(ctx, func(workflow.Context) any {
+		if mode == lifecycle.ReassignInRanges {
+			return 1
+		}
+		return 0
+	}).Get(&recorded)
+	if err != nil {
+		return "", err
+	}
+	if recorded == 1 {
+		return lifecycle.ReassignInRanges, nil
+	}
+	return lifecycle.ReassignPerAsset, nil
+}
+
 type reassignment struct {
 	in     lifecycle.ReassignmentInput // normalised; Continued moved to st
 	st     lifecycle.ReassignmentState // what the next run inherits
@@ -106,15 +129,15 @@ type reassignment struct {
 	// work runs the batch: disconnected from workflow cancellation, which is turned into a
 	// clean stop (requestCancel) so that assets in flight finish and the report is returned.
 	work workflow.Context
-	mode ReassignMode
-	// rangesV2 (rangesV2Change): a range that leaves less than a range's worth of ids in the
+	mode lifecycle.ReassignMode
+	// leanRanges (leanRangesChange): a range that leaves less than a range's worth of ids in the
 	// buffer lists the next ids, the batch's last range takes a tail, and reads are local activities.
-	rangesV2 bool
-	// verifies (reassignVerifyChange): the batch verifies its selector before it completes.
-	verifies bool
+	leanRanges bool
+	// verifiesSelection (reassignVerifyChange): the batch verifies its selector before it completes.
+	verifiesSelection bool
 
 	// This run only.
-	inFlight    int     // assets started and not ended (ReassignInRanges: the range's most)
+	inFlight    int     // assets started and not ended (in ranges: the range's most)
 	ranging     bool    // a ReassignRange is pending
 	buffer      []int64 // listed ids not started yet, ascending, all above st.After
 	fetchAfter  int64   // the next page starts after this id
@@ -193,7 +216,7 @@ func (r *reassignment) run(ctx workflow.Context) (lifecycle.ReassignmentReport, 
 		if err := r.process(); err != nil {
 			return lifecycle.ReassignmentReport{}, err
 		}
-		if !r.verifies || r.cancelled || !r.finished() || r.capReached() {
+		if !r.verifiesSelection || r.cancelled || !r.finished() || r.capReached() {
 			break
 		}
 		again, err := r.verify()
@@ -227,7 +250,7 @@ func (r *reassignment) run(ctx workflow.Context) (lifecycle.ReassignmentReport, 
 // It returns a report when the batch ends here (dry run, nothing to do, cancelled).
 func (r *reassignment) plan(ctx workflow.Context) (*lifecycle.ReassignmentReport, error) {
 	r.setStage(r.work, lifecycle.StageReassignPlanning)
-	if err := read(planCall(r.work, "resolve emails and asset type"), r.rangesV2, acts.ResolveReassignment,
+	if err := read(planCall(r.work, "resolve emails and asset type"), r.leanRanges, acts.ResolveReassignment,
 		activities.ResolveReassignmentRequest{WorkspaceID: r.in.WorkspaceID, AssigneeEmail: r.in.Selector.AssigneeEmail,
 			AssetType: r.in.Selector.AssetType, TargetEmail: r.in.Target.AssigneeEmail}).Get(r.work, &r.st.Resolved); err != nil {
 		return nil, err
@@ -236,7 +259,7 @@ func (r *reassignment) plan(ctx workflow.Context) (*lifecycle.ReassignmentReport
 		return nil, temporal.NewNonRetryableApplicationError(
 			"the target user is the current assignee: there is nothing to move", activities.ErrInvalidInput, nil)
 	}
-	if err := read(planCall(r.work, "count and sample the assets"), r.rangesV2, acts.PlanReassignment,
+	if err := read(planCall(r.work, "count and sample the assets"), r.leanRanges, acts.PlanReassignment,
 		activities.PlanReassignmentRequest{WorkspaceID: r.in.WorkspaceID, Filter: r.filter(), AssetIDs: r.in.Selector.AssetIDs,
 			SampleSize: ReassignSampleSize}).Get(r.work, &r.st.Plan); err != nil {
 		return nil, err
@@ -332,7 +355,7 @@ func (r *reassignment) assetsPerRun() int {
 	switch {
 	case r.in.AssetsPerRun > 0:
 		return r.in.AssetsPerRun
-	case r.mode == ReassignInRanges:
+	case r.mode == lifecycle.ReassignInRanges:
 		return DefaultAssetsPerRunInRanges
 	}
 	return lifecycle.DefaultAssetsPerRun

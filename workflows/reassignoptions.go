@@ -44,7 +44,7 @@ func rangeCall(ctx workflow.Context, req activities.ReassignRangeRequest) workfl
 }
 
 // read runs a read-only activity with ctx's activity options: as a local activity, within the
-// workflow task, when local (see rangesV2Change), else as an activity of its own.
+// workflow task, when local (see leanRangesChange), else as an activity of its own.
 func read(ctx workflow.Context, local bool, activity, arg any) workflow.Future {
 	if !local {
 		return workflow.ExecuteActivity(ctx, activity, arg)

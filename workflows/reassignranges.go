@@ -11,7 +11,7 @@ import (
 	"github.com/atomicflow/atomicflow/activities"
 )
 
-// Ranges (ReassignInRanges): up to ReassignRangeSize assets in one ReassignRange activity.
+// Ranges (lifecycle.ReassignInRanges): up to ReassignRangeSize assets in one ReassignRange activity.
 
 // startRange starts the next ReassignRange unless one is pending or the batch is blocked: the
 // assets queued again first, then the buffer; never past MaxAssets or the run's share.
@@ -31,7 +31,7 @@ func (r *reassignment) startRange() {
 		req.AssetIDs, r.st.Requeue, req.Again = slices.Clone(r.st.Requeue[:n]), r.st.Requeue[n:], true
 	case room > 0 && len(r.buffer) > 0:
 		n := min(len(r.buffer), room)
-		if r.takesTail(n) {
+		if r.lastRangeTakesRest(n) {
 			n = len(r.buffer)
 		}
 		req.AssetIDs, r.buffer = slices.Clone(r.buffer[:n]), r.buffer[n:]
@@ -42,7 +42,7 @@ func (r *reassignment) startRange() {
 	r.ranging = true
 	r.inFlight += len(req.AssetIDs)
 	r.dispatched += len(req.AssetIDs)
-	if _, explicit := r.explicitIDs(); r.rangesV2 && len(r.buffer) < r.bufferSize() && !r.exhausted && !r.fetching && !r.blocked() && !explicit {
+	if _, explicit := r.explicitIDs(); r.leanRanges && len(r.buffer) < r.bufferSize() && !r.exhausted && !r.fetching && !r.blocked() && !explicit {
 		next := r.pageRequest()
 		req.Next, r.fetching = &next, true
 	}
@@ -63,10 +63,10 @@ func (r *reassignment) startRange() {
 	})
 }
 
-// takesTail reports whether a range of n ids from the buffer takes the rest of it too: the
+// lastRangeTakesRest reports whether a range of n ids from the buffer takes the rest of it too: the
 // batch's last few ids, rather than in a range of their own (never past MaxAssets or the run's share).
-func (r *reassignment) takesTail(n int) bool {
-	return r.rangesV2 && r.exhausted && len(r.buffer)-n <= ReassignRangeTail &&
+func (r *reassignment) lastRangeTakesRest(n int) bool {
+	return r.leanRanges && r.exhausted && len(r.buffer)-n <= ReassignRangeTail &&
 		r.in.MaxAssets == 0 && r.assetsPerRun()-r.dispatched >= len(r.buffer)
 }
 

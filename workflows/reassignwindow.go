@@ -19,7 +19,7 @@ import (
 func (r *reassignment) process() error {
 	for {
 		r.refill()
-		if r.mode == ReassignInRanges {
+		if r.mode == lifecycle.ReassignInRanges {
 			r.startRange()
 		} else {
 			r.dispatch()
