@@ -252,7 +252,7 @@ func TestReassignmentRangesListAhead(t *testing.T) {
 	assert.True(t, hist.results[0].Next.Done, "its listing reaches the end of the selection")
 
 	checkHistories(t, e, e.client, run.GetID(), rep, e.logs.String())
-	recordHistory(t, e, run.GetID(), firstRun, "reassignment-ranges-list-ahead.json")
+	recordHistory(t, e, run.GetID(), firstRun, "reassignment-mode-in-input-list-ahead.json")
 }
 
 // requireWrittenOnce asserts that every asset of ids was written exactly once and nothing else
@@ -396,10 +396,10 @@ func TestReassignmentDryRunConfirmPauseResume(t *testing.T) {
 	}
 	checkHistories(t, e, e.client, id, rep, e.logs.String())
 
-	recordHistory(t, e, id, firstRun, "reassignment-continued.json")
+	recordHistory(t, e, id, firstRun, "reassignment-mode-in-input-continued.json")
 	desc, err := e.client.DescribeWorkflowExecution(ctx, id, "")
 	require.NoError(t, err)
-	recordHistory(t, e, id, desc.GetWorkflowExecutionInfo().GetExecution().GetRunId(), "reassignment-completed.json")
+	recordHistory(t, e, id, desc.GetWorkflowExecutionInfo().GetExecution().GetRunId(), "reassignment-mode-in-input-completed.json")
 }
 
 // TestReassignmentSurvivesWorkerKill runs the worker as a process, kills it (SIGKILL) in the middle
