@@ -5,12 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
-	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/lifecycle"
@@ -19,17 +16,9 @@ import (
 // Bulk asset reassignment: resolve the request, plan it, page through what the selector matches
 // with an exact keyset cursor, and move one asset by read-modify-write.
 
-// ReassignCallsPerAsset is how many API calls ReassignAsset makes for an asset it moves (a read and
-// a write; one read for an asset already at the target). The worker divides ATOMICWORK_RPS by it
-// to get the task queue's activity rate.
-const ReassignCallsPerAsset = 2
-
 // ErrAssetOrder is the error type of a list answer whose assets are not in ascending id order,
 // or of an API that refuses to sort them so, which the keyset cursor of NextAssetPage relies on.
 const ErrAssetOrder = "ATOMICWORK_ASSET_ORDER"
-
-// maxPageProbes bounds the pages one NextAssetPage reads while the selection moves under it.
-const maxPageProbes = 50
 
 // AssetFilter is a resolved selector: every set field must match (ids only, no emails or names).
 type AssetFilter struct {
@@ -223,24 +212,9 @@ type AssetPage struct {
 	Calls int `json:"calls"`
 }
 
-// NextAssetPage returns the matching assets with the smallest ids above req.After.
-//
-// The cursor is a keyset on the asset id, with the offset page number only as a hint. Offset
-// paging alone is not exact here: the batch's own writes take assets out of an "assigned to X"
-// selection (every later asset moves up the list), while a type or status selection keeps them
-// (nothing moves). The list is in ascending id order, so whatever has left or stayed, the assets
-// still to do are exactly those with an id above the cursor, and they sit on the first page whose
-// last id is above it. NextAssetPage finds that page from the hint: it moves up while a page is
-// all at or below the cursor, moves down while a page starts above the cursor and the asset just
-// before it (probed with a one-item page, after the page was read) is above it too, and returns
-// the page's ids above the cursor. The probe comes after the page on purpose: assets only leave
-// the selection while the batch runs (its writes in flight), which moves later assets to lower
-// indexes, so a probe still at or below the cursor proves no asset above it slipped before the
-// page. With a right hint that is one call, or two when the page starts exactly at the cursor.
-// With Max, the pages after the first are read at once and joined where the same probe proves
-// it (see followingPages).
-// An asset that starts to match below the cursor during the batch is not picked up; one that
-// matches above it is.
+// NextAssetPage returns the matching assets with the smallest ids above req.After: the client's
+// keyset pager (atomicwork.Client.ListAssetsAfter says how it stays exact while the batch's writes
+// move the selection), each list call retried inline. A list the cursor cannot use is ErrAssetOrder.
 func (a *Activities) NextAssetPage(ctx context.Context, req AssetPageRequest) (AssetPage, error) {
 	c, err := a.client(req.WorkspaceID)
 	if err != nil {
@@ -251,97 +225,27 @@ func (a *Activities) NextAssetPage(ctx context.Context, req AssetPageRequest) (A
 
 // listAfter is NextAssetPage with a client.
 func listAfter(ctx context.Context, c *atomicwork.Client, req AssetPageRequest) (AssetPage, error) {
-	size := min(max(req.PageSize, 1), atomicwork.MaxPerPage)
-	filters := req.Filter.filters()
-	out, last, err := nextAssetPage(ctx, c, filters, req.After, req.Page, size)
+	got, err := c.ListAssetsAfter(ctx, atomicwork.AssetCursor{Filters: req.Filter.filters(), After: req.After, Page: req.Page,
+		PageSize: req.PageSize, Max: req.Max}, retryInline)
+	if err != nil {
+		return AssetPage{}, listingError(err)
+	}
+	return AssetPage{AssetIDs: got.IDs, Page: got.Page, Offset: got.Offset, Done: got.Done, Calls: got.Calls}, nil
+}
+
+// listingError is the activity's error for a listing that failed: ErrAssetOrder for a list the
+// cursor cannot use (the workflow's cue to go on without it), else as toTemporal maps it.
+func listingError(err error) error {
+	var order *atomicwork.AssetOrderError
 	switch {
-	case err != nil:
-		return AssetPage{}, err
-	case out.Done || len(out.AssetIDs) >= req.Max:
-	case lastPage(last, out.Page, size):
-		out.Done = true // the selection's last page, as read: nothing above it
-	default:
-		// Page and Offset stay the first page's, which with all the ids gives the next hint.
-		pages := (req.Max - len(out.AssetIDs) + size - 1) / size
-		if last.TotalCount > 0 {
-			pages = max(1, min(pages, (last.TotalCount+size-1)/size-out.Page))
-		}
-		more, done, calls, err := followingPages(ctx, c, filters, out.Page, pages, size, out.AssetIDs[len(out.AssetIDs)-1])
-		if err != nil {
-			return AssetPage{}, err
-		}
-		out.AssetIDs, out.Done, out.Calls = append(out.AssetIDs, more...), done, out.Calls+calls
+	case !errors.As(err, &order):
+		return toTemporal(err)
+	case order.SortRefused != nil:
+		return nonRetryable(ErrAssetOrder, fmt.Sprintf("the assets list refuses sort=%s, which the reassignment's cursor needs: %v",
+			atomicwork.SortAssetsByID, order.SortRefused))
 	}
-	if req.Max > 0 && len(out.AssetIDs) > req.Max {
-		out.AssetIDs, out.Done = out.AssetIDs[:req.Max], false
-	}
-	return out, nil
-}
-
-// followingPages reads the n pages after page at once, then, also at once, the asset just
-// before each of them (a one-item probe, as in nextAssetPage), and returns their ids above prev,
-// the last id so far, up to the first page that does not provably join the one before it (its
-// probe is above the last id before it: assets slipped between the reads; the next listing
-// starts from there) or could not be read (its list call or its probe's still failed after
-// their inline retries: what was joined before it is kept, and the next listing starts there).
-// done: a joined page was the selection's last. Two rounds of calls instead of two calls per
-// page one after another: on a fast API, listing a range's ids took longer than a third of
-// moving them.
-func followingPages(ctx context.Context, c *atomicwork.Client, filters atomicwork.Filters, page, n, size int, prev int64) (ids []int64, done bool, calls int, err error) {
-	pages := make([]listed, n)
-	readAll(ctx, c, filters, pages, func(i int) (int, int) { return page + 1 + i, size })
-	read := 0 // pages read, a prefix: the probes of the others are not needed
-	for read < n && pages[read].err == nil {
-		read++
-	}
-	// The asset just before page p is the one-item page (p-1)*size, read after page p.
-	probes := make([]listed, read)
-	readAll(ctx, c, filters, probes, func(i int) (int, int) { return (page + i) * size, 1 })
-	for _, l := range append(pages, probes...) {
-		calls += l.calls
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, false, calls, err
-	}
-	if read < n {
-		if _, transient := passesOnRetry(pages[read].err); !transient {
-			return nil, false, calls, pages[read].err // an order the cursor cannot use: the workflow falls back
-		}
-	}
-	for i := range read {
-		pg := pages[i].page
-		if probes[i].err != nil || len(probes[i].page.Data) != 1 || probes[i].page.Data[0].ID > prev {
-			return ids, false, calls, nil
-		}
-		for _, it := range pg.Data {
-			if it.ID > prev {
-				ids, prev = append(ids, it.ID), it.ID
-			}
-		}
-		if lastPage(pg, page+1+i, size) {
-			return ids, true, calls, nil
-		}
-	}
-	return ids, false, calls, nil
-}
-
-// listed is one list call's answer, or its error after the inline retries.
-type listed struct {
-	page  *atomicwork.Page[atomicwork.Asset]
-	calls int
-	err   error
-}
-
-// readAll makes the list calls of into at once, each with its inline retries (listPage).
-func readAll(ctx context.Context, c *atomicwork.Client, filters atomicwork.Filters, into []listed, pageOf func(i int) (int, int)) {
-	var wg sync.WaitGroup
-	for i := range into {
-		wg.Go(func() {
-			p, perPage := pageOf(i)
-			into[i].page, into[i].calls, into[i].err = listPage(ctx, c, filters, p, perPage)
-		})
-	}
-	wg.Wait()
+	return nonRetryable(ErrAssetOrder, fmt.Sprintf(
+		"the assets list is not in ascending id order (asset %d after %d): the reassignment's cursor needs that order", order.ID, order.Prev))
 }
 
 // Inline retries of one read (a list call above all). A listing reads several pages, each with a probe: under a
@@ -354,11 +258,10 @@ const (
 	firstListRetry = 50 * time.Millisecond
 )
 
-// listPage is one list call of the keyset cursor (listByID), tried again as readInline does.
-func listPage(ctx context.Context, c *atomicwork.Client, filters atomicwork.Filters, page, perPage int) (*atomicwork.Page[atomicwork.Asset], int, error) {
-	return readInline(ctx, func() (*atomicwork.Page[atomicwork.Asset], error) {
-		return listByID(ctx, c, filters, page, perPage)
-	})
+// retryInline is the pager's retry of each of its list calls: readInline's, as for every read.
+func retryInline(ctx context.Context, call func() error) (int, error) {
+	_, calls, err := readInline(ctx, func() (struct{}, error) { return struct{}{}, call() })
+	return calls, err
 }
 
 // readInline makes a read, tried again up to maxListTries times on a transient error: after a
@@ -385,117 +288,15 @@ func readInline[T any](ctx context.Context, read func() (T, error)) (T, int, err
 	}
 }
 
-// passesOnRetry reports whether a read's error may pass on a retry, and its Retry-After: for a
-// client error as the client classifies it, for an activity error as toTemporal made it.
+// passesOnRetry reports whether a read's error may pass on a retry, as the client classifies it,
+// and its Retry-After.
 func passesOnRetry(err error) (retryAfter time.Duration, ok bool) {
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) {
-		return appErr.NextRetryDelay(), !appErr.NonRetryable()
-	}
 	return atomicwork.RetryAfterOf(err), atomicwork.Classify(err) == atomicwork.Transient
 }
 
 // jitter is d give or take half, so that calls that failed together are not retried together.
 func jitter(d time.Duration) time.Duration {
 	return d/2 + rand.N(d)
-}
-
-// nextAssetPage is NextAssetPage without Max: the matching assets with the smallest ids above
-// after, looked for from page (a hint) in pages of size. last is the list answer they came from.
-func nextAssetPage(ctx context.Context, c *atomicwork.Client, filters atomicwork.Filters, after int64, page, size int) (AssetPage, *atomicwork.Page[atomicwork.Asset], error) {
-	p := max(page, 1)
-	out := AssetPage{}
-	for probes := 0; probes < maxPageProbes; probes++ {
-		pg, calls, err := listPage(ctx, c, filters, p, size)
-		out.Calls += calls
-		if err != nil {
-			return AssetPage{}, nil, err
-		}
-		items := pg.Data
-		j := 0 // items at or below the cursor, a prefix
-		for j < len(items) && items[j].ID <= after {
-			j++
-		}
-		switch {
-		case len(items) == 0:
-			if p == 1 && lastPage(pg, p, size) {
-				return AssetPage{Page: p, Done: true, Calls: out.Calls}, pg, nil
-			}
-			// An empty page 1 of a selection that has more (an API's legal hiccup) is read again.
-			// The selection shrank below page p: go back to its last page. (What an earlier call
-			// saw of a lower page may be stale by now: writes in flight keep moving assets.)
-			p = max(1, min(p-1, (pg.TotalCount+size-1)/size))
-		case j == len(items):
-			// One answer, one instant: the last page all at or below the cursor means nothing is above it.
-			if lastPage(pg, p, size) {
-				return AssetPage{Page: p, Offset: j, Done: true, Calls: out.Calls}, pg, nil
-			}
-			p++
-		case j == 0 && p > 1:
-			// The page starts above the cursor: assets just before it may be unhandled too.
-			prev, calls, err := listPage(ctx, c, filters, (p-1)*size, 1)
-			out.Calls += calls
-			if err != nil {
-				return AssetPage{}, nil, err
-			}
-			if len(prev.Data) == 1 && prev.Data[0].ID <= after {
-				return pageAfter(items, p, 0, out.Calls), pg, nil
-			}
-			p--
-		default:
-			return pageAfter(items, p, j, out.Calls), pg, nil
-		}
-	}
-	return AssetPage{}, nil, fmt.Errorf("the selection kept moving for %d list calls while looking for the assets after %d; retrying", out.Calls, after)
-}
-
-// lastPage reports whether page p (of size) is the selection's last in its answer: as the
-// answer's total_pages (or total_count) says when it gives one, else when the page is short.
-// An empty or short page before the last is legal and ends nothing.
-func lastPage(pg *atomicwork.Page[atomicwork.Asset], p, size int) bool {
-	if n := pagesOf(pg, size); n > 0 {
-		return p >= n
-	}
-	return len(pg.Data) < size
-}
-
-func pageAfter(items []atomicwork.Asset, page, offset, calls int) AssetPage {
-	ids := make([]int64, 0, len(items)-offset)
-	for _, it := range items[offset:] {
-		ids = append(ids, it.ID)
-	}
-	return AssetPage{AssetIDs: ids, Page: page, Offset: offset, Calls: calls}
-}
-
-// listByID lists a page in ascending id order, which the keyset cursor needs: it asks for that
-// order (sort=id:ASC) and checks it. An API that refuses the sort (400, while the same call
-// without it answers) or answers in another order gets ErrAssetOrder, on which the workflow
-// goes on without the cursor (reassignment rounds of VerifyReassignment).
-func listByID(ctx context.Context, c *atomicwork.Client, filters atomicwork.Filters, page, size int) (*atomicwork.Page[atomicwork.Asset], error) {
-	pg, err := c.ListAssetsPage(ctx, filters, page, size, atomicwork.SortAssetsByID)
-	if atomicwork.StatusOf(err) == http.StatusBadRequest {
-		if _, plain := c.ListAssetsPage(ctx, filters, page, size); plain == nil {
-			return nil, nonRetryable(ErrAssetOrder, fmt.Sprintf("the assets list refuses sort=%s, which the reassignment's cursor needs: %v",
-				atomicwork.SortAssetsByID, err))
-		}
-	}
-	if err != nil {
-		return nil, toTemporal(err)
-	}
-	if err := ascending(pg.Data); err != nil {
-		return nil, err
-	}
-	return pg, nil
-}
-
-func ascending(items []atomicwork.Asset) error {
-	for i := 1; i < len(items); i++ {
-		if items[i].ID <= items[i-1].ID {
-			return nonRetryable(ErrAssetOrder, fmt.Sprintf(
-				"the assets list is not in ascending id order (asset %d after %d): the reassignment's cursor needs that order", items[i].ID, items[i-1].ID))
-		}
-	}
-	return nil
 }
 
 // Outcomes of ReassignAsset.

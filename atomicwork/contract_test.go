@@ -305,6 +305,12 @@ func exercises(sim *atomicworktest.Server) map[string]func(context.Context, *ato
 			}
 			return err
 		},
+		"ListAssetsAfter": func(ctx context.Context, c *atomicwork.Client) error {
+			// Its pages and one-item probes, a page past the selection's first.
+			_, err := c.ListAssetsAfter(ctx, atomicwork.AssetCursor{Filters: atomicwork.Filters{}.IsAnyOf("type_id", laptop),
+				Page: 2, PageSize: 2, Max: 6}, nil)
+			return err
+		},
 		"ListAssets": func(ctx context.Context, c *atomicwork.Client) error {
 			return first(c.ListAssets(ctx, atomicwork.Filters{}.IsAnyOf("assigned_to_id", userID)))
 		},
@@ -351,7 +357,7 @@ var order = []string{
 	"ListWorkspaces", "GetWorkspace", "CreateUser", "LookupUserByEmail", "GetUser", "ListUsers", "UpdateUser", "PatchUser",
 	"ReactivateUser", "DeleteUser", "RestoreUser", "RestoreUserByEmail", "CreateRequest", "ListCatalogItems", "CatalogItemFields",
 	"CreateItemRequest", "GetRequest", "AddNote", "ListNotes", "PatchRequest", "ListRequests", "ListApps", "ListEntitlements",
-	"CreateGrant", "ListGrants", "GrantsByID", "RevokeGrant", "GrantHistory", "ListAssetsPage", "ListAssets", "ListUserAssets", "GetAsset",
+	"CreateGrant", "ListGrants", "GrantsByID", "RevokeGrant", "GrantHistory", "ListAssetsPage", "ListAssetsAfter", "ListAssets", "ListUserAssets", "GetAsset",
 	"SetAssignment", "UpdateAsset", "CreateAsset", "AssetTypeFormFields", "DiscoverAssetFields", "FormOptions", "AssetTypeID",
 }
 

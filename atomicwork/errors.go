@@ -212,13 +212,15 @@ func (c Class) String() string {
 }
 
 // Classify is the one HTTP-error classifier (DESIGN.md): 400/401/403/404/409/422 and other 4xx are
-// permanent; 408/425/429, 5xx, network errors, timeouts and incomplete listings are transient. An
-// unparseable 2xx body is permanent when a fresh read got one again (DecodeError.Refetched), and
-// transient for a write, whose caller re-reads before writing again.
+// permanent; 408/425/429, 5xx, network errors, timeouts, incomplete listings and a selection that
+// kept moving under the keyset pager are transient. An unparseable 2xx body is permanent when a
+// fresh read got one again (DecodeError.Refetched), and transient for a write, whose caller
+// re-reads before writing again.
 func Classify(err error) Class {
 	var apiErr *APIError
 	var decErr *DecodeError
 	var trErr *TransportError
+	var moving *SelectionMovingError
 	switch {
 	case errors.As(err, &apiErr):
 		return classifyStatus(apiErr.StatusCode)
@@ -227,7 +229,7 @@ func Classify(err error) Class {
 			return Permanent
 		}
 		return Transient
-	case errors.Is(err, ErrIncompleteListing):
+	case errors.Is(err, ErrIncompleteListing), errors.As(err, &moving):
 		return Transient
 	case errors.Is(err, context.Canceled):
 		return Canceled

@@ -75,6 +75,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fs.IntVar(&o.concurrency, "concurrency", lifecycle.DefaultReassignConcurrency, "assets in flight, for (b) and (c)")
 		fs.DurationVar(&o.latency, "latency", 0, "added to every simulator request, e.g. 20ms for a remote API")
 		fs.IntVar(&o.perRun, "per-run", 0, "assets per workflow run before continue-as-new (0: the workflow's default)")
+		fs.StringVar((*string)(&o.mode), "mode", string(lifecycle.ReassignInRanges), "how (c) moves the assets: ranges or per-asset")
 		fs.IntVar(&o.repeat, "repeat", 7, "interleaved runs of each mode without a rate limit; each row is the median")
 		fs.StringVar(&o.temporalBin, "temporal", "bin/temporal", "Temporal CLI used for the dev server (make tools)")
 		fs.StringVar(&o.simulator, "simulator", "process", "where the simulator runs: process (an awsim process, as a real API is) or in-process (in the bench process, the old setup)")

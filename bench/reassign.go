@@ -39,6 +39,7 @@ type reassignOptions struct {
 	concurrency int
 	latency     time.Duration
 	perRun      int
+	mode        lifecycle.ReassignMode // of (c)
 	repeat      int
 	temporalBin string
 	simulator   string // "process" (an awsim process) or "in-process"
@@ -599,7 +600,7 @@ func (w *benchWorker) reassign(ctx context.Context, o reassignOptions) (reassign
 	w.runs++
 	in := lifecycle.ReassignmentInput{BatchID: fmt.Sprintf("%s-%d", w.queue, w.runs),
 		Selector: lifecycle.AssetSelector{AssigneeEmail: atomicworktest.DefaultExtraAssetsAssignee},
-		Target:   lifecycle.AssetTarget{Stock: true}, Confirmed: true, Concurrency: o.concurrency, AssetsPerRun: o.perRun}
+		Target:   lifecycle.AssetTarget{Stock: true}, Confirmed: true, Concurrency: o.concurrency, AssetsPerRun: o.perRun, Mode: o.mode}
 	start := time.Now()
 	run, err := runs.Execute(ctx, w.c, runs.Reassignment(in, w.queue))
 	if err != nil {

@@ -252,7 +252,7 @@ func TestReassignmentRangesListAhead(t *testing.T) {
 	assert.True(t, hist.results[0].Next.Done, "its listing reaches the end of the selection")
 
 	checkHistories(t, e, e.client, run.GetID(), rep, e.logs.String())
-	recordHistory(t, e, run.GetID(), firstRun, "reassignment-ranges-list-ahead.json")
+	recordHistory(t, e, run.GetID(), firstRun, "reassignment-mode-in-input-list-ahead.json")
 }
 
 // requireWrittenOnce asserts that every asset of ids was written exactly once and nothing else
@@ -396,29 +396,30 @@ func TestReassignmentDryRunConfirmPauseResume(t *testing.T) {
 	}
 	checkHistories(t, e, e.client, id, rep, e.logs.String())
 
-	recordHistory(t, e, id, firstRun, "reassignment-continued.json")
+	recordHistory(t, e, id, firstRun, "reassignment-mode-in-input-continued.json")
 	desc, err := e.client.DescribeWorkflow(ctx, id, "")
 	require.NoError(t, err)
-	recordHistory(t, e, id, desc.WorkflowExecution.RunID, "reassignment-completed.json")
+	recordHistory(t, e, id, desc.WorkflowExecution.RunID, "reassignment-mode-in-input-completed.json")
 }
 
 // TestReassignmentSurvivesWorkerKill runs the worker as a process, kills it (SIGKILL) in the middle
 // of a batch and starts another: every asset ends in stock, none is written after it got there,
-// and the report's counts match the simulator's. Both ways of moving assets: one activity per
-// asset (a worker with an ATOMICWORK_RPS under workerapp's minRangeRPS) and ranges (without; the simulator is slowed so that the
-// kill lands inside a range, whose heartbeat then times out and whose retry resumes it).
+// and the report's counts match the simulator's. Both modes: one activity per asset (the worker
+// paced by an ATOMICWORK_RPS, so that the kill lands mid-batch) and ranges (the simulator is
+// slowed so that the kill lands inside a range, whose heartbeat then times out and whose retry
+// resumes it).
 func TestReassignmentSurvivesWorkerKill(t *testing.T) {
 	srv := devServer(t)
 	bin := buildWorker(t)
 	for _, mode := range []struct {
-		name    string
+		name    lifecycle.ReassignMode
 		env     []string
 		latency time.Duration
 	}{
-		{"per-asset", []string{"ATOMICWORK_RPS=39"}, 0}, // under minRangeRPS (40): one activity per asset
-		{"ranges", nil, 40 * time.Millisecond},
+		{lifecycle.ReassignPerAsset, []string{"ATOMICWORK_RPS=39"}, 0},
+		{lifecycle.ReassignInRanges, nil, 40 * time.Millisecond},
 	} {
-		t.Run(mode.name, func(t *testing.T) {
+		t.Run(string(mode.name), func(t *testing.T) {
 			sim := atomicworktest.NewServer(t, atomicworktest.Options{APIKey: apiKey, ExtraAssets: 600,
 				Faults: atomicworktest.Faults{Latency: mode.latency}})
 			c, err := client.Dial(client.Options{HostPort: srv.FrontendHostPort(), Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
@@ -427,7 +428,7 @@ func TestReassignmentSurvivesWorkerKill(t *testing.T) {
 			boUser, _ := sim.UserByEmail(bo)
 			held := heldBy(sim, boUser.ID)
 
-			queue := "e2e-kill-" + mode.name
+			queue := "e2e-kill-" + string(mode.name)
 			logs := &testkit.SyncBuffer{}
 			env := append([]string{
 				"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
@@ -440,7 +441,7 @@ func TestReassignmentSurvivesWorkerKill(t *testing.T) {
 			first := startWorker(t, bin, env, logs, 1)
 
 			in := lifecycle.ReassignmentInput{BatchID: queue, Selector: lifecycle.AssetSelector{AssigneeEmail: bo},
-				Target: lifecycle.AssetTarget{Stock: true}, Confirmed: true, Concurrency: 20, AssetsPerRun: 250}
+				Target: lifecycle.AssetTarget{Stock: true}, Confirmed: true, Concurrency: 20, AssetsPerRun: 250, Mode: mode.name}
 			run := startReassignment(t, c, queue, in)
 			// Mid-way through the second run (250 assets per run): assets are being written.
 			require.Eventually(t, func() bool { return sim.Stats().WritesApplied >= 300 }, settle, 10*time.Millisecond)

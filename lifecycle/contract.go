@@ -601,9 +601,26 @@ type ReassignmentInput struct {
 	Concurrency int `json:"concurrency,omitempty"`
 	// AssetsPerRun is how many assets a run handles before continuing as new; 0 means DefaultAssetsPerRun.
 	AssetsPerRun int `json:"assets_per_run,omitempty"`
+	// Mode is how the assets move; empty means ReassignInRanges (Normalized writes it).
+	Mode ReassignMode `json:"mode,omitempty"`
 	// Continued is the state a previous run carried over; nil on the first run. Callers leave it nil.
 	Continued *ReassignmentState `json:"continued,omitempty"`
 }
+
+// ReassignMode is how a batch moves its assets. It is the batch's, not the worker's: a run keeps
+// the mode it was started with, and so do the runs it continues as.
+type ReassignMode string
+
+const (
+	// ReassignInRanges moves up to a thousand listed assets in one activity, Concurrency at a
+	// time, each call paced by the worker: as fast as a plain concurrent loop, without one
+	// activity's bookkeeping per asset in the history.
+	ReassignInRanges ReassignMode = "ranges"
+	// ReassignPerAsset runs one activity per asset, retried on its own: for an API allowing fewer
+	// requests per second than a fifth of Concurrency (40 at MaxReassignConcurrency), where the
+	// assets a range has in flight when its time is up could not end before its attempt does.
+	ReassignPerAsset ReassignMode = "per-asset"
+)
 
 // AssetSelector says which assets move. Set fields are ANDed; AssetIDs is an explicit list that
 // the other fields narrow.

@@ -18,8 +18,13 @@ var batchIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 // ValidBatchID reports whether id may name a batch (and so its workflow id).
 func ValidBatchID(id string) bool { return batchIDPattern.MatchString(id) }
 
-// Normalized trims emails and names, writes statuses the API's way, sorts and dedupes the ids.
+// Normalized trims emails and names, writes statuses the API's way, sorts and dedupes the ids,
+// and writes the mode in lower case, ReassignInRanges when none is given.
 func (in ReassignmentInput) Normalized() ReassignmentInput {
+	in.Mode = ReassignMode(strings.ToLower(strings.TrimSpace(string(in.Mode))))
+	if in.Mode == "" {
+		in.Mode = ReassignInRanges
+	}
 	in.BatchID = strings.TrimSpace(in.BatchID)
 	in.Selector.AssigneeEmail = strings.TrimSpace(in.Selector.AssigneeEmail)
 	in.Selector.AssetType = strings.TrimSpace(in.Selector.AssetType)
@@ -85,6 +90,11 @@ func (in ReassignmentInput) Validate() error {
 	if in.WorkspaceID < 0 {
 		problems = append(problems, "workspace id is negative")
 	}
+	switch in.Mode {
+	case "", ReassignInRanges, ReassignPerAsset:
+	default:
+		problems = append(problems, fmt.Sprintf("mode %q is not one of %q and %q", in.Mode, ReassignInRanges, ReassignPerAsset))
+	}
 	if len(problems) > 0 {
 		return fmt.Errorf("invalid reassignment input: %s", strings.Join(problems, "; "))
 	}
@@ -94,7 +104,7 @@ func (in ReassignmentInput) Validate() error {
 // DeriveBatchID names a batch after what it does: the same request gets the same id, so
 // repeating it reaches the running batch instead of starting a second one. It is a hash, so the
 // workflow id carries no email; the settings that do not change what moves (concurrency,
-// threshold) are left out.
+// threshold, mode) are left out.
 func DeriveBatchID(in ReassignmentInput) string {
 	in = in.Normalized()
 	ids := make([]string, len(in.Selector.AssetIDs))

@@ -86,6 +86,8 @@ assets are skipped). Exit code 1 when an asset failed, the batch failed, or you 
 	fl.BoolVarP(&f.yes, "yes", "y", false, "do not ask for confirmation above the threshold")
 	fl.IntVar(&f.in.Concurrency, "concurrency", lifecycle.DefaultReassignConcurrency, "assets in flight at once")
 	fl.IntVar(&f.in.MaxAssets, "max-assets", 0, "stop after this many assets (default: all)")
+	fl.StringVar((*string)(&f.in.Mode), "mode", string(lifecycle.ReassignInRanges),
+		"how the assets move (`mode`): ranges, up to 1,000 in one activity, or per-asset, one activity each, for an API allowing fewer requests/s than a fifth of --concurrency")
 	fl.IntVar(&f.in.ConfirmAbove, "confirm-above", lifecycle.DefaultConfirmAbove, "ask for confirmation when more assets match")
 	fl.StringVar(&f.in.BatchID, "batch-id", "", "name the batch (default: derived from the request)")
 	fl.Int64Var(&f.in.WorkspaceID, "workspace-id", 0, "Atomicwork workspace id (default: the worker's default workspace)")

@@ -37,6 +37,7 @@ func TestReassignBadCommandLinesExit2BeforeDialing(t *testing.T) {
 		{"concurrency", []string{"reassign", "--from", "bo@example.com", "--to", "stock", "--concurrency", "0"}, "--concurrency"},
 		{"too much concurrency", []string{"reassign", "--from", "bo@example.com", "--to", "stock", "--concurrency", "5000"}, "concurrency 5000"},
 		{"threshold", []string{"reassign", "--from", "bo@example.com", "--to", "stock", "--confirm-above", "0"}, "--yes"},
+		{"mode", []string{"reassign", "--from", "bo@example.com", "--to", "stock", "--mode", "fast"}, `mode "fast" is not one of "ranges" and "per-asset"`},
 		{"asset id", []string{"reassign", "--asset-id", "x", "--to", "stock"}, "--asset-id"},
 		{"batch id", []string{"reassign", "--from", "bo@example.com", "--to", "stock", "--batch-id", "bo@example.com"}, "batch id"},
 		{"pause without id", []string{"reassign", "pause"}, `required flag(s) "batch-id" not set`},

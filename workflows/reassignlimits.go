@@ -10,7 +10,7 @@ const (
 	ReassignSampleSize = 10
 	// ReassignPageSize is how many asset ids one page activity lists.
 	ReassignPageSize = 100
-	// ReassignRangeSize is how many assets one ReassignRange moves (ReassignInRanges), and
+	// ReassignRangeSize is how many assets one ReassignRange moves (lifecycle.ReassignInRanges), and
 	// ReassignRangeTail how many more the batch's last range takes rather than leave them to a
 	// range of their own (one more activity and workflow task, for a few assets). Listings ask
 	// for both, so that such a tail is seen along with the range before it.
@@ -19,7 +19,7 @@ const (
 	// ReassignRangeBudget is how long a range starts assets: progress and pauses reach the
 	// workflow about this often however slow the API is.
 	ReassignRangeBudget = time.Second
-	// DefaultAssetsPerRunInRanges replaces lifecycle.DefaultAssetsPerRun for ReassignInRanges: a range
+	// DefaultAssetsPerRunInRanges replaces lifecycle.DefaultAssetsPerRun for lifecycle.ReassignInRanges: a range
 	// adds a handful of events and its answer about 50 bytes per asset, so a run of this many
 	// stays near 150 events and 1 MB of history, and lasts long enough that continue-as-new is
 	// not slowed by the server's minimum interval between runs (1 s by default).

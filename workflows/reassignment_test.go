@@ -32,8 +32,15 @@ func reassignInput() lifecycle.ReassignmentInput {
 		BatchID:   "b-1",
 		Selector:  lifecycle.AssetSelector{AssigneeEmail: "bo.li@example.com"},
 		Target:    lifecycle.AssetTarget{Stock: true},
-		Confirmed: true, Concurrency: 3,
+		Confirmed: true, Concurrency: 3, Mode: lifecycle.ReassignPerAsset,
 	}
+}
+
+// rangesInput is reassignInput moving its assets in ranges.
+func rangesInput() lifecycle.ReassignmentInput {
+	in := reassignInput()
+	in.Mode = lifecycle.ReassignInRanges
+	return in
 }
 
 type reassignSuite struct {
@@ -533,7 +540,7 @@ func (s *reassignSuite) TestExplicitAssetIDs() {
 			return activities.ReassignAssetResult{AssetID: req.AssetID, Outcome: activities.AssetMoved}, nil
 		}).Times(3)
 	in := lifecycle.ReassignmentInput{BatchID: "ids", Selector: lifecycle.AssetSelector{AssetIDs: []int64{30, 10, 20, 10}, Status: "in use"},
-		Target: lifecycle.AssetTarget{AssigneeEmail: "ana.diaz@example.com"}, SetStatus: "In Use"}
+		Target: lifecycle.AssetTarget{AssigneeEmail: "ana.diaz@example.com"}, SetStatus: "In Use", Mode: lifecycle.ReassignPerAsset}
 	s.env.ExecuteWorkflow(Reassignment, in)
 	s.Equal(3, s.report().Done)
 	s.Require().Len(reqs, 3)
@@ -683,7 +690,7 @@ func (s *reassignSuite) TestRangesMoveEveryAssetOnceAndCountAsPerAsset() {
 	})
 	var mid lifecycle.ReassignmentProgress
 	s.env.RegisterDelayedCallback(func() { mid = s.progress() }, 1500*time.Millisecond)
-	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), reassignInput())
+	s.env.ExecuteWorkflow(Reassignment, rangesInput())
 	r := s.report()
 	s.Equal(lifecycle.OutcomeCompleted, r.Outcome)
 	s.Equal(2497, r.Done)
@@ -731,7 +738,7 @@ func (s *reassignSuite) TestTheLastRangeTakesASmallTail() {
 	s.expectPlan(2050)
 	s.expectListing(2050)
 	reqs := s.expectRanges(0, movedAsset)
-	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), reassignInput())
+	s.env.ExecuteWorkflow(Reassignment, rangesInput())
 	s.Equal(2050, s.report().Done)
 	s.Require().Len(*reqs, 2)
 	s.Equal(ids(1, 1000), (*reqs)[0].AssetIDs)
@@ -742,9 +749,9 @@ func (s *reassignSuite) TestNoTailPastMaxAssets() {
 	s.expectPlan(2050)
 	s.expectListing(2050)
 	reqs := s.expectRanges(0, movedAsset)
-	in := reassignInput()
+	in := rangesInput()
 	in.MaxAssets = 2040
-	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), in)
+	s.env.ExecuteWorkflow(Reassignment, in)
 	s.Equal(2040, s.report().Done)
 	s.Require().Len(*reqs, 3)
 	s.Equal(ids(1001, 2000), (*reqs)[1].AssetIDs)
@@ -768,7 +775,7 @@ func (s *reassignSuite) TestARangesPendingAssetsGoFirstInTheNext() {
 			}
 			return res, nil
 		})
-	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), reassignInput())
+	s.env.ExecuteWorkflow(Reassignment, rangesInput())
 	r := s.report()
 	s.Equal(10, r.Done)
 	s.Require().Len(reqs, 2)
@@ -786,7 +793,7 @@ func (s *reassignSuite) TestARangeRetriesAfterRetryAfter() {
 		Return(activities.ReassignRangeResult{}, temporal.NewApplicationErrorWithOptions("2 asset(s) of the range still to do: HTTP 429",
 			activities.ErrRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: 7 * time.Second})).Once()
 	reqs := s.expectRanges(0, movedAsset)
-	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), reassignInput())
+	s.env.ExecuteWorkflow(Reassignment, rangesInput())
 	s.Equal(8, s.report().Done)
 	s.Require().Len(attempts, 1)
 	s.Require().Len(*reqs, 1)
@@ -810,7 +817,7 @@ func (s *reassignSuite) TestARejectedKeyStopsARangeAndPausesWithItsAssetsQueued(
 		paused = s.progress()
 		s.mustAccept(lifecycle.UpdateResume, lifecycle.ResumeRequest{})
 	}, time.Minute)
-	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), reassignInput())
+	s.env.ExecuteWorkflow(Reassignment, rangesInput())
 	r := s.report()
 	s.Equal(6, r.Done)
 	s.Zero(r.Failed)
@@ -832,7 +839,7 @@ func (s *reassignSuite) TestARangeWithoutProgressQueuesAllItsAssets() {
 		Return(activities.ReassignRangeResult{}, temporal.NewNonRetryableApplicationError("worker gone", activities.ErrUnavailable, nil)).Once()
 	reqs := s.expectRanges(0, movedAsset)
 	s.env.RegisterDelayedCallback(func() { s.mustAccept(lifecycle.UpdateResume, lifecycle.ResumeRequest{}) }, time.Minute)
-	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), reassignInput())
+	s.env.ExecuteWorkflow(Reassignment, rangesInput())
 	s.Equal(5, s.report().Done)
 	s.Require().Len(*reqs, 1)
 	s.Equal(ids(1, 5), (*reqs)[0].AssetIDs)
@@ -848,7 +855,7 @@ func (s *reassignSuite) TestAFailedRangeLeavesTheNextListingToAPageActivity() {
 		Return(activities.ReassignRangeResult{}, temporal.NewNonRetryableApplicationError("worker gone", activities.ErrUnavailable, nil)).Once()
 	reqs := s.expectRanges(0, movedAsset)
 	s.env.RegisterDelayedCallback(func() { s.mustAccept(lifecycle.UpdateResume, lifecycle.ResumeRequest{}) }, time.Minute)
-	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), reassignInput())
+	s.env.ExecuteWorkflow(Reassignment, rangesInput())
 	r := s.report()
 	s.Equal(1500, r.Done)
 	s.Zero(r.Failed)
@@ -868,7 +875,7 @@ func (s *reassignSuite) TestPauseLetsTheRangeInFlightEndAndStartsNoOther() {
 	s.env.RegisterDelayedCallback(func() { s.mustAccept(lifecycle.UpdatePause, lifecycle.PauseRequest{}) }, 500*time.Millisecond)
 	s.env.RegisterDelayedCallback(func() { p = s.progress() }, time.Hour)
 	s.env.RegisterDelayedCallback(func() { s.mustAccept(lifecycle.UpdateResume, lifecycle.ResumeRequest{}) }, 2*time.Hour)
-	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), reassignInput())
+	s.env.ExecuteWorkflow(Reassignment, rangesInput())
 	s.Equal(2500, s.report().Done)
 	s.Equal(lifecycle.StageReassignPaused, p.Stage)
 	s.Equal(1000, p.Done, "the range in flight ended and was counted")
@@ -881,7 +888,7 @@ func (s *reassignSuite) TestRangesOfExplicitAssetIDs() {
 	s.env.OnActivity(acts.PlanReassignment, mock.Anything, mock.Anything).Return(lifecycle.ReassignmentPlan{Matched: 3}, nil).Once()
 	reqs := s.expectRanges(0, movedAsset)
 	in := lifecycle.ReassignmentInput{BatchID: "ids", Selector: lifecycle.AssetSelector{AssetIDs: []int64{30, 10, 20}}, Target: lifecycle.AssetTarget{Stock: true}}
-	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), in)
+	s.env.ExecuteWorkflow(Reassignment, in)
 	s.Equal(3, s.report().Done)
 	s.Require().Len(*reqs, 1, "explicit ids are not listed")
 	s.Equal([]int64{10, 20, 30}, (*reqs)[0].AssetIDs)
@@ -892,9 +899,9 @@ func (s *reassignSuite) TestRangesContinueAsNewWithTheCursor() {
 	s.expectPlan(2500)
 	s.expectListing(2500)
 	reqs := s.expectRanges(0, movedAsset)
-	in := reassignInput()
+	in := rangesInput()
 	in.AssetsPerRun = 1500
-	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), in)
+	s.env.ExecuteWorkflow(Reassignment, in)
 	var can *workflow.ContinueAsNewError
 	s.Require().True(errors.As(s.env.GetWorkflowError(), &can))
 	var next lifecycle.ReassignmentInput
@@ -904,6 +911,40 @@ func (s *reassignSuite) TestRangesContinueAsNewWithTheCursor() {
 	s.Equal(int64(1500), next.Continued.After)
 	s.Equal(1500, next.Continued.Done)
 	s.Empty(next.Continued.Requeue)
+}
+
+// TestAnInputWithoutAModeMovesInRanges: ranges are the default, and the runs a batch continues
+// as keep its mode.
+func (s *reassignSuite) TestAnInputWithoutAModeMovesInRanges() {
+	s.expectPlan(2500)
+	s.expectListing(2500)
+	reqs := s.expectRanges(0, movedAsset)
+	in := reassignInput()
+	in.Mode, in.AssetsPerRun = "", 1500
+	s.env.ExecuteWorkflow(Reassignment, in)
+	var can *workflow.ContinueAsNewError
+	s.Require().True(errors.As(s.env.GetWorkflowError(), &can))
+	var next lifecycle.ReassignmentInput
+	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	s.Len(*reqs, 2, "in ranges")
+	s.Empty(s.started, "no asset on its own")
+	s.Equal(lifecycle.ReassignInRanges, next.Mode, "the next run moves in ranges too")
+}
+
+// TestTheNextRunKeepsPerAsset: a batch started per asset continues per asset.
+func (s *reassignSuite) TestTheNextRunKeepsPerAsset() {
+	s.expectPlan(10)
+	s.expectPages(0, ids(1, 10))
+	s.expectMoves(0, moved)
+	in := reassignInput()
+	in.AssetsPerRun = 4
+	s.env.ExecuteWorkflow(Reassignment, in)
+	var can *workflow.ContinueAsNewError
+	s.Require().True(errors.As(s.env.GetWorkflowError(), &can))
+	var next lifecycle.ReassignmentInput
+	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	s.Len(s.started, 4)
+	s.Equal(lifecycle.ReassignPerAsset, next.Mode)
 }
 
 // TestAListingThatEndsEarlyIsFinishedByTheVerification: the listing ended after 100 of 302
@@ -1004,7 +1045,7 @@ func (s *reassignSuite) TestRangesVerifyToo() {
 	pages := s.expectListing(1000) // the listing sees only the first 1000
 	reqs := s.expectRanges(0, movedAsset)
 	s.verifyAnswers = []activities.VerifyReassignmentResult{stillToDo(ids(1001, 1500))}
-	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), reassignInput())
+	s.env.ExecuteWorkflow(Reassignment, rangesInput())
 	r := s.report()
 	s.Equal(lifecycle.OutcomeCompleted, r.Outcome)
 	s.Equal(1500, r.Done)
@@ -1026,7 +1067,8 @@ func (s *reassignSuite) TestExplicitAssetIDsAreVerifiedEach() {
 	s.env.OnActivity(acts.PlanReassignment, mock.Anything, mock.Anything).Return(lifecycle.ReassignmentPlan{Matched: 3}, nil).Once()
 	s.expectMoves(0, moved)
 	s.verifyAnswers = []activities.VerifyReassignmentResult{stillToDo([]int64{20})}
-	in := lifecycle.ReassignmentInput{BatchID: "ids", Selector: lifecycle.AssetSelector{AssetIDs: []int64{30, 10, 20}}, Target: lifecycle.AssetTarget{Stock: true}}
+	in := lifecycle.ReassignmentInput{BatchID: "ids", Selector: lifecycle.AssetSelector{AssetIDs: []int64{30, 10, 20}}, Target: lifecycle.AssetTarget{Stock: true},
+		Mode: lifecycle.ReassignPerAsset}
 	s.env.ExecuteWorkflow(Reassignment, in)
 	r := s.report()
 	s.Equal(lifecycle.OutcomeCompleted, r.Outcome)

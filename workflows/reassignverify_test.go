@@ -82,8 +82,8 @@ func (l *listFaults) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestReassignmentOverListAnswersThatBrokeIt(t *testing.T) {
 	for _, mode := range []struct {
 		name string
-		mode ReassignMode
-	}{{"per asset", ReassignPerAsset}, {"in ranges", ReassignInRanges}} {
+		mode lifecycle.ReassignMode
+	}{{"per asset", lifecycle.ReassignPerAsset}, {"in ranges", lifecycle.ReassignInRanges}} {
 		for name, faults := range map[string]func() *listFaults{
 			"an empty page before the last": func() *listFaults { return &listFaults{emptyOnce: true} },
 			"descending pages":              func() *listFaults { return &listFaults{reverse: true} },
@@ -95,7 +95,7 @@ func TestReassignmentOverListAnswersThatBrokeIt(t *testing.T) {
 }
 
 // reassignOver runs a leaver's batch in mode over the simulator behind faults and checks the end.
-func reassignOver(t *testing.T, mode ReassignMode, faults *listFaults) {
+func reassignOver(t *testing.T, mode lifecycle.ReassignMode, faults *listFaults) {
 	h := atomicworktest.NewHandler(atomicworktest.Options{ExtraAssets: 300})
 	faults.next = h
 	srv := httptest.NewServer(faults)
@@ -115,11 +115,10 @@ func reassignOver(t *testing.T, mode ReassignMode, faults *listFaults) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterActivity(a)
-	wf := NewReassignment(mode)
-	env.RegisterWorkflowWithOptions(wf, workflow.RegisterOptions{Name: lifecycle.ReassignmentWorkflowName})
+	env.RegisterWorkflowWithOptions(Reassignment, workflow.RegisterOptions{Name: lifecycle.ReassignmentWorkflowName})
 	env.SetTestTimeout(time.Minute) // real HTTP calls; a paused batch would never end
-	env.ExecuteWorkflow(wf, lifecycle.ReassignmentInput{BatchID: "leaver", Selector: lifecycle.AssetSelector{AssigneeEmail: bo.Email},
-		Target: lifecycle.AssetTarget{Stock: true}, Confirmed: true, Concurrency: 20})
+	env.ExecuteWorkflow(Reassignment, lifecycle.ReassignmentInput{BatchID: "leaver", Selector: lifecycle.AssetSelector{AssigneeEmail: bo.Email},
+		Target: lifecycle.AssetTarget{Stock: true}, Confirmed: true, Concurrency: 20, Mode: mode})
 	rep := completedResult[lifecycle.ReassignmentReport](require.New(t), env)
 	assert.Equal(t, lifecycle.OutcomeCompleted, rep.Outcome)
 	assert.Zero(t, len(h.AssetsOf(bo.ID)), "every asset of the leaver moved")

@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/atomicflow/atomicflow/lifecycle"
-	"github.com/atomicflow/atomicflow/workflows"
 )
 
 const (
@@ -287,9 +286,6 @@ func TestLoadConfigRPS(t *testing.T) {
 	// Every activity makes at least one call, which the worker's pacer paces: a one-call activity
 	// is not held to half the limit.
 	assert.InDelta(t, 200.0, ActivitiesPerSecond(cfg.RPS), 1e-9)
-	assert.Equal(t, workflows.ReassignInRanges, ReassignMode(cfg.RPS), "the pacer paces a range's calls: a limit keeps ranges")
-	assert.Equal(t, workflows.ReassignInRanges, ReassignMode(0), "no limit: ranges")
-	assert.Equal(t, workflows.ReassignPerAsset, ReassignMode(minRangeRPS-1), "too low a limit for a range to finish in time: one asset per activity")
 
 	for _, bad := range []string{"fast", "-1", "NaN", "+Inf", "10/s"} {
 		t.Run(bad, func(t *testing.T) {

@@ -39,7 +39,7 @@ func NewWorker(c client.Client, cfg Config) (worker.Worker, error) {
 	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: lifecycle.OnboardingWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.Offboarding, workflow.RegisterOptions{Name: lifecycle.OffboardingWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.Reconciliation, workflow.RegisterOptions{Name: lifecycle.ReconciliationWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.NewReassignment(ReassignMode(cfg.RPS)), workflow.RegisterOptions{Name: lifecycle.ReassignmentWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.Reassignment, workflow.RegisterOptions{Name: lifecycle.ReassignmentWorkflowName})
 	w.RegisterActivity(acts)
 	return w, nil
 }
@@ -74,24 +74,6 @@ func ActivitiesPerSecond(rps float64) float64 {
 		return 0
 	}
 	return rps
-}
-
-// minRangeRPS is the lowest ATOMICWORK_RPS at which bulk reassignments move assets in ranges: a
-// range at the most concurrency then finishes the assets in flight when its budget ends within
-// 10 of the 30 seconds its attempt has beyond the budget (workflows' rangeCall).
-const minRangeRPS = lifecycle.MaxReassignConcurrency * activities.ReassignCallsPerAsset / 10
-
-// ReassignMode is how this worker's bulk reassignments move assets: in ranges (each moves up to a
-// thousand assets in one activity, as fast as a plain concurrent loop, with no per-asset
-// bookkeeping in the history), now that the worker's pacer paces each call of a range, which the
-// task queue's activity rate cannot see. Only a limit too low for a range to finish its assets in
-// flight in time (under minRangeRPS) keeps one activity per asset, where the API is the
-// bottleneck anyway. A run keeps the mode it started with (a side effect in its history).
-func ReassignMode(rps float64) workflows.ReassignMode {
-	if rps > 0 && rps < minRangeRPS {
-		return workflows.ReassignPerAsset
-	}
-	return workflows.ReassignInRanges
 }
 
 // Run connects to Temporal with cfg.Temporal, logging through logger, serves metrics when
