@@ -15,6 +15,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // These tests run the activities against the simulator, with its fault injection proving that
@@ -101,7 +102,7 @@ func TestEnsureUserRestoresSoftDeleted(t *testing.T) {
 	req.Email, req.EmployeeID = deleted.Email, deleted.EmployeeID
 	ref, err := acts.EnsureUser(context.Background(), req)
 	require.NoError(t, err)
-	assert.Equal(t, UserRef{UserID: deleted.ID, Restored: true}, ref)
+	assert.Equal(t, UserRef{UserID: deleted.ID, Restored: true, Adopted: adoptedAccount(&deleted)}, ref)
 	u, _ := sim.UserByEmail(deleted.Email)
 	assert.False(t, u.IsDeleted)
 }
@@ -158,7 +159,9 @@ func TestEnsureUserRestoresSoftDeletedAsActive(t *testing.T) {
 
 	ref, err := acts.EnsureUser(ctx, req)
 	require.NoError(t, err)
-	assert.Equal(t, UserRef{UserID: u.ID, Restored: true}, ref)
+	deletedInactive := u
+	deletedInactive.IsDeleted, deletedInactive.EmploymentStatus = true, "INACTIVE"
+	assert.Equal(t, UserRef{UserID: u.ID, Restored: true, Adopted: adoptedAccount(&deletedInactive)}, ref)
 	got, _ := sim.UserByEmail(u.Email)
 	assert.False(t, got.IsDeleted)
 	assert.Equal(t, employmentActive, got.EmploymentStatus, "a restored account is a live account")
@@ -184,7 +187,7 @@ func TestRequestNotesAndResolveAreIdempotent(t *testing.T) {
 	ctx := context.Background()
 	user := retry(t, 1, func() (UserRef, error) { return acts.EnsureUser(ctx, userReq("onboarding-E-900")) })
 	before := len(sim.Requests())
-	req := EnsureRequestRequest{Marker: Marker("onboarding-E-900", "request"), Subject: "New hire onboarding: New Hire (E-900)",
+	req := RequestToOpen{Marker: Marker("onboarding-E-900", "request"), Subject: "New hire onboarding: New Hire (E-900)",
 		Description: "<p>plan</p>", RequesterID: user.UserID, CatalogItem: "New Hire Onboarding",
 		ItemFields: map[string]any{"employee_name": "New Hire", "start_date": "2026-12-01", "not_a_field": "dropped"}}
 
@@ -205,9 +208,9 @@ func TestRequestNotesAndResolveAreIdempotent(t *testing.T) {
 	assert.Len(t, sim.Notes(ref.DisplayID), 1, "one note despite retries")
 
 	writesLost(sim)
-	require.Error(t, acts.ResolveRequest(ctx, ResolveRequestRequest{DisplayID: ref.DisplayID}))
+	require.Error(t, acts.ResolveRequest(ctx, RequestToResolve{DisplayID: ref.DisplayID}))
 	sim.SetFaults(atomicworktest.Faults{})
-	require.NoError(t, acts.ResolveRequest(ctx, ResolveRequestRequest{DisplayID: ref.DisplayID}))
+	require.NoError(t, acts.ResolveRequest(ctx, RequestToResolve{DisplayID: ref.DisplayID}))
 	for _, r := range sim.Requests() {
 		if r.DisplayID == ref.DisplayID {
 			assert.True(t, r.Status.Is(atomicwork.StatusResolved))
@@ -215,13 +218,13 @@ func TestRequestNotesAndResolveAreIdempotent(t *testing.T) {
 	}
 
 	// Closing finds the request by its marker, notes why once and leaves it resolved.
-	closeReq := CloseRequestRequest{Marker: req.Marker, RequesterID: user.UserID, NoteMarker: Marker("onboarding-E-900", "cancelled"), Note: "<p>offer withdrawn</p>"}
+	closeReq := RequestToClose{Marker: req.Marker, RequesterID: user.UserID, NoteMarker: Marker("onboarding-E-900", "cancelled"), Note: "<p>offer withdrawn</p>"}
 	require.NoError(t, acts.CloseRequest(ctx, closeReq))
 	require.NoError(t, acts.CloseRequest(ctx, closeReq))
 	assert.Len(t, sim.Notes(ref.DisplayID), 2)
 
 	// Closing a request that was never opened does nothing.
-	require.NoError(t, acts.CloseRequest(ctx, CloseRequestRequest{Marker: "atomicflow:none/request", RequesterID: user.UserID, NoteMarker: "x", Note: "x"}))
+	require.NoError(t, acts.CloseRequest(ctx, RequestToClose{Marker: "atomicflow:none/request", RequesterID: user.UserID, NoteMarker: "x", Note: "x"}))
 }
 
 func TestEnsureGrantOnceAndUndo(t *testing.T) {
@@ -236,7 +239,7 @@ func TestEnsureGrantOnceAndUndo(t *testing.T) {
 	_, err := acts.EnsureGrant(ctx, req)
 	require.Error(t, err)
 	sim.SetFaults(atomicworktest.Faults{})
-	g := retry(t, 3, func() (GrantRef, error) { return acts.EnsureGrant(ctx, req) })
+	g := retry(t, 3, func() (lifecycle.GrantRef, error) { return acts.EnsureGrant(ctx, req) })
 	assert.False(t, g.Preexisting, "granted by this workflow's lost write")
 	assert.Equal(t, 1, activeGrants(sim, user.UserID, okta))
 
@@ -274,8 +277,8 @@ func TestResolvePlanPolicyAndUnknownNames(t *testing.T) {
 	ctx := context.Background()
 	plan, err := acts.ResolvePlan(ctx, PlanRequest{Department: "Engineering"})
 	require.NoError(t, err)
-	assert.Equal(t, []PlannedEntitlement{{Name: "okta-base", ID: sim.EntitlementID("okta-base")}, {Name: "github-engineering", ID: sim.EntitlementID("github-engineering")}}, plan.Entitlements)
-	assert.Equal(t, []PlannedAssetType{{Name: "Laptop", ID: sim.AssetTypeID("Laptop")}, {Name: "Monitor", ID: sim.AssetTypeID("Monitor")}}, plan.AssetTypes)
+	assert.Equal(t, []lifecycle.PlannedEntitlement{{Name: "okta-base", ID: sim.EntitlementID("okta-base")}, {Name: "github-engineering", ID: sim.EntitlementID("github-engineering")}}, plan.Entitlements)
+	assert.Equal(t, []lifecycle.PlannedAssetType{{Name: "Laptop", ID: sim.AssetTypeID("Laptop")}, {Name: "Monitor", ID: sim.AssetTypeID("Monitor")}}, plan.AssetTypes)
 	assert.Equal(t, "policy", plan.EntitlementsFrom)
 
 	plan, err = acts.ResolvePlan(ctx, PlanRequest{Department: "Engineering", Entitlements: []string{"slack-member"}, AssetTypes: []string{"phone"}})
@@ -309,7 +312,7 @@ func TestAssignAssetConvergesAndKeepsOtherFields(t *testing.T) {
 	_, err := acts.AssignAsset(ctx, req)
 	require.Error(t, err)
 	sim.SetFaults(atomicworktest.Faults{})
-	got := retry(t, 3, func() (AssetAssignment, error) { return acts.AssignAsset(ctx, req) })
+	got := retry(t, 3, func() (lifecycle.AssetAssignment, error) { return acts.AssignAsset(ctx, req) })
 	require.True(t, got.Assigned)
 	assert.False(t, got.Preexisting)
 
@@ -358,7 +361,7 @@ func TestAssignAssetNeverGivesOneLaptopTwice(t *testing.T) {
 	}
 
 	var wg sync.WaitGroup
-	results := make([]AssetAssignment, hires)
+	results := make([]lifecycle.AssetAssignment, hires)
 	for i, uid := range users {
 		wg.Go(func() {
 			r, err := acts.AssignAsset(ctx, AssignAssetRequest{UserID: uid, AssetTypeID: sim.AssetTypeID("Laptop"), AssetTypeName: "Laptop", Since: time.Now()})
@@ -428,7 +431,7 @@ func TestErrorMapping(t *testing.T) {
 	assert.False(t, appErr.NonRetryable())
 	sim.SetFaults(atomicworktest.Faults{})
 
-	err = acts.ResolveRequest(ctx, ResolveRequestRequest{DisplayID: "ITSR-999999"})
+	err = acts.ResolveRequest(ctx, RequestToResolve{DisplayID: "ITSR-999999"})
 	require.ErrorAs(t, err, &appErr)
 	assert.Equal(t, ErrNotFound, appErr.Type())
 	assert.True(t, appErr.NonRetryable())

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // candidatesPerTry bounds how many available assets one AssignAsset attempt tries to claim.
@@ -23,18 +24,6 @@ type AssignAssetRequest struct {
 	Since time.Time `json:"since"`
 }
 
-// AssetAssignment is the outcome of AssignAsset.
-type AssetAssignment struct {
-	AssetTypeID   int64  `json:"asset_type_id"`
-	AssetTypeName string `json:"asset_type_name"`
-	// Assigned is false when no asset of the type is available: the workflow waits and retries.
-	Assigned bool   `json:"assigned"`
-	AssetID  int64  `json:"asset_id,omitempty"`
-	Label    string `json:"label,omitempty"`
-	// Preexisting is true when the user held the asset before this workflow; compensation leaves it.
-	Preexisting bool `json:"preexisting"`
-}
-
 // errTaken vetoes a claim on an asset that is no longer available.
 var errTaken = errors.New("asset is no longer available")
 
@@ -42,15 +31,15 @@ var errTaken = errors.New("asset is no longer available")
 // one claimed by read-modify-write (assignee and IN_USE, every other field kept) and verified by a
 // re-read. The API has no conditional write, so claims of one type are serialised within this
 // worker, and a claim lost to another writer moves on to the next candidate.
-func (a *Activities) AssignAsset(ctx context.Context, req AssignAssetRequest) (AssetAssignment, error) {
+func (a *Activities) AssignAsset(ctx context.Context, req AssignAssetRequest) (lifecycle.AssetAssignment, error) {
 	if req.UserID == 0 || req.AssetTypeID == 0 {
-		return AssetAssignment{}, nonRetryable(ErrInvalidInput, "assign asset: user and asset type are required")
+		return lifecycle.AssetAssignment{}, nonRetryable(ErrInvalidInput, "assign asset: user and asset type are required")
 	}
 	c, err := a.client(req.WorkspaceID)
 	if err != nil {
-		return AssetAssignment{}, err
+		return lifecycle.AssetAssignment{}, err
 	}
-	out := AssetAssignment{AssetTypeID: req.AssetTypeID, AssetTypeName: req.AssetTypeName}
+	out := lifecycle.AssetAssignment{AssetTypeID: req.AssetTypeID, AssetTypeName: req.AssetTypeName}
 	unlock := a.assetLocks.lock(fmt.Sprintf("%d/%d", c.WorkspaceID(), req.AssetTypeID))
 	defer unlock()
 

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // emptyPage answers a listing with no data and the given total_count.
@@ -55,7 +56,7 @@ func TestAssignAssetVerifiesNoneAvailable(t *testing.T) {
 			})
 			user, err := acts.EnsureUser(context.Background(), userReq("onboarding-E-900"))
 			require.NoError(t, err)
-			var got AssetAssignment
+			var got lifecycle.AssetAssignment
 			runRetried(t, "AssignAsset", acts.AssignAsset, AssignAssetRequest{UserID: user.UserID,
 				AssetTypeID: sim.AssetTypeID("Laptop"), AssetTypeName: "Laptop", Since: time.Now().Add(-time.Second)}, &got)
 

@@ -37,6 +37,9 @@ const (
 	// ErrAtomicworkAuth names the blocking condition of a lifecycle run whose API calls are refused
 	// for the key (ErrUnauthorized or ErrForbidden): the run waits for the key to work again.
 	ErrAtomicworkAuth = "ATOMICWORK_AUTH"
+	// ErrNotConverging ends an offboarding whose leaver keeps being given access or devices back
+	// faster than it removes them: an operator must find who does it (the request says what is held).
+	ErrNotConverging = "OFFBOARDING_NOT_CONVERGING"
 )
 
 // AboutTheKey reports error types about the worker's key or workspace, not one asset or user:

@@ -16,6 +16,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // failing is a client transport that answers 503 to the requests fail picks, up to times each
@@ -225,7 +226,7 @@ func TestPlanningRetriesFlakyReadsInline(t *testing.T) {
 
 	got, err := acts.ResolveReassignment(context.Background(), ResolveReassignmentRequest{AssigneeEmail: bo, AssetType: "Laptop", TargetEmail: ana})
 	require.NoError(t, err)
-	assert.Equal(t, ResolvedReassignment{AssigneeID: boID, AssetTypeID: sim.AssetTypeID("Laptop"), TargetUserID: userID(t, sim, ana)}, got)
+	assert.Equal(t, lifecycle.ResolvedReassignment{AssigneeID: boID, AssetTypeID: sim.AssetTypeID("Laptop"), TargetUserID: userID(t, sim, ana)}, got)
 
 	plan, err := acts.PlanReassignment(context.Background(), PlanReassignmentRequest{Filter: AssetFilter{AssigneeID: boID}, SampleSize: 5})
 	require.NoError(t, err)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // GrantRequest asks for one entitlement for one user.
@@ -18,23 +19,14 @@ type GrantRequest struct {
 	Since time.Time `json:"since"`
 }
 
-// GrantRef is an active grant.
-type GrantRef struct {
-	GrantID       int64  `json:"grant_id"`
-	EntitlementID int64  `json:"entitlement_id"`
-	Entitlement   string `json:"entitlement"`
-	// Preexisting is true when the user had the grant before this workflow; compensation leaves it.
-	Preexisting bool `json:"preexisting"`
-}
-
 // EnsureGrant returns the user's active grant of the entitlement, creating it when there is none.
-func (a *Activities) EnsureGrant(ctx context.Context, req GrantRequest) (GrantRef, error) {
+func (a *Activities) EnsureGrant(ctx context.Context, req GrantRequest) (lifecycle.GrantRef, error) {
 	if req.UserID == 0 || req.EntitlementID == 0 {
-		return GrantRef{}, nonRetryable(ErrInvalidInput, "ensure grant: user and entitlement are required")
+		return lifecycle.GrantRef{}, nonRetryable(ErrInvalidInput, "ensure grant: user and entitlement are required")
 	}
 	c, err := a.client(req.WorkspaceID)
 	if err != nil {
-		return GrantRef{}, err
+		return lifecycle.GrantRef{}, err
 	}
 	if g, err := activeGrant(ctx, c, req.UserID, req.EntitlementID); err != nil || g != nil {
 		return grantRef(g, req), err
@@ -49,17 +41,17 @@ func (a *Activities) EnsureGrant(ctx context.Context, req GrantRequest) (GrantRe
 		return grantRef(g, req), err
 	}
 	if err != nil {
-		return GrantRef{}, toTemporal(err)
+		return lifecycle.GrantRef{}, toTemporal(err)
 	}
-	return GrantRef{GrantID: created.ID, EntitlementID: req.EntitlementID, Entitlement: req.Entitlement}, nil
+	return lifecycle.GrantRef{GrantID: created.ID, EntitlementID: req.EntitlementID, Entitlement: req.Entitlement}, nil
 }
 
-func grantRef(g *atomicwork.Grant, req GrantRequest) GrantRef {
+func grantRef(g *atomicwork.Grant, req GrantRequest) lifecycle.GrantRef {
 	if g == nil {
-		return GrantRef{}
+		return lifecycle.GrantRef{}
 	}
 	preexisting := g.GrantedAt == nil || g.GrantedAt.Before(req.Since)
-	return GrantRef{GrantID: g.ID, EntitlementID: req.EntitlementID, Entitlement: req.Entitlement, Preexisting: preexisting}
+	return lifecycle.GrantRef{GrantID: g.ID, EntitlementID: req.EntitlementID, Entitlement: req.Entitlement, Preexisting: preexisting}
 }
 
 // activeGrant returns the user's active grant of an entitlement, or nil.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 )
@@ -31,6 +32,9 @@ type LeaverRequest struct {
 type Leaver struct {
 	UserID      int64 `json:"user_id"`
 	RecipientID int64 `json:"recipient_id"`
+	// EmailDiffers: the user was found by employee id and its email is not the HR record's, which
+	// the request says so that IT can tell which one is current.
+	EmailDiffers bool `json:"email_differs,omitempty"`
 }
 
 // Dispositions of LeaverRequest, as the workflow contract names them.
@@ -85,7 +89,7 @@ func resolveLeaver(ctx context.Context, c *atomicwork.Client, req LeaverRequest)
 	if err := sameEmployee(u, req.EmployeeID); err != nil {
 		return nil, Leaver{}, err
 	}
-	out := Leaver{UserID: u.ID}
+	out := Leaver{UserID: u.ID, EmailDiffers: !strings.EqualFold(u.Email, req.Email)}
 	switch req.Disposition {
 	case dispositionManager:
 		if u.Manager == nil || u.Manager.ID == 0 {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // PlanRequest asks what a new hire gets.
@@ -18,37 +19,16 @@ type PlanRequest struct {
 	AssetTypes   []string `json:"asset_types,omitempty"`
 }
 
-// Plan is the resolved provisioning plan, with every name checked against Atomicwork.
-type Plan struct {
-	Entitlements []PlannedEntitlement `json:"entitlements"`
-	AssetTypes   []PlannedAssetType   `json:"asset_types"`
-	// Source says where each list came from: "input" or "policy".
-	EntitlementsFrom string `json:"entitlements_from"`
-	AssetTypesFrom   string `json:"asset_types_from"`
-}
-
-// PlannedEntitlement is an entitlement to grant.
-type PlannedEntitlement struct {
-	Name string `json:"name"`
-	ID   int64  `json:"id"`
-}
-
-// PlannedAssetType is an asset type to assign one asset of.
-type PlannedAssetType struct {
-	Name string `json:"name"`
-	ID   int64  `json:"id"`
-}
-
 // ResolvePlan applies the provisioning policy (explicit input wins) and resolves every name to
 // an id. An unknown or unpublished entitlement, or an unknown asset type, fails at once: nothing
 // has been written yet.
-func (a *Activities) ResolvePlan(ctx context.Context, req PlanRequest) (Plan, error) {
+func (a *Activities) ResolvePlan(ctx context.Context, req PlanRequest) (lifecycle.Plan, error) {
 	c, err := a.client(req.WorkspaceID)
 	if err != nil {
-		return Plan{}, err
+		return lifecycle.Plan{}, err
 	}
 	want := a.policy.Resolve(req.Department, req.Title)
-	plan := Plan{EntitlementsFrom: "policy", AssetTypesFrom: "policy"}
+	plan := lifecycle.Plan{EntitlementsFrom: "policy", AssetTypesFrom: "policy"}
 	if len(req.Entitlements) > 0 {
 		want.Entitlements, plan.EntitlementsFrom = appendNew(nil, req.Entitlements...), "input"
 	}
@@ -58,16 +38,16 @@ func (a *Activities) ResolvePlan(ctx context.Context, req PlanRequest) (Plan, er
 	for _, name := range want.Entitlements {
 		id, err := entitlementID(ctx, c, name)
 		if err != nil {
-			return Plan{}, err
+			return lifecycle.Plan{}, err
 		}
-		plan.Entitlements = append(plan.Entitlements, PlannedEntitlement{Name: name, ID: id})
+		plan.Entitlements = append(plan.Entitlements, lifecycle.PlannedEntitlement{Name: name, ID: id})
 	}
 	for _, name := range want.AssetTypes {
 		id, err := c.AssetTypeID(ctx, name)
 		if err != nil {
-			return Plan{}, toTemporal(err)
+			return lifecycle.Plan{}, toTemporal(err)
 		}
-		plan.AssetTypes = append(plan.AssetTypes, PlannedAssetType{Name: name, ID: id})
+		plan.AssetTypes = append(plan.AssetTypes, lifecycle.PlannedAssetType{Name: name, ID: id})
 	}
 	return plan, nil
 }

@@ -158,7 +158,7 @@ func TestEnsureRequestResumesAfterA429(t *testing.T) {
 			require.True(t, ok)
 			marker := Marker("onboarding-E-1", "request")
 			var ref RequestRef
-			runRetried(t, "EnsureRequest", acts.EnsureRequest, EnsureRequestRequest{
+			runRetried(t, "EnsureRequest", acts.EnsureRequest, RequestToOpen{
 				Marker: marker, Subject: "New hire", Description: "plan", RequesterID: requester.ID,
 				CatalogItem: "New Hire Onboarding", ItemFields: map[string]any{"employee_name": "New Hire", "start_date": "2026-12-01"}}, &ref)
 			assert.True(t, ref.FromCatalog)
@@ -220,7 +220,7 @@ func TestEnsureUserKeepsItsRestoreAcrossAttempts(t *testing.T) {
 			runRetried(t, "EnsureUser", acts.EnsureUser, req, &ref)
 
 			require.True(t, failed, "the script failed a call after the restore")
-			assert.Equal(t, UserRef{UserID: deleted.ID, Restored: true}, ref)
+			assert.Equal(t, UserRef{UserID: deleted.ID, Restored: true, Adopted: adoptedAccount(&deleted)}, ref)
 			u, _ := sim.UserByEmail(deleted.Email)
 			assert.False(t, u.IsDeleted)
 		})
@@ -301,7 +301,7 @@ func TestEnsureRequestReusesTheCatalogueItem(t *testing.T) {
 	requester, ok := sim.UserByEmail("it.manager@example.com")
 	require.True(t, ok)
 	open := func(step string) error {
-		_, err := acts.EnsureRequest(context.Background(), EnsureRequestRequest{
+		_, err := acts.EnsureRequest(context.Background(), RequestToOpen{
 			Marker: Marker("offboarding-E-1", step), Subject: "Leaver", Description: "plan", RequesterID: requester.ID,
 			CatalogItem: "New Hire Onboarding", ItemFields: map[string]any{"employee_name": "New Hire", "start_date": "2026-12-01"}})
 		return err

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // Bulk asset reassignment: resolve the request, plan it, page through what the selector matches
@@ -96,22 +96,15 @@ type ResolveReassignmentRequest struct {
 	TargetEmail string `json:"target_email,omitempty"`
 }
 
-// ResolvedReassignment is a reassignment's people and asset type as ids.
-type ResolvedReassignment struct {
-	AssigneeID   int64 `json:"assignee_id,omitempty"`
-	AssetTypeID  int64 `json:"asset_type_id,omitempty"`
-	TargetUserID int64 `json:"target_user_id,omitempty"`
-}
-
 // ResolveReassignment turns emails and the asset type name into ids. An unknown email or type is
 // a non-retryable error naming it; so is a deleted target, who cannot hold assets. The current
 // assignee may be deleted: returning a leaver's devices is what the batch is for.
-func (a *Activities) ResolveReassignment(ctx context.Context, req ResolveReassignmentRequest) (ResolvedReassignment, error) {
+func (a *Activities) ResolveReassignment(ctx context.Context, req ResolveReassignmentRequest) (lifecycle.ResolvedReassignment, error) {
 	c, err := a.client(req.WorkspaceID)
 	if err != nil {
-		return ResolvedReassignment{}, err
+		return lifecycle.ResolvedReassignment{}, err
 	}
-	var out ResolvedReassignment
+	var out lifecycle.ResolvedReassignment
 	if req.AssigneeEmail != "" {
 		u, err := lookupUser(ctx, c, req.AssigneeEmail, "the current assignee")
 		if err != nil {
@@ -160,40 +153,22 @@ type PlanReassignmentRequest struct {
 	SampleSize int     `json:"sample_size"`
 }
 
-// ReassignmentPlan is what a selector matches: a count and the first few assets.
-type ReassignmentPlan struct {
-	// Matched is how many assets the selector matches now (for explicit ids: how many were named).
-	Matched int           `json:"matched"`
-	Sample  []AssetSample `json:"sample"`
-}
-
-// AssetSample describes one matched asset for a human to check the plan.
-type AssetSample struct {
-	AssetID    int64  `json:"asset_id"`
-	Label      string `json:"label"`
-	AssetType  string `json:"asset_type,omitempty"`
-	AssigneeID int64  `json:"assignee_id,omitempty"`
-	Status     string `json:"status,omitempty"`
-	// Missing is set for an explicit id the API does not know.
-	Missing bool `json:"missing,omitempty"`
-}
-
 // PlanReassignment counts what the selector matches and samples its first assets. It writes nothing.
-func (a *Activities) PlanReassignment(ctx context.Context, req PlanReassignmentRequest) (ReassignmentPlan, error) {
+func (a *Activities) PlanReassignment(ctx context.Context, req PlanReassignmentRequest) (lifecycle.ReassignmentPlan, error) {
 	c, err := a.client(req.WorkspaceID)
 	if err != nil {
-		return ReassignmentPlan{}, err
+		return lifecycle.ReassignmentPlan{}, err
 	}
 	size := min(max(req.SampleSize, 1), atomicwork.MaxPerPage)
 	if len(req.AssetIDs) > 0 {
-		plan := ReassignmentPlan{Matched: len(req.AssetIDs)}
+		plan := lifecycle.ReassignmentPlan{Matched: len(req.AssetIDs)}
 		for _, id := range req.AssetIDs[:min(size, len(req.AssetIDs))] {
 			asset, _, err := readInline(ctx, func() (*atomicwork.Asset, error) { return c.GetAsset(ctx, id) })
 			switch {
 			case atomicwork.IsNotFound(err):
-				plan.Sample = append(plan.Sample, AssetSample{AssetID: id, Missing: true})
+				plan.Sample = append(plan.Sample, lifecycle.AssetSample{AssetID: id, Missing: true})
 			case err != nil:
-				return ReassignmentPlan{}, toTemporal(err)
+				return lifecycle.ReassignmentPlan{}, toTemporal(err)
 			default:
 				plan.Sample = append(plan.Sample, sample(c, asset))
 			}
@@ -206,9 +181,9 @@ func (a *Activities) PlanReassignment(ctx context.Context, req PlanReassignmentR
 		return c.ListAssetsPage(ctx, req.Filter.filters(), 1, size)
 	})
 	if err != nil {
-		return ReassignmentPlan{}, toTemporal(err)
+		return lifecycle.ReassignmentPlan{}, toTemporal(err)
 	}
-	plan := ReassignmentPlan{Matched: page.TotalCount, Sample: make([]AssetSample, 0, len(page.Data))}
+	plan := lifecycle.ReassignmentPlan{Matched: page.TotalCount, Sample: make([]lifecycle.AssetSample, 0, len(page.Data))}
 	if plan.Matched < len(page.Data) {
 		plan.Matched = len(page.Data) // an API that leaves total_count out
 	}
@@ -218,8 +193,8 @@ func (a *Activities) PlanReassignment(ctx context.Context, req PlanReassignmentR
 	return plan, nil
 }
 
-func sample(c *atomicwork.Client, a *atomicwork.Asset) AssetSample {
-	return AssetSample{AssetID: a.ID, Label: a.Label, AssetType: a.AssetBasicInfo.AssetTypeName,
+func sample(c *atomicwork.Client, a *atomicwork.Asset) lifecycle.AssetSample {
+	return lifecycle.AssetSample{AssetID: a.ID, Label: a.Label, AssetType: a.AssetBasicInfo.AssetTypeName,
 		AssigneeID: a.AssigneeID(c.AssigneeField()), Status: a.StatusValue(c.StatusField())}
 }
 
@@ -599,9 +574,4 @@ func (a *Activities) ReassignAsset(ctx context.Context, req ReassignAssetRequest
 // retried reports a second or later attempt; outside an activity (tests, scripts) it is false.
 func retried(ctx context.Context) bool {
 	return activity.IsActivity(ctx) && activity.GetInfo(ctx).Attempt > 1
-}
-
-// NormalizeAssetStatus writes an asset status the way the API stores it: "In Use" is IN_USE.
-func NormalizeAssetStatus(s string) string {
-	return strings.ReplaceAll(atomicwork.NormalizeStatus(s), "-", "_")
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 const bo = atomicworktest.DefaultExtraAssetsAssignee
@@ -51,7 +52,7 @@ func TestResolveReassignment(t *testing.T) {
 	ctx := context.Background()
 	got, err := acts.ResolveReassignment(ctx, ResolveReassignmentRequest{AssigneeEmail: bo, AssetType: "laptop", TargetEmail: "ana.diaz@example.com"})
 	require.NoError(t, err)
-	assert.Equal(t, ResolvedReassignment{AssigneeID: userID(t, sim, bo), AssetTypeID: sim.AssetTypeID("Laptop"),
+	assert.Equal(t, lifecycle.ResolvedReassignment{AssigneeID: userID(t, sim, bo), AssetTypeID: sim.AssetTypeID("Laptop"),
 		TargetUserID: userID(t, sim, "ana.diaz@example.com")}, got)
 
 	_, err = acts.ResolveReassignment(ctx, ResolveReassignmentRequest{TargetEmail: "nobody@example.com"})
@@ -86,7 +87,7 @@ func TestPlanReassignment(t *testing.T) {
 	plan, err = acts.PlanReassignment(ctx, PlanReassignmentRequest{AssetIDs: []int64{held[0], 999999}, SampleSize: 10})
 	require.NoError(t, err)
 	assert.Equal(t, 2, plan.Matched)
-	assert.Equal(t, []AssetSample{plan.Sample[0], {AssetID: 999999, Missing: true}}, plan.Sample)
+	assert.Equal(t, []lifecycle.AssetSample{plan.Sample[0], {AssetID: 999999, Missing: true}}, plan.Sample)
 
 	_, err = acts.PlanReassignment(ctx, PlanReassignmentRequest{Filter: AssetFilter{Status: "BROKEN"}, SampleSize: 10})
 	assert.Equal(t, ErrBadRequest, appType(t, err), "an unknown status is a bad request, not retried")
@@ -292,7 +293,7 @@ func TestReassignAssetHonoursRetryAfter(t *testing.T) {
 
 func TestNormalizeAssetStatus(t *testing.T) {
 	for in, want := range map[string]string{"In Use": "IN_USE", "in-use": "IN_USE", " available ": "AVAILABLE", "RETIRED": "RETIRED"} {
-		assert.Equal(t, want, NormalizeAssetStatus(in), in)
+		assert.Equal(t, want, lifecycle.NormalizeAssetStatus(in), in)
 	}
 }
 

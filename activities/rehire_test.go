@@ -45,7 +45,9 @@ func TestEnsureUserReusesTheRehiresAccountUnderHerNewEmail(t *testing.T) {
 			runRetried(t, "EnsureUser", acts.EnsureUser, req, &ref)
 			sim.SetFaults(atomicworktest.Faults{})
 
-			assert.Equal(t, UserRef{UserID: leaver.ID, Restored: deleted}, ref)
+			assert.Equal(t, UserRef{UserID: leaver.ID, Restored: deleted, Adopted: &AdoptedAccount{UserID: leaver.ID,
+				Email: leaver.Email, Deleted: deleted, EmploymentStatus: employmentTerminated, TerminatedOn: "2026-10-30"}}, ref,
+				"the account as it was before, for a cancellation to put back")
 			assert.Equal(t, accounts, len(sim.Users()), "no second account")
 			assert.Equal(t, []int64{leaver.ID}, idsWithEmployeeID(sim, leaver.EmployeeID), "one HR employee, one Atomicwork user")
 			got := simUser(t, sim, req.Email)
@@ -55,6 +57,42 @@ func TestEnsureUserReusesTheRehiresAccountUnderHerNewEmail(t *testing.T) {
 			assert.Nil(t, got.TerminatedOn)
 			_, old := sim.UserByEmail(leaver.Email)
 			assert.False(t, old, "the old email is no longer the account's")
+		})
+	}
+}
+
+// A withdrawn rehire's onboarding puts the account it took over back as the offboarding left it:
+// the old email, TERMINATED since the same day, and deleted if it was. Lost answers converge.
+func TestCancelledOnboardingPutsTheRehiresAccountBack(t *testing.T) {
+	for _, deleted := range []bool{true, false} {
+		t.Run(fmt.Sprintf("account deleted=%v", deleted), func(t *testing.T) {
+			acts, sim := newActivities(t, atomicworktest.Options{})
+			ctx := context.Background()
+			leaver := seededLeaver(t, sim)
+			require.NoError(t, acts.RecordTermination(ctx, TerminationRequest{UserID: leaver.ID, TerminatedOn: "2026-10-30"}))
+			if deleted {
+				require.NoError(t, acts.DeleteLeaver(ctx, UserRequest{UserID: leaver.ID}))
+			}
+			req := userReq("onboarding-" + leaver.EmployeeID)
+			req.Email, req.EmployeeID = "rehired.under.new.name@example.com", leaver.EmployeeID
+			var ref UserRef
+			runRetried(t, "EnsureUser", acts.EnsureUser, req, &ref)
+			require.NotNil(t, ref.Adopted)
+
+			sim.SetFaults(atomicworktest.Faults{Seed: 7, WriteThen500: 0.5})
+			undo := DeactivateUserRequest{Email: req.Email, EmployeeID: req.EmployeeID, WorkflowID: req.WorkflowID, Adopted: ref.Adopted}
+			runRetried(t, "DeactivateUser", acts.DeactivateUser, undo, nil)
+			sim.SetFaults(atomicworktest.Faults{})
+
+			assert.Equal(t, []int64{leaver.ID}, idsWithEmployeeID(sim, leaver.EmployeeID), "still one account")
+			got := simUser(t, sim, leaver.Email)
+			assert.Equal(t, leaver.ID, got.ID, "the account has its old email again")
+			assert.Equal(t, deleted, got.IsDeleted, "deleted again only if it was")
+			assert.Equal(t, employmentTerminated, got.EmploymentStatus)
+			require.NotNil(t, got.TerminatedOn)
+			assert.Equal(t, "2026-10-30", *got.TerminatedOn)
+			_, kept := sim.UserByEmail(req.Email)
+			assert.False(t, kept, "the rehire's new email is no longer on the account")
 		})
 	}
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/atomicflow/atomicflow/atomicwork"
 )
 
-// EnsureRequestRequest describes the one request a workflow opens.
-type EnsureRequestRequest struct {
+// RequestToOpen describes the one request a workflow opens.
+type RequestToOpen struct {
 	WorkspaceID int64 `json:"workspace_id,omitempty"`
 	// Marker is unique to the workflow and step (see Marker); it ends the subject, so a retry finds
 	// the request it created before.
@@ -33,7 +33,7 @@ type RequestRef struct {
 }
 
 // EnsureRequest returns the request carrying the marker, opening it when there is none.
-func (a *Activities) EnsureRequest(ctx context.Context, req EnsureRequestRequest) (RequestRef, error) {
+func (a *Activities) EnsureRequest(ctx context.Context, req RequestToOpen) (RequestRef, error) {
 	if req.Marker == "" || req.RequesterID == 0 {
 		return RequestRef{}, nonRetryable(ErrInvalidInput, "ensure request: marker and requester are required")
 	}
@@ -256,14 +256,14 @@ func addNoteOnce(ctx context.Context, c *atomicwork.Client, displayID, marker, d
 // noteTag is how a marker appears in a note: an HTML comment, invisible to readers.
 func noteTag(marker string) string { return "<!-- " + marker + " -->" }
 
-// ResolveRequestRequest resolves a request.
-type ResolveRequestRequest struct {
+// RequestToResolve resolves a request.
+type RequestToResolve struct {
 	WorkspaceID int64  `json:"workspace_id,omitempty"`
 	DisplayID   string `json:"display_id"`
 }
 
 // ResolveRequest sets the request's status to Resolved unless it is resolved or closed already.
-func (a *Activities) ResolveRequest(ctx context.Context, req ResolveRequestRequest) error {
+func (a *Activities) ResolveRequest(ctx context.Context, req RequestToResolve) error {
 	c, err := a.client(req.WorkspaceID)
 	if err != nil {
 		return err
@@ -283,8 +283,8 @@ func resolve(ctx context.Context, c *atomicwork.Client, r *atomicwork.Request) e
 	return toTemporal(err)
 }
 
-// CloseRequestRequest closes the request a workflow opened, with a note saying why.
-type CloseRequestRequest struct {
+// RequestToClose closes the request a workflow opened, with a note saying why.
+type RequestToClose struct {
 	WorkspaceID int64  `json:"workspace_id,omitempty"`
 	Marker      string `json:"marker"` // the request's marker (see EnsureRequest)
 	RequesterID int64  `json:"requester_id"`
@@ -295,7 +295,7 @@ type CloseRequestRequest struct {
 // CloseRequest finds the workflow's request by its marker, notes why and resolves it. It is a
 // no-op when no such request exists (the create never happened), so it is safe after an
 // interrupted EnsureRequest.
-func (a *Activities) CloseRequest(ctx context.Context, req CloseRequestRequest) error {
+func (a *Activities) CloseRequest(ctx context.Context, req RequestToClose) error {
 	c, err := a.client(req.WorkspaceID)
 	if err != nil {
 		return err

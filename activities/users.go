@@ -35,6 +35,18 @@ type UserRef struct {
 	Created bool `json:"created"`
 	// Restored is true when the user was soft-deleted and has been restored.
 	Restored bool `json:"restored"`
+	// Adopted is how a former leaver's account was before this workflow made it the rehire's:
+	// what a cancelled onboarding puts back (DeactivateUser). Nil when nothing was changed.
+	Adopted *AdoptedAccount `json:"adopted,omitempty"`
+}
+
+// AdoptedAccount is a former leaver's account as it was before an onboarding took it over.
+type AdoptedAccount struct {
+	UserID           int64  `json:"user_id"`
+	Email            string `json:"email"`
+	Deleted          bool   `json:"deleted,omitempty"`
+	EmploymentStatus string `json:"employment_status,omitempty"`
+	TerminatedOn     string `json:"terminated_on,omitempty"`
 }
 
 // EnsureUser finds the employee's user by employee id, then by email (see findEmployee), restores
@@ -87,6 +99,9 @@ func (a *Activities) EnsureUser(ctx context.Context, req EnsureUserRequest) (Use
 type userProgress struct {
 	RestoredID int64 `json:"restored_id,omitempty"`
 	ManagerID  int64 `json:"manager_id,omitempty"`
+	// Adopted is saved before the first write to a former leaver's account: a retry reads the
+	// account already changed.
+	Adopted *AdoptedAccount `json:"adopted,omitempty"`
 }
 
 // resolveManager sets p.ManagerID from the manager's email unless an earlier attempt did.
@@ -117,6 +132,13 @@ func (a *Activities) existingUser(ctx context.Context, c *atomicwork.Client, u *
 	if err := renameAllowed(u, req.Email, ref.Restored); err != nil {
 		return UserRef{}, err
 	}
+	if p.Adopted == nil && !ref.Created && (u.IsDeleted || formerLeaver(u) || !strings.EqualFold(u.Email, req.Email)) {
+		p.Adopted = adoptedAccount(u)
+		saveProgress(ctx, p)
+	}
+	if p.Adopted != nil && p.Adopted.UserID == u.ID {
+		ref.Adopted = p.Adopted
+	}
 	if u.IsDeleted {
 		// Saved before the write: a retry after a lost answer finds the user live, restored by us.
 		ref.Restored, p.RestoredID = true, u.ID
@@ -140,6 +162,14 @@ func (a *Activities) existingUser(ctx context.Context, c *atomicwork.Client, u *
 		return UserRef{}, err
 	}
 	return ref, nil
+}
+
+func adoptedAccount(u *atomicwork.User) *AdoptedAccount {
+	a := &AdoptedAccount{UserID: u.ID, Email: u.Email, Deleted: u.IsDeleted, EmploymentStatus: u.EmploymentStatus}
+	if u.TerminatedOn != nil {
+		a.TerminatedOn = *u.TerminatedOn
+	}
+	return a
 }
 
 // renameAllowed refuses to give a live colleague's account another email: only a former leaver's
@@ -302,12 +332,16 @@ type DeactivateUserRequest struct {
 	EmployeeID string `json:"employee_id,omitempty"`
 	// WorkflowID is the onboarding's id: only a user it created (see EnsureUser) is deactivated.
 	WorkflowID string `json:"workflow_id"`
+	// Adopted, when the onboarding took over a former leaver's account (UserRef.Adopted), is put
+	// back instead.
+	Adopted *AdoptedAccount `json:"adopted,omitempty"`
 }
 
 // DeactivateUser soft-deletes (restorably) the employee's user, found by employee id and else by
-// email, if this workflow created it, marking the employment status CANCELLED. A user that
-// existed before, is absent or is already deleted is left as it is, so the step is safe to retry
-// and safe after an interrupted create.
+// email, if this workflow created it, marking the employment status CANCELLED. A former leaver's
+// account the workflow took over goes back to how it was (putBack). Any other user, an absent
+// one or one already deleted is left as it is, so the step is safe to retry and safe after an
+// interrupted create.
 func (a *Activities) DeactivateUser(ctx context.Context, req DeactivateUserRequest) error {
 	c, err := a.client(req.WorkspaceID)
 	if err != nil {
@@ -327,6 +361,8 @@ func (a *Activities) DeactivateUser(ctx context.Context, req DeactivateUserReque
 		return nil
 	case err != nil:
 		return toTemporal(err)
+	case req.Adopted != nil && req.Adopted.UserID == u.ID:
+		return putBack(ctx, c, u, *req.Adopted)
 	case u.IsDeleted || u.CustomFields[createdByField] != req.WorkflowID:
 		return nil
 	}
@@ -339,6 +375,46 @@ func (a *Activities) DeactivateUser(ctx context.Context, req DeactivateUserReque
 		return toTemporal(err)
 	}
 	return nil
+}
+
+// putBack returns a former leaver's account to how it was before a withdrawn onboarding took it
+// over: its email (unless someone else has it by now), its employment status and terminated_on,
+// and deleted if it was. Each write is skipped when already done, so a retry converges.
+func putBack(ctx context.Context, c *atomicwork.Client, u *atomicwork.User, was AdoptedAccount) error {
+	if u.IsDeleted {
+		return nil // deleted last, so the rest is done
+	}
+	if was.Email != "" && !strings.EqualFold(u.Email, was.Email) {
+		switch other, err := c.LookupUserByEmail(ctx, was.Email); {
+		case atomicwork.IsNotFound(err):
+			if _, err := c.PatchUser(ctx, u.ID, atomicwork.UserInput{Email: was.Email}); err != nil {
+				return toTemporal(err)
+			}
+		case err != nil:
+			return toTemporal(err)
+		case other.ID != u.ID && activity.IsActivity(ctx):
+			activity.GetLogger(ctx).Warn("The former leaver's old email belongs to another user now: the account keeps the rehire's",
+				"AtomicworkUserId", u.ID, "OtherUserId", other.ID)
+		}
+	}
+	if was.EmploymentStatus != "" && (u.EmploymentStatus != was.EmploymentStatus || terminatedOn(u) != was.TerminatedOn) {
+		if _, err := c.UpdateUser(ctx, u.ID, atomicwork.UserInput{EmploymentStatus: was.EmploymentStatus, TerminatedOn: was.TerminatedOn}); err != nil {
+			return toTemporal(err)
+		}
+	}
+	if was.Deleted {
+		if err := c.DeleteUser(ctx, u.ID); err != nil && !atomicwork.IsNotFound(err) {
+			return toTemporal(err)
+		}
+	}
+	return nil
+}
+
+func terminatedOn(u *atomicwork.User) string {
+	if u.TerminatedOn == nil {
+		return ""
+	}
+	return *u.TerminatedOn
 }
 
 // employmentCancelled marks a hire whose onboarding was withdrawn.

@@ -20,7 +20,7 @@ import (
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/internal/deadtime"
 	"github.com/atomicflow/atomicflow/internal/devserver"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // crashOptions are `bench crash`'s settings.
@@ -110,12 +110,12 @@ func crashOnce(ctx context.Context, c client.Client, hostPort, apiURL, bin, suff
 		}
 		workers = append(workers, w)
 	}
-	in := workflows.OnboardingInput{EmployeeID: "CRASH-" + suffix, Email: "crash." + suffix + "@example.com",
+	in := lifecycle.OnboardingInput{EmployeeID: "CRASH-" + suffix, Email: "crash." + suffix + "@example.com",
 		FirstName: "Crash", LastName: suffix, Department: "Engineering", TimeZone: "UTC",
 		StartDate:    time.Now().UTC().Add(-24 * time.Hour).Format(time.DateOnly),
 		Entitlements: []string{"okta-base", "github-engineering"}, AssetTypes: []string{"Laptop"}}
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.OnboardingID(in.EmployeeID), TaskQueue: queue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL}, workflows.OnboardingWorkflowName, in)
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: lifecycle.OnboardingID(in.EmployeeID), TaskQueue: queue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL}, lifecycle.OnboardingWorkflowName, in)
 	if err != nil {
 		return 0, "", err
 	}
@@ -140,11 +140,11 @@ func crashOnce(ctx context.Context, c client.Client, hostPort, apiURL, bin, suff
 	if err != nil {
 		return 0, "", err
 	}
-	var res workflows.OnboardingResult
+	var res lifecycle.OnboardingResult
 	if err := run.Get(rctx, &res); err != nil {
 		return 0, "", fmt.Errorf("the onboarding after the kill: %w", err)
 	}
-	if res.Outcome != workflows.OutcomeCompleted {
+	if res.Outcome != lifecycle.OutcomeCompleted {
 		return 0, "", fmt.Errorf("the onboarding after the kill ended %s", res.Outcome)
 	}
 	return next.GetLastStartedTime().AsTime().Sub(killed), deadtime.TimeoutType(next), nil

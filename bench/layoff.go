@@ -14,7 +14,7 @@ import (
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/internal/workerapp"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // layoffEntitlements are what each leaver holds, besides one laptop.
@@ -91,10 +91,10 @@ func layoffRun(ctx context.Context, wd *world, prefix string, n int, rps, worker
 	g.SetLimit(16)
 	for _, u := range users {
 		g.Go(func() error {
-			in := workflows.OffboardingInput{EmployeeID: u.EmployeeID, Email: u.Email, LastDay: start.UTC().Format(time.DateOnly),
+			in := lifecycle.OffboardingInput{EmployeeID: u.EmployeeID, Email: u.Email, LastDay: start.UTC().Format(time.DateOnly),
 				TimeZone: "UTC", Immediate: true, GracePeriod: time.Hour}
-			_, err := wd.client.ExecuteWorkflow(gctx, client.StartWorkflowOptions{ID: workflows.OffboardingID(u.EmployeeID), TaskQueue: queue},
-				workflows.OffboardingWorkflowName, in)
+			_, err := wd.client.ExecuteWorkflow(gctx, client.StartWorkflowOptions{ID: lifecycle.OffboardingID(u.EmployeeID), TaskQueue: queue},
+				lifecycle.OffboardingWorkflowName, in)
 			return err
 		})
 	}

@@ -21,7 +21,7 @@ import (
 	"os/signal"
 	"time"
 
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 func main() {
@@ -72,7 +72,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		var o reassignOptions
 		fs.IntVar(&o.assets, "assets", 2000, "laptops to move (10000 for the scale target)")
 		fs.Float64Var(&o.rps, "rps", 200, "the simulator's rate limit for the limited setting (requests/s)")
-		fs.IntVar(&o.concurrency, "concurrency", workflows.DefaultReassignConcurrency, "assets in flight, for (b) and (c)")
+		fs.IntVar(&o.concurrency, "concurrency", lifecycle.DefaultReassignConcurrency, "assets in flight, for (b) and (c)")
 		fs.DurationVar(&o.latency, "latency", 0, "added to every simulator request, e.g. 20ms for a remote API")
 		fs.IntVar(&o.perRun, "per-run", 0, "assets per workflow run before continue-as-new (0: the workflow's default)")
 		fs.IntVar(&o.repeat, "repeat", 7, "interleaved runs of each mode without a rate limit; each row is the median")
@@ -87,8 +87,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		o.serverArgs = []string{"--dynamic-config-value", fmt.Sprintf("matching.numTaskqueueReadPartitions=%d", *partitions),
 			"--dynamic-config-value", fmt.Sprintf("matching.numTaskqueueWritePartitions=%d", *partitions)}
-		if o.assets < 1 || o.rps <= 0 || o.concurrency < 1 || o.concurrency > workflows.MaxReassignConcurrency || o.perRun < 0 || o.repeat < 1 {
-			return fmt.Errorf("--assets and --repeat must be at least 1, --per-run 0 or more, --rps positive, --concurrency 1 to %d", workflows.MaxReassignConcurrency)
+		if o.assets < 1 || o.rps <= 0 || o.concurrency < 1 || o.concurrency > lifecycle.MaxReassignConcurrency || o.perRun < 0 || o.repeat < 1 {
+			return fmt.Errorf("--assets and --repeat must be at least 1, --per-run 0 or more, --rps positive, --concurrency 1 to %d", lifecycle.MaxReassignConcurrency)
 		}
 		if o.faults != "" && o.faults != "heavy" {
 			return fmt.Errorf("--faults must be heavy (or left out), got %q", o.faults)

@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/atomicflow/atomicflow/atomicwork"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // benchOffboarding schedules n offboardings for the same minute and measures, from each run's
@@ -36,10 +36,10 @@ func benchOffboarding(ctx context.Context, out io.Writer, n int, temporalBin str
 		if _, err := ac.CreateGrant(ctx, atomicwork.GrantInput{UserID: u.ID, EntitlementID: okta}); err != nil {
 			return err
 		}
-		in := workflows.OffboardingInput{EmployeeID: u.EmployeeID, Email: u.Email, LastDay: at.Format(time.DateOnly),
+		in := lifecycle.OffboardingInput{EmployeeID: u.EmployeeID, Email: u.Email, LastDay: at.Format(time.DateOnly),
 			EndOfDay: at.Format("15:04"), TimeZone: "UTC", GracePeriod: time.Hour}
-		ids[i] = workflows.OffboardingID(u.EmployeeID)
-		if _, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: ids[i], TaskQueue: queue}, workflows.OffboardingWorkflowName, in); err != nil {
+		ids[i] = lifecycle.OffboardingID(u.EmployeeID)
+		if _, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: ids[i], TaskQueue: queue}, lifecycle.OffboardingWorkflowName, in); err != nil {
 			return err
 		}
 	}

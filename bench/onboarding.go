@@ -14,7 +14,7 @@ import (
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // benchOnboarding times one onboarding end to end (start to result, day one already reached,
@@ -70,8 +70,8 @@ func benchOnboarding(ctx context.Context, out io.Writer, runs int, temporalBin s
 }
 
 // benchHire is the i-th onboarding: day one already reached, 2 entitlements and 2 asset types.
-func benchHire(i int) workflows.OnboardingInput {
-	return workflows.OnboardingInput{
+func benchHire(i int) lifecycle.OnboardingInput {
+	return lifecycle.OnboardingInput{
 		EmployeeID: fmt.Sprintf("B-%d", i), Email: fmt.Sprintf("bench%d@example.com", i), FirstName: "Bench", LastName: fmt.Sprint(i),
 		Department: "Engineering", TimeZone: "UTC", StartDate: time.Now().UTC().Add(-24 * time.Hour).Format(time.DateOnly),
 		Entitlements: []string{"okta-base", "github-engineering"}, AssetTypes: []string{"Laptop", "Monitor"},
@@ -80,16 +80,16 @@ func benchHire(i int) workflows.OnboardingInput {
 
 // timeWorkflow runs one onboarding workflow to its result: the caller's wall time and the
 // server's run time (start to close event).
-func timeWorkflow(ctx context.Context, c client.Client, queue string, in workflows.OnboardingInput) (wall, server time.Duration, err error) {
+func timeWorkflow(ctx context.Context, c client.Client, queue string, in lifecycle.OnboardingInput) (wall, server time.Duration, err error) {
 	start := time.Now()
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: workflows.OnboardingID(in.EmployeeID), TaskQueue: queue,
+		ID: lifecycle.OnboardingID(in.EmployeeID), TaskQueue: queue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-	}, workflows.OnboardingWorkflowName, in)
+	}, lifecycle.OnboardingWorkflowName, in)
 	if err != nil {
 		return 0, 0, err
 	}
-	var res workflows.OnboardingResult
+	var res lifecycle.OnboardingResult
 	if err := run.Get(ctx, &res); err != nil {
 		return 0, 0, err
 	}
@@ -161,9 +161,9 @@ func benchOnboardingTransient(ctx context.Context, out io.Writer, runs int, shar
 }
 
 // timeScript runs the onboarding's steps in order without Temporal, as a script would.
-func timeScript(ctx context.Context, acts *activities.Activities, in workflows.OnboardingInput) (time.Duration, error) {
+func timeScript(ctx context.Context, acts *activities.Activities, in lifecycle.OnboardingInput) (time.Duration, error) {
 	start := time.Now()
-	wf := workflows.OnboardingID(in.EmployeeID)
+	wf := lifecycle.OnboardingID(in.EmployeeID)
 	plan, err := acts.ResolvePlan(ctx, activities.PlanRequest{Entitlements: in.Entitlements, AssetTypes: in.AssetTypes})
 	if err != nil {
 		return 0, err
@@ -173,7 +173,7 @@ func timeScript(ctx context.Context, acts *activities.Activities, in workflows.O
 	if err != nil {
 		return 0, err
 	}
-	req, err := acts.EnsureRequest(ctx, activities.EnsureRequestRequest{Marker: activities.Marker(wf, "request"), Subject: "bench",
+	req, err := acts.EnsureRequest(ctx, activities.RequestToOpen{Marker: activities.Marker(wf, "request"), Subject: "bench",
 		Description: "plan", RequesterID: user.UserID, CatalogItem: "New Hire Onboarding",
 		ItemFields: map[string]any{"employee_name": "Bench", "start_date": in.StartDate}})
 	if err != nil {
@@ -197,7 +197,7 @@ func timeScript(ctx context.Context, acts *activities.Activities, in workflows.O
 	if err := acts.AddNote(ctx, activities.NoteRequest{DisplayID: req.DisplayID, Marker: activities.Marker(wf, "day-one"), Description: "day one"}); err != nil {
 		return 0, err
 	}
-	if err := acts.ResolveRequest(ctx, activities.ResolveRequestRequest{DisplayID: req.DisplayID}); err != nil {
+	if err := acts.ResolveRequest(ctx, activities.RequestToResolve{DisplayID: req.DisplayID}); err != nil {
 		return 0, err
 	}
 	return time.Since(start), nil

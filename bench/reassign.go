@@ -29,7 +29,7 @@ import (
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/internal/devserver"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // reassignOptions are the reassign benchmark's flags.
@@ -597,16 +597,16 @@ func (w *benchWorker) removeLogs() {
 // reassign runs one batch and reads the worker's peak RSS so far.
 func (w *benchWorker) reassign(ctx context.Context, o reassignOptions) (reassignRow, error) {
 	w.runs++
-	in := workflows.ReassignmentInput{BatchID: fmt.Sprintf("%s-%d", w.queue, w.runs),
-		Selector: workflows.AssetSelector{AssigneeEmail: atomicworktest.DefaultExtraAssetsAssignee},
-		Target:   workflows.AssetTarget{Stock: true}, Confirmed: true, Concurrency: o.concurrency, AssetsPerRun: o.perRun}
+	in := lifecycle.ReassignmentInput{BatchID: fmt.Sprintf("%s-%d", w.queue, w.runs),
+		Selector: lifecycle.AssetSelector{AssigneeEmail: atomicworktest.DefaultExtraAssetsAssignee},
+		Target:   lifecycle.AssetTarget{Stock: true}, Confirmed: true, Concurrency: o.concurrency, AssetsPerRun: o.perRun}
 	start := time.Now()
-	run, err := w.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ReassignmentID(in.BatchID), TaskQueue: w.queue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL}, workflows.ReassignmentWorkflowName, in)
+	run, err := w.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: lifecycle.ReassignmentID(in.BatchID), TaskQueue: w.queue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL}, lifecycle.ReassignmentWorkflowName, in)
 	if err != nil {
 		return reassignRow{}, err
 	}
-	var rep workflows.ReassignmentReport
+	var rep lifecycle.ReassignmentReport
 	if err := run.Get(ctx, &rep); err != nil {
 		b, _ := os.ReadFile(w.logs.Name())
 		return reassignRow{}, fmt.Errorf("%w (worker log: %s)", err, b)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // heavyStallFor is how long a stalled request of --faults heavy hangs: long enough to hold a
@@ -154,6 +154,6 @@ func measureFaults(ctx context.Context, sim benchSim, w *benchWorker, userID int
 // terminateLast stops the worker's last batch, which ran out of time, so that it does not
 // write during the next one.
 func (w *benchWorker) terminateLast(ctx context.Context) error {
-	id := workflows.ReassignmentID(fmt.Sprintf("%s-%d", w.queue, w.runs))
+	id := lifecycle.ReassignmentID(fmt.Sprintf("%s-%d", w.queue, w.runs))
 	return w.c.TerminateWorkflow(ctx, id, "", "bench: the batch ran past --limit")
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/atomicflow/atomicflow/internal/devserver"
 	"github.com/atomicflow/atomicflow/internal/listener"
 	"github.com/atomicflow/atomicflow/internal/workerapp"
+	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -114,8 +115,8 @@ func startWebhookRig(ctx context.Context, temporalBin, starterBin string) (rig *
 	// The production worker's pollers; no activity poller: the workflows' activities are not
 	// registered (their tasks wait, which the answers measured here do not).
 	w := worker.New(rig.srv.Client(), rig.queue, workerapp.WithPollers(worker.Options{LocalActivityWorkerOnly: true}))
-	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.Offboarding, workflow.RegisterOptions{Name: workflows.OffboardingWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: lifecycle.OnboardingWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.Offboarding, workflow.RegisterOptions{Name: lifecycle.OffboardingWorkflowName})
 	if err := w.Start(); err != nil {
 		return nil, err
 	}
@@ -206,12 +207,12 @@ func deliverSigned(ctx context.Context, c *http.Client, url, body string) (time.
 // startDirectly is the baseline: the start a hire makes, from Go, with the same policies.
 func startDirectly(ctx context.Context, c client.Client, queue, i, startDate string) (time.Duration, bool) {
 	start := time.Now()
-	in := workflows.OnboardingInput{EmployeeID: "B-D" + i, Email: "bench.direct" + i + "@example.com", FirstName: "Bench", StartDate: startDate}
+	in := lifecycle.OnboardingInput{EmployeeID: "B-D" + i, Email: "bench.direct" + i + "@example.com", FirstName: "Bench", StartDate: startDate}
 	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: workflows.OnboardingID(in.EmployeeID), TaskQueue: queue,
+		ID: lifecycle.OnboardingID(in.EmployeeID), TaskQueue: queue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
-	}, workflows.OnboardingWorkflowName, in)
+	}, lifecycle.OnboardingWorkflowName, in)
 	return time.Since(start), err == nil
 }
 

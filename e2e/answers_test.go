@@ -11,7 +11,7 @@ import (
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // Every workflow under the answers a real API may legally give (issue 20): unknown fields, empty
@@ -42,16 +42,16 @@ func TestOnboardingUnderLegalAnswers(t *testing.T) {
 	e.sim.SetFaults(legalAnswers(21, atomicworktest.ListOrderShuffled))
 	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
-	ins := []workflows.OnboardingInput{hire(40, today()), hire(41, today())}
+	ins := []lifecycle.OnboardingInput{hire(40, today()), hire(41, today())}
 	var runs []string
 	for _, in := range ins {
 		run := e.startOnboarding(in)
 		runs = append(runs, run.GetRunID())
 	}
 	for i, in := range ins {
-		var res workflows.OnboardingResult
-		require.NoError(t, e.client.GetWorkflow(ctx, workflows.OnboardingID(in.EmployeeID), runs[i]).Get(ctx, &res))
-		assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
+		var res lifecycle.OnboardingResult
+		require.NoError(t, e.client.GetWorkflow(ctx, lifecycle.OnboardingID(in.EmployeeID), runs[i]).Get(ctx, &res))
+		assert.Equal(t, lifecycle.OutcomeCompleted, res.Outcome)
 	}
 	requireAnswered(t, e.sim)
 	e.sim.SetFaults(atomicworktest.Faults{})
@@ -67,17 +67,17 @@ func TestOffboardingUnderLegalAnswers(t *testing.T) {
 	id := employeeID(t, e.sim, leaver)
 	e.sim.SetFaults(legalAnswers(22, atomicworktest.ListOrderIDDesc))
 
-	in := workflows.OffboardingInput{EmployeeID: id, Email: leaver.Email, LastDay: time.Now().UTC().Format(time.DateOnly),
-		TimeZone: "UTC", Assets: workflows.AssetsManager, Immediate: true, GracePeriod: 2 * time.Second}
+	in := lifecycle.OffboardingInput{EmployeeID: id, Email: leaver.Email, LastDay: time.Now().UTC().Format(time.DateOnly),
+		TimeZone: "UTC", Assets: lifecycle.AssetsManager, Immediate: true, GracePeriod: 2 * time.Second}
 	run := e.startOffboarding(in)
 	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
-	var res workflows.OffboardingResult
+	var res lifecycle.OffboardingResult
 	require.NoError(t, run.Get(ctx, &res))
 	requireAnswered(t, e.sim)
 	e.sim.SetFaults(atomicworktest.Faults{})
 
-	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
+	assert.Equal(t, lifecycle.OutcomeCompleted, res.Outcome)
 	assert.Empty(t, e.sim.ActiveGrantsOf(leaver.ID), "the leaver keeps no access")
 	for _, a := range held {
 		assert.Equal(t, leaver.Manager.ID, assetByID(e.sim, a.ID).AssigneeID(atomicwork.FieldAssignedTo), "asset %d goes to the manager", a.ID)
@@ -97,18 +97,18 @@ func TestReassignmentUnderLegalAnswers(t *testing.T) {
 			held := heldBy(e.sim, boUser.ID)
 			e.sim.SetFaults(legalAnswers(23, order))
 
-			in := workflows.ReassignmentInput{BatchID: "e2e-legal-" + order, Selector: workflows.AssetSelector{AssigneeEmail: bo},
-				Target: workflows.AssetTarget{Stock: true}, Confirmed: true, Concurrency: 10, AssetsPerRun: 150}
+			in := lifecycle.ReassignmentInput{BatchID: "e2e-legal-" + order, Selector: lifecycle.AssetSelector{AssigneeEmail: bo},
+				Target: lifecycle.AssetTarget{Stock: true}, Confirmed: true, Concurrency: 10, AssetsPerRun: 150}
 			run := startReassignment(t, e.client, e.queue, in)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*runDeadline)
 			defer cancel()
-			var rep workflows.ReassignmentReport
+			var rep lifecycle.ReassignmentReport
 			require.NoError(t, run.Get(ctx, &rep))
 			requireAnswered(t, e.sim)
 			writes := e.sim.Stats().WritesApplied
 			e.sim.SetFaults(atomicworktest.Faults{})
 
-			assert.Equal(t, workflows.OutcomeCompleted, rep.Outcome, "%+v", rep)
+			assert.Equal(t, lifecycle.OutcomeCompleted, rep.Outcome, "%+v", rep)
 			assert.Empty(t, heldBy(e.sim, boUser.ID), "no asset stays with the old owner")
 			requireInStock(t, e.sim, held)
 			assert.Equal(t, len(held), writes, "each asset written exactly once")
@@ -125,7 +125,7 @@ func TestReconciliationUnderLegalAnswers(t *testing.T) {
 		owed += len(e.sim.AssetsOf(uid)) + len(e.sim.ActiveGrantsOf(uid))
 	}
 	e.sim.SetFaults(legalAnswers(24, atomicworktest.ListOrderShuffled))
-	fix := e.reconcile("legal", workflows.ReconciliationInput{ReportTo: "it.manager@example.com"})
+	fix := e.reconcile("legal", lifecycle.ReconciliationInput{ReportTo: "it.manager@example.com"})
 	requireAnswered(t, e.sim)
 	e.sim.SetFaults(atomicworktest.Faults{})
 

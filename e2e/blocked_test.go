@@ -16,7 +16,7 @@ import (
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/internal/syncbuf"
 	"github.com/atomicflow/atomicflow/internal/workerapp"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // wrongKey is a key the simulator refuses (401), as after a rotation the worker missed.
@@ -55,12 +55,12 @@ func TestRefusedKeyBlocksOffboardingUntilTheKeyWorks(t *testing.T) {
 	leaver := newLeaver(t, e.sim, "B")
 	refused := e.startWorker(wrongKey)
 	noGrace := 0
-	run := e.startOffboarding(workflows.OffboardingInput{EmployeeID: leaver.EmployeeID, Email: leaver.Email,
+	run := e.startOffboarding(lifecycle.OffboardingInput{EmployeeID: leaver.EmployeeID, Email: leaver.Email,
 		LastDay: time.Now().UTC().Format(time.DateOnly), TimeZone: "UTC", Immediate: true, GraceDays: &noGrace})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	st := e.awaitStage(ctx, run.GetID(), workflows.StageOffBlocked)
+	st := e.awaitStage(ctx, run.GetID(), lifecycle.StageOffBlocked)
 	t.Logf("blocked: %+v", st)
 	assert.Contains(t, st.Blocked, activities.ErrAtomicworkAuth+": ")
 	assert.Contains(t, st.Blocked, "the worker's key for the default workspace (ATOMICWORK_WORKSPACE_ID) is refused: fix ATOMICWORK_API_KEY or ATOMICWORK_KEYS_FILE")
@@ -69,14 +69,14 @@ func TestRefusedKeyBlocksOffboardingUntilTheKeyWorks(t *testing.T) {
 	// The operator fixes the key and restarts the worker: the run goes on by itself.
 	refused.Stop()
 	e.startWorker(apiKey)
-	var res workflows.OffboardingResult
+	var res lifecycle.OffboardingResult
 	require.NoError(t, run.Get(ctx, &res), "the run completes once the key works")
-	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
+	assert.Equal(t, lifecycle.OutcomeCompleted, res.Outcome)
 	assert.Empty(t, e.sim.ActiveGrantsOf(leaver.ID), "the leaver keeps no access")
 	assert.Empty(t, e.sim.AssetsOf(leaver.ID), "the leaver keeps no asset")
 	st, err := e.offboardingStatus(ctx, run.GetID())
 	require.NoError(t, err)
-	assert.Equal(t, workflows.StageOffCompleted, st.Stage)
+	assert.Equal(t, lifecycle.StageOffCompleted, st.Stage)
 	assert.Empty(t, st.Blocked)
 	e.requireNoKeyLeak(run.GetID(), run.GetRunID())
 	require.NotContains(t, decodedText(t, e.history(run.GetID(), run.GetRunID())), wrongKey)

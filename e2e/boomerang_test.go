@@ -13,7 +13,7 @@ import (
 	"github.com/atomicflow/atomicflow/hrevents"
 	"github.com/atomicflow/atomicflow/internal/devserver"
 	"github.com/atomicflow/atomicflow/internal/listener"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // TestBoomerangIsOffboardedAgain: an employee offboarded (account deleted after its grace period),
@@ -39,11 +39,11 @@ func TestBoomerangIsOffboardedAgain(t *testing.T) {
 
 	// The first offboarding, with a short grace period so that it completes and deletes the account.
 	fired := time.Now().UTC()
-	firstRun := e.startOffboarding(workflows.OffboardingInput{EmployeeID: id, Email: leaver.Email, LastDay: day(fired, 0),
+	firstRun := e.startOffboarding(lifecycle.OffboardingInput{EmployeeID: id, Email: leaver.Email, LastDay: day(fired, 0),
 		TimeZone: "UTC", Immediate: true, GracePeriod: 2 * time.Second})
-	var first workflows.OffboardingResult
+	var first lifecycle.OffboardingResult
 	require.NoError(t, firstRun.Get(ctx, &first))
-	require.Equal(t, workflows.OutcomeCompleted, first.Outcome)
+	require.Equal(t, lifecycle.OutcomeCompleted, first.Outcome)
 	require.True(t, first.Deleted)
 	require.Empty(t, e.sim.ActiveGrantsOf(leaver.ID))
 
@@ -53,10 +53,10 @@ func TestBoomerangIsOffboardedAgain(t *testing.T) {
 		"start_date": today(), "last_working_day": nil}
 	rehired := send(hrEvent{ID: "evt-rehire-1", Type: hrevents.TypeRehired, OccurredAt: time.Now().UTC(), Employee: person})
 	require.Equal(t, http.StatusAccepted, rehired.Status, "%+v", rehired)
-	require.Equal(t, workflows.OnboardingID(id), rehired.WorkflowID)
-	var onboarded workflows.OnboardingResult
+	require.Equal(t, lifecycle.OnboardingID(id), rehired.WorkflowID)
+	var onboarded lifecycle.OnboardingResult
 	require.NoError(t, e.client.GetWorkflow(ctx, rehired.WorkflowID, rehired.RunID).Get(ctx, &onboarded))
-	require.Equal(t, workflows.OutcomeCompleted, onboarded.Outcome)
+	require.Equal(t, lifecycle.OutcomeCompleted, onboarded.Outcome)
 	require.NotEmpty(t, e.sim.ActiveGrantsOf(leaver.ID), "the rehire gave access back")
 
 	// The first termination, delivered late, decided before the rehire: it changes nothing.
@@ -76,15 +76,15 @@ func TestBoomerangIsOffboardedAgain(t *testing.T) {
 		Employee: withField(emp, "last_working_day", day(time.Now().UTC(), -1))})
 	t.Logf("the boomerang's termination was answered %d %s %q", again.Status, again.Outcome, again.Note)
 	require.Equal(t, http.StatusAccepted, again.Status, "%+v", again)
-	assert.Equal(t, workflows.OffboardingID(id), again.WorkflowID)
+	assert.Equal(t, lifecycle.OffboardingID(id), again.WorkflowID)
 	assert.NotEqual(t, firstRun.GetRunID(), again.RunID, "a new run")
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		assert.Empty(c, e.sim.ActiveGrantsOf(leaver.ID), "the boomerang keeps no access")
 		st, err := e.offboardingStatus(ctx, again.WorkflowID)
 		require.NoError(c, err)
-		assert.Equal(c, workflows.StageOffGracePeriod, st.Stage)
+		assert.Equal(c, lifecycle.StageOffGracePeriod, st.Stage)
 	}, 2*time.Minute, 200*time.Millisecond)
-	onboardings, err := e.client.DescribeWorkflow(ctx, workflows.OnboardingID(id), "")
+	onboardings, err := e.client.DescribeWorkflow(ctx, lifecycle.OnboardingID(id), "")
 	require.NoError(t, err)
 	assert.Equal(t, rehired.RunID, onboardings.WorkflowExecution.RunID, "the early rehire started no onboarding")
 }

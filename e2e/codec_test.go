@@ -34,7 +34,7 @@ import (
 	"github.com/atomicflow/atomicflow/internal/devserver"
 	"github.com/atomicflow/atomicflow/internal/syncbuf"
 	"github.com/atomicflow/atomicflow/internal/workerapp"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // Two distinctive AES-256 keys (base64), so the tests can also look for the keys themselves.
@@ -54,7 +54,7 @@ func keyring(t *testing.T, spec string) *codec.Keyring {
 
 // secretHire is a hire whose personal data is distinctive enough to be searched for, with an
 // employee id of its own (the dev server is shared by the package's tests, and by -count runs).
-func secretHire(n int) workflows.OnboardingInput {
+func secretHire(n int) lifecycle.OnboardingInput {
 	in := hire(n, today())
 	in.EmployeeID = fmt.Sprintf("E-CODEC-%d-%s", n, strconv.FormatInt(time.Now().UnixNano(), 36))
 	in.FirstName, in.LastName = "Zenobia", "Quillfeather"
@@ -64,7 +64,7 @@ func secretHire(n int) workflows.OnboardingInput {
 
 // piiOf lists what must never appear in clear text in Temporal: the hire's name and emails, the
 // Atomicwork key and the codec keys.
-func piiOf(in workflows.OnboardingInput) []string {
+func piiOf(in lifecycle.OnboardingInput) []string {
 	return []string{in.FirstName, in.LastName, in.Email, in.ManagerEmail, apiKey, codecKeyA, codecKeyB}
 }
 
@@ -156,9 +156,9 @@ func TestCodecKeepsPersonalDataOutOfTemporal(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
-	var res workflows.OnboardingResult
+	var res lifecycle.OnboardingResult
 	require.NoError(t, run.Get(ctx, &res), "a client with the codec decodes the result")
-	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
+	assert.Equal(t, lifecycle.OutcomeCompleted, res.Outcome)
 	assert.Positive(t, res.UserID)
 	requireOnboarded(t, e.sim, in.Email, []string{"okta-base"}, []string{"Laptop"})
 	require.Positive(t, e.sim.Stats().FaultsInjected[atomicworktest.FaultRateLimit], "the run must have retried")
@@ -183,7 +183,7 @@ func TestCodecKeepsPersonalDataOutOfTemporal(t *testing.T) {
 	assert.Equal(t, "Onboarding "+in.EmployeeID, summary)
 
 	// A client without the key reads ciphertext only.
-	var plain workflows.OnboardingResult
+	var plain lifecycle.OnboardingResult
 	err = devServer(t).Client().GetWorkflow(ctx, run.GetID(), run.GetRunID()).Get(ctx, &plain)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), codec.MetadataEncodingEncrypted)
@@ -196,7 +196,7 @@ func TestCodecKeepsPersonalDataOutOfTemporal(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, body)
 	var decoded commonpb.Payloads
 	require.NoError(t, protojson.Unmarshal([]byte(body), &decoded))
-	var got workflows.OnboardingInput
+	var got lifecycle.OnboardingInput
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayload(decoded.Payloads[0], &got))
 	assert.Equal(t, in.Email, got.Email)
 	assert.Equal(t, in.LastName, got.LastName)
@@ -247,7 +247,7 @@ func TestCodecKeyRotation(t *testing.T) {
 
 	old := secretHire(2)
 	oldRun := e.startOnboarding(old)
-	var res workflows.OnboardingResult
+	var res lifecycle.OnboardingResult
 	require.NoError(t, oldRun.Get(ctx, &res))
 
 	// Rotate: the worker is redeployed with B primary and A kept for old histories.
@@ -256,12 +256,12 @@ func TestCodecKeyRotation(t *testing.T) {
 	fresh := secretHire(3)
 	freshRun := e.startOnboarding(fresh)
 	require.NoError(t, freshRun.Get(ctx, &res))
-	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
+	assert.Equal(t, lifecycle.OutcomeCompleted, res.Outcome)
 
 	// The old run still decodes with the rotated keyring; each run names its key.
-	res = workflows.OnboardingResult{}
+	res = lifecycle.OnboardingResult{}
 	require.NoError(t, e.client.GetWorkflow(ctx, oldRun.GetID(), oldRun.GetRunID()).Get(ctx, &res))
-	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
+	assert.Equal(t, lifecycle.OutcomeCompleted, res.Outcome)
 	oldHistory, newHistory := e.history(oldRun.GetID(), oldRun.GetRunID()), e.history(freshRun.GetID(), freshRun.GetRunID())
 	assert.Equal(t, "A", string(startedInput(t, oldHistory)[0].Metadata[codec.MetadataKeyID]))
 	assert.Equal(t, "B", string(startedInput(t, newHistory)[0].Metadata[codec.MetadataKeyID]))
@@ -341,9 +341,9 @@ func TestCodecEncryptsLocalActivityFailures(t *testing.T) {
 	e, _ := newCodecEnv(t, atomicworktest.Options{}, keyring(t, "2026-01:"+codecKeyA))
 	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
 	assetType := "Zeppelin-Quillfeather-" + suffix
-	run := startReassignment(t, e.client, e.queue, workflows.ReassignmentInput{
-		BatchID: "codec-la-" + suffix, Selector: workflows.AssetSelector{AssetType: assetType},
-		Target: workflows.AssetTarget{Stock: true}, Confirmed: true})
+	run := startReassignment(t, e.client, e.queue, lifecycle.ReassignmentInput{
+		BatchID: "codec-la-" + suffix, Selector: lifecycle.AssetSelector{AssetType: assetType},
+		Target: lifecycle.AssetTarget{Stock: true}, Confirmed: true})
 
 	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()

@@ -20,7 +20,7 @@ import (
 	"github.com/atomicflow/atomicflow/internal/codec"
 	"github.com/atomicflow/atomicflow/internal/devserver"
 	"github.com/atomicflow/atomicflow/internal/syncbuf"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // statusCounter counts the codec server's answers to /decode by status.
@@ -89,7 +89,7 @@ func TestTemporalUIDecodesThroughTheCodecServer(t *testing.T) {
 	run := e.startOnboarding(in)
 	rctx, rcancel := context.WithTimeout(context.Background(), runDeadline)
 	defer rcancel()
-	var res workflows.OnboardingResult
+	var res lifecycle.OnboardingResult
 	require.NoError(t, run.Get(rctx, &res))
 	requireNoClearText(t, e.history(run.GetID(), run.GetRunID()), piiOf(in))
 

@@ -18,7 +18,7 @@ import (
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/internal/deadtime"
 	"github.com/atomicflow/atomicflow/internal/syncbuf"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // TestOnboardingActivityOutlivesItsWorker kills (SIGKILL) the worker process while an onboarding's
@@ -69,9 +69,9 @@ func TestOnboardingActivityOutlivesItsWorker(t *testing.T) {
 		next.GetLastStartedTime().AsTime().Sub(killed).Round(100*time.Millisecond), inFlight.GetAttempt(), deadtime.TimeoutType(next))
 	assert.Equal(t, enumspb.TIMEOUT_TYPE_HEARTBEAT.String(), deadtime.TimeoutType(next), "the dead attempt must be noticed by its heartbeat timeout")
 
-	var res workflows.OnboardingResult
+	var res lifecycle.OnboardingResult
 	require.NoError(t, run.Get(ctx, &res))
-	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
+	assert.Equal(t, lifecycle.OutcomeCompleted, res.Outcome)
 	requireOnboarded(t, sim, in.Email, in.Entitlements, in.AssetTypes)
 	require.NotContains(t, logs.String(), apiKey)
 }

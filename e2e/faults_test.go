@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // TestReassignmentUnderHeavyFaults: issue 13's heavy faults (30% 5xx, 20% 429, 10% of writes
@@ -26,19 +26,19 @@ func TestReassignmentUnderHeavyFaults(t *testing.T) {
 	e.sim.SetFaults(atomicworktest.Faults{Seed: 13, ServerError: 0.30, RateLimit: 0.20, WriteThen500: 0.10,
 		Stall: 0.01, StallFor: 2 * time.Second})
 
-	in := workflows.ReassignmentInput{BatchID: "e2e-heavy-faults", Selector: workflows.AssetSelector{AssigneeEmail: bo},
-		Target: workflows.AssetTarget{Stock: true}, Confirmed: true}
+	in := lifecycle.ReassignmentInput{BatchID: "e2e-heavy-faults", Selector: lifecycle.AssetSelector{AssigneeEmail: bo},
+		Target: lifecycle.AssetTarget{Stock: true}, Confirmed: true}
 	run := startReassignment(t, e.client, e.queue, in)
 	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
-	var rep workflows.ReassignmentReport
+	var rep lifecycle.ReassignmentReport
 	require.NoError(t, run.Get(ctx, &rep), "the batch must complete under heavy faults")
 
 	stats := e.sim.Stats()
 	e.sim.SetFaults(atomicworktest.Faults{})
 	t.Logf("report: done %d skipped %d failed %d runs %d; sim: writes %d faults %v", rep.Done, rep.Skipped, rep.Failed, rep.Runs,
 		stats.WritesApplied, stats.FaultsInjected)
-	assert.Equal(t, workflows.OutcomeCompleted, rep.Outcome)
+	assert.Equal(t, lifecycle.OutcomeCompleted, rep.Outcome)
 	requireInStock(t, e.sim, held)
 	assert.Empty(t, heldBy(e.sim, boUser.ID))
 	assert.Equal(t, len(held), rep.Done, "every asset moved by this batch, a lost answer included")

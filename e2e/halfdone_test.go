@@ -22,7 +22,7 @@ import (
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/internal/workerapp"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // A grant that fails for good after planning (the entitlement went back to DRAFT) blocks the
@@ -63,7 +63,7 @@ func (wd *withdrawn) proxy(t *testing.T, sim *atomicworktest.Server) string {
 
 // startBlockedOnboarding starts an onboarding whose slack-member grant is refused, on a worker
 // that reaches the simulator through wd, and waits until it is blocked on that grant.
-func startBlockedOnboarding(t *testing.T, n int) (*env, *withdrawn, workflows.OnboardingInput, client.WorkflowRun, workflows.OnboardingStatus) {
+func startBlockedOnboarding(t *testing.T, n int) (*env, *withdrawn, lifecycle.OnboardingInput, client.WorkflowRun, lifecycle.OnboardingStatus) {
 	e := newEnvWithoutWorker(t)
 	wd := &withdrawn{entitlementID: e.sim.EntitlementID("slack-member")}
 	wd.on.Store(true)
@@ -83,13 +83,13 @@ func startBlockedOnboarding(t *testing.T, n int) (*env, *withdrawn, workflows.On
 }
 
 // awaitFailedStep waits until the onboarding is blocked on a failed step noted with marker step.
-func (e *env) awaitFailedStep(workflowID, note string) workflows.OnboardingStatus {
+func (e *env) awaitFailedStep(workflowID, note string) lifecycle.OnboardingStatus {
 	e.t.Helper()
-	var st workflows.OnboardingStatus
+	var st lifecycle.OnboardingStatus
 	require.EventuallyWithT(e.t, func(c *assert.CollectT) {
 		var err error
 		st, err = e.status(context.Background(), workflowID)
-		if assert.NoError(c, err) && assert.Equal(c, workflows.StageBlocked, st.Stage) && assert.NotNil(c, st.Failed) {
+		if assert.NoError(c, err) && assert.Equal(c, lifecycle.StageBlocked, st.Stage) && assert.NotNil(c, st.Failed) {
 			assert.True(c, strings.HasSuffix(st.Failed.Note, "/"+note), "note %q", st.Failed.Note)
 		}
 	}, runDeadline, 100*time.Millisecond)
@@ -97,7 +97,7 @@ func (e *env) awaitFailedStep(workflowID, note string) workflows.OnboardingStatu
 }
 
 // assertBlockedOnSlack checks what a blocked run says, and the note on its request.
-func assertBlockedOnSlack(t *testing.T, e *env, in workflows.OnboardingInput, st workflows.OnboardingStatus) {
+func assertBlockedOnSlack(t *testing.T, e *env, in lifecycle.OnboardingInput, st lifecycle.OnboardingStatus) {
 	t.Helper()
 	assert.Equal(t, "grant slack-member", st.Failed.Step)
 	assert.Contains(t, st.Failed.Error, "ATOMICWORK_BAD_REQUEST: ")
@@ -142,15 +142,15 @@ func TestFailedGrantBlocksOnboardingAndCancelUndoesEverything(t *testing.T) {
 	assert.Len(t, e.sim.ActiveGrantsOf(u.ID), 1, "okta-base stays granted while blocked")
 
 	// A retry while the entitlement is still withdrawn fails again and blocks again, noted again.
-	e.onboardingUpdate(run.GetID(), workflows.UpdateRetry, workflows.RetryRequest{})
+	e.onboardingUpdate(run.GetID(), lifecycle.UpdateRetry, lifecycle.RetryRequest{})
 	e.awaitFailedStep(run.GetID(), "failed-2")
 
-	e.onboardingUpdate(run.GetID(), workflows.UpdateCancel, workflows.CancelRequest{Reason: "offer withdrawn"})
+	e.onboardingUpdate(run.GetID(), lifecycle.UpdateCancel, lifecycle.CancelRequest{Reason: "offer withdrawn"})
 	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
-	var res workflows.OnboardingResult
+	var res lifecycle.OnboardingResult
 	require.NoError(t, run.Get(ctx, &res))
-	assert.Equal(t, workflows.OutcomeCancelled, res.Outcome)
+	assert.Equal(t, lifecycle.OutcomeCancelled, res.Outcome)
 	require.NotNil(t, res.Failed, "the result names the step the run was blocked on")
 	assert.Equal(t, "grant slack-member", res.Failed.Step)
 
@@ -181,12 +181,12 @@ func TestFailedGrantBlocksOnboardingAndRetryAfterTheFixCompletes(t *testing.T) {
 	assertBlockedOnSlack(t, e, in, st)
 
 	wd.on.Store(false) // the entitlement is published again
-	e.onboardingUpdate(run.GetID(), workflows.UpdateRetry, workflows.RetryRequest{})
+	e.onboardingUpdate(run.GetID(), lifecycle.UpdateRetry, lifecycle.RetryRequest{})
 	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
-	var res workflows.OnboardingResult
+	var res lifecycle.OnboardingResult
 	require.NoError(t, run.Get(ctx, &res))
-	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
+	assert.Equal(t, lifecycle.OutcomeCompleted, res.Outcome)
 	assert.Nil(t, res.Failed)
 	requireOnboarded(t, e.sim, in.Email, []string{"okta-base", "slack-member"}, []string{"Laptop"})
 	recordHistory(t, e, run.GetID(), run.GetRunID(), "onboarding-blocked-retried.json")

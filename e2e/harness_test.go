@@ -31,7 +31,7 @@ import (
 	"github.com/atomicflow/atomicflow/internal/devserver"
 	"github.com/atomicflow/atomicflow/internal/syncbuf"
 	"github.com/atomicflow/atomicflow/internal/workerapp"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // apiKey is distinctive so the key-leak checks can search histories and logs for it.
@@ -144,16 +144,16 @@ func terminateOpen(t *testing.T, c client.Client, queue string) {
 }
 
 // startOnboarding starts an onboarding the way the starter does.
-func (e *env) startOnboarding(in workflows.OnboardingInput) client.WorkflowRun {
+func (e *env) startOnboarding(in lifecycle.OnboardingInput) client.WorkflowRun {
 	e.t.Helper()
 	run, err := e.client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
-		ID:                       workflows.OnboardingID(in.EmployeeID),
+		ID:                       lifecycle.OnboardingID(in.EmployeeID),
 		TaskQueue:                e.queue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
-		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.EmployeeIDKey.ValueSet(in.EmployeeID)),
+		TypedSearchAttributes:    temporal.NewSearchAttributes(lifecycle.EmployeeIDKey.ValueSet(in.EmployeeID)),
 		StaticSummary:            "Onboarding " + in.EmployeeID,
-	}, workflows.OnboardingWorkflowName, in)
+	}, lifecycle.OnboardingWorkflowName, in)
 	require.NoError(e.t, err)
 	return run
 }

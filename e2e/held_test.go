@@ -16,7 +16,7 @@ import (
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // newLeaver creates the test's own leaver, with two active grants and one assigned asset, whose
@@ -53,7 +53,7 @@ func (e *env) stageOf(ctx context.Context, workflowID string) (string, error) {
 		return "", err
 	}
 	var stage string
-	p := d.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()[workflows.LifecycleStageKey.GetName()]
+	p := d.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()[lifecycle.LifecycleStageKey.GetName()]
 	if p == nil {
 		return "", nil
 	}
@@ -61,9 +61,9 @@ func (e *env) stageOf(ctx context.Context, workflowID string) (string, error) {
 }
 
 // offboardingStatus queries an offboarding's status.
-func (e *env) offboardingStatus(ctx context.Context, workflowID string) (workflows.OffboardingStatus, error) {
-	var st workflows.OffboardingStatus
-	v, err := e.client.QueryWorkflow(ctx, workflowID, "", workflows.QueryStatus)
+func (e *env) offboardingStatus(ctx context.Context, workflowID string) (lifecycle.OffboardingStatus, error) {
+	var st lifecycle.OffboardingStatus
+	v, err := e.client.QueryWorkflow(ctx, workflowID, "", lifecycle.QueryStatus)
 	if err == nil {
 		err = v.Get(&st)
 	}
@@ -71,9 +71,9 @@ func (e *env) offboardingStatus(ctx context.Context, workflowID string) (workflo
 }
 
 // awaitStage polls until the offboarding's search attribute and status are in stage, and returns the status.
-func (e *env) awaitStage(ctx context.Context, workflowID, stage string) workflows.OffboardingStatus {
+func (e *env) awaitStage(ctx context.Context, workflowID, stage string) lifecycle.OffboardingStatus {
 	e.t.Helper()
-	var st workflows.OffboardingStatus
+	var st lifecycle.OffboardingStatus
 	require.EventuallyWithT(e.t, func(ct *assert.CollectT) {
 		sa, err := e.stageOf(ctx, workflowID)
 		if !assert.NoError(ct, err) || !assert.Equal(ct, stage, sa) {
@@ -92,12 +92,12 @@ func TestHeldOffboardingRevokesNothingUntilRevokeNow(t *testing.T) {
 	noGrace := 0
 	lastDay := time.Now().UTC().AddDate(0, 0, -60).Format(time.DateOnly)
 	reason := fmt.Sprintf("HR last working day %s is 60 days past, more than 30", lastDay)
-	run := e.startOffboarding(workflows.OffboardingInput{EmployeeID: leaver.EmployeeID, Email: leaver.Email, LastDay: lastDay,
+	run := e.startOffboarding(lifecycle.OffboardingInput{EmployeeID: leaver.EmployeeID, Email: leaver.Email, LastDay: lastDay,
 		TimeZone: "UTC", GraceDays: &noGrace, Hold: reason})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	st := e.awaitStage(ctx, run.GetID(), workflows.StageOffHeld)
+	st := e.awaitStage(ctx, run.GetID(), lifecycle.StageOffHeld)
 	assert.Equal(t, reason, st.Hold)
 	require.NotEmpty(t, st.RequestID, "the request is open")
 	var held string
@@ -112,13 +112,13 @@ func TestHeldOffboardingRevokesNothingUntilRevokeNow(t *testing.T) {
 	assert.Len(t, e.sim.ActiveGrantsOf(leaver.ID), 2, "a held offboarding revokes nothing")
 	assert.Len(t, e.sim.AssetsOf(leaver.ID), 1, "a held offboarding reclaims nothing")
 
-	h, err := e.client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: run.GetID(), UpdateName: workflows.UpdateRevokeNow,
-		Args: []any{workflows.RevokeNowRequest{Reason: "checked with HR"}}, WaitForStage: client.WorkflowUpdateStageCompleted})
+	h, err := e.client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: run.GetID(), UpdateName: lifecycle.UpdateRevokeNow,
+		Args: []any{lifecycle.RevokeNowRequest{Reason: "checked with HR"}}, WaitForStage: client.WorkflowUpdateStageCompleted})
 	require.NoError(t, err)
 	require.NoError(t, h.Get(ctx, nil))
-	var res workflows.OffboardingResult
+	var res lifecycle.OffboardingResult
 	require.NoError(t, run.Get(ctx, &res))
-	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
+	assert.Equal(t, lifecycle.OutcomeCompleted, res.Outcome)
 	assert.Empty(t, e.sim.ActiveGrantsOf(leaver.ID), "revoke_now offboards the held leaver")
 	assert.Empty(t, e.sim.AssetsOf(leaver.ID))
 	e.requireNoKeyLeak(run.GetID(), run.GetRunID())

@@ -29,7 +29,7 @@ import (
 	"github.com/atomicflow/atomicflow/hrevents"
 	"github.com/atomicflow/atomicflow/internal/devserver"
 	"github.com/atomicflow/atomicflow/internal/listener"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 const hrSecret = "e2e-hr-secret-0123456789abcdef"
@@ -134,7 +134,7 @@ func deliverAs(c *http.Client, url, body, contentType string) (answer, error) {
 	return a, json.NewDecoder(resp.Body).Decode(&a)
 }
 
-func hireEmployee(in workflows.OnboardingInput) map[string]any {
+func hireEmployee(in lifecycle.OnboardingInput) map[string]any {
 	return map[string]any{"employee_id": in.EmployeeID, "email": in.Email, "first_name": in.FirstName, "last_name": in.LastName,
 		"title": in.Title, "department": in.Department, "manager_email": in.ManagerEmail, "timezone": in.TimeZone,
 		"start_date": in.StartDate, "last_working_day": nil}
@@ -149,14 +149,14 @@ func testHireCompletes(t *testing.T, bin string) {
 	got, err := deliver(http.DefaultClient, rx.URL, ev.body())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusAccepted, got.Status, "%+v", got)
-	assert.Equal(t, workflows.OnboardingID(in.EmployeeID), got.WorkflowID)
+	assert.Equal(t, lifecycle.OnboardingID(in.EmployeeID), got.WorkflowID)
 	assert.False(t, got.Duplicate)
 
 	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
-	var res workflows.OnboardingResult
+	var res lifecycle.OnboardingResult
 	require.NoError(t, e.client.GetWorkflow(ctx, got.WorkflowID, got.RunID).Get(ctx, &res))
-	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
+	assert.Equal(t, lifecycle.OutcomeCompleted, res.Outcome)
 	requireOnboarded(t, e.sim, in.Email, []string{"okta-base", "slack-member", "github-engineering"}, []string{"Laptop", "Monitor"})
 
 	again, err := deliver(http.DefaultClient, rx.URL, ev.body())
@@ -192,7 +192,7 @@ func hireStories(base time.Time) []story {
 		in := hire(700+i, day(now, 30))
 		emp := hireEmployee(in)
 		at := func(k int) time.Time { return base.Add(time.Duration(10*i+k) * time.Second) }
-		s := story{workflowID: workflows.OnboardingID(in.EmployeeID), tz: in.TimeZone, want: day(now, 31+i%3)}
+		s := story{workflowID: lifecycle.OnboardingID(in.EmployeeID), tz: in.TimeZone, want: day(now, 31+i%3)}
 		s.events = append(s.events, hrEvent{fmt.Sprintf("evt-h%d-hired", i), hrevents.TypeHired, at(0), emp})
 		s.events = append(s.events, hrEvent{fmt.Sprintf("evt-h%d-move1", i), hrevents.TypeUpdated, at(1), withField(emp, "start_date", s.want)})
 		if i < 5 {
@@ -224,7 +224,7 @@ func leaverStories(t *testing.T, sim *atomicworktest.Server, base time.Time) []s
 		id := employeeID(t, sim, u)
 		emp := map[string]any{"employee_id": id, "email": u.Email, "timezone": "America/New_York", "last_working_day": day(now, 20)}
 		at := func(k int) time.Time { return base.Add(time.Duration(10*j+k) * time.Second) }
-		s := story{workflowID: workflows.OffboardingID(id), tz: "America/New_York", want: day(now, 25)}
+		s := story{workflowID: lifecycle.OffboardingID(id), tz: "America/New_York", want: day(now, 25)}
 		s.events = append(s.events, hrEvent{fmt.Sprintf("evt-t%d-terminated", j), hrevents.TypeTerminated, at(0), emp})
 		s.events = append(s.events, hrEvent{fmt.Sprintf("evt-t%d-later", j), hrevents.TypeTerminationChanged, at(1), withField(emp, "last_working_day", s.want)})
 		if j < 4 {
@@ -367,25 +367,25 @@ func requireFinalState(t *testing.T, ctx context.Context, e *env, s story) {
 	if s.cancelled {
 		var res struct{ Outcome string }
 		require.NoError(t, e.client.GetWorkflow(ctx, s.workflowID, "").Get(ctx, &res), s.workflowID)
-		assert.Equal(t, workflows.OutcomeCancelled, res.Outcome, s.workflowID)
+		assert.Equal(t, lifecycle.OutcomeCancelled, res.Outcome, s.workflowID)
 		return
 	}
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		v, err := e.client.QueryWorkflow(ctx, s.workflowID, "", workflows.QueryStatus)
+		v, err := e.client.QueryWorkflow(ctx, s.workflowID, "", lifecycle.QueryStatus)
 		require.NoError(c, err)
 		if strings.HasPrefix(s.workflowID, "onboarding-") {
-			var st workflows.OnboardingStatus
+			var st lifecycle.OnboardingStatus
 			require.NoError(c, v.Get(&st))
 			assert.Equal(c, s.want, st.StartDate, s.workflowID)
-			assert.Equal(c, workflows.StageWaitingStart, st.Stage, s.workflowID)
+			assert.Equal(c, lifecycle.StageWaitingStart, st.Stage, s.workflowID)
 			return
 		}
-		var st workflows.OffboardingStatus
+		var st lifecycle.OffboardingStatus
 		require.NoError(c, v.Get(&st))
-		want, err := workflows.EndOfWorkingDay(s.want, "", s.tz)
+		want, err := lifecycle.EndOfWorkingDay(s.want, "", s.tz)
 		require.NoError(c, err)
 		assert.True(c, want.Equal(st.ScheduledAt), "%s scheduled at %s, want %s", s.workflowID, st.ScheduledAt, want)
-		assert.Equal(c, workflows.StageOffScheduled, st.Stage, s.workflowID)
+		assert.Equal(c, lifecycle.StageOffScheduled, st.Stage, s.workflowID)
 	}, settle, 200*time.Millisecond)
 }
 
@@ -451,7 +451,7 @@ func testTemporalOutage(t *testing.T, bin, cli string) {
 		got = a
 	}, settle, 500*time.Millisecond)
 	assert.False(t, got.Duplicate, "a delivery answered 503 is not remembered")
-	desc, err := srv.Client().DescribeWorkflow(ctx, workflows.OnboardingID(in.EmployeeID), "")
+	desc, err := srv.Client().DescribeWorkflow(ctx, lifecycle.OnboardingID(in.EmployeeID), "")
 	require.NoError(t, err)
 	assert.Equal(t, got.RunID, desc.WorkflowExecution.RunID)
 	assert.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, desc.Status)
@@ -480,12 +480,12 @@ func leaverFor(t *testing.T, e *env, n int) (atomicwork.User, map[string]any) {
 }
 
 // offboardingStatus polls the status query until check passes.
-func offboardingStatus(t *testing.T, e *env, workflowID string, check func(c *assert.CollectT, st workflows.OffboardingStatus)) {
+func offboardingStatus(t *testing.T, e *env, workflowID string, check func(c *assert.CollectT, st lifecycle.OffboardingStatus)) {
 	t.Helper()
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		v, err := e.client.QueryWorkflow(context.Background(), workflowID, "", workflows.QueryStatus)
+		v, err := e.client.QueryWorkflow(context.Background(), workflowID, "", lifecycle.QueryStatus)
 		require.NoError(c, err)
-		var st workflows.OffboardingStatus
+		var st lifecycle.OffboardingStatus
 		require.NoError(c, v.Get(&st))
 		check(c, st)
 	}, time.Minute, 200*time.Millisecond)
@@ -494,10 +494,10 @@ func offboardingStatus(t *testing.T, e *env, workflowID string, check func(c *as
 // scheduledOn waits until the offboarding is scheduled to end access on lastDay.
 func scheduledOn(t *testing.T, e *env, workflowID, lastDay, tz string) {
 	t.Helper()
-	want, err := workflows.EndOfWorkingDay(lastDay, "", tz)
+	want, err := lifecycle.EndOfWorkingDay(lastDay, "", tz)
 	require.NoError(t, err)
-	offboardingStatus(t, e, workflowID, func(c *assert.CollectT, st workflows.OffboardingStatus) {
-		assert.Equal(c, workflows.StageOffScheduled, st.Stage)
+	offboardingStatus(t, e, workflowID, func(c *assert.CollectT, st lifecycle.OffboardingStatus) {
+		assert.Equal(c, lifecycle.StageOffScheduled, st.Stage)
 		assert.True(c, want.Equal(st.ScheduledAt), "scheduled at %s, want %s", st.ScheduledAt, want)
 	})
 }
@@ -540,7 +540,7 @@ func testNotJSON(t *testing.T, bin string) {
 	assert.Equal(t, http.StatusUnsupportedMediaType, got.Status)
 	assert.Equal(t, hrevents.CodeUnsupportedMediaType, got.Code)
 	assert.Contains(t, got.Error, "application/json")
-	_, err = e.client.DescribeWorkflow(context.Background(), workflows.OnboardingID(in.EmployeeID), "")
+	_, err = e.client.DescribeWorkflow(context.Background(), lifecycle.OnboardingID(in.EmployeeID), "")
 	var notFound *serviceerror.NotFound
 	require.ErrorAs(t, err, &notFound, "nothing was started")
 }
@@ -572,8 +572,8 @@ func testLongPastLastDayIsHeld(t *testing.T, bin string) {
 	now := time.Now().UTC()
 	requireHeld := func(workflowID string, leaver atomicwork.User, grants int) {
 		t.Helper()
-		offboardingStatus(t, e, workflowID, func(c *assert.CollectT, st workflows.OffboardingStatus) {
-			assert.Equal(c, workflows.StageOffHeld, st.Stage)
+		offboardingStatus(t, e, workflowID, func(c *assert.CollectT, st lifecycle.OffboardingStatus) {
+			assert.Equal(c, lifecycle.StageOffHeld, st.Stage)
 			assert.Contains(c, st.Hold, "(more than "+hrevents.MaxPastDaysVar+"=30)")
 		})
 		assert.Len(t, e.sim.ActiveGrantsOf(leaver.ID), grants, "a held offboarding revokes nothing")

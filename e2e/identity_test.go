@@ -11,7 +11,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // TestOffboardingUnderAnotherEmployeeIDRevokesNothing: an HR id typo on an immediate offboarding
@@ -23,8 +23,8 @@ func TestOffboardingUnderAnotherEmployeeIDRevokesNothing(t *testing.T) {
 	users, requests := e.sim.Users(), e.sim.Requests()
 
 	wrong := testEmployeeID(t, "E-TYPO")
-	run := e.startOffboarding(workflows.OffboardingInput{EmployeeID: wrong, Email: leaver.Email,
-		LastDay: time.Now().UTC().Format(time.DateOnly), TimeZone: "UTC", Assets: workflows.AssetsManager,
+	run := e.startOffboarding(lifecycle.OffboardingInput{EmployeeID: wrong, Email: leaver.Email,
+		LastDay: time.Now().UTC().Format(time.DateOnly), TimeZone: "UTC", Assets: lifecycle.AssetsManager,
 		Immediate: true, GracePeriod: time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

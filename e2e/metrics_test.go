@@ -20,7 +20,7 @@ import (
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/internal/syncbuf"
 	"github.com/atomicflow/atomicflow/internal/workerapp"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // TestWorkerMetrics runs the worker as the binary does (workerapp.Run with METRICS_ADDR) while the
@@ -61,9 +61,9 @@ func TestWorkerMetrics(t *testing.T) {
 	run := e.startOnboarding(in)
 	wctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
-	var res workflows.OnboardingResult
+	var res lifecycle.OnboardingResult
 	require.NoError(t, run.Get(wctx, &res))
-	require.Equal(t, workflows.OutcomeCompleted, res.Outcome)
+	require.Equal(t, lifecycle.OutcomeCompleted, res.Outcome)
 
 	stats := sim.Stats()
 	var calls, throttled int

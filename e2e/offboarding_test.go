@@ -17,19 +17,19 @@ import (
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // startOffboarding starts an offboarding the way the starter does.
-func (e *env) startOffboarding(in workflows.OffboardingInput) client.WorkflowRun {
+func (e *env) startOffboarding(in lifecycle.OffboardingInput) client.WorkflowRun {
 	e.t.Helper()
 	run, err := e.client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
-		ID:                       workflows.OffboardingID(in.EmployeeID),
+		ID:                       lifecycle.OffboardingID(in.EmployeeID),
 		TaskQueue:                e.queue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.EmployeeIDKey.ValueSet(in.EmployeeID)),
+		TypedSearchAttributes:    temporal.NewSearchAttributes(lifecycle.EmployeeIDKey.ValueSet(in.EmployeeID)),
 		StaticSummary:            "Offboarding " + in.EmployeeID,
-	}, workflows.OffboardingWorkflowName, in)
+	}, lifecycle.OffboardingWorkflowName, in)
 	require.NoError(e.t, err)
 	return run
 }
@@ -73,16 +73,16 @@ func TestOffboardingEndToEnd(t *testing.T) {
 			id := employeeID(t, e.sim, leaver)
 			e.sim.SetFaults(tc.faults)
 
-			in := workflows.OffboardingInput{EmployeeID: id, Email: leaver.Email, LastDay: time.Now().UTC().Format(time.DateOnly),
-				TimeZone: "UTC", Assets: workflows.AssetsManager, Immediate: true, GracePeriod: 2 * time.Second}
+			in := lifecycle.OffboardingInput{EmployeeID: id, Email: leaver.Email, LastDay: time.Now().UTC().Format(time.DateOnly),
+				TimeZone: "UTC", Assets: lifecycle.AssetsManager, Immediate: true, GracePeriod: 2 * time.Second}
 			run := e.startOffboarding(in)
 			ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 			defer cancel()
-			var res workflows.OffboardingResult
+			var res lifecycle.OffboardingResult
 			require.NoError(t, run.Get(ctx, &res))
 			e.sim.SetFaults(atomicworktest.Faults{})
 
-			assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
+			assert.Equal(t, lifecycle.OutcomeCompleted, res.Outcome)
 			assert.True(t, res.Deleted)
 			assert.Empty(t, e.sim.ActiveGrantsOf(leaver.ID), "the leaver keeps no access")
 			for _, a := range held {
@@ -140,14 +140,14 @@ func TestFiftyOffboardingsInTheSameMinute(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, u := range users {
 		wg.Go(func() {
-			e.startOffboarding(workflows.OffboardingInput{EmployeeID: u.EmployeeID, Email: u.Email, LastDay: day, EndOfDay: endOfDay, TimeZone: "UTC", GracePeriod: time.Hour})
+			e.startOffboarding(lifecycle.OffboardingInput{EmployeeID: u.EmployeeID, Email: u.Email, LastDay: day, EndOfDay: endOfDay, TimeZone: "UTC", GracePeriod: time.Hour})
 		})
 	}
 	wg.Wait()
 	// The termination of the first one is withdrawn before the minute.
 	cancelled := users[0]
-	h, err := e.client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflows.OffboardingID(cancelled.EmployeeID),
-		UpdateName: workflows.UpdateCancel, Args: []any{workflows.CancelRequest{Reason: "resignation withdrawn"}}, WaitForStage: client.WorkflowUpdateStageCompleted})
+	h, err := e.client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: lifecycle.OffboardingID(cancelled.EmployeeID),
+		UpdateName: lifecycle.UpdateCancel, Args: []any{lifecycle.CancelRequest{Reason: "resignation withdrawn"}}, WaitForStage: client.WorkflowUpdateStageCompleted})
 	require.NoError(t, err)
 	require.NoError(t, h.Get(ctx, nil))
 	t.Logf("fifty started and one cancelled %s before the minute", time.Until(at).Round(time.Second))
@@ -155,21 +155,21 @@ func TestFiftyOffboardingsInTheSameMinute(t *testing.T) {
 	for i, u := range users {
 		wctx, cancel := context.WithTimeout(ctx, runDeadline)
 		if i == 0 {
-			var res workflows.OffboardingResult
-			require.NoError(t, e.client.GetWorkflow(wctx, workflows.OffboardingID(u.EmployeeID), "").Get(wctx, &res))
-			assert.Equal(t, workflows.OutcomeCancelled, res.Outcome)
+			var res lifecycle.OffboardingResult
+			require.NoError(t, e.client.GetWorkflow(wctx, lifecycle.OffboardingID(u.EmployeeID), "").Get(wctx, &res))
+			assert.Equal(t, lifecycle.OutcomeCancelled, res.Outcome)
 			cancel()
 			continue
 		}
 		// The others wait out their grace period: done means grace-period stage with nothing held.
 		require.EventuallyWithT(t, func(ct *assert.CollectT) {
-			v, err := e.client.QueryWorkflow(wctx, workflows.OffboardingID(u.EmployeeID), "", workflows.QueryStatus)
+			v, err := e.client.QueryWorkflow(wctx, lifecycle.OffboardingID(u.EmployeeID), "", lifecycle.QueryStatus)
 			if !assert.NoError(ct, err) {
 				return
 			}
-			var st workflows.OffboardingStatus
+			var st lifecycle.OffboardingStatus
 			assert.NoError(ct, v.Get(&st))
-			assert.Equal(ct, workflows.StageOffGracePeriod, st.Stage, u.EmployeeID)
+			assert.Equal(ct, lifecycle.StageOffGracePeriod, st.Stage, u.EmployeeID)
 		}, runDeadline, 500*time.Millisecond)
 		cancel()
 		assert.Empty(t, e.sim.ActiveGrantsOf(u.ID), "%s keeps access", u.EmployeeID)

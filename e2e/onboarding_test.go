@@ -16,7 +16,7 @@ import (
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 var engineeringPolicy = activities.Policy{
@@ -25,8 +25,8 @@ var engineeringPolicy = activities.Policy{
 		Provision: activities.Provision{Entitlements: []string{"github-engineering"}, AssetTypes: []string{"Monitor"}}}},
 }
 
-func hire(n int, startDate string) workflows.OnboardingInput {
-	return workflows.OnboardingInput{
+func hire(n int, startDate string) lifecycle.OnboardingInput {
+	return lifecycle.OnboardingInput{
 		EmployeeID: fmt.Sprintf("E-E2E-%d", n), Email: fmt.Sprintf("e2e.hire%d@example.com", n),
 		FirstName: "Hire", LastName: fmt.Sprint(n), Title: "Engineer", Department: "Engineering",
 		ManagerEmail: "it.manager@example.com", TimeZone: "Europe/Paris", StartDate: startDate,
@@ -41,11 +41,11 @@ func TestOnboardingEndToEnd(t *testing.T) {
 	in := hire(1, today())
 	run := e.startOnboarding(in)
 
-	var res workflows.OnboardingResult
+	var res lifecycle.OnboardingResult
 	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
 	require.NoError(t, run.Get(ctx, &res))
-	assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
+	assert.Equal(t, lifecycle.OutcomeCompleted, res.Outcome)
 
 	requireOnboarded(t, e.sim, in.Email, []string{"okta-base", "slack-member", "github-engineering"}, []string{"Laptop", "Monitor"})
 
@@ -53,7 +53,7 @@ func TestOnboardingEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	sa := desc.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()
 	require.Contains(t, sa, "LifecycleStage")
-	assert.Contains(t, string(sa["LifecycleStage"].GetData()), workflows.StageCompleted)
+	assert.Contains(t, string(sa["LifecycleStage"].GetData()), lifecycle.StageCompleted)
 	assert.Contains(t, string(sa["EmployeeId"].GetData()), in.EmployeeID)
 	assert.Contains(t, string(sa["AtomicworkRequest"].GetData()), res.RequestID)
 	assert.Contains(t, string(sa["AtomicworkUserId"].GetData()), fmt.Sprint(res.UserID))
@@ -77,7 +77,7 @@ func TestOnboardingUnderFaultsEndsInTheSameState(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
 	var runs []struct {
-		in  workflows.OnboardingInput
+		in  lifecycle.OnboardingInput
 		id  string
 		run string
 	}
@@ -85,15 +85,15 @@ func TestOnboardingUnderFaultsEndsInTheSameState(t *testing.T) {
 		in := hire(n, today())
 		run := e.startOnboarding(in)
 		runs = append(runs, struct {
-			in  workflows.OnboardingInput
+			in  lifecycle.OnboardingInput
 			id  string
 			run string
 		}{in, run.GetID(), run.GetRunID()})
 	}
 	for _, r := range runs {
-		var res workflows.OnboardingResult
+		var res lifecycle.OnboardingResult
 		require.NoError(t, e.client.GetWorkflow(ctx, r.id, r.run).Get(ctx, &res), "onboarding %s", r.id)
-		assert.Equal(t, workflows.OutcomeCompleted, res.Outcome)
+		assert.Equal(t, lifecycle.OutcomeCompleted, res.Outcome)
 		requireOnboarded(t, e.sim, r.in.Email, []string{"okta-base", "slack-member", "github-engineering"}, []string{"Laptop", "Monitor"})
 		e.requireNoKeyLeak(r.id, r.run)
 	}
@@ -110,7 +110,7 @@ func TestTwentyOnboardingsNeverShareALaptop(t *testing.T) {
 	keepAvailable(t, e.sim, "Laptop", laptops)
 
 	start := time.Now().UTC().Add(30 * 24 * time.Hour).Format(time.DateOnly) // day one far away: they wait
-	ins := make([]workflows.OnboardingInput, hires)
+	ins := make([]lifecycle.OnboardingInput, hires)
 	var wg sync.WaitGroup
 	for i := range ins {
 		ins[i] = hire(100+i, start)
@@ -124,12 +124,12 @@ func TestTwentyOnboardingsNeverShareALaptop(t *testing.T) {
 	stages := map[string]string{}
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		for _, in := range ins {
-			st, err := e.status(ctx, workflows.OnboardingID(in.EmployeeID))
+			st, err := e.status(ctx, lifecycle.OnboardingID(in.EmployeeID))
 			if !assert.NoError(c, err) {
 				return
 			}
 			stages[in.EmployeeID] = st.Stage
-			assert.Contains(c, []string{workflows.StageWaitingStart, workflows.StageWaitingForAsset}, st.Stage, in.EmployeeID)
+			assert.Contains(c, []string{lifecycle.StageWaitingStart, lifecycle.StageWaitingForAsset}, st.Stage, in.EmployeeID)
 		}
 	}, runDeadline, 250*time.Millisecond)
 
@@ -150,7 +150,7 @@ func TestTwentyOnboardingsNeverShareALaptop(t *testing.T) {
 	assert.Len(t, holders, laptops, "every available laptop went to exactly one hire")
 	waiting := 0
 	for _, s := range stages {
-		if s == workflows.StageWaitingForAsset {
+		if s == lifecycle.StageWaitingForAsset {
 			waiting++
 		}
 	}
@@ -158,13 +158,13 @@ func TestTwentyOnboardingsNeverShareALaptop(t *testing.T) {
 
 	// Withdraw every offer: the laptops go back to stock and the grants are revoked.
 	for _, in := range ins {
-		require.NoError(t, e.client.CancelWorkflow(ctx, workflows.OnboardingID(in.EmployeeID), ""))
+		require.NoError(t, e.client.CancelWorkflow(ctx, lifecycle.OnboardingID(in.EmployeeID), ""))
 	}
 	for i, in := range ins {
-		var res workflows.OnboardingResult
-		run := e.client.GetWorkflow(ctx, workflows.OnboardingID(in.EmployeeID), "")
+		var res lifecycle.OnboardingResult
+		run := e.client.GetWorkflow(ctx, lifecycle.OnboardingID(in.EmployeeID), "")
 		require.NoError(t, run.Get(ctx, &res))
-		assert.Equal(t, workflows.OutcomeCancelled, res.Outcome)
+		assert.Equal(t, lifecycle.OutcomeCancelled, res.Outcome)
 		e.requireNoKeyLeak(run.GetID(), run.GetRunID())
 		if i == 0 {
 			recordHistory(t, e, run.GetID(), run.GetRunID(), "onboarding-cancelled.json")
@@ -188,9 +188,9 @@ func TestTwentyOnboardingsNeverShareALaptop(t *testing.T) {
 }
 
 // status queries a workflow's status.
-func (e *env) status(ctx context.Context, workflowID string) (workflows.OnboardingStatus, error) {
-	var st workflows.OnboardingStatus
-	v, err := e.client.QueryWorkflow(ctx, workflowID, "", workflows.QueryStatus)
+func (e *env) status(ctx context.Context, workflowID string) (lifecycle.OnboardingStatus, error) {
+	var st lifecycle.OnboardingStatus
+	v, err := e.client.QueryWorkflow(ctx, workflowID, "", lifecycle.QueryStatus)
 	if err != nil {
 		return st, err
 	}

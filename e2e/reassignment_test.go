@@ -29,28 +29,29 @@ import (
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/internal/syncbuf"
+	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
 const bo = atomicworktest.DefaultExtraAssetsAssignee
 
 // startReassignment starts a batch the way the starter does.
-func startReassignment(t *testing.T, c client.Client, queue string, in workflows.ReassignmentInput) client.WorkflowRun {
+func startReassignment(t *testing.T, c client.Client, queue string, in lifecycle.ReassignmentInput) client.WorkflowRun {
 	t.Helper()
 	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
-		ID:                       workflows.ReassignmentID(in.BatchID),
+		ID:                       lifecycle.ReassignmentID(in.BatchID),
 		TaskQueue:                queue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.LifecycleStageKey.ValueSet(workflows.StageReassignPlanning)),
+		TypedSearchAttributes:    temporal.NewSearchAttributes(lifecycle.LifecycleStageKey.ValueSet(lifecycle.StageReassignPlanning)),
 		StaticSummary:            "Asset reassignment " + in.BatchID,
-	}, workflows.ReassignmentWorkflowName, in)
+	}, lifecycle.ReassignmentWorkflowName, in)
 	require.NoError(t, err)
 	return run
 }
 
-func progressOf(ctx context.Context, c client.Client, workflowID string) (workflows.ReassignmentProgress, error) {
-	var p workflows.ReassignmentProgress
-	v, err := c.QueryWorkflow(ctx, workflowID, "", workflows.QueryProgress)
+func progressOf(ctx context.Context, c client.Client, workflowID string) (lifecycle.ReassignmentProgress, error) {
+	var p lifecycle.ReassignmentProgress
+	v, err := c.QueryWorkflow(ctx, workflowID, "", lifecycle.QueryProgress)
 	if err != nil {
 		return p, err
 	}
@@ -58,9 +59,9 @@ func progressOf(ctx context.Context, c client.Client, workflowID string) (workfl
 }
 
 // waitProgress polls the progress query until cond holds.
-func waitProgress(t *testing.T, c client.Client, workflowID string, within time.Duration, cond func(workflows.ReassignmentProgress) bool) workflows.ReassignmentProgress {
+func waitProgress(t *testing.T, c client.Client, workflowID string, within time.Duration, cond func(lifecycle.ReassignmentProgress) bool) lifecycle.ReassignmentProgress {
 	t.Helper()
-	var last workflows.ReassignmentProgress
+	var last lifecycle.ReassignmentProgress
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -74,14 +75,14 @@ func waitProgress(t *testing.T, c client.Client, workflowID string, within time.
 	return last
 }
 
-func update(t *testing.T, c client.Client, workflowID, name string, arg any) workflows.ReassignmentProgress {
+func update(t *testing.T, c client.Client, workflowID, name string, arg any) lifecycle.ReassignmentProgress {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), settle)
 	defer cancel()
 	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflowID, UpdateName: name, Args: []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted})
 	require.NoError(t, err)
-	var p workflows.ReassignmentProgress
+	var p lifecycle.ReassignmentProgress
 	require.NoError(t, h.Get(ctx, &p), "%s", name)
 	return p
 }
@@ -132,7 +133,7 @@ func runs(t *testing.T, c client.Client, workflowID string, want int) []*workflo
 }
 
 // checkHistories asserts every run's history is small, holds no key, and its search attributes no email.
-func checkHistories(t *testing.T, e *env, c client.Client, workflowID string, report workflows.ReassignmentReport, logs string) {
+func checkHistories(t *testing.T, e *env, c client.Client, workflowID string, report lifecycle.ReassignmentReport, logs string) {
 	t.Helper()
 	resp := runs(t, c, workflowID, report.Runs)[0]
 	for _, ex := range resp.GetExecutions() {
@@ -159,17 +160,17 @@ func TestReassignmentThousandAssetsUnderFaults(t *testing.T) {
 	held := heldBy(e.sim, boUser.ID)
 	require.GreaterOrEqual(t, len(held), 1000)
 
-	in := workflows.ReassignmentInput{BatchID: "e2e-thousand", Selector: workflows.AssetSelector{AssigneeEmail: bo},
-		Target: workflows.AssetTarget{Stock: true}, Confirmed: true, Concurrency: 20, AssetsPerRun: 400}
+	in := lifecycle.ReassignmentInput{BatchID: "e2e-thousand", Selector: lifecycle.AssetSelector{AssigneeEmail: bo},
+		Target: lifecycle.AssetTarget{Stock: true}, Confirmed: true, Concurrency: 20, AssetsPerRun: 400}
 	run := startReassignment(t, e.client, e.queue, in)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*runDeadline)
 	defer cancel()
-	var rep workflows.ReassignmentReport
+	var rep lifecycle.ReassignmentReport
 	require.NoError(t, run.Get(ctx, &rep))
 
 	stats := e.sim.Stats()
 	t.Logf("report: done %d skipped %d failed %d runs %d; sim: writes %d faults %v", rep.Done, rep.Skipped, rep.Failed, rep.Runs, stats.WritesApplied, stats.FaultsInjected)
-	assert.Equal(t, workflows.OutcomeCompleted, rep.Outcome)
+	assert.Equal(t, lifecycle.OutcomeCompleted, rep.Outcome)
 	requireInStock(t, e.sim, held)
 	assert.Empty(t, heldBy(e.sim, boUser.ID))
 	assert.Equal(t, len(held), rep.Done, "every asset moved by this batch, a lost answer included")
@@ -185,7 +186,7 @@ func TestReassignmentThousandAssetsUnderFaults(t *testing.T) {
 
 	// A second run over the same selector is harmless: nothing matches any more.
 	again := startReassignment(t, e.client, e.queue, in)
-	var rep2 workflows.ReassignmentReport
+	var rep2 lifecycle.ReassignmentReport
 	require.NoError(t, again.Get(ctx, &rep2))
 	assert.Zero(t, rep2.Total)
 	assert.Equal(t, stats.WritesApplied, e.sim.Stats().WritesApplied)
@@ -206,16 +207,16 @@ func TestReassignmentRangesListAhead(t *testing.T) {
 	held := heldBy(e.sim, boUser.ID)
 	require.Greater(t, len(held), workflows.ReassignRangeSize+workflows.ReassignRangeTail, "more than one range's worth")
 
-	in := workflows.ReassignmentInput{BatchID: "e2e-list-ahead", Selector: workflows.AssetSelector{AssigneeEmail: bo},
-		Target: workflows.AssetTarget{Stock: true}, Confirmed: true}
+	in := lifecycle.ReassignmentInput{BatchID: "e2e-list-ahead", Selector: lifecycle.AssetSelector{AssigneeEmail: bo},
+		Target: lifecycle.AssetTarget{Stock: true}, Confirmed: true}
 	run := startReassignment(t, e.client, e.queue, in)
 	firstRun := run.GetRunID() // Get follows the runs: GetRunID then names the last
 	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
-	var rep workflows.ReassignmentReport
+	var rep lifecycle.ReassignmentReport
 	require.NoError(t, run.Get(ctx, &rep))
 
-	assert.Equal(t, workflows.OutcomeCompleted, rep.Outcome)
+	assert.Equal(t, lifecycle.OutcomeCompleted, rep.Outcome)
 	assert.Equal(t, len(held), rep.Done)
 	requireInStock(t, e.sim, held)
 	requireWrittenOnce(t, e.sim, held)
@@ -277,7 +278,7 @@ type rangeHistory struct {
 }
 
 // readRangeHistory reads the histories of every run of a batch; firstRun is the first run's id.
-func readRangeHistory(t *testing.T, e *env, workflowID, firstRun string, rep workflows.ReassignmentReport) rangeHistory {
+func readRangeHistory(t *testing.T, e *env, workflowID, firstRun string, rep lifecycle.ReassignmentReport) rangeHistory {
 	t.Helper()
 	h := rangeHistory{activities: map[string]int{}, local: map[string]int{}}
 	ids := []string{firstRun} // the later runs' order does not matter
@@ -341,42 +342,42 @@ func TestReassignmentDryRunConfirmPauseResume(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
 
-	in := workflows.ReassignmentInput{Selector: workflows.AssetSelector{AssigneeEmail: bo, AssetType: "Laptop"},
-		Target: workflows.AssetTarget{AssigneeEmail: "ana.diaz@example.com"}, SetStatus: "In Use",
+	in := lifecycle.ReassignmentInput{Selector: lifecycle.AssetSelector{AssigneeEmail: bo, AssetType: "Laptop"},
+		Target: lifecycle.AssetTarget{AssigneeEmail: "ana.diaz@example.com"}, SetStatus: "In Use",
 		ConfirmAbove: 10, Concurrency: 2, AssetsPerRun: 15, DryRun: true}
-	in.BatchID = workflows.DeriveBatchID(in)
-	var dry workflows.ReassignmentReport
+	in.BatchID = lifecycle.DeriveBatchID(in)
+	var dry lifecycle.ReassignmentReport
 	require.NoError(t, startReassignment(t, e.client, e.queue, in).Get(ctx, &dry))
-	assert.Equal(t, workflows.OutcomeDryRun, dry.Outcome)
+	assert.Equal(t, lifecycle.OutcomeDryRun, dry.Outcome)
 	assert.Equal(t, len(laptops), dry.Plan.Matched)
 	assert.Len(t, dry.Plan.Sample, workflows.ReassignSampleSize)
 	assert.Zero(t, e.sim.Stats().WritesApplied, "a dry run writes nothing")
 
 	in.DryRun = false
-	in.BatchID = workflows.DeriveBatchID(in)
+	in.BatchID = lifecycle.DeriveBatchID(in)
 	run := startReassignment(t, e.client, e.queue, in)
 	id, firstRun := run.GetID(), run.GetRunID() // Get follows the runs: GetRunID then names the last
-	p := waitProgress(t, e.client, id, settle, func(p workflows.ReassignmentProgress) bool {
-		return p.Stage == workflows.StageReassignConfirming
+	p := waitProgress(t, e.client, id, settle, func(p lifecycle.ReassignmentProgress) bool {
+		return p.Stage == lifecycle.StageReassignConfirming
 	})
 	require.NotNil(t, p.Plan)
 	assert.Equal(t, len(laptops), p.Total)
 	assert.Zero(t, e.sim.Stats().WritesApplied, "nothing moves before the confirmation")
-	update(t, e.client, id, workflows.UpdateConfirm, workflows.ConfirmRequest{Total: len(laptops)})
+	update(t, e.client, id, lifecycle.UpdateConfirm, lifecycle.ConfirmRequest{Total: len(laptops)})
 
-	waitProgress(t, e.client, id, settle, func(p workflows.ReassignmentProgress) bool { return p.Done >= 5 })
-	paused := update(t, e.client, id, workflows.UpdatePause, workflows.PauseRequest{Reason: "e2e"})
+	waitProgress(t, e.client, id, settle, func(p lifecycle.ReassignmentProgress) bool { return p.Done >= 5 })
+	paused := update(t, e.client, id, lifecycle.UpdatePause, lifecycle.PauseRequest{Reason: "e2e"})
 	assert.True(t, paused.Paused)
-	p = waitProgress(t, e.client, id, settle, func(p workflows.ReassignmentProgress) bool {
-		return p.Stage == workflows.StageReassignPaused && p.InFlight == 0
+	p = waitProgress(t, e.client, id, settle, func(p lifecycle.ReassignmentProgress) bool {
+		return p.Stage == lifecycle.StageReassignPaused && p.InFlight == 0
 	})
 	assert.Less(t, p.Done, len(laptops))
 	assert.Equal(t, "e2e", p.PauseReason)
-	update(t, e.client, id, workflows.UpdateResume, workflows.ResumeRequest{})
+	update(t, e.client, id, lifecycle.UpdateResume, lifecycle.ResumeRequest{})
 
-	var rep workflows.ReassignmentReport
+	var rep lifecycle.ReassignmentReport
 	require.NoError(t, run.Get(ctx, &rep))
-	assert.Equal(t, workflows.OutcomeCompleted, rep.Outcome)
+	assert.Equal(t, lifecycle.OutcomeCompleted, rep.Outcome)
 	assert.Equal(t, len(laptops), rep.Done)
 	assert.GreaterOrEqual(t, rep.Runs, 3)
 	assert.Equal(t, len(laptops), e.sim.Stats().WritesApplied)
@@ -438,8 +439,8 @@ func TestReassignmentSurvivesWorkerKill(t *testing.T) {
 			}, mode.env...)
 			first := startWorker(t, bin, env, logs, 1)
 
-			in := workflows.ReassignmentInput{BatchID: queue, Selector: workflows.AssetSelector{AssigneeEmail: bo},
-				Target: workflows.AssetTarget{Stock: true}, Confirmed: true, Concurrency: 20, AssetsPerRun: 250}
+			in := lifecycle.ReassignmentInput{BatchID: queue, Selector: lifecycle.AssetSelector{AssigneeEmail: bo},
+				Target: lifecycle.AssetTarget{Stock: true}, Confirmed: true, Concurrency: 20, AssetsPerRun: 250}
 			run := startReassignment(t, c, queue, in)
 			// Mid-way through the second run (250 assets per run): assets are being written.
 			require.Eventually(t, func() bool { return sim.Stats().WritesApplied >= 300 }, settle, 10*time.Millisecond)
@@ -452,7 +453,7 @@ func TestReassignmentSurvivesWorkerKill(t *testing.T) {
 			startWorker(t, bin, env, logs, 2)
 			ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 			defer cancel()
-			var rep workflows.ReassignmentReport
+			var rep lifecycle.ReassignmentReport
 			require.NoError(t, run.Get(ctx, &rep))
 
 			stats := sim.Stats()

@@ -13,7 +13,7 @@ import (
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // seedDrift makes the drift a nightly job must find: a terminated user and a deleted user who
@@ -49,20 +49,20 @@ func seedDrift(t *testing.T, sim *atomicworktest.Server) (leavers []int64, stale
 	return leavers, r.DisplayID
 }
 
-func (e *env) reconcile(key string, in workflows.ReconciliationInput) workflows.ReconciliationReport {
+func (e *env) reconcile(key string, in lifecycle.ReconciliationInput) lifecycle.ReconciliationReport {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	run, err := e.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ReconciliationID(key), TaskQueue: e.queue},
-		workflows.ReconciliationWorkflowName, in)
+	run, err := e.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: lifecycle.ReconciliationID(key), TaskQueue: e.queue},
+		lifecycle.ReconciliationWorkflowName, in)
 	require.NoError(e.t, err)
-	var rep workflows.ReconciliationReport
+	var rep lifecycle.ReconciliationReport
 	require.NoError(e.t, run.Get(ctx, &rep))
 	e.requireNoKeyLeak(run.GetID(), run.GetRunID())
 	return rep
 }
 
-func countKind(rep workflows.ReconciliationReport, kind string) int {
+func countKind(rep lifecycle.ReconciliationReport, kind string) int {
 	n := 0
 	for _, d := range rep.Drift {
 		if d.Kind == kind {
@@ -82,15 +82,15 @@ func TestReconciliationDryRunFixThenNothing(t *testing.T) {
 	}
 	writesBefore := e.sim.Stats().WritesApplied
 
-	dry := e.reconcile("dry", workflows.ReconciliationInput{DryRun: true, ReportTo: "it.manager@example.com"})
+	dry := e.reconcile("dry", lifecycle.ReconciliationInput{DryRun: true, ReportTo: "it.manager@example.com"})
 	assert.True(t, dry.DryRun)
-	assert.Equal(t, assets, countKind(dry, workflows.DriftAssetOfLeaver))
-	assert.Equal(t, grants, countKind(dry, workflows.DriftGrantOfLeaver))
-	assert.Equal(t, 1, countKind(dry, workflows.DriftStaleOnboarding))
+	assert.Equal(t, assets, countKind(dry, lifecycle.DriftAssetOfLeaver))
+	assert.Equal(t, grants, countKind(dry, lifecycle.DriftGrantOfLeaver))
+	assert.Equal(t, 1, countKind(dry, lifecycle.DriftStaleOnboarding))
 	assert.Zero(t, dry.Fixed)
 	assert.Equal(t, writesBefore, e.sim.Stats().WritesApplied, "a dry run writes nothing")
 
-	fix := e.reconcile("fix", workflows.ReconciliationInput{ReportTo: "it.manager@example.com"})
+	fix := e.reconcile("fix", lifecycle.ReconciliationInput{ReportTo: "it.manager@example.com"})
 	assert.Equal(t, assets+grants, fix.Fixed, "%+v", fix.Drift)
 	assert.Zero(t, fix.Failed)
 	require.NotEmpty(t, fix.RequestID, "a summary request when anything was fixed")
@@ -115,7 +115,7 @@ func TestReconciliationDryRunFixThenNothing(t *testing.T) {
 	// The owner resolves the forgotten request; the next night finds nothing.
 	_, err := e.sim.Client(t).PatchRequest(context.Background(), stale, atomicwork.RequestPatch{Status: "Resolved"})
 	require.NoError(t, err)
-	again := e.reconcile("again", workflows.ReconciliationInput{ReportTo: "it.manager@example.com"})
+	again := e.reconcile("again", lifecycle.ReconciliationInput{ReportTo: "it.manager@example.com"})
 	assert.Empty(t, again.Drift)
 	assert.Zero(t, again.Fixed)
 	assert.Empty(t, again.RequestID)

@@ -19,7 +19,7 @@ import (
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/internal/devserver"
 	"github.com/atomicflow/atomicflow/internal/syncbuf"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // chromiumPath is Debian's chromium, which `make tools` installs (scripts/install-chromium.sh).
@@ -103,46 +103,46 @@ func completeOneOfEach(t *testing.T, e *env) []uiRun {
 	onb := e.startOnboarding(hireIn)
 	// Offboarding, started at once so the two run side by side.
 	leaver := leaverWithAccess(t, e.sim)
-	offIn := workflows.OffboardingInput{EmployeeID: employeeID(t, e.sim, leaver), Email: leaver.Email, LastDay: time.Now().UTC().Format(time.DateOnly),
-		TimeZone: "UTC", Assets: workflows.AssetsReturn, Immediate: true, GracePeriod: 2 * time.Second}
+	offIn := lifecycle.OffboardingInput{EmployeeID: employeeID(t, e.sim, leaver), Email: leaver.Email, LastDay: time.Now().UTC().Format(time.DateOnly),
+		TimeZone: "UTC", Assets: lifecycle.AssetsReturn, Immediate: true, GracePeriod: 2 * time.Second}
 	off := e.startOffboarding(offIn)
 
-	var onbRes workflows.OnboardingResult
+	var onbRes lifecycle.OnboardingResult
 	require.NoError(t, onb.Get(ctx, &onbRes), "onboarding")
-	require.Equal(t, workflows.OutcomeCompleted, onbRes.Outcome)
+	require.Equal(t, lifecycle.OutcomeCompleted, onbRes.Outcome)
 	runs = append(runs, uiRun{
 		name:       "onboarding",
-		query:      fmt.Sprintf("LifecycleStage=%q AND EmployeeId=%q", workflows.StageCompleted, hireIn.EmployeeID),
+		query:      fmt.Sprintf("LifecycleStage=%q AND EmployeeId=%q", lifecycle.StageCompleted, hireIn.EmployeeID),
 		workflowID: onb.GetID(), runID: onb.GetRunID(),
 		summary: "Onboarding " + hireIn.EmployeeID,
 		details: "Employee: " + hireIn.EmployeeID,
 	})
 
-	var offRes workflows.OffboardingResult
+	var offRes lifecycle.OffboardingResult
 	require.NoError(t, off.Get(ctx, &offRes), "offboarding")
-	require.Equal(t, workflows.OutcomeCompleted, offRes.Outcome)
+	require.Equal(t, lifecycle.OutcomeCompleted, offRes.Outcome)
 	require.True(t, offRes.Deleted)
 	runs = append(runs, uiRun{
 		name:       "offboarding",
-		query:      fmt.Sprintf("LifecycleStage=%q AND EmployeeId=%q", workflows.StageOffCompleted, offIn.EmployeeID),
+		query:      fmt.Sprintf("LifecycleStage=%q AND EmployeeId=%q", lifecycle.StageOffCompleted, offIn.EmployeeID),
 		workflowID: off.GetID(), runID: off.GetRunID(),
 		summary: "Offboarding " + offIn.EmployeeID,
-		details: "Stage: " + workflows.StageOffCompleted,
+		details: "Stage: " + lifecycle.StageOffCompleted,
 	})
 
 	// Bulk reassignment: the extra laptops of the simulator's default assignee back to stock.
-	batch := workflows.ReassignmentInput{BatchID: "e2e-ui", Selector: workflows.AssetSelector{AssigneeEmail: bo, AssetType: "Laptop"},
-		Target: workflows.AssetTarget{Stock: true}, Confirmed: true}
+	batch := lifecycle.ReassignmentInput{BatchID: "e2e-ui", Selector: lifecycle.AssetSelector{AssigneeEmail: bo, AssetType: "Laptop"},
+		Target: lifecycle.AssetTarget{Stock: true}, Confirmed: true}
 	re := startReassignment(t, e.client, e.queue, batch)
-	var rep workflows.ReassignmentReport
+	var rep lifecycle.ReassignmentReport
 	require.NoError(t, re.Get(ctx, &rep), "reassignment")
-	require.Equal(t, workflows.OutcomeCompleted, rep.Outcome)
+	require.Equal(t, lifecycle.OutcomeCompleted, rep.Outcome)
 	require.Positive(t, rep.Done)
 	desc, err := e.client.DescribeWorkflowExecution(ctx, re.GetID(), "") // the last run, after any continue-as-new
 	require.NoError(t, err)
 	runs = append(runs, uiRun{
 		name:       "reassignment",
-		query:      fmt.Sprintf("LifecycleStage=%q AND WorkflowType=%q", workflows.StageReassignCompleted, workflows.ReassignmentWorkflowName),
+		query:      fmt.Sprintf("LifecycleStage=%q AND WorkflowType=%q", lifecycle.StageReassignCompleted, lifecycle.ReassignmentWorkflowName),
 		workflowID: re.GetID(), runID: desc.GetWorkflowExecutionInfo().GetExecution().GetRunId(),
 		summary: "Asset reassignment " + batch.BatchID,
 		details: "Batch: " + batch.BatchID,

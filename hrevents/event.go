@@ -14,7 +14,7 @@ import (
 	_ "time/tzdata" // time zones are validated whatever the host has installed
 	"unicode"
 
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // Event types of the generic source.
@@ -109,7 +109,7 @@ func (ev Event) validate() error {
 	if err := checkEmployeeID(e.EmployeeID); err != nil {
 		return err
 	}
-	if p := workflows.TimeZoneProblem(e.TimeZone); p != "" {
+	if p := lifecycle.TimeZoneProblem(e.TimeZone); p != "" {
 		return badRequest(CodeInvalidField, "employee.timezone: "+p)
 	}
 	for _, d := range []struct{ field, value string }{{"employee.start_date", e.StartDate}, {"employee.last_working_day", e.LastWorkingDay}} {
@@ -149,7 +149,7 @@ func (ev Event) validate() error {
 }
 
 // checkUsedFields checks the emails and texts the event's type carries into a workflow, with the
-// workflow inputs' rules (workflows.IsEmail, workflows.TextProblem).
+// workflow inputs' rules (lifecycle.IsEmail, lifecycle.TextProblem).
 func (ev Event) checkUsedFields() error {
 	e := ev.Employee
 	var emails, texts [][2]string
@@ -162,12 +162,12 @@ func (ev Event) checkUsedFields() error {
 		emails = [][2]string{{"employee.email", e.Email}}
 	}
 	for _, f := range emails {
-		if f[1] != "" && !workflows.IsEmail(f[1]) {
-			return badRequest(CodeInvalidField, fmt.Sprintf("%s is not an email address (local@domain, without spaces, at most %d characters)", f[0], workflows.MaxTextLen))
+		if f[1] != "" && !lifecycle.IsEmail(f[1]) {
+			return badRequest(CodeInvalidField, fmt.Sprintf("%s is not an email address (local@domain, without spaces, at most %d characters)", f[0], lifecycle.MaxTextLen))
 		}
 	}
 	for _, f := range texts {
-		if p := workflows.TextProblem(f[0], f[1]); p != "" {
+		if p := lifecycle.TextProblem(f[0], f[1]); p != "" {
 			return badRequest(CodeInvalidField, p)
 		}
 	}
@@ -189,9 +189,9 @@ func (e Employee) field(name string) string {
 }
 
 // OnboardingInput is the onboarding a hire (or a rehire) starts.
-func (ev Event) OnboardingInput() workflows.OnboardingInput {
+func (ev Event) OnboardingInput() lifecycle.OnboardingInput {
 	e := ev.Employee
-	return workflows.OnboardingInput{
+	return lifecycle.OnboardingInput{
 		EmployeeID: e.EmployeeID, Email: e.Email, FirstName: e.FirstName, LastName: e.LastName,
 		Title: e.Title, Department: e.Department, ManagerEmail: e.ManagerEmail,
 		TimeZone: e.TimeZone, StartDate: e.StartDate,
@@ -200,9 +200,9 @@ func (ev Event) OnboardingInput() workflows.OnboardingInput {
 
 // OffboardingInput is the offboarding a termination starts. An immediate revocation without a
 // last working day gets today's date in the employee's zone at now.
-func (ev Event) OffboardingInput(now time.Time) workflows.OffboardingInput {
+func (ev Event) OffboardingInput(now time.Time) lifecycle.OffboardingInput {
 	e := ev.Employee
-	in := workflows.OffboardingInput{EmployeeID: e.EmployeeID, Email: e.Email, LastDay: e.LastWorkingDay,
+	in := lifecycle.OffboardingInput{EmployeeID: e.EmployeeID, Email: e.Email, LastDay: e.LastWorkingDay,
 		TimeZone: e.TimeZone, Immediate: ev.Type == TypeAccessRevoked}
 	if in.LastDay == "" {
 		loc, _ := time.LoadLocation(e.TimeZone) // validated; "" is UTC
@@ -224,17 +224,17 @@ func checkID(field, id string) error {
 	return nil
 }
 
-// checkEmployeeID applies workflows.EmployeeIDProblem, the rule of workflow ids, without
+// checkEmployeeID applies lifecycle.EmployeeIDProblem, the rule of workflow ids, without
 // repeating the id: one that breaks the rule may be an email.
 func checkEmployeeID(id string) error {
 	const field = "employee.employee_id"
 	switch {
 	case id == "":
 		return badRequest(CodeMissingField, field+" is required")
-	case workflows.EmployeeIDProblem(id) == "":
+	case lifecycle.EmployeeIDProblem(id) == "":
 		return nil
-	case len(id) > workflows.MaxEmployeeIDLen:
-		return badRequest(CodeInvalidField, fmt.Sprintf("%s is %d characters long: at most %d", field, len(id), workflows.MaxEmployeeIDLen))
+	case len(id) > lifecycle.MaxEmployeeIDLen:
+		return badRequest(CodeInvalidField, fmt.Sprintf("%s is %d characters long: at most %d", field, len(id), lifecycle.MaxEmployeeIDLen))
 	}
 	return badRequest(CodeInvalidField, field+" must be the HR system's opaque id, such as E-1042: printable ASCII without spaces, '/' or '@'")
 }

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // fakeTemporal keeps runs per workflow id the way Temporal does for our start options: a start
@@ -92,25 +92,25 @@ func (f *fakeTemporal) apply(r *fakeRun, u Update) error {
 	return nil
 }
 
-func (f *fakeTemporal) StartOnboarding(_ context.Context, in workflows.OnboardingInput, rerun bool) (Run, error) {
+func (f *fakeTemporal) StartOnboarding(_ context.Context, in lifecycle.OnboardingInput, rerun bool) (Run, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	id := workflows.OnboardingID(in.EmployeeID)
+	id := lifecycle.OnboardingID(in.EmployeeID)
 	if err := f.record("start %s rerun=%t", id, rerun); err != nil {
 		return Run{}, err
 	}
-	r, err := f.start(id, workflows.StagePlanning, in, rerun)
+	r, err := f.start(id, lifecycle.StagePlanning, in, rerun)
 	return Run{WorkflowID: id, RunID: r.id}, err
 }
 
-func (f *fakeTemporal) UpdateWithStartOffboarding(_ context.Context, in workflows.OffboardingInput, u Update, rerun bool) (Run, error) {
+func (f *fakeTemporal) UpdateWithStartOffboarding(_ context.Context, in lifecycle.OffboardingInput, u Update, rerun bool) (Run, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	id := workflows.OffboardingID(in.EmployeeID)
+	id := lifecycle.OffboardingID(in.EmployeeID)
 	if err := f.record("update-with-start %s %s rerun=%t", id, u.Name, rerun); err != nil {
 		return Run{}, err
 	}
-	r, err := f.start(id, workflows.StageOffPlanning, in, rerun)
+	r, err := f.start(id, lifecycle.StageOffPlanning, in, rerun)
 	if err != nil {
 		return Run{WorkflowID: id, RunID: r.id}, err
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/atomicflow/atomicflow/internal/syncbuf"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // receiver is a Handler over the fake, signing with secretA at the fake's clock.
@@ -211,7 +211,7 @@ func TestTemporalDownIs503AndNothingIsLost(t *testing.T) {
 // stuckTemporal never answers: the delivery's timeout must.
 type stuckTemporal struct{ fakeTemporal }
 
-func (*stuckTemporal) StartOnboarding(ctx context.Context, _ workflows.OnboardingInput, _ bool) (Run, error) {
+func (*stuckTemporal) StartOnboarding(ctx context.Context, _ lifecycle.OnboardingInput, _ bool) (Run, error) {
 	<-ctx.Done()
 	return Run{}, ctx.Err()
 }
@@ -236,7 +236,7 @@ func TestEarlyEventIs409AndDeliveredAgainLater(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, r.deliver(eventJSON("evt-term", TypeTerminated, nil)).Code)
 	rec = r.deliver(cancel)
 	require.Equal(t, http.StatusAccepted, rec.Code, "a 409 is not remembered as handled")
-	assert.Equal(t, workflows.UpdateCancel, f.latest("offboarding-E-1").updates[1].Name)
+	assert.Equal(t, lifecycle.UpdateCancel, f.latest("offboarding-E-1").updates[1].Name)
 }
 
 func TestNothingToDoIs200WithANote(t *testing.T) {
@@ -371,7 +371,7 @@ func TestContentTypeOtherThanJSONIs415(t *testing.T) {
 // TestEveryFieldIsCheckedWithItsJSONName hunts inputs that can never succeed: each is a 400
 // naming the JSON field, and reaches nothing.
 func TestEveryFieldIsCheckedWithItsJSONName(t *testing.T) {
-	long := strings.Repeat("é", workflows.MaxTextLen+1)
+	long := strings.Repeat("é", lifecycle.MaxTextLen+1)
 	event := func(typ string, employee map[string]any) string { return eventJSON("evt-1", typ, employee) }
 	hired := func(employee map[string]any) string { return event(TypeHired, employee) }
 	for _, tc := range []struct {
@@ -443,7 +443,7 @@ func TestHeldOffboardingSaysHeld(t *testing.T) {
 	rec := r.deliver(body)
 	require.Equal(t, http.StatusAccepted, rec.Code, rec.Body.String())
 	assert.Equal(t, map[string]any{"workflow_id": offID, "run_id": "run-1", "duplicate": false, "held": true}, decodeBody(t, rec))
-	assert.Equal(t, workflows.UpdateHold, f.latest(offID).updates[0].Name)
+	assert.Equal(t, lifecycle.UpdateHold, f.latest(offID).updates[0].Name)
 	again := decodeBody(t, r.deliver(body))
 	assert.Equal(t, true, again["duplicate"])
 	assert.Equal(t, true, again["held"])

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // boomerang seeds an offboarding that completed three days before the fake's clock and routes the
@@ -17,7 +17,7 @@ import (
 func boomerang(t *testing.T, f *fakeTemporal) time.Time {
 	t.Helper()
 	closed := f.clock.Add(-72 * time.Hour)
-	off := f.seed(offID, false, workflows.StageOffCompleted, workflows.OutcomeCompleted, closed)
+	off := f.seed(offID, false, lifecycle.StageOffCompleted, lifecycle.OutcomeCompleted, closed)
 	off.started = closed.Add(-30 * 24 * time.Hour)
 	rehire := newEvent(f, "evt-rehire", TypeRehired)
 	rehire.OccurredAt = closed.Add(time.Hour)
@@ -55,7 +55,7 @@ func TestLateTerminationFromBeforeTheRehireStaysIgnored(t *testing.T) {
 func TestTerminationAfterACompletedOffboardingWaitsForItsRehire(t *testing.T) {
 	f := newFake()
 	closed := f.clock.Add(-72 * time.Hour)
-	f.seed(offID, false, workflows.StageOffCompleted, workflows.OutcomeCompleted, closed).started = closed.Add(-30 * 24 * time.Hour)
+	f.seed(offID, false, lifecycle.StageOffCompleted, lifecycle.OutcomeCompleted, closed).started = closed.Add(-30 * 24 * time.Hour)
 	rehire := newEvent(f, "evt-rehire", TypeRehired)
 	rehire.OccurredAt = closed.Add(time.Hour)
 	again := newEvent(f, "evt-again", TypeTerminated)
@@ -71,7 +71,7 @@ func TestTerminationAfterACompletedOffboardingWaitsForItsRehire(t *testing.T) {
 func TestRehireBeforeItsTermination(t *testing.T) {
 	t.Run("onboarded, never offboarded: 409, then it cancels the termination", func(t *testing.T) {
 		f := newFake()
-		on := f.seed(onID, false, workflows.StageCompleted, workflows.OutcomeCompleted, f.clock.Add(-300*24*time.Hour))
+		on := f.seed(onID, false, lifecycle.StageCompleted, lifecycle.OutcomeCompleted, f.clock.Add(-300*24*time.Hour))
 		on.started = f.clock.Add(-310 * 24 * time.Hour)
 		rehire := newEvent(f, "evt-rehire", TypeRehired)
 		term := newEvent(f, "evt-term", TypeTerminated)
@@ -81,7 +81,7 @@ func TestRehireBeforeItsTermination(t *testing.T) {
 		assert.Zero(t, f.countRunsStarted(), "no onboarding for an employed person")
 		mustRoute(t, f, term, ResultApplied)
 		mustRoute(t, f, rehire, ResultApplied) // delivered again
-		assert.Equal(t, workflows.UpdateCancel, f.latest(offID).updates[1].Name, "the rehire withdraws the termination")
+		assert.Equal(t, lifecycle.UpdateCancel, f.latest(offID).updates[1].Name, "the rehire withdraws the termination")
 		assert.Equal(t, 1, f.countRuns(onID))
 	})
 	t.Run("after a boomerang: the next rehire waits for its termination", func(t *testing.T) {
@@ -94,15 +94,15 @@ func TestRehireBeforeItsTermination(t *testing.T) {
 		term.OccurredAt = f.clock.Add(-2 * time.Hour)
 		mustRoute(t, f, term, ResultApplied)
 		mustRoute(t, f, newEvent(f, "evt-rehire-2", TypeRehired), ResultApplied)
-		assert.Equal(t, workflows.UpdateCancel, f.latest(offID).updates[1].Name)
+		assert.Equal(t, lifecycle.UpdateCancel, f.latest(offID).updates[1].Name)
 	})
 	t.Run("after a grace-period rehire: the next rehire waits for its termination", func(t *testing.T) {
 		f := newFake()
-		off := f.seed(offID, true, workflows.StageOffGracePeriod, "", time.Time{})
+		off := f.seed(offID, true, lifecycle.StageOffGracePeriod, "", time.Time{})
 		off.started = f.clock.Add(-10 * 24 * time.Hour)
 		mustRoute(t, f, newEvent(f, "evt-rehire", TypeRehired), ResultApplied)
 		// the rehired offboarding closes just after the onboarding started
-		off.running, off.outcome, off.closedAt = false, workflows.OutcomeRehired, f.clock.Add(time.Second)
+		off.running, off.outcome, off.closedAt = false, lifecycle.OutcomeRehired, f.clock.Add(time.Second)
 		f.clock = f.clock.Add(24 * time.Hour)
 		requireNotYet(t, f, newEvent(f, "evt-rehire-2", TypeRehired))
 		assert.Equal(t, 1, f.countRuns(onID))
@@ -117,7 +117,7 @@ func TestRehireBeforeItsTermination(t *testing.T) {
 	})
 	t.Run("a cancelled onboarding employs no one: the rehire onboards", func(t *testing.T) {
 		f := newFake()
-		on := f.seed(onID, false, workflows.StageCancelled, workflows.OutcomeCancelled, f.clock.Add(-2*time.Hour))
+		on := f.seed(onID, false, lifecycle.StageCancelled, lifecycle.OutcomeCancelled, f.clock.Add(-2*time.Hour))
 		on.started = f.clock.Add(-3 * time.Hour)
 		mustRoute(t, f, newEvent(f, "evt-rehire", TypeRehired), ResultApplied)
 		assert.Equal(t, 2, f.countRuns(onID))
@@ -128,7 +128,7 @@ func TestRehireBeforeItsTermination(t *testing.T) {
 // from Temporal, and only final answers are remembered.
 func TestEarlyRehireIsAnsweredTheSameAfterARestart(t *testing.T) {
 	f := newFake()
-	f.seed(onID, false, workflows.StageCompleted, workflows.OutcomeCompleted, f.clock.Add(-300*24*time.Hour)).started = f.clock.Add(-310 * 24 * time.Hour)
+	f.seed(onID, false, lifecycle.StageCompleted, lifecycle.OutcomeCompleted, f.clock.Add(-300*24*time.Hour)).started = f.clock.Add(-310 * 24 * time.Hour)
 	rehire := newEvent(f, "evt-rehire", TypeRehired)
 	term := newEvent(f, "evt-term", TypeTerminated)
 	term.OccurredAt = rehire.OccurredAt.Add(-time.Hour)
@@ -144,7 +144,7 @@ func TestEarlyRehireIsAnsweredTheSameAfterARestart(t *testing.T) {
 	assert.Equal(t, http.StatusAccepted, restarted.deliver(eventBody(t, term)).Code)
 	assert.Equal(t, http.StatusAccepted, r.deliver(eventBody(t, rehire)).Code)
 	assert.Equal(t, http.StatusAccepted, restarted.deliver(eventBody(t, rehire)).Code, "Temporal answers the known update id again")
-	assert.Equal(t, workflows.UpdateCancel, f.latest(offID).updates[1].Name)
+	assert.Equal(t, lifecycle.UpdateCancel, f.latest(offID).updates[1].Name)
 	assert.Len(t, f.latest(offID).updates, 2, "the rehire cancelled once")
 	assert.Zero(t, f.countRuns(onID)-1, "no onboarding for an employed person")
 }

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // Results of an event Temporal took.
@@ -95,22 +95,22 @@ func (r *Router) Route(ctx context.Context, ev Event) (Outcome, error) {
 	id := ev.Employee.EmployeeID
 	switch ev.Type {
 	case TypeHired:
-		return r.onboard(ctx, ev, func(prev RunInfo) bool { return prev.Outcome == workflows.OutcomeCancelled })
+		return r.onboard(ctx, ev, func(prev RunInfo) bool { return prev.Outcome == lifecycle.OutcomeCancelled })
 	case TypeUpdated:
 		return r.updated(ctx, ev)
 	case TypeHireCancelled:
-		return r.update(ctx, workflows.OnboardingID(id), Update{ev.ID, workflows.UpdateCancel,
-			workflows.CancelRequest{Reason: "the hire was cancelled in the HR system (event " + ev.ID + ")"}}, true)
+		return r.update(ctx, lifecycle.OnboardingID(id), Update{ev.ID, lifecycle.UpdateCancel,
+			lifecycle.CancelRequest{Reason: "the hire was cancelled in the HR system (event " + ev.ID + ")"}}, true)
 	case TypeTerminated, TypeTerminationChanged:
 		u, hold := r.lastDayUpdate(ev)
 		return r.offboard(ctx, ev, u, hold)
 	case TypeAccessRevoked:
 		// No AsOf: an immediate revocation is never superseded by a date.
-		return r.offboard(ctx, ev, Update{ev.ID, workflows.UpdateRevokeNow,
-			workflows.RevokeNowRequest{Reason: "access revoked immediately in the HR system (event " + ev.ID + ")"}}, "")
+		return r.offboard(ctx, ev, Update{ev.ID, lifecycle.UpdateRevokeNow,
+			lifecycle.RevokeNowRequest{Reason: "access revoked immediately in the HR system (event " + ev.ID + ")"}}, "")
 	case TypeTerminationCancelled:
-		return r.update(ctx, workflows.OffboardingID(id), Update{ev.ID, workflows.UpdateCancel,
-			workflows.CancelRequest{Reason: "the termination was cancelled in the HR system (event " + ev.ID + ")"}}, true)
+		return r.update(ctx, lifecycle.OffboardingID(id), Update{ev.ID, lifecycle.UpdateCancel,
+			lifecycle.CancelRequest{Reason: "the termination was cancelled in the HR system (event " + ev.ID + ")"}}, true)
 	case TypeRehired:
 		return r.rehired(ctx, ev)
 	}
@@ -123,12 +123,12 @@ func (r *Router) onboard(ctx context.Context, ev Event, rerun func(prev RunInfo)
 	in := ev.OnboardingInput()
 	run, err := r.temporal.StartOnboarding(ctx, in, false)
 	if errors.Is(err, ErrClosed) {
-		prev, derr := r.temporal.Describe(ctx, workflows.OnboardingID(in.EmployeeID))
+		prev, derr := r.temporal.Describe(ctx, lifecycle.OnboardingID(in.EmployeeID))
 		if derr != nil {
 			return Outcome{}, derr
 		}
 		if !rerun(prev) || !prev.ClosedAt.Before(ev.OccurredAt) {
-			return ignored(workflows.OnboardingID(in.EmployeeID), prev.RunID, "the onboarding already ran (outcome "+prev.Outcome+"): it is not run again"), nil
+			return ignored(lifecycle.OnboardingID(in.EmployeeID), prev.RunID, "the onboarding already ran (outcome "+prev.Outcome+"): it is not run again"), nil
 		}
 		run, err = r.temporal.StartOnboarding(ctx, in, true)
 	}
@@ -141,15 +141,15 @@ func (r *Router) onboard(ctx context.Context, ev Event, rerun func(prev RunInfo)
 // updated moves a running onboarding's start date. Other changes (title, department) are not
 // applied: the onboarding planned access from the record it started with.
 func (r *Router) updated(ctx context.Context, ev Event) (Outcome, error) {
-	id := workflows.OnboardingID(ev.Employee.EmployeeID)
+	id := lifecycle.OnboardingID(ev.Employee.EmployeeID)
 	if ev.Employee.StartDate == "" {
 		return ignored(id, "", "no start date in the event: nothing atomicflow applies"), nil
 	}
 	// A start date still ahead belongs to a hire whose onboarding should exist (rule 2); a past
 	// one to a mover, whom only the record concerns.
-	dayOne, _ := workflows.StartOfDay(ev.Employee.StartDate, ev.Employee.TimeZone) // validated
-	return r.update(ctx, id, Update{ev.ID, workflows.UpdateSetStartDate,
-		workflows.SetStartDateRequest{StartDate: ev.Employee.StartDate, AsOf: ev.OccurredAt}}, dayOne.After(r.now()))
+	dayOne, _ := lifecycle.StartOfDay(ev.Employee.StartDate, ev.Employee.TimeZone) // validated
+	return r.update(ctx, id, Update{ev.ID, lifecycle.UpdateSetStartDate,
+		lifecycle.SetStartDateRequest{StartDate: ev.Employee.StartDate, AsOf: ev.OccurredAt}}, dayOne.After(r.now()))
 }
 
 // offboard starts the offboarding with u, or sends u to the running one (Update-with-Start). A
@@ -159,7 +159,7 @@ func (r *Router) offboard(ctx context.Context, ev Event, u Update, hold string) 
 	in.Hold = hold
 	run, err := r.temporal.UpdateWithStartOffboarding(ctx, in, u, false)
 	if errors.Is(err, ErrClosed) {
-		prev, derr := r.temporal.Describe(ctx, workflows.OffboardingID(in.EmployeeID))
+		prev, derr := r.temporal.Describe(ctx, lifecycle.OffboardingID(in.EmployeeID))
 		if derr != nil {
 			return Outcome{}, derr
 		}
@@ -168,7 +168,7 @@ func (r *Router) offboard(ctx context.Context, ev Event, u Update, hold string) 
 			return Outcome{}, derr
 		}
 		if !again {
-			return ignored(workflows.OffboardingID(in.EmployeeID), prev.RunID, "the offboarding already ran (outcome "+prev.Outcome+"): it is not run again"), nil
+			return ignored(lifecycle.OffboardingID(in.EmployeeID), prev.RunID, "the offboarding already ran (outcome "+prev.Outcome+"): it is not run again"), nil
 		}
 		run, err = r.temporal.UpdateWithStartOffboarding(ctx, in, u, true)
 	}
@@ -186,9 +186,9 @@ func (r *Router) offboardAgain(ctx context.Context, ev Event, prev RunInfo) (boo
 		return false, nil // an event of that run, delivered late
 	}
 	switch prev.Outcome {
-	case workflows.OutcomeCancelled, workflows.OutcomeRehired:
+	case lifecycle.OutcomeCancelled, lifecycle.OutcomeRehired:
 		return true, nil
-	case workflows.OutcomeCompleted:
+	case lifecycle.OutcomeCompleted:
 	default:
 		return false, nil
 	}
@@ -199,14 +199,14 @@ func (r *Router) offboardAgain(ctx context.Context, ev Event, prev RunInfo) (boo
 	if on.StartedAt.After(prev.ClosedAt) {
 		return true, nil // a boomerang: rehired after the offboarding closed
 	}
-	id := workflows.OffboardingID(ev.Employee.EmployeeID)
+	id := lifecycle.OffboardingID(ev.Employee.EmployeeID)
 	return false, notYet(id + " has completed and no rehire has reached atomicflow since: a termination decided after it " +
 		"offboards once its employee.rehired has been delivered; deliver this event again after it (without a rehire, the employee was offboarded already)")
 }
 
 // latestOnboarding describes onboarding-<employeeID>'s latest run; the zero RunInfo when there is none.
 func (r *Router) latestOnboarding(ctx context.Context, employeeID string) (RunInfo, error) {
-	on, err := r.temporal.Describe(ctx, workflows.OnboardingID(employeeID))
+	on, err := r.temporal.Describe(ctx, lifecycle.OnboardingID(employeeID))
 	if errors.Is(err, ErrNotFound) {
 		return RunInfo{}, nil
 	}
@@ -219,19 +219,19 @@ func (r *Router) latestOnboarding(ctx context.Context, employeeID string) (RunIn
 // occurred_at (rule 1).
 func (r *Router) lastDayUpdate(ev Event) (Update, string) {
 	day, now := ev.Employee.LastWorkingDay, r.now()
-	end, _ := workflows.EndOfWorkingDay(day, "", ev.Employee.TimeZone) // validated
+	end, _ := lifecycle.EndOfWorkingDay(day, "", ev.Employee.TimeZone) // validated
 	if end.After(now) {
 		// EndOfDay stays empty: a running offboarding keeps its own end of day.
-		return Update{ev.ID, workflows.UpdateReschedule, workflows.RescheduleRequest{LastDay: day, AsOf: ev.OccurredAt}}, ""
+		return Update{ev.ID, lifecycle.UpdateReschedule, lifecycle.RescheduleRequest{LastDay: day, AsOf: ev.OccurredAt}}, ""
 	}
 	if past := daysSince(day, now.In(end.Location())); past > r.maxPastDays {
 		id := ev.Employee.EmployeeID
 		reason := fmt.Sprintf("HR last working day %s is %d days in the past (more than %s=%d): "+
 			"confirm with `starter offboard now --employee-id %s` or cancel with `starter offboard cancel --employee-id %s`",
 			day, past, MaxPastDaysVar, r.maxPastDays, id, id)
-		return Update{ev.ID, workflows.UpdateHold, workflows.HoldRequest{Reason: reason, AsOf: ev.OccurredAt}}, reason
+		return Update{ev.ID, lifecycle.UpdateHold, lifecycle.HoldRequest{Reason: reason, AsOf: ev.OccurredAt}}, reason
 	}
-	return Update{ev.ID, workflows.UpdateRevokeNow, workflows.RevokeNowRequest{
+	return Update{ev.ID, lifecycle.UpdateRevokeNow, lifecycle.RevokeNowRequest{
 		Reason: "the last working day " + day + " has ended (HR event " + ev.ID + ")", AsOf: ev.OccurredAt}}, ""
 }
 
@@ -246,24 +246,24 @@ func daysSince(day string, now time.Time) int {
 // cancels the account's deletion during the grace period and onboards the employee again. A rehire
 // that came before its termination is answered 409 (rule 4).
 func (r *Router) rehired(ctx context.Context, ev Event) (Outcome, error) {
-	offID := workflows.OffboardingID(ev.Employee.EmployeeID)
+	offID := lifecycle.OffboardingID(ev.Employee.EmployeeID)
 	reason := "rehired in the HR system (event " + ev.ID + ")"
 	off, err := r.temporal.Describe(ctx, offID)
 	switch {
 	case errors.Is(err, ErrNotFound): // no offboarding: onboard, unless the employee is onboarded
 	case err != nil:
 		return Outcome{}, err
-	case off.Running && (off.Stage == workflows.StageOffPlanning || off.Stage == workflows.StageOffScheduled || off.Stage == workflows.StageOffHeld):
-		return r.update(ctx, offID, Update{ev.ID, workflows.UpdateCancel, workflows.CancelRequest{Reason: reason}}, true)
-	case off.Running && off.Stage == workflows.StageOffGracePeriod:
-		out, err := r.update(ctx, offID, Update{ev.ID, workflows.UpdateRehire, workflows.RehireRequest{Reason: reason}}, true)
+	case off.Running && (off.Stage == lifecycle.StageOffPlanning || off.Stage == lifecycle.StageOffScheduled || off.Stage == lifecycle.StageOffHeld):
+		return r.update(ctx, offID, Update{ev.ID, lifecycle.UpdateCancel, lifecycle.CancelRequest{Reason: reason}}, true)
+	case off.Running && off.Stage == lifecycle.StageOffGracePeriod:
+		out, err := r.update(ctx, offID, Update{ev.ID, lifecycle.UpdateRehire, lifecycle.RehireRequest{Reason: reason}}, true)
 		if err != nil || out.Result != ResultApplied {
 			return out, err
 		}
 		return r.onboard(ctx, ev, func(RunInfo) bool { return true })
 	case off.Running:
 		return Outcome{}, notYet("the offboarding is removing access (stage " + off.Stage + "); a rehire applies once it reaches its grace period")
-	case off.Outcome == workflows.OutcomeCancelled:
+	case off.Outcome == lifecycle.OutcomeCancelled:
 		return ignored(offID, off.RunID, "the offboarding was cancelled before anything was revoked: nothing to restore"), nil
 	}
 	if err := r.beforeItsTermination(ctx, ev, off.StartedAt); err != nil {
@@ -284,12 +284,12 @@ func (r *Router) beforeItsTermination(ctx context.Context, ev Event, offStarted 
 		return err
 	case on.RunID == "", !on.StartedAt.After(offStarted), !ev.OccurredAt.After(on.StartedAt):
 		return nil
-	case !on.Running && on.Outcome == workflows.OutcomeCancelled:
+	case !on.Running && on.Outcome == lifecycle.OutcomeCancelled:
 		return nil
 	}
 	id := ev.Employee.EmployeeID
-	return notYet(workflows.OnboardingID(id) + " has run and no offboarding has started since: this rehire answers a termination " +
-		"that has not reached atomicflow; deliver it again after that employee.terminated (" + workflows.OffboardingID(id) + " then exists)")
+	return notYet(lifecycle.OnboardingID(id) + " has run and no offboarding has started since: this rehire answers a termination " +
+		"that has not reached atomicflow; deliver it again after that employee.terminated (" + lifecycle.OffboardingID(id) + " then exists)")
 }
 
 // update sends u to the running workflow id. When none runs, early says whether the workflow

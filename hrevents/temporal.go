@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // Temporal is what routing needs from Temporal. The starter implements it over the SDK client,
@@ -13,10 +13,10 @@ import (
 type Temporal interface {
 	// StartOnboarding starts onboarding-<employee id>, or reaches its running run. When only a
 	// closed run exists it returns that run and ErrClosed, unless rerun allows a new run.
-	StartOnboarding(ctx context.Context, in workflows.OnboardingInput, rerun bool) (Run, error)
+	StartOnboarding(ctx context.Context, in lifecycle.OnboardingInput, rerun bool) (Run, error)
 	// UpdateWithStartOffboarding sends u to the running offboarding-<employee id>, starting it
 	// with in when none runs (Update-with-Start). ErrClosed as for StartOnboarding.
-	UpdateWithStartOffboarding(ctx context.Context, in workflows.OffboardingInput, u Update, rerun bool) (Run, error)
+	UpdateWithStartOffboarding(ctx context.Context, in lifecycle.OffboardingInput, u Update, rerun bool) (Run, error)
 	// Update sends u to the running run of workflowID: ErrNotRunning when none runs.
 	Update(ctx context.Context, workflowID string, u Update) (Run, error)
 	// Describe returns the latest run of workflowID: ErrNotFound when there is none (it never
@@ -69,7 +69,7 @@ type RejectedError struct{ Reason string }
 func (e *RejectedError) Error() string { return "rejected: " + e.Reason }
 
 // StaleError is a date change the workflow's validator refused because HR decided a newer one
-// (workflows.ErrStaleChange): nothing changed, and nothing should.
+// (lifecycle.ErrStaleChange): nothing changed, and nothing should.
 type StaleError struct{ Reason string }
 
 func (e *StaleError) Error() string { return "stale: " + e.Reason }

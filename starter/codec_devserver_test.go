@@ -21,7 +21,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/internal/codec"
 	"github.com/atomicflow/atomicflow/internal/devserver"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // startCodecWorker runs stubOnboarding on queue with a client that encrypts with codecKey.
@@ -35,7 +35,7 @@ func startCodecWorker(t *testing.T, srv *testsuite.DevServer, queue string) {
 	require.NoError(t, err)
 	t.Cleanup(wc.Close)
 	w := worker.New(wc, queue, worker.Options{})
-	w.RegisterWorkflowWithOptions(stubOnboarding, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowName})
+	w.RegisterWorkflowWithOptions(stubOnboarding, workflow.RegisterOptions{Name: lifecycle.OnboardingWorkflowName})
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 }
@@ -116,16 +116,16 @@ func TestRegisterSearchAttributes(t *testing.T) {
 
 	r := runStarter(t, env, dialTemporal, "register-search-attributes")
 	require.Equal(t, 0, r.code, r.stderr)
-	for _, k := range workflows.SearchAttributes() {
+	for _, k := range lifecycle.SearchAttributes() {
 		assert.Contains(t, r.stdout, k.GetName()+" ("+k.GetValueType().String()+"): registered")
 	}
 	list, err := srv.Client().OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: "default"})
 	require.NoError(t, err)
-	for _, k := range workflows.SearchAttributes() {
+	for _, k := range lifecycle.SearchAttributes() {
 		assert.Equal(t, k.GetValueType(), list.GetCustomAttributes()[k.GetName()], k.GetName())
 	}
 
 	again := runStarter(t, env, dialTemporal, "register-search-attributes")
 	require.Equal(t, 0, again.code, again.stderr)
-	assert.Equal(t, len(workflows.SearchAttributes()), strings.Count(again.stdout, "already registered"))
+	assert.Equal(t, len(lifecycle.SearchAttributes()), strings.Count(again.stdout, "already registered"))
 }

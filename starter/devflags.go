@@ -6,11 +6,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/atomicflow/atomicflow/internal/serverconfig"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // newDevServerFlagsCmd prints the dev server's flags, one per line, so scripts/dev.sh starts it
-// exactly as the tests do: the contract's search attributes (workflows.SearchAttributes) and
+// exactly as the tests do: the contract's search attributes (lifecycle.SearchAttributes) and
 // atomicflow's dynamic config (serverconfig.Settings).
 func newDevServerFlagsCmd(a *app) *cobra.Command {
 	return &cobra.Command{
@@ -19,7 +19,7 @@ func newDevServerFlagsCmd(a *app) *cobra.Command {
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: runE(func(*cobra.Command, []string) error {
-			for _, k := range workflows.SearchAttributes() {
+			for _, k := range lifecycle.SearchAttributes() {
 				fmt.Fprintf(a.stdout, "--search-attribute=%s=%s\n", k.GetName(), k.GetValueType())
 			}
 			for _, s := range serverconfig.Settings {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // flagProblems collects what is wrong with a command line, each problem naming its flag, so one
@@ -24,13 +24,13 @@ func (p *flagProblems) email(flag, v string, required bool) {
 	if v == "" && !required {
 		return
 	}
-	if !workflows.IsEmail(v) {
+	if !lifecycle.IsEmail(v) {
 		p.add(flag, fmt.Sprintf("%q is not an email address such as ada@example.com", v))
 	}
 }
 
 // text checks a name, title, department or reason with the shared rule.
-func (p *flagProblems) text(flag, what, v string) { p.add(flag, workflows.TextProblem(what, v)) }
+func (p *flagProblems) text(flag, what, v string) { p.add(flag, lifecycle.TextProblem(what, v)) }
 
 func (p flagProblems) err() error {
 	if len(p) == 0 {

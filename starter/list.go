@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // listFlags are the list command's filters.
@@ -59,40 +59,27 @@ Stages look like onboarding.access, offboarding.scheduled, reassignment.running 
 	return cmd
 }
 
-func kindNames() string {
-	names := make([]string, len(workflowKinds))
-	for i, k := range workflowKinds {
-		names[i] = k.name
-	}
-	return strings.Join(names, ", ")
-}
-
 // query validates the filters and builds the visibility query.
 func (f *listFlags) query() (string, error) {
 	var conds []string
 	if f.kind != "" {
-		var typeName string
-		for _, k := range workflowKinds {
-			if k.name == f.kind {
-				typeName = k.typeName
-			}
-		}
-		if typeName == "" {
+		kind, ok := kindNamed(f.kind)
+		if !ok {
 			return "", fmt.Errorf("--type %q is not a workflow type: use %s", f.kind, kindNames())
 		}
-		conds = append(conds, "WorkflowType = "+quoteQuery(typeName))
+		conds = append(conds, "WorkflowType = "+quoteQuery(kind.typeName))
 	}
 	if f.stage != "" {
 		if err := checkQueryValue("--stage", f.stage); err != nil {
 			return "", err
 		}
-		conds = append(conds, workflows.LifecycleStageKey.GetName()+" = "+quoteQuery(f.stage))
+		conds = append(conds, lifecycle.LifecycleStageKey.GetName()+" = "+quoteQuery(f.stage))
 	}
 	if f.employeeID != "" {
-		if p := workflows.EmployeeIDProblem(f.employeeID); p != "" {
+		if p := lifecycle.EmployeeIDProblem(f.employeeID); p != "" {
 			return "", fmt.Errorf("--employee-id: %s", p)
 		}
-		conds = append(conds, workflows.EmployeeIDKey.GetName()+" = "+quoteQuery(f.employeeID))
+		conds = append(conds, lifecycle.EmployeeIDKey.GetName()+" = "+quoteQuery(f.employeeID))
 	}
 	if f.scheduledBy != "" {
 		if err := checkQueryValue("--scheduled-by", f.scheduledBy); err != nil {
@@ -203,8 +190,8 @@ func listWorkflows(ctx context.Context, conn *connection, query string, limit in
 				Type:       e.GetType().GetName(),
 				Status:     statusName(e.GetStatus()),
 				StartTime:  e.GetStartTime().AsTime(),
-				Stage:      keywordAttr(e.GetSearchAttributes(), workflows.LifecycleStageKey.GetName()),
-				EmployeeID: keywordAttr(e.GetSearchAttributes(), workflows.EmployeeIDKey.GetName()),
+				Stage:      keywordAttr(e.GetSearchAttributes(), lifecycle.LifecycleStageKey.GetName()),
+				EmployeeID: keywordAttr(e.GetSearchAttributes(), lifecycle.EmployeeIDKey.GetName()),
 			}
 			if e.GetCloseTime() != nil {
 				t := e.GetCloseTime().AsTime()

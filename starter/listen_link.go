@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/atomicflow/atomicflow/hrevents"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // temporalLink is the receiver's way to Temporal. It dials in the background until Temporal
@@ -133,7 +133,7 @@ func (l *temporalLink) temporal() (hrTemporal, error) {
 	return hrTemporal{c: c.Client, queue: l.queue}, nil
 }
 
-func (l *temporalLink) StartOnboarding(ctx context.Context, in workflows.OnboardingInput, rerun bool) (hrevents.Run, error) {
+func (l *temporalLink) StartOnboarding(ctx context.Context, in lifecycle.OnboardingInput, rerun bool) (hrevents.Run, error) {
 	t, err := l.temporal()
 	if err != nil {
 		return hrevents.Run{}, err
@@ -141,7 +141,7 @@ func (l *temporalLink) StartOnboarding(ctx context.Context, in workflows.Onboard
 	return t.StartOnboarding(ctx, in, rerun)
 }
 
-func (l *temporalLink) UpdateWithStartOffboarding(ctx context.Context, in workflows.OffboardingInput, u hrevents.Update, rerun bool) (hrevents.Run, error) {
+func (l *temporalLink) UpdateWithStartOffboarding(ctx context.Context, in lifecycle.OffboardingInput, u hrevents.Update, rerun bool) (hrevents.Run, error) {
 	t, err := l.temporal()
 	if err != nil {
 		return hrevents.Run{}, err

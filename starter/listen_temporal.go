@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/atomicflow/atomicflow/hrevents"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // hrTemporal carries HR events to Temporal with the start options of `starter onboard` and
@@ -24,13 +24,13 @@ type hrTemporal struct {
 
 var _ hrevents.Temporal = hrTemporal{}
 
-func (t hrTemporal) StartOnboarding(ctx context.Context, in workflows.OnboardingInput, rerun bool) (hrevents.Run, error) {
+func (t hrTemporal) StartOnboarding(ctx context.Context, in lifecycle.OnboardingInput, rerun bool) (hrevents.Run, error) {
 	opts := onboardingStartOptions(in, t.queue)
 	opts.StaticDetails = startedByListen(opts.StaticDetails)
 	if rerun {
 		opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
 	}
-	run, err := t.c.ExecuteWorkflow(ctx, opts, workflows.OnboardingWorkflowName, in)
+	run, err := t.c.ExecuteWorkflow(ctx, opts, lifecycle.OnboardingWorkflowName, in)
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &already) {
 		return hrevents.Run{WorkflowID: opts.ID, RunID: already.RunId}, hrevents.ErrClosed
@@ -41,13 +41,13 @@ func (t hrTemporal) StartOnboarding(ctx context.Context, in workflows.Onboarding
 	return hrevents.Run{WorkflowID: run.GetID(), RunID: run.GetRunID()}, nil
 }
 
-func (t hrTemporal) UpdateWithStartOffboarding(ctx context.Context, in workflows.OffboardingInput, u hrevents.Update, rerun bool) (hrevents.Run, error) {
+func (t hrTemporal) UpdateWithStartOffboarding(ctx context.Context, in lifecycle.OffboardingInput, u hrevents.Update, rerun bool) (hrevents.Run, error) {
 	opts := offboardingStartOptions(in, t.queue)
 	opts.StaticDetails = startedByListen(opts.StaticDetails)
 	if rerun {
 		opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
 	}
-	op := t.c.NewWithStartWorkflowOperation(opts, workflows.OffboardingWorkflowName, in)
+	op := t.c.NewWithStartWorkflowOperation(opts, lifecycle.OffboardingWorkflowName, in)
 	h, err := t.c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
 		UpdateOptions:          updateOptions("", u),
@@ -91,7 +91,7 @@ func (t hrTemporal) Describe(ctx context.Context, workflowID string) (hrevents.R
 	}
 	info := hrevents.RunInfo{RunID: d.WorkflowExecution.RunID, Running: d.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
 		StartedAt: d.WorkflowStartTime}
-	info.Stage, _ = d.TypedSearchAttributes.GetKeyword(workflows.LifecycleStageKey)
+	info.Stage, _ = d.TypedSearchAttributes.GetKeyword(lifecycle.LifecycleStageKey)
 	if info.Running {
 		return info, nil
 	}
@@ -126,7 +126,7 @@ func updateOptions(workflowID string, u hrevents.Update) client.UpdateWorkflowOp
 func updateOutcome(workflowID string, err error) error {
 	var app *temporal.ApplicationError
 	switch {
-	case errors.As(err, &app) && app.Type() == workflows.ErrStaleChange:
+	case errors.As(err, &app) && app.Type() == lifecycle.ErrStaleChange:
 		return &hrevents.StaleError{Reason: app.Message()}
 	case errors.As(err, &app):
 		return &hrevents.RejectedError{Reason: app.Message()}

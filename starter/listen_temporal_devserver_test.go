@@ -22,6 +22,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/hrevents"
 	"github.com/atomicflow/atomicflow/internal/devserver"
+	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -31,8 +32,8 @@ func TestHRTemporalMapsTemporalsAnswers(t *testing.T) {
 	srv := devserver.ForTest(t)
 	const queue = "listen-adapter"
 	w := worker.New(srv.Client(), queue, worker.Options{})
-	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.Offboarding, workflow.RegisterOptions{Name: workflows.OffboardingWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: lifecycle.OnboardingWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.Offboarding, workflow.RegisterOptions{Name: lifecycle.OffboardingWorkflowName})
 	require.NoError(t, w.Start())
 	defer w.Stop()
 	tc := hrTemporal{c: srv.Client(), queue: queue}
@@ -42,17 +43,17 @@ func TestHRTemporalMapsTemporalsAnswers(t *testing.T) {
 	const id = "onboarding-E-9"
 	_, err := tc.Describe(ctx, id)
 	require.ErrorIs(t, err, hrevents.ErrNotFound)
-	_, err = tc.Update(ctx, id, hrevents.Update{ID: "evt-0", Name: workflows.UpdateCancel, Arg: workflows.CancelRequest{}})
+	_, err = tc.Update(ctx, id, hrevents.Update{ID: "evt-0", Name: lifecycle.UpdateCancel, Arg: lifecycle.CancelRequest{}})
 	require.ErrorIs(t, err, hrevents.ErrNotRunning)
 
-	in := workflows.OnboardingInput{EmployeeID: "E-9", Email: "e9@example.com", FirstName: "Nine", StartDate: "2031-01-06"}
+	in := lifecycle.OnboardingInput{EmployeeID: "E-9", Email: "e9@example.com", FirstName: "Nine", StartDate: "2031-01-06"}
 	run, err := tc.StartOnboarding(ctx, in, false)
 	require.NoError(t, err)
 	again, err := tc.StartOnboarding(ctx, in, false)
 	require.NoError(t, err)
 	assert.Equal(t, run, again, "a repeated start reaches the running run")
 
-	_, err = tc.Update(ctx, id, hrevents.Update{ID: "evt-1", Name: workflows.UpdateSetStartDate, Arg: workflows.SetStartDateRequest{StartDate: "2031-02-30"}})
+	_, err = tc.Update(ctx, id, hrevents.Update{ID: "evt-1", Name: lifecycle.UpdateSetStartDate, Arg: lifecycle.SetStartDateRequest{StartDate: "2031-02-30"}})
 	var rejected *hrevents.RejectedError
 	require.ErrorAs(t, err, &rejected)
 	assert.Contains(t, rejected.Reason, "YYYY-MM-DD")
@@ -61,23 +62,23 @@ func TestHRTemporalMapsTemporalsAnswers(t *testing.T) {
 	started := info.StartedAt
 	assert.WithinDuration(t, time.Now(), started, runDeadline, "the run started during this test")
 	info.StartedAt = time.Time{}
-	assert.Equal(t, hrevents.RunInfo{RunID: run.RunID, Running: true, Stage: workflows.StagePlanning}, info)
+	assert.Equal(t, hrevents.RunInfo{RunID: run.RunID, Running: true, Stage: lifecycle.StagePlanning}, info)
 
-	upd, err := tc.Update(ctx, id, hrevents.Update{ID: "evt-2", Name: workflows.UpdateCancel, Arg: workflows.CancelRequest{Reason: "offer withdrawn"}})
+	upd, err := tc.Update(ctx, id, hrevents.Update{ID: "evt-2", Name: lifecycle.UpdateCancel, Arg: lifecycle.CancelRequest{Reason: "offer withdrawn"}})
 	require.NoError(t, err)
 	assert.Equal(t, run, upd)
 	require.NoError(t, srv.Client().GetWorkflow(ctx, id, run.RunID).Get(ctx, nil))
 	info, err = tc.Describe(ctx, id)
 	require.NoError(t, err)
 	assert.False(t, info.Running)
-	assert.Equal(t, workflows.OutcomeCancelled, info.Outcome)
+	assert.Equal(t, lifecycle.OutcomeCancelled, info.Outcome)
 	assert.WithinDuration(t, time.Now(), info.ClosedAt, runDeadline, "the run closed during this test")
 	assert.Equal(t, started, info.StartedAt, "a closed run keeps its start time")
 
-	redelivered, err := tc.Update(ctx, id, hrevents.Update{ID: "evt-2", Name: workflows.UpdateCancel, Arg: workflows.CancelRequest{}})
+	redelivered, err := tc.Update(ctx, id, hrevents.Update{ID: "evt-2", Name: lifecycle.UpdateCancel, Arg: lifecycle.CancelRequest{}})
 	require.NoError(t, err, "a known update id gets its first answer, even from a closed run")
 	assert.Equal(t, run, redelivered)
-	_, err = tc.Update(ctx, id, hrevents.Update{ID: "evt-5", Name: workflows.UpdateCancel, Arg: workflows.CancelRequest{}})
+	_, err = tc.Update(ctx, id, hrevents.Update{ID: "evt-5", Name: lifecycle.UpdateCancel, Arg: lifecycle.CancelRequest{}})
 	require.ErrorIs(t, err, hrevents.ErrNotRunning, "a closed run takes no new update")
 	closed, err := tc.StartOnboarding(ctx, in, false)
 	require.ErrorIs(t, err, hrevents.ErrClosed)
@@ -86,12 +87,12 @@ func TestHRTemporalMapsTemporalsAnswers(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEqual(t, run.RunID, rerun.RunID)
 
-	off := workflows.OffboardingInput{EmployeeID: "E-9", Email: "e9@example.com", LastDay: "2031-03-07", TimeZone: "Europe/Paris"}
-	later := hrevents.Update{ID: "evt-3", Name: workflows.UpdateReschedule, Arg: workflows.RescheduleRequest{LastDay: "2031-03-14", AsOf: time.Now()}}
+	off := lifecycle.OffboardingInput{EmployeeID: "E-9", Email: "e9@example.com", LastDay: "2031-03-07", TimeZone: "Europe/Paris"}
+	later := hrevents.Update{ID: "evt-3", Name: lifecycle.UpdateReschedule, Arg: lifecycle.RescheduleRequest{LastDay: "2031-03-14", AsOf: time.Now()}}
 	offRun, err := tc.UpdateWithStartOffboarding(ctx, off, later, false)
 	require.NoError(t, err)
 	assert.Equal(t, "offboarding-E-9", offRun.WorkflowID)
-	past := hrevents.Update{ID: "evt-4", Name: workflows.UpdateReschedule, Arg: workflows.RescheduleRequest{LastDay: "2020-01-01"}}
+	past := hrevents.Update{ID: "evt-4", Name: lifecycle.UpdateReschedule, Arg: lifecycle.RescheduleRequest{LastDay: "2020-01-01"}}
 	same, err := tc.UpdateWithStartOffboarding(ctx, off, past, false)
 	require.ErrorAs(t, err, &rejected)
 	assert.Contains(t, rejected.Reason, "before today")
@@ -99,7 +100,7 @@ func TestHRTemporalMapsTemporalsAnswers(t *testing.T) {
 	info, err = tc.Describe(ctx, offRun.WorkflowID)
 	require.NoError(t, err)
 	assert.True(t, info.Running)
-	assert.Equal(t, workflows.StageOffPlanning, info.Stage)
+	assert.Equal(t, lifecycle.StageOffPlanning, info.Stage)
 }
 
 func TestHRTemporalUnreachableIsUnavailable(t *testing.T) {
@@ -112,7 +113,7 @@ func TestHRTemporalUnreachableIsUnavailable(t *testing.T) {
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	_, err = hrTemporal{c: c, queue: "q"}.StartOnboarding(ctx, workflows.OnboardingInput{EmployeeID: "E-1"}, false)
+	_, err = hrTemporal{c: c, queue: "q"}.StartOnboarding(ctx, lifecycle.OnboardingInput{EmployeeID: "E-1"}, false)
 	require.ErrorIs(t, err, hrevents.ErrUnavailable)
 }
 
@@ -123,8 +124,8 @@ func TestNoInputIsAnswered5xx(t *testing.T) {
 	srv := devserver.ForTest(t)
 	const queue = "listen-hunt"
 	w := worker.New(srv.Client(), queue, worker.Options{})
-	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.Offboarding, workflow.RegisterOptions{Name: workflows.OffboardingWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: lifecycle.OnboardingWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.Offboarding, workflow.RegisterOptions{Name: lifecycle.OffboardingWorkflowName})
 	require.NoError(t, w.Start())
 	defer w.Stop()
 	const secret = "hunt-secret-0123456789"
@@ -145,11 +146,11 @@ func TestNoInputIsAnswered5xx(t *testing.T) {
 		b, _ := json.Marshal(map[string]any{"event_id": id, "type": typ, "occurred_at": at, "employee": e})
 		return string(b)
 	}
-	emoji := strings.Repeat("🦫", workflows.MaxTextLen) // 256 characters, 1 KiB
+	emoji := strings.Repeat("🦫", lifecycle.MaxTextLen) // 256 characters, 1 KiB
 	for _, body := range []string{
 		event("evt-far-future-start", hrevents.TypeHired, map[string]any{"employee_id": "E-H2", "start_date": "9999-12-31"}),
 		event("evt-year-one-start", hrevents.TypeHired, map[string]any{"employee_id": "E-H3", "start_date": "0001-01-01"}),
-		event("evt-longest-names", hrevents.TypeHired, map[string]any{"employee_id": strings.Repeat("E", workflows.MaxEmployeeIDLen),
+		event("evt-longest-names", hrevents.TypeHired, map[string]any{"employee_id": strings.Repeat("E", lifecycle.MaxEmployeeIDLen),
 			"first_name": emoji, "last_name": emoji, "title": emoji, "department": emoji}),
 		event(strings.Repeat("é", 100), hrevents.TypeHired, map[string]any{"employee_id": "E-H4"}), // a 200-byte Unicode update id
 		event("evt-hire", hrevents.TypeHired, nil),

@@ -9,7 +9,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/atomicflow/atomicflow/hrevents"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 const hrSecret = "listen-test-secret-0123456789"
@@ -61,8 +61,8 @@ func TestListenHelpShowsHowToSign(t *testing.T) {
 }
 
 func TestStartedByListenRewritesTheStartersDetails(t *testing.T) {
-	on := onboardingStartOptions(workflows.OnboardingInput{EmployeeID: "E-1", StartDate: "2026-12-01"}, "q").StaticDetails
-	off := offboardingStartOptions(workflows.OffboardingInput{EmployeeID: "E-1", LastDay: "2026-12-18"}, "q").StaticDetails
+	on := onboardingStartOptions(lifecycle.OnboardingInput{EmployeeID: "E-1", StartDate: "2026-12-01"}, "q").StaticDetails
+	off := offboardingStartOptions(lifecycle.OffboardingInput{EmployeeID: "E-1", LastDay: "2026-12-18"}, "q").StaticDetails
 	for _, details := range []string{on, off} {
 		got := startedByListen(details)
 		assert.Contains(t, got, "**Started by:** `starter listen` (HR event)")
@@ -72,7 +72,7 @@ func TestStartedByListenRewritesTheStartersDetails(t *testing.T) {
 }
 
 func TestUpdateOutcomeTellsAStaleChangeFromARejection(t *testing.T) {
-	stale := temporal.NewApplicationError("HR decided a newer change at 2026-11-20T11:00:00Z: this one changes nothing", workflows.ErrStaleChange)
+	stale := temporal.NewApplicationError("HR decided a newer change at 2026-11-20T11:00:00Z: this one changes nothing", lifecycle.ErrStaleChange)
 	var staleErr *hrevents.StaleError
 	require.ErrorAs(t, updateOutcome("offboarding-E-1", stale), &staleErr)
 	assert.Equal(t, "HR decided a newer change at 2026-11-20T11:00:00Z: this one changes nothing", staleErr.Reason)

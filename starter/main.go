@@ -19,7 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/atomicflow/atomicflow/internal/version"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // Defaults of the starter's own settings.
@@ -56,7 +56,7 @@ func (a *app) env(name, def string) string {
 	return def
 }
 
-func (a *app) taskQueue() string { return a.env("ATOMICFLOW_TASK_QUEUE", workflows.DefaultTaskQueue) }
+func (a *app) taskQueue() string { return a.env("ATOMICFLOW_TASK_QUEUE", lifecycle.DefaultTaskQueue) }
 
 func (a *app) connect(ctx context.Context) (*connection, error) {
 	return a.dial(ctx, a.lookup, a.stderr)

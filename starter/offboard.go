@@ -7,7 +7,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,12 +15,12 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // offboardFlags are the offboard command's flags; most input fields bind directly.
 type offboardFlags struct {
-	in          workflows.OffboardingInput
+	in          lifecycle.OffboardingInput
 	assets      string // return, manager or user:<email>
 	graceDays   int
 	gracePeriod time.Duration
@@ -75,10 +74,10 @@ says so and exits 3 (check with starter status offboarding-<employee id>).`,
 	fl.StringVar(&f.in.Email, "email", "", "the leaver's work email address (required)")
 	fl.StringVar(&f.in.LastDay, "last-day", "", "last working day, YYYY-MM-DD (required unless --now; default with --now: today)")
 	fl.StringVar(&f.in.TimeZone, "timezone", "", "IANA time zone of the employee, e.g. America/Los_Angeles (default UTC)")
-	fl.StringVar(&f.in.EndOfDay, "end-of-day", "", "when the last day ends, HH:MM local time (default "+workflows.DefaultEndOfDay+")")
+	fl.StringVar(&f.in.EndOfDay, "end-of-day", "", "when the last day ends, HH:MM local time (default "+lifecycle.DefaultEndOfDay+")")
 	fl.StringVar(&f.assets, "assets", "", "what happens to the leaver's assets: return (to stock), manager, or user:<email> (default return)")
 	fl.BoolVar(&f.in.Immediate, "now", false, "offboard now instead of at the end of the last day")
-	fl.IntVar(&f.graceDays, "grace-days", workflows.DefaultGraceDays, "days the account is kept before deletion; 0 never deletes")
+	fl.IntVar(&f.graceDays, "grace-days", lifecycle.DefaultGraceDays, "days the account is kept before deletion; 0 never deletes")
 	fl.DurationVar(&f.gracePeriod, "grace-period", 0, "exact grace period such as 10m, overriding --grace-days (demos and tests)")
 	fl.Int64Var(&f.in.WorkspaceID, "workspace-id", 0, "Atomicwork workspace id (default: the worker's default workspace)")
 	fl.BoolVar(&f.wait, "wait", false, "wait until the offboarding finishes, grace period included, and print its result")
@@ -88,12 +87,12 @@ says so and exits 3 (check with starter status offboarding-<employee id>).`,
 	for _, name := range []string{"employee-id", "email"} {
 		_ = cmd.MarkFlagRequired(name) // cannot fail: the flags exist
 	}
-	cmd.AddCommand(newOffboardRescheduleCmd(a), newOffboardNowCmd(a), newOffboardCancelCmd(a), newOffboardRehireCmd(a))
+	cmd.AddCommand(newOffboardSubcommands(a)...)
 	return cmd
 }
 
 // input completes the bound flags into the workflow input; the caller validates it.
-func (f *offboardFlags) input(cmd *cobra.Command, now time.Time) (workflows.OffboardingInput, error) {
+func (f *offboardFlags) input(cmd *cobra.Command, now time.Time) (lifecycle.OffboardingInput, error) {
 	in := f.in
 	if in.LastDay == "" {
 		if !in.Immediate {
@@ -113,32 +112,32 @@ func (f *offboardFlags) input(cmd *cobra.Command, now time.Time) (workflows.Offb
 
 // parseAssets maps --assets to the input's disposition: user:<email> names the recipient.
 func parseAssets(v string) (disposition, to string) {
-	if rest, ok := strings.CutPrefix(v, workflows.AssetsUser+":"); ok {
-		return workflows.AssetsUser, rest
+	if rest, ok := strings.CutPrefix(v, lifecycle.AssetsUser+":"); ok {
+		return lifecycle.AssetsUser, rest
 	}
 	return v, ""
 }
 
 // check names every bad flag with the shared field rules, and refuses a past last day unless
 // --now or --allow-past says it is meant.
-func (f *offboardFlags) check(in workflows.OffboardingInput, now time.Time) error {
+func (f *offboardFlags) check(in lifecycle.OffboardingInput, now time.Time) error {
 	var p flagProblems
-	p.add("--employee-id", workflows.EmployeeIDProblem(in.EmployeeID))
+	p.add("--employee-id", lifecycle.EmployeeIDProblem(in.EmployeeID))
 	p.email("--email", in.Email, true)
-	zoneProblem := workflows.TimeZoneProblem(in.TimeZone)
+	zoneProblem := lifecycle.TimeZoneProblem(in.TimeZone)
 	p.add("--timezone", zoneProblem)
-	if _, err := workflows.EndOfWorkingDay(in.LastDay, "", ""); err != nil {
+	if _, err := lifecycle.EndOfWorkingDay(in.LastDay, "", ""); err != nil {
 		p.add("--last-day", err.Error())
 	} else if zoneProblem == "" && !in.Immediate && !f.allowPast {
 		p.add("--last-day", pastLastDayProblem(in.LastDay, in.TimeZone, now))
 	}
-	if _, err := workflows.EndOfWorkingDay(time.DateOnly, in.EndOfDay, ""); err != nil {
+	if _, err := lifecycle.EndOfWorkingDay(time.DateOnly, in.EndOfDay, ""); err != nil {
 		p.add("--end-of-day", err.Error())
 	}
 	switch in.Assets {
-	case "", workflows.AssetsReturn, workflows.AssetsManager:
-	case workflows.AssetsUser:
-		if !workflows.IsEmail(in.AssetsTo) {
+	case "", lifecycle.AssetsReturn, lifecycle.AssetsManager:
+	case lifecycle.AssetsUser:
+		if !lifecycle.IsEmail(in.AssetsTo) {
 			p.add("--assets", fmt.Sprintf("user:%s: the recipient's email is missing or not an email address: give user:<email>", in.AssetsTo))
 		}
 	default:
@@ -188,7 +187,7 @@ func (f *offboardFlags) run(cmd *cobra.Command, a *app) error {
 	timedOut := sctx.Err() != nil || waitEnded(err)
 	cancel()
 	if err != nil && timedOut {
-		id := workflows.OffboardingID(in.EmployeeID)
+		id := lifecycle.OffboardingID(in.EmployeeID)
 		return pendingError{fmt.Errorf("the offboarding %s (with %s) was sent, but no worker answered within %s: it applies when a worker gets to it; "+
 			"check with: starter status %s (is a worker polling task queue %s?)", id, upd.name, f.timeout, id, a.taskQueue())}
 	}
@@ -238,21 +237,21 @@ type offboardUpdate struct {
 	arg  any
 }
 
-func offboardingUpdate(in workflows.OffboardingInput, now time.Time) (upd offboardUpdate, note string) {
+func offboardingUpdate(in lifecycle.OffboardingInput, now time.Time) (upd offboardUpdate, note string) {
 	if in.Immediate {
-		return offboardUpdate{workflows.UpdateRevokeNow, workflows.RevokeNowRequest{Reason: "starter offboard --now"}}, ""
+		return offboardUpdate{lifecycle.UpdateRevokeNow, lifecycle.RevokeNowRequest{Reason: "starter offboard --now"}}, ""
 	}
-	at, _ := workflows.EndOfWorkingDay(in.LastDay, in.EndOfDay, in.TimeZone) // validated by the caller
+	at, _ := lifecycle.EndOfWorkingDay(in.LastDay, in.EndOfDay, in.TimeZone) // validated by the caller
 	if !at.After(now) {
 		reason := fmt.Sprintf("the last day %s ended at %s, before the command ran", in.LastDay, at.UTC().Format(time.RFC3339))
-		return offboardUpdate{workflows.UpdateRevokeNow, workflows.RevokeNowRequest{Reason: reason}}, reason + ": offboarding now."
+		return offboardUpdate{lifecycle.UpdateRevokeNow, lifecycle.RevokeNowRequest{Reason: reason}}, reason + ": offboarding now."
 	}
-	return offboardUpdate{workflows.UpdateReschedule, workflows.RescheduleRequest{LastDay: in.LastDay, EndOfDay: endOfDay(in.EndOfDay)}}, ""
+	return offboardUpdate{lifecycle.UpdateReschedule, lifecycle.RescheduleRequest{LastDay: in.LastDay, EndOfDay: endOfDay(in.EndOfDay)}}, ""
 }
 
 func endOfDay(v string) string {
 	if v == "" {
-		return workflows.DefaultEndOfDay
+		return lifecycle.DefaultEndOfDay
 	}
 	return v
 }
@@ -277,28 +276,28 @@ type offboardResult struct {
 	// Update is the update sent with the start (reschedule or revoke_now), State its answer;
 	// both are empty when the offboarding had already completed.
 	Update string                       `json:"update,omitempty"`
-	State  *workflows.OffboardingStatus `json:"state,omitempty"`
+	State  *lifecycle.OffboardingStatus `json:"state,omitempty"`
 	// Status is running, completed or failed; Result and Failure are set with --wait.
 	Status  string                       `json:"status"`
-	Result  *workflows.OffboardingResult `json:"result,omitempty"`
+	Result  *lifecycle.OffboardingResult `json:"result,omitempty"`
 	Failure string                       `json:"failure,omitempty"`
 }
 
 // offboardingStartOptions are the start options of an offboarding: a deterministic id, a repeat
 // reaching the running run, and no redo of a completed one (see startOffboarding for the exception).
-func offboardingStartOptions(in workflows.OffboardingInput, taskQueue string) client.StartWorkflowOptions {
+func offboardingStartOptions(in lifecycle.OffboardingInput, taskQueue string) client.StartWorkflowOptions {
 	summary := fmt.Sprintf("Offboarding %s · last day %s %s", in.EmployeeID, in.LastDay, zoneName(in.TimeZone))
 	if in.Immediate {
 		summary += " · immediate"
 	}
 	return client.StartWorkflowOptions{
-		ID:                       workflows.OffboardingID(in.EmployeeID),
+		ID:                       lifecycle.OffboardingID(in.EmployeeID),
 		TaskQueue:                taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.EmployeeIDKey.ValueSet(in.EmployeeID),
-			workflows.LifecycleStageKey.ValueSet(workflows.StageOffPlanning),
+			lifecycle.EmployeeIDKey.ValueSet(in.EmployeeID),
+			lifecycle.LifecycleStageKey.ValueSet(lifecycle.StageOffPlanning),
 		),
 		// The UI shows these unencrypted by default: ids, dates and settings only, never names or emails.
 		StaticSummary: summary,
@@ -306,7 +305,7 @@ func offboardingStartOptions(in workflows.OffboardingInput, taskQueue string) cl
 	}
 }
 
-func offboardingDetails(in workflows.OffboardingInput) string {
+func offboardingDetails(in lifecycle.OffboardingInput) string {
 	ws := "the worker's default"
 	if in.WorkspaceID != 0 {
 		ws = strconv.FormatInt(in.WorkspaceID, 10)
@@ -314,8 +313,8 @@ func offboardingDetails(in workflows.OffboardingInput) string {
 	assets := in.Assets
 	switch assets {
 	case "":
-		assets = workflows.AssetsReturn
-	case workflows.AssetsUser:
+		assets = lifecycle.AssetsReturn
+	case lifecycle.AssetsUser:
 		assets = "to a named user" // the recipient's email stays in the (encrypted) input
 	}
 	grace := "never deleted"
@@ -351,7 +350,7 @@ func formatGrace(d time.Duration) string {
 // keeps it across its own retries of the call; a repeated command sends a new update, which the
 // workflow answers as a no-op when it changes nothing. (An id derived from the date would answer a
 // move back to an earlier date, A → B → A, with the stale result of the first A.)
-func startOffboarding(ctx context.Context, c client.Client, taskQueue string, in workflows.OffboardingInput, upd offboardUpdate) (offboardResult, error) {
+func startOffboarding(ctx context.Context, c client.Client, taskQueue string, in lifecycle.OffboardingInput, upd offboardUpdate) (offboardResult, error) {
 	opts := offboardingStartOptions(in, taskQueue)
 	res, err := updateWithStart(ctx, c, opts, in, upd)
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
@@ -360,20 +359,20 @@ func startOffboarding(ctx context.Context, c client.Client, taskQueue string, in
 	}
 	// The last run completed. A cancelled termination or a rehire left the employee active, so this
 	// is a new departure; any other completed offboarding is not run again.
-	var prev workflows.OffboardingResult
+	var prev lifecycle.OffboardingResult
 	if err := c.GetWorkflow(ctx, opts.ID, already.RunId).Get(ctx, &prev); err != nil {
 		return offboardResult{}, fmt.Errorf("%s ran before (run %s) and its result cannot be read: %w", opts.ID, already.RunId, err)
 	}
-	if prev.Outcome == workflows.OutcomeCancelled || prev.Outcome == workflows.OutcomeRehired {
+	if prev.Outcome == lifecycle.OutcomeCancelled || prev.Outcome == lifecycle.OutcomeRehired {
 		opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
 		return updateWithStart(ctx, c, opts, in, upd)
 	}
 	return offboardResult{WorkflowID: opts.ID, RunID: already.RunId, AlreadyCompleted: true, Status: statusCompleted, Result: &prev}, nil
 }
 
-func updateWithStart(ctx context.Context, c client.Client, opts client.StartWorkflowOptions, in workflows.OffboardingInput, upd offboardUpdate) (offboardResult, error) {
+func updateWithStart(ctx context.Context, c client.Client, opts client.StartWorkflowOptions, in lifecycle.OffboardingInput, upd offboardUpdate) (offboardResult, error) {
 	ctx, report := withStartReport(ctx)
-	op := c.NewWithStartWorkflowOperation(opts, workflows.OffboardingWorkflowName, in)
+	op := c.NewWithStartWorkflowOperation(opts, lifecycle.OffboardingWorkflowName, in)
 	h, err := c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
 		UpdateOptions: client.UpdateWorkflowOptions{
@@ -400,7 +399,7 @@ func updateWithStart(ctx context.Context, c client.Client, opts client.StartWork
 		Update:         upd.name,
 		Status:         statusRunning,
 	}
-	var st workflows.OffboardingStatus
+	var st lifecycle.OffboardingStatus
 	if err := h.Get(ctx, &st); err != nil {
 		if res.AlreadyRunning {
 			return res, updateFailure(opts.ID, upd.name, err, "the offboarding goes on unchanged")
@@ -429,171 +428,6 @@ func updateFailure(workflowID, update string, err error, after string) error {
 	return fmt.Errorf("%s: %s failed: %w", workflowID, update, err)
 }
 
-// Subcommands: reschedule, now, cancel, rehire.
-
-// offboardUpdateFlags are the flags every subcommand shares.
-type offboardUpdateFlags struct{ employeeSteerFlags }
-
-func (u *offboardUpdateFlags) bind(cmd *cobra.Command) { u.employeeSteerFlags.bind(cmd, "leaver") }
-
-// offboardUpdateResult is what a subcommand prints (its JSON is the --json output).
-type offboardUpdateResult = steerResult[workflows.OffboardingStatus]
-
-// send checks the flags (check adds the subcommand's own), then sends one update to the running
-// offboarding under the steering rules and prints its new state.
-func (u *offboardUpdateFlags) send(ctx context.Context, a *app, name string, arg any, check func(*flagProblems)) error {
-	var p flagProblems
-	if check != nil {
-		check(&p)
-	}
-	return checkAndSteer(ctx, a, &u.employeeSteerFlags, p, u.request(name, arg), printOffboardingState)
-}
-
-// request is the update name with arg to the leaver's offboarding.
-func (u *offboardUpdateFlags) request(name string, arg any) steerRequest {
-	return steerRequest{"offboarding", workflows.OffboardingID(u.employeeID), name, arg}
-}
-
-// sendOn is send on an open connection.
-func (u *offboardUpdateFlags) sendOn(ctx context.Context, a *app, conn *connection, name string, arg any) error {
-	return steerAndPrint(ctx, a, conn, u.steer, u.json, u.request(name, arg), printOffboardingState)
-}
-
-func newOffboardRescheduleCmd(a *app) *cobra.Command {
-	u := &offboardUpdateFlags{}
-	var req workflows.RescheduleRequest
-	var allowPast bool
-	cmd := &cobra.Command{
-		Use:   "reschedule --employee-id ID --last-day YYYY-MM-DD",
-		Short: "Move a running offboarding to another last working day (earlier or later)",
-		Long: `reschedule moves the termination of a running offboarding: access ends at the end of the new
-last day, in the employee's time zone as the offboarding was started. A new end that has already
-passed (a day before today, or today after its end of day) is refused unless --allow-past: then
-the leaver is offboarded at once. The workflow rejects a reschedule after the revocation has begun.
-
-It waits at most --timeout for the workflow to accept. With no worker polling its task queue it
-sends nothing (unless --send-without-worker); a request sent but not accepted in time may still
-apply, and the command says so and exits 3.`,
-		Example: `  starter offboard reschedule --employee-id E-1004 --last-day 2026-12-23
-  starter offboard reschedule --employee-id E-1004 --last-day 2026-12-23 --end-of-day 12:00 --json`,
-		Args: cobra.NoArgs,
-		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			return u.reschedule(cmd.Context(), a, req, allowPast)
-		}),
-	}
-	u.bind(cmd)
-	cmd.Flags().StringVar(&req.LastDay, "last-day", "", "new last working day, YYYY-MM-DD (required)")
-	cmd.Flags().StringVar(&req.EndOfDay, "end-of-day", "", "when that day ends, HH:MM local time (default: as the offboarding was started)")
-	cmd.Flags().BoolVar(&allowPast, "allow-past", false, "accept a new end that has already passed: the leaver is offboarded at once")
-	_ = cmd.MarkFlagRequired("last-day") // cannot fail: the flag exists
-	return cmd
-}
-
-// reschedule checks the date in the running offboarding's own zone (read from its input, so no
-// worker is needed) and refuses one already past unless allowPast, which offboards at once.
-func (u *offboardUpdateFlags) reschedule(ctx context.Context, a *app, req workflows.RescheduleRequest, allowPast bool) error {
-	var p flagProblems
-	u.check(&p)
-	if _, err := workflows.EndOfWorkingDay(req.LastDay, "", ""); err != nil {
-		p.add("--last-day", err.Error())
-	}
-	if _, err := workflows.EndOfWorkingDay(time.DateOnly, req.EndOfDay, ""); err != nil {
-		p.add("--end-of-day", err.Error())
-	}
-	if err := p.err(); err != nil {
-		return err
-	}
-	conn, err := a.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	var in workflows.OffboardingInput
-	rctx, cancel := context.WithTimeout(ctx, u.steer.timeout)
-	defer cancel()
-	if err := runInput(rctx, conn, workflows.OffboardingID(u.employeeID), &in); err != nil {
-		var notFound *serviceerror.NotFound
-		if errors.As(err, &notFound) {
-			return u.sendOn(ctx, a, conn, workflows.UpdateReschedule, req) // which says it does not exist
-		}
-		return fmt.Errorf("cannot read the time zone of %s: %w; nothing was sent", workflows.OffboardingID(u.employeeID), err)
-	}
-	problem := pastRescheduleProblem(req, in.EndOfDay, in.TimeZone, a.clock())
-	switch {
-	case problem == "":
-		return u.sendOn(ctx, a, conn, workflows.UpdateReschedule, req)
-	case !allowPast:
-		return usageError{fmt.Errorf("--last-day: %s", problem)}
-	}
-	reason := fmt.Sprintf("rescheduled to last day %s, which has already ended", req.LastDay)
-	fmt.Fprintf(a.stderr, "Note: %s: offboarding now (--allow-past).\n", reason)
-	return u.sendOn(ctx, a, conn, workflows.UpdateRevokeNow, workflows.RevokeNowRequest{Reason: reason})
-}
-
-func newOffboardNowCmd(a *app) *cobra.Command {
-	u := &offboardUpdateFlags{}
-	var req workflows.RevokeNowRequest
-	cmd := &cobra.Command{
-		Use:   "now --employee-id ID",
-		Short: "Offboard a running offboarding at once instead of at the end of the last day",
-		Long: `now revokes access and reclaims assets of a scheduled offboarding immediately, without waiting for
-the end of the last working day.`,
-		Example: `  starter offboard now --employee-id E-1004
-  starter offboard now --employee-id E-1004 --reason "left early" --json`,
-		Args: cobra.NoArgs,
-		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			return u.send(cmd.Context(), a, workflows.UpdateRevokeNow, req, reasonCheck(req.Reason))
-		}),
-	}
-	u.bind(cmd)
-	cmd.Flags().StringVar(&req.Reason, "reason", "", "why, recorded on the offboarding request")
-	return cmd
-}
-
-func newOffboardCancelCmd(a *app) *cobra.Command {
-	u := &offboardUpdateFlags{}
-	var req workflows.CancelRequest
-	cmd := &cobra.Command{
-		Use:   "cancel --employee-id ID",
-		Short: "Cancel a scheduled offboarding: the termination was withdrawn",
-		Long: `cancel ends a scheduled offboarding without revoking anything: the termination was withdrawn.
-The offboarding request is resolved with a note. The workflow rejects a cancel once revocation has
-begun (use rehire during the grace period instead).`,
-		Example: `  starter offboard cancel --employee-id E-1004 --reason "resignation withdrawn"`,
-		Args:    cobra.NoArgs,
-		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			return u.send(cmd.Context(), a, workflows.UpdateCancel, req, reasonCheck(req.Reason))
-		}),
-	}
-	u.bind(cmd)
-	cmd.Flags().StringVar(&req.Reason, "reason", "", "why, recorded on the offboarding request")
-	return cmd
-}
-
-func newOffboardRehireCmd(a *app) *cobra.Command {
-	u := &offboardUpdateFlags{}
-	var req workflows.RehireRequest
-	cmd := &cobra.Command{
-		Use:   "rehire --employee-id ID",
-		Short: "Rehire a leaver during the grace period: cancel the deletion and restore the account",
-		Long: `rehire, during the grace period after an offboarding, cancels the deletion of the account and
-restores it. Access and assets are not given back: onboard the employee again for those.`,
-		Example: `  starter offboard rehire --employee-id E-1004 --reason "returning contractor"`,
-		Args:    cobra.NoArgs,
-		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			return u.send(cmd.Context(), a, workflows.UpdateRehire, req, reasonCheck(req.Reason))
-		}),
-	}
-	u.bind(cmd)
-	cmd.Flags().StringVar(&req.Reason, "reason", "", "why, recorded on the offboarding request")
-	return cmd
-}
-
-// reasonCheck applies the text rule to a --reason: it becomes a note on the request.
-func reasonCheck(reason string) func(*flagProblems) {
-	return func(p *flagProblems) { p.text("--reason", "reason", reason) }
-}
-
 // Printing.
 
 // printOffboardStarted says what the command did, the resulting schedule and where to watch it.
@@ -617,75 +451,9 @@ func printOffboardStarted(w io.Writer, res offboardResult) {
 	fmt.Fprintf(w, "Temporal UI: %s\n", res.UIURL)
 }
 
-// printOffboardingState prints the status an update or the status query returns.
-func printOffboardingState(w io.Writer, st workflows.OffboardingStatus) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "Stage:\t%s\n", st.Stage)
-	if !st.ScheduledAt.IsZero() {
-		local := st.ScheduledLocal
-		if local == "" {
-			local = "?"
-		}
-		fmt.Fprintf(tw, "Access ends:\t%s (%s) = %s\n", local, zoneName(st.TimeZone), st.ScheduledAt.UTC().Format(time.RFC3339))
-	}
-	if st.UserID != 0 {
-		fmt.Fprintf(tw, "Atomicwork user:\t%d\n", st.UserID)
-	}
-	fmt.Fprintf(tw, "Request:\t%s\n", orPlanning(st.Stage, st.RequestID))
-	grants := make([]string, 0, len(st.Grants))
-	for _, g := range st.Grants {
-		grants = append(grants, fmt.Sprintf("%s (grant %d, %s)", g.Entitlement, g.GrantID, g.State))
-	}
-	fmt.Fprintf(tw, "Access:\t%s\n", orPlanning(st.Stage, strings.Join(grants, ", ")))
-	assets := make([]string, 0, len(st.Assets))
-	for _, as := range st.Assets {
-		s := fmt.Sprintf("%s (asset %d, %s", as.Label, as.AssetID, as.State)
-		if as.ToUserID != 0 {
-			s += fmt.Sprintf(" to user %d", as.ToUserID)
-		}
-		assets = append(assets, s+")")
-	}
-	fmt.Fprintf(tw, "Assets:\t%s\n", orPlanning(st.Stage, strings.Join(assets, ", ")))
-	if len(st.Escalations) > 0 {
-		fmt.Fprintf(tw, "Escalations:\t%s\n", strings.Join(st.Escalations, ", "))
-	}
-	if !st.DeleteAt.IsZero() {
-		fmt.Fprintf(tw, "Account deletion:\t%s\n", st.DeleteAt.UTC().Format(time.RFC3339))
-	}
-	if st.Hold != "" {
-		fmt.Fprintf(tw, "Held:\t%s (nothing is revoked until starter offboard now, or cancel)\n", st.Hold)
-	}
-	if st.Blocked != "" {
-		fmt.Fprintf(tw, "Blocked:\t%s\n", st.Blocked)
-	}
-	if st.Note != "" {
-		fmt.Fprintf(tw, "Note:\t%s\n", st.Note)
-	}
-	_ = tw.Flush() // the writer is the terminal; nothing to do if it fails
-}
-
 // printOffboardResult prints a finished offboarding; a failure is reported by the exit path instead.
-func printOffboardResult(w io.Writer, r *workflows.OffboardingResult) {
-	if r == nil {
-		return
+func printOffboardResult(w io.Writer, r *lifecycle.OffboardingResult) {
+	if r != nil {
+		writeLines(w, offboardingResultLines(*r))
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "Outcome:\t%s\n", r.Outcome)
-	if r.Reason != "" {
-		fmt.Fprintf(tw, "Reason:\t%s\n", r.Reason)
-	}
-	fmt.Fprintf(tw, "Atomicwork user:\t%d\n", r.UserID)
-	fmt.Fprintf(tw, "Request:\t%s\n", orNone(r.RequestID))
-	grants := make([]string, 0, len(r.Grants))
-	for _, g := range r.Grants {
-		grants = append(grants, fmt.Sprintf("%s (grant %d, %s)", g.Entitlement, g.GrantID, g.State))
-	}
-	fmt.Fprintf(tw, "Access:\t%s\n", orNone(strings.Join(grants, ", ")))
-	assets := make([]string, 0, len(r.Assets))
-	for _, as := range r.Assets {
-		assets = append(assets, fmt.Sprintf("%s (asset %d, %s)", as.Label, as.AssetID, as.State))
-	}
-	fmt.Fprintf(tw, "Assets:\t%s\n", orNone(strings.Join(assets, ", ")))
-	fmt.Fprintf(tw, "Account deleted:\t%t\n", r.Deleted)
-	_ = tw.Flush()
 }

@@ -14,19 +14,19 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/atomicflow/atomicflow/internal/devserver"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // stubOffboarding stands in for the real workflow under its registered name: the starter only
 // needs the updates, their validators and the status query. It waits for the last day's end only
 // in its status; revoke_now moves it to the grace period (or completes it when the grace is 0),
 // cancel and rehire complete it.
-func stubOffboarding(ctx workflow.Context, in workflows.OffboardingInput) (workflows.OffboardingResult, error) {
-	at, err := workflows.EndOfWorkingDay(in.LastDay, in.EndOfDay, in.TimeZone)
+func stubOffboarding(ctx workflow.Context, in lifecycle.OffboardingInput) (lifecycle.OffboardingResult, error) {
+	at, err := lifecycle.EndOfWorkingDay(in.LastDay, in.EndOfDay, in.TimeZone)
 	if err != nil {
-		return workflows.OffboardingResult{}, err
+		return lifecycle.OffboardingResult{}, err
 	}
-	st := workflows.OffboardingStatus{Stage: workflows.StageOffScheduled, TimeZone: in.TimeZone}
+	st := lifecycle.OffboardingStatus{Stage: lifecycle.StageOffScheduled, TimeZone: in.TimeZone}
 	schedule := func(t time.Time) {
 		st.ScheduledAt, st.ScheduledLocal = t.UTC(), t.Format("2006-01-02 15:04")
 	}
@@ -35,11 +35,11 @@ func stubOffboarding(ctx workflow.Context, in workflows.OffboardingInput) (workf
 	finish := func(stage, o, note string) {
 		st.Stage, st.Note, outcome = stage, note, o
 	}
-	if err := workflow.SetQueryHandler(ctx, workflows.QueryStatus, func() (workflows.OffboardingStatus, error) { return st, nil }); err != nil {
-		return workflows.OffboardingResult{}, err
+	if err := workflow.SetQueryHandler(ctx, lifecycle.QueryStatus, func() (lifecycle.OffboardingStatus, error) { return st, nil }); err != nil {
+		return lifecycle.OffboardingResult{}, err
 	}
 	scheduled := func() error {
-		if st.Stage != workflows.StageOffScheduled {
+		if st.Stage != lifecycle.StageOffScheduled {
 			return fmt.Errorf("the offboarding is %s: too late", st.Stage)
 		}
 		return nil
@@ -49,14 +49,14 @@ func stubOffboarding(ctx workflow.Context, in workflows.OffboardingInput) (workf
 		handler   any
 		validator any
 	}{
-		{workflows.UpdateReschedule,
-			func(_ workflow.Context, r workflows.RescheduleRequest) (workflows.OffboardingStatus, error) {
-				t, _ := workflows.EndOfWorkingDay(r.LastDay, r.EndOfDay, in.TimeZone)
+		{lifecycle.UpdateReschedule,
+			func(_ workflow.Context, r lifecycle.RescheduleRequest) (lifecycle.OffboardingStatus, error) {
+				t, _ := lifecycle.EndOfWorkingDay(r.LastDay, r.EndOfDay, in.TimeZone)
 				schedule(t)
 				return st, nil
 			},
-			func(ctx workflow.Context, r workflows.RescheduleRequest) error {
-				t, err := workflows.EndOfWorkingDay(r.LastDay, r.EndOfDay, in.TimeZone)
+			func(ctx workflow.Context, r lifecycle.RescheduleRequest) error {
+				t, err := lifecycle.EndOfWorkingDay(r.LastDay, r.EndOfDay, in.TimeZone)
 				switch {
 				case err != nil:
 					return err
@@ -65,29 +65,29 @@ func stubOffboarding(ctx workflow.Context, in workflows.OffboardingInput) (workf
 				}
 				return scheduled()
 			}},
-		{workflows.UpdateRevokeNow,
-			func(_ workflow.Context, r workflows.RevokeNowRequest) (workflows.OffboardingStatus, error) {
+		{lifecycle.UpdateRevokeNow,
+			func(_ workflow.Context, r lifecycle.RevokeNowRequest) (lifecycle.OffboardingStatus, error) {
 				if in.Grace() == 0 {
-					finish(workflows.StageOffCompleted, workflows.OutcomeCompleted, r.Reason)
+					finish(lifecycle.StageOffCompleted, lifecycle.OutcomeCompleted, r.Reason)
 				} else {
-					finish(workflows.StageOffGracePeriod, "", r.Reason)
+					finish(lifecycle.StageOffGracePeriod, "", r.Reason)
 				}
 				return st, nil
 			},
-			func(workflows.RevokeNowRequest) error { return scheduled() }},
-		{workflows.UpdateCancel,
-			func(_ workflow.Context, r workflows.CancelRequest) (workflows.OffboardingStatus, error) {
-				finish(workflows.StageOffCancelled, workflows.OutcomeCancelled, r.Reason)
+			func(lifecycle.RevokeNowRequest) error { return scheduled() }},
+		{lifecycle.UpdateCancel,
+			func(_ workflow.Context, r lifecycle.CancelRequest) (lifecycle.OffboardingStatus, error) {
+				finish(lifecycle.StageOffCancelled, lifecycle.OutcomeCancelled, r.Reason)
 				return st, nil
 			},
-			func(workflows.CancelRequest) error { return scheduled() }},
-		{workflows.UpdateRehire,
-			func(_ workflow.Context, r workflows.RehireRequest) (workflows.OffboardingStatus, error) {
-				finish(workflows.StageOffRehired, workflows.OutcomeRehired, r.Reason)
+			func(lifecycle.CancelRequest) error { return scheduled() }},
+		{lifecycle.UpdateRehire,
+			func(_ workflow.Context, r lifecycle.RehireRequest) (lifecycle.OffboardingStatus, error) {
+				finish(lifecycle.StageOffRehired, lifecycle.OutcomeRehired, r.Reason)
 				return st, nil
 			},
-			func(workflows.RehireRequest) error {
-				if st.Stage != workflows.StageOffGracePeriod {
+			func(lifecycle.RehireRequest) error {
+				if st.Stage != lifecycle.StageOffGracePeriod {
 					return errors.New("nothing to rehire: access was never revoked (cancel the offboarding instead)")
 				}
 				return nil
@@ -95,13 +95,13 @@ func stubOffboarding(ctx workflow.Context, in workflows.OffboardingInput) (workf
 	}
 	for _, h := range handlers {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
-			return workflows.OffboardingResult{}, err
+			return lifecycle.OffboardingResult{}, err
 		}
 	}
 	if err := workflow.Await(ctx, func() bool { return outcome != "" && workflow.AllHandlersFinished(ctx) }); err != nil {
-		return workflows.OffboardingResult{}, err
+		return lifecycle.OffboardingResult{}, err
 	}
-	return workflows.OffboardingResult{Outcome: outcome, UserID: 42, Reason: st.Note}, nil
+	return lifecycle.OffboardingResult{Outcome: outcome, UserID: 42, Reason: st.Note}, nil
 }
 
 func decodeOffboard(t *testing.T, r result) offboardResult {
@@ -122,7 +122,7 @@ func TestOffboardOnTheDevServer(t *testing.T) {
 	srv := devserver.ForTest(t)
 	queue := "starter-offboard"
 	w := worker.New(srv.Client(), queue, worker.Options{})
-	w.RegisterWorkflowWithOptions(stubOffboarding, workflow.RegisterOptions{Name: workflows.OffboardingWorkflowName})
+	w.RegisterWorkflowWithOptions(stubOffboarding, workflow.RegisterOptions{Name: lifecycle.OffboardingWorkflowName})
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 	env := devEnv(srv, queue)
@@ -132,18 +132,18 @@ func TestOffboardOnTheDevServer(t *testing.T) {
 	paris := mustZone(t, "Europe/Paris")
 	day := func(d int) string { return time.Now().In(paris).AddDate(0, 0, d).Format(time.DateOnly) }
 	endOf := func(date, hm string) time.Time {
-		at, err := workflows.EndOfWorkingDay(date, hm, "Europe/Paris")
+		at, err := lifecycle.EndOfWorkingDay(date, hm, "Europe/Paris")
 		require.NoError(t, err)
 		return at.UTC()
 	}
 	offboard := func(extra ...string) []string {
 		return append([]string{"offboard", "--employee-id", "E-01", "--email", "employee01@example.com", "--timezone", "Europe/Paris"}, extra...)
 	}
-	status := func(runID string) workflows.OffboardingStatus {
+	status := func(runID string) lifecycle.OffboardingStatus {
 		t.Helper()
-		v, err := srv.Client().QueryWorkflow(ctx, workflows.OffboardingID("E-01"), runID, workflows.QueryStatus)
+		v, err := srv.Client().QueryWorkflow(ctx, lifecycle.OffboardingID("E-01"), runID, lifecycle.QueryStatus)
 		require.NoError(t, err)
-		var st workflows.OffboardingStatus
+		var st lifecycle.OffboardingStatus
 		require.NoError(t, v.Get(&st))
 		return st
 	}
@@ -152,7 +152,7 @@ func TestOffboardOnTheDevServer(t *testing.T) {
 	first := decodeOffboard(t, runStarter(t, env, dialTemporal, offboard("--last-day", day(10), "--json")...))
 	assert.Equal(t, "offboarding-E-01", first.WorkflowID)
 	assert.False(t, first.AlreadyRunning)
-	assert.Equal(t, workflows.UpdateReschedule, first.Update)
+	assert.Equal(t, lifecycle.UpdateReschedule, first.Update)
 	require.NotNil(t, first.State)
 	assert.True(t, endOf(day(10), "18:00").Equal(first.State.ScheduledAt), "%s", first.State.ScheduledAt)
 	desc, err := srv.Client().DescribeWorkflow(ctx, first.WorkflowID, "")
@@ -161,7 +161,7 @@ func TestOffboardOnTheDevServer(t *testing.T) {
 	summary, err := desc.GetStaticSummary()
 	require.NoError(t, err)
 	assert.Equal(t, "Offboarding E-01 · last day "+day(10)+" Europe/Paris", summary)
-	employee, _ := desc.TypedSearchAttributes.GetKeyword(workflows.EmployeeIDKey)
+	employee, _ := desc.TypedSearchAttributes.GetKeyword(lifecycle.EmployeeIDKey)
 	assert.Equal(t, "E-01", employee)
 
 	// A second offboard with a new date reaches the same run as a reschedule.
@@ -202,19 +202,19 @@ func TestOffboardOnTheDevServer(t *testing.T) {
 	now := runStarter(t, env, dialTemporal, "offboard", "now", "--employee-id", "E-01", "--reason", "left early")
 	require.Equal(t, 0, now.code, now.stderr)
 	assert.Contains(t, now.stdout, "offboarding-E-01 (run "+first.RunID+") accepted revoke_now.")
-	assert.Contains(t, now.stdout, workflows.StageOffGracePeriod)
+	assert.Contains(t, now.stdout, lifecycle.StageOffGracePeriod)
 	assert.Contains(t, now.stdout, "left early")
-	assert.Equal(t, workflows.StageOffGracePeriod, status(first.RunID).Stage)
+	assert.Equal(t, lifecycle.StageOffGracePeriod, status(first.RunID).Stage)
 
 	late := runStarter(t, env, dialTemporal, offboard("--last-day", day(30))...)
 	assert.Equal(t, 1, late.code)
 	assert.Contains(t, late.stderr, "offboarding-E-01 rejected reschedule: the offboarding is offboarding.grace-period: too late (the offboarding goes on unchanged)")
 
 	rehired := decodeOffboardUpdate(t, runStarter(t, env, dialTemporal, "offboard", "rehire", "--employee-id", "E-01", "--json"))
-	assert.Equal(t, workflows.StageOffRehired, rehired.State.Stage)
-	var out workflows.OffboardingResult
+	assert.Equal(t, lifecycle.StageOffRehired, rehired.State.Stage)
+	var out lifecycle.OffboardingResult
 	require.NoError(t, srv.Client().GetWorkflow(ctx, first.WorkflowID, first.RunID).Get(ctx, &out))
-	assert.Equal(t, workflows.OutcomeRehired, out.Outcome)
+	assert.Equal(t, lifecycle.OutcomeRehired, out.Outcome)
 
 	gone := runStarter(t, env, dialTemporal, "offboard", "cancel", "--employee-id", "E-01")
 	assert.Equal(t, 1, gone.code)
@@ -226,10 +226,10 @@ func TestOffboardOnTheDevServer(t *testing.T) {
 	secondRes := decodeOffboard(t, second)
 	assert.NotEqual(t, first.RunID, secondRes.RunID)
 	assert.False(t, secondRes.AlreadyRunning)
-	assert.Equal(t, workflows.UpdateRevokeNow, secondRes.Update)
+	assert.Equal(t, lifecycle.UpdateRevokeNow, secondRes.Update)
 	assert.Equal(t, statusCompleted, secondRes.Status)
 	require.NotNil(t, secondRes.Result)
-	assert.Equal(t, workflows.OutcomeCompleted, secondRes.Result.Outcome)
+	assert.Equal(t, lifecycle.OutcomeCompleted, secondRes.Result.Outcome)
 
 	// A completed offboarding is not run again.
 	done := runStarter(t, env, dialTemporal, offboard("--last-day", day(5), "--wait")...)
@@ -247,7 +247,7 @@ func TestOffboardCancelledThenScheduledAgain(t *testing.T) {
 	srv := devserver.ForTest(t)
 	queue := "starter-offboard-cancel"
 	w := worker.New(srv.Client(), queue, worker.Options{})
-	w.RegisterWorkflowWithOptions(stubOffboarding, workflow.RegisterOptions{Name: workflows.OffboardingWorkflowName})
+	w.RegisterWorkflowWithOptions(stubOffboarding, workflow.RegisterOptions{Name: lifecycle.OffboardingWorkflowName})
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 	env := devEnv(srv, queue)
@@ -255,18 +255,18 @@ func TestOffboardCancelledThenScheduledAgain(t *testing.T) {
 
 	first := decodeOffboard(t, runStarter(t, env, dialTemporal, args...))
 	cancelled := decodeOffboardUpdate(t, runStarter(t, env, dialTemporal, "offboard", "cancel", "--employee-id", "E-02", "--reason", "withdrawn", "--json"))
-	assert.Equal(t, workflows.StageOffCancelled, cancelled.State.Stage)
+	assert.Equal(t, lifecycle.StageOffCancelled, cancelled.State.Stage)
 	assert.Equal(t, "withdrawn", cancelled.State.Note)
 
 	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
-	var out workflows.OffboardingResult
+	var out lifecycle.OffboardingResult
 	require.NoError(t, srv.Client().GetWorkflow(ctx, first.WorkflowID, first.RunID).Get(ctx, &out))
-	assert.Equal(t, workflows.OutcomeCancelled, out.Outcome)
+	assert.Equal(t, lifecycle.OutcomeCancelled, out.Outcome)
 
 	again := decodeOffboard(t, runStarter(t, env, dialTemporal, args...))
 	assert.NotEqual(t, first.RunID, again.RunID)
 	assert.False(t, again.AlreadyRunning)
 	assert.False(t, again.AlreadyCompleted)
-	assert.Equal(t, workflows.StageOffScheduled, again.State.Stage)
+	assert.Equal(t, lifecycle.StageOffScheduled, again.State.Stage)
 }

@@ -19,7 +19,7 @@ import (
 	"go.temporal.io/sdk/mocks"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // A last day far in the future, so the command sends a reschedule rather than revoke_now.
@@ -105,11 +105,11 @@ func (o withStartOp) Get(context.Context) (client.WorkflowRun, error) { return o
 // start options, the input and the update options.
 type offboardCall struct {
 	opts client.StartWorkflowOptions
-	in   workflows.OffboardingInput
+	in   lifecycle.OffboardingInput
 	upd  client.UpdateWorkflowOptions
 }
 
-func mockOffboard(t *testing.T, st workflows.OffboardingStatus, updateErr error) (*mocks.Client, *offboardCall) {
+func mockOffboard(t *testing.T, st lifecycle.OffboardingStatus, updateErr error) (*mocks.Client, *offboardCall) {
 	c := mocks.NewClient(t)
 	run := mocks.NewWorkflowRun(t)
 	run.On("GetID").Return("offboarding-E-01")
@@ -117,14 +117,14 @@ func mockOffboard(t *testing.T, st workflows.OffboardingStatus, updateErr error)
 	h := mocks.NewWorkflowUpdateHandle(t)
 	h.On("Get", mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
 		if updateErr == nil {
-			*args.Get(1).(*workflows.OffboardingStatus) = st
+			*args.Get(1).(*lifecycle.OffboardingStatus) = st
 		}
 	}).Return(updateErr)
 	call := &offboardCall{}
-	c.On("NewWithStartWorkflowOperation", mock.Anything, workflows.OffboardingWorkflowName, mock.Anything).
+	c.On("NewWithStartWorkflowOperation", mock.Anything, lifecycle.OffboardingWorkflowName, mock.Anything).
 		Run(func(args mock.Arguments) {
 			call.opts = args.Get(0).(client.StartWorkflowOptions)
-			call.in = args.Get(2).(workflows.OffboardingInput)
+			call.in = args.Get(2).(lifecycle.OffboardingInput)
 		}).Return(withStartOp{run})
 	c.On("UpdateWithStartWorkflow", mock.Anything, mock.Anything).
 		Run(func(args mock.Arguments) {
@@ -135,13 +135,13 @@ func mockOffboard(t *testing.T, st workflows.OffboardingStatus, updateErr error)
 	return c, call
 }
 
-var scheduledState = workflows.OffboardingStatus{
-	Stage:          workflows.StageOffScheduled,
+var scheduledState = lifecycle.OffboardingStatus{
+	Stage:          lifecycle.StageOffScheduled,
 	ScheduledAt:    time.Date(2099, 12, 19, 2, 0, 0, 0, time.UTC),
 	ScheduledLocal: "2099-12-18 18:00",
 	TimeZone:       "America/Los_Angeles",
-	Grants:         []workflows.GrantState{{GrantID: 3001, Entitlement: "okta-base", State: "active"}},
-	Assets:         []workflows.AssetState{{AssetID: 8001, Label: "MBP-0001", State: "assigned"}},
+	Grants:         []lifecycle.GrantState{{GrantID: 3001, Entitlement: "okta-base", State: "active"}},
+	Assets:         []lifecycle.AssetState{{AssetID: 8001, Label: "MBP-0001", State: "assigned"}},
 }
 
 func TestOffboardBuildsTheInputStartOptionsAndReschedule(t *testing.T) {
@@ -152,9 +152,9 @@ func TestOffboardBuildsTheInputStartOptionsAndReschedule(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 
 	seven := 7
-	assert.Equal(t, workflows.OffboardingInput{
+	assert.Equal(t, lifecycle.OffboardingInput{
 		WorkspaceID: 3, EmployeeID: "E-01", Email: "employee01@example.com", LastDay: "2099-12-18",
-		TimeZone: "America/Los_Angeles", EndOfDay: "17:30", Assets: workflows.AssetsUser, AssetsTo: "dee@example.com",
+		TimeZone: "America/Los_Angeles", EndOfDay: "17:30", Assets: lifecycle.AssetsUser, AssetsTo: "dee@example.com",
 		GraceDays: &seven,
 	}, call.in)
 	o := call.opts
@@ -162,10 +162,10 @@ func TestOffboardBuildsTheInputStartOptionsAndReschedule(t *testing.T) {
 	assert.Equal(t, "hr-queue", o.TaskQueue)
 	assert.Equal(t, enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, o.WorkflowIDConflictPolicy)
 	assert.Equal(t, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY, o.WorkflowIDReusePolicy)
-	id, _ := o.TypedSearchAttributes.GetKeyword(workflows.EmployeeIDKey)
-	stage, _ := o.TypedSearchAttributes.GetKeyword(workflows.LifecycleStageKey)
+	id, _ := o.TypedSearchAttributes.GetKeyword(lifecycle.EmployeeIDKey)
+	stage, _ := o.TypedSearchAttributes.GetKeyword(lifecycle.LifecycleStageKey)
 	assert.Equal(t, "E-01", id)
-	assert.Equal(t, workflows.StageOffPlanning, stage)
+	assert.Equal(t, lifecycle.StageOffPlanning, stage)
 	assert.Equal(t, "Offboarding E-01 · last day 2099-12-18 America/Los_Angeles", o.StaticSummary)
 	for _, pii := range []string{"employee01", "dee", "@"} {
 		assert.NotContains(t, o.StaticSummary, pii)
@@ -175,8 +175,8 @@ func TestOffboardBuildsTheInputStartOptionsAndReschedule(t *testing.T) {
 	assert.Contains(t, o.StaticDetails, "deleted 7 days after offboarding")
 	assert.Contains(t, o.StaticDetails, "to a named user")
 
-	assert.Equal(t, workflows.UpdateReschedule, call.upd.UpdateName)
-	assert.Equal(t, []any{workflows.RescheduleRequest{LastDay: "2099-12-18", EndOfDay: "17:30"}}, call.upd.Args)
+	assert.Equal(t, lifecycle.UpdateReschedule, call.upd.UpdateName)
+	assert.Equal(t, []any{lifecycle.RescheduleRequest{LastDay: "2099-12-18", EndOfDay: "17:30"}}, call.upd.Args)
 	assert.Equal(t, client.WorkflowUpdateStageCompleted, call.upd.WaitForStage)
 	assert.Empty(t, call.upd.UpdateID, "the SDK's id, kept across its retries; see startOffboarding")
 
@@ -193,14 +193,14 @@ func TestOffboardDefaultsLeaveTheWorkflowDefaults(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Nil(t, call.in.GraceDays, "the workflow's default grace period")
 	assert.Empty(t, call.in.Assets)
-	assert.Equal(t, []any{workflows.RescheduleRequest{LastDay: "2099-12-18", EndOfDay: workflows.DefaultEndOfDay}}, call.upd.Args)
+	assert.Equal(t, []any{lifecycle.RescheduleRequest{LastDay: "2099-12-18", EndOfDay: lifecycle.DefaultEndOfDay}}, call.upd.Args)
 	assert.Equal(t, "Offboarding E-01 · last day 2099-12-18 UTC", call.opts.StaticSummary)
 	assert.Contains(t, call.opts.StaticDetails, "deleted 30 days after offboarding")
 	assert.Contains(t, call.opts.StaticDetails, "**Assets:** return")
 }
 
 func TestOffboardNowSendsRevokeNowAndDefaultsTheLastDayToToday(t *testing.T) {
-	c, call := mockOffboard(t, workflows.OffboardingStatus{Stage: workflows.StageOffRevoking}, nil)
+	c, call := mockOffboard(t, lifecycle.OffboardingStatus{Stage: lifecycle.StageOffRevoking}, nil)
 	before := time.Now().In(mustZone(t, "Asia/Kolkata")).Format(time.DateOnly)
 	r := runStarter(t, map[string]string{}, mockDial(c), "offboard", "--employee-id", "E-01", "--email", "employee01@example.com",
 		"--now", "--timezone", "Asia/Kolkata", "--grace-days", "0")
@@ -210,19 +210,19 @@ func TestOffboardNowSendsRevokeNowAndDefaultsTheLastDayToToday(t *testing.T) {
 	assert.Contains(t, []string{before, after}, call.in.LastDay)
 	require.NotNil(t, call.in.GraceDays)
 	assert.Zero(t, *call.in.GraceDays)
-	assert.Equal(t, workflows.UpdateRevokeNow, call.upd.UpdateName)
-	assert.Equal(t, []any{workflows.RevokeNowRequest{Reason: "starter offboard --now"}}, call.upd.Args)
+	assert.Equal(t, lifecycle.UpdateRevokeNow, call.upd.UpdateName)
+	assert.Equal(t, []any{lifecycle.RevokeNowRequest{Reason: "starter offboard --now"}}, call.upd.Args)
 	assert.Contains(t, call.opts.StaticSummary, "· immediate")
 	assert.Contains(t, call.opts.StaticDetails, "never deleted")
 }
 
 func TestOffboardLastDayAlreadyEndedRevokesNow(t *testing.T) {
-	c, call := mockOffboard(t, workflows.OffboardingStatus{Stage: workflows.StageOffRevoking}, nil)
+	c, call := mockOffboard(t, lifecycle.OffboardingStatus{Stage: lifecycle.StageOffRevoking}, nil)
 	r := runStarter(t, map[string]string{}, mockDial(c), offboardWith("--last-day", "2001-02-03", "--allow-past")...)
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.False(t, call.in.Immediate, "the input keeps its date; the workflow proceeds at once anyway")
-	assert.Equal(t, workflows.UpdateRevokeNow, call.upd.UpdateName)
-	assert.Equal(t, []any{workflows.RevokeNowRequest{Reason: "the last day 2001-02-03 ended at 2001-02-03T18:00:00Z, before the command ran"}}, call.upd.Args)
+	assert.Equal(t, lifecycle.UpdateRevokeNow, call.upd.UpdateName)
+	assert.Equal(t, []any{lifecycle.RevokeNowRequest{Reason: "the last day 2001-02-03 ended at 2001-02-03T18:00:00Z, before the command ran"}}, call.upd.Args)
 	assert.Contains(t, r.stderr, "Note: the last day 2001-02-03 ended at 2001-02-03T18:00:00Z, before the command ran: offboarding now.")
 }
 
@@ -255,7 +255,7 @@ func TestOffboardJSON(t *testing.T) {
 
 func TestOffboardUpdateRejectionExits1WithTheReason(t *testing.T) {
 	rejected := temporal.NewApplicationError("the offboarding already revoked access: reschedule is too late", "")
-	c, _ := mockOffboard(t, workflows.OffboardingStatus{}, rejected)
+	c, _ := mockOffboard(t, lifecycle.OffboardingStatus{}, rejected)
 	r := runStarter(t, map[string]string{}, mockDial(c), validOffboard...)
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "offboarding-E-01 rejected reschedule: the offboarding already revoked access: reschedule is too late")
@@ -267,14 +267,14 @@ func TestOffboardReachesACompletedOffboarding(t *testing.T) {
 		outcome string
 		again   bool
 	}{
-		{workflows.OutcomeCompleted, false},
-		{workflows.OutcomeCancelled, true},
-		{workflows.OutcomeRehired, true},
+		{lifecycle.OutcomeCompleted, false},
+		{lifecycle.OutcomeCancelled, true},
+		{lifecycle.OutcomeRehired, true},
 	} {
 		t.Run(tc.outcome, func(t *testing.T) {
 			c := mocks.NewClient(t)
 			var policies []enumspb.WorkflowIdReusePolicy
-			c.On("NewWithStartWorkflowOperation", mock.Anything, workflows.OffboardingWorkflowName, mock.Anything).
+			c.On("NewWithStartWorkflowOperation", mock.Anything, lifecycle.OffboardingWorkflowName, mock.Anything).
 				Run(func(args mock.Arguments) {
 					policies = append(policies, args.Get(0).(client.StartWorkflowOptions).WorkflowIDReusePolicy)
 				}).Return(withStartOp{})
@@ -282,7 +282,7 @@ func TestOffboardReachesACompletedOffboarding(t *testing.T) {
 			c.On("UpdateWithStartWorkflow", mock.Anything, mock.Anything).Return(nil, errFailedStart(already)).Once()
 			prev := mocks.NewWorkflowRun(t)
 			prev.On("Get", mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
-				*args.Get(1).(*workflows.OffboardingResult) = workflows.OffboardingResult{Outcome: tc.outcome, UserID: 42}
+				*args.Get(1).(*lifecycle.OffboardingResult) = lifecycle.OffboardingResult{Outcome: tc.outcome, UserID: 42}
 			}).Return(nil)
 			c.On("GetWorkflow", mock.Anything, "offboarding-E-01", "run-0").Return(prev)
 			if tc.again {
@@ -321,23 +321,23 @@ func TestOffboardSubcommandsSendTheirUpdate(t *testing.T) {
 		name string
 		arg  any
 	}{
-		{[]string{"reschedule", "--last-day", "2099-01-02", "--end-of-day", "12:00"}, workflows.UpdateReschedule, workflows.RescheduleRequest{LastDay: "2099-01-02", EndOfDay: "12:00"}},
-		{[]string{"reschedule", "--last-day", "2099-01-02"}, workflows.UpdateReschedule, workflows.RescheduleRequest{LastDay: "2099-01-02"}},
-		{[]string{"now", "--reason", "left early"}, workflows.UpdateRevokeNow, workflows.RevokeNowRequest{Reason: "left early"}},
-		{[]string{"cancel", "--reason", "withdrawn"}, workflows.UpdateCancel, workflows.CancelRequest{Reason: "withdrawn"}},
-		{[]string{"rehire"}, workflows.UpdateRehire, workflows.RehireRequest{}},
+		{[]string{"reschedule", "--last-day", "2099-01-02", "--end-of-day", "12:00"}, lifecycle.UpdateReschedule, lifecycle.RescheduleRequest{LastDay: "2099-01-02", EndOfDay: "12:00"}},
+		{[]string{"reschedule", "--last-day", "2099-01-02"}, lifecycle.UpdateReschedule, lifecycle.RescheduleRequest{LastDay: "2099-01-02"}},
+		{[]string{"now", "--reason", "left early"}, lifecycle.UpdateRevokeNow, lifecycle.RevokeNowRequest{Reason: "left early"}},
+		{[]string{"cancel", "--reason", "withdrawn"}, lifecycle.UpdateCancel, lifecycle.CancelRequest{Reason: "withdrawn"}},
+		{[]string{"rehire"}, lifecycle.UpdateRehire, lifecycle.RehireRequest{}},
 	}
 	for _, tc := range cases {
 		t.Run(joinArgs(tc.args), func(t *testing.T) {
 			c := mocks.NewClient(t)
 			steerable(c, 1)
-			if tc.name == workflows.UpdateReschedule {
-				withHistory(t, c, workflows.OffboardingInput{EmployeeID: "E-01", TimeZone: "Europe/Paris"})
+			if tc.name == lifecycle.UpdateReschedule {
+				withHistory(t, c, lifecycle.OffboardingInput{EmployeeID: "E-01", TimeZone: "Europe/Paris"})
 			}
 			h := mocks.NewWorkflowUpdateHandle(t)
 			h.On("RunID").Return("run-1")
 			h.On("Get", mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
-				*args.Get(1).(*workflows.OffboardingStatus) = scheduledState
+				*args.Get(1).(*lifecycle.OffboardingStatus) = scheduledState
 			}).Return(nil)
 			var opts client.UpdateWorkflowOptions
 			c.On("UpdateWorkflow", mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
@@ -389,34 +389,34 @@ func TestOffboardSubcommandErrorsExit1(t *testing.T) {
 // or blocked run says why.
 func TestOffboardingStateWhilePlanningHeldOrBlocked(t *testing.T) {
 	var b bytes.Buffer
-	printOffboardingState(&b, workflows.OffboardingStatus{Stage: workflows.StageOffPlanning})
+	printOffboardingState(&b, lifecycle.OffboardingStatus{Stage: lifecycle.StageOffPlanning})
 	for _, field := range []string{"Request", "Access", "Assets"} {
 		assert.Regexp(t, field+`:\s+planning \(not known yet\)\n`, b.String())
 	}
 	b.Reset()
-	printOffboardingState(&b, workflows.OffboardingStatus{Stage: workflows.StageOffHeld, Hold: "HR last working day 2025-01-31 is 305 days in the past"})
+	printOffboardingState(&b, lifecycle.OffboardingStatus{Stage: lifecycle.StageOffHeld, Hold: "HR last working day 2025-01-31 is 305 days in the past"})
 	assert.Regexp(t, `Held:\s+HR last working day 2025-01-31 is 305 days in the past \(nothing is revoked until starter offboard now, or cancel\)`, b.String())
 	assert.Regexp(t, `Access:\s+none\n`, b.String(), "planned: nothing to revoke is none")
 	b.Reset()
-	printOffboardingState(&b, workflows.OffboardingStatus{Stage: workflows.StageOffBlocked, Blocked: "ATOMICWORK_AUTH: the worker's key for workspace 1 is refused"})
+	printOffboardingState(&b, lifecycle.OffboardingStatus{Stage: lifecycle.StageOffBlocked, Blocked: "ATOMICWORK_AUTH: the worker's key for workspace 1 is refused"})
 	assert.Regexp(t, `Blocked:\s+ATOMICWORK_AUTH: the worker's key for workspace 1 is refused`, b.String())
 }
 
 func TestOnboardingStateWhilePlanningOrBlocked(t *testing.T) {
 	var b bytes.Buffer
-	printOnboardingState(&b, workflows.OnboardingStatus{Stage: workflows.StagePlanning, StartDate: "2026-12-14"})
+	printOnboardingState(&b, lifecycle.OnboardingStatus{Stage: lifecycle.StagePlanning, StartDate: "2026-12-14"})
 	assert.Regexp(t, `Request:\s+planning \(not known yet\)\n`, b.String())
 	b.Reset()
-	printOnboardingState(&b, workflows.OnboardingStatus{Stage: workflows.StageBlocked, Blocked: "ATOMICWORK_AUTH: refused"})
+	printOnboardingState(&b, lifecycle.OnboardingStatus{Stage: lifecycle.StageBlocked, Blocked: "ATOMICWORK_AUTH: refused"})
 	assert.Regexp(t, `Blocked:\s+ATOMICWORK_AUTH: refused\n`, b.String())
 }
 
 func TestOffboardingStatePrintsEscalationsAndDeletion(t *testing.T) {
 	st := scheduledState
-	st.Stage = workflows.StageOffEscalated
+	st.Stage = lifecycle.StageOffEscalated
 	st.Escalations = []string{"ITREQ-9"}
 	st.DeleteAt = time.Date(2100, 1, 18, 2, 0, 0, 0, time.UTC)
-	st.Assets = []workflows.AssetState{{AssetID: 8001, Label: "MBP-0001", State: "reassigned", ToUserID: 1002}}
+	st.Assets = []lifecycle.AssetState{{AssetID: 8001, Label: "MBP-0001", State: "reassigned", ToUserID: 1002}}
 	st.Note = "okta-base deprovisioning failed"
 	var b bytes.Buffer
 	printOffboardingState(&b, st)

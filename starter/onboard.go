@@ -14,12 +14,12 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // onboardFlags are the onboard command's flags; the input fields bind directly.
 type onboardFlags struct {
-	in        workflows.OnboardingInput
+	in        lifecycle.OnboardingInput
 	wait      bool
 	json      bool
 	allowPast bool
@@ -85,7 +85,7 @@ command says so and exits 3.`,
 func (f *onboardFlags) check(now time.Time) (warning string, err error) {
 	in := f.in
 	var p flagProblems
-	p.add("--employee-id", workflows.EmployeeIDProblem(in.EmployeeID))
+	p.add("--employee-id", lifecycle.EmployeeIDProblem(in.EmployeeID))
 	p.email("--email", in.Email, true)
 	if strings.TrimSpace(in.FirstName) == "" {
 		p.add("--first-name", "first name is empty")
@@ -95,7 +95,7 @@ func (f *onboardFlags) check(now time.Time) (warning string, err error) {
 	p.text("--title", "title", in.Title)
 	p.text("--department", "department", in.Department)
 	p.email("--manager-email", in.ManagerEmail, false)
-	zoneProblem := workflows.TimeZoneProblem(in.TimeZone)
+	zoneProblem := lifecycle.TimeZoneProblem(in.TimeZone)
 	p.add("--timezone", zoneProblem)
 	for _, e := range in.Entitlements {
 		p.text("--entitlement", "entitlement", e)
@@ -107,7 +107,7 @@ func (f *onboardFlags) check(now time.Time) (warning string, err error) {
 		p.add("--workspace-id", "workspace id is negative: omit it for the worker's default workspace")
 	}
 	p.add("--timeout", f.steer.check())
-	if _, err := workflows.StartOfDay(in.StartDate, ""); err != nil {
+	if _, err := lifecycle.StartOfDay(in.StartDate, ""); err != nil {
 		p.add("--start-date", err.Error())
 	} else if zoneProblem == "" {
 		warning = f.pastStart(&p, now)
@@ -209,26 +209,26 @@ type onboardResult struct {
 	Namespace        string `json:"namespace"`
 	UIURL            string `json:"ui_url"`
 	// State is the running onboarding's answer to the start date it was moved to (AlreadyRunning).
-	State *workflows.OnboardingStatus `json:"state,omitempty"`
+	State *lifecycle.OnboardingStatus `json:"state,omitempty"`
 	// Status is running, completed or failed; Result and Failure are set with --wait.
 	Status  string                      `json:"status"`
-	Result  *workflows.OnboardingResult `json:"result,omitempty"`
+	Result  *lifecycle.OnboardingResult `json:"result,omitempty"`
 	Failure string                      `json:"failure,omitempty"`
 }
 
 // onboardingStartOptions are the start options of an onboarding: a deterministic id, a repeat
 // reaching the running run, and no redo of a completed one.
-func onboardingStartOptions(in workflows.OnboardingInput, taskQueue string) client.StartWorkflowOptions {
+func onboardingStartOptions(in lifecycle.OnboardingInput, taskQueue string) client.StartWorkflowOptions {
 	return client.StartWorkflowOptions{
-		ID:                       workflows.OnboardingID(in.EmployeeID),
+		ID:                       lifecycle.OnboardingID(in.EmployeeID),
 		TaskQueue:                taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
 		// A completed onboarding comes back as an error, told apart from a running one.
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.EmployeeIDKey.ValueSet(in.EmployeeID),
-			workflows.LifecycleStageKey.ValueSet(workflows.StagePlanning),
+			lifecycle.EmployeeIDKey.ValueSet(in.EmployeeID),
+			lifecycle.LifecycleStageKey.ValueSet(lifecycle.StagePlanning),
 		),
 		// The UI shows these unencrypted by default: ids and dates only, never names or emails.
 		StaticSummary: fmt.Sprintf("Onboarding %s · day one %s", in.EmployeeID, in.StartDate),
@@ -236,7 +236,7 @@ func onboardingStartOptions(in workflows.OnboardingInput, taskQueue string) clie
 	}
 }
 
-func onboardingDetails(in workflows.OnboardingInput) string {
+func onboardingDetails(in lifecycle.OnboardingInput) string {
 	ws := "the worker's default"
 	if in.WorkspaceID != 0 {
 		ws = strconv.FormatInt(in.WorkspaceID, 10)
@@ -254,10 +254,10 @@ func onboardingDetails(in workflows.OnboardingInput) string {
 }
 
 // startOnboarding starts the onboarding or reaches the existing one.
-func startOnboarding(ctx context.Context, c client.Client, taskQueue string, in workflows.OnboardingInput) (onboardResult, error) {
+func startOnboarding(ctx context.Context, c client.Client, taskQueue string, in lifecycle.OnboardingInput) (onboardResult, error) {
 	opts := onboardingStartOptions(in, taskQueue)
 	ctx, report := withStartReport(ctx)
-	run, err := c.ExecuteWorkflow(ctx, opts, workflows.OnboardingWorkflowName, in)
+	run, err := c.ExecuteWorkflow(ctx, opts, lifecycle.OnboardingWorkflowName, in)
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
 	case errors.As(err, &already):

@@ -15,7 +15,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/atomicflow/atomicflow/internal/devserver"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // devEnv is the environment of a starter command against srv: never the developer's own
@@ -57,7 +57,7 @@ func TestOnboardStartIsIdempotent(t *testing.T) {
 	summary, err := desc.GetStaticSummary()
 	require.NoError(t, err)
 	assert.Equal(t, "Onboarding E-1001 · day one 2099-12-01", summary)
-	employee, _ := desc.TypedSearchAttributes.GetKeyword(workflows.EmployeeIDKey)
+	employee, _ := desc.TypedSearchAttributes.GetKeyword(lifecycle.EmployeeIDKey)
 	assert.Equal(t, "E-1001", employee)
 
 	// A terminated onboarding did not complete, so a new start runs it again.
@@ -69,18 +69,18 @@ func TestOnboardStartIsIdempotent(t *testing.T) {
 
 // stubOnboarding stands in for the real workflow under its registered name: the starter only
 // needs a result or a failure to report.
-func stubOnboarding(_ workflow.Context, in workflows.OnboardingInput) (workflows.OnboardingResult, error) {
+func stubOnboarding(_ workflow.Context, in lifecycle.OnboardingInput) (lifecycle.OnboardingResult, error) {
 	if in.Department == "Fail" {
-		return workflows.OnboardingResult{}, temporal.NewNonRetryableApplicationError("no laptop will ever be in stock", "TEST_NO_STOCK", nil)
+		return lifecycle.OnboardingResult{}, temporal.NewNonRetryableApplicationError("no laptop will ever be in stock", "TEST_NO_STOCK", nil)
 	}
-	return workflows.OnboardingResult{Outcome: workflows.OutcomeCompleted, UserID: 42, RequestID: "REQ-7"}, nil
+	return lifecycle.OnboardingResult{Outcome: lifecycle.OutcomeCompleted, UserID: 42, RequestID: "REQ-7"}, nil
 }
 
 func TestOnboardWait(t *testing.T) {
 	srv := devserver.ForTest(t)
 	queue := "starter-wait"
 	w := worker.New(srv.Client(), queue, worker.Options{})
-	w.RegisterWorkflowWithOptions(stubOnboarding, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowName})
+	w.RegisterWorkflowWithOptions(stubOnboarding, workflow.RegisterOptions{Name: lifecycle.OnboardingWorkflowName})
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 	env := devEnv(srv, queue)

@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/mocks"
 
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 func TestOnboardRetrySendsTheRetryUpdate(t *testing.T) {
@@ -28,8 +28,8 @@ func TestOnboardRetrySendsTheRetryUpdate(t *testing.T) {
 	r := runStarter(t, map[string]string{}, mockDial(c), "onboard", "retry", "--employee-id", "E-01", "--timeout", "50ms")
 	assert.Equal(t, 3, r.code, r.stderr)
 	assert.Equal(t, "onboarding-E-01", opts.WorkflowID)
-	assert.Equal(t, workflows.UpdateRetry, opts.UpdateName)
-	assert.Equal(t, []any{workflows.RetryRequest{}}, opts.Args)
+	assert.Equal(t, lifecycle.UpdateRetry, opts.UpdateName)
+	assert.Equal(t, []any{lifecycle.RetryRequest{}}, opts.Args)
 	assert.Equal(t, client.WorkflowUpdateStageAccepted, opts.WaitForStage)
 	assert.Contains(t, r.stderr, "retry was sent to onboarding-E-01, which did not accept it within 50ms")
 }
@@ -48,20 +48,20 @@ func TestOnboardRetryFollowsTheSteeringRules(t *testing.T) {
 	assert.Contains(t, r.stderr, "--timeout 0s: give a positive duration")
 }
 
-var failedGrant = &workflows.StepFailure{Step: "grant github-engineering", Error: "ATOMICWORK_BAD_REQUEST: HTTP 400 VALIDATION_ERROR"}
+var failedGrant = &lifecycle.StepFailure{Step: "grant github-engineering", Error: "ATOMICWORK_BAD_REQUEST: HTTP 400 VALIDATION_ERROR"}
 
 func TestStatusNamesTheFailedStep(t *testing.T) {
-	out := printed(t, snapshotOf(t, "onboarding", workflows.OnboardingStatus{Stage: workflows.StageBlocked, Failed: failedGrant,
+	out := printed(t, snapshotOf(t, "onboarding", lifecycle.OnboardingStatus{Stage: lifecycle.StageBlocked, Failed: failedGrant,
 		Blocked: `step "grant github-engineering" failed: ...`}))
 	assert.Regexp(t, `Failed step:\s+grant github-engineering: ATOMICWORK_BAD_REQUEST: HTTP 400 VALIDATION_ERROR\n`, out)
 
-	raw, err := json.Marshal(workflows.OnboardingResult{Outcome: workflows.OutcomeCancelled, Reason: "offer withdrawn", Failed: failedGrant})
+	raw, err := json.Marshal(lifecycle.OnboardingResult{Outcome: lifecycle.OutcomeCancelled, Reason: "offer withdrawn", Failed: failedGrant})
 	require.NoError(t, err)
-	s := snapshotOf(t, "onboarding", workflows.OnboardingStatus{Stage: workflows.StageCancelled})
+	s := snapshotOf(t, "onboarding", lifecycle.OnboardingStatus{Stage: lifecycle.StageCancelled})
 	s.Status, s.Result = "completed", raw
 	assert.Regexp(t, `Failed step:\s+grant github-engineering: ATOMICWORK_BAD_REQUEST`, printed(t, s))
 
 	var b bytes.Buffer
-	printOnboardingState(&b, workflows.OnboardingStatus{Stage: workflows.StageBlocked, Failed: failedGrant})
+	printOnboardingState(&b, lifecycle.OnboardingStatus{Stage: lifecycle.StageBlocked, Failed: failedGrant})
 	assert.Regexp(t, `Failed step:\s+grant github-engineering: ATOMICWORK_BAD_REQUEST`, b.String())
 }

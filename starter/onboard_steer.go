@@ -3,14 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // moveRunning moves the running onboarding res reached to the flags' start date, unless it
@@ -25,8 +22,8 @@ func (f *onboardFlags) moveRunning(ctx context.Context, a *app, conn *connection
 	if date == f.in.StartDate {
 		return nil
 	}
-	var st workflows.OnboardingStatus
-	req := steerRequest{"onboarding", res.WorkflowID, workflows.UpdateSetStartDate, workflows.SetStartDateRequest{StartDate: f.in.StartDate}}
+	var st lifecycle.OnboardingStatus
+	req := steerRequest{res.WorkflowID, lifecycle.UpdateSetStartDate, lifecycle.SetStartDateRequest{StartDate: f.in.StartDate}}
 	if _, err := steer(ctx, conn.Client, a.stderr, f.steer, req, &st); err != nil {
 		return fmt.Errorf("%s is already running with start date %s; moving it to %s: %w", res.WorkflowID, date, f.in.StartDate, err)
 	}
@@ -45,13 +42,13 @@ func (u *onboardSteerFlags) bind(cmd *cobra.Command) { u.employeeSteerFlags.bind
 // send checks the shared flags and p's own problems, then sends one update to the running
 // onboarding under the steering rules and prints its new state.
 func (u *onboardSteerFlags) send(ctx context.Context, a *app, p flagProblems, name string, arg any) error {
-	req := steerRequest{"onboarding", workflows.OnboardingID(u.employeeID), name, arg}
+	req := steerRequest{lifecycle.OnboardingID(u.employeeID), name, arg}
 	return checkAndSteer(ctx, a, &u.employeeSteerFlags, p, req, printOnboardingState)
 }
 
 func newOnboardRescheduleCmd(a *app) *cobra.Command {
 	u := &onboardSteerFlags{}
-	var req workflows.SetStartDateRequest
+	var req lifecycle.SetStartDateRequest
 	var allowPast bool
 	cmd := &cobra.Command{
 		Use:   "reschedule --employee-id ID --start-date YYYY-MM-DD",
@@ -68,13 +65,13 @@ apply, and the command says so and exits 3.`,
 		Args: cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
 			var p flagProblems
-			if _, err := workflows.StartOfDay(req.StartDate, ""); err != nil {
+			if _, err := lifecycle.StartOfDay(req.StartDate, ""); err != nil {
 				p.add("--start-date", err.Error())
 			} else if days := pastStartDate(req.StartDate, "", a.clock()); days > maxOnboardPastDays && !allowPast {
 				p.add("--start-date", fmt.Sprintf("%s is %d days before today (UTC), more than %d: fix the date, or add --allow-past if it is right",
 					req.StartDate, days, maxOnboardPastDays))
 			}
-			return u.send(cmd.Context(), a, p, workflows.UpdateSetStartDate, req)
+			return u.send(cmd.Context(), a, p, lifecycle.UpdateSetStartDate, req)
 		}),
 	}
 	u.bind(cmd)
@@ -86,7 +83,7 @@ apply, and the command says so and exits 3.`,
 
 func newOnboardCancelCmd(a *app) *cobra.Command {
 	u := &onboardSteerFlags{}
-	var req workflows.CancelRequest
+	var req lifecycle.CancelRequest
 	cmd := &cobra.Command{
 		Use:   "cancel --employee-id ID --reason TEXT",
 		Short: "Cancel a running onboarding: the hire will not start",
@@ -104,7 +101,7 @@ apply, and the command says so and exits 3.`,
 				p.add("--reason", "say why (it is recorded on the onboarding request)")
 			}
 			p.text("--reason", "reason", req.Reason)
-			return u.send(cmd.Context(), a, p, workflows.UpdateCancel, req)
+			return u.send(cmd.Context(), a, p, lifecycle.UpdateCancel, req)
 		}),
 	}
 	u.bind(cmd)
@@ -129,31 +126,9 @@ apply, and the command says so and exits 3.`,
 		Example: `  starter onboard retry --employee-id E-2002`,
 		Args:    cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			return u.send(cmd.Context(), a, flagProblems{}, workflows.UpdateRetry, workflows.RetryRequest{})
+			return u.send(cmd.Context(), a, flagProblems{}, lifecycle.UpdateRetry, lifecycle.RetryRequest{})
 		}),
 	}
 	u.bind(cmd)
 	return cmd
-}
-
-// printOnboardingState prints the status an onboarding update returns.
-func printOnboardingState(w io.Writer, st workflows.OnboardingStatus) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "Stage:\t%s\n", st.Stage)
-	fmt.Fprintf(tw, "Day one:\t%s (%s)", orNone(st.StartDate), zoneName(st.TimeZone))
-	if !st.DayOneAt.IsZero() {
-		fmt.Fprintf(tw, " = %s", st.DayOneAt.UTC().Format(time.RFC3339))
-	}
-	fmt.Fprintln(tw)
-	fmt.Fprintf(tw, "Request:\t%s\n", orPlanning(st.Stage, st.RequestID))
-	if st.Failed != nil {
-		fmt.Fprintf(tw, "Failed step:\t%s\n", failedStep(st.Failed))
-	}
-	if st.Blocked != "" {
-		fmt.Fprintf(tw, "Blocked:\t%s\n", st.Blocked)
-	}
-	if st.Cancelled {
-		fmt.Fprintf(tw, "Cancelled:\t%s\n", orNone(st.CancelNote))
-	}
-	_ = tw.Flush() // the writer is the terminal; nothing to do if it fails
 }

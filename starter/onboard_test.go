@@ -18,7 +18,7 @@ import (
 	"go.temporal.io/sdk/mocks"
 
 	"github.com/atomicflow/atomicflow/internal/serverconfig"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // result is one run of the starter.
@@ -96,7 +96,7 @@ func TestDevServerFlagsListTheContractAndTheServerConfig(t *testing.T) {
 	r := runStarter(t, map[string]string{}, noDial(t), "dev-server-flags")
 	require.Equal(t, 0, r.code, r.stderr)
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	require.Len(t, lines, len(workflows.SearchAttributes())+len(serverconfig.Settings))
+	require.Len(t, lines, len(lifecycle.SearchAttributes())+len(serverconfig.Settings))
 	assert.Contains(t, lines, "--search-attribute=EmployeeId=Keyword")
 	assert.Contains(t, lines, "--search-attribute=LifecycleStage=Keyword")
 	assert.Contains(t, lines, "--dynamic-config-value=history.transferProcessorMaxPollRPS=1000")
@@ -116,11 +116,11 @@ func TestOnboardBuildsTheInputAndStartOptions(t *testing.T) {
 	run.On("GetID").Return("onboarding-E-1001")
 	run.On("GetRunID").Return("run-1")
 	var opts client.StartWorkflowOptions
-	var in workflows.OnboardingInput
-	c.On("ExecuteWorkflow", mock.Anything, mock.Anything, workflows.OnboardingWorkflowName, mock.Anything).
+	var in lifecycle.OnboardingInput
+	c.On("ExecuteWorkflow", mock.Anything, mock.Anything, lifecycle.OnboardingWorkflowName, mock.Anything).
 		Run(func(args mock.Arguments) {
 			opts = args.Get(1).(client.StartWorkflowOptions)
-			in = args.Get(3).(workflows.OnboardingInput)
+			in = args.Get(3).(lifecycle.OnboardingInput)
 		}).Return(run, nil)
 	c.On("Close").Return()
 
@@ -130,7 +130,7 @@ func TestOnboardBuildsTheInputAndStartOptions(t *testing.T) {
 			"--entitlement", "github-engineering", "--asset-type", "Laptop")...)
 	require.Equal(t, 0, r.code, r.stderr)
 
-	assert.Equal(t, workflows.OnboardingInput{
+	assert.Equal(t, lifecycle.OnboardingInput{
 		WorkspaceID: 3, EmployeeID: "E-1001", Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace",
 		Title: "Engineer", Department: "Engineering", ManagerEmail: "grace@example.com", TimeZone: "Europe/London",
 		StartDate: "2099-12-01", Entitlements: []string{"okta-base", "github-engineering"}, AssetTypes: []string{"Laptop"},
@@ -139,10 +139,10 @@ func TestOnboardBuildsTheInputAndStartOptions(t *testing.T) {
 	assert.Equal(t, "hr-queue", opts.TaskQueue)
 	assert.Equal(t, enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, opts.WorkflowIDConflictPolicy)
 	assert.Equal(t, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY, opts.WorkflowIDReusePolicy)
-	id, _ := opts.TypedSearchAttributes.GetKeyword(workflows.EmployeeIDKey)
-	stage, _ := opts.TypedSearchAttributes.GetKeyword(workflows.LifecycleStageKey)
+	id, _ := opts.TypedSearchAttributes.GetKeyword(lifecycle.EmployeeIDKey)
+	stage, _ := opts.TypedSearchAttributes.GetKeyword(lifecycle.LifecycleStageKey)
 	assert.Equal(t, "E-1001", id)
-	assert.Equal(t, workflows.StagePlanning, stage)
+	assert.Equal(t, lifecycle.StagePlanning, stage)
 	assert.Equal(t, "Onboarding E-1001 · day one 2099-12-01", opts.StaticSummary)
 	for _, pii := range []string{"Ada", "Lovelace", "@"} {
 		assert.NotContains(t, opts.StaticSummary, pii)
@@ -159,7 +159,7 @@ func TestOnboardJSONWithoutWait(t *testing.T) {
 	run := mocks.NewWorkflowRun(t)
 	run.On("GetID").Return("onboarding-E-1001")
 	run.On("GetRunID").Return("run-1")
-	c.On("ExecuteWorkflow", mock.Anything, mock.Anything, workflows.OnboardingWorkflowName, mock.Anything).Return(run, nil)
+	c.On("ExecuteWorkflow", mock.Anything, mock.Anything, lifecycle.OnboardingWorkflowName, mock.Anything).Return(run, nil)
 	c.On("Close").Return()
 
 	r := runStarter(t, map[string]string{}, mockDial(c), with("--json")...)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -32,39 +33,9 @@ func printStarted(w io.Writer, res onboardResult) {
 
 // printResult prints a finished onboarding; a failure is reported by the exit path instead.
 func printResult(w io.Writer, res onboardResult) {
-	r := res.Result
-	if r == nil {
-		return
+	if res.Result != nil {
+		writeLines(w, onboardingResultLines(*res.Result))
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "Outcome:\t%s\n", r.Outcome)
-	if r.Reason != "" {
-		fmt.Fprintf(tw, "Reason:\t%s\n", r.Reason)
-	}
-	fmt.Fprintf(tw, "Atomicwork user:\t%d\n", r.UserID)
-	fmt.Fprintf(tw, "Request:\t%s\n", orNone(r.RequestID))
-	grants := make([]string, 0, len(r.Grants))
-	for _, g := range r.Grants {
-		grants = append(grants, fmt.Sprintf("%s (grant %d%s)", g.Entitlement, g.GrantID, heldBefore(g.Preexisting)))
-	}
-	fmt.Fprintf(tw, "Access:\t%s\n", orNone(strings.Join(grants, ", ")))
-	assets := make([]string, 0, len(r.Assets))
-	for _, as := range r.Assets {
-		if !as.Assigned {
-			assets = append(assets, as.AssetTypeName+": none assigned")
-			continue
-		}
-		assets = append(assets, fmt.Sprintf("%s %s (asset %d%s)", as.AssetTypeName, as.Label, as.AssetID, heldBefore(as.Preexisting)))
-	}
-	fmt.Fprintf(tw, "Assets:\t%s\n", orNone(strings.Join(assets, ", ")))
-	_ = tw.Flush() // the writer is the terminal; nothing to do if it fails
-}
-
-func heldBefore(preexisting bool) string {
-	if preexisting {
-		return ", held before"
-	}
-	return ""
 }
 
 func orNone(s string) string {
@@ -72,6 +43,41 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// planning is what a plan still being made shows instead of "none".
+const planning = "planning (not known yet)"
+
+// orPlanning is orNone, except while the run still plans: then nothing is not "none".
+func orPlanning(stillPlanning bool, s string) string {
+	if s == "" && stillPlanning {
+		return planning
+	}
+	return orNone(s)
+}
+
+// line is one "Label: value" line; writeLines aligns a block of them.
+type line struct{ label, value string }
+
+func writeLines(w io.Writer, lines []line) {
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	for _, l := range lines {
+		fmt.Fprintf(tw, "%s:\t%s\n", l.label, l.value)
+	}
+	_ = tw.Flush() // a bytes.Buffer does not fail
+	for l := range strings.Lines(b.String()) {
+		fmt.Fprintln(w, strings.TrimRight(l, " \n"))
+	}
+}
+
+// indented are lines shown under a heading such as "Result:".
+func indented(lines []line) []line {
+	out := make([]line, len(lines))
+	for i, l := range lines {
+		out[i] = line{"  " + l.label, l.value}
+	}
+	return out
 }
 
 // writeJSON prints v as indented JSON.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // Past dates: a date before today is more often a typo (2025 for 2026) than an intention, and
@@ -36,12 +36,12 @@ func pastLastDayProblem(lastDay, tz string, now time.Time) string {
 
 // pastRescheduleProblem refuses a reschedule whose new end of the last day has already passed
 // (today with its end of day gone included).
-func pastRescheduleProblem(req workflows.RescheduleRequest, runEndOfDay, tz string, now time.Time) string {
+func pastRescheduleProblem(req lifecycle.RescheduleRequest, runEndOfDay, tz string, now time.Time) string {
 	eod := req.EndOfDay
 	if eod == "" {
 		eod = runEndOfDay
 	}
-	at, err := workflows.EndOfWorkingDay(req.LastDay, eod, tz)
+	at, err := lifecycle.EndOfWorkingDay(req.LastDay, eod, tz)
 	if err != nil || at.After(now) {
 		return ""
 	}

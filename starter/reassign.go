@@ -18,7 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // stdin is where the confirmation prompt reads its answer; tests replace it.
@@ -29,7 +29,7 @@ const pollEvery = 500 * time.Millisecond
 
 // reassignFlags are the reassign command's flags.
 type reassignFlags struct {
-	in   workflows.ReassignmentInput
+	in   lifecycle.ReassignmentInput
 	to   string
 	yes  bool
 	json bool
@@ -83,18 +83,18 @@ assets are skipped). Exit code 1 when an asset failed, the batch failed, or you 
 	fl.StringVar(&f.in.SetStatus, "set-status", "", "the assets' new `status` (default: unchanged; stock sets AVAILABLE)")
 	fl.BoolVar(&f.in.DryRun, "dry-run", false, "show the plan and move nothing")
 	fl.BoolVarP(&f.yes, "yes", "y", false, "do not ask for confirmation above the threshold")
-	fl.IntVar(&f.in.Concurrency, "concurrency", workflows.DefaultReassignConcurrency, "assets in flight at once")
+	fl.IntVar(&f.in.Concurrency, "concurrency", lifecycle.DefaultReassignConcurrency, "assets in flight at once")
 	fl.IntVar(&f.in.MaxAssets, "max-assets", 0, "stop after this many assets (default: all)")
-	fl.IntVar(&f.in.ConfirmAbove, "confirm-above", workflows.DefaultConfirmAbove, "ask for confirmation when more assets match")
+	fl.IntVar(&f.in.ConfirmAbove, "confirm-above", lifecycle.DefaultConfirmAbove, "ask for confirmation when more assets match")
 	fl.StringVar(&f.in.BatchID, "batch-id", "", "name the batch (default: derived from the request)")
 	fl.Int64Var(&f.in.WorkspaceID, "workspace-id", 0, "Atomicwork workspace id (default: the worker's default workspace)")
 	fl.BoolVar(&f.json, "json", false, "print the report as JSON, and no progress bar")
 	_ = cmd.MarkFlagRequired("to") // cannot fail: the flag exists
 	cmd.AddCommand(
-		newReassignMessageCmd(a, "pause", "Pause a batch: assets in flight finish, no new one starts", workflows.UpdatePause),
-		newReassignMessageCmd(a, "resume", "Resume a paused batch", workflows.UpdateResume),
-		newReassignMessageCmd(a, "cancel", "Cancel a batch: assets in flight finish, then it returns its report", workflows.UpdateCancel),
-		newReassignMessageCmd(a, "confirm", "Confirm a batch waiting above its threshold", workflows.UpdateConfirm),
+		newReassignMessageCmd(a, "pause", "Pause a batch: assets in flight finish, no new one starts", lifecycle.UpdatePause),
+		newReassignMessageCmd(a, "resume", "Resume a paused batch", lifecycle.UpdateResume),
+		newReassignMessageCmd(a, "cancel", "Cancel a batch: assets in flight finish, then it returns its report", lifecycle.UpdateCancel),
+		newReassignMessageCmd(a, "confirm", "Confirm a batch waiting above its threshold", lifecycle.UpdateConfirm),
 		newReassignWatchCmd(a),
 	)
 	return cmd
@@ -135,7 +135,7 @@ func (f *reassignFlags) check() error {
 }
 
 // input turns the flags into a validated workflow input with its batch id.
-func (f *reassignFlags) input() (workflows.ReassignmentInput, error) {
+func (f *reassignFlags) input() (lifecycle.ReassignmentInput, error) {
 	in := f.in
 	switch to := strings.TrimSpace(f.to); {
 	case strings.EqualFold(to, "stock"):
@@ -145,14 +145,14 @@ func (f *reassignFlags) input() (workflows.ReassignmentInput, error) {
 	}
 	in.Confirmed = f.yes
 	if in.Concurrency < 1 {
-		return in, fmt.Errorf("--concurrency must be between 1 and %d", workflows.MaxReassignConcurrency)
+		return in, fmt.Errorf("--concurrency must be between 1 and %d", lifecycle.MaxReassignConcurrency)
 	}
 	if in.ConfirmAbove < 1 {
 		return in, errors.New("--confirm-above must be at least 1: use --yes to skip the confirmation")
 	}
 	in = in.Normalized()
 	if in.BatchID == "" {
-		in.BatchID = workflows.DeriveBatchID(in)
+		in.BatchID = lifecycle.DeriveBatchID(in)
 	}
 	return in, in.Validate()
 }
@@ -173,7 +173,7 @@ func (f *reassignFlags) run(ctx context.Context, a *app) error {
 
 	opts := reassignStartOptions(in, a.taskQueue())
 	sctx, report := withStartReport(ctx)
-	run, err := conn.ExecuteWorkflow(sctx, opts, workflows.ReassignmentWorkflowName, in)
+	run, err := conn.ExecuteWorkflow(sctx, opts, lifecycle.ReassignmentWorkflowName, in)
 	if err != nil {
 		return fmt.Errorf("cannot start %s: %w", opts.ID, err)
 	}
@@ -194,7 +194,7 @@ func (f *reassignFlags) run(ctx context.Context, a *app) error {
 
 // reassignStartOptions: a deterministic id, a repeat reaching the running batch, and a run after
 // the end starting afresh (it skips what already moved).
-func reassignStartOptions(in workflows.ReassignmentInput, taskQueue string) client.StartWorkflowOptions {
+func reassignStartOptions(in lifecycle.ReassignmentInput, taskQueue string) client.StartWorkflowOptions {
 	target := "stock"
 	if !in.Target.Stock {
 		target = "a user"
@@ -204,11 +204,11 @@ func reassignStartOptions(in workflows.ReassignmentInput, taskQueue string) clie
 		mode = " (dry run)"
 	}
 	return client.StartWorkflowOptions{
-		ID:                       workflows.ReassignmentID(in.BatchID),
+		ID:                       lifecycle.ReassignmentID(in.BatchID),
 		TaskQueue:                taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.LifecycleStageKey.ValueSet(workflows.StageReassignPlanning)),
+		TypedSearchAttributes:    temporal.NewSearchAttributes(lifecycle.LifecycleStageKey.ValueSet(lifecycle.StageReassignPlanning)),
 		// The UI shows these unencrypted by default: the batch id and counts, never emails or names.
 		StaticSummary: fmt.Sprintf("Asset reassignment %s to %s%s", in.BatchID, target, mode),
 		StaticDetails: fmt.Sprintf("**Batch:** %s  \n**Target:** %s  \n**Concurrency:** %d  \n**Started by:** `starter reassign`\n",
@@ -225,8 +225,8 @@ type reassignResult struct {
 	Namespace      string                          `json:"namespace"`
 	UIURL          string                          `json:"ui_url"`
 	Status         string                          `json:"status"` // completed or failed
-	Report         *workflows.ReassignmentReport   `json:"report,omitempty"`
-	Progress       *workflows.ReassignmentProgress `json:"progress,omitempty"`
+	Report         *lifecycle.ReassignmentReport   `json:"report,omitempty"`
+	Progress       *lifecycle.ReassignmentProgress `json:"progress,omitempty"`
 	Failure        string                          `json:"failure,omitempty"`
 }
 
@@ -247,12 +247,12 @@ type watcher struct {
 
 func (w *watcher) watch(ctx context.Context) error {
 	type outcome struct {
-		rep workflows.ReassignmentReport
+		rep lifecycle.ReassignmentReport
 		err error
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		var rep workflows.ReassignmentReport
+		var rep lifecycle.ReassignmentReport
 		err := w.conn.GetWorkflow(ctx, w.res.WorkflowID, "").Get(ctx, &rep) // follows continue-as-new
 		done <- outcome{rep, err}
 	}()
@@ -276,8 +276,8 @@ func (w *watcher) watch(ctx context.Context) error {
 func (w *watcher) poll(ctx context.Context) error {
 	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	v, err := w.conn.QueryWorkflow(qctx, w.res.WorkflowID, "", workflows.QueryProgress)
-	var p workflows.ReassignmentProgress
+	v, err := w.conn.QueryWorkflow(qctx, w.res.WorkflowID, "", lifecycle.QueryProgress)
+	var p lifecycle.ReassignmentProgress
 	if err == nil {
 		err = v.Get(&p)
 	}
@@ -290,7 +290,7 @@ func (w *watcher) poll(ctx context.Context) error {
 	}
 	w.res.Progress = &p
 	w.showPlan(p)
-	if p.Stage == workflows.StageReassignConfirming && !w.asked {
+	if p.Stage == lifecycle.StageReassignConfirming && !w.asked {
 		w.asked = true
 		return w.confirm(ctx, p)
 	}
@@ -315,8 +315,8 @@ func (w *watcher) whyNoProgress(ctx context.Context, timedOut bool, err error) s
 	return fmt.Sprintf("the progress query failed (%v)", err)
 }
 
-func (w *watcher) draw(p workflows.ReassignmentProgress) {
-	if w.json || p.Plan == nil || p.Stage == workflows.StageReassignConfirming {
+func (w *watcher) draw(p lifecycle.ReassignmentProgress) {
+	if w.json || p.Plan == nil || p.Stage == lifecycle.StageReassignConfirming {
 		return
 	}
 	if w.bar == nil {
@@ -331,7 +331,7 @@ func (w *watcher) draw(p workflows.ReassignmentProgress) {
 }
 
 // describe is the bar's text: rate, ETA, and what is unusual.
-func describe(p workflows.ReassignmentProgress) string {
+func describe(p lifecycle.ReassignmentProgress) string {
 	var parts []string
 	if p.Rate > 0 {
 		parts = append(parts, fmt.Sprintf("%.1f assets/s", p.Rate))
@@ -345,10 +345,10 @@ func describe(p workflows.ReassignmentProgress) string {
 	if p.Paused {
 		parts = append(parts, "PAUSED: "+p.PauseReason)
 	}
-	if p.Stage == workflows.StageReassignCancelling {
+	if p.Stage == lifecycle.StageReassignCancelling {
 		parts = append(parts, "cancelling")
 	}
-	if p.Stage == workflows.StageReassignVerifying {
+	if p.Stage == lifecycle.StageReassignVerifying {
 		parts = append(parts, "verifying")
 	}
 	if p.Unfinished > 0 {
@@ -358,7 +358,7 @@ func describe(p workflows.ReassignmentProgress) string {
 }
 
 // showPlan prints the plan once, as soon as it is known: with --yes too, so what moves is seen.
-func (w *watcher) showPlan(p workflows.ReassignmentProgress) {
+func (w *watcher) showPlan(p lifecycle.ReassignmentProgress) {
 	if w.planShown || w.json || p.Plan == nil {
 		return
 	}
@@ -370,7 +370,7 @@ func (w *watcher) showPlan(p workflows.ReassignmentProgress) {
 var promptSteer = steerFlags{timeout: defaultSteerTimeout}
 
 // confirm asks on stdin, unless --yes; yes confirms, anything else cancels.
-func (w *watcher) confirm(ctx context.Context, p workflows.ReassignmentProgress) error {
+func (w *watcher) confirm(ctx context.Context, p lifecycle.ReassignmentProgress) error {
 	out := w.a.stderr
 	if !w.yes {
 		fmt.Fprintf(out, "Move these %d assets? [y/N] ", p.Total)
@@ -383,15 +383,15 @@ func (w *watcher) confirm(ctx context.Context, p workflows.ReassignmentProgress)
 			return fmt.Errorf("no answer (%v): the batch waits for confirmation: run 'starter reassign confirm --batch-id %s' or 'cancel --batch-id %s'",
 				err, w.batchID, w.batchID)
 		case !strings.EqualFold(answer, "y") && !strings.EqualFold(answer, "yes"):
-			_, err := sendUpdate(ctx, w.conn, w.a.stderr, promptSteer, w.res.WorkflowID, workflows.UpdateCancel, workflows.CancelRequest{Reason: "not confirmed at the prompt"})
+			_, err := sendUpdate(ctx, w.conn, w.a.stderr, promptSteer, w.res.WorkflowID, lifecycle.UpdateCancel, lifecycle.CancelRequest{Reason: "not confirmed at the prompt"})
 			return err // the result arrives as a cancelled report
 		}
 	}
-	_, err := sendUpdate(ctx, w.conn, w.a.stderr, promptSteer, w.res.WorkflowID, workflows.UpdateConfirm, workflows.ConfirmRequest{Total: p.Total})
+	_, err := sendUpdate(ctx, w.conn, w.a.stderr, promptSteer, w.res.WorkflowID, lifecycle.UpdateConfirm, lifecycle.ConfirmRequest{Total: p.Total})
 	return err
 }
 
-func printPlan(out io.Writer, p workflows.ReassignmentProgress) {
+func printPlan(out io.Writer, p lifecycle.ReassignmentProgress) {
 	if p.Plan == nil {
 		return
 	}
@@ -440,12 +440,12 @@ func (w *watcher) detached() error {
 		w.batchID, w.batchID, w.res.UIURL)
 }
 
-func (w *watcher) finish(ctx context.Context, rep workflows.ReassignmentReport, err error) error {
-	if err == nil && rep.Outcome != workflows.OutcomeDryRun { // a dry run's report prints its plan
-		w.showPlan(workflows.ReassignmentProgress{Total: rep.Total, Plan: &rep.Plan})
+func (w *watcher) finish(ctx context.Context, rep lifecycle.ReassignmentReport, err error) error {
+	if err == nil && rep.Outcome != lifecycle.OutcomeDryRun { // a dry run's report prints its plan
+		w.showPlan(lifecycle.ReassignmentProgress{Total: rep.Total, Plan: &rep.Plan})
 	}
 	if w.bar != nil {
-		if err == nil && rep.Outcome == workflows.OutcomeCompleted {
+		if err == nil && rep.Outcome == lifecycle.OutcomeCompleted {
 			w.bar.ChangeMax(max(rep.Total, 1))
 			_ = w.bar.Set(rep.Total)
 		}
@@ -473,7 +473,7 @@ func (w *watcher) finish(ctx context.Context, rep workflows.ReassignmentReport, 
 	switch {
 	case w.res.Status == statusFailed:
 		return fmt.Errorf("%s failed: %s", w.res.WorkflowID, w.res.Failure)
-	case rep.Outcome == workflows.OutcomeIncomplete:
+	case rep.Outcome == lifecycle.OutcomeIncomplete:
 		return fmt.Errorf("%s is incomplete: %s", w.res.WorkflowID, unfinishedText(rep.Unfinished, rep.Verifications))
 	case rep.Failed > 0:
 		return fmt.Errorf("%d of %d assets failed (listed in the report): fix them and run the same command again", rep.Failed, rep.Total)
@@ -481,59 +481,10 @@ func (w *watcher) finish(ctx context.Context, rep workflows.ReassignmentReport, 
 	return nil
 }
 
-// unfinishedText says what an incomplete batch left: the count, and what to do.
-func unfinishedText(n, verifications int) string {
-	return fmt.Sprintf("%d assets still match the selector and are not at the target after %d verification(s): check them, then run the same command again",
-		n, verifications)
-}
-
-func printReassignReport(out io.Writer, r workflows.ReassignmentReport) {
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "Batch:\t%s\n", r.BatchID)
-	fmt.Fprintf(tw, "Outcome:\t%s\n", r.Outcome)
-	if r.Reason != "" {
-		fmt.Fprintf(tw, "Reason:\t%s\n", r.Reason)
-	}
-	if r.Outcome == workflows.OutcomeDryRun {
-		fmt.Fprintf(tw, "Would move:\t%d assets (nothing was written)\n", r.Total)
-		_ = tw.Flush()
-		printPlan(out, workflows.ReassignmentProgress{Total: r.Total, Plan: &r.Plan, ConfirmAbove: 0})
-		return
-	}
-	fmt.Fprintf(tw, "Assets:\t%d: %d moved, %d skipped (%d already at the target, %d no longer matching), %d failed",
-		r.Total, r.Done, r.Skipped, r.AlreadyAtTarget, r.NoLongerMatching, r.Failed)
-	if r.NotProcessed > 0 {
-		fmt.Fprintf(tw, ", %d not processed", r.NotProcessed)
-	}
-	fmt.Fprintln(tw)
-	if r.Outcome == workflows.OutcomeIncomplete {
-		fmt.Fprintf(tw, "Still to do:\t%s\n", unfinishedText(r.Unfinished, r.Verifications))
-	}
-	for _, n := range r.Notes {
-		fmt.Fprintf(tw, "Note:\t%s\n", n)
-	}
-	fmt.Fprintf(tw, "Time:\t%s running, %.1f assets/s, %d run(s)\n", (time.Duration(r.ActiveSeconds) * time.Second).String(), r.Rate, r.Runs)
-	_ = tw.Flush()
-	if r.Failed == 0 {
-		return
-	}
-	fmt.Fprintln(out, "Failures:")
-	for _, f := range r.Failures {
-		fmt.Fprintf(out, "  asset %d: %s: %s\n", f.AssetID, f.Type, f.Reason)
-	}
-	if r.FailuresOmitted > 0 {
-		fmt.Fprintf(out, "  ... and %d more, not listed (counts by type:", r.FailuresOmitted)
-		for _, c := range r.FailureTypes {
-			fmt.Fprintf(out, " %s %d", c.Type, c.Count)
-		}
-		fmt.Fprintln(out, ")")
-	}
-}
-
 // sendUpdate sends an update to a batch under the steering rules and returns its answer.
-func sendUpdate(ctx context.Context, c client.Client, notes io.Writer, s steerFlags, workflowID, name string, arg any) (workflows.ReassignmentProgress, error) {
-	var p workflows.ReassignmentProgress
-	_, err := steer(ctx, c, notes, s, steerRequest{"batch", workflowID, name, arg}, &p)
+func sendUpdate(ctx context.Context, c client.Client, notes io.Writer, s steerFlags, workflowID, name string, arg any) (lifecycle.ReassignmentProgress, error) {
+	var p lifecycle.ReassignmentProgress
+	_, err := steer(ctx, c, notes, s, steerRequest{workflowID, name, arg}, &p)
 	return p, err
 }
 
@@ -569,16 +520,16 @@ and the command says so and exits 3.`,
 			defer conn.Close()
 			var arg any
 			switch update {
-			case workflows.UpdatePause:
-				arg = workflows.PauseRequest{Reason: reason}
-			case workflows.UpdateCancel:
-				arg = workflows.CancelRequest{Reason: reason}
-			case workflows.UpdateResume:
-				arg = workflows.ResumeRequest{}
+			case lifecycle.UpdatePause:
+				arg = lifecycle.PauseRequest{Reason: reason}
+			case lifecycle.UpdateCancel:
+				arg = lifecycle.CancelRequest{Reason: reason}
+			case lifecycle.UpdateResume:
+				arg = lifecycle.ResumeRequest{}
 			default:
-				arg = workflows.ConfirmRequest{}
+				arg = lifecycle.ConfirmRequest{}
 			}
-			prog, err := sendUpdate(cmd.Context(), conn, a.stderr, sf, workflows.ReassignmentID(batchID), update, arg)
+			prog, err := sendUpdate(cmd.Context(), conn, a.stderr, sf, lifecycle.ReassignmentID(batchID), update, arg)
 			if err != nil {
 				return err
 			}
@@ -586,7 +537,7 @@ and the command says so and exits 3.`,
 				return writeJSON(a.stdout, prog)
 			}
 			fmt.Fprintf(a.stdout, "%s: %s. %d of %d handled (%d moved, %d skipped, %d failed), %d in flight.\n",
-				workflows.ReassignmentID(batchID), strings.TrimPrefix(prog.Stage, "reassignment."), prog.Total-prog.Remaining, prog.Total,
+				lifecycle.ReassignmentID(batchID), strings.TrimPrefix(prog.Stage, "reassignment."), prog.Total-prog.Remaining, prog.Total,
 				prog.Done, prog.Skipped, prog.Failed, prog.InFlight)
 			fmt.Fprintf(a.stdout, "Watch it: starter reassign watch --batch-id %s\n", batchID)
 			return nil
@@ -595,7 +546,7 @@ and the command says so and exits 3.`,
 	cmd.Flags().StringVar(&batchID, "batch-id", "", "the batch (required)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the batch's progress as JSON")
 	sf.bind(cmd)
-	if update == workflows.UpdatePause || update == workflows.UpdateCancel {
+	if update == lifecycle.UpdatePause || update == lifecycle.UpdateCancel {
 		cmd.Flags().StringVar(&reason, "reason", "", "why, for the report and the UI")
 	}
 	_ = cmd.MarkFlagRequired("batch-id")
@@ -618,7 +569,7 @@ func newReassignWatchCmd(a *app) *cobra.Command {
 				return err
 			}
 			defer conn.Close()
-			id := workflows.ReassignmentID(batchID)
+			id := lifecycle.ReassignmentID(batchID)
 			desc, err := conn.DescribeWorkflowExecution(cmd.Context(), id, "")
 			var notFound *serviceerror.NotFound
 			if errors.As(err, &notFound) {
@@ -641,6 +592,6 @@ func newReassignWatchCmd(a *app) *cobra.Command {
 }
 
 func validBatchID(id string) bool {
-	in := workflows.ReassignmentInput{BatchID: id, Selector: workflows.AssetSelector{AssetIDs: []int64{1}}, Target: workflows.AssetTarget{Stock: true}}
+	in := lifecycle.ReassignmentInput{BatchID: id, Selector: lifecycle.AssetSelector{AssetIDs: []int64{1}}, Target: lifecycle.AssetTarget{Stock: true}}
 	return in.Validate() == nil
 }

@@ -18,7 +18,7 @@ import (
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/internal/devserver"
 	"github.com/atomicflow/atomicflow/internal/workerapp"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 func TestReassignBadCommandLinesExit2BeforeDialing(t *testing.T) {
@@ -58,7 +58,7 @@ func TestReassignStartOptionsCarryNoEmail(t *testing.T) {
 	f.in.Concurrency, f.in.ConfirmAbove = 20, 100
 	in, err := f.input()
 	require.NoError(t, err)
-	assert.Equal(t, workflows.DeriveBatchID(in), in.BatchID)
+	assert.Equal(t, lifecycle.DeriveBatchID(in), in.BatchID)
 	opts := reassignStartOptions(in, "q")
 	assert.Equal(t, "asset-reassignment-"+in.BatchID, opts.ID)
 	assert.Equal(t, enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, opts.WorkflowIDConflictPolicy)
@@ -133,7 +133,7 @@ func TestReassignAgainstTheWorker(t *testing.T) {
 		require.Equal(t, 0, r.code, r.stderr)
 		out := decodeReassign(t, r)
 		require.NotNil(t, out.Report)
-		assert.Equal(t, workflows.OutcomeCompleted, out.Report.Outcome)
+		assert.Equal(t, lifecycle.OutcomeCompleted, out.Report.Outcome)
 		assert.Positive(t, out.Report.Done)
 		assert.Equal(t, out.Report.Done, sim.Stats().WritesApplied)
 	})
@@ -148,13 +148,13 @@ func TestReassignAgainstTheWorker(t *testing.T) {
 		watchCtx, ctrlC := context.WithCancel(ctx)
 		done := make(chan result, 1)
 		go func() { done <- runStarterCtx(watchCtx, t, env, "", args...) }()
-		id := workflows.ReassignmentID("ctrl-c")
+		id := lifecycle.ReassignmentID("ctrl-c")
 		require.EventuallyWithT(t, func(c *assert.CollectT) {
-			v, err := srv.Client().QueryWorkflow(ctx, id, "", workflows.QueryProgress)
+			v, err := srv.Client().QueryWorkflow(ctx, id, "", lifecycle.QueryProgress)
 			if !assert.NoError(c, err) {
 				return
 			}
-			var p workflows.ReassignmentProgress
+			var p lifecycle.ReassignmentProgress
 			assert.NoError(c, v.Get(&p))
 			assert.Positive(c, p.Done)
 		}, settle, 100*time.Millisecond)
@@ -183,7 +183,7 @@ func TestReassignAgainstTheWorker(t *testing.T) {
 		require.Equal(t, 0, r.code, r.stderr)
 		out := decodeReassign(t, r)
 		require.NotNil(t, out.Report)
-		assert.Equal(t, workflows.OutcomeCancelled, out.Report.Outcome)
+		assert.Equal(t, lifecycle.OutcomeCancelled, out.Report.Outcome)
 		assert.Equal(t, "test over", out.Report.Reason)
 		assert.Positive(t, out.Report.NotProcessed)
 		moved := 0

@@ -9,7 +9,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // Reading a run's settings from its history, so a command knows them without a worker: the
@@ -47,17 +47,17 @@ func runInput(ctx context.Context, conn *connection, workflowID string, in any) 
 // currentStartDate is the start date of the latest onboarding run of workflowID: its input's,
 // moved by each set_start_date update it accepted (its validator refuses the stale ones).
 func currentStartDate(ctx context.Context, conn *connection, workflowID string) (string, error) {
-	return currentDate(ctx, conn, workflowID, workflows.UpdateSetStartDate,
-		func(in workflows.OnboardingInput) string { return in.StartDate },
-		func(r workflows.SetStartDateRequest) (string, time.Time) { return r.StartDate, r.AsOf })
+	return currentDate(ctx, conn, workflowID, lifecycle.UpdateSetStartDate,
+		func(in lifecycle.OnboardingInput) string { return in.StartDate },
+		func(r lifecycle.SetStartDateRequest) (string, time.Time) { return r.StartDate, r.AsOf })
 }
 
 // currentLastDay is the last day of the latest offboarding run: its input's, moved by each
 // reschedule it accepted.
 func currentLastDay(ctx context.Context, conn *connection, workflowID string) (string, error) {
-	return currentDate(ctx, conn, workflowID, workflows.UpdateReschedule,
-		func(in workflows.OffboardingInput) string { return in.LastDay },
-		func(r workflows.RescheduleRequest) (string, time.Time) { return r.LastDay, r.AsOf })
+	return currentDate(ctx, conn, workflowID, lifecycle.UpdateReschedule,
+		func(in lifecycle.OffboardingInput) string { return in.LastDay },
+		func(r lifecycle.RescheduleRequest) (string, time.Time) { return r.LastDay, r.AsOf })
 }
 
 // currentDate scans the latest run's history: the date of its input, then of each accepted

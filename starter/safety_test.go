@@ -14,9 +14,8 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/mocks"
 
-	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/internal/version"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // noon on 2026-12-02 UTC: in Los Angeles it is 04:00 the same day, in Kolkata 17:30.
@@ -43,10 +42,10 @@ func TestOffboardPastLastDayWithIntentOffboardsAtOnce(t *testing.T) {
 	base := []string{"offboard", "--employee-id", "E-01", "--email", "employee01@example.com", "--last-day", "2025-12-01"}
 	for _, flag := range []string{"--now", "--allow-past"} {
 		t.Run(flag, func(t *testing.T) {
-			c, call := mockOffboard(t, workflows.OffboardingStatus{Stage: workflows.StageOffRevoking}, nil)
+			c, call := mockOffboard(t, lifecycle.OffboardingStatus{Stage: lifecycle.StageOffRevoking}, nil)
 			r := runStarterAt(t, clock, map[string]string{}, mockDial(c), append(base, flag)...)
 			require.Equal(t, 0, r.code, r.stderr)
-			assert.Equal(t, workflows.UpdateRevokeNow, call.upd.UpdateName)
+			assert.Equal(t, lifecycle.UpdateRevokeNow, call.upd.UpdateName)
 		})
 	}
 }
@@ -56,13 +55,13 @@ func TestOffboardTodayOrLaterIsNotPast(t *testing.T) {
 		name, lastDay, tz, update string
 	}{
 		// Yesterday in UTC is still today in Los Angeles (04:00): scheduled for 18:00 there.
-		{"today in the employee's zone", "2026-12-02", "America/Los_Angeles", workflows.UpdateReschedule},
+		{"today in the employee's zone", "2026-12-02", "America/Los_Angeles", lifecycle.UpdateReschedule},
 		// Today in Kolkata, 17:30 there with the day ending at 17:00: offboards now, as before.
-		{"today, its end already gone", "2026-12-02", "Asia/Kolkata", workflows.UpdateRevokeNow},
+		{"today, its end already gone", "2026-12-02", "Asia/Kolkata", lifecycle.UpdateRevokeNow},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, call := mockOffboard(t, workflows.OffboardingStatus{Stage: workflows.StageOffScheduled}, nil)
+			c, call := mockOffboard(t, lifecycle.OffboardingStatus{Stage: lifecycle.StageOffScheduled}, nil)
 			r := runStarterAt(t, clock, map[string]string{}, mockDial(c), "offboard", "--employee-id", "E-01",
 				"--email", "employee01@example.com", "--last-day", tc.lastDay, "--timezone", tc.tz, "--end-of-day", "17:00")
 			require.Equal(t, 0, r.code, r.stderr)
@@ -72,16 +71,16 @@ func TestOffboardTodayOrLaterIsNotPast(t *testing.T) {
 }
 
 func TestOffboardReschedulePastNeedsIntent(t *testing.T) {
-	run := workflows.OffboardingInput{EmployeeID: "E-01", TimeZone: "Asia/Kolkata"}
+	run := lifecycle.OffboardingInput{EmployeeID: "E-01", TimeZone: "Asia/Kolkata"}
 	// Today in Kolkata (17:30 there), its default end 18:00 still ahead: a reschedule.
 	t.Run("today, its end ahead", func(t *testing.T) {
 		c := mocks.NewClient(t)
 		withHistory(t, c, run)
 		steerable(c, 1)
-		opts := expectUpdate(t, c, workflows.OffboardingStatus{Stage: workflows.StageOffScheduled})
+		opts := expectUpdate(t, c, lifecycle.OffboardingStatus{Stage: lifecycle.StageOffScheduled})
 		r := runStarterAt(t, clock, map[string]string{}, mockDial(c), "offboard", "reschedule", "--employee-id", "E-01", "--last-day", "2026-12-02")
 		require.Equal(t, 0, r.code, r.stderr)
-		assert.Equal(t, workflows.UpdateReschedule, opts.UpdateName)
+		assert.Equal(t, lifecycle.UpdateReschedule, opts.UpdateName)
 	})
 	// Today with --end-of-day 17:00, already gone in Kolkata: past.
 	for _, args := range [][]string{{"--last-day", "2026-12-02", "--end-of-day", "17:00"}, {"--last-day", "2025-12-01"}} {
@@ -100,12 +99,12 @@ func TestOffboardReschedulePastNeedsIntent(t *testing.T) {
 		c := mocks.NewClient(t)
 		withHistory(t, c, run)
 		steerable(c, 1)
-		opts := expectUpdate(t, c, workflows.OffboardingStatus{Stage: workflows.StageOffRevoking})
+		opts := expectUpdate(t, c, lifecycle.OffboardingStatus{Stage: lifecycle.StageOffRevoking})
 		r := runStarterAt(t, clock, map[string]string{}, mockDial(c), "offboard", "reschedule", "--employee-id", "E-01",
 			"--last-day", "2026-12-02", "--end-of-day", "17:00", "--allow-past")
 		require.Equal(t, 0, r.code, r.stderr)
-		assert.Equal(t, workflows.UpdateRevokeNow, opts.UpdateName)
-		assert.Equal(t, []any{workflows.RevokeNowRequest{Reason: "rescheduled to last day 2026-12-02, which has already ended"}}, opts.Args)
+		assert.Equal(t, lifecycle.UpdateRevokeNow, opts.UpdateName)
+		assert.Equal(t, []any{lifecycle.RevokeNowRequest{Reason: "rescheduled to last day 2026-12-02, which has already ended"}}, opts.Args)
 	})
 }
 
@@ -115,12 +114,12 @@ func expectUpdate(t *testing.T, c *mocks.Client, st any) *client.UpdateWorkflowO
 	h.On("RunID").Return("run-1").Maybe()
 	h.On("Get", mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
 		switch out := args.Get(1).(type) {
-		case *workflows.OffboardingStatus:
-			*out = st.(workflows.OffboardingStatus)
-		case *workflows.OnboardingStatus:
-			*out = st.(workflows.OnboardingStatus)
-		case *workflows.ReassignmentProgress:
-			*out = st.(workflows.ReassignmentProgress)
+		case *lifecycle.OffboardingStatus:
+			*out = st.(lifecycle.OffboardingStatus)
+		case *lifecycle.OnboardingStatus:
+			*out = st.(lifecycle.OnboardingStatus)
+		case *lifecycle.ReassignmentProgress:
+			*out = st.(lifecycle.ReassignmentProgress)
 		}
 	}).Return(nil)
 	opts := &client.UpdateWorkflowOptions{}
@@ -136,7 +135,7 @@ func onboardAt(t *testing.T, start string, extra ...string) result {
 	run := mocks.NewWorkflowRun(t)
 	run.On("GetID").Return("onboarding-E-1001").Maybe()
 	run.On("GetRunID").Return("run-1").Maybe()
-	c.On("ExecuteWorkflow", mock.Anything, mock.Anything, workflows.OnboardingWorkflowName, mock.Anything).Return(run, nil).Maybe()
+	c.On("ExecuteWorkflow", mock.Anything, mock.Anything, lifecycle.OnboardingWorkflowName, mock.Anything).Return(run, nil).Maybe()
 	c.On("Close").Return().Maybe()
 	args := append([]string{"onboard", "--employee-id", "E-1001", "--email", "ada@example.com", "--first-name", "Ada",
 		"--last-name", "Lovelace", "--start-date", start}, extra...)
@@ -199,11 +198,11 @@ func TestReassignWithAllStartsTheBatch(t *testing.T) {
 	require.NoError(t, f.check())
 	in, err := f.input()
 	require.NoError(t, err)
-	assert.Equal(t, workflows.AssetSelector{AssetType: "Laptop"}, in.Selector)
+	assert.Equal(t, lifecycle.AssetSelector{AssetType: "Laptop"}, in.Selector)
 }
 
 func TestEveryFieldIsValidatedNamingItsFlag(t *testing.T) {
-	long := strings.Repeat("x", workflows.MaxTextLen+1)
+	long := strings.Repeat("x", lifecycle.MaxTextLen+1)
 	onboard := func(extra ...string) []string { return with(extra...) }
 	cases := []struct {
 		args []string
@@ -256,17 +255,17 @@ func TestVersion(t *testing.T) {
 }
 
 // progressValue answers a progress query with p.
-func progressValue(t *testing.T, p workflows.ReassignmentProgress) *mocks.Value {
+func progressValue(t *testing.T, p lifecycle.ReassignmentProgress) *mocks.Value {
 	v := mocks.NewEncodedValue(t)
-	v.On("Get", mock.Anything).Run(func(args mock.Arguments) { *args.Get(0).(*workflows.ReassignmentProgress) = p }).Return(nil)
+	v.On("Get", mock.Anything).Run(func(args mock.Arguments) { *args.Get(0).(*lifecycle.ReassignmentProgress) = p }).Return(nil)
 	return v
 }
 
 func TestReassignShowsThePlanWithYes(t *testing.T) {
-	plan := &activities.ReassignmentPlan{Matched: 250, Sample: []activities.AssetSample{{AssetID: 101, Label: "MBP-101", AssetType: "Laptop", Status: "IN_USE"}}}
-	running := workflows.ReassignmentProgress{Stage: workflows.StageReassignRunning, Total: 250, Remaining: 250, Plan: plan, Confirmed: true}
+	plan := &lifecycle.ReassignmentPlan{Matched: 250, Sample: []lifecycle.AssetSample{{AssetID: 101, Label: "MBP-101", AssetType: "Laptop", Status: "IN_USE"}}}
+	running := lifecycle.ReassignmentProgress{Stage: lifecycle.StageReassignRunning, Total: 250, Remaining: 250, Plan: plan, Confirmed: true}
 	c := mocks.NewClient(t)
-	c.On("QueryWorkflow", mock.Anything, "asset-reassignment-b1", "", workflows.QueryProgress).Return(progressValue(t, running), nil)
+	c.On("QueryWorkflow", mock.Anything, "asset-reassignment-b1", "", lifecycle.QueryProgress).Return(progressValue(t, running), nil)
 	var stderr bytes.Buffer
 	w := &watcher{a: &app{stderr: &stderr, stdout: &bytes.Buffer{}}, conn: &connection{Client: c}, batchID: "b1", yes: true}
 	w.res.WorkflowID = "asset-reassignment-b1"
@@ -278,7 +277,7 @@ func TestReassignShowsThePlanWithYes(t *testing.T) {
 	// A batch that ended before any poll saw its plan: the report's plan is printed.
 	var late bytes.Buffer
 	w = &watcher{a: &app{stderr: &late, stdout: &bytes.Buffer{}}, batchID: "b2", yes: true}
-	require.NoError(t, w.finish(context.Background(), workflows.ReassignmentReport{BatchID: "b2", Outcome: workflows.OutcomeCompleted, Total: 1, Done: 1, Plan: *plan}, nil))
+	require.NoError(t, w.finish(context.Background(), lifecycle.ReassignmentReport{BatchID: "b2", Outcome: lifecycle.OutcomeCompleted, Total: 1, Done: 1, Plan: *plan}, nil))
 	assert.Contains(t, late.String(), "The selector matches 1 assets. First ones:")
 	assert.Contains(t, late.String(), "MBP-101")
 }
@@ -286,7 +285,7 @@ func TestReassignShowsThePlanWithYes(t *testing.T) {
 func TestWatchingABatchOnABusyWorkerSaysSo(t *testing.T) {
 	c := mocks.NewClient(t)
 	steerable(c, 1)
-	c.On("QueryWorkflow", mock.Anything, "asset-reassignment-b1", "", workflows.QueryProgress).Return(func(ctx context.Context, _, _, _ string, _ ...any) (converter.EncodedValue, error) {
+	c.On("QueryWorkflow", mock.Anything, "asset-reassignment-b1", "", lifecycle.QueryProgress).Return(func(ctx context.Context, _, _, _ string, _ ...any) (converter.EncodedValue, error) {
 		<-ctx.Done()
 		return nil, ctx.Err()
 	})

@@ -7,13 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"reflect"
-	"regexp"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
-	_ "time/tzdata" // time zones are checked before dialing, whatever the host has installed
 
 	"github.com/spf13/cobra"
 	commonpb "go.temporal.io/api/common/v1"
@@ -24,492 +21,12 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/atomicflow/atomicflow/internal/codec"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
+	"github.com/atomicflow/atomicflow/schedule"
 )
 
-// Schedules: recurring jobs as Temporal Schedules, with fixed ids (DESIGN.md practice 9).
-//
-// Ownership: every schedule the starter creates (schedule create or schedule apply) carries the
-// schedule memo managed-by=atomicflow. `schedule apply --prune` deletes only schedules with that
-// memo, so schedules made with the Temporal CLI, the UI or other code are never pruned. (The memo
-// is set at creation only: Temporal's Go SDK cannot change a schedule's memo later, so a schedule
-// created elsewhere that apply updates stays unmarked, and is never pruned.)
-
-const (
-	// defaultCatchupWindow is explicit: the server's own default is one year, so after an outage
-	// every missed run would fire.
-	defaultCatchupWindow = time.Hour
-	// minCatchupWindow is the server's minimum; a shorter window would be stored as 10s.
-	minCatchupWindow = 10 * time.Second
-	// managedMemoKey/managedMemoValue mark the schedules atomicflow manages (see above).
-	managedMemoKey   = "managed-by"
-	managedMemoValue = "atomicflow"
-)
-
-// overlapPolicies maps the flag and file values to Temporal's overlap policies.
-var overlapPolicies = map[string]enumspb.ScheduleOverlapPolicy{
-	"skip":            enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
-	"buffer-one":      enumspb.SCHEDULE_OVERLAP_POLICY_BUFFER_ONE,
-	"buffer-all":      enumspb.SCHEDULE_OVERLAP_POLICY_BUFFER_ALL,
-	"cancel-other":    enumspb.SCHEDULE_OVERLAP_POLICY_CANCEL_OTHER,
-	"terminate-other": enumspb.SCHEDULE_OVERLAP_POLICY_TERMINATE_OTHER,
-	"allow-all":       enumspb.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL,
-}
-
-const overlapNames = "skip, buffer-one, buffer-all, cancel-other, terminate-other or allow-all"
-
-func parseOverlap(s string) (enumspb.ScheduleOverlapPolicy, error) {
-	if p, ok := overlapPolicies[strings.ToLower(strings.TrimSpace(s))]; ok {
-		return p, nil
-	}
-	return 0, fmt.Errorf("%q is not an overlap policy: use %s", s, overlapNames)
-}
-
-func overlapName(p enumspb.ScheduleOverlapPolicy) string {
-	for name, v := range overlapPolicies {
-		if v == p {
-			return name
-		}
-	}
-	if p == enumspb.SCHEDULE_OVERLAP_POLICY_UNSPECIFIED {
-		return "skip (server default)"
-	}
-	return p.String()
-}
-
-// schedWorkflow is a workflow a schedule can start: its type, its input and what the UI shows.
-type schedWorkflow struct {
-	typeName string
-	// newInput returns a pointer to a zero input; validate checks the decoded input and names
-	// the input keys that are wrong.
-	newInput func() any
-	validate func(in any) []string
-	summary  func(scheduleID string, in any) string
-	details  func(scheduleID string, in any) string
-	// stage is the LifecycleStage a scheduled run starts with, so `starter list` finds it at once.
-	stage string
-}
-
-// schedWorkflows are the workflows a schedule may start, by their flag and file name.
-var schedWorkflows = map[string]schedWorkflow{
-	"reconciliation": {
-		typeName: workflows.ReconciliationWorkflowName,
-		newInput: func() any { return &workflows.ReconciliationInput{} },
-		validate: func(v any) []string {
-			in := v.(*workflows.ReconciliationInput)
-			var problems []string
-			if in.WorkspaceID < 0 {
-				problems = append(problems, "input.workspace_id\x00is negative: use 0 for the worker's default workspace")
-			}
-			if in.StaleOnboardingDays < 0 {
-				problems = append(problems, fmt.Sprintf("input.stale_onboarding_days\x00is negative: use 0 for the default (%d days)", workflows.DefaultStaleOnboardingDays))
-			}
-			if val, ok := v.(interface{ Validate() error }); ok && len(problems) == 0 {
-				if err := val.Validate(); err != nil {
-					problems = append(problems, "input\x00"+err.Error())
-				}
-			}
-			return problems
-		},
-		summary: func(id string, v any) string {
-			s := "Reconciliation · schedule " + id
-			if v.(*workflows.ReconciliationInput).DryRun {
-				s += " · dry run"
-			}
-			return s
-		},
-		details: func(id string, v any) string {
-			in := v.(*workflows.ReconciliationInput)
-			ws := "the worker's default"
-			if in.WorkspaceID != 0 {
-				ws = fmt.Sprint(in.WorkspaceID)
-			}
-			days := workflows.DefaultStaleOnboardingDays
-			if in.StaleOnboardingDays > 0 {
-				days = in.StaleOnboardingDays
-			}
-			var b strings.Builder
-			fmt.Fprintf(&b, "**Schedule:** %s  \n", id)
-			fmt.Fprintf(&b, "**Dry run:** %t  \n", in.DryRun)
-			fmt.Fprintf(&b, "**Stale onboarding after:** %d days  \n", days)
-			fmt.Fprintf(&b, "**Atomicwork workspace:** %s  \n", ws)
-			b.WriteString("**Managed by:** `starter schedule`\n")
-			return b.String()
-		},
-		stage: workflows.StageReconScanning,
-	},
-}
-
-func schedWorkflowNames() string {
-	names := make([]string, 0, len(schedWorkflows))
-	for n := range schedWorkflows {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
-}
-
-// schedSource is one schedule as schedules.yaml and the create/update flags write it.
-type schedSource struct {
-	ID             string           `yaml:"id"`
-	Workflow       string           `yaml:"workflow"`
-	Input          map[string]any   `yaml:"input"`
-	Cron           flexList         `yaml:"cron"`
-	Calendar       []calendarSource `yaml:"calendar"`
-	Interval       flexList         `yaml:"interval"`
-	TimeZone       string           `yaml:"time_zone"`
-	Jitter         string           `yaml:"jitter"`
-	Overlap        string           `yaml:"overlap"`
-	CatchupWindow  string           `yaml:"catchup_window"`
-	PauseOnFailure bool             `yaml:"pause_on_failure"`
-	// Paused, when set, is enforced; unset leaves pausing to operators (new schedules run).
-	Paused *bool  `yaml:"paused"`
-	Note   string `yaml:"note"`
-}
-
-// schedDef is a validated schedule: what the starter wants Temporal to hold.
-type schedDef struct {
-	id             string
-	wf             schedWorkflow
-	input          any // pointer to the workflow's input struct
-	spec           client.ScheduleSpec
-	overlap        enumspb.ScheduleOverlapPolicy
-	catchupWindow  time.Duration
-	pauseOnFailure bool
-	paused         *bool
-	note           string
-	warnings       []string
-}
-
-var schedIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$`)
-
-// build validates the source. label names a field for the user (a flag or a file key); every
-// problem is reported, each naming its field.
-func (s schedSource) build(label func(field string) string) (schedDef, error) {
-	var problems []string
-	bad := func(field, msg string) { problems = append(problems, label(field)+" "+msg) }
-	d := schedDef{id: s.ID, paused: s.Paused, note: s.Note, pauseOnFailure: s.PauseOnFailure}
-
-	if !schedIDPattern.MatchString(s.ID) {
-		bad("id", fmt.Sprintf("%q is not a schedule id: use letters, digits, '.', '_' and '-' (at most 200), e.g. %s", s.ID, workflows.NightlyReconciliationScheduleID))
-	}
-	wf, ok := schedWorkflows[s.Workflow]
-	if !ok {
-		bad("workflow", fmt.Sprintf("%q is not a workflow a schedule can start: use %s", s.Workflow, schedWorkflowNames()))
-	} else {
-		d.wf = wf
-		in, msgs := decodeInput(s.Input, wf)
-		for _, m := range msgs {
-			field, msg, _ := strings.Cut(m, "\x00")
-			bad(field, msg)
-		}
-		d.input = in
-	}
-
-	tz := strings.TrimSpace(s.TimeZone)
-	if tz == "" {
-		tz = "UTC"
-	}
-	if _, err := time.LoadLocation(tz); err != nil {
-		bad("time_zone", fmt.Sprintf("%q is not an IANA time zone such as UTC or Europe/Paris", s.TimeZone))
-	}
-	cronTZ := ""
-	for _, c := range s.Cron {
-		cal, iv, ctz, err := parseCron(c)
-		if err != nil {
-			bad("cron", fmt.Sprintf("%q: %v", c, err))
-			continue
-		}
-		if ctz != "" {
-			if cronTZ != "" && ctz != cronTZ || s.TimeZone != "" && ctz != s.TimeZone {
-				bad("cron", fmt.Sprintf("%q: its CRON_TZ=%s conflicts with another time zone: set the zone once, with %s", c, ctz, label("time_zone")))
-				continue
-			}
-			cronTZ, tz = ctz, ctz
-		}
-		if cal != nil {
-			d.spec.Calendars = append(d.spec.Calendars, *cal)
-		}
-		if iv != nil {
-			d.spec.Intervals = append(d.spec.Intervals, *iv)
-		}
-	}
-	for _, c := range s.Calendar {
-		cal, err := c.structured()
-		if err != nil {
-			bad("calendar", err.Error())
-			continue
-		}
-		d.spec.Calendars = append(d.spec.Calendars, cal)
-	}
-	for _, v := range s.Interval {
-		iv, err := parseInterval(v)
-		if err != nil {
-			bad("interval", err.Error())
-			continue
-		}
-		d.spec.Intervals = append(d.spec.Intervals, iv)
-	}
-	if len(s.Cron)+len(s.Calendar)+len(s.Interval) == 0 {
-		bad("cron", fmt.Sprintf("is missing: give when the schedule runs with %s, %s or %s", label("cron"), label("calendar"), label("interval")))
-	}
-	d.spec.TimeZoneName = tz
-
-	if s.Jitter != "" {
-		j, err := parseSchedDuration(s.Jitter)
-		switch {
-		case err != nil:
-			bad("jitter", err.Error())
-		case j < 0:
-			bad("jitter", "is negative")
-		default:
-			d.spec.Jitter = j
-		}
-	}
-	d.overlap = enumspb.SCHEDULE_OVERLAP_POLICY_SKIP
-	if s.Overlap != "" {
-		p, err := parseOverlap(s.Overlap)
-		if err != nil {
-			bad("overlap", err.Error())
-		}
-		d.overlap = p
-	}
-	d.catchupWindow = defaultCatchupWindow
-	if s.CatchupWindow != "" {
-		cw, err := parseSchedDuration(s.CatchupWindow)
-		switch {
-		case err != nil:
-			bad("catchup_window", err.Error())
-		case cw < minCatchupWindow:
-			bad("catchup_window", fmt.Sprintf("%q is shorter than Temporal's minimum of 10s", s.CatchupWindow))
-		default:
-			d.catchupWindow = cw
-		}
-	}
-	if len(problems) > 0 {
-		return d, errors.New(strings.Join(problems, "; "))
-	}
-	if w := dstWarning(d.spec); w != "" {
-		d.warnings = append(d.warnings, w)
-	}
-	return d, nil
-}
-
-// decodeInput decodes the input map into the workflow's input struct, unknown keys rejected.
-// Problems come back as "field\x00message".
-func decodeInput(m map[string]any, wf schedWorkflow) (any, []string) {
-	in := wf.newInput()
-	if len(m) > 0 {
-		raw, err := json.Marshal(m)
-		if err != nil {
-			return in, []string{"input\x00cannot be read: " + err.Error()}
-		}
-		dec := json.NewDecoder(strings.NewReader(string(raw)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(in); err != nil {
-			var typeErr *json.UnmarshalTypeError
-			switch {
-			case errors.As(err, &typeErr):
-				return in, []string{fmt.Sprintf("input.%s\x00is a %s, not a %s", typeErr.Field, typeErr.Value, typeErr.Type)}
-			case strings.HasPrefix(err.Error(), "json: unknown field "):
-				key := strings.TrimPrefix(err.Error(), "json: unknown field ")
-				return in, []string{fmt.Sprintf("input\x00has the unknown key %s: %s takes %s", key, wf.typeName, inputKeys(in))}
-			default:
-				return in, []string{"input\x00" + err.Error()}
-			}
-		}
-	}
-	return in, wf.validate(in)
-}
-
-// inputKeys lists the JSON keys of an input struct.
-func inputKeys(v any) string {
-	t := reflect.TypeOf(v)
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	var keys []string
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name != "" && name != "-" {
-			keys = append(keys, name)
-		}
-	}
-	return strings.Join(keys, ", ")
-}
-
-// dstWarning warns about a calendar in a zone with daylight saving time that runs between
-// midnight and 04:00 local time, when clocks change: such a run is skipped or doubled on DST days.
-func dstWarning(spec client.ScheduleSpec) string {
-	loc, err := time.LoadLocation(spec.TimeZoneName)
-	if err != nil || len(spec.Calendars) == 0 {
-		return ""
-	}
-	y := time.Now().Year()
-	_, jan := time.Date(y, 1, 1, 12, 0, 0, 0, loc).Zone()
-	_, jul := time.Date(y, 7, 1, 12, 0, 0, 0, loc).Zone()
-	if jan == jul {
-		return ""
-	}
-	for _, c := range normCalendars(spec.Calendars) {
-		for _, r := range c.Hour {
-			for h := r.Start; h <= r.End; h += r.Step {
-				if h < 4 {
-					return fmt.Sprintf("%s observes daylight saving time, and a run at %02d:xx local time can be skipped or doubled on the days clocks change: prefer UTC (01:xx UTC is safe) or a later hour", spec.TimeZoneName, h)
-				}
-			}
-		}
-	}
-	return ""
-}
-
-// action is the workflow the schedule starts. Its id is the schedule's: Temporal appends the
-// scheduled time, e.g. nightly-reconciliation-2026-11-26T01:30:00Z.
-func (d schedDef) action(taskQueue string) *client.ScheduleWorkflowAction {
-	return &client.ScheduleWorkflowAction{
-		ID:        d.id,
-		Workflow:  d.wf.typeName,
-		Args:      []any{d.input},
-		TaskQueue: taskQueue,
-		// Ids and settings only: the UI shows these to everyone.
-		StaticSummary:         d.wf.summary(d.id, d.input),
-		StaticDetails:         d.wf.details(d.id, d.input),
-		TypedSearchAttributes: temporal.NewSearchAttributes(workflows.LifecycleStageKey.ValueSet(d.wf.stage)),
-	}
-}
-
-func (d schedDef) options(taskQueue string) client.ScheduleOptions {
-	opts := client.ScheduleOptions{
-		ID:             d.id,
-		Spec:           d.spec,
-		Action:         d.action(taskQueue),
-		Overlap:        d.overlap,
-		CatchupWindow:  d.catchupWindow,
-		PauseOnFailure: d.pauseOnFailure,
-		Note:           d.note,
-		Memo:           map[string]any{managedMemoKey: managedMemoValue},
-	}
-	if d.paused != nil {
-		opts.Paused = *d.paused
-	}
-	return opts
-}
-
-// diff lists what differs between the wanted schedule and the described one; empty means
-// unchanged. The pause state and note count only when the definition sets paused.
-func (d schedDef) diff(desc *client.ScheduleDescription, env schedEnv) []string {
-	var out []string
-	s := desc.Schedule
-	if !reflect.DeepEqual(normSpec(&d.spec), normSpec(s.Spec)) {
-		out = append(out, "spec")
-	}
-	out = append(out, d.actionDiff(s.Action, env)...)
-	pol := s.Policy
-	if pol == nil {
-		pol = &client.SchedulePolicies{}
-	}
-	if pol.Overlap != d.overlap {
-		out = append(out, "overlap")
-	}
-	if pol.CatchupWindow != d.catchupWindow {
-		out = append(out, "catchup window")
-	}
-	if pol.PauseOnFailure != d.pauseOnFailure {
-		out = append(out, "pause on failure")
-	}
-	if d.paused != nil {
-		st := s.State
-		if st == nil {
-			st = &client.ScheduleState{}
-		}
-		if st.Paused != *d.paused {
-			out = append(out, "paused")
-		}
-		if d.note != "" && st.Note != d.note {
-			out = append(out, "note")
-		}
-	}
-	return out
-}
-
-func (d schedDef) actionDiff(got client.ScheduleAction, env schedEnv) []string {
-	want := d.action(env.taskQueue)
-	g, ok := got.(*client.ScheduleWorkflowAction)
-	if !ok || g == nil {
-		return []string{"action"}
-	}
-	var out []string
-	if name, _ := g.Workflow.(string); name != want.Workflow {
-		out = append(out, "workflow")
-	}
-	if g.ID != want.ID {
-		out = append(out, "workflow id")
-	}
-	if g.TaskQueue != want.TaskQueue {
-		out = append(out, "task queue")
-	}
-	if !sameInput(g.Args, d, env.dc) {
-		out = append(out, "input")
-	}
-	if g.StaticSummary != want.StaticSummary || g.StaticDetails != want.StaticDetails {
-		out = append(out, "summary")
-	}
-	if g.WorkflowExecutionTimeout != 0 || g.WorkflowRunTimeout != 0 || g.WorkflowTaskTimeout != 0 || g.RetryPolicy != nil || len(g.Memo) > 0 {
-		out = append(out, "workflow options")
-	}
-	stage, _ := g.TypedSearchAttributes.GetKeyword(workflows.LifecycleStageKey)
-	if stage != d.wf.stage || g.TypedSearchAttributes.Size() != want.TypedSearchAttributes.Size() || len(g.UntypedSearchAttributes) > 0 {
-		out = append(out, "search attributes")
-	}
-	return out
-}
-
-// sameInput decodes the described arguments into the workflow's input struct and compares.
-// An argument that cannot be decoded (a key the starter lacks) counts as changed: the update then
-// writes the wanted input again, which is safe.
-func sameInput(args []any, d schedDef, dc converter.DataConverter) bool {
-	if len(args) != 1 {
-		return false
-	}
-	got := d.wf.newInput()
-	switch a := args[0].(type) {
-	case *commonpb.Payload:
-		if err := dc.FromPayload(a, got); err != nil {
-			return false
-		}
-	default:
-		raw, err := json.Marshal(a)
-		if err != nil || json.Unmarshal(raw, got) != nil {
-			return false
-		}
-	}
-	return reflect.DeepEqual(got, d.input)
-}
-
-// newSchedule is the schedule an update writes: spec, action and policies from the definition;
-// the state from the current one unless the definition sets paused.
-func (d schedDef) newSchedule(cur client.ScheduleDescription, taskQueue string) *client.Schedule {
-	st := client.ScheduleState{}
-	if cur.Schedule.State != nil {
-		st = *cur.Schedule.State
-	}
-	if d.paused != nil {
-		if st.Paused != *d.paused && d.note == "" {
-			st.Note = map[bool]string{true: "paused", false: "unpaused"}[*d.paused] + " by starter schedule"
-		}
-		st.Paused = *d.paused
-		if d.note != "" {
-			st.Note = d.note
-		}
-	}
-	spec := d.spec
-	return &client.Schedule{
-		Action: d.action(taskQueue),
-		Spec:   &spec,
-		Policy: &client.SchedulePolicies{Overlap: d.overlap, CatchupWindow: d.catchupWindow, PauseOnFailure: d.pauseOnFailure},
-		State:  &st,
-	}
-}
+// Schedules: recurring jobs as Temporal Schedules, with fixed ids (DESIGN.md practice 9). The
+// schedule package builds and compares them; the commands here send them and print the answers.
 
 // Outcomes of putting a schedule.
 const (
@@ -542,47 +59,36 @@ func (o schedOutcome) String() string {
 // updateSchedule updates the schedule to the definition when it differs. ScheduleHandle.Update
 // is read-modify-write: the comparison runs on the description Update itself read, so an
 // unchanged schedule gets no UpdateSchedule call at all.
-func updateSchedule(ctx context.Context, env schedEnv, d schedDef) (schedOutcome, error) {
-	out := schedOutcome{ID: d.id, Outcome: schedUnchanged}
-	err := env.sc.GetHandle(ctx, d.id).Update(ctx, client.ScheduleUpdateOptions{
+func updateSchedule(ctx context.Context, env schedEnv, d schedule.Definition) (schedOutcome, error) {
+	out := schedOutcome{ID: d.ID(), Outcome: schedUnchanged}
+	err := env.sc.GetHandle(ctx, d.ID()).Update(ctx, client.ScheduleUpdateOptions{
 		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
-			out.Unmanaged = !isManaged(in.Description.Memo, env.dc)
-			out.Changed = d.diff(&in.Description, env)
+			out.Unmanaged = !schedule.IsManaged(in.Description.Memo, env.dc)
+			out.Changed = d.Diff(&in.Description, env.taskQueue, env.dc)
 			if len(out.Changed) == 0 {
 				return nil, temporal.ErrSkipScheduleUpdate
 			}
 			out.Outcome = schedUpdated
-			return &client.ScheduleUpdate{Schedule: d.newSchedule(in.Description, env.taskQueue)}, nil
+			return &client.ScheduleUpdate{Schedule: d.Updated(in.Description, env.taskQueue)}, nil
 		},
 	})
 	return out, err
 }
 
 // putSchedule creates the schedule, or updates it when it exists (create is idempotent).
-func putSchedule(ctx context.Context, env schedEnv, d schedDef) (schedOutcome, error) {
-	_, err := env.sc.Create(ctx, d.options(env.taskQueue))
+func putSchedule(ctx context.Context, env schedEnv, d schedule.Definition) (schedOutcome, error) {
+	_, err := env.sc.Create(ctx, d.Options(env.taskQueue))
 	if err == nil {
-		return schedOutcome{ID: d.id, Outcome: schedCreated}, nil
+		return schedOutcome{ID: d.ID(), Outcome: schedCreated}, nil
 	}
 	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		return schedOutcome{}, scheduleError(d.id, "create", err)
+		return schedOutcome{}, scheduleError(d.ID(), "create", err)
 	}
 	out, err := updateSchedule(ctx, env, d)
 	if err != nil {
-		return out, scheduleError(d.id, "update", err)
+		return out, scheduleError(d.ID(), "update", err)
 	}
 	return out, nil
-}
-
-// isManaged tells whether a schedule memo carries atomicflow's mark. A memo that cannot be
-// decoded (a key the starter lacks) is not ours: --prune must never delete what it cannot tell.
-func isManaged(memo *commonpb.Memo, dc converter.DataConverter) bool {
-	p := memo.GetFields()[managedMemoKey]
-	if p == nil {
-		return false
-	}
-	var v string
-	return dc.FromPayload(p, &v) == nil && v == managedMemoValue
 }
 
 // schedEnv is what schedule operations share: the schedule client, the task queue scheduled
@@ -663,7 +169,7 @@ Every schedule the starter creates carries the schedule memo managed-by=atomicfl
 	return cmd
 }
 
-// flagLabel names a schedSource field by its flag.
+// flagLabel names a schedule.Source field by its flag.
 func flagLabel(field string) string {
 	field = strings.TrimPrefix(field, "input.")
 	if field == "input" {
@@ -674,7 +180,7 @@ func flagLabel(field string) string {
 
 // schedulePutFlags are the flags of create and update.
 type schedulePutFlags struct {
-	src                 schedSource
+	src                 schedule.Source
 	calendars           []string
 	paused              bool
 	dryRun              bool
@@ -683,11 +189,11 @@ type schedulePutFlags struct {
 	json                bool
 }
 
-func (f *schedulePutFlags) source(cmd *cobra.Command) (schedSource, error) {
+func (f *schedulePutFlags) source(cmd *cobra.Command) (schedule.Source, error) {
 	src := f.src
 	src.Input = map[string]any{"dry_run": f.dryRun, "workspace_id": f.workspaceID, "stale_onboarding_days": f.staleOnboardingDays}
 	for _, c := range f.calendars {
-		cal, err := parseCalendarJSON(c)
+		cal, err := schedule.ParseCalendarJSON(c)
 		if err != nil {
 			return src, fmt.Errorf("--calendar %w", err)
 		}
@@ -743,21 +249,21 @@ when the schedule already matches. Flags as for 'schedule create'.`
     --cron "45 1 * * *" --jitter 10m --catchup-window 2h`
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.src.ID, "id", "", "schedule id, fixed (required), e.g. "+workflows.NightlyReconciliationScheduleID)
-	fl.StringVar(&f.src.Workflow, "workflow", "", "workflow to start: "+schedWorkflowNames()+" (required)")
+	fl.StringVar(&f.src.ID, "id", "", "schedule id, fixed (required), e.g. "+lifecycle.NightlyReconciliationScheduleID)
+	fl.StringVar(&f.src.Workflow, "workflow", "", "workflow to start: "+schedule.WorkflowNames()+" (required)")
 	fl.StringArrayVar((*[]string)(&f.src.Cron), "cron", nil, "cron `expression`, e.g. \"30 1 * * *\" (repeatable)")
 	fl.StringArrayVar(&f.calendars, "calendar", nil, "calendar spec as `JSON`, e.g. '{\"hour\":\"1\",\"minute\":\"30\"}' (repeatable)")
 	fl.StringArrayVar((*[]string)(&f.src.Interval), "interval", nil, "fixed `interval` such as 6h or 1d, with an optional /offset, e.g. 1h/15m (repeatable)")
 	fl.StringVar(&f.src.TimeZone, "time-zone", "UTC", "IANA time zone the calendars are read in")
 	fl.StringVar(&f.src.Jitter, "jitter", "", "random delay of each run, up to this duration, e.g. 10m (default none)")
-	fl.StringVar(&f.src.Overlap, "overlap", "skip", "when a run is still going at the next time: "+overlapNames)
+	fl.StringVar(&f.src.Overlap, "overlap", "skip", "when a run is still going at the next time: "+schedule.OverlapNames)
 	fl.StringVar(&f.src.CatchupWindow, "catchup-window", "1h", "how late a missed run may still start after an outage (minimum 10s)")
 	fl.BoolVar(&f.src.PauseOnFailure, "pause-on-failure", false, "pause the schedule when a run fails")
 	fl.BoolVar(&f.paused, "paused", false, "create (or set) the schedule paused; without it an existing schedule keeps its state")
 	fl.StringVar(&f.src.Note, "note", "", "note shown with the schedule's state, e.g. why it is paused")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "reconciliation input: report drift without fixing it")
 	fl.Int64Var(&f.workspaceID, "workspace-id", 0, "reconciliation input: Atomicwork workspace id (default: the worker's default workspace)")
-	fl.IntVar(&f.staleOnboardingDays, "stale-onboarding-days", 0, fmt.Sprintf("reconciliation input: report onboarding requests open this many days after the start date (default %d)", workflows.DefaultStaleOnboardingDays))
+	fl.IntVar(&f.staleOnboardingDays, "stale-onboarding-days", 0, fmt.Sprintf("reconciliation input: report onboarding requests open this many days after the start date (default %d)", lifecycle.DefaultStaleOnboardingDays))
 	fl.BoolVar(&f.json, "json", false, "print JSON instead of text")
 	for _, name := range []string{"id", "workflow"} {
 		_ = cmd.MarkFlagRequired(name) // cannot fail: the flags exist
@@ -771,11 +277,11 @@ func (f *schedulePutFlags) run(cmd *cobra.Command, a *app, update bool) error {
 	if err != nil {
 		return usageError{err}
 	}
-	d, err := src.build(flagLabel)
+	d, err := src.Build(flagLabel)
 	if err != nil {
 		return usageError{err}
 	}
-	for _, w := range d.warnings {
+	for _, w := range d.Warnings() {
 		fmt.Fprintln(a.stderr, "Warning: "+w)
 	}
 	conn, err := a.connect(ctx)
@@ -787,12 +293,12 @@ func (f *schedulePutFlags) run(cmd *cobra.Command, a *app, update bool) error {
 	var out schedOutcome
 	if update {
 		if out, err = updateSchedule(ctx, env, d); err != nil {
-			return scheduleError(d.id, "update", err)
+			return scheduleError(d.ID(), "update", err)
 		}
 	} else if out, err = putSchedule(ctx, env, d); err != nil {
 		return err
 	}
-	link := scheduleURL(a.env("ATOMICFLOW_UI_URL", defaultUIURL), conn.Namespace, d.id)
+	link := scheduleURL(a.env("ATOMICFLOW_UI_URL", defaultUIURL), conn.Namespace, d.ID())
 	if f.json {
 		return writeJSON(a.stdout, struct {
 			schedOutcome
@@ -800,7 +306,7 @@ func (f *schedulePutFlags) run(cmd *cobra.Command, a *app, update bool) error {
 		}{out, link})
 	}
 	fmt.Fprintln(a.stdout, out)
-	if desc, err := env.sc.GetHandle(ctx, d.id).Describe(ctx); err == nil && len(desc.Info.NextActionTimes) > 0 {
+	if desc, err := env.sc.GetHandle(ctx, d.ID()).Describe(ctx); err == nil && len(desc.Info.NextActionTimes) > 0 {
 		fmt.Fprintf(a.stdout, "Next run: %s\n", desc.Info.NextActionTimes[0].UTC().Format(time.RFC3339))
 	}
 	fmt.Fprintf(a.stdout, "Temporal UI: %s\n", link)
@@ -888,7 +394,7 @@ policy for this run (with the default skip, nothing starts while a run is still 
 			}
 			var policy enumspb.ScheduleOverlapPolicy
 			if overlap != "" {
-				p, err := parseOverlap(overlap)
+				p, err := schedule.ParseOverlap(overlap)
 				if err != nil {
 					return usageError{fmt.Errorf("--overlap %w", err)}
 				}
@@ -904,7 +410,7 @@ policy for this run (with the default skip, nothing starts while a run is still 
 		}),
 	}
 	scheduleIDFlag(cmd, &id)
-	cmd.Flags().StringVar(&overlap, "overlap", "", "overlap policy for this run: "+overlapNames+" (default: the schedule's)")
+	cmd.Flags().StringVar(&overlap, "overlap", "", "overlap policy for this run: "+schedule.OverlapNames+" (default: the schedule's)")
 	return cmd
 }
 
@@ -936,7 +442,7 @@ backfill (default: the schedule's; use allow-all or buffer-all to run every miss
 			}
 			var policy enumspb.ScheduleOverlapPolicy
 			if overlap != "" {
-				if policy, err = parseOverlap(overlap); err != nil {
+				if policy, err = schedule.ParseOverlap(overlap); err != nil {
 					return usageError{fmt.Errorf("--overlap %w", err)}
 				}
 			}
@@ -953,7 +459,7 @@ backfill (default: the schedule's; use allow-all or buffer-all to run every miss
 	scheduleIDFlag(cmd, &id)
 	cmd.Flags().StringVar(&start, "start", "", "start of the period, RFC 3339 (required)")
 	cmd.Flags().StringVar(&end, "end", "", "end of the period, RFC 3339 (required)")
-	cmd.Flags().StringVar(&overlap, "overlap", "", "overlap policy for the backfill: "+overlapNames+" (default: the schedule's)")
+	cmd.Flags().StringVar(&overlap, "overlap", "", "overlap policy for the backfill: "+schedule.OverlapNames+" (default: the schedule's)")
 	_ = cmd.MarkFlagRequired("start")
 	_ = cmd.MarkFlagRequired("end")
 	return cmd
@@ -1052,7 +558,7 @@ func newScheduleDescribeCmd(a *app) *cobra.Command {
 func newScheduleView(id string, desc *client.ScheduleDescription, link string, dc converter.DataConverter) scheduleView {
 	s := desc.Schedule
 	v := scheduleView{
-		ID: id, Managed: isManaged(desc.Memo, dc), Spec: specText(s.Spec), UIURL: link,
+		ID: id, Managed: schedule.IsManaged(desc.Memo, dc), Spec: schedule.SpecText(s.Spec), UIURL: link,
 		NextRuns: desc.Info.NextActionTimes, RecentRuns: []scheduleRun{}, Running: []string{},
 		Actions: desc.Info.NumActions, MissedCatchup: desc.Info.NumActionsMissedCatchupWindow,
 		SkippedOverlap: desc.Info.NumActionsSkippedOverlap, CreatedAt: desc.Info.CreatedAt,
@@ -1082,7 +588,7 @@ func newScheduleView(id string, desc *client.ScheduleDescription, link string, d
 		}
 	}
 	if s.Policy != nil {
-		v.Overlap, v.CatchupWindow, v.PauseOnFailure = overlapName(s.Policy.Overlap), s.Policy.CatchupWindow.String(), s.Policy.PauseOnFailure
+		v.Overlap, v.CatchupWindow, v.PauseOnFailure = schedule.OverlapName(s.Policy.Overlap), s.Policy.CatchupWindow.String(), s.Policy.PauseOnFailure
 	}
 	if s.State != nil {
 		v.Paused, v.Note = s.State.Paused, s.State.Note
@@ -1173,7 +679,7 @@ func listSchedules(ctx context.Context, env schedEnv) ([]scheduleListRow, error)
 		if err != nil {
 			return nil, fmt.Errorf("cannot list schedules: %w", err)
 		}
-		row := scheduleListRow{ID: e.ID, Workflow: e.WorkflowType.Name, Spec: specText(e.Spec), Paused: e.Paused, Note: e.Note, Managed: isManaged(e.Memo, env.dc)}
+		row := scheduleListRow{ID: e.ID, Workflow: e.WorkflowType.Name, Spec: schedule.SpecText(e.Spec), Paused: e.Paused, Note: e.Note, Managed: schedule.IsManaged(e.Memo, env.dc)}
 		if len(e.NextActionTimes) > 0 {
 			t := e.NextActionTimes[0]
 			row.NextRun = &t

@@ -1,112 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/api/serviceerror"
-	"go.yaml.in/yaml/v3"
+
+	"github.com/atomicflow/atomicflow/schedule"
 )
-
-// schedules.yaml: the schedules atomicflow keeps in version control.
-//
-//	schedules:
-//	  - id: nightly-reconciliation      # fixed schedule id (required)
-//	    workflow: reconciliation        # what it starts (required)
-//	    input: {dry_run: false}         # the workflow's input; unknown keys are rejected
-//	    cron: "30 1 * * *"              # and/or calendar: [{hour: 1, minute: 30}], interval: [6h]
-//	    time_zone: UTC
-//	    jitter: 10m
-//	    overlap: skip
-//	    catchup_window: 1h
-//	    pause_on_failure: false
-//	    paused: false                   # optional: when set, apply enforces it (and note)
-//	    note: "..."
-//
-// apply decides "unchanged" by comparing, for each listed schedule, what the file asks with what
-// Temporal describes: the spec (structured calendars, intervals, time zone, jitter), the action
-// (workflow type, id, task queue, decoded input, summary, search attributes) and the policies;
-// the pause state too when the file sets paused. Nothing differs → no UpdateSchedule call.
-
-// flexList is a YAML value that is one string or a list of strings.
-type flexList []string
-
-func (l *flexList) UnmarshalYAML(n *yaml.Node) error {
-	switch n.Kind {
-	case yaml.ScalarNode:
-		*l = flexList{n.Value}
-		return nil
-	case yaml.SequenceNode:
-		var s []string
-		if err := n.Decode(&s); err != nil {
-			return err
-		}
-		*l = s
-		return nil
-	}
-	return fmt.Errorf("line %d: expected a string or a list of strings", n.Line)
-}
-
-// UnmarshalYAML lets calendar fields be YAML numbers (hour: 1) as well as strings (hour: "1-5").
-func (f *calField) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: expected a value such as 1, \"1-5\" or \"mon,wed\"", n.Line)
-	}
-	*f = calField(n.Value)
-	return nil
-}
-
-type scheduleFile struct {
-	Schedules []schedSource `yaml:"schedules"`
-}
-
-var yamlUnknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
-
-// loadScheduleFile reads and validates the whole file; every problem names the schedule and key.
-func loadScheduleFile(path string, data []byte) ([]schedDef, error) {
-	var f scheduleFile
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s is empty: list schedules under 'schedules:'", path)
-		}
-		msg := yamlUnknownField.ReplaceAllString(err.Error(), "unknown key $1")
-		msg = strings.ReplaceAll(strings.TrimPrefix(msg, "yaml: "), "\n ", "")
-		return nil, fmt.Errorf("%s: %s (keys: id, workflow, input, cron, calendar, interval, time_zone, jitter, overlap, catchup_window, pause_on_failure, paused, note)", path, msg)
-	}
-	var problems []string
-	defs := make([]schedDef, 0, len(f.Schedules))
-	seen := map[string]bool{}
-	for i, s := range f.Schedules {
-		name := fmt.Sprintf("schedule %d", i+1)
-		if s.ID != "" {
-			name = fmt.Sprintf("schedule %q", s.ID)
-		}
-		d, err := s.build(func(field string) string { return fmt.Sprintf("%s: %s:", name, field) })
-		if err != nil {
-			problems = append(problems, err.Error())
-			continue
-		}
-		if seen[d.id] {
-			problems = append(problems, fmt.Sprintf("%s: id: listed twice", name))
-			continue
-		}
-		seen[d.id] = true
-		defs = append(defs, d)
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("%s: %s", path, strings.Join(problems, "; "))
-	}
-	return defs, nil
-}
 
 type scheduleApplyFlags struct {
 	file   string
@@ -153,7 +58,7 @@ func (f *scheduleApplyFlags) run(ctx context.Context, a *app) error {
 	if err != nil {
 		return usageError{fmt.Errorf("-f %s: cannot read it: %w", f.file, errors.Unwrap(err))}
 	}
-	defs, err := loadScheduleFile(f.file, data)
+	defs, err := schedule.LoadFile(f.file, data)
 	if err != nil {
 		return usageError{err}
 	}
@@ -161,8 +66,8 @@ func (f *scheduleApplyFlags) run(ctx context.Context, a *app) error {
 		return usageError{fmt.Errorf("%s lists no schedules, and --prune would delete every schedule atomicflow manages: list at least one, or use 'schedule delete'", f.file)}
 	}
 	for _, d := range defs {
-		for _, w := range d.warnings {
-			fmt.Fprintf(a.stderr, "Warning: schedule %q: %s\n", d.id, w)
+		for _, w := range d.Warnings() {
+			fmt.Fprintf(a.stderr, "Warning: schedule %q: %s\n", d.ID(), w)
 		}
 	}
 	conn, err := a.connect(ctx)
@@ -194,12 +99,12 @@ func (f *scheduleApplyFlags) run(ctx context.Context, a *app) error {
 // applySchedules puts every definition, then prunes. It goes on after a failing schedule and
 // returns the outcomes so far with all the errors. One schedule at a time: updates are
 // read-modify-write, and the starter never races itself.
-func applySchedules(ctx context.Context, env schedEnv, defs []schedDef, prune, dryRun bool) ([]schedOutcome, error) {
+func applySchedules(ctx context.Context, env schedEnv, defs []schedule.Definition, prune, dryRun bool) ([]schedOutcome, error) {
 	var outcomes []schedOutcome
 	var errs []error
 	listed := map[string]bool{}
 	for _, d := range defs {
-		listed[d.id] = true
+		listed[d.ID()] = true
 		var out schedOutcome
 		var err error
 		if dryRun {
@@ -236,29 +141,29 @@ func applySchedules(ctx context.Context, env schedEnv, defs []schedDef, prune, d
 }
 
 // applySchedule updates the schedule when it differs, or creates it when Temporal lacks it.
-func applySchedule(ctx context.Context, env schedEnv, d schedDef) (schedOutcome, error) {
+func applySchedule(ctx context.Context, env schedEnv, d schedule.Definition) (schedOutcome, error) {
 	out, err := updateSchedule(ctx, env, d)
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
 		return putSchedule(ctx, env, d)
 	}
 	if err != nil {
-		return out, scheduleError(d.id, "update", err)
+		return out, scheduleError(d.ID(), "update", err)
 	}
 	return out, nil
 }
 
 // planSchedule says what applySchedule would do, changing nothing.
-func planSchedule(ctx context.Context, env schedEnv, d schedDef) (schedOutcome, error) {
-	desc, err := env.sc.GetHandle(ctx, d.id).Describe(ctx)
+func planSchedule(ctx context.Context, env schedEnv, d schedule.Definition) (schedOutcome, error) {
+	desc, err := env.sc.GetHandle(ctx, d.ID()).Describe(ctx)
 	var notFound *serviceerror.NotFound
 	switch {
 	case errors.As(err, &notFound):
-		return schedOutcome{ID: d.id, Outcome: schedCreated}, nil
+		return schedOutcome{ID: d.ID(), Outcome: schedCreated}, nil
 	case err != nil:
-		return schedOutcome{}, scheduleError(d.id, "describe", err)
+		return schedOutcome{}, scheduleError(d.ID(), "describe", err)
 	}
-	out := schedOutcome{ID: d.id, Outcome: schedUnchanged, Changed: d.diff(desc, env), Unmanaged: !isManaged(desc.Memo, env.dc)}
+	out := schedOutcome{ID: d.ID(), Outcome: schedUnchanged, Changed: d.Diff(desc, env.taskQueue, env.dc), Unmanaged: !schedule.IsManaged(desc.Memo, env.dc)}
 	if len(out.Changed) > 0 {
 		out.Outcome = schedUpdated
 	}

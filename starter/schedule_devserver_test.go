@@ -26,7 +26,8 @@ import (
 	"github.com/atomicflow/atomicflow/internal/codec"
 	"github.com/atomicflow/atomicflow/internal/devserver"
 	"github.com/atomicflow/atomicflow/internal/temporalenv"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
+	"github.com/atomicflow/atomicflow/schedule"
 )
 
 // rpcCounter counts the starter's gRPC calls by method name (CreateSchedule, UpdateSchedule, ...).
@@ -127,8 +128,8 @@ func TestSchedulesOnDevServer(t *testing.T) {
 
 		desc := describeSchedule(t, c, "s-create")
 		require.Len(t, desc.Schedule.Spec.Calendars, 1)
-		assert.Equal(t, "15 3 * * *", cronText(desc.Schedule.Spec.Calendars[0]))
-		assert.True(t, isManaged(desc.Memo, payloadReader(func(string) (string, bool) { return "", false })))
+		assert.Equal(t, "15 3 * * *", schedule.CronText(desc.Schedule.Spec.Calendars[0]))
+		assert.True(t, schedule.IsManaged(desc.Memo, payloadReader(func(string) (string, bool) { return "", false })))
 
 		// One schedule with that id, listed (listing is eventually consistent).
 		require.EventuallyWithT(t, func(ct *assert.CollectT) {
@@ -145,7 +146,7 @@ func TestSchedulesOnDevServer(t *testing.T) {
 			require.Len(ct, found, 1)
 			assert.Equal(ct, "cron 15 3 * * * (UTC)", found[0].Spec)
 			assert.True(ct, found[0].Managed)
-			assert.Equal(ct, workflows.ReconciliationWorkflowName, found[0].Workflow)
+			assert.Equal(ct, lifecycle.ReconciliationWorkflowName, found[0].Workflow)
 		}, settle, 100*time.Millisecond)
 
 		d := runStarter(t, env, dialTemporal, "schedule", "describe", "--id", "s-create", "--json")
@@ -178,7 +179,7 @@ func TestSchedulesOnDevServer(t *testing.T) {
 		require.Equal(t, 0, first.code, first.stderr)
 		assert.Contains(t, first.stdout, "created   nightly-reconciliation")
 		assert.Contains(t, first.stdout, "1 created, 0 updated, 0 unchanged, 0 deleted.")
-		before := describeSchedule(t, c, workflows.NightlyReconciliationScheduleID)
+		before := describeSchedule(t, c, lifecycle.NightlyReconciliationScheduleID)
 
 		second := runStarter(t, env, rpc.dial, "schedule", "apply", "-f", shipped)
 		require.Equal(t, 0, second.code, second.stderr)
@@ -186,19 +187,19 @@ func TestSchedulesOnDevServer(t *testing.T) {
 		assert.Contains(t, second.stdout, "0 created, 0 updated, 1 unchanged, 0 deleted.")
 		assert.Equal(t, 1, rpc.get("CreateSchedule"))
 		assert.Equal(t, 0, rpc.get("UpdateSchedule"), "the second apply sends no update")
-		after := describeSchedule(t, c, workflows.NightlyReconciliationScheduleID)
+		after := describeSchedule(t, c, lifecycle.NightlyReconciliationScheduleID)
 		assert.Equal(t, before.Info.LastUpdateAt, after.Info.LastUpdateAt)
 		assert.Equal(t, before.Schedule.Spec, after.Schedule.Spec)
 
 		// What the shipped file asks for is what Temporal holds.
 		s := after.Schedule
-		assert.Equal(t, "30 1 * * *", cronText(s.Spec.Calendars[0]))
+		assert.Equal(t, "30 1 * * *", schedule.CronText(s.Spec.Calendars[0]))
 		assert.Equal(t, "UTC", s.Spec.TimeZoneName)
 		assert.Equal(t, 10*time.Minute, s.Spec.Jitter)
 		assert.Equal(t, time.Hour, s.Policy.CatchupWindow)
-		assert.Equal(t, "skip", overlapName(s.Policy.Overlap))
+		assert.Equal(t, "skip", schedule.OverlapName(s.Policy.Overlap))
 		action := s.Action.(*client.ScheduleWorkflowAction)
-		assert.Equal(t, workflows.ReconciliationWorkflowName, action.Workflow)
+		assert.Equal(t, lifecycle.ReconciliationWorkflowName, action.Workflow)
 		assert.Equal(t, "sched-q", action.TaskQueue)
 		assert.Equal(t, "Reconciliation · schedule nightly-reconciliation", action.StaticSummary)
 
@@ -213,15 +214,15 @@ func TestSchedulesOnDevServer(t *testing.T) {
 		require.Equal(t, 0, upd.code, upd.stderr)
 		assert.Contains(t, upd.stdout, "updated   nightly-reconciliation (spec)")
 		assert.Equal(t, 1, rpc.get("UpdateSchedule"))
-		assert.Equal(t, 5*time.Minute, describeSchedule(t, c, workflows.NightlyReconciliationScheduleID).Schedule.Spec.Jitter)
+		assert.Equal(t, 5*time.Minute, describeSchedule(t, c, lifecycle.NightlyReconciliationScheduleID).Schedule.Spec.Jitter)
 
 		// Without 'paused' in the file, pausing belongs to operators: apply keeps it.
-		p := runStarter(t, env, dialTemporal, "schedule", "pause", "--id", workflows.NightlyReconciliationScheduleID, "--note", "incident 42")
+		p := runStarter(t, env, dialTemporal, "schedule", "pause", "--id", lifecycle.NightlyReconciliationScheduleID, "--note", "incident 42")
 		require.Equal(t, 0, p.code, p.stderr)
 		back := runStarter(t, env, rpc.dial, "schedule", "apply", "-f", shipped)
 		require.Equal(t, 0, back.code, back.stderr)
 		assert.Contains(t, back.stdout, "updated   nightly-reconciliation (spec)")
-		st := describeSchedule(t, c, workflows.NightlyReconciliationScheduleID).Schedule.State
+		st := describeSchedule(t, c, lifecycle.NightlyReconciliationScheduleID).Schedule.State
 		assert.True(t, st.Paused)
 		assert.Equal(t, "incident 42", st.Note)
 		again := runStarter(t, env, rpc.dial, "schedule", "apply", "-f", shipped)
@@ -232,7 +233,7 @@ func TestSchedulesOnDevServer(t *testing.T) {
 		un := runStarter(t, env, rpc.dial, "schedule", "apply", "-f", enforced)
 		require.Equal(t, 0, un.code, un.stderr)
 		assert.Contains(t, un.stdout, "updated   nightly-reconciliation (paused, note)")
-		st = describeSchedule(t, c, workflows.NightlyReconciliationScheduleID).Schedule.State
+		st = describeSchedule(t, c, lifecycle.NightlyReconciliationScheduleID).Schedule.State
 		assert.False(t, st.Paused)
 		assert.Equal(t, "managed in schedules.yaml", st.Note)
 		assert.Contains(t, runStarter(t, env, rpc.dial, "schedule", "apply", "-f", enforced).stdout, "unchanged nightly-reconciliation")
@@ -254,7 +255,7 @@ func TestSchedulesOnDevServer(t *testing.T) {
 		// Temporal holds ciphertext only: the input and the ownership memo are encrypted.
 		raw, err := c.WorkflowService().DescribeSchedule(context.Background(), &workflowservice.DescribeScheduleRequest{Namespace: "default", ScheduleId: "enc-recon"})
 		require.NoError(t, err)
-		assert.Equal(t, codec.MetadataEncodingEncrypted, string(raw.GetMemo().GetFields()[managedMemoKey].GetMetadata()["encoding"]))
+		assert.Equal(t, codec.MetadataEncodingEncrypted, string(raw.GetMemo().GetFields()[schedule.ManagedMemoKey].GetMetadata()["encoding"]))
 		arg := raw.GetSchedule().GetAction().GetStartWorkflow().GetInput().GetPayloads()[0]
 		assert.Equal(t, codec.MetadataEncodingEncrypted, string(arg.GetMetadata()["encoding"]))
 		assert.NotContains(t, string(arg.GetData()), "dry_run")
@@ -326,7 +327,7 @@ func TestSchedulesOnDevServer(t *testing.T) {
 			require.Len(ct, rows, 4)
 			for _, row := range rows {
 				assert.True(ct, strings.HasPrefix(row.WorkflowID, "s-steer-"), row.WorkflowID)
-				assert.Equal(ct, workflows.StageReconScanning, row.Stage, "scheduled runs start with their stage set")
+				assert.Equal(ct, lifecycle.StageReconScanning, row.Stage, "scheduled runs start with their stage set")
 			}
 		}, settle, 100*time.Millisecond)
 
@@ -340,34 +341,6 @@ func TestSchedulesOnDevServer(t *testing.T) {
 		assert.Equal(t, 1, gone.code)
 		assert.Contains(t, gone.stderr, `no schedule "s-steer": `)
 		assert.Equal(t, 1, runStarter(t, env, dialTemporal, "schedule", "trigger", "--id", "s-steer").code)
-	})
-
-	t.Run("the starter's cron parsing matches the server's", func(t *testing.T) {
-		crons := []string{"30 1 * * *", "0 12 * * MON-WED,FRI", "0 0 * * 7", "0 0 * * 3-7", "0 0 * * 1-7/2", "0 0 * * 0-7",
-			"*/15 9-17 * * 1-5", "5/20 * * * *", "0 9 1 jan,jul *", "0 0 1 1 * 2027", "0 0 1 1 * 2027-2030/2", "15 0 0 1 1 * *",
-			"@daily", "@weekly", "@monthly", "@yearly", "@hourly", "0 2 * * * # nightly", "0 0 * * sun", "0 0 * * tue-thu", "0 0 1-31/10 * *"}
-		var ours []client.ScheduleCalendarSpec
-		for _, cr := range crons {
-			cal, _, _, err := parseCron(cr)
-			require.NoError(t, err, cr)
-			ours = append(ours, *cal)
-		}
-		action := &client.ScheduleWorkflowAction{ID: "parity", Workflow: "Parity", TaskQueue: "parity-q"}
-		sc := c.ScheduleClient()
-		_, err := sc.Create(context.Background(), client.ScheduleOptions{ID: "parity-server", Spec: client.ScheduleSpec{CronExpressions: crons}, Action: action, Paused: true})
-		require.NoError(t, err)
-		_, err = sc.Create(context.Background(), client.ScheduleOptions{ID: "parity-ours", Spec: client.ScheduleSpec{Calendars: ours}, Action: action, Paused: true})
-		require.NoError(t, err)
-		server, mine := describeSchedule(t, c, "parity-server").Schedule.Spec, describeSchedule(t, c, "parity-ours").Schedule.Spec
-		require.Len(t, server.Calendars, len(crons))
-		for i, cr := range crons {
-			assert.Equal(t, normCalendars(server.Calendars[i:i+1]), normCalendars(mine.Calendars[i:i+1]), cr)
-		}
-		_, iv, _, err := parseCron("@every 90m/15m")
-		require.NoError(t, err)
-		_, err = sc.Create(context.Background(), client.ScheduleOptions{ID: "parity-every", Spec: client.ScheduleSpec{CronExpressions: []string{"@every 90m/15m"}}, Action: action, Paused: true})
-		require.NoError(t, err)
-		assert.Equal(t, []client.ScheduleIntervalSpec{*iv}, describeSchedule(t, c, "parity-every").Schedule.Spec.Intervals)
 	})
 
 	t.Run("apply --prune deletes only atomicflow's schedules", func(t *testing.T) {

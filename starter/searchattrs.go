@@ -8,12 +8,12 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // newRegisterSearchAttributesCmd registers the contract's search attributes on the namespace, so a
 // self-hosted cluster (docker-compose.yml's one-shot job) has exactly the list the workflows
-// upsert (workflows.SearchAttributes, the same list dev-server-flags prints for the dev server).
+// upsert (lifecycle.SearchAttributes, the same list dev-server-flags prints for the dev server).
 func newRegisterSearchAttributesCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "register-search-attributes",
@@ -40,7 +40,7 @@ Cloud UI instead (the same names and types: starter dev-server-flags prints them
 			}
 			req := &operatorservice.AddSearchAttributesRequest{Namespace: conn.Namespace, SearchAttributes: map[string]enumspb.IndexedValueType{}}
 			var added []string
-			for _, k := range workflows.SearchAttributes() {
+			for _, k := range lifecycle.SearchAttributes() {
 				name, want := k.GetName(), k.GetValueType()
 				if got, ok := existing.GetCustomAttributes()[name]; ok {
 					if got != want {

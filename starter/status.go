@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,32 +15,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
-
-// workflowKind is one of atomicflow's workflow types, as status, list and watch know it.
-type workflowKind struct {
-	name     string // the --type value
-	typeName string // the registered workflow type
-	query    string // the query that returns its live state
-}
-
-var workflowKinds = []workflowKind{
-	{"onboarding", workflows.OnboardingWorkflowName, workflows.QueryStatus},
-	{"offboarding", workflows.OffboardingWorkflowName, workflows.QueryStatus},
-	{"reassignment", workflows.ReassignmentWorkflowName, workflows.QueryProgress},
-	{"reconciliation", workflows.ReconciliationWorkflowName, workflows.QueryStatus},
-}
-
-// kindOfType returns the kind of a workflow type; unknown types get the status query.
-func kindOfType(typeName string) workflowKind {
-	for _, k := range workflowKinds {
-		if k.typeName == typeName {
-			return k
-		}
-	}
-	return workflowKind{name: "", typeName: typeName, query: workflows.QueryStatus}
-}
 
 // scheduledByKey is the system search attribute naming the schedule that started a run.
 var scheduledByKey = temporal.NewSearchAttributeKeyKeyword("TemporalScheduledById")
@@ -126,8 +99,8 @@ func takeSnapshot(ctx context.Context, a *app, conn *connection, id string, with
 		UIURL:      workflowURL(a.env("ATOMICFLOW_UI_URL", defaultUIURL), conn.Namespace, id),
 		Query:      kind.query,
 	}
-	s.Stage, _ = desc.TypedSearchAttributes.GetKeyword(workflows.LifecycleStageKey)
-	s.EmployeeID, _ = desc.TypedSearchAttributes.GetKeyword(workflows.EmployeeIDKey)
+	s.Stage, _ = desc.TypedSearchAttributes.GetKeyword(lifecycle.LifecycleStageKey)
+	s.EmployeeID, _ = desc.TypedSearchAttributes.GetKeyword(lifecycle.EmployeeIDKey)
 	s.ScheduledBy, _ = desc.TypedSearchAttributes.GetKeyword(scheduledByKey)
 	s.Summary, _ = desc.GetStaticSummary() // informative only
 
@@ -139,7 +112,7 @@ func takeSnapshot(ctx context.Context, a *app, conn *connection, id string, with
 		s.Retrying = retryingActivities(ctx, conn, id, s.RunID)
 	}
 	if len(s.State) == 0 {
-		s.DateLabel, s.Date = historyDate(ctx, conn, s.Kind, id)
+		s.DateLabel, s.Date = kind.historyDate(ctx, conn, id)
 	}
 	if withResult && !s.running() {
 		readOutcome(ctx, conn, s)
@@ -258,37 +231,22 @@ func checkWorkflowID(id string) error {
 	return nil
 }
 
-// Printing: one aligned block of "Label: value" lines.
-
-type line struct{ label, value string }
-
-func writeLines(w io.Writer, lines []line) {
-	var b bytes.Buffer
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	for _, l := range lines {
-		fmt.Fprintf(tw, "%s:\t%s\n", l.label, l.value)
-	}
-	_ = tw.Flush() // a bytes.Buffer does not fail
-	for l := range strings.Lines(b.String()) {
-		fmt.Fprintln(w, strings.TrimRight(l, " \n"))
-	}
-}
-
 func printSnapshot(w io.Writer, s *workflowSnapshot) {
+	kind, _ := kindNamed(s.Kind)
 	lines := []line{{"Workflow", fmt.Sprintf("%s (%s, run %s)", s.WorkflowID, s.Type, s.RunID)}}
 	status := s.Status + ", started " + s.StartTime.UTC().Format(time.RFC3339)
 	if s.CloseTime != nil {
 		status += ", closed " + s.CloseTime.UTC().Format(time.RFC3339)
 	}
 	lines = append(lines, line{"Status", status})
-	if s.Summary != "" && !datedKind(s.Kind) {
+	if s.Summary != "" && kind.date == nil { // a moving date's summary is stale: the current date is below
 		lines = append(lines, line{"Summary", s.Summary})
 	}
 	if s.ScheduledBy != "" {
 		lines = append(lines, line{"Started by", "schedule " + s.ScheduledBy})
 	}
 	if len(s.State) > 0 {
-		lines = append(lines, stateLines(s.Kind, s.State)...)
+		lines = append(lines, kind.stateLines(s.State)...)
 	} else {
 		lines = append(lines, line{"Stage", orNone(s.Stage)})
 		if s.Date != "" {
@@ -308,283 +266,9 @@ func printSnapshot(w io.Writer, s *workflowSnapshot) {
 		}
 		if len(s.Result) > 0 {
 			lines = append(lines, line{"Result", ""})
-			lines = append(lines, resultLines(s.Kind, s.Result)...)
+			lines = append(lines, kind.resultLines(s.Result)...)
 		}
 	}
 	lines = append(lines, line{"Temporal UI", s.UIURL})
 	writeLines(w, lines)
-}
-
-// datedKind: the static summary of these kinds names the date they started with, which a
-// reschedule moves; status shows the current one instead (live state, or history).
-func datedKind(kind string) bool { return kind == "onboarding" || kind == "offboarding" }
-
-// failedStep is an onboarding step that failed for good: the step and its error.
-func failedStep(f *workflows.StepFailure) string {
-	return f.Step + ": " + f.Error
-}
-
-// stateLines are a query's answer: the fields that matter for each kind.
-func stateLines(kind string, raw json.RawMessage) []line {
-	switch kind {
-	case "onboarding":
-		var st workflows.OnboardingStatus
-		if json.Unmarshal(raw, &st) == nil {
-			out := []line{{"Stage", st.Stage}, {"Day one", fmt.Sprintf("%s (%s)", orNone(st.StartDate), zoneName(st.TimeZone))}}
-			if st.UserID != 0 {
-				out = append(out, line{"Atomicwork user", fmt.Sprint(st.UserID)})
-			}
-			out = append(out, line{"Request", orNone(st.RequestID)},
-				line{"Done", orNone(strings.Join(st.Done, ", "))}, line{"Pending", orPlanning(st.Stage, strings.Join(st.Pending, ", "))})
-			if st.Waiting != "" {
-				out = append(out, line{"Waiting", st.Waiting})
-			}
-			if st.Failed != nil {
-				out = append(out, line{"Failed step", failedStep(st.Failed)})
-			}
-			if st.Blocked != "" {
-				out = append(out, line{"Blocked", st.Blocked})
-			}
-			if st.Cancelled {
-				out = append(out, line{"Cancelled", orNone(st.CancelNote)})
-			}
-			return out
-		}
-	case "offboarding":
-		var st workflows.OffboardingStatus
-		if json.Unmarshal(raw, &st) == nil {
-			out := []line{{"Stage", st.Stage}}
-			if !st.ScheduledAt.IsZero() {
-				out = append(out, line{"Access ends", fmt.Sprintf("%s (%s) = %s", orNone(st.ScheduledLocal), zoneName(st.TimeZone), st.ScheduledAt.UTC().Format(time.RFC3339))})
-			}
-			if st.UserID != 0 {
-				out = append(out, line{"Atomicwork user", fmt.Sprint(st.UserID)})
-			}
-			out = append(out, line{"Request", orNone(st.RequestID)})
-			grants := make([]string, 0, len(st.Grants))
-			for _, g := range st.Grants {
-				grants = append(grants, fmt.Sprintf("%s (grant %d, %s)", g.Entitlement, g.GrantID, g.State))
-			}
-			assets := make([]string, 0, len(st.Assets))
-			for _, as := range st.Assets {
-				a := fmt.Sprintf("%s (asset %d, %s", as.Label, as.AssetID, as.State)
-				if as.ToUserID != 0 {
-					a += fmt.Sprintf(" to user %d", as.ToUserID)
-				}
-				assets = append(assets, a+")")
-			}
-			out = append(out, line{"Access", orPlanning(st.Stage, strings.Join(grants, ", "))}, line{"Assets", orPlanning(st.Stage, strings.Join(assets, ", "))})
-			if st.Hold != "" {
-				out = append(out, line{"Held", st.Hold + " (nothing is revoked until starter offboard now, or cancel)"})
-			}
-			if st.Blocked != "" {
-				out = append(out, line{"Blocked", st.Blocked})
-			}
-			if len(st.Escalations) > 0 {
-				out = append(out, line{"Escalations", strings.Join(st.Escalations, ", ")})
-			}
-			if !st.DeleteAt.IsZero() {
-				out = append(out, line{"Account deletion", st.DeleteAt.UTC().Format(time.RFC3339)})
-			}
-			if st.Note != "" {
-				out = append(out, line{"Note", st.Note})
-			}
-			return out
-		}
-	case "reassignment":
-		var p workflows.ReassignmentProgress
-		if json.Unmarshal(raw, &p) == nil {
-			out := []line{{"Stage", p.Stage}, {"Progress", progressText(p)}}
-			if p.Plan == nil && isPlanning(p.Stage) {
-				out[1] = line{"Progress", planning}
-			}
-			if p.InFlight > 0 {
-				out = append(out, line{"In flight", fmt.Sprint(p.InFlight)})
-			}
-			switch {
-			case p.Rate > 0 && !p.Paused && p.Remaining > 0:
-				out = append(out, line{"Rate", fmt.Sprintf("%.1f assets/s, about %s left", p.Rate, (time.Duration(p.ETASeconds) * time.Second).String())})
-			case p.Rate > 0:
-				out = append(out, line{"Rate", fmt.Sprintf("%.1f assets/s", p.Rate)}) // paused or done: no time left to tell
-			}
-			if p.Paused {
-				out = append(out, line{"Paused", orNone(p.PauseReason)})
-			}
-			if p.Verifications > 0 {
-				out = append(out, line{"Verified", fmt.Sprintf("%d time(s); the last found %d assets still matching and not at the target", p.Verifications, p.Unfinished)})
-			}
-			for _, n := range p.Notes {
-				out = append(out, line{"Note", n})
-			}
-			if !p.Confirmed && p.Stage == workflows.StageReassignConfirming {
-				out = append(out, line{"Confirmation", fmt.Sprintf("needed (more than %d assets match)", p.ConfirmAbove)})
-			}
-			if p.DryRun {
-				out = append(out, line{"Dry run", "yes"})
-			}
-			return append(out, line{"Run", fmt.Sprint(p.Run)})
-		}
-	}
-	return genericLines(raw, "")
-}
-
-func progressText(p workflows.ReassignmentProgress) string {
-	s := fmt.Sprintf("%d of %d done, %d skipped, %d failed, %d remaining", p.Done, p.Total, p.Skipped, p.Failed, p.Remaining)
-	if p.Unfinished > 0 {
-		s += fmt.Sprintf(", %d found still to do by verification %d", p.Unfinished, p.Verifications)
-	}
-	return s
-}
-
-// unfinishedResult is the error of a completed workflow whose result says work remains: a
-// reassignment that ended incomplete. Nil otherwise.
-func unfinishedResult(workflowID, kind string, raw json.RawMessage) error {
-	var r workflows.ReassignmentReport
-	if kind != "reassignment" || json.Unmarshal(raw, &r) != nil || r.Outcome != workflows.OutcomeIncomplete {
-		return nil
-	}
-	return fmt.Errorf("%s is incomplete: %s", workflowID, unfinishedText(r.Unfinished, r.Verifications))
-}
-
-// resultLines are a completed workflow's result, indented under "Result:".
-func resultLines(kind string, raw json.RawMessage) []line {
-	var out []line
-	add := func(label, value string) { out = append(out, line{"  " + label, value}) }
-	switch kind {
-	case "onboarding":
-		var r workflows.OnboardingResult
-		if json.Unmarshal(raw, &r) == nil {
-			add("Outcome", r.Outcome)
-			if r.Reason != "" {
-				add("Reason", r.Reason)
-			}
-			if r.Failed != nil {
-				add("Failed step", failedStep(r.Failed))
-			}
-			add("Atomicwork user", fmt.Sprint(r.UserID))
-			add("Request", orNone(r.RequestID))
-			grants := make([]string, 0, len(r.Grants))
-			for _, g := range r.Grants {
-				grants = append(grants, fmt.Sprintf("%s (grant %d%s)", g.Entitlement, g.GrantID, heldBefore(g.Preexisting)))
-			}
-			add("Access", orNone(strings.Join(grants, ", ")))
-			assets := make([]string, 0, len(r.Assets))
-			for _, as := range r.Assets {
-				if as.Assigned {
-					assets = append(assets, fmt.Sprintf("%s %s (asset %d%s)", as.AssetTypeName, as.Label, as.AssetID, heldBefore(as.Preexisting)))
-				} else {
-					assets = append(assets, as.AssetTypeName+": none assigned")
-				}
-			}
-			add("Assets", orNone(strings.Join(assets, ", ")))
-			return out
-		}
-	case "offboarding":
-		var r workflows.OffboardingResult
-		if json.Unmarshal(raw, &r) == nil {
-			add("Outcome", r.Outcome)
-			if r.Reason != "" {
-				add("Reason", r.Reason)
-			}
-			add("Atomicwork user", fmt.Sprint(r.UserID))
-			add("Request", orNone(r.RequestID))
-			grants := make([]string, 0, len(r.Grants))
-			for _, g := range r.Grants {
-				grants = append(grants, fmt.Sprintf("%s (grant %d, %s)", g.Entitlement, g.GrantID, g.State))
-			}
-			add("Access", orNone(strings.Join(grants, ", ")))
-			assets := make([]string, 0, len(r.Assets))
-			for _, as := range r.Assets {
-				assets = append(assets, fmt.Sprintf("%s (asset %d, %s)", as.Label, as.AssetID, as.State))
-			}
-			add("Assets", orNone(strings.Join(assets, ", ")))
-			add("Account deleted", fmt.Sprint(r.Deleted))
-			return out
-		}
-	case "reassignment":
-		var r workflows.ReassignmentReport
-		if json.Unmarshal(raw, &r) == nil {
-			add("Outcome", r.Outcome)
-			if r.Reason != "" {
-				add("Reason", r.Reason)
-			}
-			add("Assets", fmt.Sprintf("%d of %d done, %d skipped, %d failed, %d not processed", r.Done, r.Total, r.Skipped, r.Failed, r.NotProcessed))
-			if r.Outcome == workflows.OutcomeIncomplete {
-				add("Still to do", unfinishedText(r.Unfinished, r.Verifications))
-			}
-			for _, n := range r.Notes {
-				add("Note", n)
-			}
-			for _, f := range r.Failures {
-				add("Failed", fmt.Sprintf("asset %d: %s [%s]", f.AssetID, f.Reason, f.Type))
-			}
-			if r.FailuresOmitted > 0 {
-				add("Failed", fmt.Sprintf("%d more, not listed", r.FailuresOmitted))
-			}
-			add("Runs", fmt.Sprint(r.Runs))
-			return out
-		}
-	case "reconciliation":
-		var r workflows.ReconciliationReport
-		if json.Unmarshal(raw, &r) == nil {
-			add("Dry run", fmt.Sprint(r.DryRun))
-			add("Drift", fmt.Sprintf("%d found, %d fixed, %d failed", len(r.Drift), r.Fixed, r.Failed))
-			for _, d := range r.Drift {
-				what := fmt.Sprintf("%s, user %d", d.Kind, d.UserID)
-				if d.ID != 0 {
-					what += fmt.Sprintf(", id %d", d.ID)
-				}
-				if d.Request != "" {
-					what += ", request " + d.Request
-				}
-				state := "not fixed"
-				if d.Fixed {
-					state = "fixed"
-				}
-				if d.Detail != "" {
-					state += ": " + d.Detail
-				}
-				add("  "+d.Kind, what+" ("+state+")")
-			}
-			if r.RequestID != "" {
-				add("Summary note on", r.RequestID)
-			}
-			return out
-		}
-	}
-	return genericLines(raw, "  ")
-}
-
-// genericLines are a JSON object's top-level fields: scalars as they are, the rest compact.
-func genericLines(raw json.RawMessage, indent string) []line {
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(raw, &obj) != nil {
-		return []line{{indent + "Value", compactJSON(raw)}}
-	}
-	keys := make([]string, 0, len(obj))
-	for k := range obj {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]line, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, line{indent + k, compactJSON(obj[k])})
-	}
-	return out
-}
-
-func compactJSON(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var b bytes.Buffer
-	if json.Compact(&b, raw) != nil {
-		return string(raw)
-	}
-	out := b.String()
-	if len(out) > 200 {
-		out = out[:197] + "..."
-	}
-	return out
 }

@@ -9,13 +9,10 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/converter"
-
-	"github.com/atomicflow/atomicflow/workflows"
 )
 
-// What status adds to a workflow's describe and query: the activities that keep failing, the
-// current date of a run whose worker cannot answer, and plain words for encrypted payloads and
-// slow workers.
+// What status adds to a workflow's describe and query: the activities that keep failing, and
+// plain words for encrypted payloads and slow workers.
 
 // codecKeysHint is what to do when a payload or failure is encrypted and the keys are missing.
 const codecKeysHint = "set ATOMICFLOW_CODEC_KEYS or ATOMICFLOW_CODEC_KEYS_FILE to the workers' keys (see .env.example) to read it"
@@ -88,41 +85,6 @@ func retryLines(acts []retryingActivity) []line {
 		out = append(out, line{"Retrying", v})
 	}
 	return out
-}
-
-// historyDate is the date a run of kind works to, read from its history when no worker answers:
-// the input's, moved by each reschedule it accepted. label is what status calls it.
-func historyDate(ctx context.Context, conn *connection, kind, id string) (label, date string) {
-	var err error
-	switch kind {
-	case "onboarding":
-		label = "Day one"
-		date, err = currentStartDate(ctx, conn, id)
-	case "offboarding":
-		label = "Last day"
-		date, err = currentLastDay(ctx, conn, id)
-	default:
-		return "", ""
-	}
-	if err != nil {
-		return "", ""
-	}
-	return label, date
-}
-
-// planning is what a plan still being made shows instead of "none".
-const planning = "planning (not known yet)"
-
-func isPlanning(stage string) bool {
-	return stage == workflows.StagePlanning || stage == workflows.StageOffPlanning || stage == workflows.StageReassignPlanning
-}
-
-// orPlanning is orNone, except while the run still plans: then nothing is not "none".
-func orPlanning(stage, s string) string {
-	if s == "" && isPlanning(stage) {
-		return planning
-	}
-	return orNone(s)
 }
 
 // slowQuery says why a query timed out although a worker polls: the worker is busy.

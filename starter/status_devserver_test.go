@@ -17,7 +17,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/atomicflow/atomicflow/internal/devserver"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // advanceSignal moves stagedOnboarding to its next stage.
@@ -25,32 +25,32 @@ const advanceSignal = "test-advance"
 
 // stagedOnboarding stands in for the onboarding under its registered name: it answers the status
 // query and moves through three stages, one per signal, upserting LifecycleStage as the real one does.
-func stagedOnboarding(ctx workflow.Context, in workflows.OnboardingInput) (workflows.OnboardingResult, error) {
-	st := workflows.OnboardingStatus{Stage: workflows.StagePlanning, StartDate: in.StartDate, TimeZone: in.TimeZone}
-	if err := workflow.SetQueryHandler(ctx, workflows.QueryStatus, func() (workflows.OnboardingStatus, error) { return st, nil }); err != nil {
-		return workflows.OnboardingResult{}, err
+func stagedOnboarding(ctx workflow.Context, in lifecycle.OnboardingInput) (lifecycle.OnboardingResult, error) {
+	st := lifecycle.OnboardingStatus{Stage: lifecycle.StagePlanning, StartDate: in.StartDate, TimeZone: in.TimeZone}
+	if err := workflow.SetQueryHandler(ctx, lifecycle.QueryStatus, func() (lifecycle.OnboardingStatus, error) { return st, nil }); err != nil {
+		return lifecycle.OnboardingResult{}, err
 	}
 	advance := workflow.GetSignalChannel(ctx, advanceSignal)
-	for _, next := range []string{workflows.StageAccount, workflows.StageAccess, workflows.StageCompleted} {
+	for _, next := range []string{lifecycle.StageAccount, lifecycle.StageAccess, lifecycle.StageCompleted} {
 		advance.Receive(ctx, nil)
 		st.Done = append(st.Done, st.Stage)
 		st.Stage = next
-		if err := workflow.UpsertTypedSearchAttributes(ctx, workflows.LifecycleStageKey.ValueSet(next)); err != nil {
-			return workflows.OnboardingResult{}, err
+		if err := workflow.UpsertTypedSearchAttributes(ctx, lifecycle.LifecycleStageKey.ValueSet(next)); err != nil {
+			return lifecycle.OnboardingResult{}, err
 		}
 	}
-	return workflows.OnboardingResult{Outcome: workflows.OutcomeCompleted, UserID: 7, RequestID: "REQ-9"}, nil
+	return lifecycle.OnboardingResult{Outcome: lifecycle.OutcomeCompleted, UserID: 7, RequestID: "REQ-9"}, nil
 }
 
 // progressingReassignment stands in for the bulk reassignment: it answers the progress query
 // (not status) and ends with its report on a signal.
-func progressingReassignment(ctx workflow.Context, in workflows.ReassignmentInput) (workflows.ReassignmentReport, error) {
-	p := workflows.ReassignmentProgress{BatchID: in.BatchID, Stage: workflows.StageReassignRunning, Total: 10, Done: 4, Skipped: 1, Remaining: 5, InFlight: 2, Run: 1}
-	if err := workflow.SetQueryHandler(ctx, workflows.QueryProgress, func() (workflows.ReassignmentProgress, error) { return p, nil }); err != nil {
-		return workflows.ReassignmentReport{}, err
+func progressingReassignment(ctx workflow.Context, in lifecycle.ReassignmentInput) (lifecycle.ReassignmentReport, error) {
+	p := lifecycle.ReassignmentProgress{BatchID: in.BatchID, Stage: lifecycle.StageReassignRunning, Total: 10, Done: 4, Skipped: 1, Remaining: 5, InFlight: 2, Run: 1}
+	if err := workflow.SetQueryHandler(ctx, lifecycle.QueryProgress, func() (lifecycle.ReassignmentProgress, error) { return p, nil }); err != nil {
+		return lifecycle.ReassignmentReport{}, err
 	}
 	workflow.GetSignalChannel(ctx, advanceSignal).Receive(ctx, nil)
-	return workflows.ReassignmentReport{BatchID: in.BatchID, Outcome: workflows.OutcomeCompleted, Total: 10, Done: 9, Skipped: 1, Runs: 1}, nil
+	return lifecycle.ReassignmentReport{BatchID: in.BatchID, Outcome: lifecycle.OutcomeCompleted, Total: 10, Done: 9, Skipped: 1, Runs: 1}, nil
 }
 
 // watchOutput is a bytes.Buffer a running command writes while the test reads.
@@ -112,12 +112,12 @@ func (s *startedStarter) exitCode(t *testing.T) int {
 func startOnboardingStub(t *testing.T, c client.Client, queue, employeeID, stage string) client.WorkflowRun {
 	t.Helper()
 	run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
-		ID:        workflows.OnboardingID(employeeID),
+		ID:        lifecycle.OnboardingID(employeeID),
 		TaskQueue: queue,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.EmployeeIDKey.ValueSet(employeeID), workflows.LifecycleStageKey.ValueSet(stage)),
+			lifecycle.EmployeeIDKey.ValueSet(employeeID), lifecycle.LifecycleStageKey.ValueSet(stage)),
 		StaticSummary: "Onboarding " + employeeID,
-	}, workflows.OnboardingWorkflowName, workflows.OnboardingInput{EmployeeID: employeeID, StartDate: "2026-12-01", TimeZone: "Europe/London"})
+	}, lifecycle.OnboardingWorkflowName, lifecycle.OnboardingInput{EmployeeID: employeeID, StartDate: "2026-12-01", TimeZone: "Europe/London"})
 	require.NoError(t, err)
 	return run
 }
@@ -132,8 +132,8 @@ func TestStatusAndWatchOnDevServer(t *testing.T) {
 	c := srv.Client()
 	const queue = "views-q"
 	w := worker.New(c, queue, worker.Options{})
-	w.RegisterWorkflowWithOptions(stagedOnboarding, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowName})
-	w.RegisterWorkflowWithOptions(progressingReassignment, workflow.RegisterOptions{Name: workflows.ReassignmentWorkflowName})
+	w.RegisterWorkflowWithOptions(stagedOnboarding, workflow.RegisterOptions{Name: lifecycle.OnboardingWorkflowName})
+	w.RegisterWorkflowWithOptions(progressingReassignment, workflow.RegisterOptions{Name: lifecycle.ReassignmentWorkflowName})
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 	env := devEnv(srv, queue)
@@ -145,7 +145,7 @@ func TestStatusAndWatchOnDevServer(t *testing.T) {
 	}, settle, 20*time.Millisecond)
 
 	t.Run("watch follows the stages until the workflow completes, and status shows each state", func(t *testing.T) {
-		run := startOnboardingStub(t, c, queue, "E-W1", workflows.StagePlanning)
+		run := startOnboardingStub(t, c, queue, "E-W1", lifecycle.StagePlanning)
 
 		st := runStarter(t, env, dialTemporal, "status", run.GetID())
 		require.Equal(t, 0, st.code, st.stderr)
@@ -169,12 +169,12 @@ func TestStatusAndWatchOnDevServer(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(js.stdout), &snap))
 		assert.Equal(t, "running", snap.Status)
 		assert.Equal(t, "onboarding", snap.Kind)
-		assert.Equal(t, workflows.QueryStatus, snap.Query)
-		assert.Equal(t, workflows.StageAccount, snap.Stage)
+		assert.Equal(t, lifecycle.QueryStatus, snap.Query)
+		assert.Equal(t, lifecycle.StageAccount, snap.Stage)
 		assert.Equal(t, "E-W1", snap.EmployeeID)
-		var state workflows.OnboardingStatus
+		var state lifecycle.OnboardingStatus
 		require.NoError(t, json.Unmarshal(snap.State, &state))
-		assert.Equal(t, []string{workflows.StagePlanning}, state.Done)
+		assert.Equal(t, []string{lifecycle.StagePlanning}, state.Done)
 
 		signalAdvance(t, c, run.GetID())
 		watch.waitFor(t, "stage: onboarding.account → onboarding.access\n")
@@ -200,9 +200,9 @@ func TestStatusAndWatchOnDevServer(t *testing.T) {
 	})
 
 	t.Run("a reassignment answers its progress query", func(t *testing.T) {
-		id := workflows.ReassignmentID("b-1")
+		id := lifecycle.ReassignmentID("b-1")
 		_, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: queue},
-			workflows.ReassignmentWorkflowName, workflows.ReassignmentInput{BatchID: "b-1"})
+			lifecycle.ReassignmentWorkflowName, lifecycle.ReassignmentInput{BatchID: "b-1"})
 		require.NoError(t, err)
 		st := runStarter(t, env, dialTemporal, "status", id)
 		require.Equal(t, 0, st.code, st.stderr)
@@ -221,12 +221,12 @@ func TestStatusAndWatchOnDevServer(t *testing.T) {
 		var snap workflowSnapshot
 		require.NoError(t, json.Unmarshal([]byte(js.stdout), &snap))
 		assert.Equal(t, "reassignment", snap.Kind)
-		assert.Equal(t, workflows.QueryProgress, snap.Query)
+		assert.Equal(t, lifecycle.QueryProgress, snap.Query)
 		assert.Equal(t, "completed", snap.Status)
 	})
 
 	t.Run("Ctrl-C stops watching, never the workflow", func(t *testing.T) {
-		run := startOnboardingStub(t, c, queue, "E-W2", workflows.StagePlanning)
+		run := startOnboardingStub(t, c, queue, "E-W2", lifecycle.StagePlanning)
 		watch := startStarter(t, env, "watch", run.GetID(), "--interval", "20ms")
 		watch.waitFor(t, "stage: onboarding.planning\n")
 		watch.cancel()
@@ -238,7 +238,7 @@ func TestStatusAndWatchOnDevServer(t *testing.T) {
 	})
 
 	t.Run("without a worker status shows what Temporal knows, and a terminated run", func(t *testing.T) {
-		run := startOnboardingStub(t, c, "nobody-polls-q", "E-W3", workflows.StageAccount)
+		run := startOnboardingStub(t, c, "nobody-polls-q", "E-W3", lifecycle.StageAccount)
 		st := runStarter(t, env, dialTemporal, "status", run.GetID())
 		require.Equal(t, 0, st.code, st.stderr)
 		assert.Regexp(t, `Stage:\s+onboarding.account\n`, st.stdout, "the LifecycleStage search attribute")
@@ -278,14 +278,14 @@ func TestListOnDevServer(t *testing.T) {
 
 	start := func(id, typeName, employeeID, stage string) {
 		_, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: queue,
-			TypedSearchAttributes: temporal.NewSearchAttributes(workflows.EmployeeIDKey.ValueSet(employeeID), workflows.LifecycleStageKey.ValueSet(stage)),
+			TypedSearchAttributes: temporal.NewSearchAttributes(lifecycle.EmployeeIDKey.ValueSet(employeeID), lifecycle.LifecycleStageKey.ValueSet(stage)),
 		}, typeName)
 		require.NoError(t, err)
 	}
-	start("onboarding-E-L1", workflows.OnboardingWorkflowName, "E-L1", workflows.StageAccount)
-	start("offboarding-E-L2", workflows.OffboardingWorkflowName, "E-L2", workflows.StageOffScheduled)
-	start("onboarding-E-L3", workflows.OnboardingWorkflowName, "E-L3", workflows.StageAccount)
-	start("onboarding-E'Q1", workflows.OnboardingWorkflowName, "E'Q1", workflows.StageAccess)
+	start("onboarding-E-L1", lifecycle.OnboardingWorkflowName, "E-L1", lifecycle.StageAccount)
+	start("offboarding-E-L2", lifecycle.OffboardingWorkflowName, "E-L2", lifecycle.StageOffScheduled)
+	start("onboarding-E-L3", lifecycle.OnboardingWorkflowName, "E-L3", lifecycle.StageAccount)
+	start("onboarding-E'Q1", lifecycle.OnboardingWorkflowName, "E'Q1", lifecycle.StageAccess)
 	require.NoError(t, c.TerminateWorkflow(context.Background(), "onboarding-E-L3", "", "test"))
 
 	ids := func(ct *assert.CollectT, args ...string) []string {
@@ -307,8 +307,8 @@ func TestListOnDevServer(t *testing.T) {
 
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
 		assert.Equal(ct, []string{"onboarding-E-L1"}, ids(ct, "--employee-id", "E-L1"))
-		assert.ElementsMatch(ct, []string{"onboarding-E-L1", "onboarding-E-L3"}, ids(ct, "--stage", workflows.StageAccount))
-		assert.Equal(ct, []string{"onboarding-E-L1"}, ids(ct, "--stage", workflows.StageAccount, "--open"))
+		assert.ElementsMatch(ct, []string{"onboarding-E-L1", "onboarding-E-L3"}, ids(ct, "--stage", lifecycle.StageAccount))
+		assert.Equal(ct, []string{"onboarding-E-L1"}, ids(ct, "--stage", lifecycle.StageAccount, "--open"))
 		assert.Equal(ct, []string{"offboarding-E-L2"}, ids(ct, "--type", "offboarding"))
 		assert.ElementsMatch(ct, []string{"onboarding-E-L1", "onboarding-E'Q1"}, ids(ct, "--type", "onboarding", "--open"))
 		assert.Empty(ct, ids(ct, "--type", "reassignment"))

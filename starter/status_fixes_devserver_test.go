@@ -16,7 +16,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/internal/codec"
 	"github.com/atomicflow/atomicflow/internal/devserver"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // TestStatusOfEncryptedRunsWithoutKeys: a run whose payloads are encrypted, read without the
@@ -44,13 +44,13 @@ func TestStatusOfEncryptedRunsWithoutKeys(t *testing.T) {
 }
 
 // flakyWorkflow runs one activity that keeps failing on a transient error.
-func flakyWorkflow(ctx workflow.Context, _ workflows.OnboardingInput) (workflows.OnboardingResult, error) {
+func flakyWorkflow(ctx workflow.Context, _ lifecycle.OnboardingInput) (lifecycle.OnboardingResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 5 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 100 * time.Millisecond, BackoffCoefficient: 1, MaximumInterval: time.Second},
 	})
 	err := workflow.ExecuteActivity(ctx, "CreateUser").Get(ctx, nil)
-	return workflows.OnboardingResult{}, err
+	return lifecycle.OnboardingResult{}, err
 }
 
 // TestStatusShowsTheLastErrorOfARetryingActivity: not only "Pending", but which activity, its
@@ -59,7 +59,7 @@ func TestStatusShowsTheLastErrorOfARetryingActivity(t *testing.T) {
 	srv := devserver.ForTest(t)
 	queue := "starter-status-flaky"
 	w := worker.New(srv.Client(), queue, worker.Options{})
-	w.RegisterWorkflowWithOptions(flakyWorkflow, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowName})
+	w.RegisterWorkflowWithOptions(flakyWorkflow, workflow.RegisterOptions{Name: lifecycle.OnboardingWorkflowName})
 	w.RegisterActivityWithOptions(func(context.Context) error {
 		return errors.New("atomicwork: POST /api/v1/users: 503 Service Unavailable")
 	}, activity.RegisterOptions{Name: "CreateUser"})
@@ -67,7 +67,7 @@ func TestStatusShowsTheLastErrorOfARetryingActivity(t *testing.T) {
 	t.Cleanup(w.Stop)
 	env := devEnv(srv, queue)
 	_, err := srv.Client().ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: "onboarding-E-5", TaskQueue: queue},
-		workflows.OnboardingWorkflowName, workflows.OnboardingInput{EmployeeID: "E-5", StartDate: "2099-01-01"})
+		lifecycle.OnboardingWorkflowName, lifecycle.OnboardingInput{EmployeeID: "E-5", StartDate: "2099-01-01"})
 	require.NoError(t, err)
 
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {

@@ -14,7 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // Steering: one update to a running workflow, bounded by --timeout, that says exactly what
@@ -61,7 +61,7 @@ func (u *employeeSteerFlags) bind(cmd *cobra.Command, person string) {
 
 // check adds the problems of the flags every employee steering command has.
 func (u *employeeSteerFlags) check(p *flagProblems) {
-	p.add("--employee-id", workflows.EmployeeIDProblem(u.employeeID))
+	p.add("--employee-id", lifecycle.EmployeeIDProblem(u.employeeID))
 	p.add("--timeout", u.steer.check())
 }
 
@@ -110,9 +110,8 @@ func steerAndPrint[S any](ctx context.Context, a *app, conn *connection, s steer
 	return nil
 }
 
-// steerRequest is one update: what (the workflow, for messages), its id, name and argument.
+// steerRequest is one update: the workflow it goes to, its name and argument.
 type steerRequest struct {
-	what       string // "offboarding", "onboarding", "batch"
 	workflowID string
 	update     string
 	arg        any

@@ -13,32 +13,32 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/atomicflow/atomicflow/internal/devserver"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // reschedulableOnboarding stands in for the onboarding: it answers status, moves its start date
 // with set_start_date and ends cancelled with cancel.
-func reschedulableOnboarding(ctx workflow.Context, in workflows.OnboardingInput) (workflows.OnboardingResult, error) {
-	st := workflows.OnboardingStatus{Stage: workflows.StageWaitingStart, StartDate: in.StartDate, TimeZone: in.TimeZone}
-	if err := workflow.SetQueryHandler(ctx, workflows.QueryStatus, func() (workflows.OnboardingStatus, error) { return st, nil }); err != nil {
-		return workflows.OnboardingResult{}, err
+func reschedulableOnboarding(ctx workflow.Context, in lifecycle.OnboardingInput) (lifecycle.OnboardingResult, error) {
+	st := lifecycle.OnboardingStatus{Stage: lifecycle.StageWaitingStart, StartDate: in.StartDate, TimeZone: in.TimeZone}
+	if err := workflow.SetQueryHandler(ctx, lifecycle.QueryStatus, func() (lifecycle.OnboardingStatus, error) { return st, nil }); err != nil {
+		return lifecycle.OnboardingResult{}, err
 	}
-	if err := workflow.SetUpdateHandler(ctx, workflows.UpdateSetStartDate, func(_ workflow.Context, r workflows.SetStartDateRequest) (workflows.OnboardingStatus, error) {
+	if err := workflow.SetUpdateHandler(ctx, lifecycle.UpdateSetStartDate, func(_ workflow.Context, r lifecycle.SetStartDateRequest) (lifecycle.OnboardingStatus, error) {
 		st.StartDate = r.StartDate
 		return st, nil
 	}); err != nil {
-		return workflows.OnboardingResult{}, err
+		return lifecycle.OnboardingResult{}, err
 	}
-	if err := workflow.SetUpdateHandler(ctx, workflows.UpdateCancel, func(_ workflow.Context, r workflows.CancelRequest) (workflows.OnboardingStatus, error) {
-		st.Stage, st.Cancelled, st.CancelNote = workflows.StageCancelled, true, r.Reason
+	if err := workflow.SetUpdateHandler(ctx, lifecycle.UpdateCancel, func(_ workflow.Context, r lifecycle.CancelRequest) (lifecycle.OnboardingStatus, error) {
+		st.Stage, st.Cancelled, st.CancelNote = lifecycle.StageCancelled, true, r.Reason
 		return st, nil
 	}); err != nil {
-		return workflows.OnboardingResult{}, err
+		return lifecycle.OnboardingResult{}, err
 	}
 	if err := workflow.Await(ctx, func() bool { return st.Cancelled && workflow.AllHandlersFinished(ctx) }); err != nil {
-		return workflows.OnboardingResult{}, err
+		return lifecycle.OnboardingResult{}, err
 	}
-	return workflows.OnboardingResult{Outcome: workflows.OutcomeCancelled, Reason: st.CancelNote}, nil
+	return lifecycle.OnboardingResult{Outcome: lifecycle.OutcomeCancelled, Reason: st.CancelNote}, nil
 }
 
 // TestSteeringWithoutAWorkerOnTheDevServer: a cancel with no worker returns at once and sends
@@ -50,11 +50,11 @@ func TestSteeringWithoutAWorkerOnTheDevServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c := srv.Client()
-	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.OffboardingID("E-77"), TaskQueue: queue},
-		workflows.OffboardingWorkflowName, workflows.OffboardingInput{EmployeeID: "E-77", Email: "e77@example.com", LastDay: "2099-12-18"})
+	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: lifecycle.OffboardingID("E-77"), TaskQueue: queue},
+		lifecycle.OffboardingWorkflowName, lifecycle.OffboardingInput{EmployeeID: "E-77", Email: "e77@example.com", LastDay: "2099-12-18"})
 	require.NoError(t, err)
 	running := func() enumspb.WorkflowExecutionStatus {
-		desc, err := c.DescribeWorkflowExecution(ctx, workflows.OffboardingID("E-77"), "")
+		desc, err := c.DescribeWorkflowExecution(ctx, lifecycle.OffboardingID("E-77"), "")
 		require.NoError(t, err)
 		return desc.GetWorkflowExecutionInfo().GetStatus()
 	}
@@ -75,12 +75,12 @@ func TestSteeringWithoutAWorkerOnTheDevServer(t *testing.T) {
 	assert.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, running())
 
 	w := worker.New(c, queue, worker.Options{})
-	w.RegisterWorkflowWithOptions(stubOffboarding, workflow.RegisterOptions{Name: workflows.OffboardingWorkflowName})
+	w.RegisterWorkflowWithOptions(stubOffboarding, workflow.RegisterOptions{Name: lifecycle.OffboardingWorkflowName})
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
-	var out workflows.OffboardingResult
-	require.NoError(t, c.GetWorkflow(ctx, workflows.OffboardingID("E-77"), "").Get(ctx, &out))
-	assert.Equal(t, workflows.OutcomeCancelled, out.Outcome)
+	var out lifecycle.OffboardingResult
+	require.NoError(t, c.GetWorkflow(ctx, lifecycle.OffboardingID("E-77"), "").Get(ctx, &out))
+	assert.Equal(t, lifecycle.OutcomeCancelled, out.Outcome)
 	assert.Equal(t, "withdrawn", out.Reason, "the sent cancel applied, the refused one never did")
 }
 
@@ -108,7 +108,7 @@ func TestOnboardSteeringOnTheDevServer(t *testing.T) {
 	assert.Contains(t, moveOffline.stderr, "onboarding-E-1001 is already running with start date 2099-12-01; moving it to 2099-12-08: no worker polls task queue "+queue+": nothing was sent")
 
 	w := worker.New(srv.Client(), queue, worker.Options{})
-	w.RegisterWorkflowWithOptions(reschedulableOnboarding, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowName})
+	w.RegisterWorkflowWithOptions(reschedulableOnboarding, workflow.RegisterOptions{Name: lifecycle.OnboardingWorkflowName})
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 
@@ -131,8 +131,8 @@ func TestOnboardSteeringOnTheDevServer(t *testing.T) {
 
 	cancelled := runStarterCtx(ctx, t, env, "", "onboard", "cancel", "--employee-id", "E-1001", "--reason", "offer withdrawn", "--timeout", "30s")
 	require.Equal(t, 0, cancelled.code, cancelled.stderr)
-	var out workflows.OnboardingResult
-	require.NoError(t, srv.Client().GetWorkflow(ctx, workflows.OnboardingID("E-1001"), "").Get(ctx, &out))
-	assert.Equal(t, workflows.OutcomeCancelled, out.Outcome)
+	var out lifecycle.OnboardingResult
+	require.NoError(t, srv.Client().GetWorkflow(ctx, lifecycle.OnboardingID("E-1001"), "").Get(ctx, &out))
+	assert.Equal(t, lifecycle.OutcomeCancelled, out.Outcome)
 	assert.Equal(t, "offer withdrawn", out.Reason)
 }

@@ -20,7 +20,7 @@ import (
 	"go.temporal.io/sdk/mocks"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // runStarterAt is runStarter with the clock fixed at now.
@@ -132,7 +132,7 @@ func TestSteeringSendsWithoutAWorkerWhenAsked(t *testing.T) {
 	c.On("Close").Return()
 	r := runStarter(t, map[string]string{}, mockDial(c), "reassign", "pause", "--batch-id", "b1", "--timeout", "50ms", "--send-without-worker")
 	assert.Equal(t, 3, r.code, r.stderr)
-	assert.Equal(t, workflows.UpdatePause, opts.UpdateName)
+	assert.Equal(t, lifecycle.UpdatePause, opts.UpdateName)
 	assert.Equal(t, client.WorkflowUpdateStageAccepted, opts.WaitForStage)
 	assert.Contains(t, r.stderr, "No worker polls task queue atomicflow: sending pause anyway; it applies when a worker returns.")
 	assert.Contains(t, r.stderr, "it may still apply")
@@ -151,7 +151,7 @@ func TestSteeringAClosedWorkflowSendsNothing(t *testing.T) {
 
 func TestOffboardWithoutAnAnswerSaysItWasSent(t *testing.T) {
 	c := mocks.NewClient(t)
-	c.On("NewWithStartWorkflowOperation", mock.Anything, workflows.OffboardingWorkflowName, mock.Anything).Return(withStartOp{})
+	c.On("NewWithStartWorkflowOperation", mock.Anything, lifecycle.OffboardingWorkflowName, mock.Anything).Return(withStartOp{})
 	c.On("UpdateWithStartWorkflow", mock.Anything, mock.Anything).Return(func(ctx context.Context, _ client.UpdateWithStartWorkflowOptions) (client.WorkflowUpdateHandle, error) {
 		<-ctx.Done() // no worker answers
 		return nil, ctx.Err()

@@ -2,17 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"sort"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/atomicflow/atomicflow/workflows"
 )
 
 func newWatchCmd(a *app) *cobra.Command {
@@ -114,13 +109,14 @@ func watchWorkflow(ctx context.Context, a *app, conn *connection, id string, int
 // watchEnded prints how the workflow ended; anything but completed is an error (exit 1), and so
 // is a completed batch that reports assets still to do.
 func watchEnded(ctx context.Context, w io.Writer, conn *connection, s *workflowSnapshot) error {
+	kind, _ := kindNamed(s.Kind)
 	readOutcome(ctx, conn, s)
 	printEvent(w, s.WorkflowID+" "+s.Status)
 	if len(s.Result) > 0 {
-		writeLines(w, append([]line{{"Result", ""}}, resultLines(s.Kind, s.Result)...))
+		writeLines(w, append([]line{{"Result", ""}}, kind.resultLines(s.Result)...))
 	}
 	if s.Status == "completed" {
-		return unfinishedResult(s.WorkflowID, s.Kind, s.Result)
+		return kind.unfinishedResult(s.WorkflowID, s.Result)
 	}
 	if s.Failure != "" {
 		return fmt.Errorf("%s %s: %s", s.WorkflowID, s.Status, s.Failure)
@@ -132,9 +128,9 @@ func printEvent(w io.Writer, msg string) {
 	fmt.Fprintf(w, "%s  %s\n", time.Now().Format("15:04:05"), msg)
 }
 
-// factsOf lists what watch follows in a snapshot: the stage, and for each kind the steps and items
-// whose changes matter to an operator. Values that change every second (rates, timestamps) are left
-// out, so an idle workflow prints nothing.
+// factsOf lists what watch follows in a snapshot: the stage, and the kind's steps and items whose
+// changes matter to an operator. Values that change every second (rates, timestamps) are left out,
+// so an idle workflow prints nothing.
 func factsOf(s *workflowSnapshot) []fact {
 	var out []fact
 	if s.Stage != "" {
@@ -143,67 +139,6 @@ func factsOf(s *workflowSnapshot) []fact {
 	if len(s.State) == 0 {
 		return out
 	}
-	switch s.Kind {
-	case "onboarding":
-		var st workflows.OnboardingStatus
-		if json.Unmarshal(s.State, &st) == nil {
-			for _, d := range st.Done {
-				out = append(out, fact{"done:" + d, "done", d})
-			}
-			if st.UserID != 0 {
-				out = append(out, fact{"user", "Atomicwork user", strconv.FormatInt(st.UserID, 10)})
-			}
-			if st.RequestID != "" {
-				out = append(out, fact{"request", "request", st.RequestID})
-			}
-			if st.Waiting != "" {
-				out = append(out, fact{"waiting", "waiting", st.Waiting})
-			}
-			return out
-		}
-	case "offboarding":
-		var st workflows.OffboardingStatus
-		if json.Unmarshal(s.State, &st) == nil {
-			if !st.ScheduledAt.IsZero() {
-				out = append(out, fact{"scheduled", "access ends", st.ScheduledAt.UTC().Format(time.RFC3339)})
-			}
-			for _, g := range st.Grants {
-				out = append(out, fact{fmt.Sprintf("grant:%d", g.GrantID), fmt.Sprintf("grant %s (%d)", g.Entitlement, g.GrantID), g.State})
-			}
-			for _, as := range st.Assets {
-				out = append(out, fact{fmt.Sprintf("asset:%d", as.AssetID), fmt.Sprintf("asset %s (%d)", as.Label, as.AssetID), as.State})
-			}
-			for _, e := range st.Escalations {
-				out = append(out, fact{"escalation:" + e, "escalated", e})
-			}
-			return out
-		}
-	case "reassignment":
-		var p workflows.ReassignmentProgress
-		if json.Unmarshal(s.State, &p) == nil {
-			out = append(out, fact{"progress", "progress", progressText(p)})
-			if p.Paused {
-				out = append(out, fact{"paused", "paused", orNone(p.PauseReason)})
-			}
-			return out
-		}
-	}
-	// Another workflow: its top-level scalar fields.
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(s.State, &obj) != nil {
-		return out
-	}
-	keys := make([]string, 0, len(obj))
-	for k := range obj {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v := obj[k]
-		if k == "stage" || k == "as_of" || k == "rate" || k == "eta_seconds" || len(v) == 0 || v[0] == '{' || v[0] == '[' {
-			continue
-		}
-		out = append(out, fact{"field:" + k, k, compactJSON(v)})
-	}
-	return out
+	kind, _ := kindNamed(s.Kind)
+	return append(out, kind.factsOf(s.State)...)
 }

@@ -14,7 +14,8 @@ import (
 
 // A refused key (401/403) blocks a lifecycle run instead of failing it: a leaver whose offboarding
 // failed would keep access. The run waits in its blocked stage, retries the same step and goes on
-// by itself once the key works again.
+// by itself once the key works again. The waits below shape the history: changing one changes
+// the timers a blocked run records, so it needs workflow.GetVersion and a replay fixture.
 const (
 	// authBlocksChange versions the blocking: histories recorded before it failed on a refused key.
 	authBlocksChange = "auth-blocks"
@@ -32,7 +33,7 @@ const (
 // keyBlocking runs a lifecycle workflow's activities so that one refused for the worker's key
 // blocks the run: it holds the run's stage while blocked.
 type keyBlocking struct {
-	blockedStage string // StageBlocked or StageOffBlocked
+	blockedStage string // lifecycle.StageBlocked or lifecycle.StageOffBlocked
 	workspaceID  int64
 	stage        *string // the run's status.Stage
 	blocked      *string // the run's status.Blocked

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/atomicflow/atomicflow/activities"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 func unauthorized() error {
@@ -44,29 +45,29 @@ func (s *onboardingSuite) TestRefusedKeyBlocksThenResumes() {
 	s.happyMocks("EnsureGrant")
 	var tries []time.Time
 	s.env.OnActivity(acts.EnsureGrant, mock.Anything, mock.MatchedBy(func(r activities.GrantRequest) bool { return r.EntitlementID == 1 })).
-		Return(refusedTimes[activities.GrantRequest](2, activities.GrantRef{GrantID: 900, EntitlementID: 1, Entitlement: "okta-base"}, &tries, s.env.Now)).Times(3)
+		Return(refusedTimes[activities.GrantRequest](2, lifecycle.GrantRef{GrantID: 900, EntitlementID: 1, Entitlement: "okta-base"}, &tries, s.env.Now)).Times(3)
 	s.env.OnActivity(acts.EnsureGrant, mock.Anything, mock.MatchedBy(func(r activities.GrantRequest) bool { return r.EntitlementID == 2 })).
-		Return(activities.GrantRef{GrantID: 901, EntitlementID: 2, Entitlement: "github-engineering"}, nil).Once()
-	var blocked OnboardingStatus
+		Return(lifecycle.GrantRef{GrantID: 901, EntitlementID: 2, Entitlement: "github-engineering"}, nil).Once()
+	var blocked lifecycle.OnboardingStatus
 	s.env.RegisterDelayedCallback(func() {
 		blocked = s.status()
-		s.setStartDate("while blocked", SetStartDateRequest{StartDate: "2026-12-02"}, "2026-12-02")
+		s.setStartDate("while blocked", lifecycle.SetStartDateRequest{StartDate: "2026-12-02"}, "2026-12-02")
 	}, 10*time.Second)
 
 	s.env.ExecuteWorkflow(Onboarding, onboardingInput())
 
 	r := s.result()
-	s.Equal(OutcomeCompleted, r.Outcome)
+	s.Equal(lifecycle.OutcomeCompleted, r.Outcome)
 	s.Len(r.Grants, 2)
-	s.Equal(StageBlocked, blocked.Stage)
+	s.Equal(lifecycle.StageBlocked, blocked.Stage)
 	s.Contains(blocked.Blocked, "ATOMICWORK_AUTH: atomicwork grants.create: HTTP 401 UNAUTHORIZED")
 	s.Contains(blocked.Blocked, "the worker's key for the default workspace (ATOMICWORK_WORKSPACE_ID) is refused")
 	s.Contains(blocked.Blocked, "ATOMICWORK_API_KEY or ATOMICWORK_KEYS_FILE")
 	s.Require().Len(tries, 3)
 	s.GreaterOrEqual(tries[1].Sub(tries[0]), authRetryFirst, "retried after a durable wait")
-	assertBlockedThenResumed(s.T(), *seen, StageBlocked, StageAccess)
+	assertBlockedThenResumed(s.T(), *seen, lifecycle.StageBlocked, lifecycle.StageAccess)
 	st := s.status()
-	s.Equal(StageCompleted, st.Stage)
+	s.Equal(lifecycle.StageCompleted, st.Stage)
 	s.Empty(st.Blocked)
 }
 
@@ -75,9 +76,9 @@ func (s *onboardingSuite) TestCancelWhileBlockedCompensatesThroughARefusedKey() 
 	s.happyMocks("EnsureGrant", "AssignAsset", "DayOneNote", "ResolveRequest")
 	var tries, undos []time.Time
 	s.env.OnActivity(acts.EnsureGrant, mock.Anything, mock.MatchedBy(func(r activities.GrantRequest) bool { return r.EntitlementID == 1 })).
-		Return(activities.GrantRef{GrantID: 900, EntitlementID: 1, Entitlement: "okta-base"}, nil).Once()
+		Return(lifecycle.GrantRef{GrantID: 900, EntitlementID: 1, Entitlement: "okta-base"}, nil).Once()
 	s.env.OnActivity(acts.EnsureGrant, mock.Anything, mock.MatchedBy(func(r activities.GrantRequest) bool { return r.EntitlementID == 2 })).
-		Return(refusedTimes[activities.GrantRequest](100, activities.GrantRef{}, &tries, s.env.Now))
+		Return(refusedTimes[activities.GrantRequest](100, lifecycle.GrantRef{}, &tries, s.env.Now))
 	s.expectCompensation(nil, nil, true, true, "offer withdrawn")
 	s.env.OnActivity(acts.UndoGrant, mock.Anything, mock.Anything).Return(func(context.Context, activities.UndoGrantRequest) error {
 		undos = append(undos, s.env.Now())
@@ -91,13 +92,13 @@ func (s *onboardingSuite) TestCancelWhileBlockedCompensatesThroughARefusedKey() 
 	s.assertCancelled()
 	s.Greater(len(tries), 2, "kept retrying while blocked")
 	// Cancelled while blocked granting, then blocked again undoing a grant, then resumed.
-	i := slices.Index(*seen, StageBlocked)
+	i := slices.Index(*seen, lifecycle.StageBlocked)
 	s.Require().GreaterOrEqual(i, 1, "%v", *seen)
-	s.Equal([]string{StageAccess, StageBlocked, StageCompensating, StageBlocked, StageCompensating, StageCancelled}, (*seen)[i-1:])
+	s.Equal([]string{lifecycle.StageAccess, lifecycle.StageBlocked, lifecycle.StageCompensating, lifecycle.StageBlocked, lifecycle.StageCompensating, lifecycle.StageCancelled}, (*seen)[i-1:])
 }
 
 func (s *onboardingSuite) TestRefusedKeyForTheWholeBudgetFails() {
-	s.env.OnActivity(acts.ResolvePlan, mock.Anything, mock.Anything).Return(activities.Plan{}, unauthorized())
+	s.env.OnActivity(acts.ResolvePlan, mock.Anything, mock.Anything).Return(lifecycle.Plan{}, unauthorized())
 	s.env.ExecuteWorkflow(Onboarding, onboardingInput())
 	err := s.env.GetWorkflowError()
 	s.Require().Error(err)
@@ -108,37 +109,37 @@ func (s *onboardingSuite) TestRefusedKeyForTheWholeBudgetFails() {
 	s.Contains(appErr.Message(), "giving up")
 	s.GreaterOrEqual(s.env.Now().Sub(start), AuthBlockBudget)
 	s.Less(s.env.Now().Sub(start), AuthBlockBudget+2*authRetrySlow)
-	s.Equal(StageBlocked, s.status().Stage)
+	s.Equal(lifecycle.StageBlocked, s.status().Stage)
 }
 
 func (s *offboardingSuite) TestRefusedKeyDuringRevocationBlocksThenOffboards() {
 	seen := stages(s.env)
 	s.fake.refuseRevokes = 2
-	var blocked OffboardingStatus
+	var blocked lifecycle.OffboardingStatus
 	s.env.RegisterDelayedCallback(func() {
 		blocked = s.status()
-		s.rejected(UpdateCancel, CancelRequest{}, "past its scheduled time (stage offboarding.revoking)")
-		s.rejected(UpdateRevokeNow, RevokeNowRequest{}, "past its scheduled time")
+		s.rejected(lifecycle.UpdateCancel, lifecycle.CancelRequest{}, "past its scheduled time (stage offboarding.revoking)")
+		s.rejected(lifecycle.UpdateRevokeNow, lifecycle.RevokeNowRequest{}, "past its scheduled time")
 	}, 10*time.Second)
 	in := leaverInput("2026-01-10", "UTC")
 	in.Immediate = true
 	s.env.ExecuteWorkflow(Offboarding, in)
 	s.assertFullyOffboarded(s.result())
-	s.Equal(StageOffBlocked, blocked.Stage)
+	s.Equal(lifecycle.StageOffBlocked, blocked.Stage)
 	s.Contains(blocked.Blocked, "ATOMICWORK_AUTH: atomicwork grants.revoke: HTTP 403 FORBIDDEN: the worker's key for the default workspace")
-	assertBlockedThenResumed(s.T(), *seen, StageOffBlocked, StageOffRevoking)
+	assertBlockedThenResumed(s.T(), *seen, lifecycle.StageOffBlocked, lifecycle.StageOffRevoking)
 	s.Empty(s.status().Blocked)
 }
 
 func (s *offboardingSuite) TestRefusedKeyWhilePlanningKeepsUpdatesWorking() {
 	s.fake.refuseRequests = 3
 	s.env.RegisterDelayedCallback(func() {
-		s.Equal(StageOffBlocked, s.status().Stage)
-		s.update(UpdateCancel, CancelRequest{Reason: "resignation withdrawn"})
+		s.Equal(lifecycle.StageOffBlocked, s.status().Stage)
+		s.update(lifecycle.UpdateCancel, lifecycle.CancelRequest{Reason: "resignation withdrawn"})
 	}, 20*time.Second)
 	s.env.ExecuteWorkflow(Offboarding, leaverInput("2026-02-24", "UTC"))
 	r := s.result()
-	s.Equal(OutcomeCancelled, r.Outcome)
+	s.Equal(lifecycle.OutcomeCancelled, r.Outcome)
 	s.Empty(s.fake.revokedAt)
 	s.Equal(1, s.fake.resolved)
 }

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/atomicflow/atomicflow/activities"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // A step that fails for good (not a cancellation) blocks the onboarding with a note on the
@@ -24,12 +25,12 @@ func badRequest() error {
 // calls counts the tries.
 func (s *onboardingSuite) failingGrant(broken *bool, calls *int) {
 	s.env.OnActivity(acts.EnsureGrant, mock.Anything, mock.MatchedBy(func(r activities.GrantRequest) bool { return r.EntitlementID == 2 })).
-		Return(func(context.Context, activities.GrantRequest) (activities.GrantRef, error) {
+		Return(func(context.Context, activities.GrantRequest) (lifecycle.GrantRef, error) {
 			*calls++
 			if *broken {
-				return activities.GrantRef{}, badRequest()
+				return lifecycle.GrantRef{}, badRequest()
 			}
-			return activities.GrantRef{GrantID: 901, EntitlementID: 2, Entitlement: "github-engineering"}, nil
+			return lifecycle.GrantRef{GrantID: 901, EntitlementID: 2, Entitlement: "github-engineering"}, nil
 		})
 }
 
@@ -63,7 +64,7 @@ func (s *onboardingSuite) rejected(name string, arg any, want string) {
 // that the step is not retried by itself.
 func (s *onboardingSuite) assertBlockedOnGrant(notes map[string]string, calls int) {
 	st := s.status()
-	s.Equal(StageBlocked, st.Stage)
+	s.Equal(lifecycle.StageBlocked, st.Stage)
 	s.Require().NotNil(st.Failed)
 	s.Equal("grant github-engineering", st.Failed.Step)
 	s.Contains(st.Failed.Error, "ATOMICWORK_BAD_REQUEST: atomicwork grants.create: HTTP 400")
@@ -83,37 +84,37 @@ func (s *onboardingSuite) TestFailedGrantBlocksWithANoteThenRetryCompletes() {
 	seen := stages(s.env)
 	s.happyMocks("EnsureGrant")
 	s.env.OnActivity(acts.EnsureGrant, mock.Anything, mock.MatchedBy(func(r activities.GrantRequest) bool { return r.EntitlementID == 1 })).
-		Return(activities.GrantRef{GrantID: 900, EntitlementID: 1, Entitlement: "okta-base"}, nil).Once()
+		Return(lifecycle.GrantRef{GrantID: 900, EntitlementID: 1, Entitlement: "okta-base"}, nil).Once()
 	broken, calls := true, 0
 	s.failingGrant(&broken, &calls)
 	notes := s.failureNotes()
 	s.env.RegisterDelayedCallback(func() {
 		s.assertBlockedOnGrant(notes, calls)
 		broken = false // the operator fixed the entitlement in Atomicwork
-		s.update(UpdateRetry, RetryRequest{})
+		s.update(lifecycle.UpdateRetry, lifecycle.RetryRequest{})
 	}, 48*time.Hour)
 	s.env.RegisterDelayedCallback(func() {
-		s.rejected(UpdateRetry, RetryRequest{}, "not blocked on a failed step")
+		s.rejected(lifecycle.UpdateRetry, lifecycle.RetryRequest{}, "not blocked on a failed step")
 	}, 49*time.Hour)
 
 	s.env.ExecuteWorkflow(Onboarding, onboardingInput())
 
 	r := s.result()
-	s.Equal(OutcomeCompleted, r.Outcome)
+	s.Equal(lifecycle.OutcomeCompleted, r.Outcome)
 	s.Len(r.Grants, 2)
 	s.Nil(r.Failed)
 	s.Equal(2, calls)
 	st := s.status()
-	s.Equal(StageCompleted, st.Stage)
+	s.Equal(lifecycle.StageCompleted, st.Stage)
 	s.Empty(st.Blocked)
 	s.Nil(st.Failed)
-	assertBlockedThenResumed(s.T(), *seen, StageBlocked, StageAccess)
+	assertBlockedThenResumed(s.T(), *seen, lifecycle.StageBlocked, lifecycle.StageAccess)
 }
 
 func (s *onboardingSuite) TestCancelWhileBlockedOnAFailedStepCompensatesEverything() {
 	s.happyMocks("EnsureGrant", "AssignAsset", "DayOneNote", "ResolveRequest")
 	s.env.OnActivity(acts.EnsureGrant, mock.Anything, mock.MatchedBy(func(r activities.GrantRequest) bool { return r.EntitlementID == 1 })).
-		Return(activities.GrantRef{GrantID: 900, EntitlementID: 1, Entitlement: "okta-base"}, nil).Once()
+		Return(lifecycle.GrantRef{GrantID: 900, EntitlementID: 1, Entitlement: "okta-base"}, nil).Once()
 	broken, calls := true, 0
 	s.failingGrant(&broken, &calls)
 	notes := s.failureNotes()

@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 func TestNewestIntent(t *testing.T) {
@@ -27,13 +29,13 @@ func (s *onboardingSuite) TestOutOfOrderHRChangesKeepTheNewestStartDate() {
 	s.happyMocks()
 	decided := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 	s.env.RegisterDelayedCallback(func() {
-		s.setStartDate("newer", SetStartDateRequest{StartDate: "2026-12-08", AsOf: decided.Add(time.Hour)}, "2026-12-08")
-		staleRejected(s.Assertions, s.env, UpdateSetStartDate, SetStartDateRequest{StartDate: "2026-12-03", AsOf: decided})
-		s.setStartDate("same instant", SetStartDateRequest{StartDate: "2026-12-08", AsOf: decided.Add(time.Hour)}, "2026-12-08")
-		s.setStartDate("operator", SetStartDateRequest{StartDate: "2026-12-04"}, "2026-12-04")
+		s.setStartDate("newer", lifecycle.SetStartDateRequest{StartDate: "2026-12-08", AsOf: decided.Add(time.Hour)}, "2026-12-08")
+		staleRejected(s.Assertions, s.env, lifecycle.UpdateSetStartDate, lifecycle.SetStartDateRequest{StartDate: "2026-12-03", AsOf: decided})
+		s.setStartDate("same instant", lifecycle.SetStartDateRequest{StartDate: "2026-12-08", AsOf: decided.Add(time.Hour)}, "2026-12-08")
+		s.setStartDate("operator", lifecycle.SetStartDateRequest{StartDate: "2026-12-04"}, "2026-12-04")
 	}, time.Hour)
 	s.env.ExecuteWorkflow(Onboarding, onboardingInput())
-	s.Equal(OutcomeCompleted, s.result().Outcome)
+	s.Equal(lifecycle.OutcomeCompleted, s.result().Outcome)
 	s.Equal("2026-12-04", s.status().StartDate)
 }
 
@@ -43,7 +45,7 @@ func staleRejected(a *assert.Assertions, env *testsuite.TestWorkflowEnvironment,
 		OnReject: func(err error) {
 			var appErr *temporal.ApplicationError
 			if a.ErrorAs(err, &appErr) {
-				a.Equal(ErrStaleChange, appErr.Type())
+				a.Equal(lifecycle.ErrStaleChange, appErr.Type())
 			}
 			a.Contains(err.Error(), "HR decided a newer change at")
 			a.Contains(err.Error(), "changes nothing")
@@ -54,13 +56,13 @@ func staleRejected(a *assert.Assertions, env *testsuite.TestWorkflowEnvironment,
 }
 
 // setStartDate sends set_start_date and checks the start date it answers.
-func (s *onboardingSuite) setStartDate(id string, req SetStartDateRequest, want string) {
-	s.env.UpdateWorkflow(UpdateSetStartDate, id, &testsuite.TestUpdateCallback{
+func (s *onboardingSuite) setStartDate(id string, req lifecycle.SetStartDateRequest, want string) {
+	s.env.UpdateWorkflow(lifecycle.UpdateSetStartDate, id, &testsuite.TestUpdateCallback{
 		OnReject: func(err error) { s.Fail(id + " rejected: " + err.Error()) },
 		OnAccept: func() {},
 		OnComplete: func(v any, err error) {
 			s.NoError(err)
-			s.Equal(want, v.(OnboardingStatus).StartDate, id)
+			s.Equal(want, v.(lifecycle.OnboardingStatus).StartDate, id)
 		},
 	}, req)
 }
@@ -72,14 +74,14 @@ func (s *offboardingSuite) TestOutOfOrderHRChangesKeepTheNewestDate() {
 	want := time.Date(2026, 2, 3, 2, 0, 0, 0, time.UTC) // 2026-02-02 18:00 PST
 	// s.update names each update by the test clock: one per callback.
 	s.env.RegisterDelayedCallback(func() {
-		s.update(UpdateReschedule, RescheduleRequest{LastDay: "2026-02-02", EndOfDay: "18:00", AsOf: decided.Add(2 * time.Hour)})
+		s.update(lifecycle.UpdateReschedule, lifecycle.RescheduleRequest{LastDay: "2026-02-02", EndOfDay: "18:00", AsOf: decided.Add(2 * time.Hour)})
 	}, time.Hour)
 	s.env.RegisterDelayedCallback(func() {
-		staleRejected(s.Assertions, s.env, UpdateReschedule, RescheduleRequest{LastDay: "2026-02-10", EndOfDay: "18:00", AsOf: decided})
+		staleRejected(s.Assertions, s.env, lifecycle.UpdateReschedule, lifecycle.RescheduleRequest{LastDay: "2026-02-10", EndOfDay: "18:00", AsOf: decided})
 	}, 2*time.Hour)
 	s.env.RegisterDelayedCallback(func() {
-		staleRejected(s.Assertions, s.env, UpdateRevokeNow, RevokeNowRequest{Reason: "a passed date", AsOf: decided.Add(time.Hour)})
-		staleRejected(s.Assertions, s.env, UpdateHold, HoldRequest{Reason: "a date too far past", AsOf: decided.Add(time.Hour)})
+		staleRejected(s.Assertions, s.env, lifecycle.UpdateRevokeNow, lifecycle.RevokeNowRequest{Reason: "a passed date", AsOf: decided.Add(time.Hour)})
+		staleRejected(s.Assertions, s.env, lifecycle.UpdateHold, lifecycle.HoldRequest{Reason: "a date too far past", AsOf: decided.Add(time.Hour)})
 	}, 3*time.Hour)
 	s.env.RegisterDelayedCallback(func() { s.Equal("2026-02-02 18:00 PST", s.status().ScheduledLocal) }, 4*time.Hour)
 	s.env.ExecuteWorkflow(Offboarding, leaverInput("2026-02-24", "America/Los_Angeles"))

@@ -11,12 +11,14 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/atomicflow/atomicflow/activities"
-	"github.com/atomicflow/atomicflow/atomicwork"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 const offboardingCatalogItem = "Employee Offboarding"
 
 // Revocations are followed until settled; one still IN_PROGRESS past the deadline is escalated.
+// These values shape the history: changing one changes the timers and activities a run records,
+// so it needs workflow.GetVersion and a replay fixture.
 const (
 	revocationDeadline  = time.Hour
 	revocationPollFirst = 2 * time.Second
@@ -29,36 +31,24 @@ const (
 	cleanupRounds = 3
 )
 
-// Grant and asset states in the status.
-const (
-	grantActive   = "active"
-	grantRevoking = "revoking"
-	grantRevoked  = "revoked"
-	grantFailed   = "failed"
-	assetAssigned = "assigned"
-	assetReturned = "returned"
-	assetMoved    = "reassigned"
-	assetGone     = "left the leaver"
-)
-
 // Offboarding removes a leaver's access and devices at the end of their last working day in their
 // time zone, verifies the end state, and deletes the account after the grace period.
-func Offboarding(ctx workflow.Context, in OffboardingInput) (OffboardingResult, error) {
+func Offboarding(ctx workflow.Context, in lifecycle.OffboardingInput) (lifecycle.OffboardingResult, error) {
 	o, err := newOffboarding(ctx, in)
 	if err != nil {
-		return OffboardingResult{}, err
+		return lifecycle.OffboardingResult{}, err
 	}
 	return o.run(ctx)
 }
 
 type offboarding struct {
-	in     OffboardingInput
+	in     lifecycle.OffboardingInput
 	id     string
 	logger log.Logger
 	loc    *time.Location
 	at     time.Time // when access ends
 
-	status  OffboardingStatus
+	status  lifecycle.OffboardingStatus
 	leaver  activities.Leaver
 	request activities.RequestRef
 	// escalations lists the (grant, IT request) pairs in the order they were opened.
@@ -87,52 +77,52 @@ type escalation struct {
 	request string
 }
 
-func newOffboarding(ctx workflow.Context, in OffboardingInput) (*offboarding, error) {
+func newOffboarding(ctx workflow.Context, in lifecycle.OffboardingInput) (*offboarding, error) {
 	if err := in.Validate(); err != nil {
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidInput, nil)
 	}
-	at, _ := EndOfWorkingDay(in.LastDay, in.EndOfDay, in.TimeZone) // validated above
+	at, _ := lifecycle.EndOfWorkingDay(in.LastDay, in.EndOfDay, in.TimeZone) // validated above
 	o := &offboarding{
 		in:     in,
 		id:     workflow.GetInfo(ctx).WorkflowExecution.ID,
 		logger: log.With(workflow.GetLogger(ctx), "EmployeeId", in.EmployeeID),
 		loc:    at.Location(),
 		at:     at,
-		status: OffboardingStatus{Stage: StageOffPlanning, TimeZone: zoneName(in.TimeZone), Grants: []GrantState{}, Assets: []AssetState{}},
+		status: lifecycle.OffboardingStatus{Stage: lifecycle.StageOffPlanning, TimeZone: zoneName(in.TimeZone), Grants: []lifecycle.GrantState{}, Assets: []lifecycle.AssetState{}},
 	}
 	o.revokeNow = in.Immediate
 	o.holdReason = strings.TrimSpace(in.Hold)
-	o.calls = &keyBlocking{blockedStage: StageOffBlocked, workspaceID: in.WorkspaceID,
+	o.calls = &keyBlocking{blockedStage: lifecycle.StageOffBlocked, workspaceID: in.WorkspaceID,
 		stage: &o.status.Stage, blocked: &o.status.Blocked, setStage: o.setStage}
 	o.setSchedule(at)
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (OffboardingStatus, error) { return o.status, nil }); err != nil {
+	if err := workflow.SetQueryHandler(ctx, lifecycle.QueryStatus, func() (lifecycle.OffboardingStatus, error) { return o.status, nil }); err != nil {
 		return nil, err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateReschedule, o.reschedule,
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, lifecycle.UpdateReschedule, o.reschedule,
 		workflow.UpdateHandlerOptions{Validator: o.validateReschedule}); err != nil {
 		return nil, err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRevokeNow, o.now,
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, lifecycle.UpdateRevokeNow, o.revokeAtOnce,
 		workflow.UpdateHandlerOptions{Validator: o.validateRevokeNow}); err != nil {
 		return nil, err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateHold, o.hold,
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, lifecycle.UpdateHold, o.hold,
 		workflow.UpdateHandlerOptions{Validator: o.validateHold}); err != nil {
 		return nil, err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel, o.cancel,
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, lifecycle.UpdateCancel, o.cancel,
 		workflow.UpdateHandlerOptions{Validator: o.validateCancel}); err != nil {
 		return nil, err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRehire, o.rehire,
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, lifecycle.UpdateRehire, o.rehire,
 		workflow.UpdateHandlerOptions{Validator: o.validateRehire}); err != nil {
 		return nil, err
 	}
 	return o, nil
 }
 
-func (o *offboarding) run(ctx workflow.Context) (OffboardingResult, error) {
-	o.setStage(ctx, StageOffPlanning)
+func (o *offboarding) run(ctx workflow.Context) (lifecycle.OffboardingResult, error) {
+	o.setStage(ctx, lifecycle.StageOffPlanning)
 	if err := o.plan(ctx); err != nil {
 		return o.result(""), err
 	}
@@ -162,7 +152,7 @@ func (o *offboarding) plan(ctx workflow.Context) error {
 		return err
 	}
 	o.track(access)
-	if err := o.execute(apiCall(ctx, "open the offboarding request"), acts.EnsureRequest, activities.EnsureRequestRequest{
+	if err := o.execute(apiCall(ctx, "open the offboarding request"), acts.EnsureRequest, activities.RequestToOpen{
 		WorkspaceID: o.in.WorkspaceID, Marker: activities.Marker(o.id, "request"), RequesterID: o.leaver.UserID,
 		Subject:     fmt.Sprintf("Employee offboarding: %s, last day %s", o.in.EmployeeID, o.in.LastDay),
 		Description: o.planHTML(access), CatalogItem: offboardingCatalogItem,
@@ -171,7 +161,7 @@ func (o *offboarding) plan(ctx workflow.Context) error {
 		return err
 	}
 	o.status.RequestID = o.request.DisplayID
-	o.setStage(ctx, StageOffPlanning)
+	o.setStage(ctx, lifecycle.StageOffPlanning)
 	return o.note(ctx, "plan", o.planHTML(access))
 }
 
@@ -181,7 +171,7 @@ func (o *offboarding) waitUntilScheduled(ctx workflow.Context) error {
 	if err := o.holdIfAsked(ctx); err != nil {
 		return err
 	}
-	o.setStage(ctx, StageOffScheduled)
+	o.setStage(ctx, lifecycle.StageOffScheduled)
 	noted := 0
 	for !o.revokeNow && o.cancelReason == "" {
 		if o.reschedules > noted {
@@ -218,7 +208,7 @@ func (o *offboarding) waitUntilScheduled(ctx workflow.Context) error {
 				return err
 			}
 			if !o.revokeNow && o.cancelReason == "" {
-				o.setStage(ctx, StageOffScheduled)
+				o.setStage(ctx, lifecycle.StageOffScheduled)
 			}
 		}
 	}
@@ -256,7 +246,7 @@ func (o *offboarding) holdIfAsked(ctx workflow.Context) error {
 	if !o.revokeNow && o.cancelReason == "" {
 		o.holds++
 		o.status.Hold = o.holdReason
-		o.setStage(ctx, StageOffHeld)
+		o.setStage(ctx, lifecycle.StageOffHeld)
 		if err := o.note(ctx, fmt.Sprintf("held-%d", o.holds), o.heldHTML()); err != nil {
 			return err
 		}
@@ -278,15 +268,15 @@ func (o *offboarding) heldHTML() string {
 }
 
 // withdraw ends a cancelled offboarding: nothing is revoked; the request says why and is resolved.
-func (o *offboarding) withdraw(ctx workflow.Context) (OffboardingResult, error) {
+func (o *offboarding) withdraw(ctx workflow.Context) (lifecycle.OffboardingResult, error) {
 	if err := o.note(ctx, "cancelled", "<p>Offboarding cancelled: "+html.EscapeString(o.cancelReason)+". Nothing was revoked or reclaimed.</p>"); err != nil {
 		return o.result(""), err
 	}
 	if err := o.resolveRequest(ctx); err != nil {
 		return o.result(""), err
 	}
-	o.setStage(ctx, StageOffCancelled)
-	return o.result(OutcomeCancelled), nil
+	o.setStage(ctx, lifecycle.StageOffCancelled)
+	return o.result(lifecycle.OutcomeCancelled), nil
 }
 
 // offboard revokes, reclaims, records the termination, verifies and resolves the request.
@@ -304,17 +294,17 @@ func (o *offboarding) offboard(ctx workflow.Context) error {
 		if round > cleanupRounds {
 			return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 				"after %d rounds user %d still holds %d grants and %d assets: something keeps giving them back; see request %s",
-				cleanupRounds, o.leaver.UserID, len(pending.Grants), len(pending.Assets), o.request.DisplayID), "OFFBOARDING_NOT_CONVERGING", nil)
+				cleanupRounds, o.leaver.UserID, len(pending.Grants), len(pending.Assets), o.request.DisplayID), activities.ErrNotConverging, nil)
 		}
-		o.setStage(ctx, StageOffRevoking)
+		o.setStage(ctx, lifecycle.StageOffRevoking)
 		if err := o.revoke(ctx, pending.Grants); err != nil {
 			return err
 		}
-		o.setStage(ctx, StageOffReclaiming)
+		o.setStage(ctx, lifecycle.StageOffReclaiming)
 		if err := o.reclaim(ctx, pending.Assets); err != nil {
 			return err
 		}
-		o.setStage(ctx, StageOffVerifying)
+		o.setStage(ctx, lifecycle.StageOffVerifying)
 	}
 	if err := o.execute(apiCall(ctx, "record the termination"), acts.RecordTermination, activities.TerminationRequest{
 		WorkspaceID: o.in.WorkspaceID, UserID: o.leaver.UserID, TerminatedOn: o.terminatedOn(ctx),
@@ -341,7 +331,7 @@ func (o *offboarding) revoke(ctx workflow.Context, grants []activities.HeldGrant
 		}).Get(ctx, &res); err != nil {
 			return err
 		}
-		o.setGrant(g.GrantID, g.Entitlement, grantRevoking)
+		o.setGrant(g.GrantID, g.Entitlement, lifecycle.GrantStateRevoking)
 		ids = append(ids, g.GrantID)
 	}
 	deadline := workflow.Now(ctx).Add(revocationDeadline)
@@ -359,10 +349,10 @@ func (o *offboarding) revoke(ctx workflow.Context, grants []activities.HeldGrant
 		var still []int64
 		for _, st := range states {
 			switch {
-			case st.Status == atomicwork.GrantRevoked || st.Status == atomicwork.GrantExpired:
-				o.setGrant(st.GrantID, "", grantRevoked)
-			case st.Revocation == atomicwork.RevocationFailed || overdue:
-				o.setGrant(st.GrantID, "", grantFailed)
+			case st.Status == lifecycle.GrantStatusRevoked || st.Status == lifecycle.GrantStatusExpired:
+				o.setGrant(st.GrantID, "", lifecycle.GrantStateRevoked)
+			case st.Revocation == lifecycle.RevocationFailed || overdue:
+				o.setGrant(st.GrantID, "", lifecycle.GrantStateFailed)
 				if err := o.escalate(ctx, st); err != nil {
 					return err
 				}
@@ -392,7 +382,7 @@ func (o *offboarding) escalate(ctx workflow.Context, st activities.RevocationSta
 	}
 	o.escalations = append(o.escalations, escalation{grantID: st.GrantID, request: ref.DisplayID})
 	o.status.Escalations = append(o.status.Escalations, ref.DisplayID)
-	o.setStage(ctx, StageOffEscalated)
+	o.setStage(ctx, lifecycle.StageOffEscalated)
 	return o.note(ctx, fmt.Sprintf("escalated-%d", st.GrantID), fmt.Sprintf("<p>Grant %d (%s) could not be deprovisioned: escalated to IT as %s.</p>",
 		st.GrantID, html.EscapeString(name), ref.DisplayID))
 }
@@ -402,7 +392,7 @@ func (o *offboarding) awaitEscalations(ctx workflow.Context) error {
 	if len(o.escalations) == 0 {
 		return nil
 	}
-	o.setStage(ctx, StageOffEscalated)
+	o.setStage(ctx, lifecycle.StageOffEscalated)
 	open := o.escalations
 	for wait := escalationPollFirst; len(open) > 0; wait = min(2*wait, escalationPollMax) {
 		var still []escalation
@@ -422,7 +412,7 @@ func (o *offboarding) awaitEscalations(ctx workflow.Context) error {
 			}).Get(ctx, nil); err != nil {
 				return err
 			}
-			o.setGrant(e.grantID, "", grantRevoked)
+			o.setGrant(e.grantID, "", lifecycle.GrantStateRevoked)
 		}
 		if open = still; len(open) == 0 {
 			break
@@ -434,7 +424,7 @@ func (o *offboarding) awaitEscalations(ctx workflow.Context) error {
 		}
 	}
 	o.status.Note = ""
-	o.setStage(ctx, StageOffVerifying)
+	o.setStage(ctx, lifecycle.StageOffVerifying)
 	access, err := o.listAccess(ctx)
 	if err != nil {
 		return err
@@ -442,7 +432,7 @@ func (o *offboarding) awaitEscalations(ctx workflow.Context) error {
 	o.track(access)
 	if len(access.Grants) > 0 || len(access.Assets) > 0 {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("escalations are resolved but user %d still holds %d grants and %d assets: see request %s",
-			o.leaver.UserID, len(access.Grants), len(access.Assets), o.request.DisplayID), "OFFBOARDING_NOT_CONVERGING", nil)
+			o.leaver.UserID, len(access.Grants), len(access.Assets), o.request.DisplayID), activities.ErrNotConverging, nil)
 	}
 	return nil
 }
@@ -458,11 +448,11 @@ func (o *offboarding) reclaim(ctx workflow.Context, assets []activities.HeldAsse
 		}
 		switch {
 		case !res.Moved:
-			o.setAsset(a, assetGone, 0)
+			o.setAsset(a, lifecycle.AssetStateGone, 0)
 		case res.ToUserID == 0:
-			o.setAsset(a, assetReturned, 0)
+			o.setAsset(a, lifecycle.AssetStateReturned, 0)
 		default:
-			o.setAsset(a, assetMoved, res.ToUserID)
+			o.setAsset(a, lifecycle.AssetStateReassigned, res.ToUserID)
 		}
 	}
 	workflow.SetCurrentDetails(ctx, o.details())
@@ -470,14 +460,14 @@ func (o *offboarding) reclaim(ctx workflow.Context, assets []activities.HeldAsse
 }
 
 // gracePeriod keeps the account for the grace period, then deletes it; rehire restores it instead.
-func (o *offboarding) gracePeriod(ctx workflow.Context) (OffboardingResult, error) {
+func (o *offboarding) gracePeriod(ctx workflow.Context) (lifecycle.OffboardingResult, error) {
 	grace := o.in.Grace()
 	if grace == 0 {
-		o.setStage(ctx, StageOffCompleted)
-		return o.result(OutcomeCompleted), nil
+		o.setStage(ctx, lifecycle.StageOffCompleted)
+		return o.result(lifecycle.OutcomeCompleted), nil
 	}
 	o.status.DeleteAt = workflow.Now(ctx).Add(grace).UTC()
-	o.setStage(ctx, StageOffGracePeriod)
+	o.setStage(ctx, lifecycle.StageOffGracePeriod)
 	rehired, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 		Timeout:      grace,
 		TimerOptions: workflow.TimerOptions{Summary: "grace period before the account is deleted"},
@@ -495,22 +485,22 @@ func (o *offboarding) gracePeriod(ctx workflow.Context) (OffboardingResult, erro
 		if err := o.note(ctx, "rehired", "<p>Rehired: "+html.EscapeString(o.rehireReason)+". The account deletion was cancelled and the account restored; access and equipment are requested anew through onboarding.</p>"); err != nil {
 			return o.result(""), err
 		}
-		o.setStage(ctx, StageOffRehired)
-		return o.result(OutcomeRehired), nil
+		o.setStage(ctx, lifecycle.StageOffRehired)
+		return o.result(lifecycle.OutcomeRehired), nil
 	}
 	if err := o.execute(apiCall(ctx, "delete the account"), acts.DeleteLeaver, activities.UserRequest{
 		WorkspaceID: o.in.WorkspaceID, UserID: o.leaver.UserID,
 	}).Get(ctx, nil); err != nil {
 		return o.result(""), err
 	}
-	o.setStage(ctx, StageOffCompleted)
-	res := o.result(OutcomeCompleted)
+	o.setStage(ctx, lifecycle.StageOffCompleted)
+	res := o.result(lifecycle.OutcomeCompleted)
 	res.Deleted = true
 	return res, nil
 }
 
-func (o *offboarding) validateReschedule(ctx workflow.Context, req RescheduleRequest) error {
-	if err := o.validateBeforeRevoking(ctx, RevokeNowRequest{}); err != nil {
+func (o *offboarding) validateReschedule(ctx workflow.Context, req lifecycle.RescheduleRequest) error {
+	if err := o.validateBeforeRevoking(ctx, lifecycle.RevokeNowRequest{}); err != nil {
 		return err
 	}
 	if err := staleChange(o.dateAsOf, req.AsOf); err != nil {
@@ -520,7 +510,7 @@ func (o *offboarding) validateReschedule(ctx workflow.Context, req RescheduleReq
 	if endOfDay == "" {
 		endOfDay = o.in.EndOfDay
 	}
-	if _, err := EndOfWorkingDay(req.LastDay, endOfDay, o.in.TimeZone); err != nil {
+	if _, err := lifecycle.EndOfWorkingDay(req.LastDay, endOfDay, o.in.TimeZone); err != nil {
 		return err
 	}
 	today := workflow.Now(ctx).In(o.loc).Format(time.DateOnly)
@@ -530,14 +520,14 @@ func (o *offboarding) validateReschedule(ctx workflow.Context, req RescheduleReq
 	return nil
 }
 
-func (o *offboarding) reschedule(ctx workflow.Context, req RescheduleRequest) (OffboardingStatus, error) {
+func (o *offboarding) reschedule(ctx workflow.Context, req lifecycle.RescheduleRequest) (lifecycle.OffboardingStatus, error) {
 	if !newestIntent(&o.dateAsOf, req.AsOf) {
 		return o.status, nil // an HR change older than the one applied
 	}
 	if req.EndOfDay != "" {
 		o.in.EndOfDay = req.EndOfDay
 	}
-	at, _ := EndOfWorkingDay(req.LastDay, o.in.EndOfDay, o.in.TimeZone) // validated
+	at, _ := lifecycle.EndOfWorkingDay(req.LastDay, o.in.EndOfDay, o.in.TimeZone) // validated
 	// A reschedule releases a hold, even to the date already set.
 	released := o.holdReason != ""
 	o.released = o.released || released
@@ -553,13 +543,13 @@ func (o *offboarding) reschedule(ctx workflow.Context, req RescheduleRequest) (O
 	return o.status, nil
 }
 
-func (o *offboarding) validateCancel(ctx workflow.Context, _ CancelRequest) error {
-	return o.validateBeforeRevoking(ctx, RevokeNowRequest{})
+func (o *offboarding) validateCancel(ctx workflow.Context, _ lifecycle.CancelRequest) error {
+	return o.validateBeforeRevoking(ctx, lifecycle.RevokeNowRequest{})
 }
 
-func (o *offboarding) validateBeforeRevoking(ctx workflow.Context, _ RevokeNowRequest) error {
+func (o *offboarding) validateBeforeRevoking(ctx workflow.Context, _ lifecycle.RevokeNowRequest) error {
 	switch stage := o.calls.current(); stage {
-	case StageOffPlanning, StageOffScheduled, StageOffHeld:
+	case lifecycle.StageOffPlanning, lifecycle.StageOffScheduled, lifecycle.StageOffHeld:
 		if o.cancelReason != "" {
 			return fmt.Errorf("the offboarding is being cancelled")
 		}
@@ -569,15 +559,15 @@ func (o *offboarding) validateBeforeRevoking(ctx workflow.Context, _ RevokeNowRe
 	}
 }
 
-func (o *offboarding) validateRevokeNow(ctx workflow.Context, req RevokeNowRequest) error {
+func (o *offboarding) validateRevokeNow(ctx workflow.Context, req lifecycle.RevokeNowRequest) error {
 	if err := o.validateBeforeRevoking(ctx, req); err != nil {
 		return err
 	}
 	return staleChange(o.dateAsOf, req.AsOf)
 }
 
-func (o *offboarding) validateHold(ctx workflow.Context, req HoldRequest) error {
-	if err := o.validateBeforeRevoking(ctx, RevokeNowRequest{}); err != nil {
+func (o *offboarding) validateHold(ctx workflow.Context, req lifecycle.HoldRequest) error {
+	if err := o.validateBeforeRevoking(ctx, lifecycle.RevokeNowRequest{}); err != nil {
 		return err
 	}
 	if strings.TrimSpace(req.Reason) == "" {
@@ -592,8 +582,8 @@ func (o *offboarding) validateHold(ctx workflow.Context, req HoldRequest) error 
 	return nil
 }
 
-// hold holds the run: the main loop moves it to StageOffHeld and notes why.
-func (o *offboarding) hold(ctx workflow.Context, req HoldRequest) (OffboardingStatus, error) {
+// hold holds the run: the main loop moves it to lifecycle.StageOffHeld and notes why.
+func (o *offboarding) hold(ctx workflow.Context, req lifecycle.HoldRequest) (lifecycle.OffboardingStatus, error) {
 	if !newestIntent(&o.dateAsOf, req.AsOf) {
 		return o.status, nil // an HR change older than the one applied
 	}
@@ -604,7 +594,8 @@ func (o *offboarding) hold(ctx workflow.Context, req HoldRequest) (OffboardingSt
 	return o.status, nil
 }
 
-func (o *offboarding) now(ctx workflow.Context, req RevokeNowRequest) (OffboardingStatus, error) {
+// revokeAtOnce answers the revoke_now update: the leaver is offboarded now, not at the scheduled time.
+func (o *offboarding) revokeAtOnce(ctx workflow.Context, req lifecycle.RevokeNowRequest) (lifecycle.OffboardingStatus, error) {
 	if !newestIntent(&o.dateAsOf, req.AsOf) {
 		return o.status, nil // a passed HR date superseded by a newer change
 	}
@@ -614,7 +605,7 @@ func (o *offboarding) now(ctx workflow.Context, req RevokeNowRequest) (Offboardi
 	return o.status, nil
 }
 
-func (o *offboarding) cancel(ctx workflow.Context, req CancelRequest) (OffboardingStatus, error) {
+func (o *offboarding) cancel(ctx workflow.Context, req lifecycle.CancelRequest) (lifecycle.OffboardingStatus, error) {
 	o.cancelReason = strings.TrimSpace(req.Reason)
 	if o.cancelReason == "" {
 		o.cancelReason = "the termination was withdrawn"
@@ -624,8 +615,8 @@ func (o *offboarding) cancel(ctx workflow.Context, req CancelRequest) (Offboardi
 	return o.status, nil
 }
 
-func (o *offboarding) validateRehire(ctx workflow.Context, _ RehireRequest) error {
-	if o.status.Stage != StageOffGracePeriod {
+func (o *offboarding) validateRehire(ctx workflow.Context, _ lifecycle.RehireRequest) error {
+	if o.status.Stage != lifecycle.StageOffGracePeriod {
 		return fmt.Errorf("a rehire applies during the grace period only (stage %s)", o.status.Stage)
 	}
 	if o.rehireReason != "" {
@@ -634,7 +625,7 @@ func (o *offboarding) validateRehire(ctx workflow.Context, _ RehireRequest) erro
 	return nil
 }
 
-func (o *offboarding) rehire(ctx workflow.Context, req RehireRequest) (OffboardingStatus, error) {
+func (o *offboarding) rehire(ctx workflow.Context, req lifecycle.RehireRequest) (lifecycle.OffboardingStatus, error) {
 	o.rehireReason = strings.TrimSpace(req.Reason)
 	if o.rehireReason == "" {
 		o.rehireReason = "rehired"
@@ -655,7 +646,7 @@ func (o *offboarding) listAccess(ctx workflow.Context) (activities.Access, error
 func (o *offboarding) unexplained(access activities.Access) activities.Access {
 	out := activities.Access{Assets: access.Assets}
 	for _, g := range access.Grants {
-		if !o.escalated(g.GrantID) && g.Revocation != atomicwork.RevocationInProgress {
+		if !o.escalated(g.GrantID) && g.Revocation != lifecycle.RevocationInProgress {
 			out.Grants = append(out.Grants, g)
 		}
 	}
@@ -675,7 +666,7 @@ func (o *offboarding) escalated(grantID int64) bool {
 func (o *offboarding) track(access activities.Access) {
 	for _, g := range access.Grants {
 		if o.grantIndex(g.GrantID) < 0 {
-			o.status.Grants = append(o.status.Grants, GrantState{GrantID: g.GrantID, Entitlement: g.Entitlement, State: grantActive})
+			o.status.Grants = append(o.status.Grants, lifecycle.GrantState{GrantID: g.GrantID, Entitlement: g.Entitlement, State: lifecycle.GrantStateActive})
 		}
 	}
 	for _, a := range access.Assets {
@@ -684,7 +675,7 @@ func (o *offboarding) track(access activities.Access) {
 			found = found || s.AssetID == a.AssetID
 		}
 		if !found {
-			o.status.Assets = append(o.status.Assets, AssetState{AssetID: a.AssetID, Label: a.Label, State: assetAssigned})
+			o.status.Assets = append(o.status.Assets, lifecycle.AssetState{AssetID: a.AssetID, Label: a.Label, State: lifecycle.AssetStateAssigned})
 		}
 	}
 }
@@ -710,7 +701,7 @@ func (o *offboarding) setGrant(id int64, entitlement, state string) {
 		o.status.Grants[i].State = state
 		return
 	}
-	o.status.Grants = append(o.status.Grants, GrantState{GrantID: id, Entitlement: entitlement, State: state})
+	o.status.Grants = append(o.status.Grants, lifecycle.GrantState{GrantID: id, Entitlement: entitlement, State: state})
 }
 
 func (o *offboarding) setAsset(a activities.HeldAsset, state string, to int64) {
@@ -720,7 +711,7 @@ func (o *offboarding) setAsset(a activities.HeldAsset, state string, to int64) {
 			return
 		}
 	}
-	o.status.Assets = append(o.status.Assets, AssetState{AssetID: a.AssetID, Label: a.Label, State: state, ToUserID: to})
+	o.status.Assets = append(o.status.Assets, lifecycle.AssetState{AssetID: a.AssetID, Label: a.Label, State: state, ToUserID: to})
 }
 
 func (o *offboarding) setSchedule(at time.Time) {
@@ -740,7 +731,7 @@ func (o *offboarding) terminatedOn(ctx workflow.Context) string {
 
 func (o *offboarding) disposition() string {
 	if o.in.Assets == "" {
-		return AssetsReturn
+		return lifecycle.AssetsReturn
 	}
 	return o.in.Assets
 }
@@ -753,7 +744,7 @@ func (o *offboarding) note(ctx workflow.Context, step, body string) error {
 }
 
 func (o *offboarding) resolveRequest(ctx workflow.Context) error {
-	return o.execute(apiCall(ctx, "resolve the offboarding request"), acts.ResolveRequest, activities.ResolveRequestRequest{
+	return o.execute(apiCall(ctx, "resolve the offboarding request"), acts.ResolveRequest, activities.RequestToResolve{
 		WorkspaceID: o.in.WorkspaceID, DisplayID: o.request.DisplayID,
 	}).Get(ctx, nil)
 }
@@ -815,15 +806,20 @@ func (o *offboarding) details() string {
 
 func (o *offboarding) planHTML(access activities.Access) string {
 	var b strings.Builder
-	b.WriteString(fmt.Sprintf("<p>Offboarding plan for %s: access ends %s.</p><ul>", html.EscapeString(o.in.EmployeeID), html.EscapeString(o.when())))
+	b.WriteString(fmt.Sprintf("<p>Offboarding plan for %s: access ends %s.</p>", html.EscapeString(o.in.EmployeeID), html.EscapeString(o.when())))
+	if o.leaver.EmailDiffers {
+		b.WriteString(fmt.Sprintf("<p>User %d was found by employee id: its email in Atomicwork is not the one in the HR record. "+
+			"Check which is current; the offboarding goes on with this account.</p>", o.leaver.UserID))
+	}
+	b.WriteString("<ul>")
 	for _, g := range access.Grants {
 		b.WriteString(fmt.Sprintf("<li>Revoke grant %d (%s), with deprovisioning in the identity provider</li>", g.GrantID, html.EscapeString(g.Entitlement)))
 	}
 	dest := "back to stock (available)"
 	switch o.disposition() {
-	case AssetsManager:
+	case lifecycle.AssetsManager:
 		dest = fmt.Sprintf("to the manager (user %d)", o.leaver.RecipientID)
-	case AssetsUser:
+	case lifecycle.AssetsUser:
 		dest = fmt.Sprintf("to user %d", o.leaver.RecipientID)
 	}
 	for _, a := range access.Assets {
@@ -856,8 +852,8 @@ func (o *offboarding) summaryHTML() string {
 	return b.String()
 }
 
-func (o *offboarding) result(outcome string) OffboardingResult {
-	return OffboardingResult{Outcome: outcome, UserID: o.leaver.UserID, RequestID: o.request.DisplayID,
+func (o *offboarding) result(outcome string) lifecycle.OffboardingResult {
+	return lifecycle.OffboardingResult{Outcome: outcome, UserID: o.leaver.UserID, RequestID: o.request.DisplayID,
 		Grants: o.status.Grants, Assets: o.status.Assets, Reason: o.cancelReason + o.rehireReason}
 }
 

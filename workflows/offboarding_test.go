@@ -16,7 +16,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/atomicflow/atomicflow/activities"
-	"github.com/atomicflow/atomicflow/atomicwork"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // fakeLeaver is the Atomicwork state of one leaver, behind the mocked activities: revocations,
@@ -57,7 +57,7 @@ func newFakeLeaver(env *testsuite.TestWorkflowEnvironment) *fakeLeaver {
 func (f *fakeLeaver) access() activities.Access {
 	out := activities.Access{Grants: []activities.HeldGrant{}, Assets: slices.Clone(f.assets)}
 	for _, id := range []int64{301, 302, 303} {
-		if st, ok := f.grants[id]; ok && st != atomicwork.RevocationCompleted {
+		if st, ok := f.grants[id]; ok && st != lifecycle.RevocationCompleted {
 			out.Grants = append(out.Grants, activities.HeldGrant{GrantID: id, Entitlement: f.names[id], Revocation: st})
 		}
 	}
@@ -72,7 +72,7 @@ func (f *fakeLeaver) mock() {
 			return activities.Leaver{}, temporal.NewNonRetryableApplicationError("no Atomicwork user has the leaver's email", activities.ErrUnknownUser, nil)
 		}
 		to := int64(0)
-		if r.Disposition == AssetsManager {
+		if r.Disposition == lifecycle.AssetsManager {
 			to = 77
 		}
 		return activities.Leaver{UserID: 501, RecipientID: to}, nil
@@ -80,9 +80,9 @@ func (f *fakeLeaver) mock() {
 	e.OnActivity(acts.ListAccess, mock.Anything, activities.AccessRequest{UserID: 501}).Return(func(context.Context, activities.AccessRequest) (activities.Access, error) {
 		return f.access(), nil
 	})
-	e.OnActivity(acts.EnsureRequest, mock.Anything, mock.MatchedBy(func(r activities.EnsureRequestRequest) bool {
+	e.OnActivity(acts.EnsureRequest, mock.Anything, mock.MatchedBy(func(r activities.RequestToOpen) bool {
 		return r.CatalogItem == "Employee Offboarding" && r.RequesterID == 501 && strings.HasSuffix(r.Marker, "/request")
-	})).Return(func(context.Context, activities.EnsureRequestRequest) (activities.RequestRef, error) {
+	})).Return(func(context.Context, activities.RequestToOpen) (activities.RequestRef, error) {
 		if f.refuseRequests > 0 {
 			f.refuseRequests--
 			return activities.RequestRef{}, temporal.NewNonRetryableApplicationError("atomicwork requests.create: HTTP 401 UNAUTHORIZED", activities.ErrUnauthorized, nil)
@@ -106,15 +106,15 @@ func (f *fakeLeaver) mock() {
 			return activities.RevokeResult{}, temporal.NewNonRetryableApplicationError("atomicwork grants.revoke: HTTP 403 FORBIDDEN", activities.ErrForbidden, nil)
 		}
 		f.revokedAt = append(f.revokedAt, e.Now())
-		f.grants[r.GrantID] = atomicwork.RevocationInProgress
-		return activities.RevokeResult{GrantID: r.GrantID, Status: atomicwork.GrantGranted, Revocation: atomicwork.RevocationInProgress}, nil
+		f.grants[r.GrantID] = lifecycle.RevocationInProgress
+		return activities.RevokeResult{GrantID: r.GrantID, Status: lifecycle.GrantStatusGranted, Revocation: lifecycle.RevocationInProgress}, nil
 	})
 	e.OnActivity(acts.RevocationStates, mock.Anything, mock.Anything).Return(func(_ context.Context, r activities.RevocationStatesRequest) ([]activities.RevocationState, error) {
 		var out []activities.RevocationState
 		for _, id := range r.GrantIDs {
-			st := activities.RevocationState{GrantID: id, Status: atomicwork.GrantRevoked, Revocation: atomicwork.RevocationCompleted}
+			st := activities.RevocationState{GrantID: id, Status: lifecycle.GrantStatusRevoked, Revocation: lifecycle.RevocationCompleted}
 			if id == f.failGrant {
-				st = activities.RevocationState{GrantID: id, Status: atomicwork.GrantGranted, Revocation: atomicwork.RevocationFailed}
+				st = activities.RevocationState{GrantID: id, Status: lifecycle.GrantStatusGranted, Revocation: lifecycle.RevocationFailed}
 			}
 			f.grants[id] = st.Revocation
 			out = append(out, st)
@@ -135,10 +135,10 @@ func (f *fakeLeaver) mock() {
 		return f.escalations[r.DisplayID], nil
 	})
 	e.OnActivity(acts.ConfirmRevoked, mock.Anything, mock.Anything).Return(func(_ context.Context, r activities.ConfirmRevokedRequest) error {
-		f.grants[r.GrantID] = atomicwork.RevocationCompleted
+		f.grants[r.GrantID] = lifecycle.RevocationCompleted
 		return nil
 	})
-	e.OnActivity(acts.ResolveRequest, mock.Anything, activities.ResolveRequestRequest{DisplayID: "ITSR-9"}).Return(func(context.Context, activities.ResolveRequestRequest) error {
+	e.OnActivity(acts.ResolveRequest, mock.Anything, activities.RequestToResolve{DisplayID: "ITSR-9"}).Return(func(context.Context, activities.RequestToResolve) error {
 		f.resolved++
 		return nil
 	})
@@ -172,17 +172,17 @@ func (s *offboardingSuite) SetupTest() {
 	s.fake.mock()
 }
 
-func leaverInput(lastDay, tz string) OffboardingInput {
+func leaverInput(lastDay, tz string) lifecycle.OffboardingInput {
 	noGrace := 0
-	return OffboardingInput{EmployeeID: "E-7", Email: "leaver@example.com", LastDay: lastDay, TimeZone: tz, GraceDays: &noGrace}
+	return lifecycle.OffboardingInput{EmployeeID: "E-7", Email: "leaver@example.com", LastDay: lastDay, TimeZone: tz, GraceDays: &noGrace}
 }
 
-func (s *offboardingSuite) result() OffboardingResult {
-	return completedResult[OffboardingResult](s.Require(), s.env)
+func (s *offboardingSuite) result() lifecycle.OffboardingResult {
+	return completedResult[lifecycle.OffboardingResult](s.Require(), s.env)
 }
 
-func (s *offboardingSuite) status() OffboardingStatus {
-	return queried[OffboardingStatus](s.Require(), s.env, QueryStatus)
+func (s *offboardingSuite) status() lifecycle.OffboardingStatus {
+	return queried[lifecycle.OffboardingStatus](s.Require(), s.env, lifecycle.QueryStatus)
 }
 
 // update sends an update and fails the test on rejection.
@@ -199,8 +199,8 @@ func (s *offboardingSuite) rejected(name string, arg any, want string) {
 	}, arg)
 }
 
-func (s *offboardingSuite) assertFullyOffboarded(r OffboardingResult) {
-	s.Equal(OutcomeCompleted, r.Outcome)
+func (s *offboardingSuite) assertFullyOffboarded(r lifecycle.OffboardingResult) {
+	s.Equal(lifecycle.OutcomeCompleted, r.Outcome)
 	s.Equal("ITSR-9", r.RequestID)
 	s.Empty(s.fake.access().Grants, "active grants remain")
 	s.Empty(s.fake.access().Assets, "assets remain")
@@ -210,10 +210,10 @@ func (s *offboardingSuite) assertFullyOffboarded(r OffboardingResult) {
 	s.Contains(s.fake.notes, "plan")
 	s.Contains(s.fake.notes, "summary")
 	for _, g := range r.Grants {
-		s.Equal(grantRevoked, g.State, "grant %d", g.GrantID)
+		s.Equal(lifecycle.GrantStateRevoked, g.State, "grant %d", g.GrantID)
 	}
 	for _, a := range r.Assets {
-		s.Equal(assetReturned, a.State, "asset %d", a.AssetID)
+		s.Equal(lifecycle.AssetStateReturned, a.State, "asset %d", a.AssetID)
 	}
 }
 
@@ -230,14 +230,14 @@ func (s *offboardingSuite) TestFortyFiveDayWaitFiresAtLocalEndOfDay() {
 	} {
 		s.Run(tc.tz+" "+tc.day, func() {
 			s.SetupTest()
-			var midway OffboardingStatus
+			var midway lifecycle.OffboardingStatus
 			s.env.RegisterDelayedCallback(func() { midway = s.status() }, 24*time.Hour)
 			s.env.ExecuteWorkflow(Offboarding, leaverInput(tc.day, tc.tz))
 			r := s.result()
 			s.assertFullyOffboarded(r)
 			s.Require().NotEmpty(s.fake.revokedAt)
 			s.True(s.fake.revokedAt[0].Equal(tc.want), "first revocation at %s, want %s", s.fake.revokedAt[0].UTC(), tc.want)
-			s.Equal(StageOffScheduled, midway.Stage)
+			s.Equal(lifecycle.StageOffScheduled, midway.Stage)
 			s.True(midway.ScheduledAt.Equal(tc.want))
 			s.Contains(midway.ScheduledLocal, "18:00")
 			s.Len(midway.Grants, 3)
@@ -250,17 +250,17 @@ func (s *offboardingSuite) TestFortyFiveDayWaitFiresAtLocalEndOfDay() {
 func (s *offboardingSuite) TestRescheduleEarlierLaterAndTwice() {
 	want := time.Date(2026, 2, 3, 2, 0, 0, 0, time.UTC) // 2026-02-02 18:00 PST
 	s.env.RegisterDelayedCallback(func() {
-		s.rejected(UpdateReschedule, RescheduleRequest{LastDay: "2026-02-30"}, "YYYY-MM-DD")
-		s.rejected(UpdateReschedule, RescheduleRequest{LastDay: "2026-01-02"}, "before today")
-		s.update(UpdateReschedule, RescheduleRequest{LastDay: "2026-02-01"}) // earlier
+		s.rejected(lifecycle.UpdateReschedule, lifecycle.RescheduleRequest{LastDay: "2026-02-30"}, "YYYY-MM-DD")
+		s.rejected(lifecycle.UpdateReschedule, lifecycle.RescheduleRequest{LastDay: "2026-01-02"}, "before today")
+		s.update(lifecycle.UpdateReschedule, lifecycle.RescheduleRequest{LastDay: "2026-02-01"}) // earlier
 	}, time.Hour)
 	s.env.RegisterDelayedCallback(func() {
 		s.Equal("2026-02-01 18:00 PST", s.status().ScheduledLocal)
-		s.update(UpdateReschedule, RescheduleRequest{LastDay: "2026-03-01"}) // later
+		s.update(lifecycle.UpdateReschedule, lifecycle.RescheduleRequest{LastDay: "2026-03-01"}) // later
 	}, 2*time.Hour)
 	s.env.RegisterDelayedCallback(func() {
-		s.update(UpdateReschedule, RescheduleRequest{LastDay: "2026-02-02"}) // and again
-		s.update(UpdateReschedule, RescheduleRequest{LastDay: "2026-02-02"}) // a repeated event changes nothing
+		s.update(lifecycle.UpdateReschedule, lifecycle.RescheduleRequest{LastDay: "2026-02-02"}) // and again
+		s.update(lifecycle.UpdateReschedule, lifecycle.RescheduleRequest{LastDay: "2026-02-02"}) // a repeated event changes nothing
 	}, 3*time.Hour)
 	s.env.ExecuteWorkflow(Offboarding, leaverInput("2026-02-24", "America/Los_Angeles"))
 	s.assertFullyOffboarded(s.result())
@@ -269,21 +269,21 @@ func (s *offboardingSuite) TestRescheduleEarlierLaterAndTwice() {
 }
 
 func (s *offboardingSuite) TestCancelBeforeTheDateRevokesNothing() {
-	s.env.RegisterDelayedCallback(func() { s.update(UpdateCancel, CancelRequest{Reason: "resignation withdrawn"}) }, 48*time.Hour)
+	s.env.RegisterDelayedCallback(func() { s.update(lifecycle.UpdateCancel, lifecycle.CancelRequest{Reason: "resignation withdrawn"}) }, 48*time.Hour)
 	s.env.ExecuteWorkflow(Offboarding, leaverInput("2026-02-24", "Asia/Kolkata"))
 	r := s.result()
-	s.Equal(OutcomeCancelled, r.Outcome)
+	s.Equal(lifecycle.OutcomeCancelled, r.Outcome)
 	s.Equal("resignation withdrawn", r.Reason)
 	s.Empty(s.fake.revokedAt)
 	s.Empty(s.fake.reclaimed)
 	s.Equal(1, s.fake.resolved)
 	s.Contains(s.fake.notes, "cancelled")
-	s.Equal(StageOffCancelled, s.status().Stage)
+	s.Equal(lifecycle.StageOffCancelled, s.status().Stage)
 	s.False(s.fake.deleted)
 }
 
 func (s *offboardingSuite) TestRevokeNow() {
-	s.env.RegisterDelayedCallback(func() { s.update(UpdateRevokeNow, RevokeNowRequest{Reason: "security"}) }, 5*time.Hour)
+	s.env.RegisterDelayedCallback(func() { s.update(lifecycle.UpdateRevokeNow, lifecycle.RevokeNowRequest{Reason: "security"}) }, 5*time.Hour)
 	s.env.ExecuteWorkflow(Offboarding, leaverInput("2026-02-24", "Europe/Paris"))
 	s.assertFullyOffboarded(s.result())
 	s.True(s.fake.revokedAt[0].Equal(offStart.Add(5*time.Hour)), "revoked at %s", s.fake.revokedAt[0])
@@ -292,13 +292,13 @@ func (s *offboardingSuite) TestRevokeNow() {
 
 // rejectedAfterCompletion: once revoking started, schedule changes are refused (checked via the validator).
 func (s *offboardingSuite) rejectedAfterCompletion() {
-	o := offboardingIn(StageOffRevoking)
-	s.ErrorContains(o.validateBeforeRevoking(nil, RevokeNowRequest{}), "past its scheduled time")
+	o := offboardingIn(lifecycle.StageOffRevoking)
+	s.ErrorContains(o.validateBeforeRevoking(nil, lifecycle.RevokeNowRequest{}), "past its scheduled time")
 }
 
 // offboardingIn is an offboarding in a stage, for its validators.
 func offboardingIn(stage string) *offboarding {
-	o := &offboarding{status: OffboardingStatus{Stage: stage}}
+	o := &offboarding{status: lifecycle.OffboardingStatus{Stage: stage}}
 	o.calls = &keyBlocking{stage: &o.status.Stage, blocked: &o.status.Blocked}
 	return o
 }
@@ -313,7 +313,7 @@ func (s *offboardingSuite) TestImmediateInput() {
 
 func (s *offboardingSuite) TestFailedDeprovisioningEscalatesThenResolves() {
 	s.fake.failGrant = 302
-	var during OffboardingStatus
+	var during lifecycle.OffboardingStatus
 	s.env.RegisterDelayedCallback(func() {
 		during = s.status()
 		s.fake.escalations["ITINC-1"] = true // IT removed the access by hand and resolved the incident
@@ -322,13 +322,13 @@ func (s *offboardingSuite) TestFailedDeprovisioningEscalatesThenResolves() {
 	in.Immediate = true
 	s.env.ExecuteWorkflow(Offboarding, in)
 	r := s.result()
-	s.Equal(StageOffEscalated, during.Stage)
+	s.Equal(lifecycle.StageOffEscalated, during.Stage)
 	s.Equal([]string{"ITINC-1"}, during.Escalations)
 	s.Equal(1, s.fake.resolved, "the offboarding request is resolved only after the escalation")
 	s.Contains(s.fake.notes, "escalated-302")
 	s.Empty(s.fake.access().Grants)
 	for _, g := range r.Grants {
-		s.Equal(grantRevoked, g.State)
+		s.Equal(lifecycle.GrantStateRevoked, g.State)
 	}
 	s.GreaterOrEqual(s.env.Now().Sub(offStart), 6*time.Hour, "it waited for IT")
 }
@@ -338,12 +338,12 @@ func (s *offboardingSuite) TestRehireDuringGracePeriodCancelsDeletion() {
 	days := 30
 	in.GraceDays = &days
 	s.env.RegisterDelayedCallback(func() {
-		s.Equal(StageOffGracePeriod, s.status().Stage)
-		s.update(UpdateRehire, RehireRequest{Reason: "came back"})
+		s.Equal(lifecycle.StageOffGracePeriod, s.status().Stage)
+		s.update(lifecycle.UpdateRehire, lifecycle.RehireRequest{Reason: "came back"})
 	}, 10*24*time.Hour)
 	s.env.ExecuteWorkflow(Offboarding, in)
 	r := s.result()
-	s.Equal(OutcomeRehired, r.Outcome)
+	s.Equal(lifecycle.OutcomeRehired, r.Outcome)
 	s.True(s.fake.restored)
 	s.False(s.fake.deleted)
 	s.Contains(s.fake.notes, "rehired")
@@ -354,11 +354,11 @@ func (s *offboardingSuite) TestAccountDeletedAfterGracePeriod() {
 	days := 30
 	in.GraceDays = &days
 	s.env.RegisterDelayedCallback(func() {
-		s.rejected(UpdateRehire, RehireRequest{}, "grace period only")
+		s.rejected(lifecycle.UpdateRehire, lifecycle.RehireRequest{}, "grace period only")
 	}, time.Hour)
 	s.env.ExecuteWorkflow(Offboarding, in)
 	r := s.result()
-	s.Equal(OutcomeCompleted, r.Outcome)
+	s.Equal(lifecycle.OutcomeCompleted, r.Outcome)
 	s.True(r.Deleted)
 	s.True(s.fake.deleted)
 	s.GreaterOrEqual(s.env.Now().Sub(time.Date(2026, 1, 12, 18, 0, 0, 0, time.UTC)), 30*24*time.Hour)
@@ -366,14 +366,14 @@ func (s *offboardingSuite) TestAccountDeletedAfterGracePeriod() {
 
 func (s *offboardingSuite) TestManagerDisposition() {
 	in := leaverInput("2026-01-10", "UTC")
-	in.Immediate, in.Assets = true, AssetsManager
+	in.Immediate, in.Assets = true, lifecycle.AssetsManager
 	s.env.ExecuteWorkflow(Offboarding, in)
 	r := s.result()
 	for _, rq := range s.fake.reclaimed {
 		s.Equal(int64(77), rq.ToUserID)
 	}
 	for _, a := range r.Assets {
-		s.Equal(assetMoved, a.State)
+		s.Equal(lifecycle.AssetStateReassigned, a.State)
 		s.Equal(int64(77), a.ToUserID)
 	}
 }
@@ -414,22 +414,22 @@ func countPrefix(list []string, prefix string) int {
 }
 
 func TestEndOfWorkingDay(t *testing.T) {
-	got, err := EndOfWorkingDay("2026-11-27", "", "America/Los_Angeles")
+	got, err := lifecycle.EndOfWorkingDay("2026-11-27", "", "America/Los_Angeles")
 	require.NoError(t, err)
 	assert.Equal(t, time.Date(2026, 11, 28, 2, 0, 0, 0, time.UTC), got.UTC())
-	got, err = EndOfWorkingDay("2026-11-27", "17:30", "Asia/Kolkata")
+	got, err = lifecycle.EndOfWorkingDay("2026-11-27", "17:30", "Asia/Kolkata")
 	require.NoError(t, err)
 	assert.Equal(t, time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC), got.UTC())
-	_, err = EndOfWorkingDay("2026-11-27", "6pm", "UTC")
+	_, err = lifecycle.EndOfWorkingDay("2026-11-27", "6pm", "UTC")
 	assert.ErrorContains(t, err, "HH:MM")
-	_, err = EndOfWorkingDay("27/11/2026", "", "UTC")
+	_, err = lifecycle.EndOfWorkingDay("27/11/2026", "", "UTC")
 	assert.ErrorContains(t, err, "last day")
 }
 
 func TestOffboardingGrace(t *testing.T) {
-	assert.Equal(t, 30*24*time.Hour, OffboardingInput{}.Grace())
+	assert.Equal(t, 30*24*time.Hour, lifecycle.OffboardingInput{}.Grace())
 	zero, two := 0, 2
-	assert.Equal(t, time.Duration(0), OffboardingInput{GraceDays: &zero}.Grace())
-	assert.Equal(t, 48*time.Hour, OffboardingInput{GraceDays: &two}.Grace())
-	assert.Equal(t, time.Minute, OffboardingInput{GraceDays: &two, GracePeriod: time.Minute}.Grace())
+	assert.Equal(t, time.Duration(0), lifecycle.OffboardingInput{GraceDays: &zero}.Grace())
+	assert.Equal(t, 48*time.Hour, lifecycle.OffboardingInput{GraceDays: &two}.Grace())
+	assert.Equal(t, time.Minute, lifecycle.OffboardingInput{GraceDays: &two, GracePeriod: time.Minute}.Grace())
 }

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/atomicflow/atomicflow/activities"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // acts is a nil *Activities used only to name activity methods in ExecuteActivity; the worker
@@ -23,22 +24,22 @@ const onboardingCatalogItem = "New Hire Onboarding"
 
 // Onboarding makes a new hire an Atomicwork user with a request, access and assets by day one,
 // exactly once; a cancellation undoes what it did.
-func Onboarding(ctx workflow.Context, in OnboardingInput) (OnboardingResult, error) {
+func Onboarding(ctx workflow.Context, in lifecycle.OnboardingInput) (lifecycle.OnboardingResult, error) {
 	o, err := newOnboarding(ctx, in)
 	if err != nil {
-		return OnboardingResult{}, err
+		return lifecycle.OnboardingResult{}, err
 	}
 	return o.run(ctx)
 }
 
 type onboarding struct {
-	in     OnboardingInput
+	in     lifecycle.OnboardingInput
 	id     string
 	logger log.Logger
 	since  time.Time
 	dayOne time.Time
 
-	status       OnboardingStatus
+	status       lifecycle.OnboardingStatus
 	dateChanged  bool
 	dateAsOf     time.Time // when HR decided the current start date (newestIntent)
 	cancelReason string
@@ -55,8 +56,8 @@ type onboarding struct {
 
 	user    activities.UserRef
 	request activities.RequestRef
-	grants  []activities.GrantRef
-	assets  []activities.AssetAssignment
+	grants  []lifecycle.GrantRef
+	assets  []lifecycle.AssetAssignment
 	// undo holds a compensation for every step that started, pushed before the step runs: each
 	// finds what its step did by itself, so a step in flight at cancellation is undone too.
 	undo []compensationStep
@@ -69,11 +70,11 @@ type compensationStep struct {
 }
 
 // newOnboarding validates the input and registers the handlers before anything can fail later.
-func newOnboarding(ctx workflow.Context, in OnboardingInput) (*onboarding, error) {
+func newOnboarding(ctx workflow.Context, in lifecycle.OnboardingInput) (*onboarding, error) {
 	if err := in.Validate(); err != nil {
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidInput, nil)
 	}
-	dayOne, _ := StartOfDay(in.StartDate, in.TimeZone) // validated above
+	dayOne, _ := lifecycle.StartOfDay(in.StartDate, in.TimeZone) // validated above
 	info := workflow.GetInfo(ctx)
 	o := &onboarding{
 		in:     in,
@@ -81,38 +82,38 @@ func newOnboarding(ctx workflow.Context, in OnboardingInput) (*onboarding, error
 		logger: log.With(workflow.GetLogger(ctx), "EmployeeId", in.EmployeeID),
 		since:  workflow.Now(ctx),
 		dayOne: dayOne,
-		status: OnboardingStatus{Stage: StagePlanning, StartDate: in.StartDate, TimeZone: zoneName(in.TimeZone), DayOneAt: dayOne.UTC()},
+		status: lifecycle.OnboardingStatus{Stage: lifecycle.StagePlanning, StartDate: in.StartDate, TimeZone: zoneName(in.TimeZone), DayOneAt: dayOne.UTC()},
 	}
 	o.runCtx, o.cancelRun = workflow.WithCancel(ctx)
-	o.calls = &keyBlocking{blockedStage: StageBlocked, workspaceID: in.WorkspaceID,
+	o.calls = &keyBlocking{blockedStage: lifecycle.StageBlocked, workspaceID: in.WorkspaceID,
 		stage: &o.status.Stage, blocked: &o.status.Blocked, setStage: o.setStage, stepFailed: o.stepFailed}
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (OnboardingStatus, error) {
+	if err := workflow.SetQueryHandler(ctx, lifecycle.QueryStatus, func() (lifecycle.OnboardingStatus, error) {
 		return o.status, nil
 	}); err != nil {
 		return nil, err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateSetStartDate, o.setStartDate,
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, lifecycle.UpdateSetStartDate, o.setStartDate,
 		workflow.UpdateHandlerOptions{Validator: o.validateStartDate}); err != nil {
 		return nil, err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel, o.cancel,
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, lifecycle.UpdateCancel, o.cancel,
 		workflow.UpdateHandlerOptions{Validator: o.validateCancel}); err != nil {
 		return nil, err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRetry, o.retryStep,
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, lifecycle.UpdateRetry, o.retryStep,
 		workflow.UpdateHandlerOptions{Validator: o.validateRetry}); err != nil {
 		return nil, err
 	}
 	return o, nil
 }
 
-func (o *onboarding) run(ctx workflow.Context) (OnboardingResult, error) {
-	o.setStage(ctx, StagePlanning)
+func (o *onboarding) run(ctx workflow.Context) (lifecycle.OnboardingResult, error) {
+	o.setStage(ctx, lifecycle.StagePlanning)
 
 	err := o.provision(o.runCtx)
 	if err == nil {
-		o.setStage(ctx, StageCompleted)
-		return o.result(OutcomeCompleted), nil
+		o.setStage(ctx, lifecycle.StageCompleted)
+		return o.result(lifecycle.OutcomeCompleted), nil
 	}
 	if !o.endedByCancel(ctx, err) {
 		o.logger.Error("Onboarding failed", "Stage", o.status.Stage, "Error", err)
@@ -125,10 +126,10 @@ func (o *onboarding) run(ctx workflow.Context) (OnboardingResult, error) {
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	if err := o.compensate(dctx); err != nil {
 		o.logger.Error("Compensation failed", "Error", err)
-		return o.result(OutcomeCancelled), err
+		return o.result(lifecycle.OutcomeCancelled), err
 	}
-	o.setStage(dctx, StageCancelled)
-	return o.result(OutcomeCancelled), nil
+	o.setStage(dctx, lifecycle.StageCancelled)
+	return o.result(lifecycle.OutcomeCancelled), nil
 }
 
 // cancelWinsChange versions endedByCancel: runs recorded before it failed in that race.
@@ -150,7 +151,7 @@ func cancelRaced(err error, cancelReason string) bool { return err != nil && can
 
 // provision runs the steps in order; each one is idempotent, so a replayed or retried step converges.
 func (o *onboarding) provision(ctx workflow.Context) error {
-	var plan activities.Plan
+	var plan lifecycle.Plan
 	if err := o.execute(apiCall(ctx, "resolve the provisioning plan"), acts.ResolvePlan, activities.PlanRequest{
 		WorkspaceID: o.in.WorkspaceID, Department: o.in.Department, Title: o.in.Title,
 		Entitlements: o.in.Entitlements, AssetTypes: o.in.AssetTypes,
@@ -160,10 +161,11 @@ func (o *onboarding) provision(ctx workflow.Context) error {
 	o.status.Plan = &plan
 	o.status.Pending = planSteps(plan)
 
-	o.setStage(ctx, StageAccount)
+	o.setStage(ctx, lifecycle.StageAccount)
 	o.onCancel("deactivate the user if this onboarding created it", func(ctx workflow.Context) error {
 		return o.execute(ctx, acts.DeactivateUser, activities.DeactivateUserRequest{
-			WorkspaceID: o.in.WorkspaceID, Email: o.in.Email, EmployeeID: o.in.EmployeeID, WorkflowID: o.id}).Get(ctx, nil)
+			WorkspaceID: o.in.WorkspaceID, Email: o.in.Email, EmployeeID: o.in.EmployeeID, WorkflowID: o.id,
+			Adopted: o.user.Adopted}).Get(ctx, nil)
 	})
 	if err := o.execute(apiCall(ctx, "find, restore or create the user"), acts.EnsureUser, activities.EnsureUserRequest{
 		WorkspaceID: o.in.WorkspaceID, WorkflowID: o.id, Email: o.in.Email, FirstName: o.in.FirstName, LastName: o.in.LastName,
@@ -174,16 +176,16 @@ func (o *onboarding) provision(ctx workflow.Context) error {
 	o.status.UserID = o.user.UserID
 	o.done(ctx, "user")
 
-	o.setStage(ctx, StageRequest)
+	o.setStage(ctx, lifecycle.StageRequest)
 	o.onCancel("note the cancellation and resolve the request", func(ctx workflow.Context) error {
-		return o.execute(ctx, acts.CloseRequest, activities.CloseRequestRequest{
+		return o.execute(ctx, acts.CloseRequest, activities.RequestToClose{
 			WorkspaceID: o.in.WorkspaceID, Marker: activities.Marker(o.id, "request"), RequesterID: o.user.UserID,
 			NoteMarker: activities.Marker(o.id, "cancelled"),
 			Note: "<p>Onboarding cancelled: " + html.EscapeString(o.cancelReason) +
 				". Access granted by this onboarding was revoked and its equipment returned to stock.</p>",
 		}).Get(ctx, nil)
 	})
-	if err := o.step(ctx, "open the onboarding request", acts.EnsureRequest, activities.EnsureRequestRequest{
+	if err := o.step(ctx, "open the onboarding request", acts.EnsureRequest, activities.RequestToOpen{
 		WorkspaceID: o.in.WorkspaceID, Marker: activities.Marker(o.id, "request"), RequesterID: o.user.UserID,
 		Subject:     fmt.Sprintf("New hire onboarding: %s %s (%s), starts %s", o.in.FirstName, o.in.LastName, o.in.EmployeeID, o.in.StartDate),
 		Description: o.planHTML(plan), CatalogItem: onboardingCatalogItem,
@@ -198,14 +200,14 @@ func (o *onboarding) provision(ctx workflow.Context) error {
 	}
 	o.done(ctx, "request")
 
-	o.setStage(ctx, StageAccess)
+	o.setStage(ctx, lifecycle.StageAccess)
 	for _, e := range plan.Entitlements {
 		o.onCancel("revoke "+e.Name, func(ctx workflow.Context) error {
 			return o.execute(ctx, acts.UndoGrant, activities.UndoGrantRequest{
 				WorkspaceID: o.in.WorkspaceID, UserID: o.user.UserID, EntitlementID: e.ID, Since: o.since,
 				Reason: "onboarding cancelled: " + o.cancelReason}).Get(ctx, nil)
 		})
-		var g activities.GrantRef
+		var g lifecycle.GrantRef
 		if err := o.step(ctx, "grant "+e.Name, acts.EnsureGrant, activities.GrantRequest{
 			WorkspaceID: o.in.WorkspaceID, UserID: o.user.UserID, EntitlementID: e.ID, Entitlement: e.Name, Since: o.since,
 		}).Get(ctx, &g); err != nil {
@@ -215,7 +217,7 @@ func (o *onboarding) provision(ctx workflow.Context) error {
 		o.done(ctx, "grant "+e.Name)
 	}
 
-	o.setStage(ctx, StageAssets)
+	o.setStage(ctx, lifecycle.StageAssets)
 	for _, t := range plan.AssetTypes {
 		o.onCancel("return the "+t.Name, func(ctx workflow.Context) error {
 			return o.execute(ctx, acts.UndoAsset, activities.UndoAssetRequest{
@@ -233,7 +235,7 @@ func (o *onboarding) provision(ctx workflow.Context) error {
 		return err
 	}
 
-	o.setStage(ctx, StageDayOne)
+	o.setStage(ctx, lifecycle.StageDayOne)
 	// Assets are claimed without a conditional write: re-check each is still the hire's on day one.
 	for i, t := range plan.AssetTypes {
 		a, err := o.assignAsset(ctx, t)
@@ -246,16 +248,16 @@ func (o *onboarding) provision(ctx workflow.Context) error {
 		html.EscapeString(o.in.FirstName), html.EscapeString(strings.Join(o.status.Done, ", ")))); err != nil {
 		return err
 	}
-	return o.step(ctx, "resolve the onboarding request", acts.ResolveRequest, activities.ResolveRequestRequest{
+	return o.step(ctx, "resolve the onboarding request", acts.ResolveRequest, activities.RequestToResolve{
 		WorkspaceID: o.in.WorkspaceID, DisplayID: o.request.DisplayID,
 	}).Get(ctx, nil)
 }
 
 // assignAsset claims one asset of a type, waiting with backoff while none is available.
-func (o *onboarding) assignAsset(ctx workflow.Context, t activities.PlannedAssetType) (activities.AssetAssignment, error) {
+func (o *onboarding) assignAsset(ctx workflow.Context, t lifecycle.PlannedAssetType) (lifecycle.AssetAssignment, error) {
 	wait := assetRetryFirst
 	for noted := false; ; {
-		var a activities.AssetAssignment
+		var a lifecycle.AssetAssignment
 		if err := o.step(ctx, "assign a "+t.Name, acts.AssignAsset, activities.AssignAssetRequest{
 			WorkspaceID: o.in.WorkspaceID, UserID: o.user.UserID, AssetTypeID: t.ID, AssetTypeName: t.Name, Since: o.since,
 		}).Get(ctx, &a); err != nil {
@@ -275,7 +277,7 @@ func (o *onboarding) assignAsset(ctx workflow.Context, t activities.PlannedAsset
 		}
 		prev := o.status.Stage
 		o.status.Waiting = "no " + t.Name + " available; next check in " + wait.String()
-		o.setStage(ctx, StageWaitingForAsset)
+		o.setStage(ctx, lifecycle.StageWaitingForAsset)
 		if err := workflow.NewTimerWithOptions(ctx, wait, workflow.TimerOptions{Summary: "wait for a " + t.Name}).Get(ctx, nil); err != nil {
 			return a, err
 		}
@@ -286,7 +288,7 @@ func (o *onboarding) assignAsset(ctx workflow.Context, t activities.PlannedAsset
 
 // waitForDayOne sleeps until local midnight of the start date; set_start_date re-arms the timer.
 func (o *onboarding) waitForDayOne(ctx workflow.Context) error {
-	o.setStage(ctx, StageWaitingStart)
+	o.setStage(ctx, lifecycle.StageWaitingStart)
 	for {
 		wait := o.dayOne.Sub(workflow.Now(ctx))
 		if wait <= 0 {
@@ -308,22 +310,22 @@ func (o *onboarding) waitForDayOne(ctx workflow.Context) error {
 	}
 }
 
-func (o *onboarding) validateStartDate(ctx workflow.Context, req SetStartDateRequest) error {
-	if _, err := StartOfDay(req.StartDate, o.in.TimeZone); err != nil {
+func (o *onboarding) validateStartDate(ctx workflow.Context, req lifecycle.SetStartDateRequest) error {
+	if _, err := lifecycle.StartOfDay(req.StartDate, o.in.TimeZone); err != nil {
 		return err
 	}
 	switch stage := o.calls.current(); stage {
-	case StageDayOne, StageCompleted, StageCompensating, StageCancelled:
+	case lifecycle.StageDayOne, lifecycle.StageCompleted, lifecycle.StageCompensating, lifecycle.StageCancelled:
 		return fmt.Errorf("the onboarding is past its start date (stage %s): the start date can no longer change", stage)
 	}
 	return staleChange(o.dateAsOf, req.AsOf)
 }
 
-func (o *onboarding) setStartDate(ctx workflow.Context, req SetStartDateRequest) (OnboardingStatus, error) {
+func (o *onboarding) setStartDate(ctx workflow.Context, req lifecycle.SetStartDateRequest) (lifecycle.OnboardingStatus, error) {
 	if !newestIntent(&o.dateAsOf, req.AsOf) {
 		return o.status, nil // an HR change older than the one applied
 	}
-	o.dayOne, _ = StartOfDay(req.StartDate, o.in.TimeZone) // validated
+	o.dayOne, _ = lifecycle.StartOfDay(req.StartDate, o.in.TimeZone) // validated
 	o.in.StartDate = req.StartDate
 	o.status.StartDate, o.status.DayOneAt = req.StartDate, o.dayOne.UTC()
 	o.dateChanged = true
@@ -331,15 +333,15 @@ func (o *onboarding) setStartDate(ctx workflow.Context, req SetStartDateRequest)
 	return o.status, nil
 }
 
-func (o *onboarding) validateCancel(ctx workflow.Context, req CancelRequest) error {
+func (o *onboarding) validateCancel(ctx workflow.Context, req lifecycle.CancelRequest) error {
 	switch stage := o.calls.current(); stage {
-	case StageCompleted, StageCompensating, StageCancelled:
+	case lifecycle.StageCompleted, lifecycle.StageCompensating, lifecycle.StageCancelled:
 		return fmt.Errorf("the onboarding is %s: there is nothing to cancel", strings.TrimPrefix(stage, "onboarding."))
 	}
 	return nil
 }
 
-func (o *onboarding) cancel(ctx workflow.Context, req CancelRequest) (OnboardingStatus, error) {
+func (o *onboarding) cancel(ctx workflow.Context, req lifecycle.CancelRequest) (lifecycle.OnboardingStatus, error) {
 	o.cancelReason = strings.TrimSpace(req.Reason)
 	if o.cancelReason == "" {
 		o.cancelReason = "the onboarding was cancelled"
@@ -357,7 +359,7 @@ func (o *onboarding) onCancel(summary string, run func(ctx workflow.Context) err
 // compensate runs the registered compensations newest first; what the hire had before this
 // onboarding (an existing account, older grants and assets) is left alone by each of them.
 func (o *onboarding) compensate(ctx workflow.Context) error {
-	o.setStage(ctx, StageCompensating)
+	o.setStage(ctx, lifecycle.StageCompensating)
 	o.status.Cancelled, o.status.CancelNote = true, o.cancelReason
 	var errs []error
 	for i := len(o.undo) - 1; i >= 0; i-- {
@@ -394,14 +396,14 @@ func (o *onboarding) step(ctx workflow.Context, summary string, activity any, ar
 // failed the run, leaving what was done in place.
 const stepFailuresBlockChange = "step-failures-block"
 
-// stepFailed notes a step's failure on the request and holds the run in StageBlocked until an
+// stepFailed notes a step's failure on the request and holds the run in lifecycle.StageBlocked until an
 // operator retries the step (nil) or cancels the onboarding (the cancellation, then compensation).
 func (o *onboarding) stepFailed(ctx workflow.Context, step string, err error) error {
 	if workflow.GetVersion(ctx, stepFailuresBlockChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return err
 	}
 	o.failures++
-	failure := &StepFailure{Step: step, Error: errorText(err)}
+	failure := &lifecycle.StepFailure{Step: step, Error: errorText(err)}
 	o.logger.Error("Onboarding step failed: blocked until an operator retries or cancels", "Step", step, "Error", err)
 	noted, nerr := o.noteFailure(ctx, failure)
 	if temporal.IsCanceledError(nerr) {
@@ -423,7 +425,7 @@ func (o *onboarding) stepFailed(ctx workflow.Context, step string, err error) er
 
 // noteFailure records a failed step on the request (once per failure: the marker is the
 // failure's number) and returns the note's marker; with no request yet there is nothing to note on.
-func (o *onboarding) noteFailure(ctx workflow.Context, f *StepFailure) (string, error) {
+func (o *onboarding) noteFailure(ctx workflow.Context, f *lifecycle.StepFailure) (string, error) {
 	if o.request.DisplayID == "" {
 		return "", errors.New("no onboarding request exists yet to note it on")
 	}
@@ -438,7 +440,7 @@ func (o *onboarding) noteFailure(ctx workflow.Context, f *StepFailure) (string, 
 }
 
 // failureReason is status.Blocked for a failed step: what failed, where it is noted, and what to do.
-func (o *onboarding) failureReason(f *StepFailure, noteErr error) string {
+func (o *onboarding) failureReason(f *lifecycle.StepFailure, noteErr error) string {
 	where := "noted on request " + o.request.DisplayID
 	if noteErr != nil {
 		where = "not noted on the request (" + errorText(noteErr) + ")"
@@ -448,14 +450,14 @@ func (o *onboarding) failureReason(f *StepFailure, noteErr error) string {
 }
 
 // validateRetry accepts a retry only while the run waits on a failed step.
-func (o *onboarding) validateRetry(ctx workflow.Context, _ RetryRequest) error {
+func (o *onboarding) validateRetry(ctx workflow.Context, _ lifecycle.RetryRequest) error {
 	if o.status.Failed == nil || o.status.Cancelled {
 		return fmt.Errorf("the onboarding is not blocked on a failed step (stage %s): there is nothing to retry", o.status.Stage)
 	}
 	return nil
 }
 
-func (o *onboarding) retryStep(ctx workflow.Context, _ RetryRequest) (OnboardingStatus, error) {
+func (o *onboarding) retryStep(ctx workflow.Context, _ lifecycle.RetryRequest) (lifecycle.OnboardingStatus, error) {
 	o.retry = true
 	o.logger.Info("Retrying the failed step", "Step", o.status.Failed.Step)
 	return o.status, nil
@@ -515,13 +517,13 @@ func (o *onboarding) details() string {
 	return b.String()
 }
 
-func (o *onboarding) result(outcome string) OnboardingResult {
-	return OnboardingResult{Outcome: outcome, UserID: o.user.UserID, RequestID: o.request.DisplayID,
+func (o *onboarding) result(outcome string) lifecycle.OnboardingResult {
+	return lifecycle.OnboardingResult{Outcome: outcome, UserID: o.user.UserID, RequestID: o.request.DisplayID,
 		Grants: o.grants, Assets: o.assets, Reason: o.cancelReason, Failed: o.status.Failed}
 }
 
 // planHTML is the plan as a request note.
-func (o *onboarding) planHTML(plan activities.Plan) string {
+func (o *onboarding) planHTML(plan lifecycle.Plan) string {
 	var b strings.Builder
 	b.WriteString(fmt.Sprintf("<p>Onboarding plan for %s %s (%s), day one %s at 00:00 %s (%s UTC).</p><ul>",
 		html.EscapeString(o.in.FirstName), html.EscapeString(o.in.LastName), html.EscapeString(o.in.EmployeeID),
@@ -537,7 +539,7 @@ func (o *onboarding) planHTML(plan activities.Plan) string {
 }
 
 // planSteps lists the steps of a plan, as the status query shows them.
-func planSteps(plan activities.Plan) []string {
+func planSteps(plan lifecycle.Plan) []string {
 	steps := []string{"user", "request"}
 	for _, e := range plan.Entitlements {
 		steps = append(steps, "grant "+e.Name)

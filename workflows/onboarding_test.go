@@ -14,23 +14,24 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/atomicflow/atomicflow/activities"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // start is the test clock's start: 2026-11-26 09:00 UTC. Day one (2026-12-01 in Paris) is
 // 2026-11-30T23:00Z.
 var start = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 
-func onboardingInput() OnboardingInput {
-	return OnboardingInput{
+func onboardingInput() lifecycle.OnboardingInput {
+	return lifecycle.OnboardingInput{
 		EmployeeID: "E-100", Email: "ana.diaz@example.com", FirstName: "Ana", LastName: "Diaz",
 		Title: "Engineer", Department: "Engineering", ManagerEmail: "it.manager@example.com",
 		TimeZone: "Europe/Paris", StartDate: "2026-12-01",
 	}
 }
 
-var testPlan = activities.Plan{
-	Entitlements:     []activities.PlannedEntitlement{{Name: "okta-base", ID: 1}, {Name: "github-engineering", ID: 2}},
-	AssetTypes:       []activities.PlannedAssetType{{Name: "Laptop", ID: 10}},
+var testPlan = lifecycle.Plan{
+	Entitlements:     []lifecycle.PlannedEntitlement{{Name: "okta-base", ID: 1}, {Name: "github-engineering", ID: 2}},
+	AssetTypes:       []lifecycle.PlannedAssetType{{Name: "Laptop", ID: 10}},
 	EntitlementsFrom: "policy", AssetTypesFrom: "policy",
 }
 
@@ -69,64 +70,64 @@ func (s *onboardingSuite) happyMocks(skip ...string) {
 		})).Return(activities.UserRef{UserID: 501, Created: true}, nil).Once()
 	}
 	if !skipped("EnsureRequest") {
-		s.env.OnActivity(acts.EnsureRequest, mock.Anything, mock.MatchedBy(func(r activities.EnsureRequestRequest) bool {
+		s.env.OnActivity(acts.EnsureRequest, mock.Anything, mock.MatchedBy(func(r activities.RequestToOpen) bool {
 			return r.RequesterID == 501 && r.CatalogItem == "New Hire Onboarding" && strings.HasSuffix(r.Marker, "/request")
 		})).Return(activities.RequestRef{DisplayID: "ITSR-7", FromCatalog: true}, nil).Once()
 	}
 	if !skipped("EnsureGrant") {
 		s.env.OnActivity(acts.EnsureGrant, mock.Anything, mock.MatchedBy(func(r activities.GrantRequest) bool { return r.EntitlementID == 1 })).
-			Return(activities.GrantRef{GrantID: 900, EntitlementID: 1, Entitlement: "okta-base"}, nil).Once()
+			Return(lifecycle.GrantRef{GrantID: 900, EntitlementID: 1, Entitlement: "okta-base"}, nil).Once()
 		s.env.OnActivity(acts.EnsureGrant, mock.Anything, mock.MatchedBy(func(r activities.GrantRequest) bool { return r.EntitlementID == 2 })).
-			Return(activities.GrantRef{GrantID: 901, EntitlementID: 2, Entitlement: "github-engineering"}, nil).Once()
+			Return(lifecycle.GrantRef{GrantID: 901, EntitlementID: 2, Entitlement: "github-engineering"}, nil).Once()
 	}
 	if !skipped("AssignAsset") {
 		// Once for the claim, once for the day-one re-check.
 		s.env.OnActivity(acts.AssignAsset, mock.Anything, mock.Anything).
-			Return(activities.AssetAssignment{AssetTypeID: 10, AssetTypeName: "Laptop", Assigned: true, AssetID: 3001}, nil).Twice()
+			Return(lifecycle.AssetAssignment{AssetTypeID: 10, AssetTypeName: "Laptop", Assigned: true, AssetID: 3001}, nil).Twice()
 	}
 	s.env.OnActivity(acts.AddNote, mock.Anything, mock.MatchedBy(func(r activities.NoteRequest) bool { return strings.HasSuffix(r.Marker, "/plan") })).Return(nil).Once()
 	if !skipped("DayOneNote") {
 		s.env.OnActivity(acts.AddNote, mock.Anything, mock.MatchedBy(func(r activities.NoteRequest) bool { return strings.HasSuffix(r.Marker, "/day-one") })).Return(nil).Once()
 	}
 	if !skipped("ResolveRequest") {
-		s.env.OnActivity(acts.ResolveRequest, mock.Anything, activities.ResolveRequestRequest{DisplayID: "ITSR-7"}).Return(nil).Once()
+		s.env.OnActivity(acts.ResolveRequest, mock.Anything, activities.RequestToResolve{DisplayID: "ITSR-7"}).Return(nil).Once()
 	}
 }
 
-func (s *onboardingSuite) result() OnboardingResult {
-	return completedResult[OnboardingResult](s.Require(), s.env)
+func (s *onboardingSuite) result() lifecycle.OnboardingResult {
+	return completedResult[lifecycle.OnboardingResult](s.Require(), s.env)
 }
 
-func (s *onboardingSuite) status() OnboardingStatus {
-	return queried[OnboardingStatus](s.Require(), s.env, QueryStatus)
+func (s *onboardingSuite) status() lifecycle.OnboardingStatus {
+	return queried[lifecycle.OnboardingStatus](s.Require(), s.env, lifecycle.QueryStatus)
 }
 
 func (s *onboardingSuite) TestHappyPathWaitsForLocalMidnightOfStartDate() {
 	s.happyMocks("ResolveRequest")
 	dayOne := time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC) // 2026-12-01 00:00 Europe/Paris
-	s.env.OnActivity(acts.ResolveRequest, mock.Anything, activities.ResolveRequestRequest{DisplayID: "ITSR-7"}).
+	s.env.OnActivity(acts.ResolveRequest, mock.Anything, activities.RequestToResolve{DisplayID: "ITSR-7"}).
 		Run(func(mock.Arguments) { s.False(s.env.Now().Before(dayOne), "resolved before day one: %s", s.env.Now()) }).
 		Return(nil).Once()
-	var midway OnboardingStatus
+	var midway lifecycle.OnboardingStatus
 	s.env.RegisterDelayedCallback(func() { midway = s.status() }, 24*time.Hour)
 
 	s.env.ExecuteWorkflow(Onboarding, onboardingInput())
 
 	r := s.result()
-	s.Equal(OutcomeCompleted, r.Outcome)
+	s.Equal(lifecycle.OutcomeCompleted, r.Outcome)
 	s.Equal(int64(501), r.UserID)
 	s.Equal("ITSR-7", r.RequestID)
 	s.Len(r.Grants, 2)
 	s.Require().Len(r.Assets, 1)
 	s.Equal(int64(3001), r.Assets[0].AssetID)
 
-	s.Equal(StageWaitingStart, midway.Stage)
+	s.Equal(lifecycle.StageWaitingStart, midway.Stage)
 	s.Equal(dayOne, midway.DayOneAt)
 	s.Require().NotNil(midway.Plan)
 	s.Equal(testPlan, *midway.Plan)
 	s.Equal([]string{"user", "request", "grant okta-base", "grant github-engineering", "asset Laptop"}, midway.Done)
 	s.Empty(midway.Pending)
-	s.Equal(StageCompleted, s.status().Stage)
+	s.Equal(lifecycle.StageCompleted, s.status().Stage)
 }
 
 func (s *onboardingSuite) TestPlanIsQueryableBeforeAnyWrite() {
@@ -134,7 +135,7 @@ func (s *onboardingSuite) TestPlanIsQueryableBeforeAnyWrite() {
 	s.env.OnActivity(acts.EnsureUser, mock.Anything, mock.Anything).
 		Run(func(mock.Arguments) {
 			st := s.status()
-			s.Equal(StageAccount, st.Stage)
+			s.Equal(lifecycle.StageAccount, st.Stage)
 			s.Require().NotNil(st.Plan, "the plan must be visible before the first write")
 			s.Equal([]string{"user", "request", "grant okta-base", "grant github-engineering", "asset Laptop"}, st.Pending)
 		}).
@@ -153,56 +154,56 @@ func (s *onboardingSuite) TestStartDateMovedByUpdate() {
 		Return(nil).Once()
 
 	s.env.RegisterDelayedCallback(func() {
-		s.env.UpdateWorkflow(UpdateSetStartDate, "bad", &testsuite.TestUpdateCallback{
+		s.env.UpdateWorkflow(lifecycle.UpdateSetStartDate, "bad", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { s.Contains(err.Error(), "YYYY-MM-DD") },
 			OnAccept: func() { s.Fail("a malformed date was accepted") },
-		}, SetStartDateRequest{StartDate: "08/12/2026"})
-		s.env.UpdateWorkflow(UpdateSetStartDate, "move", &testsuite.TestUpdateCallback{
+		}, lifecycle.SetStartDateRequest{StartDate: "08/12/2026"})
+		s.env.UpdateWorkflow(lifecycle.UpdateSetStartDate, "move", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { s.Fail("rejected: " + err.Error()) },
 			OnAccept: func() {},
 			OnComplete: func(v any, err error) {
 				s.NoError(err)
-				s.Equal("2026-12-08", v.(OnboardingStatus).StartDate)
+				s.Equal("2026-12-08", v.(lifecycle.OnboardingStatus).StartDate)
 			},
-		}, SetStartDateRequest{StartDate: "2026-12-08"})
+		}, lifecycle.SetStartDateRequest{StartDate: "2026-12-08"})
 	}, 48*time.Hour)
 
 	s.env.ExecuteWorkflow(Onboarding, onboardingInput())
-	s.Equal(OutcomeCompleted, s.result().Outcome)
+	s.Equal(lifecycle.OutcomeCompleted, s.result().Outcome)
 	s.Equal("2026-12-08", s.status().StartDate)
 }
 
 func (s *onboardingSuite) TestStartDateMovedEarlierProceedsAtOnce() {
 	s.happyMocks()
 	s.env.RegisterDelayedCallback(func() {
-		s.env.UpdateWorkflow(UpdateSetStartDate, "earlier", &testsuite.TestUpdateCallback{
+		s.env.UpdateWorkflow(lifecycle.UpdateSetStartDate, "earlier", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { s.Fail("rejected: " + err.Error()) }, OnAccept: func() {}, OnComplete: func(any, error) {},
-		}, SetStartDateRequest{StartDate: "2026-11-27"})
+		}, lifecycle.SetStartDateRequest{StartDate: "2026-11-27"})
 	}, time.Hour)
 	s.env.ExecuteWorkflow(Onboarding, onboardingInput())
-	s.Equal(OutcomeCompleted, s.result().Outcome)
+	s.Equal(lifecycle.OutcomeCompleted, s.result().Outcome)
 	s.True(s.env.Now().Before(time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC)), "finished at %s", s.env.Now())
 }
 
 func (s *onboardingSuite) TestNoAssetAvailableThenOneAppears() {
 	s.happyMocks("AssignAsset")
 	var tries []time.Time
-	none := activities.AssetAssignment{AssetTypeID: 10, AssetTypeName: "Laptop"}
+	none := lifecycle.AssetAssignment{AssetTypeID: 10, AssetTypeName: "Laptop"}
 	s.env.OnActivity(acts.AssignAsset, mock.Anything, mock.Anything).
 		Run(func(mock.Arguments) { tries = append(tries, s.env.Now()) }).Return(none, nil).Times(3)
 	s.env.OnActivity(acts.AssignAsset, mock.Anything, mock.Anything).
-		Return(activities.AssetAssignment{AssetTypeID: 10, AssetTypeName: "Laptop", Assigned: true, AssetID: 3002}, nil).Twice()
+		Return(lifecycle.AssetAssignment{AssetTypeID: 10, AssetTypeName: "Laptop", Assigned: true, AssetID: 3002}, nil).Twice()
 	s.env.OnActivity(acts.AddNote, mock.Anything, mock.MatchedBy(func(r activities.NoteRequest) bool {
 		return strings.HasSuffix(r.Marker, "/no-asset-Laptop")
 	})).Return(nil).Once() // noted once, not at every try
-	var waiting OnboardingStatus
+	var waiting lifecycle.OnboardingStatus
 	s.env.RegisterDelayedCallback(func() { waiting = s.status() }, 30*time.Second)
 
 	s.env.ExecuteWorkflow(Onboarding, onboardingInput())
 
 	r := s.result()
 	s.Equal(int64(3002), r.Assets[0].AssetID)
-	s.Equal(StageWaitingForAsset, waiting.Stage)
+	s.Equal(lifecycle.StageWaitingForAsset, waiting.Stage)
 	s.Contains(waiting.Waiting, "no Laptop available")
 	s.Require().Len(tries, 3)
 	s.GreaterOrEqual(tries[1].Sub(tries[0]), assetRetryFirst)
@@ -241,17 +242,17 @@ func (s *onboardingSuite) TestRateLimitHonoursRetryAfter() {
 	var attempts []time.Time
 	s.env.OnActivity(acts.EnsureGrant, mock.Anything, mock.MatchedBy(func(r activities.GrantRequest) bool { return r.EntitlementID == 1 })).
 		Run(func(mock.Arguments) { attempts = append(attempts, s.env.Now()) }).
-		Return(activities.GrantRef{}, temporal.NewApplicationErrorWithOptions("HTTP 429", activities.ErrRateLimited,
+		Return(lifecycle.GrantRef{}, temporal.NewApplicationErrorWithOptions("HTTP 429", activities.ErrRateLimited,
 			temporal.ApplicationErrorOptions{NextRetryDelay: 7 * time.Second})).Once()
 	s.env.OnActivity(acts.EnsureGrant, mock.Anything, mock.MatchedBy(func(r activities.GrantRequest) bool { return r.EntitlementID == 1 })).
 		Run(func(mock.Arguments) { attempts = append(attempts, s.env.Now()) }).
-		Return(activities.GrantRef{GrantID: 900, EntitlementID: 1, Entitlement: "okta-base"}, nil).Once()
+		Return(lifecycle.GrantRef{GrantID: 900, EntitlementID: 1, Entitlement: "okta-base"}, nil).Once()
 	s.env.OnActivity(acts.EnsureGrant, mock.Anything, mock.MatchedBy(func(r activities.GrantRequest) bool { return r.EntitlementID == 2 })).
-		Return(activities.GrantRef{GrantID: 901, EntitlementID: 2, Entitlement: "github-engineering"}, nil).Once()
+		Return(lifecycle.GrantRef{GrantID: 901, EntitlementID: 2, Entitlement: "github-engineering"}, nil).Once()
 
 	s.env.ExecuteWorkflow(Onboarding, onboardingInput())
 
-	s.Equal(OutcomeCompleted, s.result().Outcome)
+	s.Equal(lifecycle.OutcomeCompleted, s.result().Outcome)
 	s.Require().Len(attempts, 2)
 	s.GreaterOrEqual(attempts[1].Sub(attempts[0]), 7*time.Second, "the retry waited less than Retry-After")
 }
@@ -259,9 +260,9 @@ func (s *onboardingSuite) TestRateLimitHonoursRetryAfter() {
 // cancelAt cancels through the cancel update when the workflow reaches a point.
 func (s *onboardingSuite) cancelByUpdate(after time.Duration) {
 	s.env.RegisterDelayedCallback(func() {
-		s.env.UpdateWorkflow(UpdateCancel, "cancel", &testsuite.TestUpdateCallback{
+		s.env.UpdateWorkflow(lifecycle.UpdateCancel, "cancel", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { s.Fail("cancel rejected: " + err.Error()) }, OnAccept: func() {}, OnComplete: func(any, error) {},
-		}, CancelRequest{Reason: "offer withdrawn"})
+		}, lifecycle.CancelRequest{Reason: "offer withdrawn"})
 	}, after)
 }
 
@@ -279,7 +280,7 @@ func (s *onboardingSuite) expectCompensation(entitlements, assetTypes []int64, r
 		})).Return(nil).Once()
 	}
 	if request {
-		s.env.OnActivity(acts.CloseRequest, mock.Anything, mock.MatchedBy(func(r activities.CloseRequestRequest) bool {
+		s.env.OnActivity(acts.CloseRequest, mock.Anything, mock.MatchedBy(func(r activities.RequestToClose) bool {
 			return strings.HasSuffix(r.Marker, "/request") && strings.HasSuffix(r.NoteMarker, "/cancelled") &&
 				r.RequesterID == 501 && strings.Contains(r.Note, reason)
 		})).Return(nil).Once()
@@ -293,9 +294,9 @@ func (s *onboardingSuite) expectCompensation(entitlements, assetTypes []int64, r
 
 func (s *onboardingSuite) assertCancelled() {
 	r := s.result()
-	s.Equal(OutcomeCancelled, r.Outcome)
+	s.Equal(lifecycle.OutcomeCancelled, r.Outcome)
 	s.Equal("offer withdrawn", r.Reason)
-	s.Equal(StageCancelled, s.status().Stage)
+	s.Equal(lifecycle.StageCancelled, s.status().Stage)
 }
 
 func (s *onboardingSuite) TestCancelWhilePlanning() {
@@ -308,10 +309,10 @@ func (s *onboardingSuite) TestCancelWhilePlanning() {
 func (s *onboardingSuite) TestCancelWhileGrantingUndoesUserRequestAndGrants() {
 	s.happyMocks("EnsureGrant", "AssignAsset", "DayOneNote", "ResolveRequest")
 	s.env.OnActivity(acts.EnsureGrant, mock.Anything, mock.MatchedBy(func(r activities.GrantRequest) bool { return r.EntitlementID == 1 })).
-		Return(activities.GrantRef{GrantID: 900, EntitlementID: 1, Entitlement: "okta-base"}, nil).Once()
+		Return(lifecycle.GrantRef{GrantID: 900, EntitlementID: 1, Entitlement: "okta-base"}, nil).Once()
 	// The second grant is in flight when the cancel arrives; it still completes and is undone.
 	s.env.OnActivity(acts.EnsureGrant, mock.Anything, mock.MatchedBy(func(r activities.GrantRequest) bool { return r.EntitlementID == 2 })).
-		After(time.Minute).Return(activities.GrantRef{GrantID: 901, EntitlementID: 2, Entitlement: "github-engineering"}, nil).Once()
+		After(time.Minute).Return(lifecycle.GrantRef{GrantID: 901, EntitlementID: 2, Entitlement: "github-engineering"}, nil).Once()
 	s.expectCompensation([]int64{2, 1}, nil, true, true, "offer withdrawn")
 	s.cancelByUpdate(30 * time.Second)
 	s.env.ExecuteWorkflow(Onboarding, onboardingInput())
@@ -320,7 +321,7 @@ func (s *onboardingSuite) TestCancelWhileGrantingUndoesUserRequestAndGrants() {
 
 func (s *onboardingSuite) TestCancelWhileWaitingForAsset() {
 	s.happyMocks("AssignAsset", "DayOneNote", "ResolveRequest")
-	s.env.OnActivity(acts.AssignAsset, mock.Anything, mock.Anything).Return(activities.AssetAssignment{AssetTypeID: 10, AssetTypeName: "Laptop"}, nil)
+	s.env.OnActivity(acts.AssignAsset, mock.Anything, mock.Anything).Return(lifecycle.AssetAssignment{AssetTypeID: 10, AssetTypeName: "Laptop"}, nil)
 	s.env.OnActivity(acts.AddNote, mock.Anything, mock.MatchedBy(func(r activities.NoteRequest) bool {
 		return strings.HasSuffix(r.Marker, "/no-asset-Laptop")
 	})).Return(nil).Once()
@@ -333,44 +334,44 @@ func (s *onboardingSuite) TestCancelWhileWaitingForAsset() {
 func (s *onboardingSuite) TestWorkflowCancelWhileWaitingForDayOneUndoesEverything() {
 	s.happyMocks("AssignAsset", "DayOneNote", "ResolveRequest")
 	s.env.OnActivity(acts.AssignAsset, mock.Anything, mock.Anything).
-		Return(activities.AssetAssignment{AssetTypeID: 10, AssetTypeName: "Laptop", Assigned: true, AssetID: 3001}, nil).Once()
+		Return(lifecycle.AssetAssignment{AssetTypeID: 10, AssetTypeName: "Laptop", Assigned: true, AssetID: 3001}, nil).Once()
 	s.env.RegisterDelayedCallback(func() { s.env.CancelWorkflow() }, 24*time.Hour)
 	s.expectCompensation([]int64{2, 1}, []int64{10}, true, true, "cancelled")
 	s.env.ExecuteWorkflow(Onboarding, onboardingInput())
 	r := s.result()
-	s.Equal(OutcomeCancelled, r.Outcome)
-	s.Equal(StageCancelled, s.status().Stage)
+	s.Equal(lifecycle.OutcomeCancelled, r.Outcome)
+	s.Equal(lifecycle.StageCancelled, s.status().Stage)
 }
 
 func TestStartOfDay(t *testing.T) {
-	got, err := StartOfDay("2026-12-01", "Europe/Paris")
+	got, err := lifecycle.StartOfDay("2026-12-01", "Europe/Paris")
 	require.NoError(t, err)
 	assert.Equal(t, time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC), got.UTC())
 
-	got, err = StartOfDay("2026-07-01", "America/Los_Angeles")
+	got, err = lifecycle.StartOfDay("2026-07-01", "America/Los_Angeles")
 	require.NoError(t, err)
 	assert.Equal(t, time.Date(2026, 7, 1, 7, 0, 0, 0, time.UTC), got.UTC(), "daylight saving time")
 
-	got, err = StartOfDay("2026-12-01", "")
+	got, err = lifecycle.StartOfDay("2026-12-01", "")
 	require.NoError(t, err)
 	assert.Equal(t, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), got)
 
-	_, err = StartOfDay("2026-13-01", "UTC")
+	_, err = lifecycle.StartOfDay("2026-13-01", "UTC")
 	assert.ErrorContains(t, err, "YYYY-MM-DD")
-	_, err = StartOfDay("2026-12-01", "Mars/Olympus")
+	_, err = lifecycle.StartOfDay("2026-12-01", "Mars/Olympus")
 	assert.ErrorContains(t, err, "IANA")
 }
 
 func TestOnboardingInputValidate(t *testing.T) {
 	require.NoError(t, onboardingInput().Validate())
-	for name, mut := range map[string]func(*OnboardingInput){
-		"employee id":   func(in *OnboardingInput) { in.EmployeeID = "" },
-		"opaque id":     func(in *OnboardingInput) { in.EmployeeID = "ana@example.com" },
-		"email":         func(in *OnboardingInput) { in.Email = "ana" },
-		"first name":    func(in *OnboardingInput) { in.FirstName = " " },
-		"manager email": func(in *OnboardingInput) { in.ManagerEmail = "bo" },
-		"date":          func(in *OnboardingInput) { in.StartDate = "2026-02-30" },
-		"zone":          func(in *OnboardingInput) { in.TimeZone = "CET+1" },
+	for name, mut := range map[string]func(*lifecycle.OnboardingInput){
+		"employee id":   func(in *lifecycle.OnboardingInput) { in.EmployeeID = "" },
+		"opaque id":     func(in *lifecycle.OnboardingInput) { in.EmployeeID = "ana@example.com" },
+		"email":         func(in *lifecycle.OnboardingInput) { in.Email = "ana" },
+		"first name":    func(in *lifecycle.OnboardingInput) { in.FirstName = " " },
+		"manager email": func(in *lifecycle.OnboardingInput) { in.ManagerEmail = "bo" },
+		"date":          func(in *lifecycle.OnboardingInput) { in.StartDate = "2026-02-30" },
+		"zone":          func(in *lifecycle.OnboardingInput) { in.TimeZone = "CET+1" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			in := onboardingInput()

@@ -67,7 +67,8 @@ var nonRetryableTypes = []string{
 	activities.ErrNoWorkspace, activities.ErrUnknownUser,
 }
 
-// Waiting for an asset to come back into stock: backoff between tries, capped.
+// Waiting for an asset to come back into stock: backoff between tries, capped. The waits are
+// timers in the history: changing one needs workflow.GetVersion and a replay fixture.
 const (
 	assetRetryFirst = time.Minute
 	assetRetryMax   = time.Hour

@@ -1,11 +1,8 @@
 package workflows
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +13,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/atomicflow/atomicflow/activities"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // Reassignment moves every asset a selector matches to a target, a user or back to stock:
@@ -25,13 +23,13 @@ import (
 // go through continue-as-new runs that carry a cursor and counters, never the asset list.
 //
 // Concurrency is a sliding window: at most Concurrency ReassignAsset activities are pending at
-// once (MaxReassignConcurrency, far under the server's 2,000), refilled as each one completes,
+// once (lifecycle.MaxReassignConcurrency, far under the server's 2,000), refilled as each one completes,
 // from a buffer of asset ids that the page activity refills ahead of need. One activity per
 // asset keeps retries per asset (Retry-After honoured by Temporal): for a rate limit so low that a
 // range could not finish its assets in flight in time (workerapp's ReassignMode).
 //
 // A worker without a rate limit registers NewReassignment(ReassignInRanges) instead: see there.
-func Reassignment(ctx workflow.Context, in ReassignmentInput) (ReassignmentReport, error) {
+func Reassignment(ctx workflow.Context, in lifecycle.ReassignmentInput) (lifecycle.ReassignmentReport, error) {
 	return NewReassignment(ReassignPerAsset)(ctx, in)
 }
 
@@ -54,15 +52,15 @@ const (
 // run records the worker's mode once (a side effect, behind the version reassignRangesVersion,
 // so that histories recorded before ranges replay unchanged as per-asset runs); the run keeps
 // it, and the next run takes the then current worker's.
-func NewReassignment(mode ReassignMode) func(workflow.Context, ReassignmentInput) (ReassignmentReport, error) {
-	return func(ctx workflow.Context, in ReassignmentInput) (ReassignmentReport, error) {
+func NewReassignment(mode ReassignMode) func(workflow.Context, lifecycle.ReassignmentInput) (lifecycle.ReassignmentReport, error) {
+	return func(ctx workflow.Context, in lifecycle.ReassignmentInput) (lifecycle.ReassignmentReport, error) {
 		r, err := newReassignment(ctx, in)
 		if err != nil {
-			return ReassignmentReport{}, err
+			return lifecycle.ReassignmentReport{}, err
 		}
 		if workflow.GetVersion(ctx, reassignRangesChange, workflow.DefaultVersion, reassignRangesVersion) == reassignRangesVersion {
 			if err := workflow.SideEffect(ctx, func(workflow.Context) any { return mode }).Get(&r.mode); err != nil {
-				return ReassignmentReport{}, err
+				return lifecycle.ReassignmentReport{}, err
 			}
 		}
 		if r.mode == ReassignInRanges {
@@ -96,7 +94,7 @@ const (
 )
 
 // The change that made a batch verify its selector before it completes (VerifyReassignment,
-// rounds over what is left, OutcomeIncomplete), and go on in those rounds instead of pausing
+// rounds over what is left, lifecycle.OutcomeIncomplete), and go on in those rounds instead of pausing
 // when the assets list cannot be had in id order (ErrAssetOrder). Runs recorded before it
 // complete when their listing ends, and pause on ErrAssetOrder.
 const (
@@ -105,8 +103,8 @@ const (
 )
 
 type reassignment struct {
-	in     ReassignmentInput // normalised; Continued moved to st
-	st     ReassignmentState // what the next run inherits
+	in     lifecycle.ReassignmentInput // normalised; Continued moved to st
+	st     lifecycle.ReassignmentState // what the next run inherits
 	id     string
 	logger log.Logger
 	stage  string
@@ -137,7 +135,7 @@ type reassignment struct {
 	upserted    bool
 }
 
-func newReassignment(ctx workflow.Context, in ReassignmentInput) (*reassignment, error) {
+func newReassignment(ctx workflow.Context, in lifecycle.ReassignmentInput) (*reassignment, error) {
 	state := in.Continued
 	in.Continued = nil
 	in = in.Normalized()
@@ -152,15 +150,15 @@ func newReassignment(ctx workflow.Context, in ReassignmentInput) (*reassignment,
 	if state != nil {
 		r.st = *state
 	} else {
-		r.st = ReassignmentState{StartedAt: workflow.Now(ctx), Confirmed: in.Confirmed}
+		r.st = lifecycle.ReassignmentState{StartedAt: workflow.Now(ctx), Confirmed: in.Confirmed}
 	}
 	r.st.Runs++
 	r.fetchAfter, r.fetchPage = r.st.After, max(r.st.Page, 1)
-	r.stage = StageReassignPlanning
+	r.stage = lifecycle.StageReassignPlanning
 	if state != nil {
-		r.stage = StageReassignRunning
+		r.stage = lifecycle.StageReassignRunning
 	}
-	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (ReassignmentProgress, error) {
+	if err := workflow.SetQueryHandler(ctx, lifecycle.QueryProgress, func() (lifecycle.ReassignmentProgress, error) {
 		return r.progress(ctx), nil
 	}); err != nil {
 		return nil, err
@@ -170,10 +168,10 @@ func newReassignment(ctx workflow.Context, in ReassignmentInput) (*reassignment,
 		handler   any
 		validator any
 	}{
-		{UpdateConfirm, r.confirm, r.validateConfirm},
-		{UpdatePause, r.pause, r.validatePause},
-		{UpdateResume, r.resume, r.validateResume},
-		{UpdateCancel, r.cancel, r.validateCancel},
+		{lifecycle.UpdateConfirm, r.confirm, r.validateConfirm},
+		{lifecycle.UpdatePause, r.pause, r.validatePause},
+		{lifecycle.UpdateResume, r.resume, r.validateResume},
+		{lifecycle.UpdateCancel, r.cancel, r.validateCancel},
 	} {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler,
 			workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
@@ -183,7 +181,7 @@ func newReassignment(ctx workflow.Context, in ReassignmentInput) (*reassignment,
 	return r, nil
 }
 
-func (r *reassignment) run(ctx workflow.Context) (ReassignmentReport, error) {
+func (r *reassignment) run(ctx workflow.Context) (lifecycle.ReassignmentReport, error) {
 	r.work, _ = workflow.NewDisconnectedContext(ctx)
 	workflow.Go(ctx, func(g workflow.Context) {
 		g.Done().Receive(g, nil) // the workflow was cancelled (UI, CLI): stop cleanly
@@ -198,14 +196,14 @@ func (r *reassignment) run(ctx workflow.Context) (ReassignmentReport, error) {
 	r.setStage(r.work, r.wantedStage())
 	for {
 		if err := r.process(); err != nil {
-			return ReassignmentReport{}, err
+			return lifecycle.ReassignmentReport{}, err
 		}
 		if !r.verifies || r.cancelled || !r.finished() || r.capReached() {
 			break
 		}
 		again, err := r.verify()
 		if err != nil {
-			return ReassignmentReport{}, err
+			return lifecycle.ReassignmentReport{}, err
 		}
 		if !again {
 			break
@@ -213,27 +211,27 @@ func (r *reassignment) run(ctx workflow.Context) (ReassignmentReport, error) {
 	}
 	r.pauseClock()
 	if r.cancelled {
-		r.setStage(r.work, StageReassignCancelled)
-		return r.report(OutcomeCancelled), nil
+		r.setStage(r.work, lifecycle.StageReassignCancelled)
+		return r.report(lifecycle.OutcomeCancelled), nil
 	}
 	if r.incomplete {
-		r.setStage(r.work, StageReassignIncomplete)
+		r.setStage(r.work, lifecycle.StageReassignIncomplete)
 		r.logger.Warn("Reassignment incomplete", "Unfinished", r.st.Unfinished, "Verifications", r.st.Verifications, "Done", r.st.Done)
-		return r.report(OutcomeIncomplete), nil
+		return r.report(lifecycle.OutcomeIncomplete), nil
 	}
 	if !r.finished() {
-		return ReassignmentReport{}, r.continueAsNew()
+		return lifecycle.ReassignmentReport{}, r.continueAsNew()
 	}
 	r.st.Total = r.processed()
-	r.setStage(r.work, StageReassignCompleted)
+	r.setStage(r.work, lifecycle.StageReassignCompleted)
 	r.logger.Info("Reassignment completed", "Done", r.st.Done, "Skipped", r.skipped(), "Failed", r.st.Failed, "Runs", r.st.Runs)
-	return r.report(OutcomeCompleted), nil
+	return r.report(lifecycle.OutcomeCompleted), nil
 }
 
 // plan resolves the request, counts and samples it, and waits for a confirmation when needed.
 // It returns a report when the batch ends here (dry run, nothing to do, cancelled).
-func (r *reassignment) plan(ctx workflow.Context) (*ReassignmentReport, error) {
-	r.setStage(r.work, StageReassignPlanning)
+func (r *reassignment) plan(ctx workflow.Context) (*lifecycle.ReassignmentReport, error) {
+	r.setStage(r.work, lifecycle.StageReassignPlanning)
 	if err := read(planCall(r.work, "resolve emails and asset type"), r.rangesV2, acts.ResolveReassignment,
 		activities.ResolveReassignmentRequest{WorkspaceID: r.in.WorkspaceID, AssigneeEmail: r.in.Selector.AssigneeEmail,
 			AssetType: r.in.Selector.AssetType, TargetEmail: r.in.Target.AssigneeEmail}).Get(r.work, &r.st.Resolved); err != nil {
@@ -255,13 +253,13 @@ func (r *reassignment) plan(ctx workflow.Context) (*ReassignmentReport, error) {
 	r.logger.Info("Reassignment planned", "Matched", r.st.Plan.Matched, "Total", r.st.Total)
 	switch {
 	case r.in.DryRun:
-		r.setStage(r.work, StageReassignDryRun)
-		rep := r.report(OutcomeDryRun)
+		r.setStage(r.work, lifecycle.StageReassignDryRun)
+		rep := r.report(lifecycle.OutcomeDryRun)
 		return &rep, nil
 	case r.cancelled:
 		return r.cancelledReport(), nil
 	case r.st.Total > r.confirmAbove() && !r.st.Confirmed:
-		r.setStage(r.work, StageReassignConfirming)
+		r.setStage(r.work, lifecycle.StageReassignConfirming)
 		if err := workflow.Await(r.work, func() bool { return r.st.Confirmed || r.cancelled }); err != nil {
 			return nil, err
 		}
@@ -272,16 +270,16 @@ func (r *reassignment) plan(ctx workflow.Context) (*ReassignmentReport, error) {
 	return nil, nil
 }
 
-func (r *reassignment) cancelledReport() *ReassignmentReport {
-	r.setStage(r.work, StageReassignCancelled)
-	rep := r.report(OutcomeCancelled)
+func (r *reassignment) cancelledReport() *lifecycle.ReassignmentReport {
+	r.setStage(r.work, lifecycle.StageReassignCancelled)
+	rep := r.report(lifecycle.OutcomeCancelled)
 	return &rep
 }
 
 // finishReport waits for handlers before a report closes the run.
-func (r *reassignment) finishReport(rep *ReassignmentReport) ReassignmentReport {
+func (r *reassignment) finishReport(rep *lifecycle.ReassignmentReport) lifecycle.ReassignmentReport {
 	if rep == nil {
-		return ReassignmentReport{}
+		return lifecycle.ReassignmentReport{}
 	}
 	_ = workflow.Await(r.work, func() bool { return workflow.AllHandlersFinished(r.work) })
 	return *rep
@@ -418,7 +416,7 @@ func (r *reassignment) note(n string) {
 // start over the ids found. A batch whose verifications stop finding fewer ends incomplete.
 // A verification that fails after its retries pauses the batch; resuming verifies again.
 func (r *reassignment) verify() (bool, error) {
-	r.setStage(r.work, StageReassignVerifying)
+	r.setStage(r.work, lifecycle.StageReassignVerifying)
 	var res activities.VerifyReassignmentResult
 	for {
 		req := activities.VerifyReassignmentRequest{WorkspaceID: r.in.WorkspaceID, Filter: r.filter(), AssetIDs: r.in.Selector.AssetIDs,
@@ -435,7 +433,7 @@ func (r *reassignment) verify() (bool, error) {
 		if r.cancelled {
 			return false, nil
 		}
-		r.setStage(r.work, StageReassignVerifying)
+		r.setStage(r.work, lifecycle.StageReassignVerifying)
 	}
 	r.st.Verifications++
 	if r.st.Verifications > 1 && res.Remaining >= r.st.Unfinished {
@@ -656,11 +654,11 @@ func (r *reassignment) record(id int64, res activities.ReassignAssetResult, err 
 // fail records a permanent failure of one asset.
 func (r *reassignment) fail(id int64, errType, reason string) {
 	r.st.Failed++
-	if len(r.st.Failures) < MaxReportedFailures {
+	if len(r.st.Failures) < lifecycle.MaxReportedFailures {
 		if len(reason) > 300 {
 			reason = reason[:300] + "…"
 		}
-		r.st.Failures = append(r.st.Failures, AssetFailure{AssetID: id, Type: errType, Reason: reason})
+		r.st.Failures = append(r.st.Failures, lifecycle.AssetFailure{AssetID: id, Type: errType, Reason: reason})
 	} else {
 		r.st.FailuresOmitted++
 	}
@@ -672,14 +670,14 @@ func (r *reassignment) fail(id int64, errType, reason string) {
 	}
 }
 
-func countFailure(counts []FailureCount, errType string) []FailureCount {
+func countFailure(counts []lifecycle.FailureCount, errType string) []lifecycle.FailureCount {
 	for i := range counts {
 		if counts[i].Type == errType {
 			counts[i].Count++
 			return counts
 		}
 	}
-	return append(counts, FailureCount{Type: errType, Count: 1})
+	return append(counts, lifecycle.FailureCount{Type: errType, Count: 1})
 }
 
 // autoPause pauses the batch by itself; an operator's resume continues it.
@@ -701,7 +699,7 @@ func failureText(err error) string {
 
 // continueAsNew hands the cursor, counters and failures to a fresh run.
 func (r *reassignment) continueAsNew() error {
-	log := ReassignmentRunLog{Run: r.st.Runs, Assets: r.dispatched, After: r.st.After,
+	log := lifecycle.ReassignmentRunLog{Run: r.st.Runs, Assets: r.dispatched, After: r.st.After,
 		Events: workflow.GetInfo(r.work).GetCurrentHistoryLength()}
 	r.st.History = append(r.st.History, log)
 	if n := len(r.st.History); n > 100 {
@@ -711,7 +709,7 @@ func (r *reassignment) continueAsNew() error {
 	next := r.in
 	st := r.st
 	next.Continued = &st
-	return workflow.NewContinueAsNewError(r.work, ReassignmentWorkflowName, next)
+	return workflow.NewContinueAsNewError(r.work, lifecycle.ReassignmentWorkflowName, next)
 }
 
 // finished: nothing left to start or in flight.
@@ -744,7 +742,7 @@ func (r *reassignment) concurrency() int {
 	if r.in.Concurrency > 0 {
 		return r.in.Concurrency
 	}
-	return DefaultReassignConcurrency
+	return lifecycle.DefaultReassignConcurrency
 }
 
 func (r *reassignment) assetsPerRun() int {
@@ -754,14 +752,14 @@ func (r *reassignment) assetsPerRun() int {
 	case r.mode == ReassignInRanges:
 		return DefaultAssetsPerRunInRanges
 	}
-	return DefaultAssetsPerRun
+	return lifecycle.DefaultAssetsPerRun
 }
 
 func (r *reassignment) confirmAbove() int {
 	if r.in.ConfirmAbove > 0 {
 		return r.in.ConfirmAbove
 	}
-	return DefaultConfirmAbove
+	return lifecycle.DefaultConfirmAbove
 }
 
 func (r *reassignment) filter() activities.AssetFilter {
@@ -785,27 +783,27 @@ func (r *reassignment) writesLeaveSelection() bool {
 func (r *reassignment) wantedStage() string {
 	switch {
 	case r.cancelled:
-		return StageReassignCancelling
+		return lifecycle.StageReassignCancelling
 	case r.st.Paused:
-		return StageReassignPaused
+		return lifecycle.StageReassignPaused
 	}
-	return StageReassignRunning
+	return lifecycle.StageReassignRunning
 }
 
 // setStage records a stage in the search attributes and the UI's details, and keeps the clock of
 // running time (rate and ETA exclude pauses and the wait for confirmation).
 func (r *reassignment) setStage(ctx workflow.Context, stage string) {
-	if stage == StageReassignRunning && r.activeSince.IsZero() {
+	if stage == lifecycle.StageReassignRunning && r.activeSince.IsZero() {
 		r.activeSince = workflow.Now(ctx)
 	}
-	if stage != StageReassignRunning {
+	if stage != lifecycle.StageReassignRunning {
 		r.pauseClock()
 	}
 	if stage == r.stage && r.upserted {
 		return
 	}
 	r.stage, r.upserted = stage, true
-	if err := workflow.UpsertTypedSearchAttributes(ctx, LifecycleStageKey.ValueSet(stage)); err != nil {
+	if err := workflow.UpsertTypedSearchAttributes(ctx, lifecycle.LifecycleStageKey.ValueSet(stage)); err != nil {
 		r.logger.Warn("Search attributes not updated", "Error", err)
 	}
 	r.details()
@@ -839,16 +837,16 @@ func (r *reassignment) details() {
 	workflow.SetCurrentDetails(r.work, b.String())
 }
 
-func (r *reassignment) progress(ctx workflow.Context) ReassignmentProgress {
+func (r *reassignment) progress(ctx workflow.Context) lifecycle.ReassignmentProgress {
 	now := workflow.Now(ctx)
-	p := ReassignmentProgress{
+	p := lifecycle.ReassignmentProgress{
 		BatchID: r.in.BatchID, Stage: r.stage, DryRun: r.in.DryRun, Total: r.st.Total,
 		Done: r.st.Done, Skipped: r.skipped(), AlreadyAtTarget: r.st.AlreadyAtTarget, NoLongerMatching: r.st.NoLongerMatching,
 		Failed: r.st.Failed, InFlight: r.inFlight, Confirmed: r.st.Confirmed, ConfirmAbove: r.confirmAbove(),
 		Paused: r.st.Paused, PauseReason: r.st.PauseReason, Run: r.st.Runs, StartedAt: r.st.StartedAt, AsOf: now,
 		Verifications: r.st.Verifications, Unfinished: r.st.Unfinished, Notes: r.st.Notes,
 	}
-	if r.stage != StageReassignPlanning {
+	if r.stage != lifecycle.StageReassignPlanning {
 		plan := r.st.Plan
 		p.Plan = &plan
 	}
@@ -866,9 +864,9 @@ func (r *reassignment) progress(ctx workflow.Context) ReassignmentProgress {
 	return p
 }
 
-func (r *reassignment) report(outcome string) ReassignmentReport {
+func (r *reassignment) report(outcome string) lifecycle.ReassignmentReport {
 	p := r.progress(r.work)
-	rep := ReassignmentReport{
+	rep := lifecycle.ReassignmentReport{
 		BatchID: r.in.BatchID, Outcome: outcome, Reason: r.reason, Plan: r.st.Plan, Total: p.Total,
 		Done: r.st.Done, Skipped: p.Skipped, AlreadyAtTarget: r.st.AlreadyAtTarget, NoLongerMatching: r.st.NoLongerMatching,
 		Failed: r.st.Failed, NotProcessed: p.Remaining, Failures: r.st.Failures, FailuresOmitted: r.st.FailuresOmitted,
@@ -876,11 +874,11 @@ func (r *reassignment) report(outcome string) ReassignmentReport {
 		FinishedAt: workflow.Now(r.work), ActiveSeconds: r.st.ActiveTime.Seconds(), Rate: p.Rate,
 		Unfinished: r.st.Unfinished, Verifications: r.st.Verifications, Notes: r.st.Notes,
 	}
-	if outcome == OutcomeIncomplete {
+	if outcome == lifecycle.OutcomeIncomplete {
 		rep.NotProcessed = max(rep.NotProcessed, r.st.Unfinished)
 	}
 	if rep.Failures == nil {
-		rep.Failures = []AssetFailure{}
+		rep.Failures = []lifecycle.AssetFailure{}
 	}
 	return rep
 }
@@ -889,20 +887,20 @@ func (r *reassignment) report(outcome string) ReassignmentReport {
 
 func (r *reassignment) closed() error {
 	switch r.stage {
-	case StageReassignCompleted, StageReassignCancelled, StageReassignDryRun, StageReassignIncomplete:
+	case lifecycle.StageReassignCompleted, lifecycle.StageReassignCancelled, lifecycle.StageReassignDryRun, lifecycle.StageReassignIncomplete:
 		return fmt.Errorf("the batch is %s", strings.TrimPrefix(r.stage, "reassignment."))
-	case StageReassignCancelling:
+	case lifecycle.StageReassignCancelling:
 		return errors.New("the batch is being cancelled")
 	}
 	return nil
 }
 
-func (r *reassignment) validateConfirm(req ConfirmRequest) error {
+func (r *reassignment) validateConfirm(req lifecycle.ConfirmRequest) error {
 	if err := r.closed(); err != nil {
 		return err
 	}
 	switch {
-	case r.stage == StageReassignPlanning:
+	case r.stage == lifecycle.StageReassignPlanning:
 		return errors.New("the plan is not ready yet: confirm once the progress shows it")
 	case r.st.Confirmed:
 		return errors.New("the batch is already confirmed")
@@ -912,16 +910,16 @@ func (r *reassignment) validateConfirm(req ConfirmRequest) error {
 	return nil
 }
 
-func (r *reassignment) confirm(ctx workflow.Context, req ConfirmRequest) (ReassignmentProgress, error) {
+func (r *reassignment) confirm(ctx workflow.Context, req lifecycle.ConfirmRequest) (lifecycle.ReassignmentProgress, error) {
 	r.st.Confirmed = true
 	r.changed++
 	r.logger.Info("Reassignment confirmed", "Total", r.st.Total)
 	return r.progress(ctx), nil
 }
 
-func (r *reassignment) validatePause(req PauseRequest) error { return r.closed() }
+func (r *reassignment) validatePause(req lifecycle.PauseRequest) error { return r.closed() }
 
-func (r *reassignment) pause(ctx workflow.Context, req PauseRequest) (ReassignmentProgress, error) {
+func (r *reassignment) pause(ctx workflow.Context, req lifecycle.PauseRequest) (lifecycle.ReassignmentProgress, error) {
 	reason := strings.TrimSpace(req.Reason)
 	if reason == "" {
 		reason = "paused by an operator"
@@ -930,11 +928,11 @@ func (r *reassignment) pause(ctx workflow.Context, req PauseRequest) (Reassignme
 	r.changed++
 	r.logger.Info("Reassignment paused", "Reason", reason)
 	p := r.progress(ctx)
-	p.Stage = StageReassignPaused
+	p.Stage = lifecycle.StageReassignPaused
 	return p, nil
 }
 
-func (r *reassignment) validateResume(req ResumeRequest) error {
+func (r *reassignment) validateResume(req lifecycle.ResumeRequest) error {
 	if err := r.closed(); err != nil {
 		return err
 	}
@@ -944,27 +942,27 @@ func (r *reassignment) validateResume(req ResumeRequest) error {
 	return nil
 }
 
-func (r *reassignment) resume(ctx workflow.Context, req ResumeRequest) (ReassignmentProgress, error) {
+func (r *reassignment) resume(ctx workflow.Context, req lifecycle.ResumeRequest) (lifecycle.ReassignmentProgress, error) {
 	r.st.Paused, r.st.PauseReason, r.st.FailureStreak = false, "", 0
 	r.changed++
 	r.logger.Info("Reassignment resumed")
 	p := r.progress(ctx)
-	if p.Stage == StageReassignPaused {
-		p.Stage = StageReassignRunning
+	if p.Stage == lifecycle.StageReassignPaused {
+		p.Stage = lifecycle.StageReassignRunning
 	}
 	return p, nil
 }
 
-func (r *reassignment) validateCancel(req CancelRequest) error { return r.closed() }
+func (r *reassignment) validateCancel(req lifecycle.CancelRequest) error { return r.closed() }
 
-func (r *reassignment) cancel(ctx workflow.Context, req CancelRequest) (ReassignmentProgress, error) {
+func (r *reassignment) cancel(ctx workflow.Context, req lifecycle.CancelRequest) (lifecycle.ReassignmentProgress, error) {
 	reason := strings.TrimSpace(req.Reason)
 	if reason == "" {
 		reason = "cancelled by an operator"
 	}
 	r.requestCancel(reason)
 	p := r.progress(ctx)
-	p.Stage = StageReassignCancelling
+	p.Stage = lifecycle.StageReassignCancelling
 	return p, nil
 }
 
@@ -1046,105 +1044,4 @@ func verifyCall(ctx workflow.Context) workflow.Context {
 	opts.StartToCloseTimeout = 15 * time.Minute
 	opts.RetryPolicy.NonRetryableErrorTypes = nonRetryableTypes
 	return workflow.WithActivityOptions(ctx, opts)
-}
-
-// Input: normalisation, validation and batch ids (plain functions, tested without Temporal).
-
-var batchIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-
-// Normalized trims emails and names, writes statuses the API's way, sorts and dedupes the ids.
-func (in ReassignmentInput) Normalized() ReassignmentInput {
-	in.BatchID = strings.TrimSpace(in.BatchID)
-	in.Selector.AssigneeEmail = strings.TrimSpace(in.Selector.AssigneeEmail)
-	in.Selector.AssetType = strings.TrimSpace(in.Selector.AssetType)
-	in.Target.AssigneeEmail = strings.TrimSpace(in.Target.AssigneeEmail)
-	if in.Selector.Status != "" {
-		in.Selector.Status = activities.NormalizeAssetStatus(in.Selector.Status)
-	}
-	if in.SetStatus != "" {
-		in.SetStatus = activities.NormalizeAssetStatus(in.SetStatus)
-	}
-	if len(in.Selector.AssetIDs) > 0 {
-		ids := slices.Clone(in.Selector.AssetIDs)
-		slices.Sort(ids)
-		in.Selector.AssetIDs = slices.Compact(ids)
-	}
-	return in
-}
-
-// Validate checks a normalised input before anything is read or written; its error names each
-// problem and the fix.
-func (in ReassignmentInput) Validate() error {
-	var problems []string
-	if !batchIDPattern.MatchString(in.BatchID) {
-		problems = append(problems, fmt.Sprintf("batch id %q must be 1 to 64 letters, digits, '.', '_' or '-' (no emails or names)", in.BatchID))
-	}
-	s := in.Selector
-	if s.AssigneeEmail == "" && s.AssetType == "" && s.Status == "" && len(s.AssetIDs) == 0 {
-		problems = append(problems, "the selector is empty: name the current assignee, an asset type, a status or asset ids")
-	}
-	if s.AssigneeEmail != "" && !IsEmail(s.AssigneeEmail) {
-		problems = append(problems, "the current assignee is not an email address")
-	}
-	if len(s.AssetIDs) > MaxExplicitAssetIDs {
-		problems = append(problems, fmt.Sprintf("%d asset ids are more than %d: select by assignee, type or status instead", len(s.AssetIDs), MaxExplicitAssetIDs))
-	}
-	if len(s.AssetIDs) > 0 && s.AssetIDs[0] <= 0 {
-		problems = append(problems, "asset ids must be positive")
-	}
-	switch t := in.Target; {
-	case t.Stock && t.AssigneeEmail != "":
-		problems = append(problems, "the target is either a user or stock, not both")
-	case !t.Stock && t.AssigneeEmail == "":
-		problems = append(problems, "the target is missing: a user's email, or stock")
-	case t.AssigneeEmail != "" && !IsEmail(t.AssigneeEmail):
-		problems = append(problems, "the target user is not an email address")
-	case t.AssigneeEmail != "" && strings.EqualFold(t.AssigneeEmail, s.AssigneeEmail):
-		problems = append(problems, "the target user is the current assignee: there is nothing to move")
-	case t.Stock && in.SetStatus != "" && in.SetStatus != "AVAILABLE":
-		problems = append(problems, fmt.Sprintf("back to stock sets status AVAILABLE, not %s: drop the new status", in.SetStatus))
-	}
-	if in.MaxAssets < 0 {
-		problems = append(problems, "max assets is negative: use 0 for all")
-	}
-	if in.ConfirmAbove < 0 {
-		problems = append(problems, "the confirmation threshold is negative")
-	}
-	if in.Concurrency < 0 || in.Concurrency > MaxReassignConcurrency {
-		problems = append(problems, fmt.Sprintf("concurrency %d is not between 1 and %d", in.Concurrency, MaxReassignConcurrency))
-	}
-	if in.AssetsPerRun < 0 {
-		problems = append(problems, "assets per run is negative")
-	}
-	if in.WorkspaceID < 0 {
-		problems = append(problems, "workspace id is negative")
-	}
-	if len(problems) > 0 {
-		return fmt.Errorf("invalid reassignment input: %s", strings.Join(problems, "; "))
-	}
-	return nil
-}
-
-// DeriveBatchID names a batch after what it does: the same request gets the same id, so
-// repeating it reaches the running batch instead of starting a second one. It is a hash, so the
-// workflow id carries no email; the settings that do not change what moves (concurrency,
-// threshold) are left out.
-func DeriveBatchID(in ReassignmentInput) string {
-	in = in.Normalized()
-	ids := make([]string, len(in.Selector.AssetIDs))
-	for i, id := range in.Selector.AssetIDs {
-		ids[i] = strconv.FormatInt(id, 10)
-	}
-	key := strings.Join([]string{
-		"v1", strconv.FormatInt(in.WorkspaceID, 10),
-		strings.ToLower(in.Selector.AssigneeEmail), strings.ToLower(in.Selector.AssetType), in.Selector.Status,
-		strings.Join(ids, ","), strings.ToLower(in.Target.AssigneeEmail), strconv.FormatBool(in.Target.Stock),
-		in.SetStatus, strconv.Itoa(in.MaxAssets), strconv.FormatBool(in.DryRun),
-	}, "\x00")
-	sum := sha256.Sum256([]byte(key))
-	prefix := "r"
-	if in.DryRun {
-		prefix = "dry"
-	}
-	return prefix + hex.EncodeToString(sum[:6])
 }

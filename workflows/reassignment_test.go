@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/atomicflow/atomicflow/activities"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 const (
@@ -26,11 +27,11 @@ const (
 	laptopID = int64(12)
 )
 
-func reassignInput() ReassignmentInput {
-	return ReassignmentInput{
+func reassignInput() lifecycle.ReassignmentInput {
+	return lifecycle.ReassignmentInput{
 		BatchID:   "b-1",
-		Selector:  AssetSelector{AssigneeEmail: "bo.li@example.com"},
-		Target:    AssetTarget{Stock: true},
+		Selector:  lifecycle.AssetSelector{AssigneeEmail: "bo.li@example.com"},
+		Target:    lifecycle.AssetTarget{Stock: true},
 		Confirmed: true, Concurrency: 3,
 	}
 }
@@ -60,7 +61,7 @@ func (s *reassignSuite) SetupTest() {
 	s.env = s.NewTestWorkflowEnvironment()
 	s.env.SetStartTime(start)
 	s.env.RegisterActivity(&activities.Activities{})
-	s.env.RegisterWorkflowWithOptions(Reassignment, workflow.RegisterOptions{Name: ReassignmentWorkflowName})
+	s.env.RegisterWorkflowWithOptions(Reassignment, workflow.RegisterOptions{Name: lifecycle.ReassignmentWorkflowName})
 	s.started, s.startAt, s.maxFlyin, s.flying = nil, nil, 0, 0
 	s.verifyAnswers, s.verifyReqs, s.verifyErr = nil, nil, nil
 	s.env.OnActivity(acts.VerifyReassignment, mock.Anything, mock.Anything).Maybe().
@@ -99,10 +100,10 @@ func ids(from, to int64) []int64 {
 // expectPlan expects the resolve and plan activities once.
 func (s *reassignSuite) expectPlan(matched int) {
 	s.env.OnActivity(acts.ResolveReassignment, mock.Anything, activities.ResolveReassignmentRequest{AssigneeEmail: "bo.li@example.com"}).
-		Return(activities.ResolvedReassignment{AssigneeID: boID}, nil).Once()
+		Return(lifecycle.ResolvedReassignment{AssigneeID: boID}, nil).Once()
 	s.env.OnActivity(acts.PlanReassignment, mock.Anything, mock.MatchedBy(func(r activities.PlanReassignmentRequest) bool {
 		return r.Filter.AssigneeID == boID && r.SampleSize == ReassignSampleSize
-	})).Return(activities.ReassignmentPlan{Matched: matched, Sample: []activities.AssetSample{{AssetID: 1, Label: "MBP-1"}}}, nil).Once()
+	})).Return(lifecycle.ReassignmentPlan{Matched: matched, Sample: []lifecycle.AssetSample{{AssetID: 1, Label: "MBP-1"}}}, nil).Once()
 }
 
 // expectPages serves the given pages in order from NextAssetPage, each after the previous one's
@@ -136,12 +137,12 @@ func (s *reassignSuite) expectMoves(d time.Duration, outcome func(id int64) (str
 
 func moved(int64) (string, error) { return activities.AssetMoved, nil }
 
-func (s *reassignSuite) report() ReassignmentReport {
-	return completedResult[ReassignmentReport](s.Require(), s.env)
+func (s *reassignSuite) report() lifecycle.ReassignmentReport {
+	return completedResult[lifecycle.ReassignmentReport](s.Require(), s.env)
 }
 
-func (s *reassignSuite) progress() ReassignmentProgress {
-	return queried[ReassignmentProgress](s.Require(), s.env, QueryProgress)
+func (s *reassignSuite) progress() lifecycle.ReassignmentProgress {
+	return queried[lifecycle.ReassignmentProgress](s.Require(), s.env, lifecycle.QueryProgress)
 }
 
 func (s *reassignSuite) update(name string, arg any, check func(any, error)) {
@@ -161,27 +162,27 @@ func (s *reassignSuite) TestMovesEveryAssetOfEveryPage() {
 	s.expectPlan(7)
 	s.expectPages(0, ids(1, 4), ids(5, 7))
 	s.expectMoves(time.Second, moved)
-	var mid ReassignmentProgress
+	var mid lifecycle.ReassignmentProgress
 	s.env.RegisterDelayedCallback(func() { mid = s.progress() }, 1500*time.Millisecond)
 
 	s.env.ExecuteWorkflow(Reassignment, reassignInput())
 
 	r := s.report()
-	s.Equal(OutcomeCompleted, r.Outcome)
+	s.Equal(lifecycle.OutcomeCompleted, r.Outcome)
 	s.Equal(7, r.Total)
 	s.Equal(7, r.Done)
 	s.Zero(r.Failed)
 	s.Empty(r.Failures)
 	s.ElementsMatch(ids(1, 7), s.started, "each asset once")
 	s.Equal(1, r.Runs)
-	s.Equal(StageReassignRunning, mid.Stage)
+	s.Equal(lifecycle.StageReassignRunning, mid.Stage)
 	s.Equal(7, mid.Total)
 	s.Equal(3, mid.Done, "3 in flight at a time, 1 s each")
 	s.Equal(3, mid.InFlight)
 	s.Equal(4, mid.Remaining)
 	s.InDelta(2.0, mid.Rate, 0.01, "3 assets in 1.5 s")
 	s.InDelta(2.0, mid.ETASeconds, 0.01)
-	s.Equal(StageReassignCompleted, s.progress().Stage)
+	s.Equal(lifecycle.StageReassignCompleted, s.progress().Stage)
 }
 
 func (s *reassignSuite) TestConcurrencyIsBounded() {
@@ -214,12 +215,12 @@ func (s *reassignSuite) TestDryRunReturnsThePlanAndWritesNothing() {
 	in.DryRun, in.Confirmed = true, false
 	s.env.ExecuteWorkflow(Reassignment, in)
 	r := s.report()
-	s.Equal(OutcomeDryRun, r.Outcome)
+	s.Equal(lifecycle.OutcomeDryRun, r.Outcome)
 	s.Equal(250, r.Plan.Matched)
 	s.Equal(250, r.Total)
 	s.Equal(250, r.NotProcessed)
 	s.Zero(r.Done)
-	s.Equal(StageReassignDryRun, s.progress().Stage)
+	s.Equal(lifecycle.StageReassignDryRun, s.progress().Stage)
 }
 
 func (s *reassignSuite) TestAboveThresholdWaitsForConfirmation() {
@@ -228,20 +229,20 @@ func (s *reassignSuite) TestAboveThresholdWaitsForConfirmation() {
 	s.expectMoves(time.Millisecond, moved)
 	in := reassignInput()
 	in.Confirmed = false
-	var waiting ReassignmentProgress
+	var waiting lifecycle.ReassignmentProgress
 	s.env.RegisterDelayedCallback(func() {
 		waiting = s.progress()
-		s.update(UpdateConfirm, ConfirmRequest{Total: 100}, func(_ any, err error) {
+		s.update(lifecycle.UpdateConfirm, lifecycle.ConfirmRequest{Total: 100}, func(_ any, err error) {
 			s.ErrorContains(err, "now matches 150 assets, not 100")
 		})
-		s.mustAccept(UpdateConfirm, ConfirmRequest{Total: 150})
+		s.mustAccept(lifecycle.UpdateConfirm, lifecycle.ConfirmRequest{Total: 150})
 	}, time.Hour)
 
 	s.env.ExecuteWorkflow(Reassignment, in)
 
 	r := s.report()
 	s.Equal(150, r.Done)
-	s.Equal(StageReassignConfirming, waiting.Stage)
+	s.Equal(lifecycle.StageReassignConfirming, waiting.Stage)
 	s.Require().NotNil(waiting.Plan)
 	s.Equal(150, waiting.Plan.Matched)
 	s.Zero(waiting.Done)
@@ -253,10 +254,10 @@ func (s *reassignSuite) TestCancelWhileAwaitingConfirmation() {
 	s.expectPlan(150) // nothing is written
 	in := reassignInput()
 	in.Confirmed = false
-	s.env.RegisterDelayedCallback(func() { s.mustAccept(UpdateCancel, CancelRequest{Reason: "wrong selector"}) }, time.Minute)
+	s.env.RegisterDelayedCallback(func() { s.mustAccept(lifecycle.UpdateCancel, lifecycle.CancelRequest{Reason: "wrong selector"}) }, time.Minute)
 	s.env.ExecuteWorkflow(Reassignment, in)
 	r := s.report()
-	s.Equal(OutcomeCancelled, r.Outcome)
+	s.Equal(lifecycle.OutcomeCancelled, r.Outcome)
 	s.Equal("wrong selector", r.Reason)
 	s.Equal(150, r.NotProcessed)
 	s.Zero(r.Done)
@@ -276,22 +277,22 @@ func (s *reassignSuite) TestPauseAndResume() {
 	s.expectPlan(12)
 	s.expectPages(0, ids(1, 12))
 	s.expectMoves(time.Second, moved)
-	var paused ReassignmentProgress
-	s.env.RegisterDelayedCallback(func() { s.mustAccept(UpdatePause, PauseRequest{Reason: "change freeze"}) }, 1500*time.Millisecond)
+	var paused lifecycle.ReassignmentProgress
+	s.env.RegisterDelayedCallback(func() { s.mustAccept(lifecycle.UpdatePause, lifecycle.PauseRequest{Reason: "change freeze"}) }, 1500*time.Millisecond)
 	s.env.RegisterDelayedCallback(func() {
 		paused = s.progress()
-		s.update(UpdatePause, PauseRequest{}, func(_ any, err error) { s.NoError(err, "pausing twice is harmless") })
+		s.update(lifecycle.UpdatePause, lifecycle.PauseRequest{}, func(_ any, err error) { s.NoError(err, "pausing twice is harmless") })
 	}, time.Hour)
 	s.env.RegisterDelayedCallback(func() {
-		s.mustAccept(UpdateResume, ResumeRequest{})
-		s.update(UpdateResume, ResumeRequest{}, func(_ any, err error) { s.ErrorContains(err, "not paused") })
+		s.mustAccept(lifecycle.UpdateResume, lifecycle.ResumeRequest{})
+		s.update(lifecycle.UpdateResume, lifecycle.ResumeRequest{}, func(_ any, err error) { s.ErrorContains(err, "not paused") })
 	}, 2*time.Hour)
 
 	s.env.ExecuteWorkflow(Reassignment, reassignInput())
 
 	r := s.report()
 	s.Equal(12, r.Done)
-	s.Equal(StageReassignPaused, paused.Stage)
+	s.Equal(lifecycle.StageReassignPaused, paused.Stage)
 	s.True(paused.Paused)
 	s.Equal("change freeze", paused.PauseReason)
 	s.Equal(6, paused.Done, "the 3 in flight at the pause finished")
@@ -306,16 +307,16 @@ func (s *reassignSuite) TestCancelStopsCleanlyAndReturnsTheReportSoFar() {
 	s.expectPlan(30)
 	s.expectPages(0, ids(1, 30))
 	s.expectMoves(time.Second, moved)
-	s.env.RegisterDelayedCallback(func() { s.mustAccept(UpdateCancel, CancelRequest{Reason: "wrong target"}) }, 2500*time.Millisecond)
+	s.env.RegisterDelayedCallback(func() { s.mustAccept(lifecycle.UpdateCancel, lifecycle.CancelRequest{Reason: "wrong target"}) }, 2500*time.Millisecond)
 	s.env.ExecuteWorkflow(Reassignment, reassignInput())
 	r := s.report()
-	s.Equal(OutcomeCancelled, r.Outcome)
+	s.Equal(lifecycle.OutcomeCancelled, r.Outcome)
 	s.Equal("wrong target", r.Reason)
 	s.Equal(9, r.Done, "two rounds of 3, plus the 3 in flight at the cancel")
 	s.Len(s.started, 9)
 	s.Equal(21, r.NotProcessed)
 	s.Equal(30, r.Total)
-	s.update(UpdateCancel, CancelRequest{}, func(_ any, err error) { s.Error(err) })
+	s.update(lifecycle.UpdateCancel, lifecycle.CancelRequest{}, func(_ any, err error) { s.Error(err) })
 }
 
 func (s *reassignSuite) TestWorkflowCancellationAlsoReturnsTheReport() {
@@ -325,7 +326,7 @@ func (s *reassignSuite) TestWorkflowCancellationAlsoReturnsTheReport() {
 	s.env.RegisterDelayedCallback(s.env.CancelWorkflow, 1500*time.Millisecond)
 	s.env.ExecuteWorkflow(Reassignment, reassignInput())
 	r := s.report()
-	s.Equal(OutcomeCancelled, r.Outcome)
+	s.Equal(lifecycle.OutcomeCancelled, r.Outcome)
 	s.Equal(6, r.Done, "the assets in flight finished")
 }
 
@@ -347,17 +348,17 @@ func (s *reassignSuite) TestPermanentFailuresAreRecordedAndTheBatchGoesOn() {
 	})
 	s.env.ExecuteWorkflow(Reassignment, reassignInput())
 	r := s.report()
-	s.Equal(OutcomeCompleted, r.Outcome)
+	s.Equal(lifecycle.OutcomeCompleted, r.Outcome)
 	s.Equal(2, r.Done)
 	s.Equal(2, r.Failed)
 	s.Equal(2, r.Skipped)
 	s.Equal(1, r.AlreadyAtTarget)
 	s.Equal(1, r.NoLongerMatching)
-	s.Equal([]AssetFailure{
+	s.Equal([]lifecycle.AssetFailure{
 		{AssetID: 2, Type: activities.ErrNotFound, Reason: "atomicwork assets.get: GET /api/v1/assets/2: HTTP 404 NOT_FOUND"},
 		{AssetID: 4, Type: activities.ErrForbidden, Reason: "HTTP 403 FORBIDDEN"},
 	}, r.Failures)
-	s.ElementsMatch([]FailureCount{{Type: activities.ErrNotFound, Count: 1}, {Type: activities.ErrForbidden, Count: 1}}, r.FailureTypes)
+	s.ElementsMatch([]lifecycle.FailureCount{{Type: activities.ErrNotFound, Count: 1}, {Type: activities.ErrForbidden, Count: 1}}, r.FailureTypes)
 	s.Less(s.env.Now().Sub(start), time.Minute, "permanent errors are not retried")
 }
 
@@ -391,9 +392,9 @@ func (s *reassignSuite) TestARejectedKeyPausesTheBatchUntilResumed() {
 		}
 		return activities.AssetMoved, nil
 	})
-	var paused ReassignmentProgress
+	var paused lifecycle.ReassignmentProgress
 	s.env.RegisterDelayedCallback(func() { paused = s.progress() }, time.Hour)
-	s.env.RegisterDelayedCallback(func() { s.mustAccept(UpdateResume, ResumeRequest{}) }, 2*time.Hour)
+	s.env.RegisterDelayedCallback(func() { s.mustAccept(lifecycle.UpdateResume, lifecycle.ResumeRequest{}) }, 2*time.Hour)
 	s.env.ExecuteWorkflow(Reassignment, reassignInput())
 	r := s.report()
 	s.Equal(4, r.Done, "asset 2 was started again after the resume")
@@ -430,10 +431,10 @@ func (s *reassignSuite) TestContinueAsNewCarriesState() {
 	in := reassignInput()
 	in.Confirmed = false
 	in.ConfirmAbove = 400
-	s.env.RegisterDelayedCallback(func() { s.mustAccept(UpdateConfirm, ConfirmRequest{}) }, time.Minute)
+	s.env.RegisterDelayedCallback(func() { s.mustAccept(lifecycle.UpdateConfirm, lifecycle.ConfirmRequest{}) }, time.Minute)
 	s.env.RegisterDelayedCallback(func() {
 		s.env.SetContinueAsNewSuggested(true)
-		s.mustAccept(UpdatePause, PauseRequest{Reason: "lunch"})
+		s.mustAccept(lifecycle.UpdatePause, lifecycle.PauseRequest{Reason: "lunch"})
 	}, time.Minute+1500*time.Millisecond)
 
 	s.env.ExecuteWorkflow(Reassignment, in)
@@ -442,8 +443,8 @@ func (s *reassignSuite) TestContinueAsNewCarriesState() {
 	err := s.env.GetWorkflowError()
 	var can *workflow.ContinueAsNewError
 	s.Require().True(errors.As(err, &can), "want continue-as-new, got %v", err)
-	s.Equal(ReassignmentWorkflowName, can.WorkflowType.Name)
-	var next ReassignmentInput
+	s.Equal(lifecycle.ReassignmentWorkflowName, can.WorkflowType.Name)
+	var next lifecycle.ReassignmentInput
 	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
 	st := next.Continued
 	s.Require().NotNil(st)
@@ -451,7 +452,7 @@ func (s *reassignSuite) TestContinueAsNewCarriesState() {
 	s.Equal(int64(6), st.After)
 	s.Equal(5, st.Done)
 	s.Equal(1, st.Failed)
-	s.Equal([]AssetFailure{{AssetID: 2, Type: activities.ErrNotFound, Reason: "gone"}}, st.Failures)
+	s.Equal([]lifecycle.AssetFailure{{AssetID: 2, Type: activities.ErrNotFound, Reason: "gone"}}, st.Failures)
 	s.True(st.Confirmed)
 	s.True(st.Paused)
 	s.Equal("lunch", st.PauseReason)
@@ -459,7 +460,7 @@ func (s *reassignSuite) TestContinueAsNewCarriesState() {
 	s.Equal(1, st.Runs)
 	s.Equal(boID, st.Resolved.AssigneeID)
 	s.Require().Len(st.History, 1)
-	s.Equal(ReassignmentRunLog{Run: 1, Assets: 6, After: 6}, st.History[0], "events: the test environment counts none")
+	s.Equal(lifecycle.ReassignmentRunLog{Run: 1, Assets: 6, After: 6}, st.History[0], "events: the test environment counts none")
 	s.Empty(st.Requeue)
 	s.Equal(start, st.StartedAt)
 	next.Continued = nil
@@ -470,12 +471,12 @@ func (s *reassignSuite) TestContinueAsNewCarriesState() {
 // starts after the cursor and adds to the counters.
 func (s *reassignSuite) TestContinuedRunResumesFromTheCursor() {
 	in := reassignInput()
-	in.Continued = &ReassignmentState{
-		Resolved: activities.ResolvedReassignment{AssigneeID: boID}, Plan: activities.ReassignmentPlan{Matched: 9}, Total: 9,
+	in.Continued = &lifecycle.ReassignmentState{
+		Resolved: lifecycle.ResolvedReassignment{AssigneeID: boID}, Plan: lifecycle.ReassignmentPlan{Matched: 9}, Total: 9,
 		Confirmed: true, After: 6, Page: 1, Done: 5, Failed: 1, Runs: 1, StartedAt: start.Add(-time.Hour),
-		Failures: []AssetFailure{{AssetID: 2, Type: activities.ErrNotFound, Reason: "gone"}}, ActiveTime: 6 * time.Second,
-		FailureTypes: []FailureCount{{Type: activities.ErrNotFound, Count: 1}},
-		History:      []ReassignmentRunLog{{Run: 1, Assets: 6, Events: 40, After: 6}},
+		Failures: []lifecycle.AssetFailure{{AssetID: 2, Type: activities.ErrNotFound, Reason: "gone"}}, ActiveTime: 6 * time.Second,
+		FailureTypes: []lifecycle.FailureCount{{Type: activities.ErrNotFound, Count: 1}},
+		History:      []lifecycle.ReassignmentRunLog{{Run: 1, Assets: 6, Events: 40, After: 6}},
 	}
 	s.expectPages(6, ids(7, 9))
 	s.expectMoves(time.Second, moved)
@@ -492,16 +493,16 @@ func (s *reassignSuite) TestContinuedRunResumesFromTheCursor() {
 
 func (s *reassignSuite) TestContinuedRunStaysPaused() {
 	in := reassignInput()
-	in.Continued = &ReassignmentState{Resolved: activities.ResolvedReassignment{AssigneeID: boID}, Total: 9, Confirmed: true,
+	in.Continued = &lifecycle.ReassignmentState{Resolved: lifecycle.ResolvedReassignment{AssigneeID: boID}, Total: 9, Confirmed: true,
 		After: 6, Page: 1, Done: 6, Runs: 1, Paused: true, PauseReason: "lunch", StartedAt: start}
 	s.expectPages(6, ids(7, 9))
 	s.expectMoves(time.Second, moved)
-	var p ReassignmentProgress
+	var p lifecycle.ReassignmentProgress
 	s.env.RegisterDelayedCallback(func() { p = s.progress() }, time.Hour)
-	s.env.RegisterDelayedCallback(func() { s.mustAccept(UpdateResume, ResumeRequest{}) }, 2*time.Hour)
+	s.env.RegisterDelayedCallback(func() { s.mustAccept(lifecycle.UpdateResume, lifecycle.ResumeRequest{}) }, 2*time.Hour)
 	s.env.ExecuteWorkflow(Reassignment, in)
 	s.Equal(9, s.report().Done)
-	s.Equal(StageReassignPaused, p.Stage)
+	s.Equal(lifecycle.StageReassignPaused, p.Stage)
 	s.False(s.startAt[0].Before(start.Add(2 * time.Hour)))
 }
 
@@ -519,10 +520,10 @@ func (s *reassignSuite) TestAssetsPerRunContinuesAsNew() {
 
 func (s *reassignSuite) TestExplicitAssetIDs() {
 	s.env.OnActivity(acts.ResolveReassignment, mock.Anything, activities.ResolveReassignmentRequest{TargetEmail: "ana.diaz@example.com"}).
-		Return(activities.ResolvedReassignment{TargetUserID: 5}, nil).Once()
+		Return(lifecycle.ResolvedReassignment{TargetUserID: 5}, nil).Once()
 	s.env.OnActivity(acts.PlanReassignment, mock.Anything, mock.MatchedBy(func(r activities.PlanReassignmentRequest) bool {
 		return len(r.AssetIDs) == 3 && r.Filter.Status == "IN_USE"
-	})).Return(activities.ReassignmentPlan{Matched: 3}, nil).Once()
+	})).Return(lifecycle.ReassignmentPlan{Matched: 3}, nil).Once()
 	var reqs []activities.ReassignAssetRequest
 	s.env.OnActivity(acts.ReassignAsset, mock.Anything, mock.Anything).
 		Return(func(_ context.Context, req activities.ReassignAssetRequest) (activities.ReassignAssetResult, error) {
@@ -531,8 +532,8 @@ func (s *reassignSuite) TestExplicitAssetIDs() {
 			reqs = append(reqs, req)
 			return activities.ReassignAssetResult{AssetID: req.AssetID, Outcome: activities.AssetMoved}, nil
 		}).Times(3)
-	in := ReassignmentInput{BatchID: "ids", Selector: AssetSelector{AssetIDs: []int64{30, 10, 20, 10}, Status: "in use"},
-		Target: AssetTarget{AssigneeEmail: "ana.diaz@example.com"}, SetStatus: "In Use"}
+	in := lifecycle.ReassignmentInput{BatchID: "ids", Selector: lifecycle.AssetSelector{AssetIDs: []int64{30, 10, 20, 10}, Status: "in use"},
+		Target: lifecycle.AssetTarget{AssigneeEmail: "ana.diaz@example.com"}, SetStatus: "In Use"}
 	s.env.ExecuteWorkflow(Reassignment, in)
 	s.Equal(3, s.report().Done)
 	s.Require().Len(reqs, 3)
@@ -546,7 +547,7 @@ func (s *reassignSuite) TestExplicitAssetIDs() {
 
 func (s *reassignSuite) TestInvalidInputFailsBeforeAnyActivity() {
 	in := reassignInput()
-	in.BatchID, in.Target = "bo.li@example.com", AssetTarget{}
+	in.BatchID, in.Target = "bo.li@example.com", lifecycle.AssetTarget{}
 	s.env.ExecuteWorkflow(Reassignment, in)
 	err := s.env.GetWorkflowError()
 	s.Require().Error(err)
@@ -570,20 +571,22 @@ func sortedCopy(in []int64) []int64 {
 func TestReassignmentInputValidate(t *testing.T) {
 	require.NoError(t, reassignInput().Normalized().Validate())
 	for name, c := range map[string]struct {
-		mut  func(*ReassignmentInput)
+		mut  func(*lifecycle.ReassignmentInput)
 		want string
 	}{
-		"empty selector":      {func(in *ReassignmentInput) { in.Selector = AssetSelector{} }, "selector is empty"},
-		"bad assignee":        {func(in *ReassignmentInput) { in.Selector.AssigneeEmail = "bo" }, "current assignee is not an email"},
-		"no target":           {func(in *ReassignmentInput) { in.Target = AssetTarget{} }, "target is missing"},
-		"both targets":        {func(in *ReassignmentInput) { in.Target.AssigneeEmail = "ana@example.com" }, "either a user or stock"},
-		"same user":           {func(in *ReassignmentInput) { in.Target = AssetTarget{AssigneeEmail: "Bo.Li@example.com"} }, "nothing to move"},
-		"stock with a status": {func(in *ReassignmentInput) { in.SetStatus = "retired" }, "AVAILABLE, not RETIRED"},
-		"batch id with email": {func(in *ReassignmentInput) { in.BatchID = "bo@example.com" }, "batch id"},
-		"concurrency":         {func(in *ReassignmentInput) { in.Concurrency = 5000 }, "concurrency 5000"},
-		"too many ids":        {func(in *ReassignmentInput) { in.Selector.AssetIDs = ids(1, MaxExplicitAssetIDs+1) }, "more than 1000"},
-		"negative id":         {func(in *ReassignmentInput) { in.Selector.AssetIDs = []int64{-1} }, "positive"},
-		"negative max":        {func(in *ReassignmentInput) { in.MaxAssets = -1 }, "max assets"},
+		"empty selector": {func(in *lifecycle.ReassignmentInput) { in.Selector = lifecycle.AssetSelector{} }, "selector is empty"},
+		"bad assignee":   {func(in *lifecycle.ReassignmentInput) { in.Selector.AssigneeEmail = "bo" }, "current assignee is not an email"},
+		"no target":      {func(in *lifecycle.ReassignmentInput) { in.Target = lifecycle.AssetTarget{} }, "target is missing"},
+		"both targets":   {func(in *lifecycle.ReassignmentInput) { in.Target.AssigneeEmail = "ana@example.com" }, "either a user or stock"},
+		"same user": {func(in *lifecycle.ReassignmentInput) {
+			in.Target = lifecycle.AssetTarget{AssigneeEmail: "Bo.Li@example.com"}
+		}, "nothing to move"},
+		"stock with a status": {func(in *lifecycle.ReassignmentInput) { in.SetStatus = "retired" }, "AVAILABLE, not RETIRED"},
+		"batch id with email": {func(in *lifecycle.ReassignmentInput) { in.BatchID = "bo@example.com" }, "batch id"},
+		"concurrency":         {func(in *lifecycle.ReassignmentInput) { in.Concurrency = 5000 }, "concurrency 5000"},
+		"too many ids":        {func(in *lifecycle.ReassignmentInput) { in.Selector.AssetIDs = ids(1, lifecycle.MaxExplicitAssetIDs+1) }, "more than 1000"},
+		"negative id":         {func(in *lifecycle.ReassignmentInput) { in.Selector.AssetIDs = []int64{-1} }, "positive"},
+		"negative max":        {func(in *lifecycle.ReassignmentInput) { in.MaxAssets = -1 }, "max assets"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			in := reassignInput()
@@ -599,18 +602,18 @@ func TestDeriveBatchID(t *testing.T) {
 	b := a
 	b.Selector.AssigneeEmail = " BO.LI@example.com "
 	b.Concurrency = 50 // does not change what moves
-	assert.Equal(t, DeriveBatchID(a), DeriveBatchID(b), "the same request gets the same batch")
+	assert.Equal(t, lifecycle.DeriveBatchID(a), lifecycle.DeriveBatchID(b), "the same request gets the same batch")
 	c := a
-	c.Target = AssetTarget{AssigneeEmail: "ana@example.com"}
-	assert.NotEqual(t, DeriveBatchID(a), DeriveBatchID(c))
+	c.Target = lifecycle.AssetTarget{AssigneeEmail: "ana@example.com"}
+	assert.NotEqual(t, lifecycle.DeriveBatchID(a), lifecycle.DeriveBatchID(c))
 	d := a
 	d.DryRun = true
-	assert.NotEqual(t, DeriveBatchID(a), DeriveBatchID(d), "a dry run is its own batch")
-	assert.True(t, strings.HasPrefix(DeriveBatchID(d), "dry"))
-	a.BatchID = DeriveBatchID(a)
+	assert.NotEqual(t, lifecycle.DeriveBatchID(a), lifecycle.DeriveBatchID(d), "a dry run is its own batch")
+	assert.True(t, strings.HasPrefix(lifecycle.DeriveBatchID(d), "dry"))
+	a.BatchID = lifecycle.DeriveBatchID(a)
 	require.NoError(t, a.Normalized().Validate())
-	assert.NotContains(t, ReassignmentID(a.BatchID), "@")
-	assert.NotContains(t, ReassignmentID(a.BatchID), "bo")
+	assert.NotContains(t, lifecycle.ReassignmentID(a.BatchID), "@")
+	assert.NotContains(t, lifecycle.ReassignmentID(a.BatchID), "bo")
 }
 
 // expectListing answers NextAssetPage over assets 1..n assigned to bo: the ids above After, up to
@@ -678,16 +681,16 @@ func (s *reassignSuite) TestRangesMoveEveryAssetOnceAndCountAsPerAsset() {
 		}
 		return movedAsset(id)
 	})
-	var mid ReassignmentProgress
+	var mid lifecycle.ReassignmentProgress
 	s.env.RegisterDelayedCallback(func() { mid = s.progress() }, 1500*time.Millisecond)
 	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), reassignInput())
 	r := s.report()
-	s.Equal(OutcomeCompleted, r.Outcome)
+	s.Equal(lifecycle.OutcomeCompleted, r.Outcome)
 	s.Equal(2497, r.Done)
 	s.Equal(1, r.AlreadyAtTarget)
 	s.Equal(1, r.NoLongerMatching)
 	s.Equal(1, r.Failed)
-	s.Equal([]AssetFailure{{AssetID: 7, Type: activities.ErrNotFound, Reason: "HTTP 404"}}, r.Failures)
+	s.Equal([]lifecycle.AssetFailure{{AssetID: 7, Type: activities.ErrNotFound, Reason: "HTTP 404"}}, r.Failures)
 	s.Equal(2500, r.Total)
 	s.Zero(r.NotProcessed)
 	s.Equal(1, r.Runs)
@@ -802,10 +805,10 @@ func (s *reassignSuite) TestARejectedKeyStopsARangeAndPausesWithItsAssetsQueued(
 				activities.ErrUnauthorized, temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{done}})
 		}).Once()
 	reqs := s.expectRanges(0, movedAsset)
-	var paused ReassignmentProgress
+	var paused lifecycle.ReassignmentProgress
 	s.env.RegisterDelayedCallback(func() {
 		paused = s.progress()
-		s.mustAccept(UpdateResume, ResumeRequest{})
+		s.mustAccept(lifecycle.UpdateResume, lifecycle.ResumeRequest{})
 	}, time.Minute)
 	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), reassignInput())
 	r := s.report()
@@ -828,7 +831,7 @@ func (s *reassignSuite) TestARangeWithoutProgressQueuesAllItsAssets() {
 	s.env.OnActivity(acts.ReassignRange, mock.Anything, mock.Anything).
 		Return(activities.ReassignRangeResult{}, temporal.NewNonRetryableApplicationError("worker gone", activities.ErrUnavailable, nil)).Once()
 	reqs := s.expectRanges(0, movedAsset)
-	s.env.RegisterDelayedCallback(func() { s.mustAccept(UpdateResume, ResumeRequest{}) }, time.Minute)
+	s.env.RegisterDelayedCallback(func() { s.mustAccept(lifecycle.UpdateResume, lifecycle.ResumeRequest{}) }, time.Minute)
 	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), reassignInput())
 	s.Equal(5, s.report().Done)
 	s.Require().Len(*reqs, 1)
@@ -844,7 +847,7 @@ func (s *reassignSuite) TestAFailedRangeLeavesTheNextListingToAPageActivity() {
 	s.env.OnActivity(acts.ReassignRange, mock.Anything, mock.Anything).
 		Return(activities.ReassignRangeResult{}, temporal.NewNonRetryableApplicationError("worker gone", activities.ErrUnavailable, nil)).Once()
 	reqs := s.expectRanges(0, movedAsset)
-	s.env.RegisterDelayedCallback(func() { s.mustAccept(UpdateResume, ResumeRequest{}) }, time.Minute)
+	s.env.RegisterDelayedCallback(func() { s.mustAccept(lifecycle.UpdateResume, lifecycle.ResumeRequest{}) }, time.Minute)
 	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), reassignInput())
 	r := s.report()
 	s.Equal(1500, r.Done)
@@ -861,23 +864,23 @@ func (s *reassignSuite) TestPauseLetsTheRangeInFlightEndAndStartsNoOther() {
 	s.expectPlan(2500)
 	s.expectListing(2500)
 	reqs := s.expectRanges(time.Second, movedAsset)
-	var p ReassignmentProgress
-	s.env.RegisterDelayedCallback(func() { s.mustAccept(UpdatePause, PauseRequest{}) }, 500*time.Millisecond)
+	var p lifecycle.ReassignmentProgress
+	s.env.RegisterDelayedCallback(func() { s.mustAccept(lifecycle.UpdatePause, lifecycle.PauseRequest{}) }, 500*time.Millisecond)
 	s.env.RegisterDelayedCallback(func() { p = s.progress() }, time.Hour)
-	s.env.RegisterDelayedCallback(func() { s.mustAccept(UpdateResume, ResumeRequest{}) }, 2*time.Hour)
+	s.env.RegisterDelayedCallback(func() { s.mustAccept(lifecycle.UpdateResume, lifecycle.ResumeRequest{}) }, 2*time.Hour)
 	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), reassignInput())
 	s.Equal(2500, s.report().Done)
-	s.Equal(StageReassignPaused, p.Stage)
+	s.Equal(lifecycle.StageReassignPaused, p.Stage)
 	s.Equal(1000, p.Done, "the range in flight ended and was counted")
 	s.Zero(p.InFlight)
 	s.Len(*reqs, 3)
 }
 
 func (s *reassignSuite) TestRangesOfExplicitAssetIDs() {
-	s.env.OnActivity(acts.ResolveReassignment, mock.Anything, mock.Anything).Return(activities.ResolvedReassignment{}, nil).Once()
-	s.env.OnActivity(acts.PlanReassignment, mock.Anything, mock.Anything).Return(activities.ReassignmentPlan{Matched: 3}, nil).Once()
+	s.env.OnActivity(acts.ResolveReassignment, mock.Anything, mock.Anything).Return(lifecycle.ResolvedReassignment{}, nil).Once()
+	s.env.OnActivity(acts.PlanReassignment, mock.Anything, mock.Anything).Return(lifecycle.ReassignmentPlan{Matched: 3}, nil).Once()
 	reqs := s.expectRanges(0, movedAsset)
-	in := ReassignmentInput{BatchID: "ids", Selector: AssetSelector{AssetIDs: []int64{30, 10, 20}}, Target: AssetTarget{Stock: true}}
+	in := lifecycle.ReassignmentInput{BatchID: "ids", Selector: lifecycle.AssetSelector{AssetIDs: []int64{30, 10, 20}}, Target: lifecycle.AssetTarget{Stock: true}}
 	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), in)
 	s.Equal(3, s.report().Done)
 	s.Require().Len(*reqs, 1, "explicit ids are not listed")
@@ -894,7 +897,7 @@ func (s *reassignSuite) TestRangesContinueAsNewWithTheCursor() {
 	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), in)
 	var can *workflow.ContinueAsNewError
 	s.Require().True(errors.As(s.env.GetWorkflowError(), &can))
-	var next ReassignmentInput
+	var next lifecycle.ReassignmentInput
 	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
 	s.Require().Len(*reqs, 2)
 	s.Len((*reqs)[1].AssetIDs, 500, "the run's share")
@@ -920,7 +923,7 @@ func (s *reassignSuite) TestAListingThatEndsEarlyIsFinishedByTheVerification() {
 	in.Concurrency = 20
 	s.env.ExecuteWorkflow(Reassignment, in)
 	r := s.report()
-	s.Equal(OutcomeCompleted, r.Outcome)
+	s.Equal(lifecycle.OutcomeCompleted, r.Outcome)
 	s.Equal(301, r.Done)
 	s.Equal(1, r.Failed)
 	s.Equal(302, r.Total)
@@ -956,7 +959,7 @@ func (s *reassignSuite) TestAVerificationThatDoesNotConvergeEndsIncomplete() {
 	}
 	s.env.ExecuteWorkflow(Reassignment, reassignInput())
 	r := s.report()
-	s.Equal(OutcomeIncomplete, r.Outcome)
+	s.Equal(lifecycle.OutcomeIncomplete, r.Outcome)
 	s.Equal(3, r.Unfinished)
 	s.GreaterOrEqual(r.NotProcessed, 3)
 	s.Equal(7, r.Done)
@@ -964,7 +967,7 @@ func (s *reassignSuite) TestAVerificationThatDoesNotConvergeEndsIncomplete() {
 	s.Require().NotEmpty(r.Notes)
 	s.Contains(r.Notes[len(r.Notes)-1], "incomplete")
 	p := s.progress()
-	s.Equal(StageReassignIncomplete, p.Stage)
+	s.Equal(lifecycle.StageReassignIncomplete, p.Stage)
 	s.Equal(3, p.Unfinished)
 }
 
@@ -985,7 +988,7 @@ func (s *reassignSuite) TestAnUnorderedListGoesOnInRoundsWithoutPausing() {
 	in.AssetsPerRun = 5000
 	s.env.ExecuteWorkflow(Reassignment, in)
 	r := s.report()
-	s.Equal(OutcomeCompleted, r.Outcome)
+	s.Equal(lifecycle.OutcomeCompleted, r.Outcome)
 	s.Equal(2500, r.Done)
 	s.Equal(ids(1, 2500), sortedCopy(s.started))
 	s.False(paused)
@@ -1003,7 +1006,7 @@ func (s *reassignSuite) TestRangesVerifyToo() {
 	s.verifyAnswers = []activities.VerifyReassignmentResult{stillToDo(ids(1001, 1500))}
 	s.env.ExecuteWorkflow(NewReassignment(ReassignInRanges), reassignInput())
 	r := s.report()
-	s.Equal(OutcomeCompleted, r.Outcome)
+	s.Equal(lifecycle.OutcomeCompleted, r.Outcome)
 	s.Equal(1500, r.Done)
 	s.Len(*pages, 1)
 	var all []int64
@@ -1019,14 +1022,14 @@ func (s *reassignSuite) TestRangesVerifyToo() {
 
 // TestExplicitAssetIDsAreVerifiedEach: an --asset-ids batch verifies each of its ids.
 func (s *reassignSuite) TestExplicitAssetIDsAreVerifiedEach() {
-	s.env.OnActivity(acts.ResolveReassignment, mock.Anything, mock.Anything).Return(activities.ResolvedReassignment{}, nil).Once()
-	s.env.OnActivity(acts.PlanReassignment, mock.Anything, mock.Anything).Return(activities.ReassignmentPlan{Matched: 3}, nil).Once()
+	s.env.OnActivity(acts.ResolveReassignment, mock.Anything, mock.Anything).Return(lifecycle.ResolvedReassignment{}, nil).Once()
+	s.env.OnActivity(acts.PlanReassignment, mock.Anything, mock.Anything).Return(lifecycle.ReassignmentPlan{Matched: 3}, nil).Once()
 	s.expectMoves(0, moved)
 	s.verifyAnswers = []activities.VerifyReassignmentResult{stillToDo([]int64{20})}
-	in := ReassignmentInput{BatchID: "ids", Selector: AssetSelector{AssetIDs: []int64{30, 10, 20}}, Target: AssetTarget{Stock: true}}
+	in := lifecycle.ReassignmentInput{BatchID: "ids", Selector: lifecycle.AssetSelector{AssetIDs: []int64{30, 10, 20}}, Target: lifecycle.AssetTarget{Stock: true}}
 	s.env.ExecuteWorkflow(Reassignment, in)
 	r := s.report()
-	s.Equal(OutcomeCompleted, r.Outcome)
+	s.Equal(lifecycle.OutcomeCompleted, r.Outcome)
 	s.Require().Len(s.started, 4)
 	s.ElementsMatch([]int64{10, 20, 30}, s.started[:3])
 	s.Equal(int64(20), s.started[3], "20 again after the first verification")
@@ -1041,15 +1044,15 @@ func (s *reassignSuite) TestAVerificationThatFailsPausesUntilResumed() {
 	s.expectPages(0, ids(1, 3))
 	s.expectMoves(0, moved)
 	s.verifyErr = temporal.NewNonRetryableApplicationError("HTTP 403", activities.ErrForbidden, nil)
-	var p ReassignmentProgress
+	var p lifecycle.ReassignmentProgress
 	s.env.RegisterDelayedCallback(func() {
 		p = s.progress()
-		s.mustAccept(UpdateResume, ResumeRequest{})
+		s.mustAccept(lifecycle.UpdateResume, lifecycle.ResumeRequest{})
 	}, time.Hour)
 	s.env.ExecuteWorkflow(Reassignment, reassignInput())
 	r := s.report()
-	s.Equal(OutcomeCompleted, r.Outcome)
-	s.Equal(StageReassignPaused, p.Stage)
+	s.Equal(lifecycle.OutcomeCompleted, r.Outcome)
+	s.Equal(lifecycle.StageReassignPaused, p.Stage)
 	s.Contains(p.PauseReason, "verifying what the selector still holds failed: HTTP 403")
 	s.Equal(1, r.Verifications, "the one that answered")
 	s.Len(s.verifyReqs, 2)

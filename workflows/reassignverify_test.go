@@ -18,6 +18,7 @@ import (
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // listFaults is a test middleware over the simulator that answers assets/list the ways the
@@ -115,12 +116,12 @@ func reassignOver(t *testing.T, mode ReassignMode, faults *listFaults) {
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterActivity(a)
 	wf := NewReassignment(mode)
-	env.RegisterWorkflowWithOptions(wf, workflow.RegisterOptions{Name: ReassignmentWorkflowName})
+	env.RegisterWorkflowWithOptions(wf, workflow.RegisterOptions{Name: lifecycle.ReassignmentWorkflowName})
 	env.SetTestTimeout(time.Minute) // real HTTP calls; a paused batch would never end
-	env.ExecuteWorkflow(wf, ReassignmentInput{BatchID: "leaver", Selector: AssetSelector{AssigneeEmail: bo.Email},
-		Target: AssetTarget{Stock: true}, Confirmed: true, Concurrency: 20})
-	rep := completedResult[ReassignmentReport](require.New(t), env)
-	assert.Equal(t, OutcomeCompleted, rep.Outcome)
+	env.ExecuteWorkflow(wf, lifecycle.ReassignmentInput{BatchID: "leaver", Selector: lifecycle.AssetSelector{AssigneeEmail: bo.Email},
+		Target: lifecycle.AssetTarget{Stock: true}, Confirmed: true, Concurrency: 20})
+	rep := completedResult[lifecycle.ReassignmentReport](require.New(t), env)
+	assert.Equal(t, lifecycle.OutcomeCompleted, rep.Outcome)
 	assert.Zero(t, len(h.AssetsOf(bo.ID)), "every asset of the leaver moved")
 	assert.Equal(t, held, rep.Done, "each once")
 	assert.Zero(t, rep.Unfinished)

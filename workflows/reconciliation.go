@@ -11,34 +11,35 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/atomicflow/atomicflow/activities"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // Reconciliation is the nightly job: it finds what drifted in Atomicwork (assets and grants still
 // with leavers, onboarding requests forgotten open) and fixes it through the same idempotent
 // paths the lifecycle workflows use. A dry run only reports.
-func Reconciliation(ctx workflow.Context, in ReconciliationInput) (ReconciliationReport, error) {
+func Reconciliation(ctx workflow.Context, in lifecycle.ReconciliationInput) (lifecycle.ReconciliationReport, error) {
 	r, err := newReconciliation(ctx, in)
 	if err != nil {
-		return ReconciliationReport{}, err
+		return lifecycle.ReconciliationReport{}, err
 	}
 	return r.run(ctx)
 }
 
 type reconciliation struct {
-	in     ReconciliationInput
+	in     lifecycle.ReconciliationInput
 	id     string
 	logger log.Logger
 	stage  string
-	report ReconciliationReport
+	report lifecycle.ReconciliationReport
 }
 
 // ReconciliationStatus is the answer of the reconciliation's status query.
 type ReconciliationStatus struct {
-	Stage  string               `json:"stage"`
-	Report ReconciliationReport `json:"report"`
+	Stage  string                         `json:"stage"`
+	Report lifecycle.ReconciliationReport `json:"report"`
 }
 
-func newReconciliation(ctx workflow.Context, in ReconciliationInput) (*reconciliation, error) {
+func newReconciliation(ctx workflow.Context, in lifecycle.ReconciliationInput) (*reconciliation, error) {
 	if err := in.Validate(); err != nil {
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidInput, nil)
 	}
@@ -46,9 +47,9 @@ func newReconciliation(ctx workflow.Context, in ReconciliationInput) (*reconcili
 		in:     in,
 		id:     workflow.GetInfo(ctx).WorkflowExecution.ID,
 		logger: workflow.GetLogger(ctx),
-		report: ReconciliationReport{DryRun: in.DryRun, Drift: []Drift{}},
+		report: lifecycle.ReconciliationReport{DryRun: in.DryRun, Drift: []lifecycle.Drift{}},
 	}
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (ReconciliationStatus, error) {
+	if err := workflow.SetQueryHandler(ctx, lifecycle.QueryStatus, func() (ReconciliationStatus, error) {
 		return ReconciliationStatus{Stage: r.stage, Report: r.report}, nil
 	}); err != nil {
 		return nil, err
@@ -56,11 +57,11 @@ func newReconciliation(ctx workflow.Context, in ReconciliationInput) (*reconcili
 	return r, nil
 }
 
-func (r *reconciliation) run(ctx workflow.Context) (ReconciliationReport, error) {
-	r.setStage(ctx, StageReconScanning)
+func (r *reconciliation) run(ctx workflow.Context) (lifecycle.ReconciliationReport, error) {
+	r.setStage(ctx, lifecycle.StageReconScanning)
 	staleDays := r.in.StaleOnboardingDays
 	if staleDays <= 0 {
-		staleDays = DefaultStaleOnboardingDays
+		staleDays = lifecycle.DefaultStaleOnboardingDays
 	}
 	var scan activities.DriftScan
 	if err := workflow.ExecuteActivity(apiCall(ctx, "scan for drift"), acts.ScanDrift, activities.DriftScanRequest{
@@ -69,33 +70,33 @@ func (r *reconciliation) run(ctx workflow.Context) (ReconciliationReport, error)
 		return r.report, err
 	}
 	for _, a := range scan.Assets {
-		r.add(Drift{Kind: DriftAssetOfLeaver, UserID: a.UserID, ID: a.AssetID})
+		r.add(lifecycle.Drift{Kind: lifecycle.DriftAssetOfLeaver, UserID: a.UserID, ID: a.AssetID})
 	}
 	for _, g := range scan.Grants {
-		r.add(Drift{Kind: DriftGrantOfLeaver, UserID: g.UserID, ID: g.GrantID})
+		r.add(lifecycle.Drift{Kind: lifecycle.DriftGrantOfLeaver, UserID: g.UserID, ID: g.GrantID})
 	}
 	for _, g := range scan.Handling {
-		r.add(Drift{Kind: DriftGrantOfLeaver, UserID: g.UserID, ID: g.GrantID,
+		r.add(lifecycle.Drift{Kind: lifecycle.DriftGrantOfLeaver, UserID: g.UserID, ID: g.GrantID,
 			Detail: "revocation " + strings.ToLower(g.Revocation) + ": already being handled, left alone"})
 	}
 	for _, n := range scan.NewSinceLeft {
-		kind := DriftGrantOfLeaver
+		kind := lifecycle.DriftGrantOfLeaver
 		if n.Kind == "asset" {
-			kind = DriftAssetOfLeaver
+			kind = lifecycle.DriftAssetOfLeaver
 		}
-		r.add(Drift{Kind: kind, UserID: n.UserID, ID: n.ID,
+		r.add(lifecycle.Drift{Kind: kind, UserID: n.UserID, ID: n.ID,
 			Detail: n.Kind + " given or changed after the user's terminated_on (a rehire's?): left alone, check the user's status"})
 	}
 	for _, s := range scan.StaleOnboardings {
-		r.add(Drift{Kind: DriftStaleOnboarding, UserID: s.UserID, Request: s.DisplayID,
+		r.add(lifecycle.Drift{Kind: lifecycle.DriftStaleOnboarding, UserID: s.UserID, Request: s.DisplayID,
 			Detail: fmt.Sprintf("open %d days after the start date %s", s.DaysLate, s.StartDate)})
 	}
 	if r.in.DryRun || len(r.report.Drift) == 0 {
-		r.setStage(ctx, StageReconCompleted)
+		r.setStage(ctx, lifecycle.StageReconCompleted)
 		return r.report, nil
 	}
 
-	r.setStage(ctx, StageReconFixing)
+	r.setStage(ctx, lifecycle.StageReconFixing)
 	if err := r.revokeGrants(ctx, scan.Grants); err != nil {
 		return r.report, err
 	}
@@ -108,7 +109,7 @@ func (r *reconciliation) run(ctx workflow.Context) (ReconciliationReport, error)
 	if err := r.summarise(ctx); err != nil {
 		return r.report, err
 	}
-	r.setStage(ctx, StageReconCompleted)
+	r.setStage(ctx, lifecycle.StageReconCompleted)
 	return r.report, nil
 }
 
@@ -121,7 +122,7 @@ func (r *reconciliation) revokeGrants(ctx workflow.Context, grants []activities.
 		if err != nil && !isPermanent(err) {
 			return err
 		}
-		r.settle(DriftGrantOfLeaver, g.GrantID, failure(err), "revoked with deprovisioning")
+		r.settle(lifecycle.DriftGrantOfLeaver, g.GrantID, failure(err), "revoked with deprovisioning")
 	}
 	return nil
 }
@@ -129,21 +130,21 @@ func (r *reconciliation) revokeGrants(ctx workflow.Context, grants []activities.
 // returnAssets returns leavers' assets to stock through bulk reassignment child workflows, one per
 // chunk of explicit asset ids.
 func (r *reconciliation) returnAssets(ctx workflow.Context, assets []activities.LeaverAsset) error {
-	for start := 0; start < len(assets); start += MaxExplicitAssetIDs {
-		chunk := assets[start:min(start+MaxExplicitAssetIDs, len(assets))]
+	for start := 0; start < len(assets); start += lifecycle.MaxExplicitAssetIDs {
+		chunk := assets[start:min(start+lifecycle.MaxExplicitAssetIDs, len(assets))]
 		ids := make([]int64, len(chunk))
 		for i, a := range chunk {
 			ids[i] = a.AssetID
 		}
-		batch := batchIDFrom(fmt.Sprintf("%s-%d", r.id, start/MaxExplicitAssetIDs))
+		batch := batchIDFrom(fmt.Sprintf("%s-%d", r.id, start/lifecycle.MaxExplicitAssetIDs))
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-			WorkflowID:    ReassignmentID(batch),
+			WorkflowID:    lifecycle.ReassignmentID(batch),
 			StaticSummary: "Reconciliation: return leavers' assets to stock",
 		})
-		var rep ReassignmentReport
-		err := workflow.ExecuteChildWorkflow(cctx, ReassignmentWorkflowName, ReassignmentInput{
-			WorkspaceID: r.in.WorkspaceID, BatchID: batch, Selector: AssetSelector{AssetIDs: ids},
-			Target: AssetTarget{Stock: true}, Confirmed: true,
+		var rep lifecycle.ReassignmentReport
+		err := workflow.ExecuteChildWorkflow(cctx, lifecycle.ReassignmentWorkflowName, lifecycle.ReassignmentInput{
+			WorkspaceID: r.in.WorkspaceID, BatchID: batch, Selector: lifecycle.AssetSelector{AssetIDs: ids},
+			Target: lifecycle.AssetTarget{Stock: true}, Confirmed: true,
 		}).Get(ctx, &rep)
 		if err != nil {
 			return err
@@ -153,7 +154,7 @@ func (r *reconciliation) returnAssets(ctx workflow.Context, assets []activities.
 			failed[f.AssetID] = f.Reason
 		}
 		for _, id := range ids {
-			r.settle(DriftAssetOfLeaver, id, failed[id], "returned to stock by "+ReassignmentID(batch))
+			r.settle(lifecycle.DriftAssetOfLeaver, id, failed[id], "returned to stock by "+lifecycle.ReassignmentID(batch))
 		}
 	}
 	return nil
@@ -169,7 +170,7 @@ func (r *reconciliation) noteStale(ctx workflow.Context, stale []activities.Stal
 		if err != nil && !isPermanent(err) {
 			return err
 		}
-		r.detail(DriftStaleOnboarding, s.DisplayID, err)
+		r.detail(lifecycle.DriftStaleOnboarding, s.DisplayID, err)
 	}
 	return nil
 }
@@ -186,7 +187,7 @@ func (r *reconciliation) summarise(ctx workflow.Context) error {
 		return err
 	}
 	var ref activities.RequestRef
-	if err := workflow.ExecuteActivity(apiCall(ctx, "open the reconciliation request"), acts.EnsureRequest, activities.EnsureRequestRequest{
+	if err := workflow.ExecuteActivity(apiCall(ctx, "open the reconciliation request"), acts.EnsureRequest, activities.RequestToOpen{
 		WorkspaceID: r.in.WorkspaceID, Marker: activities.Marker(r.id, "report"), RequesterID: owner,
 		Subject:     fmt.Sprintf("Reconciliation: %d fixed, %d failed", r.report.Fixed, r.report.Failed),
 		Description: "<p>atomicflow's reconciliation found drift in Atomicwork and fixed it; the summary is in the notes.</p>",
@@ -201,10 +202,10 @@ func (r *reconciliation) summarise(ctx workflow.Context) error {
 		return err
 	}
 	return workflow.ExecuteActivity(apiCall(ctx, "resolve the reconciliation request"), acts.ResolveRequest,
-		activities.ResolveRequestRequest{WorkspaceID: r.in.WorkspaceID, DisplayID: ref.DisplayID}).Get(ctx, nil)
+		activities.RequestToResolve{WorkspaceID: r.in.WorkspaceID, DisplayID: ref.DisplayID}).Get(ctx, nil)
 }
 
-func (r *reconciliation) add(d Drift) { r.report.Drift = append(r.report.Drift, d) }
+func (r *reconciliation) add(d lifecycle.Drift) { r.report.Drift = append(r.report.Drift, d) }
 
 // settle records a fix attempt's outcome: failed says why it was not fixed ("" = fixed, how).
 func (r *reconciliation) settle(kind string, id int64, failed, how string) {
@@ -249,10 +250,10 @@ func (r *reconciliation) detail(kind, request string, err error) {
 
 func (r *reconciliation) setStage(ctx workflow.Context, stage string) {
 	r.stage = stage
-	if err := workflow.UpsertTypedSearchAttributes(ctx, LifecycleStageKey.ValueSet(stage)); err != nil {
+	if err := workflow.UpsertTypedSearchAttributes(ctx, lifecycle.LifecycleStageKey.ValueSet(stage)); err != nil {
 		r.logger.Warn("Search attributes not updated", "Error", err)
 	}
-	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**Stage:** %s  \n**Dry run:** %t  \n**Drift found:** %d  \n**Fixed:** %d  \n**Failed:** %d",
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**Stage:** %s  \n**Dry run:** %t  \n**lifecycle.Drift found:** %d  \n**Fixed:** %d  \n**Failed:** %d",
 		stage, r.in.DryRun, len(r.report.Drift), r.report.Fixed, r.report.Failed))
 }
 

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/atomicflow/atomicflow/activities"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 type reconciliationSuite struct {
@@ -26,7 +27,7 @@ func (s *reconciliationSuite) SetupTest() {
 	s.env = s.NewTestWorkflowEnvironment()
 	s.env.SetStartTime(start)
 	s.env.RegisterActivity(&activities.Activities{})
-	s.env.RegisterWorkflowWithOptions(Reassignment, workflow.RegisterOptions{Name: ReassignmentWorkflowName})
+	s.env.RegisterWorkflowWithOptions(Reassignment, workflow.RegisterOptions{Name: lifecycle.ReassignmentWorkflowName})
 }
 
 func (s *reconciliationSuite) AfterTest(_, _ string) { s.env.AssertExpectations(s.T()) }
@@ -38,15 +39,15 @@ var drift = activities.DriftScan{
 	StaleOnboardings: []activities.StaleRequest{{DisplayID: "ITSR-4", UserID: 13, StartDate: "2026-01-05", DaysLate: 325}},
 }
 
-func (s *reconciliationSuite) report() ReconciliationReport {
-	return completedResult[ReconciliationReport](s.Require(), s.env)
+func (s *reconciliationSuite) report() lifecycle.ReconciliationReport {
+	return completedResult[lifecycle.ReconciliationReport](s.Require(), s.env)
 }
 
 func (s *reconciliationSuite) TestDryRunReportsAndChangesNothing() {
 	s.env.OnActivity(acts.ScanDrift, mock.Anything, mock.MatchedBy(func(r activities.DriftScanRequest) bool {
-		return r.Now.Equal(start) && r.StaleAfter == DefaultStaleOnboardingDays*24*time.Hour
+		return r.Now.Equal(start) && r.StaleAfter == lifecycle.DefaultStaleOnboardingDays*24*time.Hour
 	})).Return(drift, nil).Once()
-	s.env.ExecuteWorkflow(Reconciliation, ReconciliationInput{DryRun: true})
+	s.env.ExecuteWorkflow(Reconciliation, lifecycle.ReconciliationInput{DryRun: true})
 	r := s.report()
 	s.True(r.DryRun)
 	s.Len(r.Drift, 6)
@@ -63,20 +64,20 @@ func (s *reconciliationSuite) TestFixesThroughIdempotentPathsAndReports() {
 	// A grant deleted meanwhile: a permanent error is reported, and the run goes on.
 	s.env.OnActivity(acts.RevokeGrant, mock.Anything, activities.RevokeRequest{GrantID: 3002, Reason: "reconciliation: the user has left"}).
 		Return(activities.RevokeResult{}, temporal.NewNonRetryableApplicationError("HTTP 404", activities.ErrNotFound, nil)).Once()
-	s.env.OnWorkflow(ReassignmentWorkflowName, mock.Anything, mock.MatchedBy(func(in ReassignmentInput) bool {
+	s.env.OnWorkflow(lifecycle.ReassignmentWorkflowName, mock.Anything, mock.MatchedBy(func(in lifecycle.ReassignmentInput) bool {
 		return in.Target.Stock && in.Confirmed && len(in.Selector.AssetIDs) == 2 && in.BatchID != ""
-	})).Return(ReassignmentReport{Outcome: OutcomeCompleted, Total: 2, Done: 1, Failed: 1,
-		Failures: []AssetFailure{{AssetID: 8002, Reason: "asset deleted meanwhile"}}}, nil).Once()
+	})).Return(lifecycle.ReassignmentReport{Outcome: lifecycle.OutcomeCompleted, Total: 2, Done: 1, Failed: 1,
+		Failures: []lifecycle.AssetFailure{{AssetID: 8002, Reason: "asset deleted meanwhile"}}}, nil).Once()
 	s.env.OnActivity(acts.AddNote, mock.Anything, mock.MatchedBy(func(r activities.NoteRequest) bool {
 		return r.DisplayID == "ITSR-4" && len(r.Description) > 0
 	})).Return(nil).Once()
 	s.env.OnActivity(acts.UserID, mock.Anything, activities.UserIDRequest{Email: "it.manager@example.com"}).Return(int64(1001), nil).Once()
-	s.env.OnActivity(acts.EnsureRequest, mock.Anything, mock.MatchedBy(func(r activities.EnsureRequestRequest) bool { return r.RequesterID == 1001 })).
+	s.env.OnActivity(acts.EnsureRequest, mock.Anything, mock.MatchedBy(func(r activities.RequestToOpen) bool { return r.RequesterID == 1001 })).
 		Return(activities.RequestRef{DisplayID: "ITSR-5"}, nil).Once()
 	s.env.OnActivity(acts.AddNote, mock.Anything, mock.MatchedBy(func(r activities.NoteRequest) bool { return r.DisplayID == "ITSR-5" })).Return(nil).Once()
-	s.env.OnActivity(acts.ResolveRequest, mock.Anything, activities.ResolveRequestRequest{DisplayID: "ITSR-5"}).Return(nil).Once()
+	s.env.OnActivity(acts.ResolveRequest, mock.Anything, activities.RequestToResolve{DisplayID: "ITSR-5"}).Return(nil).Once()
 
-	s.env.ExecuteWorkflow(Reconciliation, ReconciliationInput{ReportTo: "it.manager@example.com"})
+	s.env.ExecuteWorkflow(Reconciliation, lifecycle.ReconciliationInput{ReportTo: "it.manager@example.com"})
 	r := s.report()
 	s.Equal(2, r.Fixed)  // grant 3001, asset 8001
 	s.Equal(2, r.Failed) // grant 3002, asset 8002
@@ -102,13 +103,13 @@ func (s *reconciliationSuite) TestAccessGivenAfterTerminatedOnIsReportedNotRevok
 	s.env.OnActivity(acts.ScanDrift, mock.Anything, mock.Anything).Return(activities.DriftScan{
 		NewSinceLeft: []activities.NewAccess{{Kind: "grant", ID: 3009, UserID: 14}, {Kind: "asset", ID: 8009, UserID: 14}},
 	}, nil).Once()
-	s.env.ExecuteWorkflow(Reconciliation, ReconciliationInput{ReportTo: "it.manager@example.com"})
+	s.env.ExecuteWorkflow(Reconciliation, lifecycle.ReconciliationInput{ReportTo: "it.manager@example.com"})
 	r := s.report()
 	s.Require().Len(r.Drift, 2)
 	s.Zero(r.Fixed)
 	s.Zero(r.Failed)
-	s.Equal(Drift{Kind: DriftGrantOfLeaver, UserID: 14, ID: 3009, Detail: r.Drift[0].Detail}, r.Drift[0])
-	s.Equal(Drift{Kind: DriftAssetOfLeaver, UserID: 14, ID: 8009, Detail: r.Drift[1].Detail}, r.Drift[1])
+	s.Equal(lifecycle.Drift{Kind: lifecycle.DriftGrantOfLeaver, UserID: 14, ID: 3009, Detail: r.Drift[0].Detail}, r.Drift[0])
+	s.Equal(lifecycle.Drift{Kind: lifecycle.DriftAssetOfLeaver, UserID: 14, ID: 8009, Detail: r.Drift[1].Detail}, r.Drift[1])
 	for _, d := range r.Drift {
 		s.Contains(d.Detail, "left alone")
 	}
@@ -116,14 +117,14 @@ func (s *reconciliationSuite) TestAccessGivenAfterTerminatedOnIsReportedNotRevok
 
 func (s *reconciliationSuite) TestNothingFoundDoesNothing() {
 	s.env.OnActivity(acts.ScanDrift, mock.Anything, mock.Anything).Return(activities.DriftScan{}, nil).Once()
-	s.env.ExecuteWorkflow(Reconciliation, ReconciliationInput{ReportTo: "it.manager@example.com"})
+	s.env.ExecuteWorkflow(Reconciliation, lifecycle.ReconciliationInput{ReportTo: "it.manager@example.com"})
 	r := s.report()
 	s.Empty(r.Drift)
 	s.Empty(r.RequestID)
 }
 
 func (s *reconciliationSuite) TestInvalidInput() {
-	s.env.ExecuteWorkflow(Reconciliation, ReconciliationInput{StaleOnboardingDays: -1, ReportTo: "it"})
+	s.env.ExecuteWorkflow(Reconciliation, lifecycle.ReconciliationInput{StaleOnboardingDays: -1, ReportTo: "it"})
 	err := s.env.GetWorkflowError()
 	s.Require().Error(err)
 	s.Contains(err.Error(), "stale onboarding days")
@@ -138,7 +139,7 @@ func TestBatchIDFrom(t *testing.T) {
 		"-------------------------------------------------------------------------a:b",
 	} {
 		got := batchIDFrom(id)
-		if !batchIDPattern.MatchString(got) {
+		if !lifecycle.ValidBatchID(got) {
 			t.Errorf("batchIDFrom(%q) = %q: not a valid batch id", id, got)
 		}
 	}

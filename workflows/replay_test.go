@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // recorded lists each workflow with the glob of its recorded histories in testdata/.
@@ -15,9 +17,9 @@ var recorded = []struct {
 	workflow any
 	glob     string
 }{
-	{OnboardingWorkflowName, Onboarding, "onboarding-*.json"},
-	{OffboardingWorkflowName, Offboarding, "offboarding-*.json"},
-	{ReassignmentWorkflowName, Reassignment, "reassignment-*.json"},
+	{lifecycle.OnboardingWorkflowName, Onboarding, "onboarding-*.json"},
+	{lifecycle.OffboardingWorkflowName, Offboarding, "offboarding-*.json"},
+	{lifecycle.ReassignmentWorkflowName, Reassignment, "reassignment-*.json"},
 }
 
 // TestReplayRecordedHistories replays histories recorded from real runs (the e2e tests record

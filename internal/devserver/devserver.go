@@ -19,13 +19,13 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/atomicflow/atomicflow/internal/serverconfig"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // SearchAttributes is every search attribute of the workflow contract, as a dev server registers them.
 func SearchAttributes() temporal.SearchAttributes {
 	var updates []temporal.SearchAttributeUpdate
-	for _, k := range workflows.SearchAttributes() {
+	for _, k := range lifecycle.SearchAttributes() {
 		if kw, ok := k.(temporal.SearchAttributeKeyKeyword); ok {
 			updates = append(updates, kw.ValueSet(""))
 		}

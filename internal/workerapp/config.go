@@ -22,7 +22,7 @@ import (
 	"github.com/atomicflow/atomicflow/atomicwork"
 	"github.com/atomicflow/atomicflow/internal/codec"
 	"github.com/atomicflow/atomicflow/internal/temporalenv"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 // DefaultStopTimeout is how long a stopping worker lets running activities finish by default.
@@ -34,7 +34,7 @@ type Config struct {
 	// Temporal is the client configuration (TEMPORAL_* variables and temporal.toml profiles). Run
 	// dials with it; NewWorker ignores it.
 	Temporal client.Options
-	// TaskQueue is polled for workflows and activities; workflows.DefaultTaskQueue when empty.
+	// TaskQueue is polled for workflows and activities; lifecycle.DefaultTaskQueue when empty.
 	TaskQueue string
 	// BaseURL is the Atomicwork tenant URL.
 	BaseURL string
@@ -97,7 +97,7 @@ func (c Config) GoString() string { return c.String() }
 func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	l := loader{lookup: lookup}
 	cfg := Config{
-		TaskQueue:   l.str("ATOMICFLOW_TASK_QUEUE", workflows.DefaultTaskQueue),
+		TaskQueue:   l.str("ATOMICFLOW_TASK_QUEUE", lifecycle.DefaultTaskQueue),
 		BaseURL:     l.baseURL("ATOMICWORK_BASE_URL"),
 		Timeout:     l.duration("ATOMICWORK_TIMEOUT", atomicwork.DefaultTimeout, false),
 		StopTimeout: l.duration("ATOMICFLOW_WORKER_STOP_TIMEOUT", DefaultStopTimeout, true),

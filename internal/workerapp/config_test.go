@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -54,7 +55,7 @@ func writeFile(t *testing.T, name, content string) string {
 func TestLoadConfigDefaults(t *testing.T) {
 	cfg, err := LoadConfig(testEnv(t, nil))
 	require.NoError(t, err)
-	assert.Equal(t, workflows.DefaultTaskQueue, cfg.TaskQueue)
+	assert.Equal(t, lifecycle.DefaultTaskQueue, cfg.TaskQueue)
 	assert.Equal(t, "http://127.0.0.1:8090", cfg.BaseURL)
 	assert.Equal(t, int64(1), cfg.DefaultWorkspace)
 	assert.Equal(t, map[int64]string{1: testKey}, cfg.Keys)

@@ -8,9 +8,9 @@ import (
 // The worker's garbage collector settings when the environment sets none. A worker decodes
 // every API answer (a few kB each, thousands a second in a bulk reassignment) over a small live
 // heap and many goroutines, so at Go's default GOGC=100 it collects many times a second, each
-// time scanning every goroutine's stack. At 400, `go run ./bench reassign` moved assets about
-// 15% faster (worker peak RSS 45 → 76 MB). The soft memory limit makes the collector work harder
-// as the heap nears it, well under the worker's 300 MB budget, rather than let it grow there.
+// time scanning every goroutine's stack; at 400 it trades some memory for throughput (the figures
+// are in bench/BASELINE.md). The soft memory limit makes the collector work harder as the heap
+// nears it, well under the worker's 300 MB budget, rather than let it grow there.
 const (
 	DefaultGCPercent   = 400
 	DefaultMemoryLimit = 256 << 20

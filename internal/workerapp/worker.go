@@ -13,6 +13,7 @@ import (
 
 	"github.com/atomicflow/atomicflow/activities"
 	"github.com/atomicflow/atomicflow/internal/telemetry"
+	"github.com/atomicflow/atomicflow/lifecycle"
 	"github.com/atomicflow/atomicflow/workflows"
 )
 
@@ -32,13 +33,13 @@ func NewWorker(c client.Client, cfg Config) (worker.Worker, error) {
 	}
 	queue := cfg.TaskQueue
 	if queue == "" {
-		queue = workflows.DefaultTaskQueue
+		queue = lifecycle.DefaultTaskQueue
 	}
 	w := worker.New(c, queue, workerOptions(cfg))
-	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.Offboarding, workflow.RegisterOptions{Name: workflows.OffboardingWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.Reconciliation, workflow.RegisterOptions{Name: workflows.ReconciliationWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.NewReassignment(ReassignMode(cfg.RPS)), workflow.RegisterOptions{Name: workflows.ReassignmentWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: lifecycle.OnboardingWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.Offboarding, workflow.RegisterOptions{Name: lifecycle.OffboardingWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.Reconciliation, workflow.RegisterOptions{Name: lifecycle.ReconciliationWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.NewReassignment(ReassignMode(cfg.RPS)), workflow.RegisterOptions{Name: lifecycle.ReassignmentWorkflowName})
 	w.RegisterActivity(acts)
 	return w, nil
 }
@@ -78,7 +79,7 @@ func ActivitiesPerSecond(rps float64) float64 {
 // minRangeRPS is the lowest ATOMICWORK_RPS at which bulk reassignments move assets in ranges: a
 // range at the most concurrency then finishes the assets in flight when its budget ends within
 // 10 of the 30 seconds its attempt has beyond the budget (workflows' rangeCall).
-const minRangeRPS = workflows.MaxReassignConcurrency * activities.ReassignCallsPerAsset / 10
+const minRangeRPS = lifecycle.MaxReassignConcurrency * activities.ReassignCallsPerAsset / 10
 
 // ReassignMode is how this worker's bulk reassignments move assets: in ranges (each moves up to a
 // thousand assets in one activity, as fast as a plain concurrent loop, with no per-asset

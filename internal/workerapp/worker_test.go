@@ -21,7 +21,7 @@ import (
 	"github.com/atomicflow/atomicflow/atomicwork/atomicworktest"
 	"github.com/atomicflow/atomicflow/internal/devserver"
 	"github.com/atomicflow/atomicflow/internal/syncbuf"
-	"github.com/atomicflow/atomicflow/workflows"
+	"github.com/atomicflow/atomicflow/lifecycle"
 )
 
 func lazyClient(t *testing.T) client.Client {
@@ -78,7 +78,7 @@ func TestRun(t *testing.T) {
 	wctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	run, err := srv.Client().ExecuteWorkflow(wctx, client.StartWorkflowOptions{ID: "onboarding-invalid", TaskQueue: queue},
-		workflows.OnboardingWorkflowName, workflows.OnboardingInput{EmployeeID: "E-1"})
+		lifecycle.OnboardingWorkflowName, lifecycle.OnboardingInput{EmployeeID: "E-1"})
 	require.NoError(t, err)
 	err = run.Get(wctx, nil)
 	var appErr *temporal.ApplicationError

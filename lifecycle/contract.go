@@ -1,6 +1,8 @@
-// Package workflows holds atomicflow's Temporal workflows and their contract: the names, ids,
-// messages, search attributes and input/result types that starters, webhooks and tests share.
-package workflows
+// Package lifecycle is atomicflow's contract: the workflow names, ids, messages, search
+// attributes, stages and the input, status and result types that workflows, activities, the
+// starter CLI, the webhook receiver and tests share. It imports nothing of atomicflow's, so what
+// starts or reads a run links no workflow, activity or API client code (layering_test.go).
+package lifecycle
 
 import (
 	"fmt"
@@ -8,8 +10,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/temporal"
-
-	"github.com/atomicflow/atomicflow/activities"
 )
 
 // DefaultTaskQueue is the task queue of workflows and activities unless ATOMICFLOW_TASK_QUEUE says otherwise.
@@ -119,18 +119,18 @@ func (in OnboardingInput) Validate() error {
 
 // OnboardingStatus is the answer of the status query.
 type OnboardingStatus struct {
-	Stage      string           `json:"stage"`
-	Plan       *activities.Plan `json:"plan,omitempty"`
-	StartDate  string           `json:"start_date"`
-	TimeZone   string           `json:"time_zone"`
-	DayOneAt   time.Time        `json:"day_one_at"`
-	UserID     int64            `json:"user_id,omitempty"`
-	RequestID  string           `json:"request_id,omitempty"`
-	Done       []string         `json:"done"`
-	Pending    []string         `json:"pending"`
-	Waiting    string           `json:"waiting,omitempty"`
-	Cancelled  bool             `json:"cancelled"`
-	CancelNote string           `json:"cancel_note,omitempty"`
+	Stage      string    `json:"stage"`
+	Plan       *Plan     `json:"plan,omitempty"`
+	StartDate  string    `json:"start_date"`
+	TimeZone   string    `json:"time_zone"`
+	DayOneAt   time.Time `json:"day_one_at"`
+	UserID     int64     `json:"user_id,omitempty"`
+	RequestID  string    `json:"request_id,omitempty"`
+	Done       []string  `json:"done"`
+	Pending    []string  `json:"pending"`
+	Waiting    string    `json:"waiting,omitempty"`
+	Cancelled  bool      `json:"cancelled"`
+	CancelNote string    `json:"cancel_note,omitempty"`
 	// Blocked is the error that holds the run in StageBlocked (the key is refused, or Failed), ""
 	// otherwise.
 	Blocked string `json:"blocked,omitempty"`
@@ -152,12 +152,12 @@ type RetryRequest struct{}
 
 // OnboardingResult is what a finished onboarding did. A cancelled onboarding is a result, not an error.
 type OnboardingResult struct {
-	Outcome   string                       `json:"outcome"` // completed or cancelled
-	UserID    int64                        `json:"user_id"`
-	RequestID string                       `json:"request_id"`
-	Grants    []activities.GrantRef        `json:"grants"`
-	Assets    []activities.AssetAssignment `json:"assets"`
-	Reason    string                       `json:"reason,omitempty"`
+	Outcome   string            `json:"outcome"` // completed or cancelled
+	UserID    int64             `json:"user_id"`
+	RequestID string            `json:"request_id"`
+	Grants    []GrantRef        `json:"grants"`
+	Assets    []AssetAssignment `json:"assets"`
+	Reason    string            `json:"reason,omitempty"`
 	// Failed is the step the run was blocked on when it was cancelled.
 	Failed *StepFailure `json:"failed,omitempty"`
 }
@@ -575,35 +575,6 @@ const (
 	// MaxReportedFailures bounds the failures listed with their reason; beyond it they are counted
 	// (FailuresOmitted, FailureTypes) but not listed, so the state carried across runs stays small.
 	MaxReportedFailures = 1000
-	// ReassignSampleSize is how many matched assets the plan shows.
-	ReassignSampleSize = 10
-	// ReassignPageSize is how many asset ids one page activity lists.
-	ReassignPageSize = 100
-	// ReassignRangeSize is how many assets one ReassignRange moves (ReassignInRanges), and
-	// ReassignRangeTail how many more the batch's last range takes rather than leave them to a
-	// range of their own (one more activity and workflow task, for a few assets). Listings ask
-	// for both, so that such a tail is seen along with the range before it.
-	ReassignRangeSize = 1000
-	ReassignRangeTail = 100
-	// ReassignRangeBudget is how long a range starts assets: progress and pauses reach the
-	// workflow about this often however slow the API is.
-	ReassignRangeBudget = time.Second
-	// DefaultAssetsPerRunInRanges replaces DefaultAssetsPerRun for ReassignInRanges: a range
-	// adds a handful of events and its answer about 50 bytes per asset, so a run of this many
-	// stays near 150 events and 1 MB of history, and lasts long enough that continue-as-new is
-	// not slowed by the server's minimum interval between runs (1 s by default).
-	DefaultAssetsPerRunInRanges = 20_000
-	// FailureStreakLimit pauses a batch whose last assets all failed: something is wrong for all.
-	FailureStreakLimit = 50
-	// A batch that has handled every asset it listed verifies its selector: the assets still
-	// matching and not at the target (failed ones apart) are moved in another round, up to
-	// ReassignVerifyBatch of them a round, and verified again; it ends incomplete after
-	// VerifyStallRounds verifications in a row without fewer of them, or MaxVerifyRounds in all.
-	ReassignVerifyBatch = 1000
-	VerifyStallRounds   = 2
-	MaxVerifyRounds     = 100
-	// MaxReassignNotes bounds the notes a batch keeps (the latest).
-	MaxReassignNotes = 10
 )
 
 // ReassignmentInput starts a batch. It carries emails and names (payloads are encrypted); the
@@ -655,8 +626,8 @@ type AssetTarget struct {
 // ReassignmentState is what one run hands the next through continue-as-new: a cursor, counters
 // and the bounded failures report, never the asset list.
 type ReassignmentState struct {
-	Resolved activities.ResolvedReassignment `json:"resolved"`
-	Plan     activities.ReassignmentPlan     `json:"plan"`
+	Resolved ResolvedReassignment `json:"resolved"`
+	Plan     ReassignmentPlan     `json:"plan"`
 	// Total is the planned number of assets (capped by MaxAssets), raised if more turn up.
 	Total     int  `json:"total"`
 	Confirmed bool `json:"confirmed"`
@@ -718,10 +689,10 @@ type FailureCount struct {
 
 // ReassignmentProgress is the answer of the progress query and of the batch's updates.
 type ReassignmentProgress struct {
-	BatchID string                       `json:"batch_id"`
-	Stage   string                       `json:"stage"`
-	DryRun  bool                         `json:"dry_run,omitempty"`
-	Plan    *activities.ReassignmentPlan `json:"plan,omitempty"`
+	BatchID string            `json:"batch_id"`
+	Stage   string            `json:"stage"`
+	DryRun  bool              `json:"dry_run,omitempty"`
+	Plan    *ReassignmentPlan `json:"plan,omitempty"`
 	// Total = Done + Skipped + Failed + Remaining.
 	Total            int    `json:"total"`
 	Done             int    `json:"done"`
@@ -751,12 +722,12 @@ type ReassignmentProgress struct {
 
 // ReassignmentReport is a finished batch. Cancelled and dry-run batches are results, not errors.
 type ReassignmentReport struct {
-	BatchID string                      `json:"batch_id"`
-	Outcome string                      `json:"outcome"` // completed, incomplete, cancelled or dry-run
-	Reason  string                      `json:"reason,omitempty"`
-	Plan    activities.ReassignmentPlan `json:"plan"`
-	Total   int                         `json:"total"`
-	Done    int                         `json:"done"`
+	BatchID string           `json:"batch_id"`
+	Outcome string           `json:"outcome"` // completed, incomplete, cancelled or dry-run
+	Reason  string           `json:"reason,omitempty"`
+	Plan    ReassignmentPlan `json:"plan"`
+	Total   int              `json:"total"`
+	Done    int              `json:"done"`
 	// Skipped = AlreadyAtTarget + NoLongerMatching.
 	Skipped          int `json:"skipped"`
 	AlreadyAtTarget  int `json:"already_at_target"`

@@ -1,24 +1,23 @@
-package main
+package schedule
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // time zones are checked before anything is sent, whatever the host has installed
 
 	"go.temporal.io/sdk/client"
 )
 
-// Schedule specs. The starter turns --cron, --calendar and --interval (and the same keys of
-// schedules.yaml) into structured calendar and interval specs itself, with the same grammar and
-// defaults as the Temporal server's own cron parser (server v1.29.1
-// service/worker/scheduler/calendar.go). So every mistake is reported before anything is sent,
-// naming the flag or key, and the server stores exactly what the starter sent: the server turns
-// cron strings into structured calendars anyway, and comparing structured specs is what lets
-// `schedule apply` tell "unchanged" from "changed".
+// Specs. Cron strings, calendars and intervals become structured calendar and interval specs
+// here, with the same grammar and defaults as the Temporal server's own cron parser (server
+// v1.29.1 service/worker/scheduler/calendar.go). So every mistake is reported before anything is
+// sent, naming the flag or key, and the server stores exactly what was sent: the server turns
+// cron strings into structured calendars anyway, and comparing structured specs is what tells
+// "unchanged" from "changed".
 
 // calField is one field of a calendar spec: a string such as "1-5" or "mon,wed"; a YAML or JSON
 // number is accepted too.
@@ -38,10 +37,10 @@ func (f *calField) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// calendarSource is a calendar spec as --calendar (JSON) and schedules.yaml write it. Unset fields
+// CalendarSource is a calendar spec as --calendar (JSON) and schedules.yaml write it. Unset fields
 // take the server's defaults: second, minute and hour 0; day_of_month, month, day_of_week and
 // year every value.
-type calendarSource struct {
+type CalendarSource struct {
 	Second     calField `json:"second,omitempty" yaml:"second"`
 	Minute     calField `json:"minute,omitempty" yaml:"minute"`
 	Hour       calField `json:"hour,omitempty" yaml:"hour"`
@@ -54,9 +53,9 @@ type calendarSource struct {
 
 const calendarKeys = "second, minute, hour, day_of_month, month, day_of_week, year, comment"
 
-// parseCalendarJSON reads one --calendar value.
-func parseCalendarJSON(s string) (calendarSource, error) {
-	var c calendarSource
+// ParseCalendarJSON reads one --calendar value: a calendar spec as JSON.
+func ParseCalendarJSON(s string) (CalendarSource, error) {
+	var c CalendarSource
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
@@ -93,8 +92,8 @@ var (
 	dowNames   = []string{"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}
 )
 
-// structuredCalendar turns a calendar source into the structured spec the server would derive.
-func (c calendarSource) structured() (client.ScheduleCalendarSpec, error) {
+// structured turns a calendar source into the structured spec the server would derive.
+func (c CalendarSource) structured() (client.ScheduleCalendarSpec, error) {
 	var errs []string
 	field := func(s calField, name, def string, lo, hi int, mode parseMode) []client.ScheduleRange {
 		r, err := makeRange(string(s), name, def, lo, hi, mode)
@@ -161,7 +160,7 @@ func parseCron(s string) (cal *client.ScheduleCalendarSpec, iv *client.ScheduleI
 		c = "0 * * * *"
 	}
 	f := strings.Fields(c)
-	src := calendarSource{Comment: comment}
+	src := CalendarSource{Comment: comment}
 	switch len(f) {
 	case 5:
 		src.Minute, src.Hour, src.DayOfMonth, src.Month, src.DayOfWeek = calField(f[0]), calField(f[1]), calField(f[2]), calField(f[3]), calField(f[4])
@@ -182,13 +181,13 @@ func parseCron(s string) (cal *client.ScheduleCalendarSpec, iv *client.ScheduleI
 // parseInterval reads "<every>[/<offset>]", durations such as 1h, 90m or 1d.
 func parseInterval(s string) (client.ScheduleIntervalSpec, error) {
 	every, offset, hasOffset := strings.Cut(s, "/")
-	e, err := parseSchedDuration(every)
+	e, err := parseDuration(every)
 	if err != nil {
 		return client.ScheduleIntervalSpec{}, fmt.Errorf("interval %q: %w", s, err)
 	}
 	var o time.Duration
 	if hasOffset {
-		if o, err = parseSchedDuration(offset); err != nil {
+		if o, err = parseDuration(offset); err != nil {
 			return client.ScheduleIntervalSpec{}, fmt.Errorf("interval %q: offset: %w", s, err)
 		}
 	}
@@ -201,8 +200,8 @@ func parseInterval(s string) (client.ScheduleIntervalSpec, error) {
 	return client.ScheduleIntervalSpec{Every: e, Offset: o}, nil
 }
 
-// parseSchedDuration is time.ParseDuration plus whole days ("1d").
-func parseSchedDuration(s string) (time.Duration, error) {
+// parseDuration is time.ParseDuration plus whole days ("1d").
+func parseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		if n, err := strconv.Atoi(days); err == nil && n >= 0 {
@@ -312,155 +311,4 @@ func parseCalValue(s string, lo, hi int, mode parseMode) (int, error) {
 		return i, errors.New("out of range")
 	}
 	return i, nil
-}
-
-// Normal forms, for comparing a wanted spec with a described one. The server cleans ranges when
-// it describes a schedule (End at least Start, Step at least 1) and the SDK fills unset calendar
-// fields with defaults when it sends one; normSpec applies both, so equal schedules compare equal.
-
-func normRanges(rs []client.ScheduleRange, def []client.ScheduleRange) []client.ScheduleRange {
-	if rs == nil {
-		rs = def
-	}
-	if len(rs) == 0 {
-		return nil
-	}
-	out := make([]client.ScheduleRange, len(rs))
-	for i, r := range rs {
-		if r.End < r.Start {
-			r.End = r.Start
-		}
-		if r.Step == 0 {
-			r.Step = 1
-		}
-		out[i] = r
-	}
-	return out
-}
-
-func normCalendars(cals []client.ScheduleCalendarSpec) []client.ScheduleCalendarSpec {
-	if len(cals) == 0 {
-		return nil
-	}
-	out := make([]client.ScheduleCalendarSpec, len(cals))
-	for i, c := range cals {
-		out[i] = client.ScheduleCalendarSpec{
-			Second:     normRanges(c.Second, []client.ScheduleRange{{Start: 0}}),
-			Minute:     normRanges(c.Minute, []client.ScheduleRange{{Start: 0}}),
-			Hour:       normRanges(c.Hour, []client.ScheduleRange{{Start: 0}}),
-			DayOfMonth: normRanges(c.DayOfMonth, []client.ScheduleRange{{Start: 1, End: 31}}),
-			Month:      normRanges(c.Month, []client.ScheduleRange{{Start: 1, End: 12}}),
-			DayOfWeek:  normRanges(c.DayOfWeek, []client.ScheduleRange{{Start: 0, End: 6}}),
-			Year:       normRanges(c.Year, nil),
-			Comment:    c.Comment,
-		}
-	}
-	return out
-}
-
-// normSpec returns the comparable form of a spec; a nil spec is the empty spec.
-func normSpec(s *client.ScheduleSpec) client.ScheduleSpec {
-	if s == nil {
-		s = &client.ScheduleSpec{}
-	}
-	out := client.ScheduleSpec{
-		Calendars:    normCalendars(s.Calendars),
-		Skip:         normCalendars(s.Skip),
-		Jitter:       s.Jitter,
-		TimeZoneName: s.TimeZoneName,
-		StartAt:      s.StartAt.UTC(),
-		EndAt:        s.EndAt.UTC(),
-	}
-	if len(s.Intervals) > 0 {
-		out.Intervals = slices.Clone(s.Intervals)
-	}
-	if len(s.CronExpressions) > 0 {
-		out.CronExpressions = slices.Clone(s.CronExpressions)
-	}
-	if out.TimeZoneName == "" {
-		out.TimeZoneName = "UTC"
-	}
-	if s.StartAt.IsZero() {
-		out.StartAt = time.Time{}
-	}
-	if s.EndAt.IsZero() {
-		out.EndAt = time.Time{}
-	}
-	return out
-}
-
-// Printing specs back in cron form.
-
-// cronText prints a calendar as a cron string: 5 fields when the second is 0 and every year
-// matches, 7 otherwise.
-func cronText(c client.ScheduleCalendarSpec) string {
-	n := normCalendars([]client.ScheduleCalendarSpec{c})[0]
-	fields := []string{
-		rangeText(n.Minute, 0, 59), rangeText(n.Hour, 0, 23), rangeText(n.DayOfMonth, 1, 31),
-		rangeText(n.Month, 1, 12), rangeText(n.DayOfWeek, 0, 6),
-	}
-	sec := rangeText(n.Second, 0, 59)
-	if sec != "0" || len(n.Year) > 0 {
-		year := "*"
-		if len(n.Year) > 0 {
-			year = rangeText(n.Year, minCalendarYear, maxCalendarYear)
-		}
-		fields = append(append([]string{sec}, fields...), year)
-	}
-	s := strings.Join(fields, " ")
-	if c.Comment != "" {
-		s += " # " + c.Comment
-	}
-	return s
-}
-
-func rangeText(rs []client.ScheduleRange, lo, hi int) string {
-	parts := make([]string, 0, len(rs))
-	for _, r := range rs {
-		var p string
-		switch {
-		case r.Start == lo && r.End == hi:
-			p = "*"
-		case r.Start == r.End:
-			p = strconv.Itoa(r.Start)
-		default:
-			p = fmt.Sprintf("%d-%d", r.Start, r.End)
-		}
-		if r.Step > 1 && r.Start != r.End {
-			p += "/" + strconv.Itoa(r.Step)
-		}
-		parts = append(parts, p)
-	}
-	return strings.Join(parts, ",")
-}
-
-// specText is a one-line description of a spec, for list and describe.
-func specText(s *client.ScheduleSpec) string {
-	if s == nil {
-		return "none"
-	}
-	var parts []string
-	for _, c := range s.Calendars {
-		parts = append(parts, "cron "+cronText(c))
-	}
-	for _, iv := range s.Intervals {
-		p := "every " + iv.Every.String()
-		if iv.Offset > 0 {
-			p += " offset " + iv.Offset.String()
-		}
-		parts = append(parts, p)
-	}
-	parts = append(parts, s.CronExpressions...)
-	if len(parts) == 0 {
-		return "none (trigger or backfill only)"
-	}
-	tz := s.TimeZoneName
-	if tz == "" {
-		tz = "UTC"
-	}
-	out := strings.Join(parts, "; ") + " (" + tz + ")"
-	if s.Jitter > 0 {
-		out += ", jitter " + s.Jitter.String()
-	}
-	return out
 }
