@@ -258,3 +258,79 @@ func TestReassignRangeA429HoldsBackOnlyItsAsset(t *testing.T) {
 	assert.Equal(t, maxAssetTries, f.failed[limited], "the limited asset was tried %d times", maxAssetTries)
 	assert.Equal(t, len(held)-1, sim.Stats().WritesApplied)
 }
+
+// TestReassignRangeRetriesWhileAssetsKeepEnding: under an API that fails at random but works,
+// an asset is tried again within the attempt for as long as it takes while other assets end:
+// here asset k's reads fail its first k%7 times (up to six, more than maxAssetTries), and the
+// range ends every asset in one attempt, each read once per failure and once more, written once.
+func TestReassignRangeRetriesWhileAssetsKeepEnding(t *testing.T) {
+	sim := atomicworktest.NewServer(t, atomicworktest.Options{ExtraAssets: 21})
+	boID := userID(t, sim, bo)
+	held := assetsOf(sim, boID)[:21]
+	failsOf := map[string]int{}
+	for k, id := range held {
+		failsOf["/api/v1/assets/"+strconv.FormatInt(id, 10)] = k % 7
+	}
+	var mu sync.Mutex
+	reads := map[string]int{}
+	f := &failing{fail: func(r *http.Request) (string, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Method != http.MethodGet {
+			return "", false
+		}
+		reads[r.URL.Path]++
+		return r.URL.Path, reads[r.URL.Path] <= failsOf[r.URL.Path]
+	}}
+	acts := failingActivities(t, sim, f)
+
+	res, err := acts.ReassignRange(context.Background(), ReassignRangeRequest{AssetIDs: held, Filter: AssetFilter{AssigneeID: boID},
+		Status: atomicwork.AssetAvailable, Since: time.Now(), Concurrency: 4, Budget: time.Minute})
+	require.NoError(t, err, "one attempt")
+	assert.Equal(t, held, endedIDs(res.Assets))
+	assert.Equal(t, map[string]int{AssetMoved: len(held)}, outcomes(res.Assets))
+	for path, n := range failsOf {
+		assert.Equal(t, n+1, reads[path], "reads of %s", path)
+	}
+	assert.Equal(t, len(held), sim.Stats().WritesApplied)
+}
+
+// TestReassignRangeStopsWhenTheAPIIsDown: when every call fails, the range stops after
+// rangeFailStreak tries in a row (and those in flight) and leaves the rest to Temporal's retry,
+// instead of trying each asset it started again and again.
+func TestReassignRangeStopsWhenTheAPIIsDown(t *testing.T) {
+	sim := atomicworktest.NewServer(t, atomicworktest.Options{ExtraAssets: 100})
+	boID := userID(t, sim, bo)
+	held := assetsOf(sim, boID)[:100]
+	f := &failing{fail: func(r *http.Request) (string, bool) { return "all", true }}
+	acts := failingActivities(t, sim, f)
+
+	const concurrency = 4
+	_, err := acts.ReassignRange(context.Background(), ReassignRangeRequest{AssetIDs: held, Filter: AssetFilter{AssigneeID: boID},
+		Status: atomicwork.AssetAvailable, Since: time.Now(), Concurrency: concurrency, Budget: time.Minute})
+	appErr, progress := rangeError(t, err, ErrUnavailable, false)
+	assert.Equal(t, held, progress.Pending, "every asset left for the next attempt")
+	assert.Empty(t, progress.Assets)
+	assert.Zero(t, appErr.NextRetryDelay(), "no progress: the retry policy's backoff")
+	assert.LessOrEqual(t, f.failed["all"], rangeFailStreak+concurrency, "calls to an API that is down")
+	assert.Zero(t, sim.Stats().WritesApplied)
+}
+
+// TestReassignRangeStartsPastItsBudgetWhileARetryWaits: a range cannot end before its retries,
+// so while one waits out a Retry-After its movers go on with new assets past the budget: with a
+// budget for about three assets, all twenty move while the first waits its second.
+func TestReassignRangeStartsPastItsBudgetWhileARetryWaits(t *testing.T) {
+	sim := atomicworktest.NewServer(t, atomicworktest.Options{ExtraAssets: 20, Faults: atomicworktest.Faults{Latency: 20 * time.Millisecond}})
+	boID := userID(t, sim, bo)
+	held := assetsOf(sim, boID)[:20]
+	first := "/api/v1/assets/" + strconv.FormatInt(held[0], 10)
+	f := &failing{times: 1, retryAfter: "1", fail: func(r *http.Request) (string, bool) { return r.URL.Path, r.URL.Path == first }}
+	acts := failingActivities(t, sim, f)
+
+	res, err := acts.ReassignRange(context.Background(), ReassignRangeRequest{AssetIDs: held, Filter: AssetFilter{AssigneeID: boID},
+		Status: atomicwork.AssetAvailable, Since: time.Now(), Concurrency: 1, Budget: 100 * time.Millisecond})
+	require.NoError(t, err)
+	assert.Equal(t, held, endedIDs(res.Assets), "every asset moved in the range")
+	assert.Empty(t, res.Pending)
+	assert.Equal(t, len(held), sim.Stats().WritesApplied)
+}

@@ -48,8 +48,9 @@ type ReassignRangeRequest struct {
 	AssetIDs     []int64     `json:"asset_ids"`
 	// Again: an earlier range may have written these assets (see ReassignAssetRequest.Again).
 	Again bool `json:"again,omitempty"`
-	// Budget: no asset starts once it has passed, so the workflow hears of progress, and a pause
-	// takes effect, about this often whatever the API's speed.
+	// Budget: no asset starts once it has passed (unless the range's retries wait anyway: see
+	// rangeStretch), so the workflow hears of progress, and a pause takes effect, about this
+	// often whatever the API's speed.
 	Budget time.Duration `json:"budget"`
 	// Next asks the range to list the assets after it (as NextAssetPage) once its own have
 	// ended, so that the next range can start without a page activity in between. These ids are
@@ -84,13 +85,13 @@ func (req ReassignRangeRequest) validate() error {
 }
 
 // ReassignRange moves one range of assets (see ReassignRangeRequest). An asset that ends is
-// recorded. A transient error (429, 5xx, timeout) is tried again a few times within the range
-// (see move); an asset that still fails stays pending, and the range then returns a retryable
-// error whose NextRetryDelay is short when the attempt made progress, else what is left of a
-// Retry-After (see rangeRetryError); Temporal's retry resumes from the
-// heartbeat with the assets still pending, and (attempt > 1) counts one found at the target
-// since the batch began as moved. A rejected key or workspace stops the range with a
-// non-retryable error. Every error carries the progress as its details.
+// recorded. A transient error (429, 5xx, timeout) is tried again within the range while the API
+// works (see move); an asset that still fails stays pending, and the range then returns a
+// retryable error whose NextRetryDelay is short when the attempt made progress, else what is
+// left of a Retry-After (see rangeRetryError); Temporal's retry resumes from the heartbeat with
+// the assets still pending, and (attempt > 1) counts one found at the target since the batch
+// began as moved. A rejected key or workspace stops the range with a non-retryable error. Every
+// error carries the progress as its details.
 func (a *Activities) ReassignRange(ctx context.Context, req ReassignRangeRequest) (ReassignRangeResult, error) {
 	if err := req.validate(); err != nil {
 		return ReassignRangeResult{}, nonRetryable(ErrInvalidInput, "reassign range: "+err.Error())
@@ -130,7 +131,14 @@ type rangeRun struct {
 	slowDown  bool      // a 429 asked for more than maxInlineWait: nothing more starts
 	later     []try     // tries waiting for their time (a backoff, a Retry-After)
 	started   int       // tries handed to the movers and not done
+	lastEnd   time.Time // when this attempt last ended an asset: the API works, if flakily
+	failures  int       // tries failed in a row, transiently, across the range
+	down      bool      // rangeFailStreak tries failed in a row: nothing more starts
 	wake      chan struct{}
+
+	// When new assets may start (mayStart), and the last time any try may start (zero: no
+	// deadline), which leaves the tries in flight rangeTryRoom before the attempt's deadline.
+	start, budgetEnd, lastTry time.Time
 }
 
 // try is one try of one asset: its n-th, not before at, after lastErr.
@@ -142,22 +150,48 @@ type try struct {
 }
 
 // Inline retries of one asset's transient errors: a flaky answer costs a short wait for that
-// asset, not a retry of the whole range. Longer waits are left to Temporal's retry of the range.
+// asset, not a retry of the whole range. An asset is tried again for as long as the range goes
+// on ending assets (one within rangeAliveFor: the API works, if flakily), else up to
+// maxAssetTries tries; after a short jittered backoff (up to maxAssetBackoff), or a 429's
+// Retry-After. Once rangeFailStreak tries in a row have failed (the API is down), nothing more
+// is tried. Longer waits are left to Temporal's retry of the range, as is what would start
+// within rangeTryRoom of the attempt's deadline.
+//
+// Under an API that fails half its calls and answers a fifth of them 429 with Retry-After 1 s
+// (bench reassign --faults heavy), an asset that needs 15 tries is ordinary among 300: left
+// after a few, it would wait for the attempt's slowest asset to end, then for Temporal's retry
+// (a second or more), before its next try.
 const (
 	maxAssetTries   = 4
 	firstAssetRetry = 50 * time.Millisecond
+	maxAssetBackoff = 200 * time.Millisecond
 	maxInlineWait   = 5 * time.Second
+	rangeAliveFor   = 3 * time.Second
+	rangeFailStreak = 40
+	rangeTryRoom    = 10 * time.Second
 )
 
+// rangeStretch: while a range's retries wait (it cannot end before them anyway), its movers take
+// new assets past the budget, until this long after the attempt began. Under a flaky API the
+// tries of a range's first assets outlast its budget by seconds, movers idle meanwhile; at 100 ms
+// a call, 20 movers take about 8 s to start 300 assets under heavy faults, and what is not
+// started waits for the range's slowest asset before the next range. Retries go on until
+// rangeTryRoom before the deadline (the budget and 30 s), 21 s into the attempt.
+const rangeStretch = 15 * time.Second
+
 func (r *rangeRun) run(ctx context.Context) (ReassignRangeResult, error) {
-	deadline := time.Now().Add(r.req.Budget)
+	r.start = time.Now()
+	r.budgetEnd = r.start.Add(r.req.Budget)
+	if deadline, ok := ctx.Deadline(); ok {
+		r.lastTry = deadline.Add(-rangeTryRoom)
+	}
 	r.wake = make(chan struct{}, 1)
 	work := make(chan try)
 	var movers sync.WaitGroup
 	for range r.req.Concurrency {
 		movers.Go(func() {
 			for t := range work {
-				if r.canTry(ctx, t, deadline) { // again: a stop may have come while it was handed over
+				if r.canTry(ctx, t) { // again: a stop may have come while it was handed over
 					r.move(ctx, t)
 				} else {
 					r.leave(t)
@@ -168,7 +202,7 @@ func (r *rangeRun) run(ctx context.Context) (ReassignRangeResult, error) {
 	}
 	stopBeats := r.heartbeat(ctx)
 
-	r.feed(ctx, work, deadline)
+	r.feed(ctx, work)
 	close(work)
 	movers.Wait()
 	r.leaveLater()
@@ -199,14 +233,14 @@ func (r *rangeRun) listNext(ctx context.Context) *AssetPage {
 }
 
 // feed hands the pending assets to the movers, in id order, and their retries when their time
-// has come (a mover is never held by a wait), until all have ended or are left, the budget is
-// spent, or something stops the range.
-func (r *rangeRun) feed(ctx context.Context, work chan<- try, deadline time.Time) {
+// has come (a mover is never held by a wait), until all have ended or are left, no more may
+// start (mayStart), or something stops the range.
+func (r *rangeRun) feed(ctx context.Context, work chan<- try) {
 	r.mu.Lock()
 	todo := slices.Sorted(maps.Keys(r.pending))
 	r.mu.Unlock()
 	for r.canGoOn(ctx) {
-		t, ok, until := r.next(&todo, deadline)
+		t, ok, until := r.next(&todo)
 		if ok {
 			select {
 			case work <- t:
@@ -231,7 +265,7 @@ func (r *rangeRun) feed(ctx context.Context, work chan<- try, deadline time.Time
 
 // next is the next try to hand over: a retry whose time has come, else the next asset; or,
 // when there is none yet, until when to wait for one (zero: nothing more will come).
-func (r *rangeRun) next(todo *[]int64, deadline time.Time) (try, bool, time.Time) {
+func (r *rangeRun) next(todo *[]int64) (try, bool, time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := time.Now()
@@ -241,14 +275,14 @@ func (r *rangeRun) next(todo *[]int64, deadline time.Time) (try, bool, time.Time
 		r.started++
 		return t, true, time.Time{}
 	}
-	if len(*todo) > 0 && now.Before(deadline) {
+	if len(*todo) > 0 && r.mayStart(now) {
 		t := try{id: (*todo)[0], n: 1}
 		*todo = (*todo)[1:]
 		r.started++
 		return t, true, time.Time{}
 	}
 	if len(r.later) == 0 && r.started == 0 {
-		return try{}, false, time.Time{} // the rest, if any, is left by the budget
+		return try{}, false, time.Time{} // the rest, if any, is left for the workflow
 	}
 	until := now.Add(maxInlineWait) // a mover may queue a retry meanwhile: it wakes the feeder
 	for _, t := range r.later {
@@ -264,11 +298,19 @@ func minTime(a, b time.Time) time.Time {
 	return a
 }
 
-// retry queues asset t's next try, for when its wait is over.
-func (r *rangeRun) retry(t try) {
+// retry counts t's transient failure and queues next, the try after it, for when its wait is
+// over; it reports whether it did (see maxAssetTries).
+func (r *rangeRun) retry(t, next try) bool {
 	r.mu.Lock()
-	r.later = append(r.later, t)
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	r.failures++
+	r.down = r.down || r.failures >= rangeFailStreak
+	alive := !r.lastEnd.IsZero() && time.Since(r.lastEnd) < rangeAliveFor
+	if r.down || (t.n >= maxAssetTries && !alive) || (!r.lastTry.IsZero() && !next.at.Before(r.lastTry)) {
+		return false
+	}
+	r.later = append(r.later, next)
+	return true
 }
 
 // done: a try handed over has ended (or was left); the feeder may have more to hand over.
@@ -300,25 +342,41 @@ func (r *rangeRun) leaveLater() {
 	}
 }
 
-// canTry: an asset starts within the budget; its retries go on after it (within maxInlineWait
-// each), unless something stops the range.
-func (r *rangeRun) canTry(ctx context.Context, t try, deadline time.Time) bool {
-	return r.canGoOn(ctx) && (t.n > 1 || time.Now().Before(deadline))
+// mayStart reports whether a new asset may start at now (r.mu held): within the budget, or
+// within rangeStretch while retries wait; never past lastTry.
+func (r *rangeRun) mayStart(now time.Time) bool {
+	if !r.lastTry.IsZero() && !now.Before(r.lastTry) {
+		return false
+	}
+	return now.Before(r.budgetEnd) || (len(r.later) > 0 && now.Before(r.start.Add(rangeStretch)))
+}
+
+// canTry: an asset starts when mayStart; its retries go on after (see retry), unless something
+// stops the range.
+func (r *rangeRun) canTry(ctx context.Context, t try) bool {
+	if !r.canGoOn(ctx) {
+		return false
+	}
+	if t.n > 1 {
+		return true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.mayStart(time.Now())
 }
 
 func (r *rangeRun) canGoOn(ctx context.Context) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.stop == nil && !r.slowDown && ctx.Err() == nil
+	return r.stop == nil && !r.slowDown && !r.down && ctx.Err() == nil
 }
 
 // move makes one try of an asset and records how it ended, or queues its next try, or keeps
-// it pending. A transient error is tried again up to maxAssetTries, after a short jittered
-// backoff, or Retry-After for a 429, as a retry: a write applied whose answer was lost then
-// counts as moved. The wait holds back only that asset: the mover takes others meanwhile.
-// Under a flaky API that answers a fifth of all calls 429, holding every request of the range
-// back as long stalled it nearly all the time (bench reassign --faults heavy, 301 assets: 99 s;
-// with each mover held by its asset's waits 27 to 31 s; with neither 23 s). A Retry-After
+// it pending. A transient error is tried again (see retry), after a short jittered backoff,
+// or Retry-After for a 429, as a retry: a write applied whose answer was lost then counts as
+// moved. The wait holds back only that asset: the mover takes others meanwhile. Under a flaky
+// API that answers a fifth of all calls 429, holding every request of the range back as long
+// stalled it nearly all the time, and holding the asset's mover left movers idle. A Retry-After
 // beyond maxInlineWait (a real limit) stops the range, and the next attempt starts after it.
 func (r *rangeRun) move(ctx context.Context, t try) {
 	req := ReassignAssetRequest{WorkspaceID: r.req.WorkspaceID, AssetID: t.id, Filter: r.req.Filter,
@@ -340,16 +398,15 @@ func (r *rangeRun) move(ctx context.Context, t try) {
 		return
 	}
 	limited := errors.As(err, &appErr) && appErr.Type() == ErrRateLimited
-	wait := jitter(firstAssetRetry << (t.n - 1))
+	wait := jitter(min(firstAssetRetry<<min(t.n-1, 8), maxAssetBackoff))
 	if limited {
 		wait = max(appErr.NextRetryDelay(), firstAssetRetry)
 		r.retryAfter(wait)
 	}
-	if t.n == maxAssetTries || wait > maxInlineWait {
+	next := try{id: t.id, n: t.n + 1, at: time.Now().Add(wait), lastErr: err}
+	if wait > maxInlineWait || !r.retry(t, next) {
 		r.fail(err)
-		return
 	}
-	r.retry(try{id: t.id, n: t.n + 1, at: time.Now().Add(wait), lastErr: err})
 }
 
 // retryAfter records a 429's Retry-After d: the next attempt starts after it, and when it is
@@ -366,6 +423,7 @@ func (r *rangeRun) retryAfter(d time.Duration) {
 func (r *rangeRun) end(res AssetResult) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.lastEnd, r.failures = time.Now(), 0
 	delete(r.pending, res.AssetID)
 	r.res.Assets = append(r.res.Assets, res)
 }

@@ -507,8 +507,10 @@ func TestReassignRangeResumesAfterARateLimit(t *testing.T) {
 }
 
 // TestReassignRangeConvergesWhenWriteAnswersAreLost: writes apply and answer 500 (and some
-// requests fail outright); each retry resumes from the last error's details with Again set (the
-// test environment runs every activity as attempt 1), until the range succeeds.
+// requests fail outright); an attempt that leaves assets pending fails with its progress as
+// details, and each retry resumes from the last error's details with Again set (the test
+// environment runs every activity as attempt 1), until the range succeeds. (The range retries
+// within its attempt while assets keep ending, so its first attempt may already succeed.)
 func TestReassignRangeConvergesWhenWriteAnswersAreLost(t *testing.T) {
 	acts, sim := newActivities(t, atomicworktest.Options{ExtraAssets: 60})
 	boID := userID(t, sim, bo)
@@ -517,31 +519,29 @@ func TestReassignRangeConvergesWhenWriteAnswersAreLost(t *testing.T) {
 		Concurrency: 4, Budget: time.Minute}
 	sim.SetFaults(atomicworktest.Faults{Seed: 6, WriteThen500: 0.6, ServerError: 0.1})
 
-	_, err := acts.ReassignRange(context.Background(), req)
-	_, progress := rangeError(t, err, ErrUnavailable, false)
-	require.NotEmpty(t, progress.Pending)
-	assert.Equal(t, held, slices.Sorted(slices.Values(append(endedIDs(progress.Assets), progress.Pending...))),
-		"no fault stops the range: every asset ended or pending")
-
+	res, err := acts.ReassignRange(context.Background(), req)
 	req.Again = true
-	var res ReassignRangeResult
 	attempts := 1
-	for ; attempts < 30; attempts++ {
+	for ; err != nil && attempts < 30; attempts++ {
+		var progress ReassignRangeResult
+		_, progress = rangeError(t, err, ErrUnavailable, false)
+		require.NotEmpty(t, progress.Pending)
+		assert.Equal(t, held, slices.Sorted(slices.Values(append(endedIDs(progress.Assets), progress.Pending...))),
+			"no fault stops the range: every asset ended or pending")
 		var mu sync.Mutex
 		var last *ReassignRangeResult
 		res, err = execRange(t, acts, req, &progress, func(r ReassignRangeResult) { mu.Lock(); last = &r; mu.Unlock() })
-		if err == nil {
-			break
+		if err != nil {
+			_, failed := rangeError(t, err, ErrUnavailable, false)
+			mu.Lock()
+			if assert.NotNil(t, last, "a failed attempt heartbeats its progress") {
+				assert.Equal(t, failed, *last, "the last heartbeat is the error's details")
+			}
+			mu.Unlock()
 		}
-		_, progress = rangeError(t, err, ErrUnavailable, false)
-		mu.Lock()
-		if assert.NotNil(t, last, "a failed attempt heartbeats its progress") {
-			assert.Equal(t, progress, *last, "the last heartbeat is the error's details")
-		}
-		mu.Unlock()
 	}
 	require.NoError(t, err, "still failing after %d attempts", attempts)
-	t.Logf("%d assets: the first call and %d retries, faults %v", len(held), attempts, sim.Stats().FaultsInjected)
+	t.Logf("%d assets: %d attempt(s), faults %v", len(held), attempts, sim.Stats().FaultsInjected)
 
 	require.Positive(t, sim.Stats().FaultsInjected[atomicworktest.FaultWriteThen500])
 	assert.Equal(t, held, endedIDs(res.Assets), "every asset once")

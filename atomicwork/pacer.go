@@ -45,15 +45,19 @@ const (
 	pacerSlotLen    = 100 * time.Millisecond
 	pacerSecondSlot = int(time.Second / pacerSlotLen)
 	// After each decrease the pacer probes: if, over at least probeAnswers answers and probeFor,
-	// the share of 429s has not fallen to half of what it was (and is still probeNoise or more),
+	// the share of 429s is not under probeNoise nor, beyond chance (pacerZ), half of what it was,
 	// slowing down does not cure them: they are refusals at random (an API's faults, a proxy),
-	// not the key's limit. The rate goes back to what it was, and for noiseMemory 429s up to that
-	// share (times noiseSlack) pause nobody and slow nothing (each refused call still waits its
-	// own Retry-After, in its retry); a probe that finds slowing down cured them forgets the noise.
-	probeAnswers = 10
+	// not the key's limit. The rate goes back to the highest of the last noiseMemory (an earlier
+	// probe may have taken noise for the limit by chance), and while 429s come at about that
+	// share (up to noiseSlack times it, or pacerZ standard deviations of chance above it over the
+	// window's answers) and until noiseMemory after the last of them, they pause nobody and slow
+	// nothing (each refused call still waits its own Retry-After, in its retry); a probe that
+	// finds slowing down cured them forgets the noise.
+	probeAnswers = 20
 	probeFor     = time.Second
 	probeNoise   = 0.05
 	noiseSlack   = 1.5
+	pacerZ       = 3
 	noiseMemory  = time.Minute
 )
 
@@ -97,6 +101,9 @@ type AdaptivePacer struct {
 	probe      probe
 	noise      float64
 	noiseUntil time.Time
+	// peak is the highest rate since peakAt, which a noise verdict brings back.
+	peak   rate.Limit
+	peakAt time.Time
 }
 
 // answerCount counts one slot's answers.
@@ -107,7 +114,7 @@ type probe struct {
 	active bool
 	from   time.Time
 	rate   rate.Limit
-	before float64 // the share of 429s when the episode began
+	before answerCount // the window's answers when the episode began
 	answerCount
 }
 
@@ -121,6 +128,7 @@ func NewAdaptivePacer(o PacerOptions) *AdaptivePacer {
 		p.max = rate.Limit(o.Max)
 	}
 	p.lim = rate.NewLimiter(p.max, burstFor(p.max))
+	p.peak, p.peakAt = p.max, p.now()
 	p.report()
 	return p
 }
@@ -188,14 +196,12 @@ func (p *AdaptivePacer) limited(now time.Time, retryAfter time.Duration) {
 		return // the probe decides whether slowing down helps; it does not slow down further
 	}
 	if p.isNoise(now) {
+		p.noiseUntil = now.Add(noiseMemory) // still there: still remembered
 		return
 	}
 	if !p.overrun {
 		p.overrun, p.admittedAt = true, p.lastSecond(now)
-		p.probe = probe{rate: p.lim.Limit()}
-		if w := p.over(now, pacerSlots); w.admitted+w.limited >= probeAnswers {
-			p.probe.before = w.share() // too few answers say nothing about the share before
-		}
+		p.probe = probe{rate: p.lim.Limit(), before: p.over(now, pacerSlots)}
 	}
 	if until := now.Add(max(retryAfter, pacerGrace)); until.After(p.pausedUntil) {
 		p.pausedUntil = until
@@ -246,33 +252,56 @@ func (p *AdaptivePacer) lastSecond(now time.Time) int { return p.over(now, pacer
 // share is the share of 429s among the answers of the slots' window.
 func (p *AdaptivePacer) share(now time.Time) float64 { return p.over(now, pacerSlots).share() }
 
+func (c answerCount) answers() int { return c.admitted + c.limited }
+
 func (c answerCount) share() float64 {
-	if c.admitted+c.limited == 0 {
+	if c.answers() == 0 {
 		return 0
 	}
-	return float64(c.limited) / float64(c.admitted+c.limited)
+	return float64(c.limited) / float64(c.answers())
+}
+
+// within reports whether c's 429s are no more than a share of noise gives: noiseSlack times it,
+// or what chance adds to it over so few answers (pacerZ standard deviations of a binomial).
+func (c answerCount) within(noise float64) bool {
+	n := float64(c.answers())
+	expected := noise * n
+	return float64(c.limited) <= max(expected*noiseSlack, expected+pacerZ*math.Sqrt(n*noise*(1-noise)))
+}
+
+// fewer reports whether c's share of 429s is below before's beyond chance: by pacerZ standard
+// errors of the difference of two shares, each of probeAnswers answers or more (fewer say nothing).
+func (c answerCount) fewer(before answerCount) bool {
+	if before.answers() < probeAnswers || c.answers() < probeAnswers {
+		return false
+	}
+	n1, n2 := float64(before.answers()), float64(c.answers())
+	pooled := float64(before.limited+c.limited) / (n1 + n2)
+	se := math.Sqrt(pooled * (1 - pooled) * (1/n1 + 1/n2))
+	return before.share()-c.share() > pacerZ*se
 }
 
 // isNoise reports whether the 429s of the window are no more than the share slowing down did
 // not cure.
 func (p *AdaptivePacer) isNoise(now time.Time) bool {
-	return p.noise > 0 && now.Before(p.noiseUntil) && p.share(now) <= p.noise*noiseSlack
+	return p.noise > 0 && now.Before(p.noiseUntil) && p.over(now, pacerSlots).within(p.noise)
 }
 
-// checkProbe ends the probe once it has enough answers: 429s that slowing down did not halve are
-// noise, and the rate before the decrease comes back; else they were the limit.
+// checkProbe ends the probe once it has enough answers: 429s that slowing down made rare, or
+// halved beyond chance, were the limit; else they are noise, and the rate before the decrease
+// comes back.
 func (p *AdaptivePacer) checkProbe(now time.Time) {
 	pr := p.probe
-	if pr.admitted+pr.limited < probeAnswers || now.Sub(pr.from) < probeFor {
+	if pr.answers() < probeAnswers || now.Sub(pr.from) < probeFor {
 		return
 	}
 	p.probe.active = false
-	if after := pr.share(); after < probeNoise || 2*after < pr.before {
+	if after := pr.share(); after < probeNoise || (2*after < pr.before.share() && pr.fewer(pr.before)) {
 		p.noise = 0 // slowing down cured them: the key's limit
 		return
 	}
 	p.noise, p.noiseUntil = pr.share(), now.Add(noiseMemory)
-	p.setLimiter(now, pr.rate)
+	p.setLimiter(now, max(pr.rate, p.peak))
 }
 
 // decrease ends a 429 episode: the rate becomes pacerDecrease times the lower of the rate in
@@ -289,10 +318,12 @@ func (p *AdaptivePacer) decrease(now time.Time) {
 // setLimiter puts the rate at r on a new limiter (the old one's queue of turns goes), from which
 // the additive increase starts.
 func (p *AdaptivePacer) setLimiter(now time.Time, r rate.Limit) {
+	p.notePeak(now, p.lim.Limit()) // in force until now
 	p.lim = rate.NewLimiter(r, burstFor(r))
 	p.gen++
 	p.step = max(pacerMinStep, float64(min(r, 1e9))*pacerIncrease)
 	p.grownAt = now
+	p.notePeak(now, r)
 	p.report()
 }
 
@@ -306,7 +337,16 @@ func (p *AdaptivePacer) grow(now time.Time) {
 	p.grownAt = now
 	p.lim.SetLimitAt(now, next)
 	p.lim.SetBurstAt(now, burstFor(next))
+	p.notePeak(now, next)
 	p.report()
+}
+
+// notePeak keeps peak the highest rate of about the last noiseMemory: a newer one as high
+// replaces it, and one older than noiseMemory gives way to the rate now.
+func (p *AdaptivePacer) notePeak(now time.Time, r rate.Limit) {
+	if r >= p.peak || now.Sub(p.peakAt) > noiseMemory {
+		p.peak, p.peakAt = r, now
+	}
 }
 
 func (p *AdaptivePacer) report() {

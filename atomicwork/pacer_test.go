@@ -319,3 +319,53 @@ func TestPacerStillLearnsALimitAfterNoise(t *testing.T) {
 	sent, limited := drive(p, clk, 3000, api)
 	assert.Less(t, float64(len(limited)), 0.01*float64(len(sent)), "under 1%% refused once the limit is learnt")
 }
+
+// answers plays a fixed sequence of answers (429 with Retry-After 1 s, or 200), then 200s.
+func answers(seq string) func(time.Time) (int, time.Duration) {
+	i := 0
+	return func(time.Time) (int, time.Duration) {
+		defer func() { i++ }()
+		if i < len(seq) && seq[i] == 'x' {
+			return http.StatusTooManyRequests, time.Second
+		}
+		return http.StatusOK, 0
+	}
+}
+
+// trickle sends the calls of answer one by one, spaced by gap (a batch's last asset retrying
+// alone, or its serial reads), each at its turn.
+func trickle(p *AdaptivePacer, clk *fakeClock, n int, gap time.Duration, answer func(time.Time) (int, time.Duration)) {
+	for range n {
+		drive(p, clk, 1, answer)
+		clk.advanceTo(clk.Now().Add(gap))
+	}
+}
+
+// A few 429s among a few answers are chance, not a limit: at the end of a flaky batch (its last
+// asset retrying alone) they must not leave the key at a call a second for the next batch, nor,
+// at a batch's start (its first serial reads), teach a limit from ten answers that happened to
+// pass. Both crawled: the next batch at a call a second more per second (30 s for 600 calls).
+func TestPacerLearnsNoLimitFromAFewAnswers(t *testing.T) {
+	unpaced := func(t *testing.T, p *AdaptivePacer, clk *fakeClock, n int, answer func(time.Time) (int, time.Duration)) {
+		t.Helper()
+		start := clk.Now()
+		drive(p, clk, n, answer)
+		// Unpaced, n calls of 1 ms take n ms; a pause and a probe take about a second each.
+		assert.Less(t, clk.Now().Sub(start), time.Duration(n)*time.Millisecond+4*time.Second, "the next calls go about unpaced")
+	}
+	t.Run("the end of a flaky batch", func(t *testing.T) {
+		clk := &fakeClock{t: epoch}
+		p := NewAdaptivePacer(PacerOptions{Now: clk.Now})
+		drive(p, clk, 300, randomRefusals(0.2)) // the noise is learnt
+		clk.advanceTo(clk.Now().Add(6 * time.Second))
+		trickle(p, clk, 3, 300*time.Millisecond, answers("x.."))
+		clk.advanceTo(clk.Now().Add(time.Second))
+		unpaced(t, p, clk, 600, ok)
+	})
+	t.Run("the start of a flaky batch", func(t *testing.T) {
+		clk := &fakeClock{t: epoch}
+		p := NewAdaptivePacer(PacerOptions{Now: clk.Now})
+		trickle(p, clk, 14, 100*time.Millisecond, answers("x............."))
+		unpaced(t, p, clk, 2000, randomRefusals(0.2))
+	})
+}

@@ -7,6 +7,7 @@
 //	go run ./bench reassign --assets 2000 --rps 200
 //	go run ./bench layoff --leavers 200 --rps 50
 //	go run ./bench reassign --faults heavy --assets 301 --repeat 3
+//	go run ./bench reassign --faults heavy --assets 301 --repeat 3 --latencies 0,20ms,100ms
 //	go run ./bench webhook --deliveries 1000 --senders 16
 //	go run ./bench webhook --abuse --slow 500 --large 300
 //	go run ./bench crash --runs 3 --before /tmp/worker-main
@@ -19,6 +20,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
 
 	"github.com/atomicflow/atomicflow/lifecycle"
@@ -82,6 +84,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fs.StringVar(&o.faults, "faults", "", "heavy: time the workflow (rate limit off) fault-free and under heavy seeded faults, side by side, instead of the modes")
 		fs.Int64Var(&o.seed, "seed", 1, "with --faults: the faults' seed")
 		fs.DurationVar(&o.limit, "limit", 10*time.Minute, "with --faults: a batch still running after this is stopped and reported unfinished")
+		fs.Func("latencies", "with --faults: latencies to measure in turn, each round, e.g. 0,20ms,100ms (instead of --latency): one table", func(v string) error {
+			for _, part := range strings.Split(v, ",") {
+				d, err := time.ParseDuration(strings.TrimSpace(part))
+				if err != nil || d < 0 {
+					return fmt.Errorf("want non-negative durations such as 0,20ms,100ms, got %q", part)
+				}
+				o.latencies = append(o.latencies, d)
+			}
+			return nil
+		})
 		partitions := fs.Int("partitions", 1, "task queue partitions of the dev server (its default is 4)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
@@ -96,6 +108,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		if o.limit <= 0 {
 			return fmt.Errorf("--limit must be positive")
+		}
+		if len(o.latencies) > 0 && (o.faults == "" || o.latency != 0) {
+			return fmt.Errorf("--latencies goes with --faults, instead of --latency")
 		}
 		if o.simulator != "process" && o.simulator != "in-process" {
 			return fmt.Errorf("--simulator must be process or in-process, got %q", o.simulator)

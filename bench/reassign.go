@@ -38,6 +38,7 @@ type reassignOptions struct {
 	rps         float64
 	concurrency int
 	latency     time.Duration
+	latencies   []time.Duration // with faults: each in turn, instead of latency
 	perRun      int
 	mode        lifecycle.ReassignMode // of (c)
 	repeat      int
