@@ -249,9 +249,6 @@ func (p *AdaptivePacer) over(now time.Time, n int) answerCount {
 // lastSecond counts the answers admitted in the second up to now.
 func (p *AdaptivePacer) lastSecond(now time.Time) int { return p.over(now, pacerSecondSlot).admitted }
 
-// share is the share of 429s among the answers of the slots' window.
-func (p *AdaptivePacer) share(now time.Time) float64 { return p.over(now, pacerSlots).share() }
-
 func (c answerCount) answers() int { return c.admitted + c.limited }
 
 func (c answerCount) share() float64 {
