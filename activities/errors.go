@@ -40,11 +40,14 @@ const (
 	// ErrNotConverging ends an offboarding whose leaver keeps being given access or devices back
 	// faster than it removes them: an operator must find who does it (the request says what is held).
 	ErrNotConverging = "OFFBOARDING_NOT_CONVERGING"
+	// ErrAssetOrder: a list answer whose assets are not in ascending id order, or an API that
+	// refuses to sort them so, which the keyset cursor of NextAssetPage relies on.
+	ErrAssetOrder = "ATOMICWORK_ASSET_ORDER"
 )
 
-// AboutTheKey reports error types about the worker's key or workspace, not one asset or user:
+// IsKeyOrWorkspaceError reports error types about the worker's key or workspace, not one asset or user:
 // every other call would fail alike, so a batch stops for an operator instead of going on.
-func AboutTheKey(errType string) bool {
+func IsKeyOrWorkspaceError(errType string) bool {
 	return errType == ErrUnauthorized || errType == ErrNoWorkspace
 }
 

@@ -16,10 +16,6 @@ import (
 // Bulk asset reassignment: resolve the request, plan it, page through what the selector matches
 // with an exact keyset cursor, and move one asset by read-modify-write.
 
-// ErrAssetOrder is the error type of a list answer whose assets are not in ascending id order,
-// or of an API that refuses to sort them so, which the keyset cursor of NextAssetPage relies on.
-const ErrAssetOrder = "ATOMICWORK_ASSET_ORDER"
-
 // AssetFilter is a resolved selector: every set field must match (ids only, no emails or names).
 type AssetFilter struct {
 	AssigneeID  int64  `json:"assignee_id,omitempty"`

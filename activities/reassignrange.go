@@ -387,7 +387,7 @@ func (r *rangeRun) move(ctx context.Context, t try) {
 	case err == nil:
 		r.end(AssetResult{AssetID: t.id, Outcome: res.Outcome})
 		return
-	case errors.As(err, &appErr) && appErr.NonRetryable() && AboutTheKey(appErr.Type()):
+	case errors.As(err, &appErr) && appErr.NonRetryable() && IsKeyOrWorkspaceError(appErr.Type()):
 		r.fail(appErr)
 		return
 	case errors.As(err, &appErr) && appErr.NonRetryable():

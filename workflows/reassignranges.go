@@ -94,7 +94,7 @@ func (r *reassignment) endRange(req activities.ReassignRangeRequest, res activit
 	var appErr *temporal.ApplicationError
 	switch {
 	case err == nil, temporal.IsCanceledError(err):
-	case errors.As(err, &appErr) && activities.AboutTheKey(appErr.Type()):
+	case errors.As(err, &appErr) && activities.IsKeyOrWorkspaceError(appErr.Type()):
 		r.autoPause(fmt.Sprintf("the worker cannot use the API (%s): %s", appErr.Type(), appErr.Message()))
 	default:
 		r.autoPause(fmt.Sprintf("assets %d to %d still failed after their retries: %s", req.AssetIDs[0], req.AssetIDs[len(req.AssetIDs)-1], failureText(err)))

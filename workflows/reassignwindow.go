@@ -103,7 +103,7 @@ func (r *reassignment) record(id int64, res activities.ReassignAssetResult, err 
 		// Transient errors outlasted the asset's retry budget (an API outage): pause, keep the asset.
 		r.st.Requeue = append(r.st.Requeue, id)
 		r.autoPause(fmt.Sprintf("asset %d still failed after its retries: %s", id, failureText(err)))
-	case activities.AboutTheKey(appErr.Type()):
+	case activities.IsKeyOrWorkspaceError(appErr.Type()):
 		r.st.Requeue = append(r.st.Requeue, id)
 		r.autoPause(fmt.Sprintf("the worker cannot use the API (%s): %s", appErr.Type(), appErr.Message()))
 	default:
