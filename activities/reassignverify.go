@@ -127,7 +127,7 @@ func (v *verification) list(ctx context.Context) error {
 		}
 		sorted := !v.out.Unsorted
 		pg, err := v.page(ctx, filters, p, size)
-		for again := 0; err == nil && len(pg.Data) == 0 && p < pagesOf(pg, size) && again < emptyPageRereads; again++ {
+		for again := 0; err == nil && len(pg.Data) == 0 && p < pg.AnnouncedPages(size) && again < emptyPageRereads; again++ {
 			pg, err = v.page(ctx, filters, p, size) // an empty page before the last: look again
 		}
 		if err != nil {
@@ -143,16 +143,11 @@ func (v *verification) list(ctx context.Context) error {
 				v.check(a)
 			}
 		}
-		pages = max(pages, pagesOf(pg, size))
+		pages = max(pages, pg.AnnouncedPages(size))
 		if p >= pages && (pages > 0 || len(pg.Data) < size) {
 			return nil
 		}
 	}
-}
-
-// pagesOf is how many pages an answer announces (0: it does not say).
-func pagesOf(pg *atomicwork.Page[atomicwork.Asset], size int) int {
-	return max(pg.TotalPages, (pg.TotalCount+size-1)/size)
 }
 
 // page lists page p, sorted by id unless the API refused that (400 to the sorted call only).

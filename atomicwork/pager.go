@@ -281,14 +281,14 @@ func (c *Client) listByID(ctx context.Context, filters Filters, page, size int) 
 // answer's total_pages (or total_count) says when it gives one, else when the page is short.
 // An empty or short page before the last is legal and ends nothing.
 func lastPage(pg *Page[Asset], p, size int) bool {
-	if n := pg.announcedPages(size); n > 0 {
+	if n := pg.AnnouncedPages(size); n > 0 {
 		return p >= n
 	}
 	return len(pg.Data) < size
 }
 
-// announcedPages is how many pages of size an answer announces (0: it does not say).
-func (p *Page[T]) announcedPages(size int) int {
+// AnnouncedPages is how many pages of size an answer announces (0: it does not say).
+func (p *Page[T]) AnnouncedPages(size int) int {
 	return max(p.TotalPages, (p.TotalCount+size-1)/size)
 }
 
