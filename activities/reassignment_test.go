@@ -6,8 +6,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -305,29 +303,6 @@ func findAsset(t *testing.T, sim *atomicworktest.Server, id int64) atomicwork.As
 	return assets[i]
 }
 
-// landWrites is a transport that, before each assets/list call, applies some of the writes still
-// "in flight": the workflow's writes land while NextAssetPage pages, between its list calls.
-type landWrites struct {
-	next    http.RoundTripper
-	mu      sync.Mutex
-	pending []int64
-	apply   func(id int64)
-}
-
-func (l *landWrites) RoundTrip(r *http.Request) (*http.Response, error) {
-	if strings.HasSuffix(r.URL.Path, "/assets/list") {
-		l.mu.Lock()
-		n := min(len(l.pending), 4)
-		batch := l.pending[:n]
-		l.pending = l.pending[n:]
-		l.mu.Unlock()
-		for _, id := range batch {
-			l.apply(id)
-		}
-	}
-	return l.next.RoundTrip(r)
-}
-
 // TestNextAssetPageIsExactWhileWritesLandBetweenItsCalls: with as many assets in flight as a page
 // holds, the writes of earlier pages land while the next page is looked for (and, listing
 // several pages at once, between the pages and their probes).
@@ -336,7 +311,7 @@ func TestNextAssetPageIsExactWhileWritesLandBetweenItsCalls(t *testing.T) {
 		t.Run(l.name, func(t *testing.T) {
 			sim := atomicworktest.NewServer(t, atomicworktest.Options{ExtraAssets: 300})
 			direct := sim.Client(t)
-			lw := &landWrites{next: http.DefaultTransport, apply: func(id int64) {
+			lw := &atomicworktest.LandWrites{Next: http.DefaultTransport, Apply: func(id int64) {
 				_, _, err := direct.SetAssignment(context.Background(), id, atomicwork.Assignment{Status: atomicwork.AssetAvailable})
 				require.NoError(t, err)
 			}}
@@ -348,9 +323,7 @@ func TestNextAssetPageIsExactWhileWritesLandBetweenItsCalls(t *testing.T) {
 			want := assetsOf(sim, boID)
 			got, calls := pageAll(t, acts, AssetFilter{AssigneeID: boID}, 10, l.max, func(p AssetPage) int { return p.Page },
 				func(ids []int64) {
-					lw.mu.Lock()
-					lw.pending = append(lw.pending, ids...) // in flight: they land during the next calls
-					lw.mu.Unlock()
+					lw.Later(ids...) // in flight: they land during the next calls
 				})
 			assert.Equal(t, want, got, "every asset once, in id order")
 			t.Logf("%d assets, pages of 10, writes landing between calls: %d list calls", len(want), calls)

@@ -81,29 +81,6 @@ func TestListAssetsAfterListsEveryAssetOnceWhateverTheHint(t *testing.T) {
 	}
 }
 
-// landWrites is a transport that, before each assets/list call, applies some of the writes still
-// "in flight": a batch's writes land while the pager reads, between its calls.
-type landWrites struct {
-	next    http.RoundTripper
-	mu      sync.Mutex
-	pending []int64
-	apply   func(id int64)
-}
-
-func (l *landWrites) RoundTrip(r *http.Request) (*http.Response, error) {
-	if strings.HasSuffix(r.URL.Path, "/assets/list") {
-		l.mu.Lock()
-		n := min(len(l.pending), 4)
-		batch := l.pending[:n]
-		l.pending = l.pending[n:]
-		l.mu.Unlock()
-		for _, id := range batch {
-			l.apply(id)
-		}
-	}
-	return l.next.RoundTrip(r)
-}
-
 // TestListAssetsAfterIsExactWhileWritesLandBetweenItsCalls: with as many assets in flight as a
 // page holds, each going back to stock (out of the "assigned to" selection), the writes of
 // earlier listings land while the next one looks for its page (and, listing several pages at
@@ -111,7 +88,7 @@ func (l *landWrites) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestListAssetsAfterIsExactWhileWritesLandBetweenItsCalls(t *testing.T) {
 	for _, max := range []int{0, 30} {
 		sim, direct := newSim(t, atomicworktest.Options{ExtraAssets: 300})
-		lw := &landWrites{next: http.DefaultTransport, apply: func(id int64) {
+		lw := &atomicworktest.LandWrites{Next: http.DefaultTransport, Apply: func(id int64) {
 			_, _, err := direct.SetAssignment(context.Background(), id, atomicwork.Assignment{Status: atomicwork.AssetAvailable})
 			require.NoError(t, err)
 		}}
@@ -121,9 +98,7 @@ func TestListAssetsAfterIsExactWhileWritesLandBetweenItsCalls(t *testing.T) {
 		got, calls := listAllAfter(t, c, filters, 10, max, nil,
 			func(p atomicwork.AssetsAfter) int { return p.Page }, // the written assets left: the same page
 			func(ids []int64) {
-				lw.mu.Lock()
-				lw.pending = append(lw.pending, ids...) // in flight: they land during the next calls
-				lw.mu.Unlock()
+				lw.Later(ids...) // in flight: they land during the next calls
 			})
 		assert.Equal(t, want, got, "max %d: every asset once, in id order", max)
 		assert.Equal(t, sim.Stats().Calls[listAssetsCall][http.StatusOK], calls, "max %d: every list call counted", max)
